@@ -1,0 +1,37 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hashKey, type ApiClient, type ApiKeyTable, type Scope } from '../config/api-keys.js';
+import { ApiError } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a route needs; routes without one are open (health, docs). */
+    scope?: Scope;
+  }
+  interface FastifyRequest {
+    client?: ApiClient;
+  }
+}
+
+/** Checks `x-api-key` on every route that declares a scope: unknown key 401, wrong scope 403. */
+export function registerAuth(app: FastifyInstance, keys: ApiKeyTable): void {
+  app.decorateRequest('client', undefined);
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const scope = req.routeOptions.config?.scope;
+    if (scope === undefined) return;
+    const header = req.headers['x-api-key'];
+    if (typeof header !== 'string' || header === '') {
+      throw new ApiError('unauthorized', 'Send your API key in the x-api-key header.');
+    }
+    const client = keys.get(hashKey(header));
+    if (!client) throw new ApiError('unauthorized', 'The API key is not known to this gateway.');
+    if (!client.scopes.has(scope)) {
+      throw new ApiError('forbidden', `This operation needs the "${scope}" scope; the key has: ${[...client.scopes].join(', ')}.`);
+    }
+    req.client = client;
+  });
+}
+
+export function clientOf(req: FastifyRequest): ApiClient {
+  if (!req.client) throw new ApiError('unauthorized', 'Send your API key in the x-api-key header.');
+  return req.client;
+}

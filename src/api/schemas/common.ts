@@ -1,0 +1,99 @@
+import Type from 'typebox';
+import { ERROR_CODES } from '../errors.js';
+
+/**
+ * Schemas shared by the routes. A `title` names the schema: the OpenAPI step turns every titled
+ * schema into a component under #/components/schemas and refers to it from the operations.
+ */
+
+export const CARD_ID_PATTERN = '^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~@+=!$*()-]{1,200}$';
+
+export const CardId = Type.String({
+  pattern: CARD_ID_PATTERN,
+  maxLength: 233,
+  description: 'A card, as `<connection id>:<the provider\'s own card reference>`, e.g. `ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W`.',
+  examples: ['ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W'],
+});
+
+export const ConnectionId = Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$', description: 'A configured connection id.', examples: ['ledger'] });
+
+export const Points = Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'Whole points, 1 to 1,000,000,000.', examples: [120] });
+
+export const Reason = Type.String({ minLength: 1, maxLength: 500, description: 'Why, in words a customer may read.', examples: ['Order #1001'] });
+
+export const ReferenceId = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+  description: 'Your reference (order number, invoice id). Without an Idempotency-Key it is the natural key: the same card, type and reference_id never make a second transaction.',
+  examples: ['order-1001'],
+});
+
+export const Staff = Type.String({ minLength: 1, maxLength: 128, description: 'Who did it (id or name).', examples: ['till-3'] });
+
+export const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
+  maxProperties: 50,
+  description: 'Your own data, kept with the transaction; at most 1 KB as JSON.',
+  examples: [{ channel: 'web', order_total: '54.90', currency: 'EUR' }],
+});
+
+export const DateTime = Type.String({ format: 'date-time', description: 'ISO 8601 / RFC 3339 date-time.', examples: ['2026-12-31T23:59:59Z'] });
+
+export const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const FieldErrorSchema = Type.Object(
+  {
+    field: Type.String({ description: 'JSON pointer of the field at fault.', examples: ['/points'] }),
+    message: Type.String({ examples: ['must be >= 1'] }),
+  },
+  { title: 'FieldError' },
+);
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ description: 'URI reference of the problem type; GET it for a description.', examples: ['/problems/insufficient_points'] }),
+    title: Type.String({ examples: ['Insufficient points'] }),
+    status: Type.Integer({ examples: [400] }),
+    detail: Type.String({ examples: ['Card ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W has 80 points available; 120 were asked for.'] }),
+    code: Type.Union(Object.keys(ERROR_CODES).map((c) => Type.Literal(c)), { description: 'Stable machine-readable code.' }),
+    instance: Type.Optional(Type.String({ description: 'The path of the request.' })),
+    request_id: Type.Optional(Type.String({ description: 'Quote it when asking about a request: it is in the gateway\'s logs.' })),
+    errors: Type.Optional(Type.Array(FieldErrorSchema, { description: 'The fields at fault (validation errors).' })),
+    available: Type.Optional(Type.Integer({ description: 'Points available (insufficient_points).' })),
+    supported: Type.Optional(Type.Array(Type.String(), { description: 'What the card supports (unsupported_operation).' })),
+  },
+  { title: 'Problem', description: 'An RFC 9457 problem detail.', additionalProperties: true },
+);
+
+/** A problem response, as a route's response entry. */
+export const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
+
+/** The error responses every authenticated route can give. */
+export const commonErrors = {
+  400: problem('The request is not valid (validation_failed, invalid_json, invalid_points_amount, ...).'),
+  401: problem('Missing or unknown API key (unauthorized).'),
+  403: problem('The key lacks the needed scope (forbidden), or the card is blocked (card_blocked).'),
+  413: problem('The body is too large (payload_too_large).'),
+  415: problem('The body is not JSON (unsupported_media_type).'),
+  429: problem('Too many requests from this API key (rate_limited).'),
+  500: problem('Unexpected error (internal_error).'),
+  503: problem('The ledger store is unreachable (service_unavailable).'),
+};
+
+export const IdempotencyKeyHeader = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      description:
+        'Makes the request safe to retry: the same key with the same body replays the first response (with `Idempotent-Replayed: true`); with another body it is refused (422 idempotency_key_reused); while the first is running, 409 idempotency_in_flight. Bare (`4f1c...`) or quoted (`"4f1c..."`), 1 to 255 characters; kept IDEMPOTENCY_TTL_HOURS per API key.',
+      examples: ['"8e03978e-40d5-43e8-bc93-6894a57f9324"'],
+    }),
+  ),
+});
+
+export const idempotencyErrors = {
+  409: problem('A request with this Idempotency-Key is still running (idempotency_in_flight).'),
+  422: problem('The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply (unsupported_operation, nothing_to_expire, ...).'),
+};

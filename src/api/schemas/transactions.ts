@@ -1,0 +1,216 @@
+import Type, { type Static } from 'typebox';
+import { CardId, ConnectionId, DateTime, Metadata, Nullable, Points, Reason, ReferenceId, Staff } from './common.js';
+
+export const TRANSACTION_TYPES = ['award', 'redeem', 'adjust', 'expire'] as const;
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+export const TRANSACTION_STATUSES = ['processing', 'succeeded', 'failed'] as const;
+
+export const TransactionSchema = Type.Object(
+  {
+    id: Type.String({ description: 'Transaction id; ids sort by creation time.', examples: ['txn_01JD3X7B2C4D6E8F0G2H4J6K8M'] }),
+    type: Type.Union([Type.Literal('award'), Type.Literal('redeem'), Type.Literal('adjust'), Type.Literal('expire')]),
+    status: Type.Union([Type.Literal('processing'), Type.Literal('succeeded'), Type.Literal('failed')], {
+      description: 'processing: recorded, the provider call not yet finished; succeeded; failed.',
+    }),
+    card_id: CardId,
+    connection: ConnectionId,
+    points: Type.Integer({ description: 'Points as asked for: positive for award, redeem and expire; signed for adjust.', examples: [120] }),
+    delta: Type.Integer({ description: 'Signed change to the available balance.', examples: [120] }),
+    balance_after: Nullable(Type.Integer({ description: 'Available points right after this transaction.', examples: [320] })),
+    reason: Type.String({ examples: ['Order #1001'] }),
+    reference_id: Nullable(Type.String()),
+    staff: Nullable(Type.String()),
+    metadata: Nullable(Metadata),
+    expires_at: Nullable(Type.String({ format: 'date-time', description: 'When the awarded points expire (award, positive adjust).' })),
+    reversal_of: Nullable(Type.String({ description: 'The transaction this one reverses.' })),
+    reversed_points: Type.Integer({ minimum: 0, description: 'How much of this transaction later reversals took back or gave back.' }),
+    source: Type.Union([Type.Literal('api'), Type.Literal('expiry_schedule')], { description: 'expiry_schedule: written by the gateway when points reached their expiry date.' }),
+    created_at: Type.String({ format: 'date-time' }),
+    completed_at: Nullable(Type.String({ format: 'date-time' })),
+  },
+  { title: 'Transaction', additionalProperties: false },
+);
+export type Transaction = Static<typeof TransactionSchema>;
+
+export const AwardBody = Type.Object(
+  {
+    card_id: CardId,
+    points: Points,
+    reason: Reason,
+    reference_id: Type.Optional(ReferenceId),
+    expires_at: Type.Optional({ ...DateTime, description: 'When these points expire; must be in the future. Without it, the connection\'s default expiry policy applies.' }),
+    staff: Type.Optional(Staff),
+    metadata: Type.Optional(Metadata),
+  },
+  {
+    title: 'AwardRequest',
+    additionalProperties: false,
+    examples: [{ card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W', points: 120, reason: 'Order #1001', reference_id: 'order-1001', metadata: { order_total: '54.90', currency: 'EUR' } }],
+  },
+);
+export type AwardBody = Static<typeof AwardBody>;
+
+export const RedeemBody = Type.Object(
+  {
+    card_id: CardId,
+    points: Points,
+    reason: Reason,
+    reference_id: Type.Optional(ReferenceId),
+    staff: Type.Optional(Staff),
+    metadata: Type.Optional(Metadata),
+  },
+  {
+    title: 'RedeemRequest',
+    additionalProperties: false,
+    examples: [{ card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W', points: 50, reason: '5 EUR voucher', reference_id: 'order-1002', staff: 'till-3' }],
+  },
+);
+export type RedeemBody = Static<typeof RedeemBody>;
+
+export const AdjustBody = Type.Object(
+  {
+    card_id: CardId,
+    points: Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000, not: { const: 0 }, description: 'Signed, not 0: positive adds points, negative takes them (oldest expiry first).', examples: [-20] }),
+    reason: Reason,
+    reference_id: Type.Optional(ReferenceId),
+    expires_at: Type.Optional({ ...DateTime, description: 'For a positive adjustment: when the points expire.' }),
+    staff: Type.Optional(Staff),
+    metadata: Type.Optional(Metadata),
+  },
+  {
+    title: 'AdjustRequest',
+    additionalProperties: false,
+    examples: [{ card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W', points: -20, reason: 'Correction: points awarded twice by the till', staff: 'support-anna' }],
+  },
+);
+export type AdjustBody = Static<typeof AdjustBody>;
+
+export const ExpireBody = Type.Object(
+  {
+    card_id: CardId,
+    before: Type.Optional({ ...DateTime, description: 'Expire the unspent points of every award expiring at or before this time.' }),
+    points: Type.Optional({ ...Points, description: 'Expire this many points, earliest expiry first (with `before`: only from points expiring by then).' }),
+    reason: Type.Optional(Reason),
+    staff: Type.Optional(Staff),
+  },
+  {
+    title: 'ExpireRequest',
+    additionalProperties: false,
+    description: 'Neither `before` nor `points`: expire what is due now.',
+    examples: [{ card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W', before: '2026-12-31T23:59:59Z' }],
+  },
+);
+export type ExpireBody = Static<typeof ExpireBody>;
+
+export const ReverseBody = Type.Object(
+  {
+    points: Type.Optional({ ...Points, description: 'Reverse this many points; without it, all that is left of the original.' }),
+    reason: Type.Optional(Reason),
+    reference_id: Type.Optional({ ...ReferenceId, description: 'Your refund or cancellation id: the natural key of a partial reversal.' }),
+    staff: Type.Optional(Staff),
+  },
+  {
+    title: 'ReverseRequest',
+    additionalProperties: false,
+    examples: [{ points: 40, reason: 'Partial refund of order #1001', reference_id: 'refund-77' }],
+  },
+);
+export type ReverseBody = Static<typeof ReverseBody>;
+
+const bulkItem = <T extends Type.TProperties>(type: string, body: Type.TObject<T>) =>
+  Type.Object({ type: Type.Literal(type), ...body.properties }, { additionalProperties: false });
+
+export const BulkAward = bulkItem('award', AwardBody);
+export const BulkRedeem = bulkItem('redeem', RedeemBody);
+export const BulkAdjust = bulkItem('adjust', AdjustBody);
+
+export const BulkItemSchema = Type.Union([BulkAward, BulkRedeem, BulkAdjust], {
+  title: 'BulkItem',
+  description: 'An award, redeem or adjust request with its `type`. Each item is validated and applied on its own.',
+  // The route validates items one by one, so that one bad item never sinks the others.
+  'x-per-item-validation': true,
+});
+
+export const BulkBody = Type.Object(
+  { transactions: Type.Array(BulkItemSchema, { minItems: 1, maxItems: 1000 }) },
+  {
+    title: 'BulkRequest',
+    additionalProperties: false,
+    examples: [
+      {
+        transactions: [
+          { type: 'award', card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W', points: 100, reason: 'Campaign bonus', reference_id: 'campaign-7:c1' },
+          { type: 'redeem', card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6X', points: 30, reason: 'Voucher' },
+        ],
+      },
+    ],
+  },
+);
+
+export const BulkResultSchema = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0 }),
+    status: Type.Integer({ description: 'The HTTP status this item would have had on its own.', examples: [201] }),
+    replayed: Type.Boolean({ description: 'The item was already applied (same Idempotency-Key or reference_id): its first result.' }),
+    transaction: Type.Optional(TransactionSchema),
+    error: Type.Optional(Type.Object({ code: Type.String(), detail: Type.String(), errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))) })),
+  },
+  { title: 'BulkResult', additionalProperties: false },
+);
+
+export const BulkResponse = Type.Object(
+  {
+    succeeded: Type.Integer({ minimum: 0 }),
+    failed: Type.Integer({ minimum: 0 }),
+    results: Type.Array(BulkResultSchema),
+  },
+  { title: 'BulkResponse', additionalProperties: false },
+);
+
+export const BalanceSchema = Type.Object(
+  {
+    card_id: CardId,
+    connection: ConnectionId,
+    available: Type.Integer({ description: 'Points that can be redeemed now.', examples: [320] }),
+    total_earned: Type.Integer({ description: 'Points ever awarded.', examples: [500] }),
+    total_redeemed: Type.Integer({ examples: [150] }),
+    total_expired: Type.Integer({ examples: [10] }),
+    total_adjusted: Type.Integer({ description: 'Net of all adjustments and reversals (signed).', examples: [-20] }),
+    expiring_soon: Type.Integer({ description: 'Points that expire within the next 30 days.', examples: [40] }),
+    next_expiry: Nullable(
+      Type.Object({ points: Type.Integer(), at: Type.String({ format: 'date-time' }) }, { description: 'The next points to expire and when.' }),
+    ),
+    tier: Nullable(
+      Type.Object({
+        name: Type.String({ examples: ['Silver'] }),
+        min_points: Type.Integer(),
+        next: Nullable(Type.Object({ name: Type.String(), points_needed: Type.Integer() })),
+      }, { description: 'The tier by lifetime points earned, when the connection configures tiers.' }),
+    ),
+    as_of: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Balance', additionalProperties: false },
+);
+export type Balance = Static<typeof BalanceSchema>;
+
+export const HistoryQuery = Type.Object(
+  {
+    type: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('award'), Type.Literal('redeem'), Type.Literal('adjust'), Type.Literal('expire')], { default: 'all' })),
+    from: Type.Optional({ ...DateTime, description: 'Only entries at or after this time.' }),
+    to: Type.Optional({ ...DateTime, description: 'Only entries at or before this time.' }),
+    reference_id: Type.Optional(ReferenceId),
+    staff: Type.Optional(Staff),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The next_cursor of the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const HistorySchema = Type.Object(
+  {
+    card_id: CardId,
+    data: Type.Array(TransactionSchema, { description: 'Newest first.' }),
+    next_cursor: Nullable(Type.String({ description: 'Pass as `cursor` for the next (older) page; null on the last page.' })),
+  },
+  { title: 'History', additionalProperties: false },
+);

@@ -1,0 +1,121 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Redis } from 'ioredis';
+import { ulid } from './lib/ids.js';
+import type { ApiKeyTable } from './config/api-keys.js';
+import type { ConnectionConfig } from './config/connections.js';
+import type { Env } from './config/env.js';
+import { registerAuth } from './api/auth.js';
+import { ApiError, sendProblem, toApiError } from './api/errors.js';
+import { hoistTitledSchemas } from './api/openapi/hoist-schemas.js';
+import { registerClientRateLimit } from './api/rate-limit.js';
+import { validatorCompiler } from './api/validation.js';
+import { cardRoutes } from './api/routes/cards.js';
+import { pointsRoutes } from './api/routes/points.js';
+import { systemRoutes } from './api/routes/system.js';
+import { transactionRoutes } from './api/routes/transactions.js';
+import { TransactionLedger } from './ledger/transaction-ledger.js';
+import { ProviderRegistry } from './providers/registry.js';
+import { keySpace } from './redis/keys.js';
+import { PointsService } from './transactions/points-service.js';
+
+export interface AppDeps {
+  env: Env;
+  redis: Redis;
+  connections: ConnectionConfig[];
+  apiKeys: ApiKeyTable;
+  logger: FastifyBaseLogger | boolean;
+}
+
+export interface App {
+  app: FastifyInstance;
+  providers: ProviderRegistry;
+  ledger: TransactionLedger;
+}
+
+const VERSION = '0.1.0';
+
+/** Builds the gateway: plugins, hooks and routes. Never listens (server.ts does; tests inject or listen). */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { env, redis } = deps;
+  const keys = keySpace(env.REDIS_KEY_PREFIX);
+  const providers = new ProviderRegistry(deps.connections, redis, keys);
+  const ledger = new TransactionLedger(redis, keys, { idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000, leaseMs: 30_000 });
+  const points = new PointsService(ledger, providers, { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
+
+  const app = Fastify({
+    loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
+    logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
+    disableRequestLogging: true,
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => `req_${ulid()}`,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+  });
+  app.setValidatorCompiler(validatorCompiler());
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) req.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, apiError);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, new ApiError('not_found', `There is no route ${req.method} ${req.url.split('?')[0]}; see /docs.`)),
+  );
+
+  // One log line per request; keys and bodies are never logged.
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, client: req.client?.id },
+      'request',
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'loyalty-gateway',
+        version: VERSION,
+        description:
+          'One normalized loyalty API (award, redeem, adjust, expire, balance, history, bulk, cards) over several providers and a built-in points ledger. Every POST takes an Idempotency-Key; errors are RFC 9457 problem details with a stable `code`.',
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      servers: [{ url: 'http://localhost:3000', description: 'A gateway on this machine' }],
+      tags: [
+        { name: 'points', description: 'Award, redeem, adjust, expire, bulk; balance and history' },
+        { name: 'transactions', description: 'One transaction; reversals' },
+        { name: 'cards', description: 'Cards on the built-in ledger' },
+        { name: 'connections', description: 'Configured providers' },
+        { name: 'system', description: 'Health and problem types' },
+      ],
+      components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'A key from API_KEYS, with the scope the operation names.' } } },
+    },
+    transform: ({ schema, url, route }) => {
+      const scope = (route.config as { scope?: string } | undefined)?.scope;
+      const s = { ...(schema as Record<string, unknown>) };
+      s.security = scope ? [{ apiKey: [] }] : [];
+      if (scope) s.description = `${(s.description as string | undefined) ?? s.summary ?? ''}\n\nScope: \`${scope}\`.`.trim();
+      return { schema: s as typeof schema, url };
+    },
+    transformObject: (doc) => hoistTitledSchemas((doc as { openapiObject: Record<string, unknown> }).openapiObject),
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerAuth(app, deps.apiKeys);
+  const [requests, perSeconds] = env.CLIENT_RATE_LIMIT.split('/').map(Number) as [number, number];
+  registerClientRateLimit(app, redis, keys, { requests, perSeconds });
+
+  await app.register(systemRoutes, { redis, providers });
+  await app.register(pointsRoutes, { prefix: '/v1/points', points });
+  await app.register(transactionRoutes, { prefix: '/v1/transactions', points });
+  await app.register(cardRoutes, { prefix: '/v1/cards', providers, ledger, points, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return { app, providers, ledger };
+}

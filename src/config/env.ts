@@ -1,0 +1,70 @@
+import Type, { type Static } from 'typebox';
+import { strictAjv, fieldErrors } from '../lib/schema-check.js';
+
+/**
+ * Every environment variable the gateway reads. `.env.example` explains each one;
+ * keep the two in step.
+ */
+export const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_SERVER_BIN: Type.String({ minLength: 1, default: 'redis-server' }),
+  REDIS_APPENDFSYNC: Type.Union([Type.Literal('always'), Type.Literal('everysec')], { default: 'everysec' }),
+  REDIS_KEY_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', default: 'lgw' }),
+  DATA_DIR: Type.String({ minLength: 1, default: '.data' }),
+  CONNECTIONS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  API_KEYS: Type.Optional(Type.String({ minLength: 1 })),
+  API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  IDEMPOTENCY_TTL_HOURS: Type.Number({ exclusiveMinimum: 0, maximum: 8760, default: 24 }),
+  IDEMPOTENCY_WAIT_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 2000 }),
+  EXPIRY_SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 0, maximum: 86400, default: 60 }),
+  CLIENT_RATE_LIMIT: Type.String({ pattern: '^[0-9]{1,9}/[1-9][0-9]{0,4}$', default: '0/1' }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 104857600, default: 2097152 }),
+});
+
+export type Env = Static<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const INTEGER_VARS = new Set(['PORT', 'IDEMPOTENCY_WAIT_MS', 'EXPIRY_SWEEP_INTERVAL_SECONDS', 'BODY_LIMIT_BYTES']);
+const NUMBER_VARS = new Set(['IDEMPOTENCY_TTL_HOURS']);
+
+/**
+ * Reads and validates the environment. Empty strings count as unset. A wrong value
+ * throws a ConfigError whose message names the variable.
+ */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const raw: Record<string, unknown> = {};
+  for (const name of Object.keys(EnvSchema.properties)) {
+    const value = source[name];
+    if (value === undefined || value.trim() === '') continue;
+    if (INTEGER_VARS.has(name) || NUMBER_VARS.has(name)) {
+      const n = Number(value.trim());
+      if (!Number.isFinite(n) || (INTEGER_VARS.has(name) && !Number.isInteger(n))) {
+        throw new ConfigError(`${name}: must be ${INTEGER_VARS.has(name) ? 'an integer' : 'a number'}, got "${value}"`);
+      }
+      raw[name] = n;
+    } else {
+      raw[name] = value.trim();
+    }
+  }
+  const validate = strictAjv().compile(EnvSchema);
+  if (!validate(raw)) {
+    const [first] = fieldErrors(validate.errors);
+    const name = first?.field.replace(/^\//, '') ?? 'environment';
+    // REDIS_URL may hold a password: never echo it back.
+    const shown = name === 'REDIS_URL' ? '' : ` (got "${String(raw[name])}")`;
+    throw new ConfigError(`${name}: ${first?.message ?? 'is invalid'}${shown}`);
+  }
+  if (raw.API_KEYS !== undefined && raw.API_KEYS_FILE !== undefined) {
+    throw new ConfigError('API_KEYS_FILE: set either API_KEYS or API_KEYS_FILE, not both');
+  }
+  return raw as Env;
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { KeySpace } from '../redis/keys.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { LedgerProvider } from '../providers/ledger/ledger-provider.js';
+
+export interface ExpirySchedule {
+  /** Expires what is due on every card; returns the points expired. */
+  runOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Points expire by themselves: every interval, one gateway process (a Redis lock decides which)
+ * writes `expire` entries for the cards whose earliest expiry has passed. Cards are found through
+ * the due-for-expiry index the ledger scripts keep, so a sweep costs nothing when nothing is due.
+ * Reads and writes of a card expire its due points too, so the interval only bounds how stale an
+ * untouched card's totals may be.
+ */
+export function startExpirySchedule(opts: {
+  redis: Redis;
+  keys: KeySpace;
+  providers: ProviderRegistry;
+  intervalMs: number;
+  log: FastifyBaseLogger;
+}): ExpirySchedule {
+  const { redis, keys, providers, log } = opts;
+  const lockKey = keys.lock('expiry-sweep');
+  let running: Promise<number> | null = null;
+
+  async function sweepAll(): Promise<number> {
+    const token = randomUUID();
+    const got = await redis.set(lockKey, token, 'PX', Math.max(opts.intervalMs, 30_000), 'NX');
+    if (got !== 'OK') return 0;
+    let total = 0;
+    try {
+      for (let round = 0; round < 100; round++) {
+        const due = await redis.zrangebyscore(keys.expiryDue, '-inf', Date.now(), 'LIMIT', 0, 200);
+        if (due.length === 0) break;
+        for (const cardId of due) {
+          let provider;
+          try {
+            provider = providers.forCard(cardId);
+          } catch {
+            await redis.zrem(keys.expiryDue, cardId); // its connection was removed from the config
+            continue;
+          }
+          if (provider instanceof LedgerProvider) total += await provider.sweep(cardId);
+        }
+        if (due.length < 200) break;
+      }
+    } finally {
+      // Release only our own lock.
+      await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey, token);
+    }
+    if (total > 0) log.info({ points: total }, 'expired points on schedule');
+    return total;
+  }
+
+  const runOnce = () => {
+    running ??= sweepAll().finally(() => (running = null));
+    return running;
+  };
+
+  const timer = opts.intervalMs > 0
+    ? setInterval(() => {
+        runOnce().catch((err: unknown) => log.warn({ err }, 'expiry sweep failed; will retry'));
+      }, opts.intervalMs)
+    : null;
+  timer?.unref();
+
+  return {
+    runOnce,
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running?.catch(() => 0);
+    },
+  };
+}

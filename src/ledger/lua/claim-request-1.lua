@@ -1,0 +1,29 @@
+--[[
+  Claims an Idempotency-Key for a request that is not a points transaction (issuing a card,
+  blocking one). The resource id is chosen up front, so a request that takes over after a
+  crash creates the same resource, never a second one.
+
+  KEYS[1] idempotency record of (client, Idempotency-Key)
+
+  ARGV[1] request fingerprint
+  ARGV[2] resource id chosen for this request
+  ARGV[3] now, ms
+  ARGV[4] lease, ms
+  ARGV[5] record TTL, ms
+
+  Returns {'claimed', resource} | {'replay', http_status, body} | {'in_flight', resource, lease_until}
+        | {'takeover', resource} (the first claimer's lease ran out: carry on with its resource id) | {'mismatch'}
+]]
+local now = tonumber(ARGV[3])
+local rec = redis.call('HMGET', KEYS[1], 'fp', 'state', 'resource', 'status', 'body', 'lease_until')
+if rec[1] then
+  if rec[1] ~= ARGV[1] then return {'mismatch'} end
+  if rec[2] == 'done' then return {'replay', rec[4], rec[5]} end
+  if tonumber(rec[6] or '0') > now then return {'in_flight', rec[3], rec[6]} end
+  redis.call('HSET', KEYS[1], 'lease_until', string.format('%d', now + tonumber(ARGV[4])))
+  return {'takeover', rec[3]}
+end
+redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'state', 'in_flight', 'resource', ARGV[2],
+  'lease_until', string.format('%d', now + tonumber(ARGV[4])))
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return {'claimed', ARGV[2]}

@@ -1,0 +1,55 @@
+--[[
+  Claims a transaction before any provider is called: the ledger's "record once" promise.
+
+  KEYS[1] idempotency record of (client, Idempotency-Key), or a placeholder when the request has no key
+  KEYS[2] natural-key record (card, type, reference_id), or a placeholder when there is no reference_id
+  KEYS[3] the new transaction's hash
+
+  ARGV[1] '1' when KEYS[1] is a real idempotency record
+  ARGV[2] '1' when KEYS[2] is a real natural-key record
+  ARGV[3] request fingerprint (method, route and canonical body)
+  ARGV[4] now, ms
+  ARGV[5] lease, ms: how long the claimer may work before another request may take over
+  ARGV[6] idempotency record TTL, ms
+  ARGV[7] the new transaction's id
+  ARGV[8...] the new transaction's fields, as field, value pairs
+
+  Returns one of
+    {'claimed', txn_id}                  the caller owns the transaction and must apply it
+    {'replay', http_status, body}        the key's first request finished: replay its response
+    {'existing', txn_id}                 the key or the natural key names a transaction already claimed
+    {'mismatch'}                         the key was used with another request
+]]
+local now = tonumber(ARGV[4])
+local leaseUntil = now + tonumber(ARGV[5])
+
+if ARGV[1] == '1' then
+  local rec = redis.call('HMGET', KEYS[1], 'fp', 'state', 'resource', 'status', 'body')
+  if rec[1] then
+    if rec[1] ~= ARGV[3] then return {'mismatch'} end
+    if rec[2] == 'done' then return {'replay', rec[4], rec[5]} end
+    return {'existing', rec[3]}
+  end
+end
+
+if ARGV[2] == '1' then
+  local existing = redis.call('GET', KEYS[2])
+  if existing then
+    if ARGV[1] == '1' then
+      -- The same key must go on naming this transaction.
+      redis.call('HSET', KEYS[1], 'fp', ARGV[3], 'state', 'linked', 'resource', existing)
+      redis.call('PEXPIRE', KEYS[1], ARGV[6])
+    end
+    return {'existing', existing}
+  end
+end
+
+local fields = {}
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[3], 'status', 'processing', 'lease_until', string.format('%d', leaseUntil), unpack(fields))
+if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[7]) end
+if ARGV[1] == '1' then
+  redis.call('HSET', KEYS[1], 'fp', ARGV[3], 'state', 'in_flight', 'resource', ARGV[7])
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+end
+return {'claimed', ARGV[7]}

@@ -1,0 +1,14 @@
+--[[
+  Stores the response of a finished request under its Idempotency-Key, for replays.
+
+  KEYS[1] idempotency record
+  ARGV[1] resource id the claim holds (a stale claimer must not overwrite another's answer)
+  ARGV[2] HTTP status
+  ARGV[3] response body (JSON)
+
+  Returns 1 when stored, 0 when the record is gone or names another resource.
+]]
+if redis.call('HGET', KEYS[1], 'resource') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'done', 'status', ARGV[2], 'body', ARGV[3])
+redis.call('HDEL', KEYS[1], 'lease_until')
+return 1

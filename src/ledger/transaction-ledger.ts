@@ -1,0 +1,134 @@
+import type { Redis } from 'ioredis';
+import type { KeySpace } from '../redis/keys.js';
+import { defineScript, runScript } from '../redis/scripts.js';
+import { fromHash, toFields, type NewTransaction, type TransactionRecord } from './transaction-record.js';
+import { sha256 } from './idempotency.js';
+
+/**
+ * The gateway's ledger of transactions: every transaction is claimed here, with its status,
+ * before any provider is called, and an Idempotency-Key or a reference_id can only ever claim one.
+ * It does not know points arithmetic; that is each provider's business.
+ */
+
+export interface IdempotencyClaim {
+  /** The Redis key of the (client, Idempotency-Key) record. */
+  key: string;
+  fingerprint: string;
+}
+
+export type TransactionClaim =
+  | { kind: 'claimed'; txnId: string }
+  | { kind: 'replay'; status: number; body: string }
+  | { kind: 'existing'; txnId: string }
+  | { kind: 'mismatch' };
+
+export type RequestClaim =
+  | { kind: 'claimed' | 'takeover'; resource: string }
+  | { kind: 'replay'; status: number; body: string }
+  | { kind: 'in_flight'; resource: string }
+  | { kind: 'mismatch' };
+
+export interface LedgerOptions {
+  idempotencyTtlMs: number;
+  /** How long a claimer may work before a retry may take its claim over (after a crash). */
+  leaseMs: number;
+}
+
+export class TransactionLedger {
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: KeySpace,
+    readonly options: LedgerOptions,
+  ) {
+    const base = import.meta.url;
+    defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-3.lua', 3);
+    defineScript(redis, 'lgwClaimRequest', base, 'claim-request-1.lua', 1);
+    defineScript(redis, 'lgwCompleteRequest', base, 'complete-request-1.lua', 1);
+    defineScript(redis, 'lgwReleaseRequest', base, 'release-request-1.lua', 1);
+  }
+
+  idempotencyKey(clientId: string, key: string): string {
+    return this.keys.idempotency(clientId, sha256(key));
+  }
+
+  /** Claims a new transaction, or finds the one its Idempotency-Key or natural key already names. */
+  async claimTransaction(txn: NewTransaction, opts: { idem?: IdempotencyClaim; naturalKey?: string }): Promise<TransactionClaim> {
+    const now = Date.now();
+    const res = await runScript<string[]>(
+      this.redis,
+      'lgwClaimTransaction',
+      [opts.idem?.key ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.txn(txn.id)],
+      [
+        opts.idem ? '1' : '0',
+        opts.naturalKey ? '1' : '0',
+        opts.idem?.fingerprint ?? '',
+        now,
+        this.options.leaseMs,
+        Math.round(this.options.idempotencyTtlMs),
+        txn.id,
+        ...toFields(txn),
+      ],
+    );
+    switch (res[0]) {
+      case 'claimed':
+        return { kind: 'claimed', txnId: res[1] as string };
+      case 'replay':
+        return { kind: 'replay', status: Number(res[1]), body: res[2] as string };
+      case 'existing':
+        return { kind: 'existing', txnId: res[1] as string };
+      default:
+        return { kind: 'mismatch' };
+    }
+  }
+
+  /** Claims an Idempotency-Key for a request that is not a transaction (issuing a card...). */
+  async claimRequest(idem: IdempotencyClaim, resource: string): Promise<RequestClaim> {
+    const res = await runScript<string[]>(this.redis, 'lgwClaimRequest', [idem.key], [
+      idem.fingerprint,
+      resource,
+      Date.now(),
+      this.options.leaseMs,
+      Math.round(this.options.idempotencyTtlMs),
+    ]);
+    switch (res[0]) {
+      case 'claimed':
+      case 'takeover':
+        return { kind: res[0], resource: res[1] as string };
+      case 'replay':
+        return { kind: 'replay', status: Number(res[1]), body: res[2] as string };
+      case 'in_flight':
+        return { kind: 'in_flight', resource: res[1] as string };
+      default:
+        return { kind: 'mismatch' };
+    }
+  }
+
+  /** Keeps a finished request's response for replays of its Idempotency-Key. */
+  async complete(idemKey: string, resource: string, status: number, body: unknown): Promise<void> {
+    await runScript(this.redis, 'lgwCompleteRequest', [idemKey], [resource, status, JSON.stringify(body)]);
+  }
+
+  /** Forgets a claim whose request changed nothing, so that a retry runs afresh. */
+  async release(idemKey: string, resource: string): Promise<void> {
+    await runScript(this.redis, 'lgwReleaseRequest', [idemKey], [resource]);
+  }
+
+  async get(id: string): Promise<TransactionRecord | null> {
+    if (!/^txn_[0-9A-Z]{26}$/.test(id)) return null;
+    return fromHash(await this.redis.hgetall(this.keys.txn(id)));
+  }
+
+  async getMany(ids: string[]): Promise<TransactionRecord[]> {
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.keys.txn(id));
+    const res = (await pipe.exec()) ?? [];
+    const out: TransactionRecord[] = [];
+    for (const [err, h] of res) {
+      if (err) throw err;
+      const rec = fromHash(h as Record<string, string>);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+}

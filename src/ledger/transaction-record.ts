@@ -1,0 +1,123 @@
+import type { Transaction, TransactionType } from '../api/schemas/transactions.js';
+
+/** A transaction as the ledger stores it (a Redis hash; times in ms). */
+export interface TransactionRecord {
+  id: string;
+  type: TransactionType;
+  status: 'processing' | 'succeeded' | 'failed';
+  card_id: string;
+  connection: string;
+  /** As asked for; null for an expire that names no amount until it is applied. */
+  points: number | null;
+  delta: number;
+  balance_after: number | null;
+  reason: string;
+  reference_id: string | null;
+  staff: string | null;
+  metadata: Record<string, unknown> | null;
+  expires_at: number | null;
+  expire_before: number | null;
+  reversal_of: string | null;
+  reversed_points: number;
+  source: 'api' | 'expiry_schedule';
+  client: string | null;
+  created_at: number;
+  completed_at: number | null;
+  /** Id reserved for the expiry entry a write may make first (kept so a takeover reuses it). */
+  sweep_id: string | null;
+  lease_until: number | null;
+}
+
+export type NewTransaction = Omit<TransactionRecord, 'status' | 'balance_after' | 'completed_at' | 'reversed_points' | 'lease_until'>;
+
+const str = (v: string | null | undefined): string => v ?? '';
+const num = (v: number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
+
+/** Field/value pairs for HSET. Empty string stands for null. */
+export function toFields(t: NewTransaction): string[] {
+  return [
+    'id', t.id,
+    'type', t.type,
+    'card_id', t.card_id,
+    'connection', t.connection,
+    'points', num(t.points),
+    'delta', String(t.delta),
+    'reason', t.reason,
+    'reference_id', str(t.reference_id),
+    'staff', str(t.staff),
+    'metadata', t.metadata ? JSON.stringify(t.metadata) : '',
+    'expires_at', num(t.expires_at),
+    'expire_before', num(t.expire_before),
+    'reversal_of', str(t.reversal_of),
+    'reversed_points', '0',
+    'source', t.source,
+    'client', str(t.client),
+    'created_at', String(t.created_at),
+    'sweep_id', str(t.sweep_id),
+  ];
+}
+
+const orNull = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v);
+const numOrNull = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+
+export function fromHash(h: Record<string, string>): TransactionRecord | null {
+  if (!h.id) return null;
+  let metadata: Record<string, unknown> | null = null;
+  if (h.metadata) {
+    try {
+      metadata = JSON.parse(h.metadata) as Record<string, unknown>;
+    } catch {
+      metadata = null;
+    }
+  }
+  return {
+    id: h.id,
+    type: h.type as TransactionType,
+    status: (h.status ?? 'processing') as TransactionRecord['status'],
+    card_id: h.card_id ?? '',
+    connection: h.connection ?? '',
+    points: numOrNull(h.points),
+    delta: Number(h.delta ?? 0),
+    balance_after: numOrNull(h.balance_after),
+    reason: h.reason ?? '',
+    reference_id: orNull(h.reference_id),
+    staff: orNull(h.staff),
+    metadata,
+    expires_at: numOrNull(h.expires_at),
+    expire_before: numOrNull(h.expire_before),
+    reversal_of: orNull(h.reversal_of),
+    reversed_points: Number(h.reversed_points ?? 0),
+    source: (h.source as TransactionRecord['source']) ?? 'api',
+    client: orNull(h.client),
+    created_at: Number(h.created_at ?? 0),
+    completed_at: numOrNull(h.completed_at),
+    sweep_id: orNull(h.sweep_id),
+    lease_until: numOrNull(h.lease_until),
+  };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The API's view of a transaction. */
+export function render(t: TransactionRecord): Transaction {
+  return {
+    id: t.id,
+    type: t.type,
+    status: t.status,
+    card_id: t.card_id,
+    connection: t.connection,
+    points: t.points ?? Math.abs(t.delta),
+    delta: t.delta,
+    balance_after: t.balance_after,
+    reason: t.reason,
+    reference_id: t.reference_id,
+    staff: t.staff,
+    metadata: t.metadata,
+    expires_at: t.expires_at === null ? null : iso(t.expires_at),
+    reversal_of: t.reversal_of,
+    reversed_points: t.reversed_points,
+    source: t.source,
+    created_at: iso(t.created_at),
+    completed_at: t.completed_at === null ? null : iso(t.completed_at),
+  };
+}

@@ -1,0 +1,249 @@
+import type { Redis } from 'ioredis';
+import { ApiError } from '../../api/errors.js';
+import type { Balance } from '../../api/schemas/transactions.js';
+import type { Card, CreateCardBody } from '../../api/schemas/cards.js';
+import type { LedgerConnection } from '../../config/connections.js';
+import type { KeySpace } from '../../redis/keys.js';
+import { defineScript, runScript } from '../../redis/scripts.js';
+import { ulid, ulidLowerBound, ulidUpperBound } from '../../lib/ids.js';
+import type { TransactionRecord } from '../../ledger/transaction-record.js';
+import type { ApplyOutcome, Capabilities, HistoryPage, HistoryQuery, PointsProvider } from '../provider.js';
+
+const DAY_MS = 86_400_000;
+/** Kept below 1e14 so that every number stays exact through Redis' Lua. */
+export const MAX_BALANCE = 10_000_000_000_000;
+const HISTORY_SCAN_BUDGET = 5000;
+
+const CAPABILITIES: Capabilities = {
+  operations: ['award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history', 'issue_card', 'get_card', 'block_card'],
+  units: ['points'],
+};
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * The built-in points ledger, `provider: "ledger"`: the gateway keeps the points itself, in Redis.
+ * Its arithmetic lives in ./lua: each write is one script that applies the entry and records the
+ * transaction's outcome together.
+ */
+export class LedgerProvider implements PointsProvider {
+  readonly capabilities = CAPABILITIES;
+
+  constructor(
+    readonly connection: LedgerConnection,
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+  ) {
+    const base = import.meta.url;
+    defineScript(redis, 'lgwLedgerApply', base, 'apply-entry.lua', 11, ['lib.lua']);
+    defineScript(redis, 'lgwLedgerBalance', base, 'read-balance.lua', 7, ['lib.lua']);
+    defineScript(redis, 'lgwLedgerHistory', base, 'read-history.lua', 1);
+    defineScript(redis, 'lgwLedgerCreateCard', base, 'create-card.lua', 3);
+    defineScript(redis, 'lgwLedgerCardStatus', base, 'set-card-status.lua', 1);
+  }
+
+  /** Default expiry for points awarded without expires_at. */
+  defaultExpiry(now: number): number | null {
+    const policy = this.connection.pointsExpiry;
+    if (policy === undefined || policy === 'never') return null;
+    return now + policy.days * DAY_MS;
+  }
+
+  async cardCapabilities(): Promise<Capabilities> {
+    return CAPABILITIES;
+  }
+
+  private cardKeys(cardId: string): string[] {
+    const k = this.keys;
+    return [k.card(cardId), k.buckets(cardId), k.rest(cardId), k.totals(cardId), k.history(cardId), k.expiryDue];
+  }
+
+  async apply(txn: TransactionRecord, ctx: { idempotencyKey?: string; naturalKey?: string }): Promise<ApplyOutcome> {
+    const k = this.keys;
+    const now = Date.now();
+    const sweepId = txn.sweep_id ?? `txn_${ulid(now)}`;
+    const restoreExpiry = this.defaultExpiry(now);
+    const [card, buckets, rest, totals, history, due] = this.cardKeys(txn.card_id);
+    const res = await runScript<string[]>(
+      this.redis,
+      'lgwLedgerApply',
+      [
+        k.txn(txn.id),
+        ctx.idempotencyKey ?? k.none,
+        ctx.naturalKey ?? k.none,
+        card!, buckets!, rest!, totals!, history!, due!,
+        txn.reversal_of ? k.txn(txn.reversal_of) : k.none,
+        k.txn(sweepId),
+      ],
+      [
+        now,
+        sweepId,
+        ctx.idempotencyKey ? '1' : '0',
+        ctx.naturalKey ? '1' : '0',
+        txn.reversal_of ? '1' : '0',
+        restoreExpiry === null ? '+inf' : restoreExpiry,
+        MAX_BALANCE,
+      ],
+    );
+    switch (res[0]) {
+      case 'ok':
+        return { kind: 'applied', balanceAfter: Number(res[1]) };
+      case 'already':
+      case 'gone':
+        return { kind: 'already' };
+      default:
+        return { kind: 'rejected', error: this.rejection(txn, res[1] as string, res[2] as string) };
+    }
+  }
+
+  private rejection(txn: TransactionRecord, code: string, detail: string): ApiError {
+    const asked = txn.points ?? Math.abs(txn.delta);
+    switch (code) {
+      case 'card_not_found':
+        return new ApiError('card_not_found', `No card ${txn.card_id} on connection ${this.connection.id}.`);
+      case 'card_blocked':
+        return new ApiError('card_blocked', `Card ${txn.card_id} is blocked: it takes no ${txn.type}s until it is unblocked.`);
+      case 'insufficient_points':
+        return new ApiError('insufficient_points', `Card ${txn.card_id} has ${detail} points available for this; ${asked} were asked for.`, {
+          available: Number(detail),
+        });
+      case 'nothing_to_expire':
+        return new ApiError('nothing_to_expire', `Card ${txn.card_id} has no points that match this expiry.`);
+      case 'reversal_exceeds_original':
+        return new ApiError('reversal_exceeds_original', `Only ${detail} points of ${txn.reversal_of} are left to reverse; ${asked} were asked for.`);
+      case 'balance_limit_exceeded':
+        return new ApiError('balance_limit_exceeded', `Card ${txn.card_id} would hold more than ${MAX_BALANCE} points.`);
+      case 'already_reversed':
+        return new ApiError('already_reversed', `Transaction ${txn.reversal_of} is already fully reversed.`);
+      case 'transaction_not_reversible':
+        return new ApiError('transaction_not_reversible', `Transaction ${txn.reversal_of} cannot be reversed (${detail}).`);
+      default:
+        return new ApiError('internal_error', `The ledger refused the transaction (${code}).`);
+    }
+  }
+
+  async balance(cardId: string): Promise<Balance | null> {
+    const now = Date.now();
+    const sweepId = `txn_${ulid(now)}`;
+    const res = await runScript<string[]>(
+      this.redis,
+      'lgwLedgerBalance',
+      [...this.cardKeys(cardId), this.keys.txn(sweepId)],
+      [now, sweepId, 30 * DAY_MS],
+    );
+    if (res[0] !== 'ok') return null;
+    const [, , available, earned, redeemed, expired, adjIn, adjOut, soon, nextAt, nextPoints] = res;
+    const totalEarned = Number(earned);
+    return {
+      card_id: cardId,
+      connection: this.connection.id,
+      available: Number(available),
+      total_earned: totalEarned,
+      total_redeemed: Number(redeemed),
+      total_expired: Number(expired),
+      total_adjusted: Number(adjIn) - Number(adjOut),
+      expiring_soon: Number(soon),
+      next_expiry: nextAt ? { points: Number(nextPoints), at: iso(Number(nextAt)) } : null,
+      tier: this.tierFor(totalEarned),
+      as_of: iso(now),
+    };
+  }
+
+  /** Expires what is due on one card (the schedule's step). Returns points expired. */
+  async sweep(cardId: string): Promise<number> {
+    const now = Date.now();
+    const sweepId = `txn_${ulid(now)}`;
+    const res = await runScript<string[]>(
+      this.redis,
+      'lgwLedgerBalance',
+      [...this.cardKeys(cardId), this.keys.txn(sweepId)],
+      [now, sweepId, 0],
+    );
+    return res[0] === 'ok' ? Number(res[11]) : 0;
+  }
+
+  private tierFor(earned: number): Balance['tier'] {
+    const tiers = [...(this.connection.tiers ?? [])].sort((a, b) => a.minPoints - b.minPoints);
+    if (tiers.length === 0) return null;
+    let index = -1;
+    tiers.forEach((t, i) => {
+      if (earned >= t.minPoints) index = i;
+    });
+    const next = tiers[index + 1];
+    const nextInfo = next ? { name: next.name, points_needed: next.minPoints - earned } : null;
+    const current = tiers[index];
+    if (!current) return { name: 'none', min_points: 0, next: nextInfo };
+    return { name: current.name, min_points: current.minPoints, next: nextInfo };
+  }
+
+  async history(cardId: string, q: HistoryQuery): Promise<HistoryPage | null> {
+    if (!(await this.redis.exists(this.keys.card(cardId)))) return null;
+    const toId = q.toMs !== undefined ? `txn_${ulidUpperBound(q.toMs)}` : undefined;
+    let upper = toId !== undefined ? `[${toId}` : '+';
+    if (q.after !== undefined && (toId === undefined || q.after <= toId)) upper = `(${q.after}`;
+    const lower = q.fromMs !== undefined ? `[txn_${ulidLowerBound(q.fromMs)}` : '-';
+    const res = await runScript<string[]>(this.redis, 'lgwLedgerHistory', [this.keys.history(cardId)], [
+      upper,
+      lower,
+      q.limit,
+      q.type && q.type !== 'all' ? q.type : '',
+      q.referenceId ?? '',
+      q.staff ?? '',
+      this.keys.txnPrefix,
+      HISTORY_SCAN_BUDGET,
+    ]);
+    const [next, ...ids] = res;
+    return { ids, next: next ? next : null };
+  }
+
+  async issueCard(cardId: string, body: CreateCardBody, now: number): Promise<{ card: Card; created: boolean }> {
+    const k = this.keys;
+    const ext = body.external_reference;
+    const fields = [
+      'id', cardId,
+      'connection', this.connection.id,
+      'reference', cardId.slice(this.connection.id.length + 1),
+      'status', 'active',
+      'status_reason', '',
+      'customer', body.customer ? JSON.stringify(body.customer) : '',
+      'external_reference', ext ?? '',
+      'metadata', body.metadata ? JSON.stringify(body.metadata) : '',
+      'created_at', String(now),
+      'updated_at', String(now),
+    ];
+    const res = await runScript<string[]>(
+      this.redis,
+      'lgwLedgerCreateCard',
+      [k.card(cardId), ext ? k.cardByExternalRef(this.connection.id, ext) : k.none, k.cardsOf(this.connection.id)],
+      [ext ? '1' : '0', cardId, now, ...fields],
+    );
+    const id = res[1] as string;
+    const card = await this.getCard(id);
+    if (!card) throw new Error(`card ${id} vanished after it was issued`);
+    return { card, created: res[0] === 'created' };
+  }
+
+  async getCard(cardId: string): Promise<Card | null> {
+    const h = await this.redis.hgetall(this.keys.card(cardId));
+    if (!h.id) return null;
+    const json = (v: string | undefined) => (v ? (JSON.parse(v) as Record<string, unknown>) : null);
+    return {
+      id: h.id,
+      connection: h.connection ?? this.connection.id,
+      reference: h.reference ?? '',
+      status: h.status === 'blocked' ? 'blocked' : 'active',
+      status_reason: h.status_reason ? h.status_reason : null,
+      customer: json(h.customer) as Card['customer'],
+      external_reference: h.external_reference ? h.external_reference : null,
+      metadata: json(h.metadata),
+      capabilities: CAPABILITIES,
+      created_at: iso(Number(h.created_at)),
+      updated_at: iso(Number(h.updated_at)),
+    };
+  }
+
+  async setCardStatus(cardId: string, status: 'active' | 'blocked', reason: string | null): Promise<Card | null> {
+    const ok = await runScript<number>(this.redis, 'lgwLedgerCardStatus', [this.keys.card(cardId)], [status, reason ?? '', Date.now()]);
+    return ok === 1 ? this.getCard(cardId) : null;
+  }
+}

@@ -1,0 +1,56 @@
+import type { ApiError } from '../api/errors.js';
+import type { Balance } from '../api/schemas/transactions.js';
+import type { Card, CreateCardBody } from '../api/schemas/cards.js';
+import type { ConnectionConfig } from '../config/connections.js';
+import type { TransactionRecord } from '../ledger/transaction-record.js';
+
+/** Normalized operations a connection (and a card on it) can support. */
+export type Operation = 'award' | 'redeem' | 'adjust' | 'expire' | 'reverse' | 'balance' | 'history' | 'issue_card' | 'get_card' | 'block_card';
+
+export interface Capabilities {
+  operations: Operation[];
+  units: string[];
+}
+
+export type ApplyOutcome =
+  /** Applied and recorded: the transaction is now succeeded. */
+  | { kind: 'applied'; balanceAfter: number | null }
+  /** Already past processing (a duplicate apply, or a takeover after a crash). */
+  | { kind: 'already' }
+  /** Refused before anything changed; the claim is released. */
+  | { kind: 'rejected'; error: ApiError };
+
+export interface HistoryQuery {
+  type?: string;
+  fromMs?: number;
+  toMs?: number;
+  referenceId?: string;
+  staff?: string;
+  limit: number;
+  /** The last id of the previous page. */
+  after?: string;
+}
+
+export interface HistoryPage {
+  ids: string[];
+  /** The last id looked at, when older entries remain. */
+  next: string | null;
+}
+
+/**
+ * What the gateway needs of a provider. One instance per configured connection.
+ * `apply` receives a transaction already claimed in the ledger (status processing) and must leave
+ * it succeeded or failed, or release the claim when it was refused before anything changed.
+ */
+export interface PointsProvider {
+  readonly connection: ConnectionConfig;
+  readonly capabilities: Capabilities;
+  /** Capabilities of one card (a provider may support less on some card types). */
+  cardCapabilities(cardId: string): Promise<Capabilities>;
+  apply(txn: TransactionRecord, ctx: { idempotencyKey?: string; naturalKey?: string }): Promise<ApplyOutcome>;
+  balance(cardId: string): Promise<Balance | null>;
+  history(cardId: string, query: HistoryQuery): Promise<HistoryPage | null>;
+  issueCard?(cardId: string, body: CreateCardBody, now: number): Promise<{ card: Card; created: boolean }>;
+  getCard(cardId: string): Promise<Card | null>;
+  setCardStatus?(cardId: string, status: 'active' | 'blocked', reason: string | null): Promise<Card | null>;
+}

@@ -1,0 +1,53 @@
+import type { Redis } from 'ioredis';
+import { ApiError } from '../api/errors.js';
+import { publicSettings, type ConnectionConfig } from '../config/connections.js';
+import type { KeySpace } from '../redis/keys.js';
+import { LedgerProvider } from './ledger/ledger-provider.js';
+import type { PointsProvider } from './provider.js';
+
+/** The provider of every configured connection, and the card-id → connection lookup. */
+export class ProviderRegistry {
+  private readonly byId = new Map<string, PointsProvider>();
+
+  constructor(connections: ConnectionConfig[], redis: Redis, keys: KeySpace) {
+    for (const conn of connections) {
+      switch (conn.provider) {
+        case 'ledger':
+          this.byId.set(conn.id, new LedgerProvider(conn, redis, keys));
+          break;
+      }
+    }
+  }
+
+  list(): PointsProvider[] {
+    return [...this.byId.values()];
+  }
+
+  get(connectionId: string): PointsProvider {
+    const p = this.byId.get(connectionId);
+    if (!p) {
+      throw new ApiError('unknown_connection', `There is no connection "${connectionId}". Configured: ${[...this.byId.keys()].join(', ')}.`);
+    }
+    return p;
+  }
+
+  /** The provider holding a card, from the `<connection>:` part of its id. */
+  forCard(cardId: string): PointsProvider {
+    const colon = cardId.indexOf(':');
+    return this.get(colon === -1 ? cardId : cardId.slice(0, colon));
+  }
+
+  /** The built-in ledger connections (where cards can be issued by the gateway itself). */
+  ledgers(): LedgerProvider[] {
+    return this.list().filter((p): p is LedgerProvider => p instanceof LedgerProvider);
+  }
+
+  describe() {
+    return this.list().map((p) => ({
+      id: p.connection.id,
+      provider: p.connection.provider,
+      capabilities: p.capabilities,
+      settings: publicSettings(p.connection),
+    }));
+  }
+}

@@ -1,0 +1,229 @@
+import { ApiError } from '../api/errors.js';
+import type { Transaction, TransactionType } from '../api/schemas/transactions.js';
+import { ulid } from '../lib/ids.js';
+import { fingerprint } from '../ledger/idempotency.js';
+import { render, type NewTransaction, type TransactionRecord } from '../ledger/transaction-record.js';
+import type { TransactionLedger, IdempotencyClaim } from '../ledger/transaction-ledger.js';
+import type { Operation } from '../providers/provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { LedgerProvider } from '../providers/ledger/ledger-provider.js';
+
+/** Who asks, and how: what idempotency is judged on. */
+export interface CallContext {
+  clientId: string;
+  idempotencyKey?: string;
+  /** Method and path of the request, for the Idempotency-Key fingerprint. */
+  method: string;
+  path: string;
+  /** The body as received, for the fingerprint. */
+  body: unknown;
+}
+
+export interface TransactionInput {
+  type: TransactionType;
+  card_id: string;
+  points?: number;
+  reason?: string;
+  reference_id?: string;
+  expires_at?: string;
+  staff?: string;
+  metadata?: Record<string, unknown>;
+  before?: string;
+}
+
+export interface Outcome {
+  status: number;
+  body: Transaction;
+  replayed: boolean;
+}
+
+const METADATA_MAX_BYTES = 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function fieldError(field: string, message: string): ApiError {
+  return new ApiError('validation_failed', `${field} ${message}.`, { errors: [{ field: `/${field}`, message }] });
+}
+
+/**
+ * The life of a points transaction: check it, claim it in the ledger (once, whatever the retries),
+ * have the card's provider apply it, and answer with the recorded outcome.
+ */
+export class PointsService {
+  constructor(
+    private readonly ledger: TransactionLedger,
+    private readonly providers: ProviderRegistry,
+    private readonly options: { inFlightWaitMs: number },
+  ) {}
+
+  private idem(ctx: CallContext, suffix = ''): IdempotencyClaim | undefined {
+    if (ctx.idempotencyKey === undefined) return undefined;
+    return {
+      key: this.ledger.idempotencyKey(ctx.clientId, ctx.idempotencyKey + suffix),
+      fingerprint: fingerprint(ctx.method, ctx.path, ctx.body),
+    };
+  }
+
+  async requireOperation(cardId: string, op: Operation) {
+    const provider = this.providers.forCard(cardId);
+    const caps = await provider.cardCapabilities(cardId);
+    if (!caps.operations.includes(op)) {
+      throw new ApiError('unsupported_operation', `Card ${cardId} does not support ${op}; it supports: ${caps.operations.join(', ')} (units: ${caps.units.join(', ')}).`, {
+        supported: caps.operations,
+      });
+    }
+    return provider;
+  }
+
+  /** Award, redeem, adjust or expire. */
+  async transact(input: TransactionInput, ctx: CallContext, idemSuffix = ''): Promise<Outcome> {
+    const provider = await this.requireOperation(input.card_id, input.type);
+    const now = Date.now();
+    if (input.metadata !== undefined && Buffer.byteLength(JSON.stringify(input.metadata)) > METADATA_MAX_BYTES) {
+      throw fieldError('metadata', `must be at most ${METADATA_MAX_BYTES} bytes as JSON`);
+    }
+    let expiresAt: number | null = null;
+    if (input.expires_at !== undefined) {
+      expiresAt = Date.parse(input.expires_at);
+      if (!(expiresAt > now)) throw fieldError('expires_at', 'must be in the future');
+    } else if ((input.type === 'award' || (input.type === 'adjust' && (input.points ?? 0) > 0)) && provider instanceof LedgerProvider) {
+      expiresAt = provider.defaultExpiry(now);
+    }
+    if (input.type === 'adjust' && (input.points ?? 0) < 0 && input.expires_at !== undefined) {
+      throw fieldError('expires_at', 'applies only to a positive adjustment');
+    }
+    const expireBefore = input.before !== undefined ? Date.parse(input.before) : null;
+    const points = input.points ?? null;
+    const delta = input.type === 'award' ? points! : input.type === 'redeem' ? -points! : input.type === 'adjust' ? points! : 0;
+    const sweepId = `txn_${ulid(now)}`;
+    const txn: NewTransaction = {
+      id: `txn_${ulid(now)}`,
+      type: input.type,
+      card_id: input.card_id,
+      connection: provider.connection.id,
+      points: input.type === 'adjust' ? points : points === null ? null : Math.abs(points),
+      delta,
+      reason: input.reason ?? (input.type === 'expire' ? 'Points expired by request' : ''),
+      reference_id: input.reference_id ?? null,
+      staff: input.staff ?? null,
+      metadata: input.metadata ?? null,
+      expires_at: expiresAt,
+      expire_before: expireBefore,
+      reversal_of: null,
+      source: 'api',
+      client: ctx.clientId,
+      created_at: now,
+      sweep_id: sweepId,
+    };
+    const naturalKey = input.reference_id !== undefined ? this.ledger.keys.naturalKey(input.card_id, input.type, input.reference_id) : undefined;
+    return this.run(txn, this.idem(ctx, idemSuffix), naturalKey);
+  }
+
+  /** A compensating transaction for an order cancelled or refunded: full or partial. */
+  async reverse(originalId: string, body: { points?: number; reason?: string; reference_id?: string; staff?: string }, ctx: CallContext): Promise<Outcome> {
+    const orig = await this.ledger.get(originalId);
+    if (!orig) throw new ApiError('transaction_not_found', `No transaction ${originalId}.`);
+    if (!['award', 'redeem', 'adjust'].includes(orig.type) || orig.reversal_of !== null || orig.status !== 'succeeded') {
+      throw new ApiError(
+        'transaction_not_reversible',
+        orig.reversal_of !== null
+          ? `Transaction ${originalId} is itself a reversal; make an adjustment instead.`
+          : orig.status !== 'succeeded'
+            ? `Transaction ${originalId} is ${orig.status}; only succeeded transactions can be reversed.`
+            : `Only award, redeem and adjust transactions can be reversed; ${originalId} is an ${orig.type}.`,
+      );
+    }
+    await this.requireOperation(orig.card_id, 'reverse');
+    const now = Date.now();
+    const txn: NewTransaction = {
+      id: `txn_${ulid(now)}`,
+      type: 'adjust',
+      card_id: orig.card_id,
+      connection: orig.connection,
+      // Null: "all that is left", which the provider settles atomically.
+      points: body.points ?? null,
+      delta: orig.delta > 0 ? -1 : 1,
+      reason: body.reason ?? `Reversal of ${originalId}`,
+      reference_id: body.reference_id ?? null,
+      staff: body.staff ?? null,
+      metadata: null,
+      expires_at: null,
+      expire_before: null,
+      reversal_of: originalId,
+      source: 'api',
+      client: ctx.clientId,
+      created_at: now,
+      sweep_id: `txn_${ulid(now)}`,
+    };
+    // A full reversal happens once; a partial one is keyed by its reference_id.
+    const natural =
+      body.points === undefined ? `${originalId}:full` : body.reference_id !== undefined ? `${originalId}:ref:${body.reference_id}` : undefined;
+    const naturalKey = natural !== undefined ? this.ledger.keys.naturalKey(orig.card_id, 'reversal', natural) : undefined;
+    return this.run(txn, this.idem(ctx), naturalKey);
+  }
+
+  /** Claim, apply, answer; waits (bounded) on a duplicate that is still running. */
+  private async run(txn: NewTransaction, idem: IdempotencyClaim | undefined, naturalKey: string | undefined): Promise<Outcome> {
+    const deadline = Date.now() + this.options.inFlightWaitMs;
+    let pause = 5;
+    for (;;) {
+      const claim = await this.ledger.claimTransaction(txn, { idem, naturalKey });
+      if (claim.kind === 'mismatch') {
+        throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
+      }
+      if (claim.kind === 'replay') return { status: claim.status, body: JSON.parse(claim.body) as Transaction, replayed: true };
+
+      let record: TransactionRecord | null;
+      if (claim.kind === 'claimed') {
+        record = await this.applyClaimed(txn.id, idem, naturalKey);
+        if (record) return this.answer(record, idem, false);
+      } else {
+        record = await this.ledger.get(claim.txnId);
+        if (record && record.status !== 'processing') return this.answer(record, idem, true);
+        if (record && record.lease_until !== null && record.lease_until < Date.now()) {
+          // Its claimer died mid-way: applying is idempotent, so finish its work.
+          const done = await this.applyClaimed(record.id, idem, naturalKey);
+          if (done) return this.answer(done, idem, true);
+        }
+      }
+      // Someone else holds it (or just released it): look again shortly.
+      if (Date.now() >= deadline) {
+        throw new ApiError(
+          'idempotency_in_flight',
+          idem
+            ? 'A request with this Idempotency-Key is still being processed; retry in a moment to get its result.'
+            : 'A transaction with this reference_id is still being processed; retry in a moment to get its result.',
+          { headers: { 'retry-after': '1' } },
+        );
+      }
+      await sleep(pause);
+      pause = Math.min(pause * 2, 50);
+    }
+  }
+
+  /** Has the provider apply a claimed transaction; throws its refusal. Null if it vanished. */
+  private async applyClaimed(id: string, idem: IdempotencyClaim | undefined, naturalKey: string | undefined): Promise<TransactionRecord | null> {
+    const record = await this.ledger.get(id);
+    if (!record) return null;
+    const provider = this.providers.get(record.connection);
+    const outcome = await provider.apply(record, { idempotencyKey: idem?.key, naturalKey });
+    if (outcome.kind === 'rejected') throw outcome.error;
+    return this.ledger.get(id);
+  }
+
+  private async answer(record: TransactionRecord, idem: IdempotencyClaim | undefined, replayed: boolean): Promise<Outcome> {
+    const body = render(record);
+    const status = 201;
+    if (idem) await this.ledger.complete(idem.key, record.id, status, body);
+    return { status, body, replayed };
+  }
+
+  async transactions(ids: string[]): Promise<Transaction[]> {
+    return (await this.ledger.getMany(ids)).map(render);
+  }
+
+  async getTransaction(id: string): Promise<Transaction> {
+    const rec = await this.ledger.get(id);
+    if (!rec) throw new ApiError('transaction_not_found', `No transaction ${id}.`);
+    return render(rec);
+  }
+}
