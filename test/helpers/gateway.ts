@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { inject } from 'vitest';
+import { pino } from 'pino';
+import type { Redis } from 'ioredis';
+import { buildApp } from '../../src/app.js';
+import { parseApiKeys } from '../../src/config/api-keys.js';
+import { DEFAULT_CONNECTIONS, parseConnections, type ConnectionConfig } from '../../src/config/connections.js';
+import { loadEnv, type Env } from '../../src/config/env.js';
+import { REDACT_PATHS } from '../../src/logger.js';
+import { createRedis } from '../../src/redis/client.js';
+import type { ProviderRegistry } from '../../src/providers/registry.js';
+import type { TransactionLedger } from '../../src/ledger/transaction-ledger.js';
+
+export const KEYS = {
+  admin: 'test_admin_key_0001',
+  write: 'test_write_key_0001',
+  read: 'test_read_key_00001',
+  other: 'test_other_writer_01',
+};
+
+export interface TestGateway {
+  url: string;
+  redis: Redis;
+  env: Env;
+  prefix: string;
+  providers: ProviderRegistry;
+  ledger: TransactionLedger;
+  /** Every log line the gateway wrote, as text. */
+  logs: string[];
+  request(method: string, path: string, opts?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<Res>;
+  close(): Promise<void>;
+}
+
+export interface Res {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  text: string;
+}
+
+/**
+ * A gateway on a real HTTP port, on the suite's redis-server under a key prefix of its own.
+ * Requests go over the network with fetch, as a client's would.
+ */
+export async function startGateway(opts: { env?: Record<string, string>; connections?: unknown } = {}): Promise<TestGateway> {
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const env = loadEnv({ REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'info', EXPIRY_SWEEP_INTERVAL_SECONDS: '0', IDEMPOTENCY_WAIT_MS: '2000', ...opts.env });
+  const connections: ConnectionConfig[] = opts.connections ? parseConnections(opts.connections, {}) : DEFAULT_CONNECTIONS;
+  const apiKeys = parseApiKeys(
+    `${KEYS.admin}:admin,${KEYS.write}:read+write,${KEYS.read}:read,${KEYS.other}:read+write`,
+    'API_KEYS',
+  );
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(chunk.toString());
+      cb();
+    },
+  });
+  const logger = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
+  const redis = createRedis(inject('redisUrl'));
+  const { app, providers, ledger } = await buildApp({ env, redis, connections, apiKeys, logger });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+
+  return {
+    url,
+    redis,
+    env,
+    prefix,
+    providers,
+    ledger,
+    logs,
+    async request(method, path, o = {}) {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      const key = o.key === undefined ? KEYS.admin : o.key;
+      if (key !== null) headers['x-api-key'] = key;
+      let body: string | undefined = o.rawBody;
+      if (o.body !== undefined) {
+        body = JSON.stringify(o.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, headers: res.headers, body: parsed, text };
+    },
+    async close() {
+      await app.close();
+      // Leave no keys behind on the shared server.
+      const stream = redis.scanStream({ match: `{${prefix}}:*`, count: 1000 });
+      for await (const batch of stream) if ((batch as string[]).length) await redis.del(...(batch as string[]));
+      await redis.quit();
+    },
+  };
+}
+
+/** Issues a fresh card on the built-in ledger and returns its id. */
+export async function issueCard(gw: TestGateway, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await gw.request('POST', '/v1/cards', { body });
+  if (res.status !== 201) throw new Error(`issue card: ${res.status} ${res.text}`);
+  return res.body.id as string;
+}
+
+export async function award(gw: TestGateway, cardId: string, points: number, extra: Record<string, unknown> = {}) {
+  return gw.request('POST', '/v1/points/award', { body: { card_id: cardId, points, reason: 'test award', ...extra } });
+}
