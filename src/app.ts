@@ -56,6 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
   });
   app.setValidatorCompiler(validatorCompiler());
+  // Bodies are JSON only: without this, Fastify's built-in text/plain parser lets a text body through to validation (400) instead of 415.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const apiError = toApiError(error);

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { FieldError } from '../lib/schema-check.js';
+import type { ErrorObject } from 'ajv';
+import { fieldErrors, type FieldError } from '../lib/schema-check.js';
 
 /**
  * The closed list of error codes the gateway answers with, each with its HTTP status and title.
@@ -101,10 +102,8 @@ export function toApiError(error: FastifyError | Error): ApiError {
   if (error instanceof ApiError) return error;
   const fe = error as FastifyError & { validationContext?: string };
   if (Array.isArray(fe.validation)) {
-    return validationError(
-      fe.validation.map((v) => ({ field: (v as { instancePath?: string }).instancePath || '/', message: v.message ?? 'is invalid' })),
-      fe.validationContext ?? 'body',
-    );
+    // fieldErrors names the field at fault for `required` and `additionalProperties` too (their instancePath is the parent).
+    return validationError(fieldErrors(fe.validation as unknown as ErrorObject[]), fe.validationContext ?? 'body');
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

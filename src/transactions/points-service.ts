@@ -38,6 +38,11 @@ export interface Outcome {
 }
 
 const METADATA_MAX_BYTES = 1024;
+
+/** The record a successful claim has just written. */
+function claimedRecord(txn: NewTransaction): TransactionRecord {
+  return { ...txn, status: 'processing', balance_after: null, completed_at: null, reversed_points: 0, lease_until: null };
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function fieldError(field: string, message: string): ApiError {
@@ -174,14 +179,14 @@ export class PointsService {
 
       let record: TransactionRecord | null;
       if (claim.kind === 'claimed') {
-        record = await this.applyClaimed(txn.id, idem, naturalKey);
+        record = await this.applyClaimed(claimedRecord(txn), idem, naturalKey);
         if (record) return this.answer(record, idem, false);
       } else {
         record = await this.ledger.get(claim.txnId);
         if (record && record.status !== 'processing') return this.answer(record, idem, true);
         if (record && record.lease_until !== null && record.lease_until < Date.now()) {
           // Its claimer died mid-way: applying is idempotent, so finish its work.
-          const done = await this.applyClaimed(record.id, idem, naturalKey);
+          const done = await this.applyClaimed(record, idem, naturalKey);
           if (done) return this.answer(done, idem, true);
         }
       }
@@ -201,13 +206,19 @@ export class PointsService {
   }
 
   /** Has the provider apply a claimed transaction; throws its refusal. Null if it vanished. */
-  private async applyClaimed(id: string, idem: IdempotencyClaim | undefined, naturalKey: string | undefined): Promise<TransactionRecord | null> {
-    const record = await this.ledger.get(id);
-    if (!record) return null;
+  private async applyClaimed(record: TransactionRecord, idem: IdempotencyClaim | undefined, naturalKey: string | undefined): Promise<TransactionRecord | null> {
     const provider = this.providers.get(record.connection);
     const outcome = await provider.apply(record, { idempotencyKey: idem?.key, naturalKey });
     if (outcome.kind === 'rejected') throw outcome.error;
-    return this.ledger.get(id);
+    if (outcome.kind === 'applied' && record.reversed_points === 0) {
+      // The provider returned everything that changed: no need to read the record back.
+      return {
+        ...record, status: 'succeeded', balance_after: outcome.balanceAfter, delta: outcome.delta,
+        points: record.type === 'adjust' && record.reversal_of === null ? record.points : outcome.points,
+        completed_at: outcome.completedAt, lease_until: null,
+      };
+    }
+    return this.ledger.get(record.id);
   }
 
   private async answer(record: TransactionRecord, idem: IdempotencyClaim | undefined, replayed: boolean): Promise<Outcome> {

@@ -87,7 +87,7 @@ export class LedgerProvider implements PointsProvider {
     );
     switch (res[0]) {
       case 'ok':
-        return { kind: 'applied', balanceAfter: Number(res[1]) };
+        return { kind: 'applied', balanceAfter: Number(res[1]), delta: Number(res[2]), points: Number(res[3]), completedAt: Number(res[4]) };
       case 'already':
       case 'gone':
         return { kind: 'already' };

@@ -14,7 +14,7 @@
   ARGV[6] expiry for points a reversal gives back whose own expiry has passed ('+inf' or ms)
   ARGV[7] the most points a card may hold
 
-  Returns {'ok', balance_after} | {'already', status} | {'gone'} | {'rejected', code, detail}
+  Returns {'ok', balance_after, delta, points, completed_at} | {'already', status} | {'gone'} | {'rejected', code, detail}
 ]]
 local k = { card = KEYS[4], buckets = KEYS[5], rest = KEYS[6], totals = KEYS[7], history = KEYS[8], due = KEYS[9] }
 local now = tonumber(ARGV[1])
@@ -50,7 +50,9 @@ if ARGV[5] == '1' then
   redis.call('HSET', KEYS[1], 'points', int(amount))
 end
 
-if kind ~= 'expire' then sweep(k, now, ARGV[2], KEYS[11]) end
+-- Refreshed at once: a refusal below returns before the refresh at the end, and must not leave
+-- the card in the due-for-expiry index at an expiry that is gone.
+if kind ~= 'expire' and sweep(k, now, ARGV[2], KEYS[11]) > 0 then refreshDue(k) end
 local avail = tonumber(redis.call('HGET', k.totals, 'available') or '0')
 local alloc = ''
 
@@ -119,4 +121,4 @@ redis.call('HSET', KEYS[1], 'status', 'succeeded', 'completed_at', int(now), 'ba
 redis.call('HDEL', KEYS[1], 'lease_until')
 redis.call('ZADD', k.history, 0, txnId)
 refreshDue(k)
-return {'ok', int(avail)}
+return {'ok', int(avail), int(delta), int(math.abs(tonumber(redis.call('HGET', KEYS[1], 'points')) or math.abs(delta))), int(now)}

@@ -1,0 +1,102 @@
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadApiKeys, parseApiKeys } from '../../src/config/api-keys.js';
+import { loadConnections, parseConnections, publicSettings } from '../../src/config/connections.js';
+import { ConfigError, loadEnv } from '../../src/config/env.js';
+
+describe('environment', () => {
+  it('applies the documented defaults', () => {
+    const env = loadEnv({});
+    expect(env).toMatchObject({ PORT: 3000, HOST: '127.0.0.1', LOG_LEVEL: 'info', IDEMPOTENCY_TTL_HOURS: 24, REDIS_KEY_PREFIX: 'lgw', DATA_DIR: '.data' });
+    expect(env.REDIS_URL).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^PORT: must be an integer/],
+    [{ PORT: '70000' }, /^PORT: /],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: /],
+    [{ IDEMPOTENCY_TTL_HOURS: '-1' }, /^IDEMPOTENCY_TTL_HOURS: /],
+    [{ REDIS_URL: 'http://x' }, /^REDIS_URL: /],
+    [{ CLIENT_RATE_LIMIT: 'lots' }, /^CLIENT_RATE_LIMIT: /],
+    [{ API_KEYS: 'abcdefgh:read', API_KEYS_FILE: '/x' }, /^API_KEYS_FILE: /],
+  ])('stops on %j with a message naming the variable', (vars, message) => {
+    expect(() => loadEnv(vars)).toThrowError(message);
+  });
+
+  it('never echoes a REDIS_URL, which may hold a password', () => {
+    try {
+      loadEnv({ REDIS_URL: 'ftp://user:s3cret@host' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).not.toContain('s3cret');
+    }
+  });
+});
+
+describe('connections file', () => {
+  it('defaults to one built-in ledger', () => {
+    expect(loadConnections(undefined)).toEqual([{ id: 'ledger', provider: 'ledger' }]);
+  });
+
+  it('fills ${VAR} placeholders from the environment and validates settings', () => {
+    const conns = parseConnections({ connections: [{ id: 'main', provider: 'ledger', pointsExpiry: { days: 365 }, tiers: [{ name: '${TIER}', minPoints: 100 }] }] }, { TIER: 'Gold' });
+    expect(conns[0]).toEqual({ id: 'main', provider: 'ledger', pointsExpiry: { days: 365 }, tiers: [{ name: 'Gold', minPoints: 100 }] });
+    expect(publicSettings(conns[0]!)).toEqual({ pointsExpiry: { days: 365 }, tiers: [{ name: 'Gold', minPoints: 100 }] });
+  });
+
+  it.each([
+    [[{ id: 'hl', provider: 'highlight' }], /connection "hl": provider "highlight" is not supported/],
+    [[{ id: 'x', provider: 'ledger', pointsExpiry: { days: 0 } }], /connection "x": setting "pointsExpiry/],
+    [[{ id: 'x', provider: 'ledger', colour: 'red' }], /connection "x": setting "colour" is not a known field/],
+    [[{ id: 'Bad Id', provider: 'ledger' }], /setting "id"/],
+    [[{ id: 'a', provider: 'ledger' }, { id: 'a', provider: 'ledger' }], /connection "a": id is used by an earlier connection/],
+    [[{ id: 'a', provider: 'ledger', tiers: [{ name: '${NOPE}', minPoints: 1 }] }], /environment variable NOPE is not set/],
+    [[], /non-empty array/],
+  ])('stops on %j with a message naming the connection and setting', (list, message) => {
+    expect(() => parseConnections({ connections: list }, {})).toThrowError(message);
+  });
+
+  it('reports unreadable and non-JSON files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgw-conn-'));
+    writeFileSync(join(dir, 'bad.json'), '{ nope');
+    expect(() => loadConnections(join(dir, 'bad.json'))).toThrowError(/not valid JSON/);
+    expect(() => loadConnections(join(dir, 'missing.json'))).toThrowError(/cannot read .*ENOENT/);
+  });
+});
+
+describe('API keys', () => {
+  it('parses keys with scopes; admin implies read and write', () => {
+    const table = parseApiKeys('k_live_abc1:read+write, k_admin_xyz1:admin', 'API_KEYS');
+    const scopes = [...table.values()].map((c) => [...c.scopes].sort());
+    expect(scopes).toEqual([['read', 'write'], ['admin', 'read', 'write']]);
+    for (const c of table.values()) expect(c.id).toMatch(/^key_[0-9a-f]{12}$/);
+  });
+
+  it.each([
+    ['short:read', /entry 1: key must be/],
+    ['longenough1:owner', /entry 1: scope "owner"/],
+    ['longenough1:read,longenough1:write', /entry 2: the same key appears twice/],
+    ['', /holds no key/],
+  ])('refuses %j without echoing the key', (text, message) => {
+    try {
+      parseApiKeys(text, 'API_KEYS');
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).not.toContain('longenough1');
+    }
+  });
+
+  it('generates one admin key on first start, then reuses it', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lgw-keys-'));
+    const first = loadApiKeys({ dataDir });
+    expect(first.generated?.key).toMatch(/^lgw_[A-Za-z0-9]{20,}$/);
+    expect(readFileSync(join(dataDir, 'admin-api-key'), 'utf8').trim()).toBe(first.generated?.key);
+    const second = loadApiKeys({ dataDir });
+    expect(second.generated).toBeUndefined();
+    expect([...second.table.keys()]).toEqual([...first.table.keys()]);
+  });
+});
