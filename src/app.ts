@@ -35,6 +35,19 @@ export interface App {
 }
 
 const VERSION = '0.1.0';
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** The JSON pointer of the first string (or key) holding a lone surrogate, or null. */
+function illFormedField(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (LONE_SURROGATE.test(k)) return `${path}/${k.replace(LONE_SURROGATE, '?')}`;
+    const found = illFormedField(v, `${path}/${k}`);
+    if (found !== null) return found;
+  }
+  return null;
+}
 
 /** Builds the gateway: plugins, hooks and routes. Never listens (server.ts does; tests inject or listen). */
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -67,6 +80,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, new ApiError('not_found', `There is no route ${req.method} ${req.url.split('?')[0]}; see /docs.`)),
   );
+
+  // JSON may carry lone UTF-16 surrogates ("\ud800"): not text, and not storable as UTF-8.
+  app.addHook('preValidation', async (req) => {
+    const field = illFormedField(req.body, '');
+    if (field !== null) {
+      throw new ApiError('validation_failed', `${field || 'the body'} is not well-formed Unicode (a lone surrogate).`, {
+        errors: [{ field: field || '/', message: 'must be well-formed Unicode' }],
+      });
+    }
+  });
 
   // One log line per request; keys and bodies are never logged.
   app.addHook('onSend', async (req, reply) => {

@@ -66,7 +66,7 @@ export class TransactionLedger {
         this.options.leaseMs,
         Math.round(this.options.idempotencyTtlMs),
         txn.id,
-        ...toFields(txn),
+        JSON.stringify(toFields(txn)),
       ],
     );
     switch (res[0]) {

@@ -139,6 +139,8 @@ export class PointsService {
     }
     await this.requireOperation(orig.card_id, 'reverse');
     const now = Date.now();
+    // Made first, as in transact(): an expiry the reversal writes happens before it, so its id sorts first.
+    const sweepId = `txn_${ulid(now)}`;
     const txn: NewTransaction = {
       id: `txn_${ulid(now)}`,
       type: 'adjust',
@@ -157,7 +159,7 @@ export class PointsService {
       source: 'api',
       client: ctx.clientId,
       created_at: now,
-      sweep_id: `txn_${ulid(now)}`,
+      sweep_id: sweepId,
     };
     // A full reversal happens once; a partial one is keyed by its reference_id.
     const natural =

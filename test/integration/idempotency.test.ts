@@ -142,3 +142,23 @@ describe('Idempotency-Key', () => {
     expect(ttl).toBeLessThanOrEqual(24 * 3_600_000);
   });
 });
+
+describe('text that is not Unicode', () => {
+  it('refuses lone surrogates with 400, never 500', async () => {
+    const card = await issueCard(gw);
+    for (const raw of [
+      `{"card_id":"${card}","points":1,"reason":"a\\ud800b"}`,
+      `{"card_id":"${card}","points":1,"reason":"ok","metadata":{"k\\udc00":"v"}}`,
+      `{"card_id":"${card}","points":1,"reason":"ok","metadata":{"k":["\\udfff"]}}`,
+    ]) {
+      const res = await gw.request('POST', '/v1/points/award', { rawBody: raw, headers: { 'content-type': 'application/json' } });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('validation_failed');
+    }
+    // A proper surrogate pair (an emoji) is fine.
+    const ok = await gw.request('POST', '/v1/points/award', { rawBody: `{"card_id":"${card}","points":1,"reason":"\\ud83c\\udf89 party"}`, headers: { 'content-type': 'application/json' } });
+    expect(ok.status).toBe(201);
+    expect(ok.body.reason).toBe('🎉 party');
+    expect(await historyLength(card)).toBe(1);
+  });
+});

@@ -12,7 +12,8 @@
   ARGV[5] lease, ms: how long the claimer may work before another request may take over
   ARGV[6] idempotency record TTL, ms
   ARGV[7] the new transaction's id
-  ARGV[8...] the new transaction's fields, as field, value pairs
+  ARGV[8] the new transaction's fields, as a JSON array of strings: field, value, field, value...
+          (strings only, so cjson keeps every value exact)
 
   Returns one of
     {'claimed', txn_id}                  the caller owns the transaction and must apply it
@@ -44,8 +45,7 @@ if ARGV[2] == '1' then
   end
 end
 
-local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+local fields = cjson.decode(ARGV[8])
 redis.call('HSET', KEYS[3], 'status', 'processing', 'lease_until', string.format('%d', leaseUntil), unpack(fields))
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[7]) end
 if ARGV[1] == '1' then
