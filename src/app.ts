@@ -67,6 +67,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     genReqId: () => `req_${ulid()}`,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    // Errors Fastify raises before routing (bad percent-encoding, over-long parameters) get problem+json too.
+    frameworkErrors: (error, _req, reply) => {
+      const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : 'The URL is not valid (check its percent-encoding).';
+      return sendProblem(reply, new ApiError('validation_failed', detail, { errors: [{ field: 'url', message: detail }] }));
+    },
   });
   app.setValidatorCompiler(validatorCompiler());
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser lets a text body through to validation (400) instead of 415.
@@ -80,6 +85,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, new ApiError('not_found', `There is no route ${req.method} ${req.url.split('?')[0]}; see /docs.`)),
   );
+
+  // Routes whose body fields are all optional (reverse, issue card) may be called with no body at all.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.routeOptions.config?.optionalBody === true) req.body = {};
+  });
 
   // JSON may carry lone UTF-16 surrogates ("\ud800"): not text, and not storable as UTF-8.
   app.addHook('preValidation', async (req) => {

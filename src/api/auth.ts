@@ -6,6 +6,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a route needs; routes without one are open (health, docs). */
     scope?: Scope;
+    /** The route's body fields are all optional: no body at all counts as `{}`. */
+    optionalBody?: boolean;
   }
   interface FastifyRequest {
     client?: ApiClient;

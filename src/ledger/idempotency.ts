@@ -13,7 +13,7 @@ export function parseIdempotencyKey(header: string | string[] | undefined): stri
   if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) {
     key = key.slice(1, -1).replace(/\\(["\\])/g, '$1');
   }
-  if (key.length === 0) throw new ApiError('invalid_idempotency_key', 'The Idempotency-Key header is empty.');
+  if (key.trim().length === 0) throw new ApiError('invalid_idempotency_key', 'The Idempotency-Key header is empty.');
   if (key.length > 255) throw new ApiError('invalid_idempotency_key', 'The Idempotency-Key is longer than 255 characters.');
   if (!/^[\x20-\x7e]+$/.test(key)) {
     throw new ApiError('invalid_idempotency_key', 'The Idempotency-Key may hold only printable ASCII characters.');

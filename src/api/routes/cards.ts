@@ -19,7 +19,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
   const { providers, ledger, points } = opts;
 
   r.post('/', {
-    config: { scope: 'write' },
+    config: { scope: 'write', optionalBody: true },
     schema: {
       operationId: 'issueCard', tags: ['cards'], summary: 'Issue a card on the built-in ledger',
       description: 'Issuing again with the same external_reference returns the existing card (200, `Idempotent-Replayed: true`).',

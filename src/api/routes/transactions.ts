@@ -22,7 +22,7 @@ export async function transactionRoutes(app: FastifyInstance, opts: { points: Po
   }, async (req) => points.getTransaction(req.params.id));
 
   r.post('/:id/reverse', {
-    config: { scope: 'write' },
+    config: { scope: 'write', optionalBody: true },
     schema: {
       operationId: 'reverseTransaction', tags: ['transactions'], summary: 'Reverse a transaction (order cancelled or refunded)',
       description:

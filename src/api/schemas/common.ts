@@ -19,7 +19,10 @@ export const ConnectionId = Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$', de
 
 export const Points = Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'Whole points, 1 to 1,000,000,000.', examples: [120] });
 
-export const Reason = Type.String({ minLength: 1, maxLength: 500, description: 'Why, in words a customer may read.', examples: ['Order #1001'] });
+/** Printable text: control characters other than tab and new lines are refused. */
+const TEXT = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]+$';
+
+export const Reason = Type.String({ minLength: 1, maxLength: 500, pattern: TEXT, description: 'Why, in words a customer may read.', examples: ['Order #1001'] });
 
 export const ReferenceId = Type.String({
   minLength: 1,
@@ -29,10 +32,11 @@ export const ReferenceId = Type.String({
   examples: ['order-1001'],
 });
 
-export const Staff = Type.String({ minLength: 1, maxLength: 128, description: 'Who did it (id or name).', examples: ['till-3'] });
+export const Staff = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Who did it (id or name).', examples: ['till-3'] });
 
-export const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
+export const Metadata = Type.Record(Type.String(), Type.Unknown(), {
   maxProperties: 50,
+  propertyNames: { minLength: 1, maxLength: 64 },
   description: 'Your own data, kept with the transaction; at most 1 KB as JSON.',
   examples: [{ channel: 'web', order_total: '54.90', currency: 'EUR' }],
 });
