@@ -15,7 +15,8 @@ local status = redis.call('HGET', k.card, 'status')
 if not status then return {'missing'} end
 k.cardId = redis.call('HGET', k.card, 'id')
 local swept = sweep(k, now, ARGV[2], KEYS[7])
-if swept > 0 then refreshDue(k) end
+-- Always: also heals a due-index entry left stale by older data, so the schedule never revisits it.
+refreshDue(k)
 
 local soon = 0
 local horizon = now + tonumber(ARGV[3])
