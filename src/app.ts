@@ -62,6 +62,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
     // Our own onResponse hook logs one line per request.
     logController: new LogController({ disableRequestLogging: true }),
+    // Fastify makes a child logger per request by default; measured here, that cost a third of a
+    // simple request's throughput. Lines about a request carry `reqId` explicitly instead.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: env.BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => `req_${ulid()}`,
@@ -79,7 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) req.log.error({ err: error }, 'request failed');
+    if (apiError.status >= 500) req.log.error({ reqId: req.id, err: error }, 'request failed');
     return sendProblem(reply, apiError);
   });
   app.setNotFoundHandler((req, reply) =>
@@ -107,7 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
-      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, client: req.client?.id },
+      { reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, client: req.client?.id },
       'request',
     );
   });

@@ -19,7 +19,8 @@ export interface IdempotencyClaim {
 export type TransactionClaim =
   | { kind: 'claimed'; txnId: string }
   | { kind: 'replay'; status: number; body: string }
-  | { kind: 'existing'; txnId: string }
+  | { kind: 'replay_txn'; status: number; record: TransactionRecord | null }
+  | { kind: 'existing'; txnId: string; record: TransactionRecord | null }
   | { kind: 'mismatch' };
 
 export type RequestClaim =
@@ -54,7 +55,7 @@ export class TransactionLedger {
   /** Claims a new transaction, or finds the one its Idempotency-Key or natural key already names. */
   async claimTransaction(txn: NewTransaction, opts: { idem?: IdempotencyClaim; naturalKey?: string }): Promise<TransactionClaim> {
     const now = Date.now();
-    const res = await runScript<string[]>(
+    const res = await runScript<unknown[]>(
       this.redis,
       'lgwClaimTransaction',
       [opts.idem?.key ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.txn(txn.id)],
@@ -67,15 +68,24 @@ export class TransactionLedger {
         Math.round(this.options.idempotencyTtlMs),
         txn.id,
         JSON.stringify(toFields(txn)),
+        this.keys.txnPrefix,
       ],
     );
+    const fieldsOf = (flat: unknown): TransactionRecord | null => {
+      const list = (flat ?? []) as string[];
+      const h: Record<string, string> = {};
+      for (let i = 0; i + 1 < list.length; i += 2) h[list[i]!] = list[i + 1]!;
+      return fromHash(h);
+    };
     switch (res[0]) {
       case 'claimed':
         return { kind: 'claimed', txnId: res[1] as string };
       case 'replay':
         return { kind: 'replay', status: Number(res[1]), body: res[2] as string };
+      case 'replay_txn':
+        return { kind: 'replay_txn', status: Number(res[1]), record: fieldsOf(res[2]) };
       case 'existing':
-        return { kind: 'existing', txnId: res[1] as string };
+        return { kind: 'existing', txnId: res[1] as string, record: fieldsOf(res[2]) };
       default:
         return { kind: 'mismatch' };
     }

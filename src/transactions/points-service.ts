@@ -178,18 +178,19 @@ export class PointsService {
         throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
       }
       if (claim.kind === 'replay') return { status: claim.status, body: JSON.parse(claim.body) as Transaction, replayed: true };
+      if (claim.kind === 'replay_txn' && claim.record) return this.answer(claim.record, true);
 
       let record: TransactionRecord | null;
       if (claim.kind === 'claimed') {
         record = await this.applyClaimed(claimedRecord(txn), idem, naturalKey);
-        if (record) return this.answer(record, idem, false);
-      } else {
-        record = await this.ledger.get(claim.txnId);
-        if (record && record.status !== 'processing') return this.answer(record, idem, true);
+        if (record) return this.answer(record, false);
+      } else if (claim.kind === 'existing') {
+        record = claim.record;
+        if (record && record.status !== 'processing') return this.answer(record, true);
         if (record && record.lease_until !== null && record.lease_until < Date.now()) {
           // Its claimer died mid-way: applying is idempotent, so finish its work.
           const done = await this.applyClaimed(record, idem, naturalKey);
-          if (done) return this.answer(done, idem, true);
+          if (done) return this.answer(done, true);
         }
       }
       // Someone else holds it (or just released it): look again shortly.
@@ -223,11 +224,14 @@ export class PointsService {
     return this.ledger.get(record.id);
   }
 
-  private async answer(record: TransactionRecord, idem: IdempotencyClaim | undefined, replayed: boolean): Promise<Outcome> {
-    const body = render(record);
-    const status = 201;
-    if (idem) await this.ledger.complete(idem.key, record.id, status, body);
-    return { status, body, replayed };
+  /**
+   * The answer to a transaction request: the transaction as it was when it completed, so that a
+   * replay (Idempotency-Key or reference_id) is identical to the first answer even after later
+   * reversals; GET /v1/transactions/{id} shows it as it stands now. The provider marked the
+   * Idempotency-Key done together with the transaction, so nothing is left to store here.
+   */
+  private answer(record: TransactionRecord, replayed: boolean): Outcome {
+    return { status: 201, body: render({ ...record, reversed_points: 0 }), replayed };
   }
 
   async transactions(ids: string[]): Promise<Transaction[]> {

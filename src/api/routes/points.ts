@@ -111,7 +111,7 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
         results.push({ index, status: outcome.status, replayed: outcome.replayed, transaction: outcome.body });
       } catch (err) {
         const e = toApiError(err as Error);
-        if (e.status >= 500) req.log.error({ err, index }, 'bulk item failed');
+        if (e.status >= 500) req.log.error({ reqId: req.id, err, index }, 'bulk item failed');
         results.push({ index, status: e.status, replayed: false, error: { code: e.code, detail: e.message, ...(e.extra.errors ? { errors: e.extra.errors } : {}) } });
       }
     }

@@ -43,7 +43,15 @@ export const Metadata = Type.Record(Type.String(), Type.Unknown(), {
 
 export const DateTime = Type.String({ format: 'date-time', description: 'ISO 8601 / RFC 3339 date-time.', examples: ['2026-12-31T23:59:59Z'] });
 
-export const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/**
+ * `T | null`, written as a JSON Schema type array (`"type": ["string", "null"]`) rather than anyOf:
+ * OpenAPI 3.1 style, and fast-json-stringify serializes it without trying each branch.
+ */
+export const Nullable = <T extends Type.TSchema>(t: T) => {
+  const type = (t as unknown as { type?: unknown }).type;
+  if (typeof type !== 'string') return Type.Union([t, Type.Null()]);
+  return Type.Unsafe<Type.Static<T> | null>({ ...t, type: [type, 'null'] });
+};
 
 export const FieldErrorSchema = Type.Object(
   {

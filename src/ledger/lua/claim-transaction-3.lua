@@ -12,13 +12,16 @@
   ARGV[5] lease, ms: how long the claimer may work before another request may take over
   ARGV[6] idempotency record TTL, ms
   ARGV[7] the new transaction's id
+  ARGV[9] prefix of transaction keys (same hash tag), to return an existing transaction's fields
   ARGV[8] the new transaction's fields, as a JSON array of strings: field, value, field, value...
           (strings only, so cjson keeps every value exact)
 
   Returns one of
     {'claimed', txn_id}                  the caller owns the transaction and must apply it
-    {'replay', http_status, body}        the key's first request finished: replay its response
-    {'existing', txn_id}                 the key or the natural key names a transaction already claimed
+    {'replay', http_status, body}        the key's first request finished: replay its stored response
+    {'replay_txn', http_status, fields}  the key's first request finished: answer from its transaction
+    {'existing', txn_id, fields}         the key or the natural key names a transaction already claimed
+                                         (fields: HGETALL of it, empty if it has just been released)
     {'mismatch'}                         the key was used with another request
 ]]
 local now = tonumber(ARGV[4])
@@ -28,8 +31,11 @@ if ARGV[1] == '1' then
   local rec = redis.call('HMGET', KEYS[1], 'fp', 'state', 'resource', 'status', 'body')
   if rec[1] then
     if rec[1] ~= ARGV[3] then return {'mismatch'} end
-    if rec[2] == 'done' then return {'replay', rec[4], rec[5]} end
-    return {'existing', rec[3]}
+    if rec[2] == 'done' then
+      if rec[5] then return {'replay', rec[4], rec[5]} end
+      return {'replay_txn', rec[4], redis.call('HGETALL', ARGV[9] .. rec[3])}
+    end
+    return {'existing', rec[3], redis.call('HGETALL', ARGV[9] .. rec[3])}
   end
 end
 
@@ -41,7 +47,7 @@ if ARGV[2] == '1' then
       redis.call('HSET', KEYS[1], 'fp', ARGV[3], 'state', 'linked', 'resource', existing)
       redis.call('PEXPIRE', KEYS[1], ARGV[6])
     end
-    return {'existing', existing}
+    return {'existing', existing, redis.call('HGETALL', ARGV[9] .. existing)}
   end
 end
 

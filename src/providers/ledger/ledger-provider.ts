@@ -129,7 +129,7 @@ export class LedgerProvider implements PointsProvider {
       this.redis,
       'lgwLedgerBalance',
       [...this.cardKeys(cardId), this.keys.txn(sweepId)],
-      [now, sweepId, 30 * DAY_MS],
+      [now, sweepId, 30 * DAY_MS, '0'],
     );
     if (res[0] !== 'ok') return null;
     const [, , available, earned, redeemed, expired, adjIn, adjOut, soon, nextAt, nextPoints] = res;
@@ -157,7 +157,7 @@ export class LedgerProvider implements PointsProvider {
       this.redis,
       'lgwLedgerBalance',
       [...this.cardKeys(cardId), this.keys.txn(sweepId)],
-      [now, sweepId, 0],
+      [now, sweepId, 0, '1'],
     );
     return res[0] === 'ok' ? Number(res[11]) : 0;
   }

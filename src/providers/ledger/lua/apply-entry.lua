@@ -26,6 +26,7 @@ local kind, delta, txnId = t[2], tonumber(t[4]), t[8]
 k.cardId = t[5]
 
 local function reject(code, detail)
+  if k.dirty then refreshDue(k) end -- points that expired before the refusal stay expired
   redis.call('DEL', KEYS[1])
   if ARGV[4] == '1' and redis.call('GET', KEYS[3]) == txnId then redis.call('DEL', KEYS[3]) end
   if ARGV[3] == '1' and redis.call('HGET', KEYS[2], 'resource') == txnId then redis.call('DEL', KEYS[2]) end
@@ -52,7 +53,7 @@ end
 
 -- Refreshed at once: a refusal below returns before the refresh at the end, and must not leave
 -- the card in the due-for-expiry index at an expiry that is gone.
-if kind ~= 'expire' and sweep(k, now, ARGV[2], KEYS[11]) > 0 then refreshDue(k) end
+if kind ~= 'expire' and sweep(k, now, ARGV[2], KEYS[11]) > 0 then k.dirty = true end
 local avail = tonumber(redis.call('HGET', k.totals, 'available') or '0')
 local alloc = ''
 
@@ -91,6 +92,7 @@ elseif delta > 0 then
         local bucket = txnId .. '.' .. n
         redis.call('ZADD', k.buckets, score, bucket)
         redis.call('HSET', k.rest, bucket, int(give))
+        k.dirty = true
         alloc = alloc .. (alloc == '' and '' or ',') .. bucket .. '|' .. int(give) .. '|' .. score
       end
     end
@@ -98,10 +100,12 @@ elseif delta > 0 then
       local bucket = txnId .. '.' .. (n + 1)
       redis.call('ZADD', k.buckets, ARGV[6], bucket)
       redis.call('HSET', k.rest, bucket, int(left))
+      k.dirty = true
     end
   else
     local expiry = (t[6] ~= nil and t[6] ~= '') and t[6] or '+inf'
     redis.call('ZADD', k.buckets, expiry, txnId)
+    if expiry ~= '+inf' then redis.call('ZADD', k.due, 'LT', expiry, k.cardId) end
     redis.call('HSET', k.rest, txnId, int(delta))
   end
   redis.call('HINCRBY', k.totals, kind == 'award' and 'earned' or 'adjusted_in', delta)
@@ -120,5 +124,9 @@ redis.call('HSET', KEYS[1], 'status', 'succeeded', 'completed_at', int(now), 'ba
   'delta', int(delta), 'allocations', alloc)
 redis.call('HDEL', KEYS[1], 'lease_until')
 redis.call('ZADD', k.history, 0, txnId)
-refreshDue(k)
+if k.dirty then refreshDue(k) end
+-- The Idempotency-Key's request is answered from this transaction from now on.
+if ARGV[3] == '1' and redis.call('HGET', KEYS[2], 'resource') == txnId then
+  redis.call('HSET', KEYS[2], 'state', 'done', 'status', '201')
+end
 return {'ok', int(avail), int(delta), int(math.abs(tonumber(redis.call('HGET', KEYS[1], 'points')) or math.abs(delta))), int(now)}

@@ -45,6 +45,7 @@ local function take(k, amount, maxScore, prefer)
     if rest == t then
       redis.call('HDEL', k.rest, b)
       redis.call('ZREM', k.buckets, b)
+      k.dirty = true -- the earliest expiry may have moved: re-index the card at the end
     else
       redis.call('HSET', k.rest, b, int(rest - t))
     end
