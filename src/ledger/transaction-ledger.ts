@@ -55,7 +55,7 @@ export class TransactionLedger {
   /** Claims a new transaction, or finds the one its Idempotency-Key or natural key already names. */
   async claimTransaction(txn: NewTransaction, opts: { idem?: IdempotencyClaim; naturalKey?: string }): Promise<TransactionClaim> {
     const now = Date.now();
-    const res = await runScript<unknown[]>(
+    const res = await runScript<string>(
       this.redis,
       'lgwClaimTransaction',
       [opts.idem?.key ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.txn(txn.id)],
@@ -71,21 +71,27 @@ export class TransactionLedger {
         this.keys.txnPrefix,
       ],
     );
-    const fieldsOf = (flat: unknown): TransactionRecord | null => {
-      const list = (flat ?? []) as string[];
+    // 'kind|a|rest': the rest may itself hold '|' (a stored body, a JSON field list).
+    const first = res.indexOf('|');
+    const kind = first === -1 ? res : res.slice(0, first);
+    const second = first === -1 ? -1 : res.indexOf('|', first + 1);
+    const a = first === -1 ? '' : res.slice(first + 1, second === -1 ? undefined : second);
+    const rest = second === -1 ? '' : res.slice(second + 1);
+    const fieldsOf = (json: string): TransactionRecord | null => {
+      const list = JSON.parse(json) as string[];
       const h: Record<string, string> = {};
       for (let i = 0; i + 1 < list.length; i += 2) h[list[i]!] = list[i + 1]!;
       return fromHash(h);
     };
-    switch (res[0]) {
+    switch (kind) {
       case 'claimed':
-        return { kind: 'claimed', txnId: res[1] as string };
+        return { kind: 'claimed', txnId: a };
       case 'replay':
-        return { kind: 'replay', status: Number(res[1]), body: res[2] as string };
+        return { kind: 'replay', status: Number(a), body: rest };
       case 'replay_txn':
-        return { kind: 'replay_txn', status: Number(res[1]), record: fieldsOf(res[2]) };
+        return { kind: 'replay_txn', status: Number(a), record: fieldsOf(rest) };
       case 'existing':
-        return { kind: 'existing', txnId: res[1] as string, record: fieldsOf(res[2]) };
+        return { kind: 'existing', txnId: a, record: fieldsOf(rest) };
       default:
         return { kind: 'mismatch' };
     }

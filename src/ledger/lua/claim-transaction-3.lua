@@ -16,26 +16,32 @@
   ARGV[8] the new transaction's fields, as a JSON array of strings: field, value, field, value...
           (strings only, so cjson keeps every value exact)
 
-  Returns one of
-    {'claimed', txn_id}                  the caller owns the transaction and must apply it
-    {'replay', http_status, body}        the key's first request finished: replay its stored response
-    {'replay_txn', http_status, fields}  the key's first request finished: answer from its transaction
-    {'existing', txn_id, fields}         the key or the natural key names a transaction already claimed
-                                         (fields: HGETALL of it, empty if it has just been released)
-    {'mismatch'}                         the key was used with another request
+  Returns one string (one reply element decodes far faster than many):
+    'claimed|<txn id>'                 the caller owns the transaction and must apply it
+    'replay|<http status>|<body>'      the key's first request finished: replay its stored response
+    'replay_txn|<http status>|<json>'  the key's first request finished: answer from its transaction
+    'existing|<txn id>|<json>'         the key or the natural key names a transaction already claimed
+    'mismatch'                         the key was used with another request
+  <json> is the transaction's fields as a JSON array [field, value, ...] ([] if it was just released).
 ]]
 local now = tonumber(ARGV[4])
+
+local function fieldsOf(id)
+  local flat = redis.call('HGETALL', ARGV[9] .. id)
+  if #flat == 0 then return '[]' end
+  return cjson.encode(flat)
+end
 local leaseUntil = now + tonumber(ARGV[5])
 
 if ARGV[1] == '1' then
   local rec = redis.call('HMGET', KEYS[1], 'fp', 'state', 'resource', 'status', 'body')
   if rec[1] then
-    if rec[1] ~= ARGV[3] then return {'mismatch'} end
+    if rec[1] ~= ARGV[3] then return 'mismatch' end
     if rec[2] == 'done' then
-      if rec[5] then return {'replay', rec[4], rec[5]} end
-      return {'replay_txn', rec[4], redis.call('HGETALL', ARGV[9] .. rec[3])}
+      if rec[5] then return 'replay|' .. rec[4] .. '|' .. rec[5] end
+      return 'replay_txn|' .. rec[4] .. '|' .. fieldsOf(rec[3])
     end
-    return {'existing', rec[3], redis.call('HGETALL', ARGV[9] .. rec[3])}
+    return 'existing|' .. rec[3] .. '|' .. fieldsOf(rec[3])
   end
 end
 
@@ -47,7 +53,7 @@ if ARGV[2] == '1' then
       redis.call('HSET', KEYS[1], 'fp', ARGV[3], 'state', 'linked', 'resource', existing)
       redis.call('PEXPIRE', KEYS[1], ARGV[6])
     end
-    return {'existing', existing, redis.call('HGETALL', ARGV[9] .. existing)}
+    return 'existing|' .. existing .. '|' .. fieldsOf(existing)
   end
 end
 
@@ -58,4 +64,4 @@ if ARGV[1] == '1' then
   redis.call('HSET', KEYS[1], 'fp', ARGV[3], 'state', 'in_flight', 'resource', ARGV[7])
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
 end
-return {'claimed', ARGV[7]}
+return 'claimed|' .. ARGV[7]

@@ -64,7 +64,7 @@ export class LedgerProvider implements PointsProvider {
     const sweepId = txn.sweep_id ?? `txn_${ulid(now)}`;
     const restoreExpiry = this.defaultExpiry(now);
     const [card, buckets, rest, totals, history, due] = this.cardKeys(txn.card_id);
-    const res = await runScript<string[]>(
+    const raw = await runScript<string>(
       this.redis,
       'lgwLedgerApply',
       [
@@ -85,6 +85,7 @@ export class LedgerProvider implements PointsProvider {
         MAX_BALANCE,
       ],
     );
+    const res = raw.split('|');
     switch (res[0]) {
       case 'ok':
         return { kind: 'applied', balanceAfter: Number(res[1]), delta: Number(res[2]), points: Number(res[3]), completedAt: Number(res[4]) };
@@ -125,12 +126,12 @@ export class LedgerProvider implements PointsProvider {
   async balance(cardId: string): Promise<Balance | null> {
     const now = Date.now();
     const sweepId = `txn_${ulid(now)}`;
-    const res = await runScript<string[]>(
+    const res = (await runScript<string>(
       this.redis,
       'lgwLedgerBalance',
       [...this.cardKeys(cardId), this.keys.txn(sweepId)],
       [now, sweepId, 30 * DAY_MS, '0'],
-    );
+    )).split('|');
     if (res[0] !== 'ok') return null;
     const [, , available, earned, redeemed, expired, adjIn, adjOut, soon, nextAt, nextPoints] = res;
     const totalEarned = Number(earned);
@@ -153,12 +154,12 @@ export class LedgerProvider implements PointsProvider {
   async sweep(cardId: string): Promise<number> {
     const now = Date.now();
     const sweepId = `txn_${ulid(now)}`;
-    const res = await runScript<string[]>(
+    const res = (await runScript<string>(
       this.redis,
       'lgwLedgerBalance',
       [...this.cardKeys(cardId), this.keys.txn(sweepId)],
       [now, sweepId, 0, '1'],
-    );
+    )).split('|');
     return res[0] === 'ok' ? Number(res[11]) : 0;
   }
 

@@ -14,14 +14,14 @@
   ARGV[6] expiry for points a reversal gives back whose own expiry has passed ('+inf' or ms)
   ARGV[7] the most points a card may hold
 
-  Returns {'ok', balance_after, delta, points, completed_at} | {'already', status} | {'gone'} | {'rejected', code, detail}
+  Returns one string: 'ok|balance_after|delta|points|completed_at' | 'already|<status>' | 'gone' | 'rejected|<code>|<detail>'
 ]]
 local k = { card = KEYS[4], buckets = KEYS[5], rest = KEYS[6], totals = KEYS[7], history = KEYS[8], due = KEYS[9] }
 local now = tonumber(ARGV[1])
 local t = redis.call('HMGET', KEYS[1], 'status', 'type', 'points', 'delta', 'card_id', 'expires_at',
   'expire_before', 'id', 'reversal_of')
-if not t[1] then return {'gone'} end
-if t[1] ~= 'processing' then return {'already', t[1]} end
+if not t[1] then return 'gone' end
+if t[1] ~= 'processing' then return 'already|' .. t[1] end
 local kind, delta, txnId = t[2], tonumber(t[4]), t[8]
 k.cardId = t[5]
 
@@ -30,7 +30,7 @@ local function reject(code, detail)
   redis.call('DEL', KEYS[1])
   if ARGV[4] == '1' and redis.call('GET', KEYS[3]) == txnId then redis.call('DEL', KEYS[3]) end
   if ARGV[3] == '1' and redis.call('HGET', KEYS[2], 'resource') == txnId then redis.call('DEL', KEYS[2]) end
-  return {'rejected', code, detail or ''}
+  return 'rejected|' .. code .. '|' .. (detail or '')
 end
 
 local status = redis.call('HGET', k.card, 'status')
@@ -129,4 +129,4 @@ if k.dirty then refreshDue(k) end
 if ARGV[3] == '1' and redis.call('HGET', KEYS[2], 'resource') == txnId then
   redis.call('HSET', KEYS[2], 'state', 'done', 'status', '201')
 end
-return {'ok', int(avail), int(delta), int(math.abs(tonumber(redis.call('HGET', KEYS[1], 'points')) or math.abs(delta))), int(now)}
+return table.concat({'ok', int(avail), int(delta), int(math.abs(tonumber(redis.call('HGET', KEYS[1], 'points')) or math.abs(delta))), int(now)}, '|')
