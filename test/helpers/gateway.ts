@@ -44,8 +44,9 @@ export interface Res {
  * A gateway on a real HTTP port, on the suite's redis-server under a key prefix of its own.
  * Requests go over the network with fetch, as a client's would.
  */
-export async function startGateway(opts: { env?: Record<string, string>; connections?: unknown } = {}): Promise<TestGateway> {
-  const prefix = `t${randomBytes(5).toString('hex')}`;
+export async function startGateway(opts: { env?: Record<string, string>; connections?: unknown; prefix?: string } = {}): Promise<TestGateway> {
+  // A prefix of its own, unless the test wants several gateways on one ledger.
+  const prefix = opts.prefix ?? `t${randomBytes(5).toString('hex')}`;
   const env = loadEnv({ REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'info', EXPIRY_SWEEP_INTERVAL_SECONDS: '0', IDEMPOTENCY_WAIT_MS: '2000', ...opts.env });
   const connections: ConnectionConfig[] = opts.connections ? parseConnections(opts.connections, {}) : DEFAULT_CONNECTIONS;
   const apiKeys = parseApiKeys(
