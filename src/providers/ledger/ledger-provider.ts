@@ -123,15 +123,21 @@ export class LedgerProvider implements PointsProvider {
     }
   }
 
+  /** Runs read-balance.lua: expires what is due, then reads. `heal` re-indexes the card's earliest expiry. */
+  private async readBalance(cardId: string, now: number, soonMs: number, heal: boolean): Promise<string[]> {
+    const sweepId = `txn_${ulid(now)}`;
+    const raw = await runScript<string>(this.redis, 'lgwLedgerBalance', [...this.cardKeys(cardId), this.keys.txn(sweepId)], [
+      now,
+      sweepId,
+      soonMs,
+      heal ? '1' : '0',
+    ]);
+    return raw.split('|');
+  }
+
   async balance(cardId: string): Promise<Balance | null> {
     const now = Date.now();
-    const sweepId = `txn_${ulid(now)}`;
-    const res = (await runScript<string>(
-      this.redis,
-      'lgwLedgerBalance',
-      [...this.cardKeys(cardId), this.keys.txn(sweepId)],
-      [now, sweepId, 30 * DAY_MS, '0'],
-    )).split('|');
+    const res = await this.readBalance(cardId, now, 30 * DAY_MS, false);
     if (res[0] !== 'ok') return null;
     const [, , available, earned, redeemed, expired, adjIn, adjOut, soon, nextAt, nextPoints] = res;
     const totalEarned = Number(earned);
@@ -152,14 +158,7 @@ export class LedgerProvider implements PointsProvider {
 
   /** Expires what is due on one card (the schedule's step). Returns points expired. */
   async sweep(cardId: string): Promise<number> {
-    const now = Date.now();
-    const sweepId = `txn_${ulid(now)}`;
-    const res = (await runScript<string>(
-      this.redis,
-      'lgwLedgerBalance',
-      [...this.cardKeys(cardId), this.keys.txn(sweepId)],
-      [now, sweepId, 0, '1'],
-    )).split('|');
+    const res = await this.readBalance(cardId, Date.now(), 0, true);
     return res[0] === 'ok' ? Number(res[11]) : 0;
   }
 
