@@ -45,7 +45,6 @@ export class TransactionLedger {
     defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-3.lua', 3);
     defineScript(redis, 'lgwClaimRequest', base, 'claim-request-1.lua', 1);
     defineScript(redis, 'lgwCompleteRequest', base, 'complete-request-1.lua', 1);
-    defineScript(redis, 'lgwReleaseRequest', base, 'release-request-1.lua', 1);
   }
 
   idempotencyKey(clientId: string, key: string): string {
@@ -122,11 +121,6 @@ export class TransactionLedger {
   /** Keeps a finished request's response for replays of its Idempotency-Key. */
   async complete(idemKey: string, resource: string, status: number, body: unknown): Promise<void> {
     await runScript(this.redis, 'lgwCompleteRequest', [idemKey], [resource, status, JSON.stringify(body)]);
-  }
-
-  /** Forgets a claim whose request changed nothing, so that a retry runs afresh. */
-  async release(idemKey: string, resource: string): Promise<void> {
-    await runScript(this.redis, 'lgwReleaseRequest', [idemKey], [resource]);
   }
 
   async get(id: string): Promise<TransactionRecord | null> {

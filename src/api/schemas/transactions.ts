@@ -3,7 +3,6 @@ import { CardId, ConnectionId, DateTime, Metadata, Nullable, Points, Reason, Ref
 
 export const TRANSACTION_TYPES = ['award', 'redeem', 'adjust', 'expire'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
-export const TRANSACTION_STATUSES = ['processing', 'succeeded', 'failed'] as const;
 
 export const TransactionSchema = Type.Object(
   {
