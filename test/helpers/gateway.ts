@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { pino } from 'pino';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/app.js';
@@ -113,4 +113,27 @@ export async function issueCard(gw: TestGateway, body: Record<string, unknown> =
 
 export async function award(gw: TestGateway, cardId: string, points: number, extra: Record<string, unknown> = {}) {
   return gw.request('POST', '/v1/points/award', { body: { card_id: cardId, points, reason: 'test award', ...extra } });
+}
+
+/** Asserts an RFC 9457 problem response with this status and code. */
+export function expectProblem(res: Res, status: number, code: string) {
+  expect(res.status, res.text).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({ type: `/problems/${code}`, title: expect.any(String), status, detail: expect.any(String), code });
+  expect(res.body.title).not.toBe('');
+  expect(res.body.detail).not.toBe('');
+}
+
+/** Every history entry of a card, newest first, through the cursor. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function historyOf(gw: TestGateway, card: string): Promise<any[]> {
+  const all: unknown[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await gw.request('GET', `/v1/points/history/${card}?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(page.status).toBe(200);
+    all.push(...page.body.data);
+    cursor = page.body.next_cursor;
+  } while (cursor);
+  return all;
 }

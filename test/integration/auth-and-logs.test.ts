@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/api/errors.js';
-import { award, issueCard, KEYS, startGateway, type Res, type TestGateway } from '../helpers/gateway.js';
+import { award, issueCard, KEYS, startGateway, type Res, type TestGateway, expectProblem } from '../helpers/gateway.js';
 
 let gw: TestGateway;
 /** Every response this file saw, to search for leaked keys. */
@@ -17,11 +17,6 @@ async function send(method: string, path: string, opts: Parameters<TestGateway['
   return res;
 }
 
-function expectProblem(res: Res, status: number, code: string) {
-  expect(res.status, res.text).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ type: `/problems/${code}`, title: expect.any(String), status, detail: expect.any(String), code });
-}
 
 interface LogLine {
   reqId?: string;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { award, issueCard, KEYS, startGateway, type Res, type TestGateway } from '../helpers/gateway.js';
+import { award, issueCard, KEYS, startGateway, type Res, type TestGateway, expectProblem } from '../helpers/gateway.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -7,11 +7,6 @@ beforeAll(async () => {
 });
 afterAll(async () => gw?.close());
 
-function expectProblem(res: Res, status: number, code: string) {
-  expect(res.status, res.text).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ type: `/problems/${code}`, status, code, title: expect.any(String), detail: expect.any(String) });
-}
 
 const CARD_ID = /^ledger:[A-Za-z0-9._~@+=!$*()-]{1,200}$/;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startExpirySchedule } from '../../src/expiry/expiry-schedule.js';
 import { keySpace } from '../../src/redis/keys.js';
-import { award, issueCard, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { award, issueCard, startGateway, type TestGateway, historyOf } from '../helpers/gateway.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -26,18 +26,7 @@ const balance = async (g: TestGateway, card: string) => {
   return res.body;
 };
 
-/** Every history entry of a card, newest first, through the cursor. */
-async function history(g: TestGateway, card: string): Promise<Entry[]> {
-  const all: Entry[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await g.request('GET', `/v1/points/history/${card}?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
-    expect(page.status).toBe(200);
-    all.push(...page.body.data);
-    cursor = page.body.next_cursor;
-  } while (cursor);
-  return all;
-}
+const history = historyOf;
 
 const redeem = (g: TestGateway, card: string, points: number) =>
   g.request('POST', '/v1/points/redeem', { body: { card_id: card, points, reason: 'test redeem' } });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { award, issueCard, KEYS, startGateway, type Res, type TestGateway } from '../helpers/gateway.js';
+import { award, issueCard, KEYS, startGateway, type Res, type TestGateway, expectProblem } from '../helpers/gateway.js';
 
 /**
  * Whatever a client sends, the gateway answers with a problem (never a 5xx) and writes nothing.
@@ -30,13 +30,6 @@ async function send(method: string, path: string, opts: Parameters<TestGateway['
   return res;
 }
 
-function expectProblem(res: Res, status: number, code: string) {
-  expect(res.status, res.text).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ type: `/problems/${code}`, title: expect.any(String), status, detail: expect.any(String), code });
-  expect(res.body.title).not.toBe('');
-  expect(res.body.detail).not.toBe('');
-}
 
 /** Every key under the gateway's prefix, with its DUMP: any write shows as a difference. */
 async function snapshot(g: TestGateway = gw): Promise<Record<string, string>> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { award, issueCard, KEYS, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { award, issueCard, KEYS, startGateway, type TestGateway, historyOf } from '../helpers/gateway.js';
 
 const HOUR = 3_600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -20,17 +20,7 @@ const redeem = (card: string, points: number) => gw.request('POST', '/v1/points/
 const txn = async (id: string) => (await gw.request('GET', `/v1/transactions/${id}`)).body;
 const balance = async (card: string) => (await gw.request('GET', `/v1/points/balance/${card}`)).body;
 
-async function history(card: string): Promise<Entry[]> {
-  const all: Entry[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await gw.request('GET', `/v1/points/history/${card}?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
-    expect(page.status).toBe(200);
-    all.push(...page.body.data);
-    cursor = page.body.next_cursor;
-  } while (cursor);
-  return all;
-}
+const history = (card: string): Promise<Entry[]> => historyOf(gw, card);
 
 /** Oldest first, each entry's balance_after is the previous one plus its delta. */
 function expectConsistentChain(hist: Entry[]) {
