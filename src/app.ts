@@ -17,6 +17,9 @@ import { systemRoutes } from './api/routes/system.js';
 import { transactionRoutes } from './api/routes/transactions.js';
 import { TransactionLedger } from './ledger/transaction-ledger.js';
 import { ProviderRegistry } from './providers/registry.js';
+import { cardOperationRoutes } from './api/routes/card-operations.js';
+import { customerRoutes } from './api/routes/customers.js';
+import { notificationRoutes, programRoutes } from './api/routes/programs.js';
 import { keySpace } from './redis/keys.js';
 import { PointsService } from './transactions/points-service.js';
 
@@ -53,8 +56,8 @@ function illFormedField(value: unknown, path: string): string | null {
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { env, redis } = deps;
   const keys = keySpace(env.REDIS_KEY_PREFIX);
-  const providers = new ProviderRegistry(deps.connections, redis, keys);
   const ledger = new TransactionLedger(redis, keys, { idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000, leaseMs: 30_000 });
+  const providers = new ProviderRegistry(deps.connections, redis, keys, ledger);
   const points = new PointsService(ledger, providers, { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
 
   const app = Fastify({
@@ -77,6 +80,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   app.setValidatorCompiler(validatorCompiler());
+  // Each external connection holds a keep-alive pool to its provider.
+  app.addHook('onClose', async () => providers.close());
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser lets a text body through to validation (400) instead of 415.
   app.removeContentTypeParser('text/plain');
 
@@ -122,14 +127,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         title: 'loyalty-gateway',
         version: VERSION,
         description:
-          'One normalized loyalty API (award, redeem, adjust, expire, balance, history, bulk, cards) over several providers and a built-in points ledger. Every POST takes an Idempotency-Key; errors are RFC 9457 problem details with a stable `code`.',
+          'One normalized loyalty API (award, redeem, adjust, expire, balance, history, bulk, cards, customers, programs, rewards, visits, purchases, coupons, notifications) over Highlight Cards, Coupontools, Leal, Loyalty.lt and a built-in points ledger. Every POST takes an Idempotency-Key; errors are RFC 9457 problem details with a stable `code`.',
         license: { name: 'MIT', identifier: 'MIT' },
       },
       servers: [{ url: 'http://localhost:3000', description: 'A gateway on this machine' }],
       tags: [
         { name: 'points', description: 'Award, redeem, adjust, expire, bulk; balance and history' },
         { name: 'transactions', description: 'One transaction; reversals' },
-        { name: 'cards', description: 'Cards on the built-in ledger' },
+        { name: 'cards', description: 'Cards on any connection; visits, purchases, rewards and coupons' },
+        { name: 'customers', description: 'Customers at a provider' },
+        { name: 'programs', description: 'Programs: card templates and loyalty cards' },
+        { name: 'notifications', description: 'Push notifications to cards' },
         { name: 'connections', description: 'Configured providers' },
         { name: 'system', description: 'Health and problem types' },
       ],
@@ -154,6 +162,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(pointsRoutes, { prefix: '/v1/points', points });
   await app.register(transactionRoutes, { prefix: '/v1/transactions', points });
   await app.register(cardRoutes, { prefix: '/v1/cards', providers, ledger, points, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
+  await app.register(cardOperationRoutes, { prefix: '/v1/cards', points });
+  await app.register(customerRoutes, { prefix: '/v1/customers', providers, ledger, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
+  await app.register(programRoutes, { prefix: '/v1/programs', providers, ledger, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
+  await app.register(notificationRoutes, { prefix: '/v1/notifications', providers, ledger, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return { app, providers, ledger };

@@ -40,11 +40,81 @@ export const LedgerConnectionSchema = Type.Object(
 );
 
 export type LedgerConnection = Static<typeof LedgerConnectionSchema>;
-export type ConnectionConfig = LedgerConnection;
+
+/** Settings every external provider connection has. */
+const external = {
+  id: ConnectionIdSchema,
+  baseUrl: Type.String({ pattern: '^https?://[^\\s]+$', description: 'The provider API root, e.g. https://api.highlightcards.co.uk/api/v2' }),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 })),
+  rateLimit: Type.Optional(
+    Type.Object(
+      { requests: Type.Integer({ minimum: 1, maximum: 100_000 }), perSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }) },
+      { additionalProperties: false },
+    ),
+  ),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'The currency of money amounts on this connection (ISO 4217). Default EUR.' })),
+  /** Whether card operations notify the customer (push, wallet update) where the provider lets the caller choose. */
+  notifyCustomers: Type.Optional(Type.Boolean()),
+};
+const Secret = Type.String({ minLength: 1, maxLength: 4096 });
+
+const HighlightTemplateSchema = Type.Object(
+  {
+    mechanics: Type.Union([Type.Literal('stamps'), Type.Literal('visit'), Type.Literal('spend'), Type.Literal('points')]),
+    limits: Type.Optional(Type.Boolean({ description: 'Membership with limits: visits can be subtracted.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const HighlightConnectionSchema = Type.Object(
+  {
+    ...external,
+    provider: Type.Literal('highlight'),
+    apiKey: Secret,
+    /** Per-template mechanics, which the API does not expose: template id → mechanics. */
+    templates: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9]+$' }), HighlightTemplateSchema)),
+    /** How long a card's type is cached, in seconds. */
+    cardTypeCacheSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CoupontoolsConnectionSchema = Type.Object(
+  { ...external, provider: Type.Literal('coupontools'), apiKey: Secret, apiSecret: Secret },
+  { additionalProperties: false },
+);
+
+export const LealConnectionSchema = Type.Object(
+  { ...external, provider: Type.Literal('leal'), token: Secret, accountId: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+
+export const LoyaltyltConnectionSchema = Type.Object(
+  {
+    ...external,
+    provider: Type.Literal('loyaltylt'),
+    apiKey: Secret,
+    apiSecret: Secret,
+    locale: Type.Optional(Type.Union([Type.Literal('lt'), Type.Literal('en')], { description: 'The locale path segment; it sets the language of the provider\'s messages. Default en.' })),
+    shopId: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export type HighlightConnection = Static<typeof HighlightConnectionSchema>;
+export type CoupontoolsConnection = Static<typeof CoupontoolsConnectionSchema>;
+export type LealConnection = Static<typeof LealConnectionSchema>;
+export type LoyaltyltConnection = Static<typeof LoyaltyltConnectionSchema>;
+export type ExternalConnection = HighlightConnection | CoupontoolsConnection | LealConnection | LoyaltyltConnection;
+export type ConnectionConfig = LedgerConnection | ExternalConnection;
 
 /** Provider kinds this build knows, each with its settings schema and its secret settings. */
 export const PROVIDER_KINDS = {
   ledger: { schema: LedgerConnectionSchema, secrets: [] as string[] },
+  highlight: { schema: HighlightConnectionSchema, secrets: ['apiKey'] },
+  coupontools: { schema: CoupontoolsConnectionSchema, secrets: ['apiKey', 'apiSecret'] },
+  leal: { schema: LealConnectionSchema, secrets: ['token'] },
+  loyaltylt: { schema: LoyaltyltConnectionSchema, secrets: ['apiKey', 'apiSecret'] },
 } as const;
 
 export type ProviderKind = keyof typeof PROVIDER_KINDS;

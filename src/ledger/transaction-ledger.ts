@@ -45,6 +45,34 @@ export class TransactionLedger {
     defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-3.lua', 3);
     defineScript(redis, 'lgwClaimRequest', base, 'claim-request-1.lua', 1);
     defineScript(redis, 'lgwCompleteRequest', base, 'complete-request-1.lua', 1);
+    defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-4.lua', 4);
+    defineScript(redis, 'lgwReleaseRequest', base, 'release-request-1.lua', 1);
+  }
+
+  /** Gives up a request's claim after it failed, so that a retry of the key runs again. */
+  async releaseRequest(idemKey: string, resource: string): Promise<void> {
+    await runScript(this.redis, 'lgwReleaseRequest', [idemKey], [resource]);
+  }
+
+  /**
+   * Records what an external provider did with a claimed transaction: succeeded, needs_review (it
+   * may or may not have applied it), or release (it certainly did not: the claim is removed).
+   * Returns false when the transaction was no longer processing (settled by someone else).
+   */
+  async settle(
+    txn: { id: string; card_id: string },
+    outcome: 'succeeded' | 'needs_review' | 'release',
+    opts: { idemKey?: string; naturalKey?: string; httpStatus?: number; fields?: Record<string, string | number | null> },
+  ): Promise<boolean> {
+    const extra: string[] = [];
+    for (const [k, v] of Object.entries(opts.fields ?? {})) extra.push(k, v === null ? '' : String(v));
+    const res = await runScript<string>(
+      this.redis,
+      'lgwSettleTransaction',
+      [this.keys.txn(txn.id), opts.idemKey ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.history(txn.card_id)],
+      [outcome, txn.id, Date.now(), opts.idemKey ? '1' : '0', opts.naturalKey ? '1' : '0', opts.httpStatus ?? 201, JSON.stringify(extra)],
+    );
+    return res === 'ok' || res === 'released';
   }
 
   idempotencyKey(clientId: string, key: string): string {

@@ -1,14 +1,21 @@
 import type { Transaction, TransactionType } from '../api/schemas/transactions.js';
+import type { Unit } from '../api/schemas/programs.js';
 
 /** A transaction as the ledger stores it (a Redis hash; times in ms). */
 export interface TransactionRecord {
   id: string;
   type: TransactionType;
-  status: 'processing' | 'succeeded' | 'failed';
+  status: 'processing' | 'succeeded' | 'failed' | 'needs_review';
   card_id: string;
   connection: string;
+  /** What `points` counts. */
+  unit: Unit;
   /** As asked for; null for an expire that names no amount until it is applied. */
   points: number | null;
+  /** Money (decimal string) and its currency: a purchase's amount, a reward's or coupon's value. */
+  amount: string | null;
+  currency: string | null;
+  reward_id: string | null;
   delta: number;
   balance_after: number | null;
   reason: string;
@@ -26,9 +33,16 @@ export interface TransactionRecord {
   /** Id reserved for the expiry entry a write may make first (kept so a takeover reuses it). */
   sweep_id: string | null;
   lease_until: number | null;
+  /** Set when settled: the provider's operation id; the error of a failed or needs_review transaction. */
+  provider_reference: string | null;
+  error_code: string | null;
+  error_detail: string | null;
 }
 
-export type NewTransaction = Omit<TransactionRecord, 'status' | 'balance_after' | 'completed_at' | 'reversed_points' | 'lease_until'>;
+export type NewTransaction = Omit<
+  TransactionRecord,
+  'status' | 'balance_after' | 'completed_at' | 'reversed_points' | 'lease_until' | 'provider_reference' | 'error_code' | 'error_detail'
+>;
 
 const str = (v: string | null | undefined): string => v ?? '';
 const num = (v: number | null | undefined): string => (v === null || v === undefined ? '' : String(v));
@@ -40,7 +54,11 @@ export function toFields(t: NewTransaction): string[] {
     'type', t.type,
     'card_id', t.card_id,
     'connection', t.connection,
+    'unit', t.unit,
     'points', num(t.points),
+    'amount', str(t.amount),
+    'currency', str(t.currency),
+    'reward_id', str(t.reward_id),
     'delta', String(t.delta),
     'reason', t.reason,
     'reference_id', str(t.reference_id),
@@ -76,7 +94,11 @@ export function fromHash(h: Record<string, string>): TransactionRecord | null {
     status: (h.status ?? 'processing') as TransactionRecord['status'],
     card_id: h.card_id ?? '',
     connection: h.connection ?? '',
+    unit: (h.unit || 'points') as Unit,
     points: numOrNull(h.points),
+    amount: orNull(h.amount),
+    currency: orNull(h.currency),
+    reward_id: orNull(h.reward_id),
     delta: Number(h.delta ?? 0),
     balance_after: numOrNull(h.balance_after),
     reason: h.reason ?? '',
@@ -93,6 +115,9 @@ export function fromHash(h: Record<string, string>): TransactionRecord | null {
     completed_at: numOrNull(h.completed_at),
     sweep_id: orNull(h.sweep_id),
     lease_until: numOrNull(h.lease_until),
+    provider_reference: orNull(h.provider_reference),
+    error_code: orNull(h.error_code),
+    error_detail: orNull(h.error_detail),
   };
 }
 
@@ -106,7 +131,12 @@ export function render(t: TransactionRecord): Transaction {
     status: t.status,
     card_id: t.card_id,
     connection: t.connection,
+    unit: t.unit,
     points: t.points ?? Math.abs(t.delta),
+    amount: t.amount !== null && t.currency !== null ? { amount: t.amount, currency: t.currency } : null,
+    reward_id: t.reward_id,
+    provider_reference: t.provider_reference,
+    error: t.error_code !== null ? { code: t.error_code, detail: t.error_detail ?? '' } : null,
     delta: t.delta,
     balance_after: t.balance_after,
     reason: t.reason,

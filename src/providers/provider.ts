@@ -1,20 +1,29 @@
 import type { ApiError } from '../api/errors.js';
-import type { Balance } from '../api/schemas/transactions.js';
+import type { Balance, HistoryEntry } from '../api/schemas/transactions.js';
 import type { Card, CreateCardBody } from '../api/schemas/cards.js';
 import type { ConnectionConfig } from '../config/connections.js';
 import type { TransactionRecord } from '../ledger/transaction-record.js';
+import type { Unit } from '../api/schemas/programs.js';
 
 /** Normalized operations a connection (and a card on it) can support. */
-export type Operation = 'award' | 'redeem' | 'adjust' | 'expire' | 'reverse' | 'balance' | 'history' | 'issue_card' | 'get_card' | 'block_card';
+export const OPERATIONS = [
+  'award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history',
+  'issue_card', 'get_card', 'list_cards', 'delete_card', 'block_card', 'void_card',
+  'visit', 'purchase', 'rewards', 'redeem_reward', 'redeem_coupon', 'notify',
+  'customers', 'delete_customer', 'programs', 'copy_program',
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
 
 export interface Capabilities {
   operations: Operation[];
-  units: string[];
+  units: Unit[];
+  native_unit?: Unit;
+  card_types?: { card_type: string; operations: Operation[]; units: Unit[]; native_unit: Unit }[];
 }
 
 export type ApplyOutcome =
   /** Applied and recorded: the transaction is now succeeded. */
-  | { kind: 'applied'; balanceAfter: number | null; delta: number; points: number; completedAt: number }
+  | { kind: 'applied'; balanceAfter: number | null; delta: number; points: number; completedAt: number; providerReference?: string | null }
   /** Already past processing (a duplicate apply, or a takeover after a crash). */
   | { kind: 'already' }
   /** Refused before anything changed; the claim is released. */
@@ -33,6 +42,8 @@ export interface HistoryQuery {
 
 export interface HistoryPage {
   ids: string[];
+  /** Entries already rendered (external providers merge their own record in); else `ids` are rendered from the ledger. */
+  entries?: HistoryEntry[];
   /** The last id looked at, when older entries remain. */
   next: string | null;
 }

@@ -3,20 +3,33 @@ import { ApiError } from '../api/errors.js';
 import { publicSettings, type ConnectionConfig } from '../config/connections.js';
 import type { KeySpace } from '../redis/keys.js';
 import { LedgerProvider } from './ledger/ledger-provider.js';
+import { ExternalProvider } from './external-provider.js';
+import { createAdapter } from './adapters.js';
+import type { TransactionLedger } from '../ledger/transaction-ledger.js';
 import type { PointsProvider } from './provider.js';
 
 /** The provider of every configured connection, and the card-id → connection lookup. */
 export class ProviderRegistry {
   private readonly byId = new Map<string, PointsProvider>();
 
-  constructor(connections: ConnectionConfig[], redis: Redis, keys: KeySpace) {
+  constructor(connections: ConnectionConfig[], redis: Redis, keys: KeySpace, ledger: TransactionLedger) {
     for (const conn of connections) {
-      switch (conn.provider) {
-        case 'ledger':
-          this.byId.set(conn.id, new LedgerProvider(conn, redis, keys));
-          break;
-      }
+      if (conn.provider === 'ledger') this.byId.set(conn.id, new LedgerProvider(conn, redis, keys));
+      else this.byId.set(conn.id, new ExternalProvider(conn, createAdapter(conn), ledger, redis, keys));
     }
+  }
+
+  /** The external connection `connectionId`, or unsupported_operation naming what it is. */
+  external(connectionId: string, what: string): ExternalProvider {
+    const p = this.get(connectionId);
+    if (!(p instanceof ExternalProvider)) {
+      throw new ApiError('unsupported_operation', `Connection ${connectionId} is the built-in ledger, which has no ${what}.`, { supported: p.capabilities.operations });
+    }
+    return p;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.list().map((p) => (p instanceof ExternalProvider ? p.close() : undefined)));
   }
 
   list(): PointsProvider[] {

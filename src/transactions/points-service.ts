@@ -7,6 +7,11 @@ import type { TransactionLedger, IdempotencyClaim } from '../ledger/transaction-
 import type { Operation } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { LedgerProvider } from '../providers/ledger/ledger-provider.js';
+import { ExternalProvider, storedErrorCode } from '../providers/external-provider.js';
+import type { Money, Unit } from '../api/schemas/programs.js';
+
+/** The unit each dedicated card operation counts in (award, redeem and adjust take the request's or the card's). */
+const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = { visit: 'visits', purchase: 'amount', redeem_reward: 'rewards', redeem_coupon: 'rewards' };
 
 /** Who asks, and how: what idempotency is judged on. */
 export interface CallContext {
@@ -23,6 +28,10 @@ export interface TransactionInput {
   type: TransactionType;
   card_id: string;
   points?: number;
+  unit?: Unit;
+  /** Money: a purchase's amount, or the value of a redeemed reward or coupon. */
+  amount?: Money;
+  reward_id?: string;
   reason?: string;
   reference_id?: string;
   expires_at?: string;
@@ -39,9 +48,18 @@ export interface Outcome {
 
 const METADATA_MAX_BYTES = 1024;
 
+/** "10.50" → 1050 without floats. */
+function decimalMinor(decimal: string): number {
+  const [whole = '0', frac = ''] = decimal.split('.');
+  return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
+}
+
 /** The record a successful claim has just written. */
 function claimedRecord(txn: NewTransaction): TransactionRecord {
-  return { ...txn, status: 'processing', balance_after: null, completed_at: null, reversed_points: 0, lease_until: null };
+  return {
+    ...txn, status: 'processing', balance_after: null, completed_at: null, reversed_points: 0, lease_until: null,
+    provider_reference: null, error_code: null, error_detail: null,
+  };
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,7 +86,7 @@ export class PointsService {
     };
   }
 
-  async requireOperation(cardId: string, op: Operation) {
+  async requireOperation(cardId: string, op: Operation, unit?: Unit) {
     const provider = this.providers.forCard(cardId);
     const caps = await provider.cardCapabilities(cardId);
     if (!caps.operations.includes(op)) {
@@ -76,13 +94,29 @@ export class PointsService {
         supported: caps.operations,
       });
     }
-    return provider;
+    if (unit !== undefined && !caps.units.includes(unit)) {
+      throw new ApiError('unsupported_operation', `Card ${cardId} does not count in ${unit}; its units are: ${caps.units.join(', ')}. Nothing is converted between units.`, {
+        supported: caps.operations,
+        units: caps.units,
+      });
+    }
+    return { provider, caps };
   }
 
   /** Award, redeem, adjust or expire. */
   async transact(input: TransactionInput, ctx: CallContext, idemSuffix = ''): Promise<Outcome> {
-    const provider = await this.requireOperation(input.card_id, input.type);
+    const { provider, caps } = await this.requireOperation(input.card_id, input.type, input.unit);
+    const unit: Unit = FIXED_UNIT[input.type] ?? input.unit ?? caps.native_unit ?? 'points';
     const now = Date.now();
+    if (provider instanceof ExternalProvider) {
+      if (input.expires_at !== undefined) throw fieldError('expires_at', `is not supported on ${provider.connection.provider} connections: the provider sets expiry itself`);
+      if (input.before !== undefined) throw fieldError('before', `is not supported on ${provider.connection.provider} connections; name the points to expire`);
+      if (input.amount !== undefined && input.amount.currency !== provider.currency) {
+        throw fieldError('amount/currency', `must be ${provider.currency}, the currency of connection ${provider.connection.id}`);
+      }
+    } else if (input.amount !== undefined) {
+      throw fieldError('amount', 'applies only to external provider connections');
+    }
     if (input.metadata !== undefined && Buffer.byteLength(JSON.stringify(input.metadata)) > METADATA_MAX_BYTES) {
       throw fieldError('metadata', `must be at most ${METADATA_MAX_BYTES} bytes as JSON`);
     }
@@ -97,15 +131,20 @@ export class PointsService {
       throw fieldError('expires_at', 'applies only to a positive adjustment');
     }
     const expireBefore = input.before !== undefined ? Date.parse(input.before) : null;
-    const points = input.points ?? null;
-    const delta = input.type === 'award' ? points! : input.type === 'redeem' ? -points! : input.type === 'adjust' ? points! : 0;
+    const points = input.type === 'purchase' ? decimalMinor(input.amount!.amount) : input.type === 'redeem_reward' || input.type === 'redeem_coupon' ? 1 : (input.points ?? null);
+    const delta =
+      input.type === 'award' || input.type === 'visit' ? points! : input.type === 'redeem' || input.type === 'redeem_reward' ? -points! : input.type === 'adjust' ? points! : 0;
     const sweepId = `txn_${ulid(now)}`;
     const txn: NewTransaction = {
       id: `txn_${ulid(now)}`,
       type: input.type,
       card_id: input.card_id,
       connection: provider.connection.id,
+      unit,
       points: input.type === 'adjust' ? points : points === null ? null : Math.abs(points),
+      amount: input.amount?.amount ?? null,
+      currency: input.amount?.currency ?? null,
+      reward_id: input.reward_id ?? null,
       delta,
       reason: input.reason ?? (input.type === 'expire' ? 'Points expired by request' : ''),
       reference_id: input.reference_id ?? null,
@@ -138,6 +177,12 @@ export class PointsService {
       );
     }
     await this.requireOperation(orig.card_id, 'reverse');
+    if (orig.unit !== 'points' && orig.connection !== '' && this.providers.get(orig.connection) instanceof LedgerProvider) {
+      throw new ApiError('transaction_not_reversible', `Transaction ${originalId} cannot be reversed.`);
+    }
+    if (this.providers.get(orig.connection) instanceof ExternalProvider && body.points === undefined && orig.type !== 'award' && orig.type !== 'redeem' && orig.type !== 'adjust') {
+      throw new ApiError('transaction_not_reversible', `Only award, redeem and adjust transactions can be reversed; ${originalId} is a ${orig.type}.`);
+    }
     const now = Date.now();
     // Made first, as in transact(): an expiry the reversal writes happens before it, so its id sorts first.
     const sweepId = `txn_${ulid(now)}`;
@@ -146,6 +191,10 @@ export class PointsService {
       type: 'adjust',
       card_id: orig.card_id,
       connection: orig.connection,
+      unit: orig.unit,
+      amount: null,
+      currency: null,
+      reward_id: null,
       // Null: "all that is left", which the provider settles atomically.
       points: body.points ?? null,
       delta: orig.delta > 0 ? -1 : 1,
@@ -217,6 +266,7 @@ export class PointsService {
       // The provider returned everything that changed: no need to read the record back.
       return {
         ...record, status: 'succeeded', balance_after: outcome.balanceAfter, delta: outcome.delta,
+        provider_reference: outcome.providerReference ?? null,
         points: record.type === 'adjust' && record.reversal_of === null ? record.points : outcome.points,
         completed_at: outcome.completedAt, lease_until: null,
       };
@@ -231,6 +281,13 @@ export class PointsService {
    * Idempotency-Key done together with the transaction, so nothing is left to store here.
    */
   private answer(record: TransactionRecord, replayed: boolean): Outcome {
+    if (record.status === 'needs_review' || record.status === 'failed') {
+      throw new ApiError(
+        storedErrorCode(record.error_code),
+        `${record.error_detail ?? 'The provider call failed.'} Transaction ${record.id} is ${record.status}: the provider may have applied it, so the gateway will not send it again; GET /v1/transactions/${record.id} shows it.`,
+        { transaction_id: record.id, headers: { location: `/v1/transactions/${record.id}` } },
+      );
+    }
     return { status: 201, body: render({ ...record, reversed_points: 0 }), replayed };
   }
 

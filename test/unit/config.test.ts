@@ -47,7 +47,14 @@ describe('connections file', () => {
   });
 
   it.each([
-    [[{ id: 'hl', provider: 'highlight' }], /connection "hl": provider "highlight" is not supported/],
+    [[{ id: 'hs', provider: 'hubspot' }], /connection "hs": provider "hubspot" is not supported by this build \(known: ledger, highlight, coupontools, leal, loyaltylt\)/],
+    [[{ id: 'hl', provider: 'highlight', apiKey: 'k' }], /connection "hl": setting "baseUrl" is required/],
+    [[{ id: 'hl', provider: 'highlight', baseUrl: 'ftp://x', apiKey: 'k' }], /connection "hl": setting "baseUrl" must match/],
+    [[{ id: 'hl', provider: 'highlight', baseUrl: 'https://x', apiKey: 'k', rateLimit: { requests: 0, perSeconds: 1 } }], /connection "hl": setting "rateLimit.requests"/],
+    [[{ id: 'hl', provider: 'highlight', baseUrl: 'https://x', apiKey: 'k', templates: { '1': { mechanics: 'laps' } } }], /connection "hl": setting "templates.1.mechanics"/],
+    [[{ id: 'ct', provider: 'coupontools', baseUrl: 'https://x', apiKey: 'k' }], /connection "ct": setting "apiSecret" is required/],
+    [[{ id: 'le', provider: 'leal', baseUrl: 'https://x', token: 't' }], /connection "le": setting "accountId" is required/],
+    [[{ id: 'lt', provider: 'loyaltylt', baseUrl: 'https://x', apiKey: 'k', apiSecret: 's', locale: 'de' }], /connection "lt": setting "locale"/],
     [[{ id: 'x', provider: 'ledger', pointsExpiry: { days: 0 } }], /connection "x": setting "pointsExpiry/],
     [[{ id: 'x', provider: 'ledger', colour: 'red' }], /connection "x": setting "colour" is not a known field/],
     [[{ id: 'Bad Id', provider: 'ledger' }], /setting "id"/],

@@ -8,7 +8,16 @@ import type { ProviderRegistry } from '../../providers/registry.js';
 import type { PointsService } from '../../transactions/points-service.js';
 import { clientOf } from '../auth.js';
 import { ApiError } from '../errors.js';
-import { CardSchema, CreateCardBody, UpdateCardBody } from '../schemas/cards.js';
+import { CardList, CardListQuery, CardSchema, CreateCardBody, UpdateCardBody, type CreateCardBody as CreateCardBodyType } from '../schemas/cards.js';
+import { ExternalProvider, referenceOf } from '../../providers/external-provider.js';
+import { idempotentRequest } from '../idempotent-request.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const upstream = {
+  502: problem('The provider refused the connection\'s credentials or answered unreadably (provider_auth_failed, provider_bad_response).'),
+  503: problem('The provider is unavailable or rate-limited (provider_unavailable, provider_rate_limited), or Redis is down.'),
+  504: problem('The provider did not answer in time (provider_timeout).'),
+};
 import { CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
 
 const CardParams = Type.Object({ card_id: CardId });
@@ -18,11 +27,30 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { providers, ledger, points } = opts;
 
+  /** Issues a card at an external provider (once per Idempotency-Key). */
+  async function issueExternal(req: FastifyRequest, reply: FastifyReply, provider: ExternalProvider, body: CreateCardBodyType) {
+    const a = provider.adapter;
+    if (!a.issueCard) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) cannot issue cards through its API.`, { supported: provider.capabilities.operations });
+    for (const [field, v] of [['customer_id', body.customer_id], ['program_id', body.program_id]] as const) {
+      if (v !== undefined && !v.startsWith(`${provider.connection.id}:`)) throw new ApiError('validation_failed', `${field} must belong to connection ${provider.connection.id}.`, { errors: [{ field: `/${field}`, message: 'belongs to another connection' }] });
+    }
+    return idempotentRequest(req, reply, ledger, { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/cards' }, async () => {
+      const c = await a.issueCard!({
+        customerReference: body.customer_id !== undefined ? referenceOf(body.customer_id) : null,
+        programReference: body.program_id !== undefined ? referenceOf(body.program_id) : null,
+        customer: body.customer ?? null,
+        externalReference: body.external_reference ?? null,
+      });
+      const card = provider.cardOf(c);
+      return { status: 201, body: card, location: `/v1/cards/${card.id}` };
+    });
+  }
+
   r.post('/', {
     config: { scope: 'write', optionalBody: true },
     schema: {
-      operationId: 'issueCard', tags: ['cards'], summary: 'Issue a card on the built-in ledger',
-      description: 'Issuing again with the same external_reference returns the existing card (200, `Idempotent-Replayed: true`).',
+      operationId: 'issueCard', tags: ['cards'], summary: 'Issue a card',
+      description: 'On the built-in ledger: issuing again with the same external_reference returns the existing card (200, `Idempotent-Replayed: true`). On a provider: a card of program_id for customer_id (Highlight, Leal), or a new user of the loyalty card program_id with the customer\'s data (Coupontools); use an Idempotency-Key to make it safe to retry.',
       headers: IdempotencyKeyHeader, body: CreateCardBody,
       response: {
         201: { ...CardSchema, description: 'The new card.' },
@@ -36,6 +64,12 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
     const body = req.body ?? {};
     const ledgers = providers.ledgers();
     const provider = body.connection !== undefined ? providers.get(body.connection) : ledgers[0];
+    if (provider instanceof ExternalProvider) return issueExternal(req, reply, provider, body);
+    if (body.customer_id !== undefined || body.program_id !== undefined) {
+      throw new ApiError('validation_failed', 'customer_id and program_id apply to external provider connections; the built-in ledger takes customer.', {
+        errors: [{ field: body.customer_id !== undefined ? '/customer_id' : '/program_id', message: 'applies to external provider connections only' }],
+      });
+    }
     if (!provider) throw new ApiError('unsupported_operation', 'No ledger connection is configured, so the gateway cannot issue cards itself.', { supported: [] });
     if (!provider.issueCard) {
       throw new ApiError('unsupported_operation', `Connection ${provider.connection.id} (${provider.connection.provider}) does not issue cards through the gateway.`, {
@@ -88,18 +122,62 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
     return card;
   });
 
+  r.get('/', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'listCards', tags: ['cards'], summary: 'A connection\'s cards, by customer or program',
+      querystring: CardListQuery,
+      response: { 200: { ...CardList, description: 'One page of cards.' }, ...commonErrors, 404: problem('No such connection (unknown_connection).'), 422: problem('The provider cannot list cards that way (unsupported_operation).'), ...upstream },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const provider = providers.external(q.connection, 'card list through the gateway');
+    if (!provider.adapter.listCards) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${q.connection}) cannot list cards.`, { supported: provider.capabilities.operations });
+    for (const [field, v] of [['customer_id', q.customer_id], ['program_id', q.program_id]] as const) {
+      if (v !== undefined && !v.startsWith(`${q.connection}:`)) throw new ApiError('validation_failed', `${field} must belong to connection ${q.connection}.`, { errors: [{ field, message: 'belongs to another connection' }] });
+    }
+    const page = await provider.adapter.listCards({
+      ...(q.customer_id !== undefined ? { customerReference: referenceOf(q.customer_id) } : {}),
+      ...(q.program_id !== undefined ? { programReference: referenceOf(q.program_id) } : {}),
+      page: q.page ?? 1,
+      perPage: q.per_page ?? 20,
+    });
+    return { data: page.data.map((c) => provider.cardOf(c)), meta: page.meta };
+  });
+
+  r.delete('/:card_id', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'deleteCard', tags: ['cards'], summary: 'Delete a card at its provider (admin)',
+      params: CardParams,
+      response: { 204: { description: 'Deleted.', type: 'null' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection.'), 422: problem('The provider cannot delete cards (unsupported_operation).'), ...upstream },
+    },
+  }, async (req, reply) => {
+    const provider = providers.forCard(req.params.card_id);
+    if (!(provider instanceof ExternalProvider) || !provider.adapter.deleteCard) {
+      throw new ApiError('unsupported_operation', `Cards on ${provider.connection.id} cannot be deleted through the gateway.`, { supported: provider.capabilities.operations });
+    }
+    await provider.adapter.deleteCard(referenceOf(req.params.card_id));
+    return reply.code(204).send(null);
+  });
+
   r.patch('/:card_id', {
     config: { scope: 'admin' },
     schema: {
-      operationId: 'updateCard', tags: ['cards'], summary: 'Block or unblock a card (admin)',
+      operationId: 'updateCard', tags: ['cards'], summary: 'Block, unblock or void a card (admin)',
       description: 'A blocked card refuses award and redeem with 403 card_blocked. Setting the status it already has is a no-op, so this is safe to retry.',
       params: CardParams, body: UpdateCardBody,
       response: { 200: { ...CardSchema, description: 'The card after the change.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).'), 422: problem('The connection cannot block cards (unsupported_operation).') },
     },
   }, async (req) => {
-    const provider = await points.requireOperation(req.params.card_id, 'block_card');
+    if (req.body.status === 'voided') {
+      const { provider } = await points.requireOperation(req.params.card_id, 'void_card');
+      if (!(provider instanceof ExternalProvider) || !provider.adapter.voidCard) throw new ApiError('unsupported_operation', `Cards on ${provider.connection.id} cannot be voided.`);
+      return provider.cardOf(await provider.adapter.voidCard(referenceOf(req.params.card_id)));
+    }
+    const { provider } = await points.requireOperation(req.params.card_id, 'block_card');
     if (!provider.setCardStatus) throw new ApiError('unsupported_operation', `Cards on ${provider.connection.id} cannot be blocked through the gateway.`);
-    const card = await provider.setCardStatus(req.params.card_id, req.body.status, req.body.reason ?? null);
+    const card = await provider.setCardStatus(req.params.card_id, req.body.status as 'active' | 'blocked', req.body.reason ?? null);
     if (!card) throw new ApiError('card_not_found', `No card ${req.params.card_id}.`);
     return card;
   });

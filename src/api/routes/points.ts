@@ -126,7 +126,7 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
       response: { 200: { ...BalanceSchema, description: 'The balance, after expiring whatever was due.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).') },
     },
   }, async (req) => {
-    const provider = await points.requireOperation(req.params.card_id, 'balance');
+    const { provider } = await points.requireOperation(req.params.card_id, 'balance');
     const balance = await provider.balance(req.params.card_id);
     if (!balance) throw new ApiError('card_not_found', `No card ${req.params.card_id}.`);
     return balance;
@@ -145,7 +145,7 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
     const q = req.query;
     const filters = { type: q.type ?? 'all', from: q.from, to: q.to, reference_id: q.reference_id, staff: q.staff };
     const after = q.cursor !== undefined ? decodeCursor(q.cursor, card_id, filters) : undefined;
-    const provider = await points.requireOperation(card_id, 'history');
+    const { provider } = await points.requireOperation(card_id, 'history');
     const page = await provider.history(card_id, {
       type: filters.type,
       fromMs: q.from !== undefined ? Date.parse(q.from) : undefined,
@@ -156,7 +156,7 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
       after,
     });
     if (!page) throw new ApiError('card_not_found', `No card ${card_id}.`);
-    const data = await points.transactions(page.ids);
+    const data = page.entries ?? (await points.transactions(page.ids)).map((t) => ({ ...t, recorded_by: 'gateway' as const }));
     return { card_id, data, next_cursor: page.next ? encodeCursor(page.next, card_id, filters) : null };
   });
 }

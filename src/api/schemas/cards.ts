@@ -1,13 +1,9 @@
 import Type, { type Static } from 'typebox';
-import { CardId, ConnectionId, Metadata, Nullable } from './common.js';
+import { CardId, ConnectionId, Metadata, Nullable, Points, Reason, ReferenceId, Staff } from './common.js';
+import { PageMeta } from './customers.js';
+import { CapabilitiesSchema, MoneySchema } from './programs.js';
 
-export const CapabilitiesSchema = Type.Object(
-  {
-    operations: Type.Array(Type.String(), { description: 'Normalized operations the card or connection supports.', examples: [['award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history']] }),
-    units: Type.Array(Type.String(), { description: 'Units it counts in.', examples: [['points']] }),
-  },
-  { title: 'Capabilities', additionalProperties: false },
-);
+export { CapabilitiesSchema };
 
 export const CustomerSchema = Type.Object(
   {
@@ -25,8 +21,15 @@ export const CardSchema = Type.Object(
     id: CardId,
     connection: ConnectionId,
     reference: Type.String({ description: 'The provider\'s own card reference (the part after `<connection>:`).' }),
-    status: Type.Union([Type.Literal('active'), Type.Literal('blocked')]),
+    status: Type.Union([Type.Literal('active'), Type.Literal('blocked'), Type.Literal('inactive'), Type.Literal('expired'), Type.Literal('voided')], {
+      description: 'active: usable. blocked: blocked through the gateway. inactive: not usable at the provider (not installed, deactivated). expired, voided: ended at the provider.',
+    }),
     status_reason: Nullable(Type.String()),
+    card_type: Type.String({ description: 'The provider\'s card type: points (the built-in ledger), stamp, cashback, multipass, coupon, discount, gift, membership, reward.', examples: ['points'] }),
+    program_id: Nullable(Type.String({ description: 'The program (template, loyalty card) the card belongs to.' })),
+    customer_id: Nullable(Type.String({ description: 'The provider customer holding the card, as a gateway customer id.' })),
+    provider_status: Nullable(Type.String({ description: 'The status exactly as the provider gave it.' })),
+    links: Nullable(Type.Record(Type.String(), Type.String(), { description: 'Wallet and install links the provider gives (apple, google, install...).' })),
     customer: Nullable(CustomerSchema),
     external_reference: Nullable(Type.String({ description: 'Your id for this card or customer; unique per connection.' })),
     metadata: Nullable(Metadata),
@@ -40,7 +43,9 @@ export type Card = Static<typeof CardSchema>;
 
 export const CreateCardBody = Type.Object(
   {
-    connection: Type.Optional({ ...ConnectionId, description: 'Where to issue the card: a `ledger` connection. Default: the first ledger connection.' }),
+    connection: Type.Optional({ ...ConnectionId, description: 'Where to issue the card. Default: the first ledger connection.' }),
+    customer_id: Type.Optional(Type.String({ maxLength: 233, description: 'An existing provider customer (`<connection>:<id>`) to issue the card to (external providers).' })),
+    program_id: Type.Optional(Type.String({ maxLength: 233, description: 'The program (template, loyalty card) to issue (external providers).' })),
     customer: Type.Optional(CustomerSchema),
     external_reference: Type.Optional(
       Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Your id for this card (e.g. your customer id). Issuing again with the same one returns the existing card.' }),
@@ -53,7 +58,9 @@ export type CreateCardBody = Static<typeof CreateCardBody>;
 
 export const UpdateCardBody = Type.Object(
   {
-    status: Type.Union([Type.Literal('active'), Type.Literal('blocked')], { description: 'blocked: award and redeem are refused (403 card_blocked); adjust and expire still work.' }),
+    status: Type.Union([Type.Literal('active'), Type.Literal('blocked'), Type.Literal('voided')], {
+      description: 'Built-in ledger: blocked refuses award and redeem (403 card_blocked); adjust and expire still work. Coupontools: voided voids the user\'s card at the provider (it cannot be undone).',
+    }),
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
   },
   { title: 'UpdateCardRequest', additionalProperties: false, examples: [{ status: 'blocked', reason: 'Reported lost' }] },
@@ -71,3 +78,47 @@ export const ConnectionSchema = Type.Object(
 );
 
 export const ConnectionList = Type.Object({ data: Type.Array(ConnectionSchema) }, { title: 'ConnectionList', additionalProperties: false });
+
+const opFields = {
+  reason: Type.Optional(Reason),
+  reference_id: Type.Optional(ReferenceId),
+  staff: Type.Optional(Staff),
+  metadata: Type.Optional(Metadata),
+};
+
+export const VisitBody = Type.Object(
+  { visits: Type.Optional({ ...Points, description: 'How many visits (default 1).' }), ...opFields },
+  { title: 'VisitRequest', additionalProperties: false, examples: [{ visits: 1, reason: 'Visit at the Soho shop', reference_id: 'visit-2026-11-22-17' }] },
+);
+
+export const PurchaseBody = Type.Object(
+  { amount: MoneySchema, ...opFields },
+  { title: 'PurchaseRequest', additionalProperties: false, examples: [{ amount: { amount: '24.90', currency: 'EUR' }, reason: 'Order #1001', reference_id: 'order-1001' }] },
+);
+
+export const RedeemRewardBody = Type.Object(
+  {
+    reward_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'The reward to redeem (from GET /v1/cards/{card_id}/rewards). Highlight stamp cards redeem one earned reward without it.' })),
+    value: Type.Optional({ ...MoneySchema, description: 'What the reward is worth: Highlight adds it to the customer\'s lifetime value (purchaseSum).' }),
+    ...opFields,
+  },
+  { title: 'RedeemRewardRequest', additionalProperties: false, examples: [{ reward_id: '71', value: { amount: '3.50', currency: 'EUR' }, reason: 'Free coffee' }] },
+);
+
+export const CouponRedeemBody = Type.Object(
+  { value: Type.Optional({ ...MoneySchema, description: 'What the coupon was worth (Highlight purchaseSum).' }), ...opFields },
+  { title: 'CouponRedeemRequest', additionalProperties: false, examples: [{ value: { amount: '5.00', currency: 'EUR' }, reason: 'Coupon used at till 3' }] },
+);
+
+export const CardListQuery = Type.Object(
+  {
+    connection: ConnectionId,
+    customer_id: Type.Optional(Type.String({ maxLength: 233 })),
+    program_id: Type.Optional(Type.String({ maxLength: 233 })),
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
+    per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CardList = Type.Object({ data: Type.Array(CardSchema), meta: PageMeta }, { title: 'CardList', additionalProperties: false });

@@ -1,19 +1,35 @@
 import Type, { type Static } from 'typebox';
 import { CardId, ConnectionId, DateTime, Metadata, Nullable, Points, Reason, ReferenceId, Staff } from './common.js';
+import { MoneySchema, UnitSchema } from './programs.js';
 
-export const TRANSACTION_TYPES = ['award', 'redeem', 'adjust', 'expire'] as const;
+/** award and redeem name a unit when the card counts in more than one; without it, the card's native unit. */
+const UnitField = Type.Optional({ ...UnitSchema, description: 'What `points` counts. Without it, the card\'s native unit (points on the built-in ledger, stamps on a stamp card...). A unit the card does not support: 422 unsupported_operation.' });
+
+export const TRANSACTION_TYPES = ['award', 'redeem', 'adjust', 'expire', 'visit', 'purchase', 'redeem_reward', 'redeem_coupon'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
 export const TransactionSchema = Type.Object(
   {
     id: Type.String({ description: 'Transaction id; ids sort by creation time.', examples: ['txn_01JD3X7B2C4D6E8F0G2H4J6K8M'] }),
-    type: Type.Union([Type.Literal('award'), Type.Literal('redeem'), Type.Literal('adjust'), Type.Literal('expire')]),
-    status: Type.Union([Type.Literal('processing'), Type.Literal('succeeded'), Type.Literal('failed')], {
-      description: 'processing: recorded, the provider call not yet finished; succeeded; failed.',
+    type: Type.Union([
+      Type.Literal('award'), Type.Literal('redeem'), Type.Literal('adjust'), Type.Literal('expire'),
+      Type.Literal('visit'), Type.Literal('purchase'), Type.Literal('redeem_reward'), Type.Literal('redeem_coupon'),
+    ], {
+      description: 'award, redeem, adjust, expire: points operations. visit, purchase, redeem_reward, redeem_coupon: the card operations of /v1/cards/{card_id}/...',
+    }),
+    status: Type.Union([Type.Literal('processing'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('needs_review')], {
+      description: 'processing: recorded, the provider call not yet finished; succeeded; failed; needs_review: the provider may or may not have applied it (a timeout, a dropped connection, an answer that could not be read), so the gateway will not send it again by itself.',
     }),
     card_id: CardId,
     connection: ConnectionId,
-    points: Type.Integer({ description: 'Points as asked for: positive for award, redeem and expire; signed for adjust.', examples: [120] }),
+    unit: UnitSchema,
+    points: Type.Integer({ description: 'The quantity as asked for, in `unit`: positive for award, redeem and expire; signed for adjust. For unit `amount`, minor units (cents).', examples: [120] }),
+    amount: Nullable({ ...MoneySchema, description: 'Money: the amount of a purchase, or the value of a redeemed reward or coupon.' }),
+    reward_id: Nullable(Type.String({ description: 'The reward redeemed (redeem_reward).' })),
+    provider_reference: Nullable(Type.String({ description: 'The provider\'s id for the operation, when it gives one.' })),
+    error: Nullable(
+      Type.Object({ code: Type.String(), detail: Type.String() }, { description: 'Why the transaction is failed or needs_review.' }),
+    ),
     delta: Type.Integer({ description: 'Signed change to the available balance.', examples: [120] }),
     balance_after: Nullable(Type.Integer({ description: 'Available points right after this transaction.', examples: [320] })),
     reason: Type.String({ examples: ['Order #1001'] }),
@@ -23,7 +39,9 @@ export const TransactionSchema = Type.Object(
     expires_at: Nullable(Type.String({ format: 'date-time', description: 'When the awarded points expire (award, positive adjust).' })),
     reversal_of: Nullable(Type.String({ description: 'The transaction this one reverses.' })),
     reversed_points: Type.Integer({ minimum: 0, description: 'How much of this transaction later reversals took back or gave back.' }),
-    source: Type.Union([Type.Literal('api'), Type.Literal('expiry_schedule')], { description: 'expiry_schedule: written by the gateway when points reached their expiry date.' }),
+    source: Type.Union([Type.Literal('api'), Type.Literal('expiry_schedule'), Type.Literal('provider')], {
+      description: 'api: made through the gateway. expiry_schedule: written by the gateway when points reached their expiry date. provider: found only in the provider\'s own records (made outside the gateway; history only).',
+    }),
     created_at: Type.String({ format: 'date-time' }),
     completed_at: Nullable(Type.String({ format: 'date-time' })),
   },
@@ -35,6 +53,7 @@ export const AwardBody = Type.Object(
   {
     card_id: CardId,
     points: Points,
+    unit: UnitField,
     reason: Reason,
     reference_id: Type.Optional(ReferenceId),
     expires_at: Type.Optional({ ...DateTime, description: 'When these points expire; must be in the future. Without it, the connection\'s default expiry policy applies.' }),
@@ -53,6 +72,7 @@ export const RedeemBody = Type.Object(
   {
     card_id: CardId,
     points: Points,
+    unit: UnitField,
     reason: Reason,
     reference_id: Type.Optional(ReferenceId),
     staff: Type.Optional(Staff),
@@ -70,6 +90,7 @@ export const AdjustBody = Type.Object(
   {
     card_id: CardId,
     points: Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000, not: { const: 0 }, description: 'Signed, not 0: positive adds points, negative takes them (oldest expiry first).', examples: [-20] }),
+    unit: UnitField,
     reason: Reason,
     reference_id: Type.Optional(ReferenceId),
     expires_at: Type.Optional({ ...DateTime, description: 'For a positive adjustment: when the points expire.' }),
@@ -170,12 +191,21 @@ export const BalanceSchema = Type.Object(
   {
     card_id: CardId,
     connection: ConnectionId,
-    available: Type.Integer({ description: 'Points that can be redeemed now.', examples: [320] }),
-    total_earned: Type.Integer({ description: 'Points ever awarded.', examples: [500] }),
-    total_redeemed: Type.Integer({ examples: [150] }),
-    total_expired: Type.Integer({ examples: [10] }),
-    total_adjusted: Type.Integer({ description: 'Net of all adjustments and reversals (signed).', examples: [-20] }),
-    expiring_soon: Type.Integer({ description: 'Points that expire within the next 30 days.', examples: [40] }),
+    unit: { ...UnitSchema, description: 'The card\'s native unit: what `available` counts.' },
+    available: Type.Integer({ description: 'What can be redeemed now, in `unit` (amount: minor units).', examples: [320] }),
+    units: Type.Object(
+      {
+        points: Type.Optional(Type.Integer()), stamps: Type.Optional(Type.Integer()), visits: Type.Optional(Type.Integer()),
+        scores: Type.Optional(Type.Integer()), amount: Type.Optional(Type.Integer({ description: 'Minor units of the connection currency.' })),
+        rewards: Type.Optional(Type.Integer({ description: 'Rewards earned and not yet used.' })),
+      },
+      { additionalProperties: false, description: 'Every balance the provider reports for the card, by unit.' },
+    ),
+    total_earned: Nullable(Type.Integer({ description: 'Ever awarded, in `unit`; null when the provider does not say.', examples: [500] })),
+    total_redeemed: Nullable(Type.Integer({ examples: [150] })),
+    total_expired: Nullable(Type.Integer({ examples: [10] })),
+    total_adjusted: Nullable(Type.Integer({ description: 'Net of all adjustments and reversals (signed).', examples: [-20] })),
+    expiring_soon: Nullable(Type.Integer({ description: 'Points that expire within the next 30 days.', examples: [40] })),
     next_expiry: Nullable(
       Type.Object({ points: Type.Integer(), at: Type.String({ format: 'date-time' }) }, { description: 'The next points to expire and when.' }),
     ),
@@ -205,10 +235,21 @@ export const HistoryQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const HistoryEntrySchema = Type.Object(
+  {
+    ...TransactionSchema.properties,
+    recorded_by: Type.Union([Type.Literal('gateway'), Type.Literal('provider'), Type.Literal('both')], {
+      description: 'Where the entry comes from: the gateway\'s ledger, the provider\'s own record (an operation made outside the gateway), or both (matched by the transaction id the gateway writes into the provider\'s comment field).',
+    }),
+  },
+  { title: 'HistoryEntry', additionalProperties: false },
+);
+export type HistoryEntry = Static<typeof HistoryEntrySchema>;
+
 export const HistorySchema = Type.Object(
   {
     card_id: CardId,
-    data: Type.Array(TransactionSchema, { description: 'Newest first.' }),
+    data: Type.Array(HistoryEntrySchema, { description: 'Newest first.' }),
     next_cursor: Nullable(Type.String({ description: 'Pass as `cursor` for the next (older) page; null on the last page.' })),
   },
   { title: 'History', additionalProperties: false },

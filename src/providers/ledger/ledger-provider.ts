@@ -17,6 +17,7 @@ const HISTORY_SCAN_BUDGET = 5000;
 const CAPABILITIES: Capabilities = {
   operations: ['award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history', 'issue_card', 'get_card', 'block_card'],
   units: ['points'],
+  native_unit: 'points',
 };
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -144,7 +145,9 @@ export class LedgerProvider implements PointsProvider {
     return {
       card_id: cardId,
       connection: this.connection.id,
+      unit: 'points',
       available: Number(available),
+      units: { points: Number(available) },
       total_earned: totalEarned,
       total_redeemed: Number(redeemed),
       total_expired: Number(expired),
@@ -236,6 +239,11 @@ export class LedgerProvider implements PointsProvider {
       customer: json(h.customer) as Card['customer'],
       external_reference: h.external_reference ? h.external_reference : null,
       metadata: json(h.metadata),
+      card_type: 'points',
+      program_id: null,
+      customer_id: null,
+      provider_status: null,
+      links: null,
       capabilities: CAPABILITIES,
       created_at: iso(Number(h.created_at)),
       updated_at: iso(Number(h.updated_at)),

@@ -1,0 +1,106 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
+import { referenceOf } from '../../providers/external-provider.js';
+import type { ProviderRegistry } from '../../providers/registry.js';
+import { ApiError } from '../errors.js';
+import { idempotentRequest } from '../idempotent-request.js';
+import { commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
+import { CreateCustomerBody, CustomerId, CustomerList, CustomerListQuery, CustomerResourceSchema, UpdateCustomerBody } from '../schemas/customers.js';
+
+const Params = Type.Object({ customer_id: CustomerId });
+const notFound = { 404: problem('No such customer (customer_not_found) or connection (unknown_connection).') };
+const unsupported = { 422: problem('The connection\'s provider has no such operation (unsupported_operation), or refused it (provider_rejected).') };
+const upstream = {
+  502: problem('The provider refused the connection\'s credentials or answered unreadably (provider_auth_failed, provider_bad_response).'),
+  503: problem('The provider is unavailable or rate-limited (provider_unavailable, provider_rate_limited), or Redis is down.'),
+  504: problem('The provider did not answer in time (provider_timeout).'),
+};
+
+const connectionOf = (id: string) => id.slice(0, id.indexOf(':'));
+
+/** Customers live at the provider: these routes translate to its customer (or card-user) API. */
+export async function customerRoutes(app: FastifyInstance, opts: { providers: ProviderRegistry; ledger: TransactionLedger; inFlightWaitMs: number }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { providers, ledger } = opts;
+
+  r.post('/', {
+    config: { scope: 'write' },
+    schema: {
+      operationId: 'createCustomer', tags: ['customers'], summary: 'Create a customer at a provider',
+      description: 'Highlight: POST /customers. Leal: POST /customers (with program_id: enrolled in that card). Coupontools: a customer is a user of one loyalty card, so program_id is required and the customer id is also the card id.',
+      headers: IdempotencyKeyHeader, body: CreateCustomerBody,
+      response: { 201: { ...CustomerResourceSchema, description: 'The customer.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstream },
+    },
+  }, async (req, reply) => {
+    const provider = providers.external(req.body.connection, 'customers of its own at a provider');
+    const a = provider.adapter;
+    if (!a.createCustomer) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) cannot create customers.`, { supported: provider.capabilities.operations });
+    const { program_id, ...body } = req.body;
+    if (program_id !== undefined && connectionOf(program_id) !== provider.connection.id) {
+      throw new ApiError('validation_failed', `program_id must be a program of connection ${provider.connection.id}.`, { errors: [{ field: '/program_id', message: 'belongs to another connection' }] });
+    }
+    return idempotentRequest(req, reply, ledger, { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/customers' }, async () => {
+      const c = provider.customerOf(await a.createCustomer!({ ...body, ...(program_id !== undefined ? { programReference: referenceOf(program_id) } : {}) }));
+      return { status: 201, body: c, location: `/v1/customers/${c.id}` };
+    });
+  });
+
+  r.get('/', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'listCustomers', tags: ['customers'], summary: 'List or search a provider\'s customers',
+      querystring: CustomerListQuery,
+      response: { 200: { ...CustomerList, description: 'One page of customers.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+    },
+  }, async (req) => {
+    const provider = providers.external(req.query.connection, 'customer list');
+    if (!provider.adapter.listCustomers) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) cannot list customers.`, { supported: provider.capabilities.operations });
+    const page = await provider.adapter.listCustomers({ ...req.query, page: req.query.page ?? 1, per_page: req.query.per_page ?? 20 });
+    return { data: page.data.map((c) => provider.customerOf(c)), meta: page.meta };
+  });
+
+  r.get('/:customer_id', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'getCustomer', tags: ['customers'], summary: 'A customer',
+      params: Params,
+      response: { 200: { ...CustomerResourceSchema, description: 'The customer.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+    },
+  }, async (req) => {
+    const provider = providers.external(connectionOf(req.params.customer_id), 'customers');
+    if (!provider.adapter.getCustomer) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) has no customers.`, { supported: provider.capabilities.operations });
+    const c = await provider.adapter.getCustomer(referenceOf(req.params.customer_id));
+    if (!c) throw new ApiError('customer_not_found', `No customer ${req.params.customer_id}.`);
+    return provider.customerOf(c);
+  });
+
+  r.patch('/:customer_id', {
+    config: { scope: 'write' },
+    schema: {
+      operationId: 'updateCustomer', tags: ['customers'], summary: 'Change a customer\'s data',
+      description: 'Only the fields sent change. Safe to retry: the same update twice leaves the same data.',
+      params: Params, body: UpdateCustomerBody,
+      response: { 200: { ...CustomerResourceSchema, description: 'The customer after the change.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+    },
+  }, async (req) => {
+    const provider = providers.external(connectionOf(req.params.customer_id), 'customers');
+    if (!provider.adapter.updateCustomer) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) cannot update customers.`, { supported: provider.capabilities.operations });
+    return provider.customerOf(await provider.adapter.updateCustomer(referenceOf(req.params.customer_id), req.body));
+  });
+
+  r.delete('/:customer_id', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'deleteCustomer', tags: ['customers'], summary: 'Delete a customer (admin)',
+      params: Params,
+      response: { 204: { description: 'Deleted.', type: 'null' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+    },
+  }, async (req, reply) => {
+    const provider = providers.external(connectionOf(req.params.customer_id), 'customers');
+    if (!provider.adapter.deleteCustomer) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) cannot delete customers.`, { supported: provider.capabilities.operations });
+    await provider.adapter.deleteCustomer(referenceOf(req.params.customer_id));
+    return reply.code(204).send(null);
+  });
+}

@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
+import { referenceOf } from '../../providers/external-provider.js';
+import type { ProviderRegistry } from '../../providers/registry.js';
+import { ApiError } from '../errors.js';
+import { idempotentRequest } from '../idempotent-request.js';
+import { commonErrors, ConnectionId, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
+import { CopyProgramBody, NotificationBody, NotificationSchema, ProgramId, ProgramList, ProgramSchema } from '../schemas/programs.js';
+
+const upstream = {
+  502: problem('The provider refused the connection\'s credentials or answered unreadably (provider_auth_failed, provider_bad_response).'),
+  503: problem('The provider is unavailable or rate-limited (provider_unavailable, provider_rate_limited), or Redis is down.'),
+  504: problem('The provider did not answer in time (provider_timeout).'),
+};
+const notFound = { 404: problem('No such program (program_not_found) or connection (unknown_connection).') };
+const unsupported = { 422: problem('The provider has no such operation (unsupported_operation), or refused it (provider_rejected).') };
+const connectionOf = (id: string) => id.slice(0, id.indexOf(':'));
+
+/** Programs: Highlight card templates, Coupontools loyalty cards, Leal cards. */
+export async function programRoutes(app: FastifyInstance, opts: { providers: ProviderRegistry; ledger: TransactionLedger; inFlightWaitMs: number }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { providers, ledger } = opts;
+
+  r.get('/', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'listPrograms', tags: ['programs'], summary: 'A connection\'s programs (card templates), with what each supports',
+      querystring: Type.Object({
+        connection: ConnectionId,
+        page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
+        per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+      }, { additionalProperties: false }),
+      response: { 200: { ...ProgramList, description: 'One page of programs.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+    },
+  }, async (req) => {
+    const provider = providers.external(req.query.connection, 'programs');
+    if (!provider.adapter.listPrograms) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) has no programs to list.`, { supported: provider.capabilities.operations });
+    const page = await provider.adapter.listPrograms({ page: req.query.page ?? 1, perPage: req.query.per_page ?? 50 });
+    return { data: page.data.map((p) => provider.programOf(p)), meta: page.meta };
+  });
+
+  r.get('/:program_id', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'getProgram', tags: ['programs'], summary: 'A program, with its rewards',
+      params: Type.Object({ program_id: ProgramId }),
+      response: { 200: { ...ProgramSchema, description: 'The program.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+    },
+  }, async (req) => {
+    const provider = providers.external(connectionOf(req.params.program_id), 'programs');
+    if (!provider.adapter.getProgram) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) has no programs.`, { supported: provider.capabilities.operations });
+    const p = await provider.adapter.getProgram(referenceOf(req.params.program_id));
+    if (!p) throw new ApiError('program_not_found', `No program ${req.params.program_id}.`);
+    return provider.programOf(p);
+  });
+
+  r.post('/:program_id/copy', {
+    config: { scope: 'admin', optionalBody: true },
+    schema: {
+      operationId: 'copyProgram', tags: ['programs'], summary: 'Copy a program (admin; Coupontools)',
+      params: Type.Object({ program_id: ProgramId }), headers: IdempotencyKeyHeader, body: CopyProgramBody,
+      response: { 201: { ...ProgramSchema, description: 'The copy.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstream },
+    },
+  }, async (req, reply) => {
+    const provider = providers.external(connectionOf(req.params.program_id), 'programs');
+    const a = provider.adapter;
+    if (!a.copyProgram) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) cannot copy programs.`, { supported: provider.capabilities.operations });
+    return idempotentRequest(req, reply, ledger, { inFlightWaitMs: opts.inFlightWaitMs, path: `/v1/programs/${req.params.program_id}/copy` }, async () => {
+      const p = provider.programOf(await a.copyProgram!(referenceOf(req.params.program_id), req.body?.name));
+      return { status: 201, body: p, location: `/v1/programs/${p.id}` };
+    });
+  });
+}
+
+/** Push notifications: to some cards, a program, or every card of a connection. */
+export async function notificationRoutes(app: FastifyInstance, opts: { providers: ProviderRegistry; ledger: TransactionLedger; inFlightWaitMs: number }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.post('/', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'sendNotification', tags: ['notifications'], summary: 'Send a push notification (admin)',
+      description: 'To card_ids, to every card of program_id, or (neither) to every card of the connection. Use an Idempotency-Key: a retried push is not sent twice.',
+      headers: IdempotencyKeyHeader, body: NotificationBody,
+      response: { 201: { ...NotificationSchema, description: 'The push, as the provider accepted it.' }, ...commonErrors, ...idempotencyErrors, 404: problem('No such connection, card or program.'), ...upstream },
+    },
+  }, async (req, reply) => {
+    const { connection, message, card_ids, program_id, scheduled_at } = req.body;
+    const provider = opts.providers.external(connection, 'push notifications');
+    const a = provider.adapter;
+    if (!a.notify) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${connection}) has no push notifications in its API.`, { supported: provider.capabilities.operations });
+    for (const [i, id] of (card_ids ?? []).entries()) {
+      if (connectionOf(id) !== connection) throw new ApiError('validation_failed', `card_ids[${i}] is not a card of connection ${connection}.`, { errors: [{ field: `/card_ids/${i}`, message: 'belongs to another connection' }] });
+    }
+    if (program_id !== undefined && connectionOf(program_id) !== connection) {
+      throw new ApiError('validation_failed', `program_id is not a program of connection ${connection}.`, { errors: [{ field: '/program_id', message: 'belongs to another connection' }] });
+    }
+    return idempotentRequest(req, reply, opts.ledger, { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/notifications' }, async () => {
+      const n = await a.notify!({
+        message,
+        ...(card_ids ? { cardReferences: card_ids.map(referenceOf) } : {}),
+        ...(program_id !== undefined ? { programReference: referenceOf(program_id) } : {}),
+        ...(scheduled_at !== undefined ? { scheduledAt: scheduled_at } : {}),
+      });
+      return { status: 201, body: { ...n, connection } };
+    });
+  });
+}

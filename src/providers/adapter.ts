@@ -1,0 +1,162 @@
+import type { CreateCustomerBody, CustomerListQuery, CustomerResource, PageMeta, UpdateCustomerBody } from '../api/schemas/customers.js';
+import type { EarnedReward, Notification, Program, Unit } from '../api/schemas/programs.js';
+import type { Operation } from './provider.js';
+
+/**
+ * What an external provider's adapter (src/providers/<name>/) implements: the translation of the
+ * gateway's normalized operations into one provider's HTTP API, and of its answers back.
+ *
+ * Adapters know nothing of Redis, idempotency or the transaction ledger: ExternalProvider
+ * (external-provider.ts) claims each transaction in the ledger, calls `move`, and records the
+ * outcome. An adapter only has to translate faithfully and to say, when a call fails, whether
+ * the provider may have applied it (ProviderError.applied).
+ *
+ * References: the part of a gateway id after `<connection>:`. An adapter owns the format of its
+ * references (e.g. Leal joins customer and customer card ids as `<customer>.<card>`).
+ */
+
+export type { Unit };
+
+/** What one card type supports. */
+export interface CardTypeCapabilities {
+  /** The provider's card type name, lower case (stamp, cashback, ...; `points` when there is one kind). */
+  cardType: string;
+  operations: Operation[];
+  units: Unit[];
+  /** The unit of award/redeem when the request names none. */
+  nativeUnit: Unit;
+}
+
+/** A money value, exact: `decimal` is the canonical decimal string ("10.50"), `minor` the same in minor units (1050). */
+export interface MoneyValue {
+  decimal: string;
+  minor: number;
+  currency: string;
+}
+
+/**
+ * A change to a card's balance, as the gateway's ledger recorded it. `txnId` must travel in the
+ * provider's free-text field where it has one (Highlight `comment`, Loyalty.lt description /
+ * order_id), so that an operation can be found again after a timeout.
+ */
+export interface Movement {
+  /** award / redeem / adjust / expire, or the dedicated card operations. */
+  operation: 'award' | 'redeem' | 'adjust' | 'expire' | 'visit' | 'purchase' | 'redeem_reward' | 'redeem_coupon';
+  unit: Unit;
+  /** Positive whole quantity in `unit` (award, redeem, expire, visit); signed for adjust; 0 where none applies (purchase, coupon). */
+  quantity: number;
+  /** Money for `purchase` (the amount spent) and for unit `amount`; the optional value of a redeemed reward or coupon (added to LTV). */
+  money: MoneyValue | null;
+  /** The reward to redeem (redeem_reward). */
+  rewardId: string | null;
+  txnId: string;
+  reason: string;
+  referenceId: string | null;
+  staff: string | null;
+  /** A stable key for providers that de-duplicate (Loyalty.lt order_id): the same on every retry of this transaction. */
+  dedupKey: string;
+  /** Notify the customer (push, wallet pass update) where the provider lets the caller choose. */
+  notify: boolean;
+}
+
+export interface MoveResult {
+  /** The card's balance in `unit` right after, when the provider says (amount: minor units). */
+  balanceAfter: number | null;
+  /** The provider's id for the operation, when it gives one. */
+  providerReference: string | null;
+}
+
+/** The balance of an external card, normalized. */
+export interface ProviderBalance {
+  nativeUnit: Unit;
+  /** Everything the provider reports, by unit (amount: minor units). */
+  units: Partial<Record<Unit, number>>;
+  totalEarned: number | null;
+  totalRedeemed: number | null;
+}
+
+/** One entry of the provider's own record of a card's operations. */
+export interface ProviderHistoryEntry {
+  providerReference: string;
+  /** Normalized: award for additions, redeem for subtractions, or visit/purchase/redeem_reward/redeem_coupon/adjust/expire. */
+  operation: Movement['operation'] | 'other';
+  unit: Unit | null;
+  /** Signed change in `unit` (0 when unknown). */
+  delta: number;
+  balanceAfter: number | null;
+  /** The provider's free text (e.g. Highlight comment), which carries the gateway's txn id when the gateway made it. */
+  comment: string | null;
+  /** The gateway transaction id found in it, if any. */
+  txnId: string | null;
+  createdAt: number;
+}
+
+/** A card as the provider describes it, normalized (the gateway adds id, connection, capabilities). */
+export interface ProviderCard {
+  reference: string;
+  cardType: string;
+  status: 'active' | 'inactive' | 'expired' | 'voided';
+  providerStatus: string | null;
+  programReference: string | null;
+  customerReference: string | null;
+  customer: { first_name?: string; last_name?: string; email?: string; phone?: string; birthday?: string } | null;
+  links: Record<string, string> | null;
+  createdAt: number | null;
+  updatedAt: number | null;
+}
+
+export interface Page<T> {
+  data: T[];
+  meta: PageMeta;
+}
+
+/** A customer as the adapter returns it (the gateway adds id and connection, and maps card refs to ids). */
+export type ProviderCustomer = Omit<CustomerResource, 'id' | 'connection' | 'card_ids'> & { cardReferences: string[] };
+export type ProviderProgram = Omit<Program, 'id' | 'connection' | 'capabilities'>;
+export type ProviderNotification = Omit<Notification, 'connection'>;
+
+export interface IssueCardInput {
+  customerReference: string | null;
+  programReference: string | null;
+  customer: ProviderCard['customer'];
+  externalReference: string | null;
+}
+
+export interface ProviderAdapter {
+  /** The connection-level matrix: every card type this provider has, and what each supports. */
+  readonly cardTypes: CardTypeCapabilities[];
+
+  /** What this card's type supports (the adapter may cache the card's type). Throws card_not_found. */
+  cardCapabilities(reference: string): Promise<CardTypeCapabilities>;
+
+  /** Applies a movement. Throws ProviderError on refusal or failure. */
+  move(reference: string, movement: Movement): Promise<MoveResult>;
+
+  balance(reference: string): Promise<ProviderBalance>;
+  /** The provider's own record, newest first, at most `limit` entries; undefined when the provider keeps none reachable. */
+  history?(reference: string, opts: { limit: number; fromMs?: number; toMs?: number }): Promise<ProviderHistoryEntry[]>;
+
+  getCard(reference: string): Promise<ProviderCard | null>;
+  listCards?(q: { customerReference?: string; programReference?: string; page: number; perPage: number }): Promise<Page<ProviderCard>>;
+  issueCard?(input: IssueCardInput): Promise<ProviderCard>;
+  deleteCard?(reference: string): Promise<void>;
+  /** Ends a card at the provider (Coupontools void). */
+  voidCard?(reference: string): Promise<ProviderCard>;
+
+  listCustomers?(q: CustomerListQuery): Promise<Page<ProviderCustomer>>;
+  getCustomer?(reference: string): Promise<ProviderCustomer | null>;
+  createCustomer?(body: CreateCustomerBody & { programReference?: string }): Promise<ProviderCustomer>;
+  updateCustomer?(reference: string, body: UpdateCustomerBody): Promise<ProviderCustomer>;
+  deleteCustomer?(reference: string): Promise<void>;
+
+  listPrograms?(q: { page: number; perPage: number }): Promise<Page<ProviderProgram>>;
+  getProgram?(reference: string): Promise<ProviderProgram | null>;
+  copyProgram?(reference: string, name: string | undefined): Promise<ProviderProgram>;
+
+  /** Rewards the card has earned (and used, where the provider keeps them). */
+  rewards?(reference: string): Promise<EarnedReward[]>;
+
+  notify?(input: { message: string; cardReferences?: string[]; programReference?: string; scheduledAt?: string }): Promise<ProviderNotification>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,298 @@
+import type { Redis } from 'ioredis';
+import { ApiError, ERROR_CODES, type ErrorCode } from '../api/errors.js';
+import type { Card } from '../api/schemas/cards.js';
+import type { CustomerResource } from '../api/schemas/customers.js';
+import type { Program } from '../api/schemas/programs.js';
+import type { Balance, HistoryEntry } from '../api/schemas/transactions.js';
+import type { ExternalConnection } from '../config/connections.js';
+import type { TransactionLedger } from '../ledger/transaction-ledger.js';
+import { render, type TransactionRecord } from '../ledger/transaction-record.js';
+import type { KeySpace } from '../redis/keys.js';
+import type { CardTypeCapabilities, Movement, ProviderAdapter, ProviderCard, ProviderCustomer, ProviderHistoryEntry, ProviderProgram } from './adapter.js';
+import { ProviderError } from './provider-error.js';
+import type { ApplyOutcome, Capabilities, HistoryPage, HistoryQuery, Operation, PointsProvider } from './provider.js';
+
+/** How much of each side history merges: the latest entries of the gateway and of the provider. */
+const HISTORY_GATEWAY_WINDOW = 500;
+const HISTORY_PROVIDER_WINDOW = 200;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The part of a gateway id after `<connection>:`. */
+export const referenceOf = (id: string): string => id.slice(id.indexOf(':') + 1);
+
+/**
+ * A connection to an external provider, behind the same PointsProvider interface as the built-in
+ * ledger. The adapter translates; this class keeps the gateway's promises around it: each
+ * transaction is claimed in the ledger before the provider is called, and settled after as
+ * succeeded, released (the provider certainly did not apply it) or needs_review (it may have).
+ */
+export class ExternalProvider implements PointsProvider {
+  readonly capabilities: Capabilities;
+
+  constructor(
+    readonly connection: ExternalConnection,
+    readonly adapter: ProviderAdapter,
+    private readonly ledger: TransactionLedger,
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+  ) {
+    this.capabilities = this.connectionCapabilities();
+  }
+
+  get currency(): string {
+    return this.connection.currency ?? 'EUR';
+  }
+
+  /** Everything any card type supports, plus what the connection itself offers. */
+  private connectionCapabilities(): Capabilities {
+    const ops = new Set<Operation>();
+    const units = new Set<CardTypeCapabilities['units'][number]>();
+    const cardTypes = this.adapter.cardTypes.map((t) => {
+      const operations = this.withGatewayOps(t.operations);
+      for (const o of operations) ops.add(o);
+      for (const u of t.units) units.add(u);
+      return { card_type: t.cardType, operations, units: [...t.units], native_unit: t.nativeUnit };
+    });
+    const a = this.adapter;
+    const extra: [boolean, Operation][] = [
+      [!!a.issueCard, 'issue_card'], [!!a.listCards, 'list_cards'], [!!a.deleteCard, 'delete_card'], [!!a.voidCard, 'void_card'],
+      [!!a.listCustomers || !!a.createCustomer, 'customers'], [!!a.deleteCustomer, 'delete_customer'],
+      [!!a.listPrograms, 'programs'], [!!a.copyProgram, 'copy_program'], [!!a.notify, 'notify'], [true, 'get_card'],
+    ];
+    for (const [has, op] of extra) if (has) ops.add(op);
+    return { operations: [...ops], units: [...units], card_types: cardTypes };
+  }
+
+  /** The gateway adds reverse wherever the provider can take back what it gave (adjust), and always keeps history. */
+  private withGatewayOps(operations: Operation[]): Operation[] {
+    const out = new Set(operations);
+    if (out.has('adjust')) out.add('reverse');
+    out.add('history');
+    out.add('get_card');
+    return [...out];
+  }
+
+  async cardCapabilities(cardId: string): Promise<Capabilities> {
+    const t = await this.adapter.cardCapabilities(referenceOf(cardId));
+    return { operations: this.withGatewayOps(t.operations), units: [...t.units], native_unit: t.nativeUnit };
+  }
+
+  private movementOf(txn: TransactionRecord): Movement {
+    const money =
+      txn.amount !== null
+        ? { decimal: txn.amount, minor: decimalToMinor(txn.amount), currency: txn.currency ?? this.currency }
+        : txn.unit === 'amount' && txn.points !== null
+          ? { decimal: minorToDecimal(Math.abs(txn.points)), minor: Math.abs(txn.points), currency: this.currency }
+          : null;
+    return {
+      operation: txn.type,
+      unit: txn.unit,
+      quantity: txn.points ?? 0,
+      money,
+      rewardId: txn.reward_id,
+      txnId: txn.id,
+      reason: txn.reason,
+      referenceId: txn.reference_id,
+      staff: txn.staff,
+      // The same on every retry of this transaction: its natural key if it has one, else its id.
+      dedupKey: txn.reference_id !== null ? `${txn.type}:${txn.reference_id}` : txn.id,
+      notify: this.connection.notifyCustomers ?? true,
+    };
+  }
+
+  async apply(txn: TransactionRecord, ctx: { idempotencyKey?: string; naturalKey?: string }): Promise<ApplyOutcome> {
+    const settleOpts = { idemKey: ctx.idempotencyKey, naturalKey: ctx.naturalKey };
+    if (txn.lease_until !== null) {
+      // Taking over from a claimer that stopped mid-call: it may have reached the provider, so
+      // sending again could apply twice. Park it for review instead.
+      const error = new ProviderError('provider_timeout', 'The gateway process that was applying this transaction stopped before it recorded the provider\'s answer.', 'unknown');
+      await this.ledger.settle(txn, 'needs_review', { ...settleOpts, httpStatus: error.status, fields: { error_code: error.code, error_detail: error.message } });
+      return { kind: 'already' };
+    }
+    try {
+      const res = await this.adapter.move(referenceOf(txn.card_id), this.movementOf(txn));
+      const completedAt = Date.now();
+      await this.ledger.settle(txn, 'succeeded', {
+        ...settleOpts,
+        fields: { balance_after: res.balanceAfter, provider_reference: res.providerReference },
+      });
+      return { kind: 'applied', balanceAfter: res.balanceAfter, delta: txn.delta, points: txn.points ?? 0, completedAt, providerReference: res.providerReference };
+    } catch (err) {
+      const definite = err instanceof ProviderError ? err.applied === 'no' : err instanceof ApiError;
+      const error =
+        err instanceof ApiError
+          ? err
+          : new ProviderError('provider_bad_response', `${this.connection.provider} (connection ${this.connection.id}): the adapter failed on the provider's answer.`, 'unknown');
+      if (definite) {
+        await this.ledger.settle(txn, 'release', settleOpts);
+        return { kind: 'rejected', error };
+      }
+      await this.ledger.settle(txn, 'needs_review', { ...settleOpts, httpStatus: error.status, fields: { error_code: error.code, error_detail: error.message } });
+      return { kind: 'already' };
+    }
+  }
+
+  async balance(cardId: string): Promise<Balance | null> {
+    const b = await this.adapter.balance(referenceOf(cardId));
+    return {
+      card_id: cardId,
+      connection: this.connection.id,
+      unit: b.nativeUnit,
+      available: b.units[b.nativeUnit] ?? 0,
+      units: b.units,
+      total_earned: b.totalEarned,
+      total_redeemed: b.totalRedeemed,
+      total_expired: null,
+      total_adjusted: null,
+      expiring_soon: null,
+      next_expiry: null,
+      tier: null,
+      as_of: iso(Date.now()),
+    };
+  }
+
+  /**
+   * The gateway's transactions on the card merged with the provider's own record: an operation
+   * found in both (by the txn id the adapter wrote into the provider's comment) is one entry,
+   * recorded_by "both"; operations made outside the gateway appear with source "provider".
+   */
+  async history(cardId: string, q: HistoryQuery): Promise<HistoryPage | null> {
+    const ref = referenceOf(cardId);
+    const ids = (await this.redis.zrange(this.keys.history(cardId), '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, HISTORY_GATEWAY_WINDOW)) as string[];
+    const records = await this.ledger.getMany(ids);
+    const provided: ProviderHistoryEntry[] = this.adapter.history
+      ? await this.adapter.history(ref, { limit: HISTORY_PROVIDER_WINDOW, fromMs: q.fromMs, toMs: q.toMs })
+      : [];
+    const byTxn = new Map<string, ProviderHistoryEntry>();
+    for (const p of provided) if (p.txnId) byTxn.set(p.txnId, p);
+    const entries: HistoryEntry[] = records.map((r) => {
+      const p = byTxn.get(r.id);
+      const t = render(r);
+      return { ...t, provider_reference: t.provider_reference ?? p?.providerReference ?? null, recorded_by: p ? 'both' : 'gateway' };
+    });
+    const known = new Set(records.map((r) => r.id));
+    for (const p of provided) if (!p.txnId || !known.has(p.txnId)) entries.push(this.providerOnly(cardId, p));
+
+    const matching = entries.filter((e) => {
+      const at = Date.parse(e.created_at);
+      return (
+        (q.type === undefined || q.type === 'all' || e.type === q.type) &&
+        (q.referenceId === undefined || e.reference_id === q.referenceId) &&
+        (q.staff === undefined || e.staff === q.staff) &&
+        (q.fromMs === undefined || at >= q.fromMs) &&
+        (q.toMs === undefined || at <= q.toMs)
+      );
+    });
+    const key = (e: HistoryEntry) => `${String(Date.parse(e.created_at)).padStart(15, '0')}|${e.id}`;
+    matching.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
+    const start = q.after !== undefined ? matching.findIndex((e) => key(e) < q.after!) : 0;
+    const rest = start === -1 ? [] : matching.slice(start);
+    const page = rest.slice(0, q.limit);
+    const next = rest.length > q.limit ? key(page[page.length - 1]!) : null;
+    return { ids: [], entries: page, next };
+  }
+
+  private providerOnly(cardId: string, p: ProviderHistoryEntry): HistoryEntry {
+    const at = iso(p.createdAt);
+    return {
+      id: `prv_${p.providerReference}`,
+      type: p.operation === 'other' ? 'adjust' : p.operation,
+      status: 'succeeded',
+      card_id: cardId,
+      connection: this.connection.id,
+      unit: p.unit ?? 'points',
+      points: Math.abs(p.delta),
+      amount: null,
+      reward_id: null,
+      provider_reference: p.providerReference,
+      error: null,
+      delta: p.delta,
+      balance_after: p.balanceAfter,
+      reason: p.comment ?? '',
+      reference_id: null,
+      staff: null,
+      metadata: null,
+      expires_at: null,
+      reversal_of: null,
+      reversed_points: 0,
+      source: 'provider',
+      created_at: at,
+      completed_at: at,
+      recorded_by: 'provider',
+    };
+  }
+
+  // ---- cards, customers, programs: the provider's objects with gateway ids ----
+
+  cardOf(c: ProviderCard, caps?: CardTypeCapabilities): Card {
+    const type = caps ?? this.adapter.cardTypes.find((t) => t.cardType === c.cardType);
+    const id = this.connection.id;
+    return {
+      id: `${id}:${c.reference}`,
+      connection: id,
+      reference: c.reference,
+      status: c.status,
+      status_reason: null,
+      card_type: c.cardType,
+      program_id: c.programReference !== null ? `${id}:${c.programReference}` : null,
+      customer_id: c.customerReference !== null ? `${id}:${c.customerReference}` : null,
+      provider_status: c.providerStatus,
+      links: c.links,
+      customer: c.customer,
+      external_reference: null,
+      metadata: null,
+      capabilities: type
+        ? { operations: this.withGatewayOps(type.operations), units: [...type.units], native_unit: type.nativeUnit }
+        : { operations: ['get_card', 'history'], units: [] },
+      created_at: iso(c.createdAt ?? 0),
+      updated_at: iso(c.updatedAt ?? c.createdAt ?? 0),
+    };
+  }
+
+  customerOf(c: ProviderCustomer): CustomerResource {
+    const id = this.connection.id;
+    const { cardReferences, ...rest } = c;
+    return { ...rest, id: `${id}:${c.reference}`, connection: id, card_ids: cardReferences.map((r) => `${id}:${r}`) };
+  }
+
+  programOf(p: ProviderProgram): Program {
+    const id = this.connection.id;
+    const type = this.adapter.cardTypes.find((t) => t.cardType === p.card_type);
+    return {
+      ...p,
+      id: `${id}:${p.reference}`,
+      connection: id,
+      capabilities: type
+        ? { operations: this.withGatewayOps(type.operations), units: [...type.units], native_unit: type.nativeUnit }
+        : { operations: [], units: [] },
+    };
+  }
+
+  async getCard(cardId: string): Promise<Card | null> {
+    const c = await this.adapter.getCard(referenceOf(cardId));
+    return c ? this.cardOf(c) : null;
+  }
+
+  async close(): Promise<void> {
+    await this.adapter.close();
+  }
+}
+
+/** "10.5" → 1050, exactly (string arithmetic, no floats). */
+export function decimalToMinor(decimal: string): number {
+  const [whole = '0', frac = ''] = decimal.split('.');
+  return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
+}
+
+/** 1050 → "10.50". */
+export function minorToDecimal(minor: number): string {
+  const sign = minor < 0 ? '-' : '';
+  const m = Math.abs(minor);
+  return `${sign}${Math.floor(m / 100)}.${String(m % 100).padStart(2, '0')}`;
+}
+
+/** A code stored with a transaction, back as an ErrorCode (older or unknown codes read as provider_unavailable). */
+export function storedErrorCode(code: string | null): ErrorCode {
+  return code !== null && Object.hasOwn(ERROR_CODES, code) ? (code as ErrorCode) : 'provider_unavailable';
+}

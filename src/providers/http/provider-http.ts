@@ -1,0 +1,139 @@
+import { Pool, errors as undiciErrors } from 'undici';
+import { ProviderError } from '../provider-error.js';
+
+/**
+ * The HTTP client of one provider connection: one keep-alive undici pool, connect and request
+ * timeouts, JSON in and out. Every adapter builds one with its provider's auth headers. Secrets
+ * live only in `headers`, which are never logged and never put in an error message.
+ */
+
+export interface ProviderHttpOptions {
+  /** The connection id, for error messages. */
+  connection: string;
+  /** The provider's name, for error messages (e.g. "Highlight"). */
+  provider: string;
+  baseUrl: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  connectTimeoutMs?: number;
+  connections?: number;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed JSON body; undefined when empty; `invalidJson` is set when it could not be parsed. */
+  body: unknown;
+  invalidJson: boolean;
+  text: string;
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export class ProviderHttp {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+
+  constructor(private readonly opts: ProviderHttpOptions) {
+    const url = new URL(opts.baseUrl);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(url.origin, {
+      connections: opts.connections ?? 16,
+      connectTimeout: opts.connectTimeoutMs ?? Math.min(opts.timeoutMs, 5000),
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      keepAliveTimeout: 4000,
+    });
+  }
+
+  /** Sends one request. Throws ProviderError for network failures and timeouts only; statuses are the adapter's to map. */
+  async request(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<HttpResult> {
+    let fullPath = this.basePath + path;
+    if (opts.query) {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(opts.query)) if (v !== undefined && v !== null) qs.append(k, String(v));
+      const s = qs.toString();
+      if (s) fullPath += `?${s}`;
+    }
+    const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers };
+    let payload: string | undefined;
+    if (opts.body !== undefined) {
+      payload = JSON.stringify(opts.body);
+      headers['content-type'] = 'application/json';
+    }
+    const write = method !== 'GET' && method !== 'HEAD';
+    const what = `${this.opts.provider} (connection ${this.opts.connection}) ${method} ${path}`;
+    try {
+      const res = await this.pool.request({
+        method: method as 'GET',
+        path: fullPath,
+        headers,
+        body: payload,
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+      const text = await res.body.text();
+      let body: unknown;
+      let invalidJson = false;
+      if (text.length > 0) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          invalidJson = true;
+        }
+      }
+      return { status: res.statusCode, headers: res.headers, body, invalidJson, text };
+    } catch (err) {
+      const e = err as Error & { code?: string; cause?: { code?: string } };
+      const code = e.code ?? e.cause?.code ?? '';
+      if (CONNECT_FAILURES.has(code)) {
+        throw new ProviderError('provider_unavailable', `${what}: could not connect to the provider.`, 'no', { headers: { 'retry-after': '5' } });
+      }
+      if (e.name === 'TimeoutError' || e.name === 'AbortError' || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+        throw new ProviderError('provider_timeout', `${what}: no answer within ${this.opts.timeoutMs} ms.`, write ? 'unknown' : 'no');
+      }
+      throw new ProviderError('provider_unavailable', `${what}: the connection failed (${code || e.name}).`, write ? 'unknown' : 'no');
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+/** Retry-After (seconds) of a response, as a header value for the gateway's own answer. */
+export function retryAfterOf(res: HttpResult, fallbackSeconds = 1): string {
+  const v = res.headers['retry-after'];
+  const s = Array.isArray(v) ? v[0] : v;
+  const n = s !== undefined ? Number(s) : NaN;
+  if (Number.isFinite(n) && n >= 0) return String(Math.ceil(n));
+  if (s !== undefined) {
+    const at = Date.parse(s);
+    if (Number.isFinite(at)) return String(Math.max(0, Math.ceil((at - Date.now()) / 1000)));
+  }
+  return String(fallbackSeconds);
+}
+
+/**
+ * The default mapping of an HTTP failure status to the gateway's codes; adapters refine it with
+ * what their provider's body says (insufficient balance, duplicate...).
+ */
+export function mapStatus(res: HttpResult, what: string, notFound: 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found', message: string | null): ProviderError {
+  const said = message ? `: ${message}` : '';
+  if (res.status === 401 || res.status === 403) {
+    return new ProviderError('provider_auth_failed', `${what}: the provider refused the connection's credentials (HTTP ${res.status}).`, 'no');
+  }
+  if (res.status === 404) return new ProviderError(notFound, `${what}: not found at the provider${said}.`, 'no');
+  if (res.status === 429) {
+    return new ProviderError('provider_rate_limited', `${what}: the provider's rate limit is reached; retry later.`, 'no', { headers: { 'retry-after': retryAfterOf(res) } });
+  }
+  if (res.status >= 500) return new ProviderError('provider_unavailable', `${what}: the provider failed (HTTP ${res.status}).`, 'unknown', { headers: { 'retry-after': '5' } });
+  if (res.status === 409) return new ProviderError('duplicate_at_provider', `${what}: the provider reports a duplicate${said}.`, 'no');
+  return new ProviderError('provider_rejected', `${what}: the provider refused it (HTTP ${res.status})${said}.`, 'no');
+}
+
+/** A 2xx body that is not what the provider documents. */
+export function badResponse(what: string, why: string, write: boolean): ProviderError {
+  return new ProviderError('provider_bad_response', `${what}: the provider's answer could not be read (${why}).`, write ? 'unknown' : 'no');
+}

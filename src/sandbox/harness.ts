@@ -1,0 +1,342 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * What every sandbox simulator shares: a real HTTP server, routing, a sliding-window rate limit,
+ * fault injection and operation counters. Each simulator (src/sandbox/<provider>/) brings the
+ * provider's own paths, auth, envelopes and error bodies; nothing here knows any provider, and
+ * nothing here is shared with the gateway's adapters (a misreading in an adapter must not be
+ * copied into the simulator that tests it).
+ *
+ * Control endpoints, outside the provider's API (no auth, no rate limit):
+ *   GET  /_sandbox/counters          { "<operation>": n, ... } operations applied so far
+ *   POST /_sandbox/faults            queue a fault (body: Fault); returns the queue
+ *   DELETE /_sandbox/faults          clear queued faults
+ *   POST /_sandbox/reset             clear counters, faults and the rate-limit window
+ *   GET  /_sandbox/state             the simulator's in-memory state, for debugging
+ */
+
+export interface SimRequest {
+  method: string;
+  /** Path without the query string, with the simulator's base path removed. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  /** Parsed JSON body, or undefined when there is none. */
+  body: unknown;
+  rawBody: string;
+}
+
+export interface SimResponse {
+  status: number;
+  /** Sent as JSON unless `raw` is given. */
+  body?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (req: SimRequest, params: Record<string, string>) => SimResponse | Promise<SimResponse>;
+
+/**
+ * A fault to inject into the next matching request(s).
+ * - latency: wait `ms`, then handle normally.
+ * - status: answer `status` (default 503) without applying anything.
+ * - timeout: never answer (the socket is held open until the client gives up). With `applied`, the
+ *   request is handled first (the operation happens, the answer is lost).
+ * - drop: destroy the connection without an answer; with `applied`, after handling it.
+ * - malformed: handle it (the operation happens), then answer 200 with a body that is not valid JSON.
+ */
+export interface Fault {
+  kind: 'latency' | 'status' | 'timeout' | 'drop' | 'malformed';
+  ms?: number;
+  status?: number;
+  applied?: boolean;
+  /** How many requests it applies to (default 1). */
+  times?: number;
+  /** Only requests whose "METHOD /path" matches this regular expression. */
+  match?: string;
+}
+
+export interface RateLimit {
+  requests: number;
+  perSeconds: number;
+}
+
+export interface SimulatorOptions {
+  name: string;
+  /** Path prefix of the provider's API, e.g. "/api/v2"; control endpoints stay at the root. */
+  basePath?: string;
+  rateLimit: RateLimit;
+  /** The provider's 429 answer; `retryAfterSeconds` is when the window frees a slot. */
+  rateLimited: (retryAfterSeconds: number) => SimResponse;
+  /** Null when the request is authenticated; otherwise the provider's refusal. */
+  authenticate: (req: SimRequest) => SimResponse | null;
+  /** The provider's answer to an unknown path. */
+  notFound: (req: SimRequest) => SimResponse;
+  /** Extra headers on every answer (e.g. rate-limit headers); gets the window's state. */
+  decorate?: (res: SimResponse, window: { limit: number; remaining: number; resetSeconds: number }) => void;
+  /** The provider's error body for an injected `status` fault and for a wrong method (default `{message}`). */
+  errorBody?: (status: number, message: string) => unknown;
+  /** The simulator's state, for GET /_sandbox/state. */
+  state?: () => unknown;
+  /** Called on POST /_sandbox/reset after the harness has reset itself. */
+  onReset?: () => void;
+}
+
+interface Route {
+  method: string;
+  parts: string[];
+  handler: Handler;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Simulator {
+  private readonly routes: Route[] = [];
+  private readonly counts = new Map<string, number>();
+  private faults: (Fault & { left: number })[] = [];
+  private window: number[] = [];
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  url = '';
+
+  constructor(readonly options: SimulatorOptions) {}
+
+  /** Adds a route; `pattern` segments starting with ":" are parameters, e.g. "/cards/:serial". */
+  route(method: string, pattern: string, handler: Handler): this {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+    return this;
+  }
+
+  /** Counts one applied operation (call it only where the operation changed state). */
+  count(operation: string, n = 1): void {
+    this.counts.set(operation, (this.counts.get(operation) ?? 0) + n);
+  }
+
+  counters(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  /** Total of all counters. */
+  applied(): number {
+    let n = 0;
+    for (const v of this.counts.values()) n += v;
+    return n;
+  }
+
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault, left: fault.times ?? 1 });
+  }
+
+  setRateLimit(limit: RateLimit): void {
+    this.options.rateLimit = limit;
+    this.window = [];
+  }
+
+  reset(): void {
+    this.counts.clear();
+    this.faults = [];
+    this.window = [];
+    this.options.onReset?.();
+  }
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5000;
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    const addr = this.server.address();
+    const p = typeof addr === 'object' && addr ? addr.port : port;
+    this.url = `http://${host}:${p}${this.options.basePath ?? ''}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server!.close(() => r()));
+    this.server = null;
+  }
+
+  private takeFault(method: string, path: string): Fault | null {
+    const i = this.faults.findIndex((f) => f.match === undefined || new RegExp(f.match).test(`${method} ${path}`));
+    if (i === -1) return null;
+    const f = this.faults[i]!;
+    f.left -= 1;
+    if (f.left <= 0) this.faults.splice(i, 1);
+    return f;
+  }
+
+  /** Sliding window over the last `perSeconds`: a slot, or the seconds until one frees. */
+  private admit(now: number): { ok: true } | { ok: false; retryAfter: number } {
+    const { requests, perSeconds } = this.options.rateLimit;
+    const span = perSeconds * 1000;
+    while (this.window.length > 0 && this.window[0]! <= now - span) this.window.shift();
+    if (this.window.length >= requests) {
+      return { ok: false, retryAfter: Math.max(1, Math.ceil((this.window[0]! + span - now) / 1000)) };
+    }
+    this.window.push(now);
+    return { ok: true };
+  }
+
+  private windowState(now: number) {
+    const { requests, perSeconds } = this.options.rateLimit;
+    const oldest = this.window[0];
+    return {
+      limit: requests,
+      remaining: Math.max(0, requests - this.window.length),
+      resetSeconds: oldest === undefined ? 0 : Math.max(0, Math.ceil((oldest + perSeconds * 1000 - now) / 1000)),
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const rawBody = Buffer.concat(chunks).toString('utf8');
+    const u = new URL(req.url ?? '/', 'http://sandbox');
+    let body: unknown;
+    if (rawBody.length > 0) {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        body = undefined;
+      }
+    }
+    const method = req.method ?? 'GET';
+
+    if (u.pathname.startsWith('/_sandbox/')) {
+      this.send(res, this.control(method, u.pathname, body));
+      return;
+    }
+
+    const base = this.options.basePath ?? '';
+    const path = base && u.pathname.startsWith(base) ? u.pathname.slice(base.length) || '/' : u.pathname;
+    const sreq: SimRequest = { method, path, query: u.searchParams, headers: req.headers, body, rawBody };
+
+    const denied = this.options.authenticate(sreq);
+    if (denied) {
+      this.send(res, this.decorated(denied));
+      return;
+    }
+    const now = Date.now();
+    const slot = this.admit(now);
+    if (!slot.ok) {
+      this.send(res, this.decorated(this.options.rateLimited(slot.retryAfter)));
+      return;
+    }
+
+    const fault = this.takeFault(method, path);
+    if (fault?.kind === 'latency') await sleep(fault.ms ?? 1000);
+    if (fault?.kind === 'status') {
+      const status = fault.status ?? 503;
+      this.send(res, this.decorated({ status, body: this.errorBody(status, 'Injected fault') }));
+      return;
+    }
+    if ((fault?.kind === 'timeout' || fault?.kind === 'drop') && !fault.applied) {
+      if (fault.kind === 'drop') req.socket.destroy();
+      else setTimeout(() => req.socket.destroy(), fault.ms ?? 60_000).unref();
+      return;
+    }
+
+    let answer: SimResponse;
+    try {
+      answer = await this.dispatch(sreq);
+    } catch (err) {
+      answer = { status: 500, body: { message: `Simulator error: ${(err as Error).message}` } };
+    }
+    if (fault?.kind === 'timeout') {
+      setTimeout(() => req.socket.destroy(), fault.ms ?? 60_000).unref();
+      return;
+    }
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'malformed') answer = { status: 200, raw: '{"data": {"id": ', headers: { 'content-type': 'application/json' } };
+    this.send(res, this.decorated(answer));
+  }
+
+  private errorBody(status: number, message: string): unknown {
+    return this.options.errorBody ? this.options.errorBody(status, message) : { message };
+  }
+
+  private decorated(r: SimResponse): SimResponse {
+    this.options.decorate?.(r, this.windowState(Date.now()));
+    return r;
+  }
+
+  private async dispatch(req: SimRequest): Promise<SimResponse> {
+    const parts = req.path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    let pathMatched = false;
+    for (const r of this.routes) {
+      if (r.parts.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length; i++) {
+        const want = r.parts[i]!;
+        if (want.startsWith(':')) params[want.slice(1)] = parts[i]!;
+        else if (want !== parts[i]) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      pathMatched = true;
+      if (r.method === req.method) return r.handler(req, params);
+    }
+    if (pathMatched) return { status: 405, body: this.errorBody(405, 'Method not allowed') };
+    return this.options.notFound(req);
+  }
+
+  private control(method: string, path: string, body: unknown): SimResponse {
+    if (method === 'GET' && path === '/_sandbox/counters') return { status: 200, body: this.counters() };
+    if (method === 'GET' && path === '/_sandbox/state') return { status: 200, body: this.options.state?.() ?? {} };
+    if (method === 'POST' && path === '/_sandbox/reset') {
+      this.reset();
+      return { status: 204 };
+    }
+    if (path === '/_sandbox/faults' && method === 'DELETE') {
+      this.faults = [];
+      return { status: 204 };
+    }
+    if (path === '/_sandbox/faults' && method === 'POST') {
+      const f = body as Fault | undefined;
+      if (!f || !['latency', 'status', 'timeout', 'drop', 'malformed'].includes(f.kind)) {
+        return { status: 400, body: { message: 'kind must be latency, status, timeout, drop or malformed' } };
+      }
+      this.inject(f);
+      return { status: 201, body: this.faults };
+    }
+    if (path === '/_sandbox/ratelimit' && method === 'PUT') {
+      const r = body as RateLimit | undefined;
+      if (!r || !(r.requests > 0) || !(r.perSeconds > 0)) return { status: 400, body: { message: 'requests and perSeconds must be positive' } };
+      this.setRateLimit(r);
+      return { status: 200, body: r };
+    }
+    return { status: 404, body: { message: 'Unknown sandbox control endpoint' } };
+  }
+
+  private send(res: ServerResponse, r: SimResponse): void {
+    const headers: Record<string, string> = { ...(r.headers ?? {}) };
+    let payload = '';
+    if (r.raw !== undefined) payload = r.raw;
+    else if (r.body !== undefined) {
+      payload = JSON.stringify(r.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    res.writeHead(r.status, headers);
+    res.end(payload);
+  }
+}
+
+/** Reads a sandbox server's counters over HTTP (for a sandbox started in another process). */
+export async function fetchCounters(rootUrl: string): Promise<Record<string, number>> {
+  const res = await fetch(new URL('/_sandbox/counters', rootUrl));
+  return (await res.json()) as Record<string, number>;
+}
