@@ -269,9 +269,11 @@ export class ExternalProvider implements PointsProvider {
     };
   }
 
+  /** The card, with what this very card supports (its template's mechanics included). */
   async getCard(cardId: string): Promise<Card | null> {
-    const c = await this.adapter.getCard(referenceOf(cardId));
-    return c ? this.cardOf(c) : null;
+    const ref = referenceOf(cardId);
+    const c = await this.adapter.getCard(ref);
+    return c ? this.cardOf(c, await this.adapter.cardCapabilities(ref)) : null;
   }
 
   async close(): Promise<void> {

@@ -77,6 +77,7 @@ export function createCoupontoolsSandbox(options?: { rateLimit?: { requests: num
       if (header(req.headers['x-api-key']) === API_KEY && header(req.headers['x-api-secret']) === API_SECRET) return null;
       return failed(401, ERR.invalidCredentials, 'Invalid or missing API credentials (x-api-key, x-api-secret)');
     },
+    errorBody: (status, message) => failed(status, status * 10, message).body,
     notFound: (req) => failed(404, ERR.endpointNotFound, `Endpoint not found: ${req.method} ${req.path}`),
     state: () => state.snapshot(),
     onReset: () => state.seed(),

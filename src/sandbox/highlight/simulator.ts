@@ -88,6 +88,7 @@ export function createHighlightSandbox(options?: { rateLimit?: { requests: numbe
       if (key === undefined || key === '') return fail(401, 'API key is missing');
       return key === HIGHLIGHT_SANDBOX_API_KEY ? null : fail(401, 'Invalid API key');
     },
+    errorBody: (status, message) => fail(status, message).body,
     notFound: routeNotFound,
     decorate: (res, w) => {
       res.headers = { ...res.headers, 'X-RateLimit-Limit': String(w.limit), 'X-RateLimit-Remaining': String(w.remaining) };

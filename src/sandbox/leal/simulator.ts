@@ -96,6 +96,7 @@ export function createLealSandbox(options?: { rateLimit?: { requests: number; pe
       const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
       return m?.[1] === LEAL_SANDBOX_TOKEN ? null : fail(401, 'Unauthorized – invalid or missing API token');
     },
+    errorBody: (status, message) => fail(status, message).body,
     notFound: () => fail(404, 'Not found'),
     decorate: (res, w) => {
       res.headers = {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Loyalty.lt Shop API sandbox: the current `/{locale}/shop/...` contract (locale `lt` | `en`), authenticated with
  * `X-API-Key` + `X-API-Secret`, answering in the `{success, code, message, data, request_id}` envelope. The
@@ -87,6 +88,7 @@ export function createLoyaltyltSandbox(options: { rateLimit?: { requests: number
       res.headers = { 'Retry-After': String(retryAfter), 'X-RateLimit-Reset': String(retryAfter) };
       return res;
     },
+    errorBody: (status, message) => ({ success: false, code: status * 10, message, request_id: randomUUID() }),
     notFound: (req) => routeNotFound(localeOf(req)),
     decorate: (res, w) => {
       res.headers = { ...res.headers, 'X-RateLimit-Limit': String(w.limit), 'X-RateLimit-Remaining': String(w.remaining) };

@@ -1,0 +1,111 @@
+import type { HighlightConnection } from '../../config/connections.js';
+import { ProviderError } from '../provider-error.js';
+import { ProviderHttp, badResponse, mapStatus, type HttpResult, type Query } from '../http/provider-http.js';
+import { errorMessageOf } from './wire.js';
+
+/**
+ * The HTTP client of one Highlight connection: `x-api-key` auth, a client-side request queue
+ * (Highlight allows 10 requests/second and answers 429 beyond), and the mapping of error
+ * answers to gateway codes. The error body is undocumented: its `message` (or error/detail/errors)
+ * is quoted, cut short and scrubbed of the key.
+ */
+
+export type NotFoundKind = 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found';
+
+export interface CallOptions {
+  query?: Query;
+  body?: unknown;
+  /** What a 404 means for this call. */
+  notFound: NotFoundKind;
+  /** What a 409 means for this call (default duplicate_at_provider). */
+  conflict?: 'customer_exists' | 'coupon_already_redeemed';
+}
+
+const INSUFFICIENT = /insufficient|not enough|exceeds?|greater than|more than|below zero|negative|too (few|low)/i;
+const ALREADY_REDEEMED = /already\s+(been\s+)?(redeemed|used)/i;
+
+/** A sliding-window queue: at most `requests` starts per `perSeconds`; waits longer than `maxWaitMs` are refused. */
+class RequestQueue {
+  private starts: number[] = [];
+  constructor(private readonly requests: number, private readonly windowMs: number, private readonly maxWaitMs: number) {}
+
+  /** Resolves when the request may start; false when it would wait too long. */
+  async take(): Promise<boolean> {
+    const now = Date.now();
+    this.starts = this.starts.filter((t) => t > now - this.windowMs);
+    let at = now;
+    if (this.starts.length >= this.requests) at = this.starts[this.starts.length - this.requests]! + this.windowMs;
+    if (at - now > this.maxWaitMs) return false;
+    this.starts.push(at);
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+    return true;
+  }
+}
+
+export class HighlightClient {
+  private readonly http: ProviderHttp;
+  private readonly queue: RequestQueue;
+  private readonly apiKey: string;
+  readonly connection: string;
+
+  constructor(conn: HighlightConnection) {
+    const timeoutMs = conn.timeoutMs ?? 10_000;
+    this.connection = conn.id;
+    this.apiKey = conn.apiKey;
+    this.http = new ProviderHttp({ connection: conn.id, provider: 'Highlight', baseUrl: conn.baseUrl, headers: { 'x-api-key': conn.apiKey }, timeoutMs });
+    const rl = conn.rateLimit ?? { requests: 10, perSeconds: 1 };
+    this.queue = new RequestQueue(rl.requests, rl.perSeconds * 1000, timeoutMs);
+  }
+
+  what(method: string, path: string): string {
+    return `Highlight (connection ${this.connection}) ${method} ${path}`;
+  }
+
+  /** Sends one request; returns a 2xx answer or throws the mapped ProviderError. */
+  async call(method: string, path: string, opts: CallOptions): Promise<HttpResult> {
+    const what = this.what(method, path);
+    const write = method !== 'GET';
+    if (!(await this.queue.take())) {
+      throw new ProviderError('provider_rate_limited', `${what}: the connection's request queue is full (rate limit); retry later.`, 'no', { headers: { 'retry-after': '1' } });
+    }
+    const res = await this.http.request(method, path, { query: opts.query, body: opts.body });
+    if (res.status >= 200 && res.status < 300) {
+      if (res.invalidJson) throw badResponse(what, 'not JSON', write);
+      return res;
+    }
+    throw this.errorOf(res, what, write, opts);
+  }
+
+  /** The provider's message, short and without the key. */
+  private messageOf(res: HttpResult): string | null {
+    const raw = errorMessageOf(res.body);
+    if (!raw) return null;
+    const clean = raw.split(this.apiKey).join('***').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+    return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+  }
+
+  private errorOf(res: HttpResult, what: string, write: boolean, opts: CallOptions): ProviderError {
+    const message = this.messageOf(res);
+    const said = message ? `: ${message}` : '';
+    if (res.status === 409) {
+      if (opts.conflict === 'customer_exists') return new ProviderError('customer_exists', `${what}: Highlight already has this customer (same email or phone)${said}.`, 'no');
+      if (opts.conflict === 'coupon_already_redeemed') return new ProviderError('coupon_already_redeemed', `${what}: the coupon was already redeemed${said}.`, 'no');
+    }
+    if (res.status === 400 || res.status === 409 || res.status === 422) {
+      if (opts.conflict === 'coupon_already_redeemed' && message && ALREADY_REDEEMED.test(message)) {
+        return new ProviderError('coupon_already_redeemed', `${what}: the coupon was already redeemed${said}.`, 'no');
+      }
+      if (res.status !== 409 && message && INSUFFICIENT.test(message)) {
+        return new ProviderError('insufficient_points', `${what}: the card does not hold enough${said}.`, 'no');
+      }
+    }
+    const err = mapStatus(res, what, opts.notFound, message);
+    // mapStatus marks every 5xx 'unknown'; a read cannot have applied anything.
+    if (!write && err.applied === 'unknown') return new ProviderError(err.code, err.message, 'no', err.extra);
+    return err;
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}

@@ -1,0 +1,270 @@
+import type { EarnedReward } from '../../api/schemas/programs.js';
+import type { HighlightConnection } from '../../config/connections.js';
+import type {
+  CardTypeCapabilities, IssueCardInput, MoveResult, Movement, Page, ProviderAdapter, ProviderBalance, ProviderCard, ProviderHistoryEntry,
+} from '../adapter.js';
+import { ProviderError } from '../provider-error.js';
+import { badResponse } from '../http/provider-http.js';
+import { HighlightClient } from './client.js';
+import {
+  CARD_TYPES, DEFAULT_LIMITS, DEFAULT_MECHANICS, capabilitiesOf, findRow, moveKindOf, typeCapabilities,
+  type CardType, type MoveKind, type TemplateSettings,
+} from './mapping.js';
+import { REFERENCE, balanceOf, historyEntryOf, minorToDecimal, rewardsOf, timeOf, toProviderCard, typeOfCard, unitsOf } from './normalize.js';
+import { HighlightDirectory, pageMeta } from './directory.js';
+import { isCard, isOperation, itemOf, listOf, type WireCard, type WireOperation } from './wire.js';
+
+/**
+ * Highlight Cards API v2 (white label of Boomerangme). A card reference is the card serial
+ * (`544256-439-856`); a customer reference the Highlight customer id; a program reference the
+ * template id. What each card type can do is OPERATION_TABLE in mapping.ts.
+ */
+
+interface CardInfo {
+  type: CardType;
+  templateId: string;
+}
+
+const SUBTRACTIONS = new Set<MoveKind>(['redeem', 'expire', 'adjust-', 'redeem_reward', 'redeem_coupon']);
+
+export class HighlightAdapter extends HighlightDirectory implements ProviderAdapter {
+  readonly cardTypes: CardTypeCapabilities[] = CARD_TYPES.map(typeCapabilities);
+  private readonly cache = new Map<string, CardInfo & { until: number }>();
+  private readonly cacheMs: number;
+
+  constructor(private readonly conn: HighlightConnection) {
+    super(new HighlightClient(conn));
+    this.cacheMs = (conn.cardTypeCacheSeconds ?? 300) * 1000;
+  }
+
+  /** A template's settings; a template not configured gets its type's default mechanics, no limits. */
+  settingsOf(type: CardType, templateId: string): TemplateSettings {
+    const t = this.conn.templates?.[templateId];
+    return { mechanics: t?.mechanics ?? DEFAULT_MECHANICS[type], limits: t?.limits ?? DEFAULT_LIMITS };
+  }
+
+  private cardPath(ref: string): string {
+    if (!REFERENCE.test(ref)) throw new ProviderError('card_not_found', `Highlight (connection ${this.conn.id}): "${ref.slice(0, 60)}" is not a card serial.`, 'no');
+    return `/cards/${encodeURIComponent(ref)}`;
+  }
+
+  private remember(card: WireCard): CardInfo {
+    const type = typeOfCard(card);
+    if (!type) throw badResponse(this.client.what('GET', `/cards/${card.id}`), `unknown card type ${JSON.stringify(card.type)}`, false);
+    const info = { type, templateId: String(card.templateId) };
+    if (this.cacheMs > 0) this.cache.set(card.id, { ...info, until: Date.now() + this.cacheMs });
+    return info;
+  }
+
+  /** GET /cards/{serial}, validated; refreshes the type cache. */
+  protected override async fetchCard(ref: string): Promise<{ card: WireCard; info: CardInfo }> {
+    const path = this.cardPath(ref);
+    const res = await this.client.call('GET', path, { notFound: 'card_not_found' });
+    const card = itemOf(res.body, isCard);
+    if (!card) throw badResponse(this.client.what('GET', path), 'no card in data', false);
+    return { card, info: this.remember(card) };
+  }
+
+  /** The card's type and template, from the cache when fresh. */
+  protected override async cardInfo(ref: string): Promise<CardInfo> {
+    const hit = this.cache.get(ref);
+    if (hit && hit.until > Date.now()) return hit;
+    this.cache.delete(ref);
+    return (await this.fetchCard(ref)).info;
+  }
+
+  private capsOf(info: CardInfo): CardTypeCapabilities {
+    return capabilitiesOf(info.type, this.settingsOf(info.type, info.templateId));
+  }
+
+  async cardCapabilities(reference: string): Promise<CardTypeCapabilities> {
+    return this.capsOf(await this.cardInfo(reference));
+  }
+
+  private unsupported(ref: string, info: CardInfo, m: Movement): ProviderError {
+    const caps = this.capsOf(info);
+    const s = this.settingsOf(info.type, info.templateId);
+    const setting = info.type === 'membership' ? `${s.limits ? 'with' : 'without'} limits` : `${s.mechanics} mechanics`;
+    const asked = m.operation === 'adjust' ? `adjust (${m.quantity < 0 ? 'subtract' : 'add'}) in ${m.unit}` : `${m.operation} in ${m.unit}`;
+    return new ProviderError(
+      'unsupported_operation',
+      `Card ${ref} is a Highlight ${info.type} card (template ${info.templateId}, ${setting}): ${asked} is not supported. ` +
+        `It supports ${caps.operations.join(', ')}; units ${caps.units.join(', ')} (native ${caps.nativeUnit}).`,
+      'no',
+      { supported: caps.operations },
+    );
+  }
+
+  async move(reference: string, m: Movement): Promise<MoveResult> {
+    const path = this.cardPath(reference);
+    const kind = moveKindOf(m);
+    // Subtractions read the card first: the docs do not say whether Highlight refuses or clamps an overdraft.
+    const fresh = SUBTRACTIONS.has(kind) ? await this.fetchCard(reference) : null;
+    const info = fresh?.info ?? (await this.cardInfo(reference));
+    const row = findRow(kind, info.type, this.settingsOf(info.type, info.templateId), m.unit);
+    if (!row) throw this.unsupported(reference, info, m);
+
+    const what = this.client.what('POST', `${path}/${row.path}`);
+    const currency = this.conn.currency ?? 'EUR';
+    if (m.money && m.money.currency !== currency) {
+      throw new ProviderError('validation_failed', `${what}: the connection counts money in ${currency}, not ${m.money.currency}.`, 'no');
+    }
+    const qty = Math.abs(m.quantity);
+    const body: Record<string, unknown> = {};
+    let need: number | null = null;
+    if (row.field === 'amount') {
+      const decimal = m.money?.decimal ?? (kind === 'purchase' ? null : minorToDecimal(qty));
+      if (decimal === null || Number(decimal) <= 0) throw new ProviderError('validation_failed', `${what}: a positive amount of money is required.`, 'no');
+      body.amount = Number(decimal);
+      need = m.money?.minor ?? qty;
+    } else if (row.field === 'id') {
+      if (!m.rewardId || !/^[0-9]{1,15}$/.test(m.rewardId)) {
+        throw new ProviderError(m.rewardId ? 'reward_not_found' : 'validation_failed', `${what}: a Reward card redeems a reward tier by its numeric id (reward_id; see the card's rewards).`, 'no');
+      }
+      body.id = Number(m.rewardId);
+      const tier = fresh?.card.availableRewardTiers?.find((t) => String(t.id) === m.rewardId);
+      need = tier?.threshold ?? null;
+    } else if (row.field) {
+      const n = kind === 'redeem_reward' ? Math.max(1, qty) : qty;
+      if (!Number.isInteger(n) || n < 1) throw new ProviderError('invalid_points_amount', `${what}: a whole quantity of at least 1 is required.`, 'no');
+      body[row.field] = n;
+      need = n;
+    }
+    body.comment = commentOf(m);
+    if (m.money && row.field !== 'amount') body.purchaseSum = Number(m.money.decimal);
+
+    if (fresh) {
+      if (kind === 'redeem_coupon' && fresh.card.couponRedeemed === true) {
+        throw new ProviderError('coupon_already_redeemed', `${what}: the coupon on card ${reference} was already redeemed.`, 'no');
+      }
+      const heldUnit = row.field === 'id' ? 'scores' : row.unit;
+      const held = heldUnit ? unitsOf(fresh.card, info.type)[heldUnit] : undefined;
+      if (held !== undefined && need !== null && held < need) throw insufficient(what, reference, held, need, heldUnit!);
+    }
+
+    let res;
+    try {
+      res = await this.client.call('POST', `${path}/${row.path}`, {
+        body,
+        notFound: row.field === 'id' ? 'reward_not_found' : 'card_not_found',
+        ...(kind === 'redeem_coupon' ? { conflict: 'coupon_already_redeemed' as const } : {}),
+      });
+    } catch (err) {
+      if (err instanceof ProviderError && err.code === 'insufficient_points' && row.unit) throw await this.withHolding(err, reference, info.type, row.unit);
+      throw err;
+    }
+    const card = itemOf(res.body, isCard);
+    if (!card) throw badResponse(what, 'no card in data', true);
+    try {
+      this.remember(card);
+    } catch {
+      /* the move is done; an unreadable type only skips the cache */
+    }
+    const after = unitsOf(card, info.type)[m.unit];
+    return { balanceAfter: after ?? null, providerReference: null };
+  }
+
+  /** Adds what the card holds to an insufficient_points refusal (best effort). */
+  private async withHolding(err: ProviderError, ref: string, type: CardType, unit: NonNullable<Movement['unit']>): Promise<ProviderError> {
+    try {
+      const { card } = await this.fetchCard(ref);
+      const held = unitsOf(card, type)[unit];
+      if (held === undefined) return err;
+      return new ProviderError('insufficient_points', `${err.message} The card holds ${fmt(held, unit)}.`, 'no', { available: held });
+    } catch {
+      return err;
+    }
+  }
+
+  async balance(reference: string): Promise<ProviderBalance> {
+    const { card, info } = await this.fetchCard(reference);
+    return balanceOf(card, info.type);
+  }
+
+  async history(reference: string, opts: { limit: number; fromMs?: number; toMs?: number }): Promise<ProviderHistoryEntry[]> {
+    const info = await this.cardInfo(reference);
+    const perPage = Math.max(1, Math.min(opts.limit, 100));
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const page = async (n: number) => {
+      const query = { cardId: reference, page: n, itemsPerPage: perPage, startDate: opts.fromMs !== undefined ? day(opts.fromMs) : undefined, endDate: opts.toMs !== undefined ? day(opts.toMs) : undefined };
+      const res = await this.client.call('GET', '/operations', { query, notFound: 'card_not_found' });
+      const list = listOf(res.body, isOperation);
+      if (!list) throw badResponse(this.client.what('GET', '/operations'), 'no operation list in data', false);
+      return list;
+    };
+    const first = await page(1);
+    let ops: WireOperation[] = first.data;
+    // The order is undocumented: when the first page is oldest-first and more pages exist, read the newest ones too.
+    const total = first.meta?.totalItems;
+    const t = (o: WireOperation) => timeOf(o.createdAt) ?? 0;
+    if (total !== undefined && total > perPage && ops.length > 1 && t(ops[0]!) < t(ops[ops.length - 1]!)) {
+      const last = Math.ceil(total / perPage);
+      ops = (await page(last)).data;
+      if (ops.length < opts.limit && last - 1 > 1) ops = ops.concat((await page(last - 1)).data);
+    }
+    const units = this.capsOf(info).units;
+    return ops
+      .map((o) => historyEntryOf(o, info.type, units))
+      .filter((e) => (opts.fromMs === undefined || e.createdAt >= opts.fromMs) && (opts.toMs === undefined || e.createdAt <= opts.toMs))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, opts.limit);
+  }
+
+  async getCard(reference: string): Promise<ProviderCard | null> {
+    try {
+      const { card, info } = await this.fetchCard(reference);
+      return toProviderCard(card, info.type);
+    } catch (err) {
+      if (err instanceof ProviderError && err.code === 'card_not_found') return null;
+      throw err;
+    }
+  }
+
+  async listCards(q: { customerReference?: string; programReference?: string; page: number; perPage: number }): Promise<Page<ProviderCard>> {
+    const query = { customerId: q.customerReference, templateId: q.programReference, page: q.page, itemsPerPage: q.perPage };
+    const res = await this.client.call('GET', '/cards', { query, notFound: q.customerReference ? 'customer_not_found' : 'program_not_found' });
+    const list = listOf(res.body, isCard);
+    if (!list) throw badResponse(this.client.what('GET', '/cards'), 'no card list in data', false);
+    // A card of a type this adapter does not know is left out rather than failing the whole page.
+    const data = list.data.flatMap((c) => {
+      const type = typeOfCard(c);
+      return type ? [toProviderCard(c, type)] : [];
+    });
+    return { data, meta: pageMeta(q.page, q.perPage, list.data.length, list.meta) };
+  }
+
+  async issueCard(input: IssueCardInput): Promise<ProviderCard> {
+    const card = await this.issue(input);
+    return toProviderCard(card, this.remember(card).type);
+  }
+
+  async deleteCard(reference: string): Promise<void> {
+    await this.client.call('DELETE', this.cardPath(reference), { notFound: 'card_not_found' });
+    this.cache.delete(reference);
+  }
+
+  async rewards(reference: string): Promise<EarnedReward[]> {
+    const { card, info } = await this.fetchCard(reference);
+    return rewardsOf(card, info.type);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** The comment of a movement: its reason and the gateway txn id, which history() finds back. */
+export function commentOf(m: Pick<Movement, 'reason' | 'txnId'>): string {
+  const reason = m.reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 200);
+  return reason ? `${reason} [lgw:${m.txnId}]` : `[lgw:${m.txnId}]`;
+}
+
+const fmt = (n: number, unit: string) => (unit === 'amount' ? `${minorToDecimal(n)} (amount)` : `${n} ${unit}`);
+
+function insufficient(what: string, ref: string, held: number, need: number, unit: string): ProviderError {
+  return new ProviderError('insufficient_points', `${what}: card ${ref} holds ${fmt(held, unit)}; ${fmt(need, unit)} were asked for.`, 'no', { available: held });
+}
+
+export function createHighlightAdapter(conn: HighlightConnection): ProviderAdapter {
+  return new HighlightAdapter(conn);
+}

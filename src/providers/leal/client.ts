@@ -1,0 +1,193 @@
+import type { ErrorCode } from '../../api/errors.js';
+import type { LealConnection } from '../../config/connections.js';
+import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
+import { ProviderError } from '../provider-error.js';
+import { readErrorMessage } from './wire.js';
+
+/**
+ * HTTP for one Leal connection: `Authorization: Bearer <token>`, every path under
+ * `/accounts/{accountId}`, the RateLimit-* headers remembered from every answer, and the mapping
+ * of Leal's failures (`{error?, errors?}` bodies) to the gateway's codes.
+ */
+
+export type NotFoundCode = 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found';
+
+export interface CallOptions {
+  query?: Query;
+  body?: unknown;
+  /** What a 404 means here (Leal names what is missing in `error`; "Store/Account not found" is the connection's accountId). */
+  notFound: NotFoundCode;
+  /** A 404 naming a reward is reward_not_found (redeem). */
+  reward?: boolean;
+  /** What "has already been taken" means here (customer create/update → customer_exists). */
+  duplicate?: 'customer_exists' | 'duplicate_at_provider';
+}
+
+/** The last RateLimit-* headers Leal sent, for a queue that wants to slow down before a 429. */
+export interface LealRateLimitState {
+  limit: number | null;
+  remaining: number | null;
+  /** When the window resets (epoch ms), from RateLimit-Reset (delta seconds) or a 429's Retry-After. */
+  resetAt: number | null;
+  policy: string | null;
+  /** Set after a 429: no request is sent before this time (epoch ms). */
+  blockedUntil: number | null;
+  observedAt: number | null;
+}
+
+const INSUFFICIENT = /not enough|insufficient|too few|enough stamps/i;
+const INACTIVE = /inactive|not active|disabled|not available|unavailable|not redeemable/i;
+const DUPLICATE = /already been taken|already taken|already exists|duplicate|is taken/i;
+const STORE = /\b(store|account)\b/i;
+
+const header = (res: HttpResult, name: string): string | null => {
+  const v = res.headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s === undefined ? null : s;
+};
+const intHeader = (res: HttpResult, name: string): number | null => {
+  const s = header(res, name);
+  const n = s === null ? NaN : Number(s);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+};
+
+export class LealClient {
+  private readonly http: ProviderHttp;
+  private readonly secrets: string[];
+  private readonly label: string;
+  private readonly root: string;
+  private sent: number[] = [];
+  private rl: LealRateLimitState = { limit: null, remaining: null, resetAt: null, policy: null, blockedUntil: null, observedAt: null };
+
+  constructor(private readonly conn: LealConnection) {
+    this.label = `Leal (connection ${conn.id})`;
+    this.root = `/accounts/${conn.accountId}`;
+    this.http = new ProviderHttp({
+      connection: conn.id,
+      provider: 'Leal',
+      baseUrl: conn.baseUrl,
+      headers: { authorization: `Bearer ${conn.token}` },
+      timeoutMs: conn.timeoutMs ?? 10_000,
+    });
+    this.secrets = [conn.token].filter((s) => s.length >= 4);
+  }
+
+  what(method: string, path: string): string {
+    return `${this.label} ${method} ${this.root}${path}`;
+  }
+
+  rateLimitState(): LealRateLimitState {
+    return { ...this.rl };
+  }
+
+  /** Sends one request under /accounts/{accountId}; returns the 2xx body (parsed JSON), throws a mapped ProviderError otherwise. */
+  async call(method: 'GET' | 'POST' | 'PATCH', path: string, opts: CallOptions): Promise<unknown> {
+    const write = method !== 'GET';
+    const what = this.what(method, path);
+    await this.throttle(what);
+    const res = await this.http.request(method, this.root + path, { query: opts.query, body: opts.body });
+    this.observe(res);
+    if (res.status >= 200 && res.status < 300) {
+      if (res.invalidJson) throw badResponse(what, 'the body is not JSON', write);
+      return res.body;
+    }
+    throw this.refusal(res, what, write, opts);
+  }
+
+  private refusal(res: HttpResult, what: string, write: boolean, opts: CallOptions): ProviderError {
+    const raw = res.invalidJson ? null : readErrorMessage(res.body);
+    const message = raw === null ? null : this.scrub(raw).slice(0, 300);
+    const said = message ? `: ${message}` : '';
+    const text = message ?? '';
+    const status = res.status;
+    if (status === 401 || status === 403) {
+      return new ProviderError('provider_auth_failed', `${what}: Leal refused the connection's API token (HTTP ${status}).`, 'no');
+    }
+    if (status === 429) {
+      return new ProviderError('provider_rate_limited', `${what}: Leal's rate limit is reached; retry later.`, 'no', { headers: { 'retry-after': retryAfterOf(res) } });
+    }
+    if (status >= 500) {
+      return new ProviderError('provider_unavailable', `${what}: Leal failed (HTTP ${status})${said}.`, write ? 'unknown' : 'no', { headers: { 'retry-after': '5' } });
+    }
+    const fail = (code: ErrorCode, sentence: string): ProviderError => new ProviderError(code, `${what}: ${sentence} (HTTP ${status})${said}.`, 'no');
+    if (status === 404) {
+      // The store itself is missing: the connection's accountId is wrong or not reachable with this token.
+      if (STORE.test(text) && !/customer|reward|card/i.test(text)) {
+        return fail('provider_auth_failed', `Leal does not know store ${this.conn.accountId} (check the connection's accountId and token)`);
+      }
+      if (opts.reward && /reward/i.test(text)) return fail('reward_not_found', 'the reward is not found at Leal');
+      return fail(opts.notFound, 'not found at Leal');
+    }
+    if (status === 400 || status === 422) {
+      if (INSUFFICIENT.test(text)) return fail('insufficient_points', 'the card does not hold enough stamps');
+      if (opts.reward && INACTIVE.test(text)) return fail('reward_not_available', 'the reward cannot be redeemed now');
+      if (DUPLICATE.test(text)) return fail(opts.duplicate ?? 'duplicate_at_provider', 'Leal reports a duplicate');
+    }
+    if (status === 409) return fail(opts.duplicate ?? 'duplicate_at_provider', 'Leal reports a duplicate');
+    return fail('provider_rejected', 'Leal refused it');
+  }
+
+  /** Records RateLimit-* (and a 429's Retry-After) from every answer. */
+  private observe(res: HttpResult): void {
+    const now = Date.now();
+    const limit = intHeader(res, 'ratelimit-limit');
+    const remaining = intHeader(res, 'ratelimit-remaining');
+    const reset = intHeader(res, 'ratelimit-reset');
+    const policy = header(res, 'ratelimit-policy');
+    const seen = limit !== null || remaining !== null || reset !== null || policy !== null;
+    if (seen) {
+      // RateLimit-Reset is delta seconds (IETF draft); a value that looks like an epoch is taken as one.
+      const resetAt = reset === null ? null : reset > 1e9 ? reset * 1000 : now + reset * 1000;
+      this.rl = { ...this.rl, limit, remaining, resetAt, policy, observedAt: now };
+    }
+    if (res.status === 429) {
+      const until = now + Number(retryAfterOf(res)) * 1000;
+      this.rl = { ...this.rl, remaining: 0, resetAt: Math.max(this.rl.resetAt ?? 0, until), blockedUntil: until, observedAt: now };
+    } else if (res.status < 500) {
+      this.rl = { ...this.rl, blockedUntil: null };
+    }
+  }
+
+  /**
+   * Before sending: refuses while a 429's Retry-After runs (the request would certainly be refused),
+   * and applies the optional client-side `rateLimit` (waits for a slot, or refuses when the wait
+   * would pass the timeout).
+   */
+  private async throttle(what: string): Promise<void> {
+    const now0 = Date.now();
+    if (this.rl.blockedUntil !== null && this.rl.blockedUntil > now0) {
+      throw new ProviderError('provider_rate_limited', `${what}: Leal's rate limit is reached (Retry-After still running); retry later.`, 'no', {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil((this.rl.blockedUntil - now0) / 1000))) },
+      });
+    }
+    const limit = this.conn.rateLimit;
+    if (!limit) return;
+    const windowMs = limit.perSeconds * 1000;
+    for (;;) {
+      const now = Date.now();
+      this.sent = this.sent.filter((t) => t > now - windowMs);
+      if (this.sent.length < limit.requests) {
+        this.sent.push(now);
+        return;
+      }
+      const wait = this.sent[0]! + windowMs - now;
+      if (wait > (this.conn.timeoutMs ?? 10_000)) {
+        throw new ProviderError('provider_rate_limited', `${what}: the connection's rate limit (${limit.requests} per ${limit.perSeconds} s) is reached; retry later.`, 'no', {
+          headers: { 'retry-after': String(Math.ceil(wait / 1000)) },
+        });
+      }
+      await new Promise((r) => setTimeout(r, wait + 1));
+    }
+  }
+
+  /** Provider messages may echo request headers: never let the token through. */
+  private scrub(s: string): string {
+    let out = s;
+    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+}

@@ -1,0 +1,58 @@
+import type { Simulator } from '../../src/sandbox/harness.js';
+import { createCoupontoolsSandbox } from '../../src/sandbox/coupontools/simulator.js';
+import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
+import { createLealSandbox } from '../../src/sandbox/leal/simulator.js';
+import { createLoyaltyltSandbox } from '../../src/sandbox/loyaltylt/simulator.js';
+import { startGateway, type TestGateway } from './gateway.js';
+
+export interface SandboxHandle {
+  sim: Simulator;
+  credentials: Record<string, string>;
+  settings: Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  seed: Record<string, any>;
+  url: string;
+}
+
+export interface SandboxGateway {
+  gw: TestGateway;
+  hl: SandboxHandle;
+  ct: SandboxHandle;
+  leal: SandboxHandle;
+  lt: SandboxHandle;
+  close(): Promise<void>;
+}
+
+/**
+ * A gateway on real HTTP with the four provider simulators, each a real HTTP server, as
+ * `npm run sandbox` has them: connections hl, ct, leal, lt, plus the built-in ledger.
+ */
+export async function startSandboxGateway(opts: { env?: Record<string, string>; timeoutMs?: number; rateLimit?: { requests: number; perSeconds: number } } = {}): Promise<SandboxGateway> {
+  const rateLimit = opts.rateLimit ?? { requests: 10_000, perSeconds: 1 };
+  const make = async (sb: Omit<SandboxHandle, 'url'>): Promise<SandboxHandle> => ({ ...sb, url: await sb.sim.start(0) });
+  const [hl, ct, leal, lt] = await Promise.all([
+    make(createHighlightSandbox({ rateLimit })),
+    make(createCoupontoolsSandbox({ rateLimit })),
+    make(createLealSandbox({ rateLimit })),
+    make(createLoyaltyltSandbox({ rateLimit })),
+  ]);
+  const timeoutMs = opts.timeoutMs ?? 3000;
+  const conn = (id: string, provider: string, s: SandboxHandle) => ({ id, provider, baseUrl: s.url, timeoutMs, ...s.credentials, ...s.settings });
+  const gw = await startGateway({
+    env: opts.env,
+    connections: [
+      { id: 'ledger', provider: 'ledger' },
+      conn('hl', 'highlight', hl),
+      conn('ct', 'coupontools', ct),
+      conn('leal', 'leal', leal),
+      conn('lt', 'loyaltylt', lt),
+    ],
+  });
+  return {
+    gw, hl, ct, leal, lt,
+    async close() {
+      await gw.close();
+      await Promise.all([hl.sim.stop(), ct.sim.stop(), leal.sim.stop(), lt.sim.stop()]);
+    },
+  };
+}
