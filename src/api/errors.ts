@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   customer_not_found: { status: 404, title: 'Customer not found' },
   program_not_found: { status: 404, title: 'Program not found' },
   reward_not_found: { status: 404, title: 'Reward not found' },
+  notification_not_found: { status: 404, title: 'Notification not found' },
   transaction_not_found: { status: 404, title: 'Transaction not found' },
   unknown_connection: { status: 404, title: 'Unknown connection' },
   not_found: { status: 404, title: 'No such route' },

@@ -115,6 +115,8 @@ export type ProviderCustomer = Omit<CustomerResource, 'id' | 'connection' | 'car
 export type ProviderProgram = Omit<Program, 'id' | 'connection' | 'capabilities'>;
 export type ProviderNotification = Omit<Notification, 'connection'>;
 
+export type CustomerFieldsInput = { first_name?: string; last_name?: string; email?: string; phone?: string; birthday?: string };
+
 export interface IssueCardInput {
   customerReference: string | null;
   programReference: string | null;
@@ -148,6 +150,8 @@ export interface ProviderAdapter {
   createCustomer?(body: CreateCustomerBody & { programReference?: string }): Promise<ProviderCustomer>;
   updateCustomer?(reference: string, body: UpdateCustomerBody): Promise<ProviderCustomer>;
   deleteCustomer?(reference: string): Promise<void>;
+  /** Creates many customers in one provider call (Coupontools bulk users: each is also a card of the program). */
+  bulkCreateCustomers?(programReference: string, customers: CustomerFieldsInput[]): Promise<{ created: number | null; cards: ProviderCard[] }>;
 
   listPrograms?(q: { page: number; perPage: number }): Promise<Page<ProviderProgram>>;
   getProgram?(reference: string): Promise<ProviderProgram | null>;
@@ -156,6 +160,8 @@ export interface ProviderAdapter {
   /** Rewards the card has earned (and used, where the provider keeps them). */
   rewards?(reference: string): Promise<EarnedReward[]>;
 
+  listNotifications?(q: { page: number; perPage: number }): Promise<Page<ProviderNotification>>;
+  getNotification?(id: string): Promise<ProviderNotification | null>;
   notify?(input: { message: string; cardReferences?: string[]; programReference?: string; scheduledAt?: string }): Promise<ProviderNotification>;
 
   close(): Promise<void>;

@@ -7,7 +7,9 @@ import type { ProviderRegistry } from '../../providers/registry.js';
 import { ApiError } from '../errors.js';
 import { idempotentRequest } from '../idempotent-request.js';
 import { commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
-import { CreateCustomerBody, CustomerId, CustomerList, CustomerListQuery, CustomerResourceSchema, UpdateCustomerBody } from '../schemas/customers.js';
+import { CardSchema } from '../schemas/cards.js';
+import { Nullable } from '../schemas/common.js';
+import { BulkCreateCustomersBody, CreateCustomerBody, CustomerId, CustomerList, CustomerListQuery, CustomerResourceSchema, UpdateCustomerBody } from '../schemas/customers.js';
 
 const Params = Type.Object({ customer_id: CustomerId });
 const notFound = { 404: problem('No such customer (customer_not_found) or connection (unknown_connection).') };
@@ -19,6 +21,14 @@ const upstream = {
 };
 
 const connectionOf = (id: string) => id.slice(0, id.indexOf(':'));
+
+const BulkCreateCustomersResponse = Type.Object(
+  {
+    created: Nullable(Type.Integer({ minimum: 0, description: 'How many the provider created, when it says.' })),
+    cards: Type.Array(CardSchema, { description: 'The new cards (users), when the provider lists them.' }),
+  },
+  { title: 'BulkCreateCustomersResponse', additionalProperties: false },
+);
 
 /** Customers live at the provider: these routes translate to its customer (or card-user) API. */
 export async function customerRoutes(app: FastifyInstance, opts: { providers: ProviderRegistry; ledger: TransactionLedger; inFlightWaitMs: number }) {
@@ -44,6 +54,28 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
     return idempotentRequest(req, reply, ledger, { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/customers' }, async () => {
       const c = provider.customerOf(await a.createCustomer!({ ...body, ...(program_id !== undefined ? { programReference: referenceOf(program_id) } : {}) }));
       return { status: 201, body: c, location: `/v1/customers/${c.id}` };
+    });
+  });
+
+  r.post('/bulk', {
+    config: { scope: 'write' },
+    schema: {
+      operationId: 'bulkCreateCustomers', tags: ['customers'], summary: 'Create up to 100 customers in one provider call (Coupontools)',
+      description: 'Coupontools POST /loyalty-cards/{id}/stats/bulk: each customer becomes a user of the program, that is a card. One invalid customer refuses the whole batch at the provider.',
+      headers: IdempotencyKeyHeader, body: BulkCreateCustomersBody,
+      response: { 201: { ...BulkCreateCustomersResponse, description: 'What the provider created.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstream },
+    },
+  }, async (req, reply) => {
+    const { connection, program_id, customers } = req.body;
+    const provider = providers.external(connection, 'customers of its own at a provider');
+    const a = provider.adapter;
+    if (!a.bulkCreateCustomers) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${connection}) has no bulk customer creation; create them one by one with POST /v1/customers.`, { supported: provider.capabilities.operations });
+    if (connectionOf(program_id) !== connection) {
+      throw new ApiError('validation_failed', `program_id must be a program of connection ${connection}.`, { errors: [{ field: '/program_id', message: 'belongs to another connection' }] });
+    }
+    return idempotentRequest(req, reply, ledger, { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/customers/bulk' }, async () => {
+      const res = await a.bulkCreateCustomers!(referenceOf(program_id), customers);
+      return { status: 201, body: { created: res.created, cards: res.cards.map((c) => provider.cardOf(c)) } };
     });
   });
 

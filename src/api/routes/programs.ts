@@ -7,6 +7,7 @@ import type { ProviderRegistry } from '../../providers/registry.js';
 import { ApiError } from '../errors.js';
 import { idempotentRequest } from '../idempotent-request.js';
 import { commonErrors, ConnectionId, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
+import { PageMeta } from '../schemas/customers.js';
 import { CopyProgramBody, NotificationBody, NotificationSchema, ProgramId, ProgramList, ProgramSchema } from '../schemas/programs.js';
 
 const upstream = {
@@ -17,6 +18,7 @@ const upstream = {
 const notFound = { 404: problem('No such program (program_not_found) or connection (unknown_connection).') };
 const unsupported = { 422: problem('The provider has no such operation (unsupported_operation), or refused it (provider_rejected).') };
 const connectionOf = (id: string) => id.slice(0, id.indexOf(':'));
+const NotificationList = Type.Object({ data: Type.Array(NotificationSchema), meta: PageMeta }, { title: 'NotificationList', additionalProperties: false });
 
 /** Programs: Highlight card templates, Coupontools loyalty cards, Leal cards. */
 export async function programRoutes(app: FastifyInstance, opts: { providers: ProviderRegistry; ledger: TransactionLedger; inFlightWaitMs: number }) {
@@ -77,6 +79,40 @@ export async function programRoutes(app: FastifyInstance, opts: { providers: Pro
 /** Push notifications: to some cards, a program, or every card of a connection. */
 export async function notificationRoutes(app: FastifyInstance, opts: { providers: ProviderRegistry; ledger: TransactionLedger; inFlightWaitMs: number }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  r.get('/', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'listNotifications', tags: ['notifications'], summary: 'Pushes sent on a connection (Highlight)',
+      querystring: Type.Object({
+        connection: ConnectionId,
+        page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
+        per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+      }, { additionalProperties: false }),
+      response: { 200: { ...NotificationList, description: 'One page of pushes.' }, ...commonErrors, 404: problem('No such connection.'), 422: problem('The provider cannot list pushes (unsupported_operation).'), ...upstream },
+    },
+  }, async (req) => {
+    const provider = opts.providers.external(req.query.connection, 'push notifications');
+    if (!provider.adapter.listNotifications) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${req.query.connection}) cannot list pushes.`, { supported: provider.capabilities.operations });
+    const page = await provider.adapter.listNotifications({ page: req.query.page ?? 1, perPage: req.query.per_page ?? 20 });
+    return { data: page.data.map((n) => ({ ...n, connection: provider.connection.id })), meta: page.meta };
+  });
+
+  r.get('/:connection/:notification_id', {
+    config: { scope: 'read' },
+    schema: {
+      operationId: 'getNotification', tags: ['notifications'], summary: 'One push (Highlight)',
+      params: Type.Object({ connection: ConnectionId, notification_id: Type.String({ minLength: 1, maxLength: 64 }) }),
+      response: { 200: { ...NotificationSchema, description: 'The push.' }, ...commonErrors, 404: problem('No such push (notification_not_found) or connection.'), 422: problem('The provider cannot show pushes (unsupported_operation).'), ...upstream },
+    },
+  }, async (req) => {
+    const provider = opts.providers.external(req.params.connection, 'push notifications');
+    if (!provider.adapter.getNotification) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${req.params.connection}) cannot show pushes.`, { supported: provider.capabilities.operations });
+    const n = await provider.adapter.getNotification(req.params.notification_id);
+    if (!n) throw new ApiError('notification_not_found', `No push ${req.params.notification_id} on ${req.params.connection}.`);
+    return { ...n, connection: provider.connection.id };
+  });
+
   r.post('/', {
     config: { scope: 'admin' },
     schema: {

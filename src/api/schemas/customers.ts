@@ -82,3 +82,12 @@ export const PageMeta = Type.Object(
 export type PageMeta = Static<typeof PageMeta>;
 
 export const CustomerList = Type.Object({ data: Type.Array(CustomerResourceSchema), meta: PageMeta }, { title: 'CustomerList', additionalProperties: false });
+
+export const BulkCreateCustomersBody = Type.Object(
+  {
+    connection: ConnectionId,
+    program_id: Type.String({ maxLength: 233, description: 'The program (Coupontools loyalty card) the customers join.' }),
+    customers: Type.Array(Type.Object({ ...CustomerFields }, { additionalProperties: false }), { minItems: 1, maxItems: 100 }),
+  },
+  { title: 'BulkCreateCustomersRequest', additionalProperties: false, examples: [{ connection: 'ct', program_id: 'ct:1001', customers: [{ first_name: 'Ada', email: 'ada@example.com' }, { first_name: 'Alan' }] }] },
+);

@@ -200,6 +200,11 @@ class CoupontoolsAdapter implements ProviderAdapter {
     throw badResponse(what, 'neither a list of users nor an object', true);
   }
 
+  /** The interface's name for bulk user creation: a customer on Coupontools is a user of one loyalty card. */
+  async bulkCreateCustomers(programReference: string, customers: Array<Record<string, unknown>>): Promise<BulkCreateResult> {
+    return this.bulkCreateUsers(programReference, customers);
+  }
+
   async deleteCard(reference: string): Promise<void> {
     await this.deleteUser(reference, 'card_not_found');
   }

@@ -10,7 +10,7 @@ import { errorMessageOf } from './wire.js';
  * is quoted, cut short and scrubbed of the key.
  */
 
-export type NotFoundKind = 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found';
+export type NotFoundKind = 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found' | 'notification_not_found';
 
 export interface CallOptions {
   query?: Query;

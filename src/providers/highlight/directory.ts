@@ -202,6 +202,28 @@ export abstract class HighlightDirectory {
     }
   }
 
+  /** GET /pushes: the pushes sent so far, newest as Highlight orders them. */
+  async listNotifications(q: { page: number; perPage: number }): Promise<Page<ProviderNotification>> {
+    const res = await this.client.call('GET', '/pushes', { query: { page: q.page, itemsPerPage: q.perPage }, notFound: 'notification_not_found' });
+    const list = listOf(res.body, isPush);
+    if (!list) throw badResponse(this.client.what('GET', '/pushes'), 'no push list in data', false);
+    return { data: list.data.map(pushOf), meta: pageMeta(q.page, q.perPage, list.data.length, list.meta) };
+  }
+
+  /** GET /pushes/{id}. */
+  async getNotification(id: string): Promise<ProviderNotification | null> {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return null;
+    try {
+      const res = await this.client.call('GET', `/pushes/${encodeURIComponent(id)}`, { notFound: 'notification_not_found' });
+      const push = itemOf(res.body, isPush);
+      if (!push) throw badResponse(this.client.what('GET', '/pushes/{id}'), 'no push in data', false);
+      return pushOf(push);
+    } catch (err) {
+      if (err instanceof ProviderError && err.code === 'notification_not_found') return null;
+      throw err;
+    }
+  }
+
   /**
    * POST /pushes {message, templateId, cardId?, scheduledAt?}: one push per card; a program is
    * one push with templateId only; the whole connection is one push per template.
@@ -247,6 +269,16 @@ export abstract class HighlightDirectory {
       created_at: new Date(timeOf(first?.createdAt) ?? Date.now()).toISOString(),
     };
   }
+}
+
+function pushOf(p: WirePush): ProviderNotification {
+  return {
+    id: String(p.id),
+    message: p.message ?? '',
+    recipients: typeof p.sentAmount === 'number' ? p.sentAmount : null,
+    status: p.status ?? (p.scheduledAt ? 'scheduled' : 'sent'),
+    created_at: new Date(timeOf(p.createdAt) ?? 0).toISOString(),
+  };
 }
 
 /** Gateway customer fields → Highlight's (metadata has no place at Highlight and is not sent). */

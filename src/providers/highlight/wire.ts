@@ -82,6 +82,7 @@ export interface WireOperation {
 
 export interface WirePush {
   id: string | number;
+  message?: string | null;
   status?: string | null;
   createdAt?: string | null;
   scheduledAt?: string | null;
@@ -144,7 +145,7 @@ export function isOperation(v: unknown): v is WireOperation {
 }
 
 export function isPush(v: unknown): v is WirePush {
-  return isObj(v) && isId(v.id) && optStr(v.status) && optStr(v.createdAt) && optStr(v.scheduledAt) && optNum(v.sentAmount);
+  return isObj(v) && isId(v.id) && optStr(v.message) && optStr(v.status) && optStr(v.createdAt) && optStr(v.scheduledAt) && optNum(v.sentAmount);
 }
 
 function isMeta(v: unknown): v is WireMeta {

@@ -119,7 +119,7 @@ export function retryAfterOf(res: HttpResult, fallbackSeconds = 1): string {
  * The default mapping of an HTTP failure status to the gateway's codes; adapters refine it with
  * what their provider's body says (insufficient balance, duplicate...).
  */
-export function mapStatus(res: HttpResult, what: string, notFound: 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found', message: string | null): ProviderError {
+export function mapStatus(res: HttpResult, what: string, notFound: 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found' | 'notification_not_found', message: string | null): ProviderError {
   const said = message ? `: ${message}` : '';
   if (res.status === 401 || res.status === 403) {
     return new ProviderError('provider_auth_failed', `${what}: the provider refused the connection's credentials (HTTP ${res.status}).`, 'no');
