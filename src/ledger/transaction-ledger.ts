@@ -45,7 +45,7 @@ export class TransactionLedger {
     defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-3.lua', 3);
     defineScript(redis, 'lgwClaimRequest', base, 'claim-request-1.lua', 1);
     defineScript(redis, 'lgwCompleteRequest', base, 'complete-request-1.lua', 1);
-    defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-4.lua', 4);
+    defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-5.lua', 5);
     defineScript(redis, 'lgwReleaseRequest', base, 'release-request-1.lua', 1);
   }
 
@@ -60,7 +60,7 @@ export class TransactionLedger {
    * Returns false when the transaction was no longer processing (settled by someone else).
    */
   async settle(
-    txn: { id: string; card_id: string },
+    txn: { id: string; card_id: string; reversal_of: string | null },
     outcome: 'succeeded' | 'needs_review' | 'release',
     opts: { idemKey?: string; naturalKey?: string; httpStatus?: number; fields?: Record<string, string | number | null> },
   ): Promise<boolean> {
@@ -69,8 +69,11 @@ export class TransactionLedger {
     const res = await runScript<string>(
       this.redis,
       'lgwSettleTransaction',
-      [this.keys.txn(txn.id), opts.idemKey ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.history(txn.card_id)],
-      [outcome, txn.id, Date.now(), opts.idemKey ? '1' : '0', opts.naturalKey ? '1' : '0', opts.httpStatus ?? 201, JSON.stringify(extra)],
+      [
+        this.keys.txn(txn.id), opts.idemKey ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.history(txn.card_id),
+        txn.reversal_of !== null ? this.keys.txn(txn.reversal_of) : this.keys.none,
+      ],
+      [outcome, txn.id, Date.now(), opts.idemKey ? '1' : '0', opts.naturalKey ? '1' : '0', opts.httpStatus ?? 201, JSON.stringify(extra), txn.reversal_of !== null ? '1' : '0'],
     );
     return res === 'ok' || res === 'released';
   }
@@ -149,6 +152,12 @@ export class TransactionLedger {
   /** Keeps a finished request's response for replays of its Idempotency-Key. */
   async complete(idemKey: string, resource: string, status: number, body: unknown): Promise<void> {
     await runScript(this.redis, 'lgwCompleteRequest', [idemKey], [resource, status, JSON.stringify(body)]);
+  }
+
+  /** The transaction a natural key (card, type, reference) names, if any. */
+  async byNaturalKey(naturalKey: string): Promise<TransactionRecord | null> {
+    const id = await this.redis.get(naturalKey);
+    return id ? this.get(id) : null;
   }
 
   async get(id: string): Promise<TransactionRecord | null> {

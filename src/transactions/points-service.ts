@@ -176,12 +176,25 @@ export class PointsService {
             : `Only award, redeem and adjust transactions can be reversed; ${originalId} is an ${orig.type}.`,
       );
     }
-    await this.requireOperation(orig.card_id, 'reverse');
-    if (orig.unit !== 'points' && orig.connection !== '' && this.providers.get(orig.connection) instanceof LedgerProvider) {
-      throw new ApiError('transaction_not_reversible', `Transaction ${originalId} cannot be reversed.`);
-    }
-    if (this.providers.get(orig.connection) instanceof ExternalProvider && body.points === undefined && orig.type !== 'award' && orig.type !== 'redeem' && orig.type !== 'adjust') {
-      throw new ApiError('transaction_not_reversible', `Only award, redeem and adjust transactions can be reversed; ${originalId} is a ${orig.type}.`);
+    const { provider } = await this.requireOperation(orig.card_id, 'reverse');
+    // The built-in ledger settles "all that is left" atomically in its script; an external provider
+    // is sent an exact opposite movement, so the amount is worked out here.
+    let points: number | null = body.points ?? null;
+    let delta = orig.delta > 0 ? -1 : 1;
+    if (provider instanceof ExternalProvider) {
+      const left = Math.abs(orig.delta) - orig.reversed_points;
+      if (left <= 0) {
+        // A retried full reversal answers as the first did; anything else has nothing left to take.
+        const done = body.points === undefined ? await this.ledger.byNaturalKey(this.ledger.keys.naturalKey(orig.card_id, 'reversal', `${originalId}:full`)) : null;
+        if (done) return this.answer(done, true);
+        throw new ApiError('already_reversed', `Transaction ${originalId} is already fully reversed.`);
+      }
+      if (points !== null && points > left) {
+        throw new ApiError('reversal_exceeds_original', `Only ${left} ${orig.unit} of ${originalId} are left to reverse; ${points} were asked for.`);
+      }
+      const amount = points ?? left;
+      delta = orig.delta > 0 ? -amount : amount;
+      points = delta;
     }
     const now = Date.now();
     // Made first, as in transact(): an expiry the reversal writes happens before it, so its id sorts first.
@@ -195,9 +208,9 @@ export class PointsService {
       amount: null,
       currency: null,
       reward_id: null,
-      // Null: "all that is left", which the provider settles atomically.
-      points: body.points ?? null,
-      delta: orig.delta > 0 ? -1 : 1,
+      // Null: "all that is left", which the built-in ledger settles atomically.
+      points,
+      delta,
       reason: body.reason ?? `Reversal of ${originalId}`,
       reference_id: body.reference_id ?? null,
       staff: body.staff ?? null,

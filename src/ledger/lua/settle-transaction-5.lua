@@ -6,12 +6,14 @@
   KEYS[2] idempotency record of (client, Idempotency-Key), or a placeholder
   KEYS[3] natural-key record (card, type, reference_id), or a placeholder
   KEYS[4] the card's history (sorted set of transaction ids, scores 0)
+  KEYS[5] the transaction this one reverses, or a placeholder
 
   ARGV[1] outcome: 'succeeded' | 'needs_review' | 'release'
   ARGV[2] the transaction id     ARGV[3] now, ms
   ARGV[4] '1' if KEYS[2] real    ARGV[5] '1' if KEYS[3] real
   ARGV[6] HTTP status to keep in the idempotency record (201, or the error's status)
   ARGV[7] JSON array of extra fields to set: field, value, ... (balance_after, provider_reference, error_code...)
+  ARGV[8] '1' if KEYS[5] real: on success, the reversed amount is added to its reversed_points
 
   Returns 'ok', 'released', or 'already|<status>' when the transaction is no longer processing
   (a takeover settled it first), in which case nothing is changed.
@@ -32,6 +34,10 @@ local extra = cjson.decode(ARGV[7])
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'completed_at', ARGV[3], unpack(extra))
 redis.call('HDEL', KEYS[1], 'lease_until')
 redis.call('ZADD', KEYS[4], 0, txnId)
+if ARGV[1] == 'succeeded' and ARGV[8] == '1' then
+  local delta = tonumber(redis.call('HGET', KEYS[1], 'delta')) or 0
+  redis.call('HINCRBY', KEYS[5], 'reversed_points', math.abs(delta))
+end
 if ARGV[4] == '1' and redis.call('HGET', KEYS[2], 'resource') == txnId then
   redis.call('HSET', KEYS[2], 'state', 'done', 'status', ARGV[6])
 end

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../helpers/gateway.js';
+import { startSandboxGateway, type SandboxGateway } from '../helpers/sandbox.js';
+
+/** Reversals and bulk on external providers, through the HTTP API against the simulators. */
+
+let sb: SandboxGateway;
+beforeAll(async () => {
+  sb = await startSandboxGateway();
+});
+afterAll(async () => sb?.close());
+
+const balanceOf = async (card: string) => (await sb.gw.request('GET', `/v1/points/balance/${card}`)).body;
+
+describe('reversals at a provider', () => {
+  it('reverses a Highlight stamp award partly, then fully, once', async () => {
+    const card = `hl:${sb.hl.seed.cards.stampVisit}`;
+    const before = (await balanceOf(card)).available as number;
+    const award = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 4, reason: 'Order 7' } });
+    expect(award.status, award.text).toBe(201);
+
+    const partial = await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: { points: 1, reference_id: 'refund-7a' } });
+    expect(partial.status, partial.text).toBe(201);
+    expect(partial.body).toMatchObject({ type: 'adjust', unit: 'stamps', points: -1, delta: -1, reversal_of: award.body.id, balance_after: before + 3 });
+
+    expectProblem(await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: { points: 4 } }), 422, 'reversal_exceeds_original');
+    const full = await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: {} });
+    expect(full.status, full.text).toBe(201);
+    expect(full.body).toMatchObject({ points: -3, delta: -3, balance_after: before });
+    // Retrying the full reversal replays it; reversing again is refused.
+    const again = await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: {} });
+    expect(again.body.id).toBe(full.body.id);
+    expect((await sb.gw.request('GET', `/v1/transactions/${award.body.id}`)).body.reversed_points).toBe(4);
+    expect((await balanceOf(card)).available).toBe(before);
+    expect(sb.hl.sim.counters()['cards.subtract-stamp']).toBe(2);
+  });
+
+  it('reverses a Loyalty.lt redeem by giving the points back', async () => {
+    const card = `lt:${sb.lt.seed.cards.active.card_number}`;
+    const before = (await balanceOf(card)).available as number;
+    const redeem = await sb.gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: 40, reason: 'Voucher', reference_id: 'order-r1' } });
+    expect(redeem.status, redeem.text).toBe(201);
+    expect(redeem.body.balance_after).toBe(before - 40);
+    const rev = await sb.gw.request('POST', `/v1/transactions/${redeem.body.id}/reverse`, { body: {} });
+    expect(rev.status, rev.text).toBe(201);
+    expect(rev.body).toMatchObject({ points: 40, delta: 40 });
+    expect((await balanceOf(card)).available).toBe(before);
+  });
+
+  it('a card that cannot take points back cannot be reversed (Leal)', async () => {
+    const card = `leal:${sb.leal.seed.customers.fresh.id}.${sb.leal.seed.customers.fresh.customerCardId}`;
+    const award = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'Coffee' } });
+    expect(award.status, award.text).toBe(201);
+    expectProblem(await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: {} }), 422, 'unsupported_operation');
+  });
+});
+
+describe('bulk across providers', () => {
+  it('applies items on four providers and the ledger, each on its own, and replays them', async () => {
+    const ledgerCard = (await sb.gw.request('POST', '/v1/cards', { body: {} })).body.id;
+    const items = [
+      { type: 'award', card_id: ledgerCard, points: 10, reason: 'bulk' },
+      { type: 'award', card_id: `hl:${sb.hl.seed.cards.stamp}`, points: 1, reason: 'bulk' },
+      { type: 'award', card_id: `ct:${sb.ct.seed.stampCardId}.${sb.ct.seed.freshUserId}`, points: 3, reason: 'bulk' },
+      { type: 'award', card_id: `lt:${sb.lt.seed.cards.empty.card_number}`, points: 25, reason: 'bulk' },
+      { type: 'redeem', card_id: `leal:${sb.leal.seed.customers.withStamps.id}.${sb.leal.seed.customers.withStamps.customerCardId}`, points: 1, reason: 'bulk' },
+    ];
+    const first = await sb.gw.request('POST', '/v1/points/bulk', { body: { transactions: items }, headers: { 'idempotency-key': 'bulk-x1' } });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.results.map((r: { status: number }) => r.status)).toEqual([201, 201, 201, 201, 422]);
+    expect(first.body.results[4].error.code).toBe('unsupported_operation');
+    const applied = [sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied());
+    const second = await sb.gw.request('POST', '/v1/points/bulk', { body: { transactions: items }, headers: { 'idempotency-key': 'bulk-x1' } });
+    expect(second.body.results.slice(0, 4).every((r: { replayed: boolean }) => r.replayed)).toBe(true);
+    expect([sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied())).toEqual(applied);
+  });
+});
