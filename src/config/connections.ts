@@ -53,7 +53,7 @@ const external = {
       { additionalProperties: false },
     ),
   ),
-  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'The currency of money amounts on this connection (ISO 4217). Default EUR.' })),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'The currency of money amounts on this connection (ISO 4217, one with 2 decimals). Default EUR.' })),
   /** Whether card operations notify the customer (push, wallet update) where the provider lets the caller choose. */
   notifyCustomers: Type.Optional(Type.Boolean()),
 };
@@ -122,6 +122,9 @@ export type ProviderKind = keyof typeof PROVIDER_KINDS;
 
 export const DEFAULT_CONNECTIONS: ConnectionConfig[] = [{ id: 'ledger', provider: 'ledger' }];
 
+/** ISO 4217 currencies whose minor unit is not 1/100. */
+const NOT_TWO_DECIMALS = new Set(['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF', 'BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND', 'CLF', 'UYW']);
+
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** Fills `${VAR}` placeholders in every string of the parsed file. */
@@ -172,6 +175,11 @@ export function parseConnections(doc: unknown, env: NodeJS.ProcessEnv = process.
       throw new ConfigError(`CONNECTIONS_FILE: ${name}: setting "${setting}" ${first?.message ?? 'is invalid'}`);
     }
     const conn = filled as ConnectionConfig;
+    const currency = (conn as { currency?: string }).currency;
+    if (currency !== undefined && NOT_TWO_DECIMALS.has(currency)) {
+      // Money is handled with 2 decimals; a currency with other minor units is refused rather than mis-scaled.
+      throw new ConfigError(`CONNECTIONS_FILE: ${name}: setting "currency" ${currency} does not have 2 decimal places, which is all this build handles`);
+    }
     if (seen.has(conn.id)) throw new ConfigError(`CONNECTIONS_FILE: ${name}: id is used by an earlier connection`);
     seen.add(conn.id);
     return conn;
@@ -190,7 +198,9 @@ export function loadConnections(file: string | undefined, env: NodeJS.ProcessEnv
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`CONNECTIONS_FILE: ${file} is not valid JSON: ${(err as Error).message}`);
+    // Only the position: the parser's message quotes the text around the error, which may be a secret.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new ConfigError(`CONNECTIONS_FILE: ${file} is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}`);
   }
   return parseConnections(doc, env);
 }

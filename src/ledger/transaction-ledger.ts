@@ -62,7 +62,7 @@ export class TransactionLedger {
   async settle(
     txn: { id: string; card_id: string; reversal_of: string | null },
     outcome: 'succeeded' | 'needs_review' | 'release',
-    opts: { idemKey?: string; naturalKey?: string; httpStatus?: number; fields?: Record<string, string | number | null> },
+    opts: { idemKey?: string; naturalKey?: string; httpStatus?: number; now?: number; fields?: Record<string, string | number | null> },
   ): Promise<boolean> {
     const extra: string[] = [];
     for (const [k, v] of Object.entries(opts.fields ?? {})) extra.push(k, v === null ? '' : String(v));
@@ -73,7 +73,7 @@ export class TransactionLedger {
         this.keys.txn(txn.id), opts.idemKey ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.history(txn.card_id),
         txn.reversal_of !== null ? this.keys.txn(txn.reversal_of) : this.keys.none,
       ],
-      [outcome, txn.id, Date.now(), opts.idemKey ? '1' : '0', opts.naturalKey ? '1' : '0', opts.httpStatus ?? 201, JSON.stringify(extra), txn.reversal_of !== null ? '1' : '0'],
+      [outcome, txn.id, opts.now ?? Date.now(), opts.idemKey ? '1' : '0', opts.naturalKey ? '1' : '0', opts.httpStatus ?? 201, JSON.stringify(extra), txn.reversal_of !== null ? '1' : '0'],
     );
     return res === 'ok' || res === 'released';
   }

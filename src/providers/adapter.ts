@@ -53,7 +53,7 @@ export interface Movement {
   reason: string;
   referenceId: string | null;
   staff: string | null;
-  /** A stable key for providers that de-duplicate (Loyalty.lt order_id): the same on every retry of this transaction. */
+  /** A key for providers that de-duplicate (Loyalty.lt order_id): unique to this transaction, the same whenever it is sent. */
   dedupKey: string;
   /** Notify the customer (push, wallet pass update) where the provider lets the caller choose. */
   notify: boolean;

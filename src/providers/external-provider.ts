@@ -16,7 +16,11 @@ import type { ApplyOutcome, Capabilities, HistoryPage, HistoryQuery, Operation, 
 const HISTORY_GATEWAY_WINDOW = 500;
 const HISTORY_PROVIDER_WINDOW = 200;
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+/** A time as ISO 8601; a provider time out of range reads as the epoch rather than failing the answer. */
+const iso = (ms: number): string => {
+  const d = new Date(ms);
+  return Number.isFinite(d.getTime()) ? d.toISOString() : new Date(0).toISOString();
+};
 
 /** The part of a gateway id after `<connection>:`. */
 export const referenceOf = (id: string): string => id.slice(id.indexOf(':') + 1);
@@ -95,8 +99,9 @@ export class ExternalProvider implements PointsProvider {
       reason: txn.reason,
       referenceId: txn.reference_id,
       staff: txn.staff,
-      // The same on every retry of this transaction: its natural key if it has one, else its id.
-      dedupKey: txn.reference_id !== null ? `${txn.type}:${txn.reference_id}` : txn.id,
+      // The transaction's own id: unique, and the same whenever this transaction is sent (a
+      // reference_id is not enough: the same order number may be used on two cards).
+      dedupKey: txn.id,
       notify: this.connection.notifyCustomers ?? true,
     };
   }
@@ -110,14 +115,9 @@ export class ExternalProvider implements PointsProvider {
       await this.ledger.settle(txn, 'needs_review', { ...settleOpts, httpStatus: error.status, fields: { error_code: error.code, error_detail: error.message } });
       return { kind: 'already' };
     }
+    let res: Awaited<ReturnType<ProviderAdapter['move']>>;
     try {
-      const res = await this.adapter.move(referenceOf(txn.card_id), this.movementOf(txn));
-      const completedAt = Date.now();
-      await this.ledger.settle(txn, 'succeeded', {
-        ...settleOpts,
-        fields: { balance_after: res.balanceAfter, provider_reference: res.providerReference },
-      });
-      return { kind: 'applied', balanceAfter: res.balanceAfter, delta: txn.delta, points: txn.points ?? 0, completedAt, providerReference: res.providerReference };
+      res = await this.adapter.move(referenceOf(txn.card_id), this.movementOf(txn));
     } catch (err) {
       const definite = err instanceof ProviderError ? err.applied === 'no' : err instanceof ApiError;
       const error =
@@ -131,6 +131,18 @@ export class ExternalProvider implements PointsProvider {
       await this.ledger.settle(txn, 'needs_review', { ...settleOpts, httpStatus: error.status, fields: { error_code: error.code, error_detail: error.message } });
       return { kind: 'already' };
     }
+    // Outside the try: the provider has applied it, whatever happens to this write.
+    const completedAt = Date.now();
+    // A purchase records money spent: what it earns is the provider's rule, in another unit.
+    const balanceAfter = txn.type === 'purchase' ? null : res.balanceAfter;
+    const settled = await this.ledger.settle(txn, 'succeeded', {
+      ...settleOpts,
+      now: completedAt,
+      fields: { balance_after: balanceAfter, provider_reference: res.providerReference },
+    });
+    // Settled by someone else first (a takeover after the lease): answer from the record.
+    if (!settled) return { kind: 'already' };
+    return { kind: 'applied', balanceAfter, delta: txn.delta, points: txn.points ?? 0, completedAt, providerReference: res.providerReference };
   }
 
   async balance(cardId: string): Promise<Balance | null> {
@@ -195,6 +207,9 @@ export class ExternalProvider implements PointsProvider {
 
   private providerOnly(cardId: string, p: ProviderHistoryEntry): HistoryEntry {
     const at = iso(p.createdAt);
+    // The gateway counts whole units; a provider's fractional figure is rounded, never a failed answer.
+    const whole = (n: number) => (Number.isFinite(n) ? Math.round(n) : 0);
+    p = { ...p, delta: whole(p.delta), balanceAfter: p.balanceAfter === null ? null : whole(p.balanceAfter) };
     return {
       id: `prv_${p.providerReference}`,
       type: p.operation === 'other' ? 'adjust' : p.operation,

@@ -132,8 +132,12 @@ export class PointsService {
     }
     const expireBefore = input.before !== undefined ? Date.parse(input.before) : null;
     const points = input.type === 'purchase' ? decimalMinor(input.amount!.amount) : input.type === 'redeem_reward' || input.type === 'redeem_coupon' ? 1 : (input.points ?? null);
+    // An expire's delta on the built-in ledger is what its script finds due; at a provider, what was asked.
+    const externalExpire = input.type === 'expire' && provider instanceof ExternalProvider;
     const delta =
-      input.type === 'award' || input.type === 'visit' ? points! : input.type === 'redeem' || input.type === 'redeem_reward' ? -points! : input.type === 'adjust' ? points! : 0;
+      input.type === 'award' || input.type === 'visit' ? points!
+        : input.type === 'redeem' || input.type === 'redeem_reward' || externalExpire ? -points!
+          : input.type === 'adjust' ? points! : 0;
     const sweepId = `txn_${ulid(now)}`;
     const txn: NewTransaction = {
       id: `txn_${ulid(now)}`,

@@ -54,6 +54,8 @@ describe('connections file', () => {
     [[{ id: 'hl', provider: 'highlight', baseUrl: 'https://x', apiKey: 'k', templates: { '1': { mechanics: 'laps' } } }], /connection "hl": setting "templates.1.mechanics"/],
     [[{ id: 'ct', provider: 'coupontools', baseUrl: 'https://x', apiKey: 'k' }], /connection "ct": setting "apiSecret" is required/],
     [[{ id: 'le', provider: 'leal', baseUrl: 'https://x', token: 't' }], /connection "le": setting "accountId" is required/],
+    [[{ id: 'le', provider: 'leal', baseUrl: 'https://x', token: 't', accountId: 1, currency: 'JPY' }], /connection "le": setting "currency" JPY does not have 2 decimal places/],
+    [[{ id: 'le', provider: 'leal', baseUrl: 'https://x', token: 't', accountId: 1, timeoutMs: 60000 }], /connection "le": setting "timeoutMs"/],
     [[{ id: 'lt', provider: 'loyaltylt', baseUrl: 'https://x', apiKey: 'k', apiSecret: 's', locale: 'de' }], /connection "lt": setting "locale"/],
     [[{ id: 'x', provider: 'ledger', pointsExpiry: { days: 0 } }], /connection "x": setting "pointsExpiry/],
     [[{ id: 'x', provider: 'ledger', colour: 'red' }], /connection "x": setting "colour" is not a known field/],
@@ -105,5 +107,20 @@ describe('API keys', () => {
     const second = loadApiKeys({ dataDir });
     expect(second.generated).toBeUndefined();
     expect([...second.table.keys()]).toEqual([...first.table.keys()]);
+  });
+});
+
+describe('connections file that is not JSON', () => {
+  it('says where, without quoting the text (it may hold a secret)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lgw-')), 'c.json');
+    writeFileSync(file, '{"connections": [{"id": "hl", "apiKey": sk_live_SECRET_1234}]}');
+    let message = '';
+    try {
+      loadConnections(file, {});
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/is not valid JSON/);
+    expect(message).not.toContain('SECRET');
   });
 });

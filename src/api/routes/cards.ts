@@ -41,7 +41,9 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
         customer: body.customer ?? null,
         externalReference: body.external_reference ?? null,
       });
-      const card = provider.cardOf(c);
+      // This card's own capabilities (its template's mechanics); the type's if that read fails, as the card exists now.
+      const caps = await a.cardCapabilities(c.reference).catch(() => undefined);
+      const card = provider.cardOf(c, caps);
       return { status: 201, body: card, location: `/v1/cards/${card.id}` };
     });
   }
@@ -126,6 +128,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
     config: { scope: 'read' },
     schema: {
       operationId: 'listCards', tags: ['cards'], summary: 'A connection\'s cards, by customer or program',
+      description: 'Each card shows what its card type supports; GET /v1/cards/{card_id} narrows that to the card itself (a Highlight template\'s mechanics).',
       querystring: CardListQuery,
       response: { 200: { ...CardList, description: 'One page of cards.' }, ...commonErrors, 404: problem('No such connection (unknown_connection).'), 422: problem('The provider cannot list cards that way (unsupported_operation).'), ...upstream },
     },

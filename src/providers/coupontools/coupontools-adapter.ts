@@ -292,6 +292,9 @@ class CoupontoolsAdapter implements ProviderAdapter {
       const body = await this.client.call('POST', path, { body: { amount: m.quantity }, notFound: 'card_not_found' });
       return { balanceAfter: afterOf(body, 'stamps', this.client.what('POST', path)), providerReference: null };
     }
+    if (m.money !== null) {
+      throw new ApiError('validation_failed', 'Coupontools keeps no value for a used reward: send the redemption without value.', { errors: [{ field: '/value', message: 'is not supported by Coupontools' }] });
+    }
     return this.useReward(r.programId, r.userId, m);
   }
 

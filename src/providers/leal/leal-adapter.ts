@@ -112,6 +112,9 @@ class Leal implements LealAdapter {
   /** POST .../redeem {reward_id}: Leal deducts the reward's stamp cost. */
   private async redeemReward(reference: string, path: string, m: Movement): Promise<MoveResult> {
     const rewardId = m.rewardId === null ? null : parseId(m.rewardId);
+    if (m.money !== null) {
+      throw new ApiError('validation_failed', 'Leal keeps no value for a redeemed reward: send the redemption without value.', { errors: [{ field: '/value', message: 'is not supported by Leal' }] });
+    }
     if (rewardId === null) {
       throw m.rewardId === null
         ? new ApiError('validation_failed', 'A Leal reward redemption needs reward_id (see GET /v1/cards/{card_id}/rewards).')
@@ -127,7 +130,8 @@ class Leal implements LealAdapter {
     }
     const r = readRedemption(res);
     if (!r) throw badResponse(what, 'not a redemption', true);
-    if (r.success === false) throw new ProviderError('provider_rejected', `${what}: Leal answered success: false.`, 'no');
+    // success: false beside a redemption record: whether the stamps were taken is not clear.
+    if (r.success === false) throw new ProviderError('provider_rejected', `${what}: Leal answered success: false with redemption ${String(r.id)}.`, 'unknown');
     this.remember(reference);
     return { balanceAfter: m.unit === 'stamps' ? r.stamps_remaining : null, providerReference: String(r.id) };
   }

@@ -66,17 +66,11 @@ export function holdsOf(message: string): number | null {
 
 /**
  * A numeric app code → the HTTP status it comes with (for `success:false` bodies on a 2xx).
- * 1004/1100/1200/1322 are documented; 1005 (rate limit), 1201 (card inactive or blocked), 1202
- * (insufficient points), 1203 (user not found) and 1204 (order already processed) are the
- * sandbox's, and are matched by status and message as well.
+ * Only the documented codes (1004, 1100, 1200, 1322) are read; any other failure is judged by its
+ * HTTP status and message, never by codes a simulator happens to use.
  */
 function statusOfCode(code: number | string | null, fallback: number): number {
   if (code === 1004) return 401;
-  if (code === 1005) return 429;
-  if (code === 1201) return 403;
-  if (code === 1202) return 400;
-  if (code === 1203) return 404;
-  if (code === 1204) return 409;
   if (code === 1100) return 422;
   if (code === 1200) return 404;
   if (code === 1322) return 402;
@@ -128,7 +122,7 @@ export class LoyaltyltClient {
     const code = typeof b.appCode === 'string' ? b.appCode.toUpperCase() : b.appCode;
     const text = this.redact([b.message, ...b.fields].filter((s): s is string => s !== null).join('; ')).slice(0, 400);
     const said = text ? `: ${text}` : '';
-    if (status === 429 || code === 1005 || code === 'TRANSACTION_LIMIT_EXCEEDED' || code === 'RATE_LIMIT_EXCEEDED' || code === 'TOO_MANY_REQUESTS') {
+    if (status === 429 || code === 'TRANSACTION_LIMIT_EXCEEDED' || code === 'RATE_LIMIT_EXCEEDED' || code === 'TOO_MANY_REQUESTS') {
       const header = res.headers['retry-after'] !== undefined;
       const retryAfter = header ? retryAfterOf(res) : String(Math.ceil(b.retryAfter ?? 1));
       return new ProviderError('provider_rate_limited', `${what}: the provider's rate limit is reached; retry later${said}.`, 'no', { headers: { 'retry-after': retryAfter } });
@@ -136,7 +130,7 @@ export class LoyaltyltClient {
     if (status >= 500) {
       return new ProviderError('provider_unavailable', `${what}: the provider failed (HTTP ${status}).`, write ? 'unknown' : 'no', { headers: { 'retry-after': '5' } });
     }
-    if (code === 1201 || code === 'CARD_BLOCKED' || code === 'CARD_INACTIVE' || (status === 403 && BLOCKED_RE.test(text)) || CARD_BLOCKED_RE.test(text)) {
+    if (code === 'CARD_BLOCKED' || code === 'CARD_INACTIVE' || (status === 403 && BLOCKED_RE.test(text)) || CARD_BLOCKED_RE.test(text)) {
       return new ProviderError('card_blocked', `${what}: the card is blocked or inactive at the provider${said}.`, 'no');
     }
     if (status === 401 || status === 403 || code === 1004) {
@@ -145,15 +139,15 @@ export class LoyaltyltClient {
     if (status === 402 || code === 1322) {
       return new ProviderError('provider_rejected', `${what}: the provider's plan limit stops this call (HTTP ${status})${said}.`, 'no');
     }
-    if (code === 1202 || code === 'INSUFFICIENT_POINTS' || INSUFFICIENT_RE.test(text)) {
+    if (code === 'INSUFFICIENT_POINTS' || INSUFFICIENT_RE.test(text)) {
       const holds = holdsOf(text);
       const sentence = holds !== null ? ` The card holds ${holds} points.` : '';
       return new ProviderError('insufficient_points', `${what}: the card does not hold enough points${said}.${sentence}`, 'no', holds !== null ? { available: holds } : {});
     }
-    if (status === 404 || code === 1200 || code === 1203 || code === 'CARD_NOT_FOUND' || code === 'USER_NOT_FOUND' || code === 'NOT_FOUND') {
+    if (status === 404 || code === 1200 || code === 'CARD_NOT_FOUND' || code === 'USER_NOT_FOUND' || code === 'NOT_FOUND') {
       return new ProviderError(notFound, `${what}: not found at the provider${said}.`, 'no');
     }
-    if (status === 409 || code === 1204 || code === 'RESOURCE_ALREADY_EXISTS') {
+    if (status === 409 || code === 'RESOURCE_ALREADY_EXISTS') {
       return new ProviderError('duplicate_at_provider', `${what}: the provider reports a duplicate${said}.`, 'no');
     }
     return new ProviderError('provider_rejected', `${what}: the provider refused it (HTTP ${status}${code !== null ? `, code ${code}` : ''})${said}.`, 'no');

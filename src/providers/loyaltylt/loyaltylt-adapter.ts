@@ -224,6 +224,9 @@ class LoyaltyltAdapter implements ProviderAdapter {
     }
     const [found] = historyOf(group);
     if (found && found.txnId !== null && found.txnId !== m.txnId) throw dup;
+    // Only an order found on this card proves this transaction was applied; otherwise the 409 is
+    // not understood, and the transaction is left for review rather than called a success.
+    if (!found) throw new ProviderError('duplicate_at_provider', `${dup.message} The order was not found in the card's history, so whether this transaction was applied is unknown.`, 'unknown');
     const balanceAfter = await this.balance(String(card.cardId)).then((b) => b.units.points ?? null, () => null);
     return { balanceAfter, providerReference: found?.providerReference ?? null };
   }
