@@ -45,7 +45,7 @@ export type LedgerConnection = Static<typeof LedgerConnectionSchema>;
 const external = {
   id: ConnectionIdSchema,
   baseUrl: Type.String({ pattern: '^https?://[^\\s]+$', description: 'The provider API root, e.g. https://api.highlightcards.co.uk/api/v2' }),
-  // Kept under the ledger's 30 s claim lease, so a slow call is never taken over while it still runs.
+  // Per request; a transaction's claim lease covers five of them (ExternalProvider.leaseMs).
   timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 25_000, default: 10_000 })),
   rateLimit: Type.Optional(
     Type.Object(

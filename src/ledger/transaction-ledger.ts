@@ -21,7 +21,8 @@ export type TransactionClaim =
   | { kind: 'replay'; status: number; body: string }
   | { kind: 'replay_txn'; status: number; record: TransactionRecord | null }
   | { kind: 'existing'; txnId: string; record: TransactionRecord | null }
-  | { kind: 'mismatch' };
+  | { kind: 'mismatch' }
+  | { kind: 'exceeds'; left: number };
 
 export type RequestClaim =
   | { kind: 'claimed' | 'takeover'; resource: string }
@@ -42,7 +43,7 @@ export class TransactionLedger {
     readonly options: LedgerOptions,
   ) {
     const base = import.meta.url;
-    defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-3.lua', 3);
+    defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-4.lua', 4);
     defineScript(redis, 'lgwClaimRequest', base, 'claim-request-1.lua', 1);
     defineScript(redis, 'lgwCompleteRequest', base, 'complete-request-1.lua', 1);
     defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-5.lua', 5);
@@ -83,22 +84,26 @@ export class TransactionLedger {
   }
 
   /** Claims a new transaction, or finds the one its Idempotency-Key or natural key already names. */
-  async claimTransaction(txn: NewTransaction, opts: { idem?: IdempotencyClaim; naturalKey?: string }): Promise<TransactionClaim> {
+  async claimTransaction(
+    txn: NewTransaction,
+    opts: { idem?: IdempotencyClaim; naturalKey?: string; leaseMs?: number; reserve?: { of: string; amount: number } },
+  ): Promise<TransactionClaim> {
     const now = Date.now();
     const res = await runScript<string>(
       this.redis,
       'lgwClaimTransaction',
-      [opts.idem?.key ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.txn(txn.id)],
+      [opts.idem?.key ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.txn(txn.id), opts.reserve ? this.keys.txn(opts.reserve.of) : this.keys.none],
       [
         opts.idem ? '1' : '0',
         opts.naturalKey ? '1' : '0',
         opts.idem?.fingerprint ?? '',
         now,
-        this.options.leaseMs,
+        opts.leaseMs ?? this.options.leaseMs,
         Math.round(this.options.idempotencyTtlMs),
         txn.id,
         JSON.stringify(toFields(txn)),
         this.keys.txnPrefix,
+        opts.reserve ? String(opts.reserve.amount) : '',
       ],
     );
     // 'kind|a|rest': the rest may itself hold '|' (a stored body, a JSON field list).
@@ -122,6 +127,8 @@ export class TransactionLedger {
         return { kind: 'replay_txn', status: Number(a), record: fieldsOf(rest) };
       case 'existing':
         return { kind: 'existing', txnId: a, record: fieldsOf(rest) };
+      case 'exceeds':
+        return { kind: 'exceeds', left: Number(a) };
       default:
         return { kind: 'mismatch' };
     }

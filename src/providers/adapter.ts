@@ -64,6 +64,12 @@ export interface MoveResult {
   balanceAfter: number | null;
   /** The provider's id for the operation, when it gives one. */
   providerReference: string | null;
+  /**
+   * What a purchase did to the card, when the provider says: the unit it moved and the signed change
+   * (Highlight cashback credits the amount; Loyalty.lt awards points by its rules). `balanceAfter`
+   * is then in that unit. Without it a purchase is recorded as money spent, with no balance.
+   */
+  effect?: { unit: Unit; delta: number };
 }
 
 /** The balance of an external card, normalized. */

@@ -44,6 +44,15 @@ export class ExternalProvider implements PointsProvider {
     this.capabilities = this.connectionCapabilities();
   }
 
+  /**
+   * How long a transaction's claim is held before a retry may take it over. An adapter may make a
+   * few calls per operation (a card read, the move) and wait for its rate limit before each, so the
+   * lease covers several timeouts; a takeover then marks the transaction needs_review.
+   */
+  get leaseMs(): number {
+    return Math.max(30_000, 5 * (this.connection.timeoutMs ?? 10_000) + 5_000);
+  }
+
   get currency(): string {
     return this.connection.currency ?? 'EUR';
   }
@@ -133,16 +142,22 @@ export class ExternalProvider implements PointsProvider {
     }
     // Outside the try: the provider has applied it, whatever happens to this write.
     const completedAt = Date.now();
-    // A purchase records money spent: what it earns is the provider's rule, in another unit.
-    const balanceAfter = txn.type === 'purchase' ? null : res.balanceAfter;
+    let { unit, delta } = txn;
+    let points = txn.points ?? 0;
+    let balanceAfter = res.balanceAfter;
+    if (txn.type === 'purchase') {
+      // A purchase records money spent; its effect on the card is the provider's rule, known only when it says.
+      if (res.effect) ({ unit, delta } = res.effect), (points = Math.abs(res.effect.delta));
+      else balanceAfter = null;
+    }
     const settled = await this.ledger.settle(txn, 'succeeded', {
       ...settleOpts,
       now: completedAt,
-      fields: { balance_after: balanceAfter, provider_reference: res.providerReference },
+      fields: { balance_after: balanceAfter, provider_reference: res.providerReference, unit, points, delta },
     });
     // Settled by someone else first (a takeover after the lease): answer from the record.
     if (!settled) return { kind: 'already' };
-    return { kind: 'applied', balanceAfter, delta: txn.delta, points: txn.points ?? 0, completedAt, providerReference: res.providerReference };
+    return { kind: 'applied', balanceAfter, delta, points, unit, completedAt, providerReference: res.providerReference };
   }
 
   async balance(cardId: string): Promise<Balance | null> {

@@ -23,7 +23,7 @@ export interface Capabilities {
 
 export type ApplyOutcome =
   /** Applied and recorded: the transaction is now succeeded. */
-  | { kind: 'applied'; balanceAfter: number | null; delta: number; points: number; completedAt: number; providerReference?: string | null }
+  | { kind: 'applied'; balanceAfter: number | null; delta: number; points: number; completedAt: number; providerReference?: string | null; unit?: Unit }
   /** Already past processing (a duplicate apply, or a takeover after a crash). */
   | { kind: 'already' }
   /** Refused before anything changed; the claim is released. */

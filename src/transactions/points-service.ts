@@ -4,11 +4,14 @@ import { ulid } from '../lib/ids.js';
 import { fingerprint } from '../ledger/idempotency.js';
 import { render, type NewTransaction, type TransactionRecord } from '../ledger/transaction-record.js';
 import type { TransactionLedger, IdempotencyClaim } from '../ledger/transaction-ledger.js';
-import type { Operation } from '../providers/provider.js';
+import type { Operation, PointsProvider } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { LedgerProvider } from '../providers/ledger/ledger-provider.js';
 import { ExternalProvider, storedErrorCode } from '../providers/external-provider.js';
 import type { Money, Unit } from '../api/schemas/programs.js';
+
+/** How long a claim may be held before a retry may take it over: past the provider's slowest call. */
+const leaseOf = (provider: PointsProvider): number | undefined => (provider instanceof ExternalProvider ? provider.leaseMs : undefined);
 
 /** The unit each dedicated card operation counts in (award, redeem and adjust take the request's or the card's). */
 const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = { visit: 'visits', purchase: 'amount', redeem_reward: 'rewards', redeem_coupon: 'rewards' };
@@ -163,7 +166,7 @@ export class PointsService {
       sweep_id: sweepId,
     };
     const naturalKey = input.reference_id !== undefined ? this.ledger.keys.naturalKey(input.card_id, input.type, input.reference_id) : undefined;
-    return this.run(txn, this.idem(ctx, idemSuffix), naturalKey);
+    return this.run(txn, this.idem(ctx, idemSuffix), naturalKey, { leaseMs: leaseOf(provider) });
   }
 
   /** A compensating transaction for an order cancelled or refunded: full or partial. */
@@ -231,15 +234,27 @@ export class PointsService {
     const natural =
       body.points === undefined ? `${originalId}:full` : body.reference_id !== undefined ? `${originalId}:ref:${body.reference_id}` : undefined;
     const naturalKey = natural !== undefined ? this.ledger.keys.naturalKey(orig.card_id, 'reversal', natural) : undefined;
-    return this.run(txn, this.idem(ctx), naturalKey);
+    const reserve = provider instanceof ExternalProvider ? { of: originalId, amount: Math.abs(delta) } : undefined;
+    return this.run(txn, this.idem(ctx), naturalKey, { leaseMs: leaseOf(provider), reserve });
   }
 
   /** Claim, apply, answer; waits (bounded) on a duplicate that is still running. */
-  private async run(txn: NewTransaction, idem: IdempotencyClaim | undefined, naturalKey: string | undefined): Promise<Outcome> {
+  private async run(
+    txn: NewTransaction,
+    idem: IdempotencyClaim | undefined,
+    naturalKey: string | undefined,
+    opts: { leaseMs?: number; reserve?: { of: string; amount: number } } = {},
+  ): Promise<Outcome> {
     const deadline = Date.now() + this.options.inFlightWaitMs;
     let pause = 5;
     for (;;) {
-      const claim = await this.ledger.claimTransaction(txn, { idem, naturalKey });
+      const claim = await this.ledger.claimTransaction(txn, { idem, naturalKey, ...opts });
+      if (claim.kind === 'exceeds') {
+        // Another reversal of the same transaction took (or is taking) the rest first.
+        throw claim.left <= 0
+          ? new ApiError('already_reversed', `Transaction ${opts.reserve?.of} is already fully reversed (or its reversals are still being applied).`)
+          : new ApiError('reversal_exceeds_original', `Only ${claim.left} of ${opts.reserve?.of} are left to reverse; ${opts.reserve?.amount} were asked for.`);
+      }
       if (claim.kind === 'mismatch') {
         throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
       }
@@ -283,7 +298,7 @@ export class PointsService {
       // The provider returned everything that changed: no need to read the record back.
       return {
         ...record, status: 'succeeded', balance_after: outcome.balanceAfter, delta: outcome.delta,
-        provider_reference: outcome.providerReference ?? null,
+        provider_reference: outcome.providerReference ?? null, unit: outcome.unit ?? record.unit,
         points: record.type === 'adjust' && record.reversal_of === null ? record.points : outcome.points,
         completed_at: outcome.completedAt, lease_until: null,
       };

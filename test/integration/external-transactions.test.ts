@@ -35,6 +35,24 @@ describe('reversals at a provider', () => {
     expect(sb.hl.sim.counters()['cards.subtract-stamp']).toBe(2);
   });
 
+  it('two concurrent partial reversals can never take back more than the original gave', async () => {
+    const card = `hl:${sb.hl.seed.cards.gift}`;
+    const award = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 100, reason: 'Gift top-up' } });
+    expect(award.status, award.text).toBe(201);
+    const before = sb.hl.sim.counters()['cards.subtract-point'] ?? 0;
+    const [a, b] = await Promise.all(
+      ['refund-a', 'refund-b'].map((ref) => sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: { points: 80, reference_id: ref } })),
+    );
+    expect([a!.status, b!.status].sort()).toEqual([201, 422]);
+    expect([a!, b!].find((r) => r.status === 422)!.body.code).toBe('reversal_exceeds_original');
+    expect((sb.hl.sim.counters()['cards.subtract-point'] ?? 0) - before).toBe(1);
+    expect((await sb.gw.request('GET', `/v1/transactions/${award.body.id}`)).body.reversed_points).toBe(80);
+    // What is left can still be reversed.
+    const rest = await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: {} });
+    expect(rest.status, rest.text).toBe(201);
+    expect(rest.body.points).toBe(-20);
+  });
+
   it('reverses a Loyalty.lt redeem by giving the points back', async () => {
     const card = `lt:${sb.lt.seed.cards.active.card_number}`;
     const before = (await balanceOf(card)).available as number;

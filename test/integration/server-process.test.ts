@@ -222,7 +222,7 @@ describe('configuration errors', () => {
   it('exits non-zero with one line naming what is wrong', async () => {
     const files = tempDir('conf');
     const unknownProvider = join(files, 'unknown-provider.json');
-    writeFileSync(unknownProvider, JSON.stringify({ connections: [{ id: 'x', provider: 'highlight' }] }));
+    writeFileSync(unknownProvider, JSON.stringify({ connections: [{ id: 'x', provider: 'highlight', apiKey: 'k' }] }));
     const missingVar = join(files, 'missing-var.json');
     writeFileSync(missingVar, JSON.stringify({ connections: [{ id: 'ledger', provider: 'ledger', pointsExpiry: '${MISSING_VAR}' }] }));
 
@@ -246,7 +246,7 @@ describe('configuration errors', () => {
     expect(port.stderr).toMatch(/\bPORT\b/);
     expect(port.stderr).toContain('abc');
     expect(provider.stderr).toContain('connection "x"');
-    expect(provider.stderr).toContain('highlight');
+    expect(provider.stderr).toContain('setting "baseUrl" is required');
     expect(variable.stderr).toContain('MISSING_VAR');
     expect(apiKeys.stderr).toContain('API_KEYS');
     // A key is never echoed back, even a bad one.

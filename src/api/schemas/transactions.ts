@@ -23,7 +23,10 @@ export const TransactionSchema = Type.Object(
     card_id: CardId,
     connection: ConnectionId,
     unit: UnitSchema,
-    points: Type.Integer({ description: 'The quantity as asked for, in `unit`: positive for award, redeem and expire; signed for adjust. For unit `amount`, minor units (cents).', examples: [120] }),
+    points: Type.Integer({
+      description: 'The quantity, in `unit`: positive for award, redeem and expire; signed for adjust. For unit `amount`, minor units (cents). A purchase counts what it moved on the card when the provider says (cashback credited, points earned), else the money spent in `amount` units with delta 0 and no balance_after.',
+      examples: [120],
+    }),
     amount: Nullable({ ...MoneySchema, description: 'Money: the amount of a purchase, or the value of a redeemed reward or coupon.' }),
     reward_id: Nullable(Type.String({ description: 'The reward redeemed (redeem_reward).' })),
     provider_reference: Nullable(Type.String({ description: 'The provider\'s id for the operation, when it gives one.' })),

@@ -161,6 +161,10 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
       /* the move is done; an unreadable type only skips the cache */
     }
     const after = unitsOf(card, info.type)[m.unit];
+    // A purchase on a cashback card is credited as the amount itself (add-transaction-amount).
+    if (kind === 'purchase' && row.path === 'add-transaction-amount' && need !== null) {
+      return { balanceAfter: after ?? null, providerReference: null, effect: { unit: 'amount', delta: need } };
+    }
     return { balanceAfter: after ?? null, providerReference: null };
   }
 

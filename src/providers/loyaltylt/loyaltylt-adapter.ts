@@ -198,7 +198,10 @@ class LoyaltyltAdapter implements ProviderAdapter {
     try {
       const env = await this.client.call('POST', path, { body });
       if (!check(CreateData, env.data)) throw badResponse(this.client.what('POST', path), 'data.transaction_id missing', true);
-      return { balanceAfter: env.data.points_balance ?? null, providerReference: String(env.data.transaction_id) };
+      const result: MoveResult = { balanceAfter: env.data.points_balance ?? null, providerReference: String(env.data.transaction_id) };
+      // A purchase earns what the card's rules give: the provider says how many.
+      if (m.operation === 'purchase' && typeof env.data.points_awarded === 'number') result.effect = { unit: 'points', delta: env.data.points_awarded };
+      return result;
     } catch (err) {
       if (err instanceof ProviderError && err.code === 'duplicate_at_provider') return this.alreadyApplied(card, m, err);
       throw await this.withHolding(err, card);

@@ -4,6 +4,7 @@
   KEYS[1] idempotency record of (client, Idempotency-Key), or a placeholder when the request has no key
   KEYS[2] natural-key record (card, type, reference_id), or a placeholder when there is no reference_id
   KEYS[3] the new transaction's hash
+  KEYS[4] the transaction a reversal at an external provider reverses, or a placeholder
 
   ARGV[1] '1' when KEYS[1] is a real idempotency record
   ARGV[2] '1' when KEYS[2] is a real natural-key record
@@ -15,6 +16,9 @@
   ARGV[9] prefix of transaction keys (same hash tag), to return an existing transaction's fields
   ARGV[8] the new transaction's fields, as a JSON array of strings: field, value, field, value...
           (strings only, so cjson keeps every value exact)
+  ARGV[10] amount a reversal at an external provider reserves on KEYS[4] ('' for none): checked
+          against what is left of the original, counting reversals still in flight or in review,
+          so that concurrent partial reversals can never take back more than it gave
 
   Returns one string (one reply element decodes far faster than many):
     'claimed|<txn id>'                 the caller owns the transaction and must apply it
@@ -22,6 +26,7 @@
     'replay_txn|<http status>|<json>'  the key's first request finished: answer from its transaction
     'existing|<txn id>|<json>'         the key or the natural key names a transaction already claimed
     'mismatch'                         the key was used with another request
+    'exceeds|<left>'                   the reversal is more than what is left of the original
   <json> is the transaction's fields as a JSON array [field, value, ...] ([] if it was just released).
 ]]
 local now = tonumber(ARGV[4])
@@ -55,6 +60,13 @@ if ARGV[2] == '1' then
     end
     return 'existing|' .. existing .. '|' .. fieldsOf(existing)
   end
+end
+
+if ARGV[10] ~= '' then
+  local o = redis.call('HMGET', KEYS[4], 'delta', 'reversed_points', 'reversal_pending')
+  local left = math.abs(tonumber(o[1]) or 0) - (tonumber(o[2]) or 0) - (tonumber(o[3]) or 0)
+  if tonumber(ARGV[10]) > left then return 'exceeds|' .. string.format('%d', left) end
+  redis.call('HINCRBY', KEYS[4], 'reversal_pending', ARGV[10])
 end
 
 local fields = cjson.decode(ARGV[8])
