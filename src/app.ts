@@ -87,7 +87,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) req.log.error({ reqId: req.id, err: error }, 'request failed');
+    if (apiError.code.startsWith('provider_')) {
+      // The provider's failure, not ours: one line an operator can act on (its transaction, if kept for review).
+      req.log.warn({ reqId: req.id, code: apiError.code, detail: apiError.message, transaction_id: apiError.extra.transaction_id }, 'provider call failed');
+    } else if (apiError.status >= 500) req.log.error({ reqId: req.id, err: error }, 'request failed');
     return sendProblem(reply, apiError);
   });
   app.setNotFoundHandler((req, reply) =>

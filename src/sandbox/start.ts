@@ -4,7 +4,7 @@
  * writes a connections file pointing at them (credentials through ${VAR} placeholders, as a real
  * deployment would), and starts the gateway with it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Simulator } from './harness.js';
 import { createCoupontoolsSandbox } from './coupontools/simulator.js';
@@ -34,8 +34,20 @@ async function startOn(sim: Simulator, port: number): Promise<string> {
   }
 }
 
+const TRY = [
+  'ledger:…                 POST /v1/cards {} issues one on the built-in ledger',
+  'hl:100000-000-001        Highlight stamp card (3 stamps, 1 reward); -002 stamp (visit mechanics), -003 cashback,',
+  '                         -004 multipass, -005 coupon, -006 discount, -007 gift, -008/-009 membership, -010/-011 reward',
+  'ct:1001.50001            Coupontools stamp card user with 2 stamps and reward 90001',
+  'leal:301.501             Leal customer 301, card 501: 12 stamps (reward 71 "Free coffee" costs 10)',
+  'lt:100-000-101           Loyalty.lt card with 500 points',
+];
+
 const dataDir = resolve(process.env.DATA_DIR ?? '.data/sandbox');
 mkdirSync(dataDir, { recursive: true });
+// The simulators start from their seed every time, so the sandbox's ledger starts empty too
+// (an old transaction would name provider state that no longer exists). Its admin key is kept.
+if (!process.env.REDIS_URL) rmSync(join(dataDir, 'redis'), { recursive: true, force: true });
 const connections: Record<string, unknown>[] = [{ id: 'ledger', provider: 'ledger', pointsExpiry: { days: 365 } }];
 const started: { id: string; provider: string; url: string; seed: Record<string, unknown> }[] = [];
 for (const s of SIMULATORS) {
@@ -50,6 +62,7 @@ for (const s of SIMULATORS) {
   connections.push(conn);
   started.push({ id: s.id, provider: s.provider, url, seed: sb.seed });
 }
+writeFileSync(join(dataDir, 'sandbox-seed.json'), `${JSON.stringify(Object.fromEntries(started.map((s) => [s.id, s.seed])), null, 2)}\n`);
 const file = join(dataDir, 'sandbox-connections.json');
 writeFileSync(file, `${JSON.stringify({ connections }, null, 2)}\n`);
 
@@ -60,8 +73,8 @@ process.env.REDIS_KEY_PREFIX ??= 'sandbox';
 process.stdout.write(
   `\n  Sandbox: every provider simulated. Connections file: ${file}\n` +
     started.map((s) => `    ${s.id.padEnd(5)} ${s.provider.padEnd(12)} ${s.url}   (faults, counters: ${new URL('/_sandbox/counters', s.url).href})`).join('\n') +
-    `\n\n  Seeded objects (card ids are "<connection>:<reference>"; see README "Sandbox"):\n` +
-    started.map((s) => `    ${s.id}: ${JSON.stringify(s.seed)}`).join('\n') +
+    `\n\n  Cards to try (ids are "<connection>:<reference>"; every seeded id: ${join(dataDir, 'sandbox-seed.json')}):\n` +
+    TRY.map((t) => `    ${t}`).join('\n') +
     '\n\n',
 );
 
