@@ -99,7 +99,7 @@ describe('FIFO: earliest expiry first', () => {
 describe.concurrent('expiry by time, and the expiry schedule', () => {
   it('expires the unspent rest of a bucket as an `expire` entry once its time has passed', async () => {
     const card = await issueCard(gw);
-    const short = await award(gw, card, 100, { expires_at: inMs(1500) });
+    const short = await award(gw, card, 100, { expires_at: inMs(3000) });
     expect(short.status).toBe(201);
     await award(gw, card, 20);
     expect((await redeem(gw, card, 30)).body.balance_after).toBe(90); // from the expiring bucket
@@ -130,7 +130,7 @@ describe.concurrent('expiry by time, and the expiry schedule', () => {
 
   it('a redeem after expiry cannot spend expired points', async () => {
     const card = await issueCard(gw);
-    const short = await award(gw, card, 100, { expires_at: inMs(1200) });
+    const short = await award(gw, card, 100, { expires_at: inMs(3000) });
     await award(gw, card, 20);
     expect((await balance(gw, card)).available).toBe(120);
     await waitPast(short.body.expires_at);
@@ -160,9 +160,9 @@ describe.concurrent('expiry by time, and the expiry schedule', () => {
       const x = await issueCard(g);
       const y = await issueCard(g);
       const z = await issueCard(g);
-      const xs = await award(g, x, 100, { expires_at: inMs(1200) });
+      const xs = await award(g, x, 100, { expires_at: inMs(3000) });
       await award(g, x, 30);
-      const ys = await award(g, y, 50, { expires_at: inMs(1200) });
+      const ys = await award(g, y, 50, { expires_at: inMs(3000) });
       expect((await redeem(g, y, 20)).status).toBe(201);
       const zs = await award(g, z, 10, { expires_at: inMs(HOUR) });
 
@@ -205,7 +205,7 @@ describe.concurrent('expiry by time, and the expiry schedule', () => {
     const schedule = startExpirySchedule({ redis: g.redis, keys, providers: g.providers, intervalMs: 0, log: pino({ level: 'silent' }) });
     try {
       const card = await issueCard(g);
-      const short = await award(g, card, 40, { expires_at: inMs(1000) });
+      const short = await award(g, card, 40, { expires_at: inMs(2500) });
       await award(g, card, 5);
       await waitPast(short.body.expires_at);
       // The redeem expires the 40 first, then is refused: the expiry stays written.
@@ -305,7 +305,7 @@ describe('manual expiry: POST /v1/points/expire', () => {
     expect((await history(gw, empty))).toEqual([]);
 
     // Something due: the manual expiry takes it (it is due, so nothing else had to).
-    const due = await award(gw, card, 7, { expires_at: inMs(800) });
+    const due = await award(gw, card, 7, { expires_at: inMs(2500) });
     await waitPast(due.body.expires_at);
     const res = await expire(gw, { card_id: card });
     expect(res.status).toBe(201);

@@ -256,7 +256,7 @@ describe('what cannot be reversed', () => {
 describe('a reversal that finds points due for expiry', () => {
   it('writes the expire entry first, before the reversal, in history order too', async () => {
     const card = await issueCard(gw);
-    const short = await award(gw, card, 50, { expires_at: inMs(1000) });
+    const short = await award(gw, card, 50, { expires_at: inMs(2500) });
     const b = await award(gw, card, 100);
     await sleep(Date.parse(short.body.expires_at) - Date.now() + 60);
 
