@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
  *   POST /_sandbox/faults            queue a fault (body: Fault); returns the queue
  *   DELETE /_sandbox/faults          clear queued faults
  *   POST /_sandbox/reset             clear counters, faults and the rate-limit window
+ *   PUT  /_sandbox/ratelimit         { "requests": n, "perSeconds": s }: change the rate limit
  *   GET  /_sandbox/state             the simulator's in-memory state, for debugging
  */
 
@@ -89,12 +90,35 @@ interface Route {
   handler: Handler;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+/** Bodies larger than this are refused (413): no provider takes megabytes of JSON. */
+const MAX_BODY_BYTES = 1_048_576;
+
+/** Why a fault cannot be injected, or null when it is well-formed. */
+function faultError(f: Fault | undefined): string | null {
+  if (!f || typeof f !== 'object' || !['latency', 'status', 'timeout', 'drop', 'malformed'].includes(f.kind)) {
+    return 'kind must be latency, status, timeout, drop or malformed';
+  }
+  if (f.status !== undefined && !(Number.isInteger(f.status) && f.status >= 100 && f.status <= 599)) return 'status must be an integer from 100 to 599';
+  if (f.ms !== undefined && !(Number.isFinite(f.ms) && f.ms >= 0 && f.ms <= 600_000)) return 'ms must be from 0 to 600000';
+  if (f.times !== undefined && !(Number.isInteger(f.times) && f.times >= 1)) return 'times must be an integer of at least 1';
+  if (f.match !== undefined) {
+    if (typeof f.match !== 'string') return 'match must be a regular expression as a string';
+    try {
+      new RegExp(f.match);
+    } catch {
+      return 'match is not a valid regular expression';
+    }
+  }
+  return null;
+}
 
 export class Simulator {
   private readonly routes: Route[] = [];
   private readonly counts = new Map<string, number>();
-  private faults: (Fault & { left: number })[] = [];
+  private faults: (Fault & { left: number; re: RegExp | null })[] = [];
+  /** Bumped by reset() and stop(): a request still waiting on injected latency then applies nothing. */
+  private generation = 0;
   private window: number[] = [];
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
@@ -124,8 +148,11 @@ export class Simulator {
     return n;
   }
 
+  /** Queues a fault; throws on a malformed one (see faultError). */
   inject(fault: Fault): void {
-    this.faults.push({ ...fault, left: fault.times ?? 1 });
+    const why = faultError(fault);
+    if (why) throw new Error(`bad fault: ${why}`);
+    this.faults.push({ ...fault, left: fault.times ?? 1, re: fault.match !== undefined ? new RegExp(fault.match) : null });
   }
 
   setRateLimit(limit: RateLimit): void {
@@ -134,6 +161,7 @@ export class Simulator {
   }
 
   reset(): void {
+    this.generation++;
     this.counts.clear();
     this.faults = [];
     this.window = [];
@@ -141,7 +169,20 @@ export class Simulator {
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => {
+      // Nothing a client sends (an aborted upload, odd bytes) may take the process down.
+      this.handle(req, res).catch(() => {
+        if (!res.headersSent) {
+          try {
+            this.send(res, { status: 500, body: this.errorBody(500, 'Simulator error') });
+            return;
+          } catch {
+            /* fall through */
+          }
+        }
+        res.destroy();
+      });
+    });
     this.server.keepAliveTimeout = 5000;
     this.server.on('connection', (s) => {
       this.sockets.add(s);
@@ -158,6 +199,7 @@ export class Simulator {
   }
 
   async stop(): Promise<void> {
+    this.generation++;
     if (!this.server) return;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server!.close(() => r()));
@@ -165,7 +207,7 @@ export class Simulator {
   }
 
   private takeFault(method: string, path: string): Fault | null {
-    const i = this.faults.findIndex((f) => f.match === undefined || new RegExp(f.match).test(`${method} ${path}`));
+    const i = this.faults.findIndex((f) => f.re === null || f.re.test(`${method} ${path}`));
     if (i === -1) return null;
     const f = this.faults[i]!;
     f.left -= 1;
@@ -197,7 +239,15 @@ export class Simulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        this.send(res, { status: 413, body: this.errorBody(413, 'Request body too large') });
+        return;
+      }
+      chunks.push(c as Buffer);
+    }
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const u = new URL(req.url ?? '/', 'http://sandbox');
     let body: unknown;
@@ -216,8 +266,14 @@ export class Simulator {
     }
 
     const base = this.options.basePath ?? '';
-    const path = base && u.pathname.startsWith(base) ? u.pathname.slice(base.length) || '/' : u.pathname;
+    // The provider's API lives under its base path only: a client that drops or garbles it gets a 404.
+    const underBase = !base || u.pathname === base || u.pathname.startsWith(`${base}/`);
+    const path = base && underBase ? u.pathname.slice(base.length) || '/' : u.pathname;
     const sreq: SimRequest = { method, path, query: u.searchParams, headers: req.headers, body, rawBody };
+    if (!underBase) {
+      this.send(res, this.decorated(this.options.notFound(sreq)));
+      return;
+    }
 
     const denied = this.options.authenticate(sreq);
     if (denied) {
@@ -232,7 +288,11 @@ export class Simulator {
     }
 
     const fault = this.takeFault(method, path);
-    if (fault?.kind === 'latency') await sleep(fault.ms ?? 1000);
+    const generation = this.generation;
+    if (fault?.kind === 'latency') {
+      await sleep(fault.ms ?? 1000);
+      if (generation !== this.generation || req.socket.destroyed) return;
+    }
     if (fault?.kind === 'status') {
       const status = fault.status ?? 503;
       this.send(res, this.decorated({ status, body: this.errorBody(status, 'Injected fault') }));
@@ -248,7 +308,7 @@ export class Simulator {
     try {
       answer = await this.dispatch(sreq);
     } catch (err) {
-      answer = { status: 500, body: { message: `Simulator error: ${(err as Error).message}` } };
+      answer = { status: 500, body: this.errorBody(500, `Simulator error: ${(err as Error).message}`) };
     }
     if (fault?.kind === 'timeout') {
       setTimeout(() => req.socket.destroy(), fault.ms ?? 60_000).unref();
@@ -272,7 +332,12 @@ export class Simulator {
   }
 
   private async dispatch(req: SimRequest): Promise<SimResponse> {
-    const parts = req.path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    let parts: string[];
+    try {
+      parts = req.path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    } catch {
+      return this.options.notFound(req); // a malformed %-escape names no resource
+    }
     let pathMatched = false;
     for (const r of this.routes) {
       if (r.parts.length !== parts.length) continue;
@@ -307,11 +372,10 @@ export class Simulator {
     }
     if (path === '/_sandbox/faults' && method === 'POST') {
       const f = body as Fault | undefined;
-      if (!f || !['latency', 'status', 'timeout', 'drop', 'malformed'].includes(f.kind)) {
-        return { status: 400, body: { message: 'kind must be latency, status, timeout, drop or malformed' } };
-      }
-      this.inject(f);
-      return { status: 201, body: this.faults };
+      const why = faultError(f);
+      if (why) return { status: 400, body: { message: why } };
+      this.inject(f!);
+      return { status: 201, body: this.faults.map(({ re: _re, ...rest }) => rest) };
     }
     if (path === '/_sandbox/ratelimit' && method === 'PUT') {
       const r = body as RateLimit | undefined;

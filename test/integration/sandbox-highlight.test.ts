@@ -94,7 +94,7 @@ describe('customers', () => {
 describe('cards', () => {
   it('lists with filters and meta, issues (201), patches, deletes', async () => {
     const all = await call('GET', `/cards?customerEmail=ada@example.com&itemsPerPage=5&page=2`);
-    expect(all.body.meta).toEqual({ currentPage: 2, itemsPerPage: 5, totalItems: 11 });
+    expect(all.body.meta).toEqual({ currentPage: 2, itemsPerPage: 5, totalItems: 13 });
     expect(all.body.data).toHaveLength(5);
     const byTemplate = await call('GET', '/cards?templateId=101');
     expect(byTemplate.body.data.map((c: { id: string }) => c.id)).toEqual([cards().stamp]);
@@ -253,7 +253,7 @@ describe('pushes and templates', () => {
 
   it('lists templates with numeric type and reward tiers; settings describe mechanics', async () => {
     const list = await call('GET', '/templates');
-    expect(list.body.meta.totalItems).toBe(11);
+    expect(list.body.meta.totalItems).toBe(13);
     const reward = await call('GET', '/templates/111');
     expect(reward.body.data).toMatchObject({ id: 111, type: 7 });
     expect(reward.body.data.rewardTiers.map((t: { id: number }) => t.id)).toEqual([1111, 1112]);

@@ -52,7 +52,7 @@ describe('Loyalty.lt sandbox', () => {
     expect(first.headers.get('x-request-id')).toBe(first.body.request_id);
     const again = await call('POST', '/en/shop/transactions/award-points', { user_id: 1, order_id: 'A-1', order_total: 42.99 });
     expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ success: false, code: 1204, message: 'Transaction already processed for this order' });
+    expect(again.body).toMatchObject({ success: false, code: 'RESOURCE_ALREADY_EXISTS', message: 'Transaction already processed for this order' });
     const bal = await call('GET', '/en/shop/loyalty-cards/balance?card_number=100-000-101');
     expect(bal.body.data).toEqual({ card_id: 101, card_number: '100-000-101', points: 542 });
     expect(sb.sim.counters()).toEqual({ 'transactions.create': 1 });
@@ -63,7 +63,7 @@ describe('Loyalty.lt sandbox', () => {
     expect(both.body.data).toMatchObject({ points_awarded: 5, points_redeemed: 100, points_balance: 405 });
     const over = await call('POST', '/lt/shop/transactions/create', { user_id: 2, order_id: 'B-2', order_total: 10, points_redeemed: 1 });
     expect(over.status).toBe(400);
-    expect(over.body).toMatchObject({ success: false, code: 1202, message: 'Nepakanka taškų' });
+    expect(over.body).toMatchObject({ success: false, code: 'VALIDATION_ERROR', message: 'Nepakanka taškų' });
     const fresh = await call('POST', '/en/shop/transactions/create', { user_email: 'new@example.com', order_id: 'B-3', order_total: 7.5 });
     expect(fresh.body.data).toMatchObject({ user_id: 4, loyalty_card_id: 104, card_number: '100-000-104', points_awarded: 7, points_balance: 7 });
     const blocked = await call('POST', '/en/shop/transactions/create', { user_id: 3, order_id: 'B-4', order_total: 5 });

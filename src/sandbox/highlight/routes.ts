@@ -56,10 +56,12 @@ function duplicate(store: Store, fields: Partial<Customer>, exceptId?: string): 
 }
 
 function customFieldsOf(v: unknown, errors: FieldErrors): { id: number | string; value: unknown }[] {
+  // A custom field's value is a scalar (text, number, flag), as a form field is.
+  const scalar = (v: unknown) => v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 1000);
   const okItem = (x: unknown) =>
-    typeof x === 'object' && x !== null && (typeof (x as { id: unknown }).id === 'number' || typeof (x as { id: unknown }).id === 'string') && 'value' in x;
+    typeof x === 'object' && x !== null && (typeof (x as { id: unknown }).id === 'number' || typeof (x as { id: unknown }).id === 'string') && 'value' in x && scalar((x as { value: unknown }).value);
   if (!Array.isArray(v) || !v.every(okItem)) {
-    errors.customFields = ['This value should be a list of {id, value}.'];
+    errors.customFields = ['This value should be a list of {id, value} with scalar values.'];
     return [];
   }
   return v.map((x: { id: number | string; value: unknown }) => ({ id: x.id, value: x.value }));

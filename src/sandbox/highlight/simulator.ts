@@ -119,7 +119,7 @@ export function createHighlightSandbox(options?: { rateLimit?: { requests: numbe
       /** Template id per key (same keys as cards). */
       templates,
       /** receive-reward ids: rewardSpend 1101 (25.00) / 1102 (100.00); rewardPoints 1111 (50) / 1112 (200). */
-      rewardTiers: { rewardSpend: [1101, 1102], rewardPoints: [1111, 1112] },
+      rewardTiers: { rewardSpend: [1101, 1102], rewardPoints: [1111, 1112], rewardVisit: [1131] },
       /** set-membership-tier ids: membership 801 (10 visits) / 802 (20 visits); membershipUnlimited 901. */
       membershipTiers: { membership: [801, 802], membershipUnlimited: [901] },
       /** Starting balances of the seeded cards. */

@@ -158,6 +158,8 @@ function seedTemplates(): Template[] {
     }),
     t(110, 7, 'Spend rewards', 'spend', { rewardTiers: [tier(1101, 110, 'Free coffee', 25), tier(1102, 110, 'Free lunch', 100)] }),
     t(111, 7, 'Points rewards', 'points', { rewardTiers: [tier(1111, 111, 'Free drink', 50), tier(1112, 111, 'Free meal', 200)] }),
+    t(112, 0, 'Spend stamps', 'spend', { stampsPerReward: 6 }),
+    t(113, 7, 'Visit rewards', 'visit', { rewardTiers: [tier(1131, 113, 'Free class', 5)] }),
   ];
 }
 
@@ -179,6 +181,8 @@ export const SEED_CARDS = {
   membershipUnlimited: ['100000-000-009', 109],
   rewardSpend: ['100000-000-010', 110],
   rewardPoints: ['100000-000-011', 111],
+  stampSpend: ['100000-000-012', 112],
+  rewardVisit: ['100000-000-013', 113],
 } as const;
 
 /** Starting balances of the seeded cards. */
@@ -194,6 +198,8 @@ const SEED_BALANCES: Record<keyof typeof SEED_CARDS, Partial<Card>> = {
   membershipUnlimited: { visits: 4, countVisits: 4, membershipTierId: 901, membershipPeriod: 'month', membershipStartedAt: SEEDED_AT },
   rewardSpend: { pointsCents: 3500 },
   rewardPoints: { pointsCents: 12000 },
+  stampSpend: { stamps: 1 },
+  rewardVisit: { pointsCents: 200, visits: 2, countVisits: 2 },
 };
 
 export const isExpired = (card: Card): boolean => card.expiresAt !== null && Date.parse(card.expiresAt) <= Date.now();

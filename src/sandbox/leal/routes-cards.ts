@@ -50,6 +50,7 @@ export function registerCardRoutes(sim: Simulator, store: LealStore): void {
     if (body.stamps === undefined || body.stamps === null || body.stamps === '') errors.stamps = ["can't be blank"];
     else if (stamps === null) errors.stamps = ['must be a number'];
     else if (stamps < 1) errors.stamps = ['must be greater than 0'];
+    else if (stamps > 10_000) errors.stamps = ['must be less than or equal to 10000'];
     const skip = parseFlag(body.skip_notifications);
     if (skip === null) errors.skip_notifications = ['must be one of: true, false, 1, 0'];
     if (Object.keys(errors).length > 0 || stamps === null) return invalid(errors);

@@ -105,6 +105,7 @@ export function validateCustomer(input: Record<string, unknown>, mode: 'create' 
     const m = input.metadata;
     if (m === null) fields.metadata = {};
     else if (!isObject(m)) addError(errors, 'metadata', 'must be an object');
+    else if (jsonSize(m) > 16_384) addError(errors, 'metadata', 'is too large (16 KB at most)');
     else fields.metadata = structuredClone(m);
   }
 
@@ -130,4 +131,13 @@ export function validateCustomer(input: Record<string, unknown>, mode: 'create' 
     addError(errors, 'base', 'email or phone must be present');
   }
   return { fields, errors };
+}
+
+/** Bytes as JSON; anything too deep to write counts as too large. */
+function jsonSize(v: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(v));
+  } catch {
+    return Infinity;
+  }
 }

@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { SimResponse } from '../harness.js';
 import { ruleText, text, type Locale, type Rule, type TextKey } from './messages.js';
 
-/** Numeric application codes. 1004, 1100 and 1200 are documented; the others are the sandbox's choice. */
+/**
+ * Application codes. 1004, 1100 and 1200 are documented numeric codes; the create endpoint's own page
+ * documents the string codes RESOURCE_ALREADY_EXISTS (409, order already processed) and
+ * VALIDATION_ERROR (400, e.g. insufficient points); the others are the sandbox's choice.
+ */
 export const CODES = {
   ok: 200,
   routeNotFound: 1000,
@@ -12,9 +16,9 @@ export const CODES = {
   validation: 1100,
   cardNotFound: 1200,
   cardInactive: 1201,
-  insufficientPoints: 1202,
+  insufficientPoints: 'VALIDATION_ERROR',
   userNotFound: 1203,
-  duplicateOrder: 1204,
+  duplicateOrder: 'RESOURCE_ALREADY_EXISTS',
 } as const;
 
 export interface Meta {
@@ -31,7 +35,7 @@ export function ok(locale: Locale, key: TextKey, data: unknown, meta?: Meta): Si
   return { status: 200, body };
 }
 
-export function fail(status: number, code: number, locale: Locale, key: TextKey, extra: Record<string, unknown> = {}): SimResponse {
+export function fail(status: number, code: number | string, locale: Locale, key: TextKey, extra: Record<string, unknown> = {}): SimResponse {
   return { status, body: { success: false, code, message: text(locale, key), ...extra, request_id: randomUUID() } };
 }
 
@@ -77,11 +81,13 @@ export class Checker {
     const n = typeof v === 'number' && Number.isInteger(v) ? v : typeof v === 'string' && INT_RE.test(v.trim()) ? Number(v.trim()) : NaN;
     if (Number.isNaN(n)) return void this.add(field, 'integer');
     if (opts.min !== undefined && n < opts.min) return void this.add(field, 'min', { n: opts.min });
-    if (opts.max !== undefined && n > opts.max) return void this.add(field, 'max', { n: opts.max });
+    const max = opts.max ?? 2_147_483_647;
+    if (n > max) return void this.add(field, 'max', { n: max });
     return n;
   }
 
-  num(field: string, opts: { required?: boolean; min?: number } = {}): number | undefined {
+  /** A number; Laravel-style validation also caps it (`max`, default 1e9) so state stays exact. */
+  num(field: string, opts: { required?: boolean; min?: number; max?: number } = {}): number | undefined {
     const v = this.input[field];
     if (!present(v)) {
       if (opts.required) this.add(field, 'required');
@@ -90,6 +96,8 @@ export class Checker {
     const n = typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && NUM_RE.test(v.trim()) ? Number(v.trim()) : NaN;
     if (Number.isNaN(n)) return void this.add(field, 'numeric');
     if (opts.min !== undefined && n < opts.min) return void this.add(field, 'min', { n: opts.min });
+    const max = opts.max ?? 1e9;
+    if (n > max) return void this.add(field, 'max', { n: max });
     return n;
   }
 

@@ -107,6 +107,7 @@ function createTransaction(sim: Simulator, state: LoyaltyltState, locale: Locale
   const cart = input.cart_items;
   if (cart !== undefined && cart !== null) {
     if (!Array.isArray(cart)) c.add('cart_items', 'array');
+    else if (cart.length > 200) c.add('cart_items', 'max', { n: 200 });
     else
       cart.forEach((item, i) => {
         if (!item || typeof item !== 'object' || Array.isArray(item)) return c.add(`cart_items.${i}`, 'object');
@@ -114,13 +115,19 @@ function createTransaction(sim: Simulator, state: LoyaltyltState, locale: Locale
         sub.num('quantity', { min: 0 });
         sub.num('unit_price', { min: 0 });
         sub.num('total_price', { min: 0 });
+        // The documented fields are scalars; anything else is refused rather than stored.
+        for (const k of ['product_id', 'product_name', 'sku', 'category']) {
+          const v = (item as Record<string, unknown>)[k];
+          if (v !== undefined && v !== null && typeof v !== 'string' && typeof v !== 'number') sub.add(k, 'string');
+          else if (typeof v === 'string' && v.length > 255) sub.add(k, 'max_string', { n: 255 });
+        }
         for (const [k, msgs] of Object.entries(sub.errors)) c.errors[`cart_items.${i}.${k}`] = msgs.map((m) => m.replace(k.replace(/_/g, ' '), `cart_items.${i}.${k}`));
       });
   }
   const meta = input.meta_data;
   if (meta !== undefined && meta !== null) {
     if (typeof meta !== 'object' || Array.isArray(meta)) c.add('meta_data', 'object');
-    else if (Buffer.byteLength(JSON.stringify(meta)) > 1024) c.add('meta_data', 'max_kb', { n: 1 });
+    else if (tooBig(meta, 1024)) c.add('meta_data', 'max_kb', { n: 1 });
   }
   if (c.failed) return invalid(locale, c.errors);
 
@@ -278,4 +285,13 @@ export function registerRoutes(sim: Simulator, state: LoyaltyltState): void {
       return card ? ok(locale, 'card', cardJson(state, card)) : fail(404, CODES.cardNotFound, locale, 'cardNotFound');
     }),
   );
+}
+
+/** Larger than `bytes` as JSON (or too deep to write as JSON at all). */
+function tooBig(v: unknown, bytes: number): boolean {
+  try {
+    return Buffer.byteLength(JSON.stringify(v)) > bytes;
+  } catch {
+    return true;
+  }
 }

@@ -12,8 +12,9 @@ import { randomUUID } from 'node:crypto';
  * Choices where the documents are silent:
  * - Success envelopes carry `code: 200`. App codes besides the documented 1004 (401), 1100 (422) and 1200 (404
  *   card not found): 1000 unknown route or locale (404), 1005 rate limited (429), 1201 card inactive/blocked
- *   (403), 1202 insufficient points (400, as the legacy page's status), 1203 user not found (404, unknown
- *   `user_id`), 1204 "Transaction already processed for this order" (409).
+ *   (403), insufficient points: 400 with the documented string code VALIDATION_ERROR, 1203 user not found (404, unknown
+ *   `user_id`), a repeated order_id: 409 "Transaction already processed for this order" with the documented string code
+ *   RESOURCE_ALREADY_EXISTS (transactions/create page).
  * - Auth is checked before anything else (also before the locale/route check), so bad credentials on any path → 401.
  *   Messages are Lithuanian under /lt/ and English otherwise (also for the 429 and unknown locales).
  * - Rate limit 300 requests / 60 s (one key, so per key = global). Only authenticated requests count. 429 body:
@@ -27,13 +28,13 @@ import { randomUUID } from 'node:crypto';
  *   if the user has cards but none active → 403; if none → a new active card (id 104, 105, … number
  *   "100-000-104"). A `loyalty_card_id` of another user → 422 errors.loyalty_card_id. Points without `points`:
  *   1 per whole unit of `order_total` (currency ignored; `points_discount_amount` not subtracted).
- *   `points_redeemed` is checked against the balance *before* this order's award (more → 400 1202, nothing
+ *   `points_redeemed` is checked against the balance *before* this order's award (more → 400 VALIDATION_ERROR, nothing
  *   applied) and booked as a `spent` row before the `earned` row (which may be 0 points); `transaction_id` is the
- *   `earned` row. `order_id` de-duplicates (checked right after validation, before card checks) → 409 1204,
+ *   `earned` row. `order_id` de-duplicates (checked right after validation, before card checks) → 409 RESOURCE_ALREADY_EXISTS,
  *   only for orders that were applied; the seed order "SEED-ORDER-1001" is already processed.
  * - deduct-points has NO de-duplication (each call deducts again); `card_id` wins over `card_number`; it
  *   answers `data{transaction_id, points_deducted, points_balance, card_id, card_number, user_id}` and books a
- *   `refund` row. More than the balance → 400 1202; inactive card → 403 1201.
+ *   `refund` row. More than the balance → 400 VALIDATION_ERROR; inactive card → 403 1201.
  * - Ledger rows (`GET /transactions`, newest first) have type earned | spent | refund | expired, `points` always
  *   positive, plus `balance_after`. Filters: `shop_id`, and `card_id` (our choice). Lists: `per_page` 1..50
  *   (default 15; more → 422), `page` ≥ 1; `GET /loyalty-cards` also filters by `user_id`.
