@@ -8,11 +8,14 @@ import type { ExternalConnection } from '../config/connections.js';
 import type { TransactionLedger } from '../ledger/transaction-ledger.js';
 import { render, type TransactionRecord } from '../ledger/transaction-record.js';
 import type { KeySpace } from '../redis/keys.js';
-import type { CardTypeCapabilities, Movement, ProviderAdapter, ProviderCard, ProviderCustomer, ProviderHistoryEntry, ProviderProgram } from './adapter.js';
+import type { CardTypeCapabilities, Movement, Unit, ProviderAdapter, ProviderCard, ProviderCustomer, ProviderHistoryEntry, ProviderProgram } from './adapter.js';
 import { ProviderError } from './provider-error.js';
 import type { ApplyOutcome, Capabilities, HistoryPage, HistoryQuery, Operation, PointsProvider } from './provider.js';
 
-/** How much of each side history merges: the latest entries of the gateway and of the provider. */
+/**
+ * How much of each side history merges: the latest entries of the gateway and of the provider
+ * (documented: an external card's history reaches back this far; older entries are not listed).
+ */
 const HISTORY_GATEWAY_WINDOW = 500;
 const HISTORY_PROVIDER_WINDOW = 200;
 
@@ -77,10 +80,9 @@ export class ExternalProvider implements PointsProvider {
     return { operations: [...ops], units: [...units], card_types: cardTypes };
   }
 
-  /** The gateway adds reverse wherever the provider can take back what it gave (adjust), and always keeps history. */
+  /** The gateway always keeps history (its own ledger); reverse is the adapter's to declare (both directions needed). */
   private withGatewayOps(operations: Operation[]): Operation[] {
     const out = new Set(operations);
-    if (out.has('adjust')) out.add('reverse');
     out.add('history');
     out.add('get_card');
     return [...out];
@@ -191,15 +193,22 @@ export class ExternalProvider implements PointsProvider {
     const provided: ProviderHistoryEntry[] = this.adapter.history
       ? await this.adapter.history(ref, { limit: HISTORY_PROVIDER_WINDOW, fromMs: q.fromMs, toMs: q.toMs })
       : [];
+    // One provider operation matches one gateway transaction (the first carrying its id); any other
+    // operation, even one quoting a known id, is shown as the provider's own.
+    const known = new Set(records.map((r) => r.id));
     const byTxn = new Map<string, ProviderHistoryEntry>();
-    for (const p of provided) if (p.txnId) byTxn.set(p.txnId, p);
+    const unmatched: ProviderHistoryEntry[] = [];
+    for (const p of provided) {
+      if (p.txnId && known.has(p.txnId) && !byTxn.has(p.txnId)) byTxn.set(p.txnId, p);
+      else unmatched.push(p);
+    }
     const entries: HistoryEntry[] = records.map((r) => {
       const p = byTxn.get(r.id);
       const t = render(r);
       return { ...t, provider_reference: t.provider_reference ?? p?.providerReference ?? null, recorded_by: p ? 'both' : 'gateway' };
     });
-    const known = new Set(records.map((r) => r.id));
-    for (const p of provided) if (!p.txnId || !known.has(p.txnId)) entries.push(this.providerOnly(cardId, p));
+    const nativeUnit = unmatched.length > 0 ? (await this.adapter.cardCapabilities(ref)).nativeUnit : 'points';
+    for (const p of unmatched) entries.push(this.providerOnly(cardId, p, nativeUnit));
 
     const matching = entries.filter((e) => {
       const at = Date.parse(e.created_at);
@@ -220,7 +229,7 @@ export class ExternalProvider implements PointsProvider {
     return { ids: [], entries: page, next };
   }
 
-  private providerOnly(cardId: string, p: ProviderHistoryEntry): HistoryEntry {
+  private providerOnly(cardId: string, p: ProviderHistoryEntry, nativeUnit: Unit): HistoryEntry {
     const at = iso(p.createdAt);
     // The gateway counts whole units; a provider's fractional figure is rounded, never a failed answer.
     const whole = (n: number) => (Number.isFinite(n) ? Math.round(n) : 0);
@@ -231,7 +240,7 @@ export class ExternalProvider implements PointsProvider {
       status: 'succeeded',
       card_id: cardId,
       connection: this.connection.id,
-      unit: p.unit ?? 'points',
+      unit: p.unit ?? nativeUnit,
       points: Math.abs(p.delta),
       amount: null,
       reward_id: null,

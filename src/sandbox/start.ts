@@ -19,11 +19,12 @@ interface Sandbox {
   seed: Record<string, unknown>;
 }
 
-const SIMULATORS: { id: string; provider: string; port: number; make: () => Sandbox }[] = [
-  { id: 'hl', provider: 'highlight', port: 3101, make: createHighlightSandbox },
-  { id: 'ct', provider: 'coupontools', port: 3102, make: createCoupontoolsSandbox },
-  { id: 'leal', provider: 'leal', port: 3103, make: createLealSandbox },
-  { id: 'lt', provider: 'loyaltylt', port: 3104, make: createLoyaltyltSandbox },
+/** Each simulator with the rate limit it enforces, which its connection is told to stay under. */
+const SIMULATORS: { id: string; provider: string; port: number; rateLimit: { requests: number; perSeconds: number }; make: () => Sandbox }[] = [
+  { id: 'hl', provider: 'highlight', port: 3101, rateLimit: { requests: 10, perSeconds: 1 }, make: createHighlightSandbox },
+  { id: 'ct', provider: 'coupontools', port: 3102, rateLimit: { requests: 10, perSeconds: 1 }, make: createCoupontoolsSandbox },
+  { id: 'leal', provider: 'leal', port: 3103, rateLimit: { requests: 20, perSeconds: 1 }, make: createLealSandbox },
+  { id: 'lt', provider: 'loyaltylt', port: 3104, rateLimit: { requests: 300, perSeconds: 60 }, make: createLoyaltyltSandbox },
 ];
 
 async function startOn(sim: Simulator, port: number): Promise<string> {
@@ -43,17 +44,20 @@ const TRY = [
   'lt:100-000-101           Loyalty.lt card with 500 points',
 ];
 
-const dataDir = resolve(process.env.DATA_DIR ?? '.data/sandbox');
+// The sandbox never touches a real gateway's data, whatever .env says: its own directory, its own
+// embedded Redis and key prefix (DATA_DIR, REDIS_URL and REDIS_KEY_PREFIX from .env are ignored).
+const dataDir = resolve(process.env.SANDBOX_DATA_DIR ?? '.data/sandbox');
 mkdirSync(dataDir, { recursive: true });
+delete process.env.REDIS_URL;
 // The simulators start from their seed every time, so the sandbox's ledger starts empty too
 // (an old transaction would name provider state that no longer exists). Its admin key is kept.
-if (!process.env.REDIS_URL) rmSync(join(dataDir, 'redis'), { recursive: true, force: true });
+rmSync(join(dataDir, 'redis'), { recursive: true, force: true });
 const connections: Record<string, unknown>[] = [{ id: 'ledger', provider: 'ledger', pointsExpiry: { days: 365 } }];
 const started: { id: string; provider: string; url: string; seed: Record<string, unknown> }[] = [];
 for (const s of SIMULATORS) {
   const sb = s.make();
   const url = await startOn(sb.sim, Number(process.env[`SANDBOX_${s.id.toUpperCase()}_PORT`] ?? s.port));
-  const conn: Record<string, unknown> = { id: s.id, provider: s.provider, baseUrl: url, timeoutMs: 5000, ...sb.settings };
+  const conn: Record<string, unknown> = { id: s.id, provider: s.provider, baseUrl: url, timeoutMs: 5000, rateLimit: s.rateLimit, ...sb.settings };
   for (const [name, value] of Object.entries(sb.credentials)) {
     const envName = `SANDBOX_${s.id.toUpperCase()}_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
     process.env[envName] = value;
@@ -68,7 +72,7 @@ writeFileSync(file, `${JSON.stringify({ connections }, null, 2)}\n`);
 
 process.env.CONNECTIONS_FILE = file;
 process.env.DATA_DIR = dataDir;
-process.env.REDIS_KEY_PREFIX ??= 'sandbox';
+process.env.REDIS_KEY_PREFIX = 'sandbox';
 
 process.stdout.write(
   `\n  Sandbox: every provider simulated. Connections file: ${file}\n` +

@@ -84,6 +84,22 @@ describe('provider failures', () => {
     expect(stamps()).toBe(1);
   });
 
+  it('Leal: RateLimit-Remaining 0 makes the adapter wait for RateLimit-Reset instead of meeting a 429', async () => {
+    // A gateway of its own, whose timeout leaves room to wait out a one-second window.
+    const gw = await startGateway({
+      connections: [{ id: 'leal', provider: 'leal', baseUrl: sb.leal.url, ...sb.leal.credentials, ...sb.leal.settings, timeoutMs: 3000 }],
+    });
+    try {
+      sb.leal.sim.setRateLimit({ requests: 2, perSeconds: 1 });
+      const reads = [];
+      for (let i = 0; i < 3; i++) reads.push(await gw.request('GET', `/v1/points/balance/${card}`));
+      expect(reads.map((r) => r.status)).toEqual([200, 200, 200]);
+    } finally {
+      sb.leal.sim.setRateLimit({ requests: 1000, perSeconds: 1 });
+      await gw.close();
+    }
+  });
+
   it('a provider refusal (4xx) changes nothing and leaves the key free', async () => {
     const res = await sb.gw.request('POST', `/v1/cards/${card}/rewards/redeem`, { body: { reward_id: String(sb.leal.seed.rewards.freeCoffee) }, headers: { 'idempotency-key': 'refused-1' } });
     expectProblem(res, 400, 'insufficient_points');

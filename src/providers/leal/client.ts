@@ -160,6 +160,18 @@ export class LealClient {
         headers: { 'retry-after': String(Math.max(1, Math.ceil((this.rl.blockedUntil - now0) / 1000))) },
       });
     }
+    // RateLimit-Remaining 0: the window is spent until RateLimit-Reset, so wait for it (or refuse
+    // when that would pass the timeout) instead of sending a request Leal would answer with 429.
+    if (this.rl.remaining === 0 && this.rl.resetAt !== null && this.rl.resetAt > now0) {
+      const wait = this.rl.resetAt - now0;
+      if (wait > (this.conn.timeoutMs ?? 10_000)) {
+        throw new ProviderError('provider_rate_limited', `${what}: Leal's rate limit window is spent (RateLimit-Remaining: 0); retry later.`, 'no', {
+          headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
+        });
+      }
+      await new Promise((r) => setTimeout(r, wait + 1));
+      this.rl = { ...this.rl, remaining: null };
+    }
     const limit = this.conn.rateLimit;
     if (!limit) return;
     const windowMs = limit.perSeconds * 1000;
