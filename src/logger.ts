@@ -6,6 +6,8 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'headers["x-api-key"]',
   'headers.authorization',
+  'req.headers["x-api-secret"]',
+  'headers["x-api-secret"]',
   // Provider connection settings, should a connection ever be logged (explicit paths: wildcard
   // paths cost a few per cent of a request's CPU).
   'connection.apiKey',

@@ -162,6 +162,8 @@ export interface ProviderAdapter {
   listPrograms?(q: { page: number; perPage: number }): Promise<Page<ProviderProgram>>;
   getProgram?(reference: string): Promise<ProviderProgram | null>;
   copyProgram?(reference: string, name: string | undefined): Promise<ProviderProgram>;
+  /** What a card of this program supports, where it depends on the program (Highlight template mechanics). */
+  programCapabilities?(program: ProviderProgram): CardTypeCapabilities | null;
 
   /** Rewards the card has earned (and used, where the provider keeps them). */
   rewards?(reference: string): Promise<EarnedReward[]>;

@@ -297,7 +297,7 @@ export class ExternalProvider implements PointsProvider {
 
   programOf(p: ProviderProgram): Program {
     const id = this.connection.id;
-    const type = this.adapter.cardTypes.find((t) => t.cardType === p.card_type);
+    const type = this.adapter.programCapabilities?.(p) ?? this.adapter.cardTypes.find((t) => t.cardType === p.card_type);
     return {
       ...p,
       id: `${id}:${p.reference}`,

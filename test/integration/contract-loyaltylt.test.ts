@@ -214,7 +214,10 @@ describe('balance, history and cards', () => {
   });
 
   it('issues a card through transactions/create for a user email or id', async () => {
-    const made = await adapter.issueCard!({ customerReference: null, programReference: null, customer: { email: 'new@example.com' }, externalReference: 'cus-9' });
+    // Loyalty.lt keeps only the email: a name or an external reference would be lost, so they are refused.
+    expect((await failure(adapter.issueCard!({ customerReference: null, programReference: null, customer: { email: 'x@example.com', first_name: 'X' }, externalReference: null }))).code).toBe('validation_failed');
+    expect((await failure(adapter.issueCard!({ customerReference: null, programReference: null, customer: { email: 'x@example.com' }, externalReference: 'cus-9' }))).code).toBe('validation_failed');
+    const made = await adapter.issueCard!({ customerReference: null, programReference: null, customer: { email: 'new@example.com' }, externalReference: null });
     expect(made).toMatchObject({ cardType: 'points', status: 'active', customer: { email: 'new@example.com' } });
     expect((await adapter.balance(made.reference)).units.points).toBe(0);
     const existing = await adapter.issueCard!({ customerReference: '2', programReference: null, customer: null, externalReference: null });

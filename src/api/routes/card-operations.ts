@@ -83,7 +83,8 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     schema: {
       operationId: 'redeemCoupon', tags: ['cards'], summary: 'Redeem a coupon card',
       description: 'Highlight coupon cards (redeem-coupon). A coupon redeems once: again → 409 coupon_already_redeemed.',
-      params: CardParams, headers: IdempotencyKeyHeader, body: CouponRedeemBody, response: txnResponses,
+      params: CardParams, headers: IdempotencyKeyHeader, body: CouponRedeemBody,
+      response: { ...txnResponses, 409: problem('The coupon was already redeemed (coupon_already_redeemed), or a request with this Idempotency-Key is still running (idempotency_in_flight).') },
     },
   }, async (req, reply) => {
     const { value, ...rest } = req.body ?? {};

@@ -30,6 +30,15 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
   /** Issues a card at an external provider (once per Idempotency-Key). */
   async function issueExternal(req: FastifyRequest, reply: FastifyReply, provider: ExternalProvider, body: CreateCardBodyType) {
     const a = provider.adapter;
+    // Kept only where the provider has a place for it; elsewhere refused rather than dropped.
+    if (body.metadata !== undefined) {
+      throw new ApiError('validation_failed', 'metadata is kept on built-in ledger cards only; providers have no place for it.', { errors: [{ field: '/metadata', message: `is not supported by ${provider.connection.provider}` }] });
+    }
+    if (body.external_reference !== undefined && !(provider.connection.provider === 'leal' || (provider.connection.provider === 'highlight' && body.customer !== undefined && body.customer_id === undefined))) {
+      throw new ApiError('validation_failed', `external_reference is kept by Leal (the customer's external reference) and by Highlight for a new customer (externalUserId); not by this request to ${provider.connection.provider}.`, {
+        errors: [{ field: '/external_reference', message: 'cannot be stored by this provider here' }],
+      });
+    }
     if (!a.issueCard) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) cannot issue cards through its API.`, { supported: provider.capabilities.operations });
     for (const [field, v] of [['customer_id', body.customer_id], ['program_id', body.program_id]] as const) {
       if (v !== undefined && !v.startsWith(`${provider.connection.id}:`)) throw new ApiError('validation_failed', `${field} must belong to connection ${provider.connection.id}.`, { errors: [{ field: `/${field}`, message: 'belongs to another connection' }] });
@@ -59,7 +68,8 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
         200: { ...CardSchema, description: 'The card that already holds this external_reference.' },
         ...commonErrors,
         ...idempotencyErrors,
-        404: problem('No such connection (unknown_connection).'),
+        404: problem('No such connection (unknown_connection), customer or program.'),
+        ...upstream,
       },
     },
   }, async (req, reply) => {
@@ -115,7 +125,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
     schema: {
       operationId: 'getCard', tags: ['cards'], summary: 'A card, with what it supports',
       params: CardParams,
-      response: { 200: { ...CardSchema, description: 'The card.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).') },
+      response: { 200: { ...CardSchema, description: 'The card.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).'), ...upstream },
     },
   }, async (req) => {
     const provider = providers.forCard(req.params.card_id);
@@ -137,7 +147,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
     const provider = providers.external(q.connection, 'card list through the gateway');
     if (!provider.adapter.listCards) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${q.connection}) cannot list cards.`, { supported: provider.capabilities.operations });
     for (const [field, v] of [['customer_id', q.customer_id], ['program_id', q.program_id]] as const) {
-      if (v !== undefined && !v.startsWith(`${q.connection}:`)) throw new ApiError('validation_failed', `${field} must belong to connection ${q.connection}.`, { errors: [{ field, message: 'belongs to another connection' }] });
+      if (v !== undefined && !v.startsWith(`${q.connection}:`)) throw new ApiError('validation_failed', `${field} must belong to connection ${q.connection}.`, { errors: [{ field: `/${field}`, message: 'belongs to another connection' }] });
     }
     const page = await provider.adapter.listCards({
       ...(q.customer_id !== undefined ? { customerReference: referenceOf(q.customer_id) } : {}),
@@ -170,7 +180,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
       operationId: 'updateCard', tags: ['cards'], summary: 'Block, unblock or void a card (admin)',
       description: 'A blocked card refuses award and redeem with 403 card_blocked. Setting the status it already has is a no-op, so this is safe to retry.',
       params: CardParams, body: UpdateCardBody,
-      response: { 200: { ...CardSchema, description: 'The card after the change.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).'), 422: problem('The connection cannot block cards (unsupported_operation).') },
+      response: { 200: { ...CardSchema, description: 'The card after the change.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).'), 422: problem('The connection cannot block cards (unsupported_operation).'), ...upstream },
     },
   }, async (req) => {
     if (req.body.status === 'voided') {

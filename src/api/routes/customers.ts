@@ -20,7 +20,7 @@ const upstream = {
   504: problem('The provider did not answer in time (provider_timeout).'),
 };
 
-const connectionOf = (id: string) => id.slice(0, id.indexOf(':'));
+const connectionOf = (id: string) => (id.includes(':') ? id.slice(0, id.indexOf(':')) : '');
 
 const BulkCreateCustomersResponse = Type.Object(
   {
@@ -41,7 +41,10 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
       operationId: 'createCustomer', tags: ['customers'], summary: 'Create a customer at a provider',
       description: 'Highlight: POST /customers. Leal: POST /customers (with program_id: enrolled in that card). Coupontools: a customer is a user of one loyalty card, so program_id is required and the customer id is also the card id.',
       headers: IdempotencyKeyHeader, body: CreateCustomerBody,
-      response: { 201: { ...CustomerResourceSchema, description: 'The customer.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstream },
+      response: {
+        201: { ...CustomerResourceSchema, description: 'The customer.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstream,
+        409: problem('The provider already has this customer (customer_exists), or a request with this Idempotency-Key is still running (idempotency_in_flight).'),
+      },
     },
   }, async (req, reply) => {
     const provider = providers.external(req.body.connection, 'customers of its own at a provider');
@@ -114,7 +117,10 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
       operationId: 'updateCustomer', tags: ['customers'], summary: 'Change a customer\'s data',
       description: 'Only the fields sent change. Safe to retry: the same update twice leaves the same data.',
       params: Params, body: UpdateCustomerBody,
-      response: { 200: { ...CustomerResourceSchema, description: 'The customer after the change.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+      response: {
+        200: { ...CustomerResourceSchema, description: 'The customer after the change.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream,
+        409: problem('Another customer has this email or phone at the provider (customer_exists).'),
+      },
     },
   }, async (req) => {
     const provider = providers.external(connectionOf(req.params.customer_id), 'customers');

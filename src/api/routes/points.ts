@@ -6,7 +6,7 @@ import { parseIdempotencyKey } from '../../ledger/idempotency.js';
 import type { CallContext, Outcome, PointsService, TransactionInput } from '../../transactions/points-service.js';
 import { clientOf } from '../auth.js';
 import { ApiError, toApiError, validationError } from '../errors.js';
-import { CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
+import { CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
 import {
   AdjustBody, AwardBody, BalanceSchema, BulkAdjust, BulkAward, BulkBody, BulkRedeem, BulkResponse, ExpireBody,
   HistoryQuery, HistorySchema, RedeemBody, TransactionSchema,
@@ -36,6 +36,7 @@ const transactionResponses = {
   ...commonErrors,
   ...idempotencyErrors,
   404: problem('No such card (card_not_found) or connection (unknown_connection).'),
+  ...upstreamErrors,
 };
 
 export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsService }) {
@@ -123,7 +124,10 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
     schema: {
       operationId: 'getBalance', tags: ['points'], summary: 'A card\'s balance',
       params: CardParams,
-      response: { 200: { ...BalanceSchema, description: 'The balance, after expiring whatever was due.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).') },
+      response: {
+        200: { ...BalanceSchema, description: 'The balance, after expiring whatever was due.' }, ...commonErrors, ...upstreamErrors,
+        404: problem('No such card (card_not_found) or connection (unknown_connection).'), 422: problem('The card has no balance to show (unsupported_operation).'),
+      },
     },
   }, async (req) => {
     const { provider } = await points.requireOperation(req.params.card_id, 'balance');
@@ -138,7 +142,10 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
       operationId: 'getHistory', tags: ['points'], summary: 'A card\'s transactions, newest first',
       description: 'Keyset pagination: pass `next_cursor` back as `cursor` with the same filters.',
       params: CardParams, querystring: HistoryQuery,
-      response: { 200: { ...HistorySchema, description: 'One page of entries.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).') },
+      response: {
+        200: { ...HistorySchema, description: 'One page of entries.' }, ...commonErrors, ...upstreamErrors,
+        404: problem('No such card (card_not_found) or connection (unknown_connection).'), 422: problem('The card has no history (unsupported_operation).'),
+      },
     },
   }, async (req) => {
     const { card_id } = req.params;

@@ -17,7 +17,7 @@ const upstream = {
 };
 const notFound = { 404: problem('No such program (program_not_found) or connection (unknown_connection).') };
 const unsupported = { 422: problem('The provider has no such operation (unsupported_operation), or refused it (provider_rejected).') };
-const connectionOf = (id: string) => id.slice(0, id.indexOf(':'));
+const connectionOf = (id: string) => (id.includes(':') ? id.slice(0, id.indexOf(':')) : '');
 const NotificationList = Type.Object({ data: Type.Array(NotificationSchema), meta: PageMeta }, { title: 'NotificationList', additionalProperties: false });
 
 /** Programs: Highlight card templates, Coupontools loyalty cards, Leal cards. */
@@ -131,6 +131,12 @@ export async function notificationRoutes(app: FastifyInstance, opts: { providers
     }
     if (program_id !== undefined && connectionOf(program_id) !== connection) {
       throw new ApiError('validation_failed', `program_id is not a program of connection ${connection}.`, { errors: [{ field: '/program_id', message: 'belongs to another connection' }] });
+    }
+    if (program_id !== undefined && card_ids !== undefined) {
+      throw new ApiError('validation_failed', 'Send card_ids or program_id, not both: a push goes to some cards, or to a whole program.', { errors: [{ field: '/program_id', message: 'must not be sent with card_ids' }] });
+    }
+    if (scheduled_at !== undefined && Date.parse(scheduled_at) <= Date.now()) {
+      throw new ApiError('validation_failed', 'scheduled_at must be in the future (leave it out to send now).', { errors: [{ field: '/scheduled_at', message: 'must be in the future' }] });
     }
     return idempotentRequest(req, reply, opts.ledger, { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/notifications' }, async () => {
       const n = await a.notify!({

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { PointsService } from '../../transactions/points-service.js';
-import { commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
+import { upstreamErrors, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
 import { ReverseBody, TransactionSchema } from '../schemas/transactions.js';
 import { callContext, sendOutcome } from './points.js';
 
@@ -34,6 +34,7 @@ export async function transactionRoutes(app: FastifyInstance, opts: { points: Po
         ...idempotencyErrors,
         404: problem('No such transaction (transaction_not_found).'),
         409: problem('Already fully reversed (already_reversed), or the same Idempotency-Key is running (idempotency_in_flight).'),
+        ...upstreamErrors,
       },
     },
   }, async (req, reply) => sendOutcome(reply, await points.reverse(req.params.id, req.body ?? {}, callContext(req))));

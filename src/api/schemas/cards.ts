@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { CardId, ConnectionId, Metadata, Nullable, Points, Reason, ReferenceId, Staff } from './common.js';
-import { PageMeta } from './customers.js';
-import { CapabilitiesSchema, MoneySchema } from './programs.js';
+import { CustomerId, PageMeta } from './customers.js';
+import { CapabilitiesSchema, MoneySchema, ProgramId } from './programs.js';
 
 export { CapabilitiesSchema };
 
@@ -44,11 +44,14 @@ export type Card = Static<typeof CardSchema>;
 export const CreateCardBody = Type.Object(
   {
     connection: Type.Optional({ ...ConnectionId, description: 'Where to issue the card. Default: the first ledger connection.' }),
-    customer_id: Type.Optional(Type.String({ maxLength: 233, description: 'An existing provider customer (`<connection>:<id>`) to issue the card to (external providers).' })),
-    program_id: Type.Optional(Type.String({ maxLength: 233, description: 'The program (template, loyalty card) to issue (external providers).' })),
+    customer_id: Type.Optional({ ...CustomerId, description: 'An existing provider customer (`<connection>:<id>`) to issue the card to (external providers).' }),
+    program_id: Type.Optional({ ...ProgramId, description: 'The program (template, loyalty card) to issue (external providers).' }),
     customer: Type.Optional(CustomerSchema),
     external_reference: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Your id for this card (e.g. your customer id). Issuing again with the same one returns the existing card.' }),
+      Type.String({
+        minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+        description: 'Your id for this card or customer. Built-in ledger: issuing again with the same one returns the existing card. Leal: the customer\'s external reference (a customer that has it is reused). Highlight: the new customer\'s externalUserId. Refused where the provider cannot keep it.',
+      }),
     ),
     metadata: Type.Optional(Metadata),
   },
@@ -113,8 +116,8 @@ export const CouponRedeemBody = Type.Object(
 export const CardListQuery = Type.Object(
   {
     connection: ConnectionId,
-    customer_id: Type.Optional(Type.String({ maxLength: 233 })),
-    program_id: Type.Optional(Type.String({ maxLength: 233 })),
+    customer_id: Type.Optional(CustomerId),
+    program_id: Type.Optional(ProgramId),
     page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
     per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
   },

@@ -73,6 +73,8 @@ export const ProblemSchema = Type.Object(
     errors: Type.Optional(Type.Array(FieldErrorSchema, { description: 'The fields at fault (validation errors).' })),
     available: Type.Optional(Type.Integer({ description: 'Points available (insufficient_points).' })),
     supported: Type.Optional(Type.Array(Type.String(), { description: 'What the card supports (unsupported_operation).' })),
+    units: Type.Optional(Type.Array(Type.String(), { description: 'The units the card counts in (unsupported_operation for a unit).' })),
+    transaction_id: Type.Optional(Type.String({ description: 'The transaction kept as needs_review (provider_timeout, provider_unavailable, provider_bad_response): GET /v1/transactions/{id}.' })),
   },
   { title: 'Problem', description: 'An RFC 9457 problem detail.', additionalProperties: true },
 );
@@ -93,6 +95,13 @@ export const commonErrors = {
   429: problem('Too many requests from this API key (rate_limited).'),
   500: problem('Unexpected error (internal_error).'),
   503: problem('The ledger store is unreachable (service_unavailable).'),
+};
+
+/** What a call that reaches a provider can also answer. */
+export const upstreamErrors = {
+  502: problem('The provider refused the connection\'s credentials or answered unreadably (provider_auth_failed, provider_bad_response).'),
+  503: problem('The provider is unavailable or rate-limited (provider_unavailable, provider_rate_limited, with Retry-After), or Redis is down (service_unavailable).'),
+  504: problem('The provider did not answer in time (provider_timeout); a write is kept as needs_review, see transaction_id.'),
 };
 
 export const IdempotencyKeyHeader = Type.Object({

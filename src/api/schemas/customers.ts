@@ -2,9 +2,11 @@ import Type, { type Static } from 'typebox';
 import { ConnectionId, Metadata, Nullable } from './common.js';
 
 /** A customer's personal data, as the gateway normalizes it across providers. */
+const NAME = '^[^\\u0000-\\u001f\\u007f]+$';
+
 export const CustomerFields = {
-  first_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  last_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  first_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: NAME })),
+  last_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: NAME })),
   email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
   phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9 ()-]{4,32}$', maxLength: 32 })),
   birthday: Type.Optional(Type.String({ format: 'date' })),
@@ -43,7 +45,7 @@ export const CreateCustomerBody = Type.Object(
     ...CustomerFields,
     external_reference: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Your id for the customer (Highlight externalUserId, Leal external reference).' })),
     metadata: Type.Optional(Metadata),
-    program_id: Type.Optional(Type.String({ maxLength: 233, description: 'Also enrol the customer in this program (Leal card_id; Coupontools loyalty card, where a customer is a card user).' })),
+    program_id: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~@+=!$*()-]{1,200}$', maxLength: 233, description: 'Also enrol the customer in this program (Leal card_id; Coupontools loyalty card, where a customer is a card user).' })),
   },
   { title: 'CreateCustomerRequest', additionalProperties: false, examples: [{ connection: 'hl', first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' }] },
 );
@@ -86,7 +88,7 @@ export const CustomerList = Type.Object({ data: Type.Array(CustomerResourceSchem
 export const BulkCreateCustomersBody = Type.Object(
   {
     connection: ConnectionId,
-    program_id: Type.String({ maxLength: 233, description: 'The program (Coupontools loyalty card) the customers join.' }),
+    program_id: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~@+=!$*()-]{1,200}$', maxLength: 233, description: 'The program (Coupontools loyalty card) the customers join.' }),
     customers: Type.Array(Type.Object({ ...CustomerFields }, { additionalProperties: false }), { minItems: 1, maxItems: 100 }),
   },
   { title: 'BulkCreateCustomersRequest', additionalProperties: false, examples: [{ connection: 'ct', program_id: 'ct:1001', customers: [{ first_name: 'Ada', email: 'ada@example.com' }, { first_name: 'Alan' }] }] },

@@ -227,7 +227,12 @@ export type Balance = Static<typeof BalanceSchema>;
 
 export const HistoryQuery = Type.Object(
   {
-    type: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('award'), Type.Literal('redeem'), Type.Literal('adjust'), Type.Literal('expire')], { default: 'all' })),
+    type: Type.Optional(
+      Type.Union([
+        Type.Literal('all'), Type.Literal('award'), Type.Literal('redeem'), Type.Literal('adjust'), Type.Literal('expire'),
+        Type.Literal('visit'), Type.Literal('purchase'), Type.Literal('redeem_reward'), Type.Literal('redeem_coupon'),
+      ], { default: 'all' }),
+    ),
     from: Type.Optional({ ...DateTime, description: 'Only entries at or after this time.' }),
     to: Type.Optional({ ...DateTime, description: 'Only entries at or before this time.' }),
     reference_id: Type.Optional(ReferenceId),

@@ -202,6 +202,10 @@ class CoupontoolsAdapter implements ProviderAdapter {
 
   /** The interface's name for bulk user creation: a customer on Coupontools is a user of one loyalty card. */
   async bulkCreateCustomers(programReference: string, customers: Array<Record<string, unknown>>): Promise<BulkCreateResult> {
+    const i = customers.findIndex((c) => c.birthday !== undefined);
+    if (i !== -1) {
+      throw new ApiError('validation_failed', 'Coupontools users have no birthday; send the customers without it.', { errors: [{ field: `/customers/${i}/birthday`, message: 'is not supported by Coupontools' }] });
+    }
     return this.bulkCreateUsers(programReference, customers);
   }
 

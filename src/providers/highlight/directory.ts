@@ -99,6 +99,7 @@ export abstract class HighlightDirectory {
 
   async createCustomer(body: CreateCustomerBody & { programReference?: string }): Promise<ProviderCustomer> {
     if (!body.first_name) throw new ProviderError('validation_failed', 'Highlight requires first_name to create a customer.', 'no');
+    if (body.metadata !== undefined) throw noMetadata();
     const res = await this.client.call('POST', '/customers', { body: customerFields(body, body.external_reference), notFound: 'customer_not_found', conflict: 'customer_exists' });
     const c = this.customerOf(res.body, 'POST', '/customers');
     const cards: string[] = [];
@@ -115,6 +116,7 @@ export abstract class HighlightDirectory {
   }
 
   async updateCustomer(reference: string, body: UpdateCustomerBody): Promise<ProviderCustomer> {
+    if (body.metadata !== undefined) throw noMetadata();
     const path = this.customerPath(reference);
     const res = await this.client.call('PATCH', path, { body: customerFields(body, undefined), notFound: 'customer_not_found', conflict: 'customer_exists' });
     const c = this.customerOf(res.body, 'PATCH', path);
@@ -269,6 +271,11 @@ export abstract class HighlightDirectory {
       created_at: new Date(timeOf(first?.createdAt) ?? Date.now()).toISOString(),
     };
   }
+}
+
+/** Highlight customers have no place for free-form data: refused rather than dropped. */
+function noMetadata(): ProviderError {
+  return new ProviderError('validation_failed', 'Highlight customers keep no metadata; send the customer without it.', 'no', { errors: [{ field: '/metadata', message: 'is not supported by Highlight' }] });
 }
 
 function pushOf(p: WirePush): ProviderNotification {

@@ -38,6 +38,12 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
   }
 
   /** A template's settings; a template not configured gets its type's default mechanics, no limits. */
+  /** A template's cards support what its type does with its configured mechanics. */
+  programCapabilities(program: { reference: string; card_type: string }): CardTypeCapabilities | null {
+    const type = CARD_TYPES.find((t) => t === program.card_type);
+    return type ? capabilitiesOf(type, this.settingsOf(type, program.reference)) : null;
+  }
+
   settingsOf(type: CardType, templateId: string): TemplateSettings {
     const t = this.conn.templates?.[templateId];
     return { mechanics: t?.mechanics ?? DEFAULT_MECHANICS[type], limits: t?.limits ?? DEFAULT_LIMITS };
@@ -134,6 +140,13 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     if (m.money && row.field !== 'amount') body.purchaseSum = Number(m.money.decimal);
 
     if (fresh) {
+      // A stamp card's earned rewards have one id (see rewards()); another id names no reward of this card.
+      if (kind === 'redeem_reward' && info.type === 'stamp' && m.rewardId !== null) {
+        const ids = rewardsOf(fresh.card, 'stamp').map((r) => r.id);
+        if (ids.length > 0 && !ids.includes(m.rewardId)) {
+          throw new ProviderError('reward_not_found', `${what}: card ${reference} has no reward "${m.rewardId.slice(0, 60)}"; its earned reward is ${ids.join(', ')}.`, 'no');
+        }
+      }
       if (kind === 'redeem_coupon' && fresh.card.couponRedeemed === true) {
         throw new ProviderError('coupon_already_redeemed', `${what}: the coupon on card ${reference} was already redeemed.`, 'no');
       }

@@ -157,8 +157,8 @@ export function rewardsOf(card: WireCard, type: CardType): EarnedReward[] {
 export function historyEntryOf(op: WireOperation, type: CardType, cardUnits: Unit[]): ProviderHistoryEntry {
   const guess = op.eventId != null ? EVENT_UNIT_GUESS[op.eventId] : undefined;
   const raw = op.amount ?? 0;
-  // eventId meanings are guesses: a fractional amount on a card that counts money is money.
-  const unit: Unit = !Number.isInteger(raw) && cardUnits.includes('amount') ? 'amount' : guess && cardUnits.includes(guess) ? guess : NATIVE_UNIT[type];
+  // eventId meanings are guesses; without one that fits, a fractional amount on a card that counts money is money.
+  const unit: Unit = guess && cardUnits.includes(guess) ? guess : !Number.isInteger(raw) && cardUnits.includes('amount') ? 'amount' : NATIVE_UNIT[type];
   const delta = unit === 'amount' ? toMinor(raw) : raw;
   let operation: ProviderHistoryEntry['operation'] = delta > 0 ? 'award' : delta < 0 ? 'redeem' : 'other';
   if (type === 'coupon' && (op.eventId === EVENT_COUPON_GUESS || delta === 0)) operation = 'redeem_coupon';

@@ -99,14 +99,15 @@ export class LedgerProvider implements PointsProvider {
   }
 
   private rejection(txn: TransactionRecord, code: string, detail: string): ApiError {
-    const asked = txn.points ?? Math.abs(txn.delta);
+    // A full reversal names no amount until it is applied: "the rest of" the original.
+    const asked = txn.points ?? (txn.reversal_of !== null ? `the rest of ${txn.reversal_of}` : Math.abs(txn.delta));
     switch (code) {
       case 'card_not_found':
         return new ApiError('card_not_found', `No card ${txn.card_id} on connection ${this.connection.id}.`);
       case 'card_blocked':
         return new ApiError('card_blocked', `Card ${txn.card_id} is blocked: it takes no ${txn.type}s until it is unblocked.`);
       case 'insufficient_points':
-        return new ApiError('insufficient_points', `Card ${txn.card_id} has ${detail} points available for this; ${asked} were asked for.`, {
+        return new ApiError('insufficient_points', `Card ${txn.card_id} has ${detail} points available for this; ${typeof asked === 'number' ? `${asked} were` : `${asked} was`} asked for.`, {
           available: Number(detail),
         });
       case 'nothing_to_expire':

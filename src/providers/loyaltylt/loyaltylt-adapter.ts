@@ -120,6 +120,12 @@ class LoyaltyltAdapter implements ProviderAdapter {
       ? { user_id: Number(input.customerReference) }
       : input.customer?.email ? { user_email: input.customer.email } : null;
     if (!user) throw new ProviderError('validation_failed', 'Loyalty.lt issues a card to a user: give customer_id (the Loyalty.lt user id) or customer.email.', 'no');
+    // transactions/create takes only the user's email: other customer data would be lost, so it is refused.
+    const extra = Object.keys(input.customer ?? {}).filter((k) => k !== 'email');
+    if (extra.length > 0 || input.externalReference !== null) {
+      const field = extra.length > 0 ? `/customer/${extra[0]}` : '/external_reference';
+      throw new ProviderError('validation_failed', `Loyalty.lt keeps only the customer's email when it issues a card; ${field.slice(1)} cannot be stored.`, 'no', { errors: [{ field, message: 'is not supported by Loyalty.lt' }] });
+    }
     const partnerCard = input.programReference && /^\d+$/.test(input.programReference) ? { partner_card_id: Number(input.programReference) } : {};
     const env = await this.client.call('POST', path, {
       notFound: 'customer_not_found',
