@@ -41,11 +41,11 @@ export interface MoneyValue {
  */
 export interface Movement {
   /** award / redeem / adjust / expire, or the dedicated card operations. */
-  operation: 'award' | 'redeem' | 'adjust' | 'expire' | 'visit' | 'purchase' | 'redeem_reward' | 'redeem_coupon';
+  operation: 'award' | 'redeem' | 'adjust' | 'expire' | 'visit' | 'purchase' | 'refund_purchase' | 'redeem_reward' | 'redeem_coupon';
   unit: Unit;
   /** Positive whole quantity in `unit` (award, redeem, expire, visit); signed for adjust; 0 where none applies (purchase, coupon). */
   quantity: number;
-  /** Money for `purchase` (the amount spent) and for unit `amount`; the optional value of a redeemed reward or coupon (added to LTV). */
+  /** Money for `purchase` and `refund_purchase` (the amount spent or refunded) and for unit `amount`; the optional value of a redeemed reward or coupon (added to LTV). */
   money: MoneyValue | null;
   /** The reward to redeem (redeem_reward). */
   rewardId: string | null;

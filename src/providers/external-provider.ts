@@ -147,7 +147,7 @@ export class ExternalProvider implements PointsProvider {
     let { unit, delta } = txn;
     let points = txn.points ?? 0;
     let balanceAfter = res.balanceAfter;
-    if (txn.type === 'purchase') {
+    if (txn.type === 'purchase' || txn.type === 'refund_purchase') {
       // A purchase records money spent; its effect on the card is the provider's rule, known only when it says.
       if (res.effect) ({ unit, delta } = res.effect), (points = Math.abs(res.effect.delta));
       else balanceAfter = null;

@@ -9,7 +9,7 @@ import type { Unit } from '../api/schemas/programs.js';
 export const OPERATIONS = [
   'award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history',
   'issue_card', 'get_card', 'list_cards', 'delete_card', 'block_card', 'void_card',
-  'visit', 'purchase', 'rewards', 'redeem_reward', 'redeem_coupon', 'notify',
+  'visit', 'purchase', 'refund_purchase', 'rewards', 'redeem_reward', 'redeem_coupon', 'notify',
   'customers', 'delete_customer', 'programs', 'copy_program',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];

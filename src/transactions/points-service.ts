@@ -14,7 +14,7 @@ import type { Money, Unit } from '../api/schemas/programs.js';
 const leaseOf = (provider: PointsProvider): number | undefined => (provider instanceof ExternalProvider ? provider.leaseMs : undefined);
 
 /** The unit each dedicated card operation counts in (award, redeem and adjust take the request's or the card's). */
-const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = { visit: 'visits', purchase: 'amount', redeem_reward: 'rewards', redeem_coupon: 'rewards' };
+const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = { visit: 'visits', purchase: 'amount', refund_purchase: 'amount', redeem_reward: 'rewards', redeem_coupon: 'rewards' };
 
 /** Who asks, and how: what idempotency is judged on. */
 export interface CallContext {
@@ -134,7 +134,7 @@ export class PointsService {
       throw fieldError('expires_at', 'applies only to a positive adjustment');
     }
     const expireBefore = input.before !== undefined ? Date.parse(input.before) : null;
-    const points = input.type === 'purchase' ? decimalMinor(input.amount!.amount) : input.type === 'redeem_reward' || input.type === 'redeem_coupon' ? 1 : (input.points ?? null);
+    const points = input.type === 'purchase' || input.type === 'refund_purchase' ? decimalMinor(input.amount!.amount) : input.type === 'redeem_reward' || input.type === 'redeem_coupon' ? 1 : (input.points ?? null);
     // An expire's delta on the built-in ledger is what its script finds due; at a provider, what was asked.
     const externalExpire = input.type === 'expire' && provider instanceof ExternalProvider;
     const delta =

@@ -16,6 +16,7 @@ const OPERATIONS: Record<string, (card: string) => [string, string, unknown?]> =
   expire: (card) => ['POST', '/v1/points/expire', { card_id: card, points: 1 }],
   visit: (card) => ['POST', `/v1/cards/${card}/visits`, { visits: 1 }],
   purchase: (card) => ['POST', `/v1/cards/${card}/purchases`, { amount: EUR }],
+  refund_purchase: (card) => ['POST', `/v1/cards/${card}/purchases/refund`, { amount: { amount: '0.01', currency: 'EUR' } }],
   redeem_reward: (card) => ['POST', `/v1/cards/${card}/rewards/redeem`, {}],
   redeem_coupon: (card) => ['POST', `/v1/cards/${card}/coupon/redeem`, {}],
   rewards: (card) => ['GET', `/v1/cards/${card}/rewards`],

@@ -93,3 +93,34 @@ describe('bulk across providers', () => {
     expect([sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied())).toEqual(applied);
   });
 });
+
+describe('purchases and refunds at Highlight', () => {
+  it('a spend-mechanics stamp card takes a purchase (add-purchase) and its refund (subtract-purchase), once each', async () => {
+    const card = `hl:${sb.hl.seed.cards.stampSpend}`;
+    const body = { amount: { amount: '25.00', currency: 'EUR' }, reason: 'Order 9', reference_id: 'order-9' };
+    const bought = await sb.gw.request('POST', `/v1/cards/${card}/purchases`, { body });
+    expect(bought.status, bought.text).toBe(201);
+    // What the purchase earned in stamps is the provider's rule: no delta, no balance_after claimed.
+    expect(bought.body).toMatchObject({ type: 'purchase', unit: 'amount', points: 2500, delta: 0, balance_after: null });
+    const refund = { amount: { amount: '25.00', currency: 'EUR' }, reason: 'Order 9 returned', reference_id: 'refund-9' };
+    const back = await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund });
+    expect(back.status, back.text).toBe(201);
+    expect(back.body).toMatchObject({ type: 'refund_purchase', unit: 'amount', points: 2500, amount: { amount: '25.00', currency: 'EUR' } });
+    await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund }); // the same refund again: replayed
+    expect(sb.hl.sim.counters()['cards.add-purchase']).toBe(1);
+    expect(sb.hl.sim.counters()['cards.subtract-purchase']).toBe(1);
+  });
+
+  it('a cashback refund takes the amount back (subtract-transaction-amount), exact to the cent', async () => {
+    const card = `hl:${sb.hl.seed.cards.cashback}`;
+    const before = (await balanceOf(card)).units.amount as number;
+    const back = await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: { amount: { amount: '0.07', currency: 'EUR' } } });
+    expect(back.status, back.text).toBe(201);
+    expect(back.body).toMatchObject({ unit: 'amount', points: 7, delta: -7, balance_after: before - 7 });
+  });
+
+  it('a stamp card without spend mechanics has no refunds', async () => {
+    const res = await sb.gw.request('POST', `/v1/cards/hl:${sb.hl.seed.cards.stamp}/purchases/refund`, { body: { amount: { amount: '1.00', currency: 'EUR' } } });
+    expectProblem(res, 422, 'unsupported_operation');
+  });
+});

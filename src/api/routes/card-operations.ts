@@ -78,6 +78,15 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     },
   }, async (req, reply) => sendOutcome(reply, await points.transact({ type: 'purchase', card_id: req.params.card_id, reason: 'Purchase', ...req.body }, callContext(req))));
 
+  r.post('/:card_id/purchases/refund', {
+    config: { scope: 'write' },
+    schema: {
+      operationId: 'refundPurchase', tags: ['cards'], summary: 'Record a refunded purchase (money taken back)',
+      description: 'Highlight stamp and reward cards with spend mechanics (subtract-purchase), cashback cards (subtract-transaction-amount). Use reference_id (your refund id) or an Idempotency-Key: a refund is applied once.',
+      params: CardParams, headers: IdempotencyKeyHeader, body: PurchaseBody, response: txnResponses,
+    },
+  }, async (req, reply) => sendOutcome(reply, await points.transact({ type: 'refund_purchase', card_id: req.params.card_id, reason: 'Purchase refunded', ...req.body }, callContext(req))));
+
   r.post('/:card_id/coupon/redeem', {
     config: { scope: 'write', optionalBody: true },
     schema: {

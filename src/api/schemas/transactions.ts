@@ -5,7 +5,7 @@ import { MoneySchema, UnitSchema } from './programs.js';
 /** award and redeem name a unit when the card counts in more than one; without it, the card's native unit. */
 const UnitField = Type.Optional({ ...UnitSchema, description: 'What `points` counts. Without it, the card\'s native unit (points on the built-in ledger, stamps on a stamp card...). A unit the card does not support: 422 unsupported_operation.' });
 
-export const TRANSACTION_TYPES = ['award', 'redeem', 'adjust', 'expire', 'visit', 'purchase', 'redeem_reward', 'redeem_coupon'] as const;
+export const TRANSACTION_TYPES = ['award', 'redeem', 'adjust', 'expire', 'visit', 'purchase', 'refund_purchase', 'redeem_reward', 'redeem_coupon'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
 export const TransactionSchema = Type.Object(
@@ -13,9 +13,9 @@ export const TransactionSchema = Type.Object(
     id: Type.String({ description: 'Transaction id; ids sort by creation time.', examples: ['txn_01JD3X7B2C4D6E8F0G2H4J6K8M'] }),
     type: Type.Union([
       Type.Literal('award'), Type.Literal('redeem'), Type.Literal('adjust'), Type.Literal('expire'),
-      Type.Literal('visit'), Type.Literal('purchase'), Type.Literal('redeem_reward'), Type.Literal('redeem_coupon'),
+      Type.Literal('visit'), Type.Literal('purchase'), Type.Literal('refund_purchase'), Type.Literal('redeem_reward'), Type.Literal('redeem_coupon'),
     ], {
-      description: 'award, redeem, adjust, expire: points operations. visit, purchase, redeem_reward, redeem_coupon: the card operations of /v1/cards/{card_id}/...',
+      description: 'award, redeem, adjust, expire: points operations. visit, purchase, refund_purchase, redeem_reward, redeem_coupon: the card operations of /v1/cards/{card_id}/...',
     }),
     status: Type.Union([Type.Literal('processing'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('needs_review')], {
       description: 'processing: recorded, the provider call not yet finished; succeeded; failed; needs_review: the provider may or may not have applied it (a timeout, a dropped connection, an answer that could not be read), so the gateway will not send it again by itself.',
@@ -230,7 +230,7 @@ export const HistoryQuery = Type.Object(
     type: Type.Optional(
       Type.Union([
         Type.Literal('all'), Type.Literal('award'), Type.Literal('redeem'), Type.Literal('adjust'), Type.Literal('expire'),
-        Type.Literal('visit'), Type.Literal('purchase'), Type.Literal('redeem_reward'), Type.Literal('redeem_coupon'),
+        Type.Literal('visit'), Type.Literal('purchase'), Type.Literal('refund_purchase'), Type.Literal('redeem_reward'), Type.Literal('redeem_coupon'),
       ], { default: 'all' }),
     ),
     from: Type.Optional({ ...DateTime, description: 'Only entries at or after this time.' }),

@@ -25,7 +25,7 @@ interface CardInfo {
   templateId: string;
 }
 
-const SUBTRACTIONS = new Set<MoveKind>(['redeem', 'expire', 'adjust-', 'redeem_reward', 'redeem_coupon']);
+const SUBTRACTIONS = new Set<MoveKind>(['redeem', 'expire', 'adjust-', 'refund_purchase', 'redeem_reward', 'redeem_coupon']);
 
 export class HighlightAdapter extends HighlightDirectory implements ProviderAdapter {
   readonly cardTypes: CardTypeCapabilities[] = CARD_TYPES.map(typeCapabilities);
@@ -119,7 +119,7 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     const body: Record<string, unknown> = {};
     let need: number | null = null;
     if (row.field === 'amount') {
-      const decimal = m.money?.decimal ?? (kind === 'purchase' ? null : minorToDecimal(qty));
+      const decimal = m.money?.decimal ?? (kind === 'purchase' || kind === 'refund_purchase' ? null : minorToDecimal(qty));
       if (decimal === null || Number(decimal) <= 0) throw new ProviderError('validation_failed', `${what}: a positive amount of money is required.`, 'no');
       body.amount = Number(decimal);
       need = m.money?.minor ?? qty;
@@ -174,9 +174,9 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
       /* the move is done; an unreadable type only skips the cache */
     }
     const after = unitsOf(card, info.type)[m.unit];
-    // A purchase on a cashback card is credited as the amount itself (add-transaction-amount).
-    if (kind === 'purchase' && row.path === 'add-transaction-amount' && need !== null) {
-      return { balanceAfter: after ?? null, providerReference: null, effect: { unit: 'amount', delta: need } };
+    // A purchase on a cashback card is credited as the amount itself (add-transaction-amount), and a refund taken back.
+    if ((kind === 'purchase' || kind === 'refund_purchase') && row.path.endsWith('-transaction-amount') && need !== null) {
+      return { balanceAfter: after ?? null, providerReference: null, effect: { unit: 'amount', delta: kind === 'purchase' ? need : -need } };
     }
     return { balanceAfter: after ?? null, providerReference: null };
   }

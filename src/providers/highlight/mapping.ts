@@ -34,7 +34,7 @@ export const NATIVE_UNIT: Record<CardType, Unit> = {
 };
 
 /** A movement as the table sees it: adjust split by sign; expire is a subtraction. */
-export type MoveKind = 'award' | 'redeem' | 'adjust+' | 'adjust-' | 'expire' | 'visit' | 'purchase' | 'redeem_reward' | 'redeem_coupon';
+export type MoveKind = 'award' | 'redeem' | 'adjust+' | 'adjust-' | 'expire' | 'visit' | 'purchase' | 'refund_purchase' | 'redeem_reward' | 'redeem_coupon';
 /** When a row applies: always, for one template mechanics, or by the membership `limits` flag. */
 export type Condition = 'any' | Mechanics | 'limits' | 'no-limits';
 /** The body field carrying the quantity (amount: a decimal of money; id: the reward tier id). */
@@ -61,12 +61,14 @@ export const OPERATION_TABLE: readonly Row[] = [
   { ops: ['redeem_reward'], type: 'stamp', when: 'any', unit: 'rewards', path: 'subtract-reward', field: 'rewards' },
   { ops: ['visit'], type: 'stamp', when: 'visit', unit: 'visits', path: 'add-visit', field: 'visits' },
   { ops: ['purchase'], type: 'stamp', when: 'spend', unit: 'amount', path: 'add-purchase', field: 'amount' },
+  { ops: ['refund_purchase'], type: 'stamp', when: 'spend', unit: 'amount', path: 'subtract-purchase', field: 'amount' },
 
   { ops: ADD, type: 'cashback', when: 'any', unit: 'points', path: 'add-point', field: 'points' },
   { ops: SUB, type: 'cashback', when: 'any', unit: 'points', path: 'subtract-point', field: 'points' },
   { ops: ADD, type: 'cashback', when: 'any', unit: 'amount', path: 'add-transaction-amount', field: 'amount' },
   { ops: SUB, type: 'cashback', when: 'any', unit: 'amount', path: 'subtract-transaction-amount', field: 'amount' },
   { ops: ['purchase'], type: 'cashback', when: 'any', unit: 'amount', path: 'add-transaction-amount', field: 'amount' },
+  { ops: ['refund_purchase'], type: 'cashback', when: 'any', unit: 'amount', path: 'subtract-transaction-amount', field: 'amount' },
 
   { ops: ADD, type: 'multipass', when: 'any', unit: 'scores', path: 'add-scores', field: 'scores' },
   { ops: SUB, type: 'multipass', when: 'any', unit: 'scores', path: 'subtract-scores', field: 'scores' },
@@ -88,10 +90,11 @@ export const OPERATION_TABLE: readonly Row[] = [
   { ops: SUB, type: 'reward', when: 'any', unit: 'scores', path: 'subtract-scores', field: 'scores' },
   { ops: ['visit'], type: 'reward', when: 'visit', unit: 'visits', path: 'add-visit', field: 'visits' },
   { ops: ['purchase'], type: 'reward', when: 'spend', unit: 'amount', path: 'add-purchase', field: 'amount' },
+  { ops: ['refund_purchase'], type: 'reward', when: 'spend', unit: 'amount', path: 'subtract-purchase', field: 'amount' },
   { ops: ['redeem_reward'], type: 'reward', when: 'any', unit: null, path: 'receive-reward', field: 'id' },
 ];
 
-const DEDICATED = new Set<MoveKind>(['visit', 'purchase', 'redeem_reward', 'redeem_coupon']);
+const DEDICATED = new Set<MoveKind>(['visit', 'purchase', 'refund_purchase', 'redeem_reward', 'redeem_coupon']);
 
 export function holds(when: Condition, s: TemplateSettings): boolean {
   if (when === 'any') return true;

@@ -47,7 +47,7 @@ export function planOf(m: Movement): Plan {
     if (!m.money) throw new ProviderError('validation_failed', 'A Loyalty.lt purchase needs an amount (the order total the provider computes the points from).', 'no');
     return { call: 'create', points: null, pointsRedeemed: null, orderTotal: m.money.decimal, discount: null };
   }
-  if (m.operation === 'visit' || m.operation === 'redeem_reward' || m.operation === 'redeem_coupon') {
+  if (m.operation === 'visit' || m.operation === 'redeem_reward' || m.operation === 'redeem_coupon' || m.operation === 'refund_purchase') {
     throw unsupported(`Loyalty.lt cards have no ${m.operation.replace('_', ' ')} operation`);
   }
   if (m.unit !== 'points') throw unsupported(`Loyalty.lt cannot ${m.operation} ${m.unit}`);
@@ -83,6 +83,7 @@ const DEFAULT_REASON: Record<Movement['operation'], string> = {
   adjust: 'Points adjusted',
   expire: 'Points expired',
   purchase: 'Purchase',
+  refund_purchase: 'Purchase refunded',
   visit: 'Visit',
   redeem_reward: 'Reward redeemed',
   redeem_coupon: 'Coupon redeemed',
