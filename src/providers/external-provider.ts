@@ -28,6 +28,9 @@ const iso = (ms: number): string => {
 /** The part of a gateway id after `<connection>:`. */
 export const referenceOf = (id: string): string => id.slice(id.indexOf(':') + 1);
 
+/** The `<connection>` part of a gateway id ('' when there is none). */
+export const connectionOf = (id: string): string => (id.includes(':') ? id.slice(0, id.indexOf(':')) : '');
+
 /**
  * A connection to an external provider, behind the same PointsProvider interface as the built-in
  * ledger. The adapter translates; this class keeps the gateway's promises around it: each

@@ -5,23 +5,18 @@ import { ExternalProvider, referenceOf } from '../../providers/external-provider
 import type { PointsService } from '../../transactions/points-service.js';
 import { ApiError } from '../errors.js';
 import { CouponRedeemBody, PurchaseBody, RedeemRewardBody, VisitBody } from '../schemas/cards.js';
-import { CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
+import { CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
 import { RewardList } from '../schemas/programs.js';
 import { TransactionSchema } from '../schemas/transactions.js';
 import { callContext, sendOutcome } from './points.js';
 
 const CardParams = Type.Object({ card_id: CardId });
-const upstream = {
-  502: problem('The provider refused the connection\'s credentials or answered unreadably (provider_auth_failed, provider_bad_response).'),
-  503: problem('The provider is unavailable or rate-limited (provider_unavailable, provider_rate_limited), or Redis is down.'),
-  504: problem('The provider did not answer in time (provider_timeout); the transaction is kept as needs_review.'),
-};
 const txnResponses = {
   201: { ...TransactionSchema, description: 'The transaction, applied. A replay (same Idempotency-Key or reference_id) answers the same, with `Idempotent-Replayed: true`.' },
   ...commonErrors,
   ...idempotencyErrors,
   404: problem('No such card (card_not_found), reward (reward_not_found) or connection (unknown_connection).'),
-  ...upstream,
+  ...upstreamErrors,
 };
 
 /**
@@ -37,7 +32,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     schema: {
       operationId: 'listCardRewards', tags: ['cards'], summary: 'Rewards the card has earned',
       params: CardParams,
-      response: { 200: { ...RewardList, description: 'Earned rewards (and used ones, where the provider keeps them).' }, ...commonErrors, 404: problem('No such card.'), 422: problem('The card has no rewards (unsupported_operation).'), ...upstream },
+      response: { 200: { ...RewardList, description: 'Earned rewards (and used ones, where the provider keeps them).' }, ...commonErrors, 404: problem('No such card.'), 422: problem('The card has no rewards (unsupported_operation).'), ...upstreamErrors },
     },
   }, async (req) => {
     const { provider } = await points.requireOperation(req.params.card_id, 'rewards');

@@ -13,12 +13,7 @@ import { ExternalProvider, referenceOf } from '../../providers/external-provider
 import { idempotentRequest } from '../idempotent-request.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-const upstream = {
-  502: problem('The provider refused the connection\'s credentials or answered unreadably (provider_auth_failed, provider_bad_response).'),
-  503: problem('The provider is unavailable or rate-limited (provider_unavailable, provider_rate_limited), or Redis is down.'),
-  504: problem('The provider did not answer in time (provider_timeout).'),
-};
-import { CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
+import { CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
 
 const CardParams = Type.Object({ card_id: CardId });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,7 +64,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
         ...commonErrors,
         ...idempotencyErrors,
         404: problem('No such connection (unknown_connection), customer or program.'),
-        ...upstream,
+        ...upstreamErrors,
       },
     },
   }, async (req, reply) => {
@@ -125,7 +120,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
     schema: {
       operationId: 'getCard', tags: ['cards'], summary: 'A card, with what it supports',
       params: CardParams,
-      response: { 200: { ...CardSchema, description: 'The card.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).'), ...upstream },
+      response: { 200: { ...CardSchema, description: 'The card.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).'), ...upstreamErrors },
     },
   }, async (req) => {
     const provider = providers.forCard(req.params.card_id);
@@ -140,7 +135,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
       operationId: 'listCards', tags: ['cards'], summary: 'A connection\'s cards, by customer or program',
       description: 'Each card shows what its card type supports; GET /v1/cards/{card_id} narrows that to the card itself (a Highlight template\'s mechanics).',
       querystring: CardListQuery,
-      response: { 200: { ...CardList, description: 'One page of cards.' }, ...commonErrors, 404: problem('No such connection (unknown_connection).'), 422: problem('The provider cannot list cards that way (unsupported_operation).'), ...upstream },
+      response: { 200: { ...CardList, description: 'One page of cards.' }, ...commonErrors, 404: problem('No such connection (unknown_connection).'), 422: problem('The provider cannot list cards that way (unsupported_operation).'), ...upstreamErrors },
     },
   }, async (req) => {
     const q = req.query;
@@ -163,7 +158,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
     schema: {
       operationId: 'deleteCard', tags: ['cards'], summary: 'Delete a card at its provider (admin)',
       params: CardParams,
-      response: { 204: { description: 'Deleted.', type: 'null' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection.'), 422: problem('The provider cannot delete cards (unsupported_operation).'), ...upstream },
+      response: { 204: { description: 'Deleted.', type: 'null' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection.'), 422: problem('The provider cannot delete cards (unsupported_operation).'), ...upstreamErrors },
     },
   }, async (req, reply) => {
     const provider = providers.forCard(req.params.card_id);
@@ -180,7 +175,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
       operationId: 'updateCard', tags: ['cards'], summary: 'Block, unblock or void a card (admin)',
       description: 'A blocked card refuses award and redeem with 403 card_blocked. Setting the status it already has is a no-op, so this is safe to retry.',
       params: CardParams, body: UpdateCardBody,
-      response: { 200: { ...CardSchema, description: 'The card after the change.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).'), 422: problem('The connection cannot block cards (unsupported_operation).'), ...upstream },
+      response: { 200: { ...CardSchema, description: 'The card after the change.' }, ...commonErrors, 404: problem('No such card (card_not_found) or connection (unknown_connection).'), 422: problem('The connection cannot block cards (unsupported_operation).'), ...upstreamErrors },
     },
   }, async (req) => {
     if (req.body.status === 'voided') {

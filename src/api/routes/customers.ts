@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
-import { referenceOf } from '../../providers/external-provider.js';
+import { connectionOf, referenceOf } from '../../providers/external-provider.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { ApiError } from '../errors.js';
 import { idempotentRequest } from '../idempotent-request.js';
-import { commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
+import { commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
 import { CardSchema } from '../schemas/cards.js';
 import { Nullable } from '../schemas/common.js';
 import { BulkCreateCustomersBody, CreateCustomerBody, CustomerId, CustomerList, CustomerListQuery, CustomerResourceSchema, UpdateCustomerBody } from '../schemas/customers.js';
@@ -14,13 +14,7 @@ import { BulkCreateCustomersBody, CreateCustomerBody, CustomerId, CustomerList, 
 const Params = Type.Object({ customer_id: CustomerId });
 const notFound = { 404: problem('No such customer (customer_not_found) or connection (unknown_connection).') };
 const unsupported = { 422: problem('The connection\'s provider has no such operation (unsupported_operation), or refused it (provider_rejected).') };
-const upstream = {
-  502: problem('The provider refused the connection\'s credentials or answered unreadably (provider_auth_failed, provider_bad_response).'),
-  503: problem('The provider is unavailable or rate-limited (provider_unavailable, provider_rate_limited), or Redis is down.'),
-  504: problem('The provider did not answer in time (provider_timeout).'),
-};
 
-const connectionOf = (id: string) => (id.includes(':') ? id.slice(0, id.indexOf(':')) : '');
 
 const BulkCreateCustomersResponse = Type.Object(
   {
@@ -42,7 +36,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
       description: 'Highlight: POST /customers. Leal: POST /customers (with program_id: enrolled in that card). Coupontools: a customer is a user of one loyalty card, so program_id is required and the customer id is also the card id.',
       headers: IdempotencyKeyHeader, body: CreateCustomerBody,
       response: {
-        201: { ...CustomerResourceSchema, description: 'The customer.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstream,
+        201: { ...CustomerResourceSchema, description: 'The customer.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstreamErrors,
         409: problem('The provider already has this customer (customer_exists), or a request with this Idempotency-Key is still running (idempotency_in_flight).'),
       },
     },
@@ -66,7 +60,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
       operationId: 'bulkCreateCustomers', tags: ['customers'], summary: 'Create up to 100 customers in one provider call (Coupontools)',
       description: 'Coupontools POST /loyalty-cards/{id}/stats/bulk: each customer becomes a user of the program, that is a card. One invalid customer refuses the whole batch at the provider.',
       headers: IdempotencyKeyHeader, body: BulkCreateCustomersBody,
-      response: { 201: { ...BulkCreateCustomersResponse, description: 'What the provider created.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstream },
+      response: { 201: { ...BulkCreateCustomersResponse, description: 'What the provider created.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstreamErrors },
     },
   }, async (req, reply) => {
     const { connection, program_id, customers } = req.body;
@@ -87,7 +81,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
     schema: {
       operationId: 'listCustomers', tags: ['customers'], summary: 'List or search a provider\'s customers',
       querystring: CustomerListQuery,
-      response: { 200: { ...CustomerList, description: 'One page of customers.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+      response: { 200: { ...CustomerList, description: 'One page of customers.' }, ...commonErrors, ...notFound, ...unsupported, ...upstreamErrors },
     },
   }, async (req) => {
     const provider = providers.external(req.query.connection, 'customer list');
@@ -101,7 +95,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
     schema: {
       operationId: 'getCustomer', tags: ['customers'], summary: 'A customer',
       params: Params,
-      response: { 200: { ...CustomerResourceSchema, description: 'The customer.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+      response: { 200: { ...CustomerResourceSchema, description: 'The customer.' }, ...commonErrors, ...notFound, ...unsupported, ...upstreamErrors },
     },
   }, async (req) => {
     const provider = providers.external(connectionOf(req.params.customer_id), 'customers');
@@ -118,7 +112,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
       description: 'Only the fields sent change. Safe to retry: the same update twice leaves the same data.',
       params: Params, body: UpdateCustomerBody,
       response: {
-        200: { ...CustomerResourceSchema, description: 'The customer after the change.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream,
+        200: { ...CustomerResourceSchema, description: 'The customer after the change.' }, ...commonErrors, ...notFound, ...unsupported, ...upstreamErrors,
         409: problem('Another customer has this email or phone at the provider (customer_exists).'),
       },
     },
@@ -133,7 +127,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
     schema: {
       operationId: 'deleteCustomer', tags: ['customers'], summary: 'Delete a customer (admin)',
       params: Params,
-      response: { 204: { description: 'Deleted.', type: 'null' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+      response: { 204: { description: 'Deleted.', type: 'null' }, ...commonErrors, ...notFound, ...unsupported, ...upstreamErrors },
     },
   }, async (req, reply) => {
     const provider = providers.external(connectionOf(req.params.customer_id), 'customers');

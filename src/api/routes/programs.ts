@@ -2,22 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
-import { referenceOf } from '../../providers/external-provider.js';
+import { connectionOf, referenceOf } from '../../providers/external-provider.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { ApiError } from '../errors.js';
 import { idempotentRequest } from '../idempotent-request.js';
-import { commonErrors, ConnectionId, idempotencyErrors, IdempotencyKeyHeader, problem } from '../schemas/common.js';
+import { commonErrors, ConnectionId, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
 import { PageMeta } from '../schemas/customers.js';
 import { CopyProgramBody, NotificationBody, NotificationSchema, ProgramId, ProgramList, ProgramSchema } from '../schemas/programs.js';
 
-const upstream = {
-  502: problem('The provider refused the connection\'s credentials or answered unreadably (provider_auth_failed, provider_bad_response).'),
-  503: problem('The provider is unavailable or rate-limited (provider_unavailable, provider_rate_limited), or Redis is down.'),
-  504: problem('The provider did not answer in time (provider_timeout).'),
-};
 const notFound = { 404: problem('No such program (program_not_found) or connection (unknown_connection).') };
 const unsupported = { 422: problem('The provider has no such operation (unsupported_operation), or refused it (provider_rejected).') };
-const connectionOf = (id: string) => (id.includes(':') ? id.slice(0, id.indexOf(':')) : '');
 const NotificationList = Type.Object({ data: Type.Array(NotificationSchema), meta: PageMeta }, { title: 'NotificationList', additionalProperties: false });
 
 /** Programs: Highlight card templates, Coupontools loyalty cards, Leal cards. */
@@ -34,7 +28,7 @@ export async function programRoutes(app: FastifyInstance, opts: { providers: Pro
         page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
         per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
       }, { additionalProperties: false }),
-      response: { 200: { ...ProgramList, description: 'One page of programs.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+      response: { 200: { ...ProgramList, description: 'One page of programs.' }, ...commonErrors, ...notFound, ...unsupported, ...upstreamErrors },
     },
   }, async (req) => {
     const provider = providers.external(req.query.connection, 'programs');
@@ -48,7 +42,7 @@ export async function programRoutes(app: FastifyInstance, opts: { providers: Pro
     schema: {
       operationId: 'getProgram', tags: ['programs'], summary: 'A program, with its rewards',
       params: Type.Object({ program_id: ProgramId }),
-      response: { 200: { ...ProgramSchema, description: 'The program.' }, ...commonErrors, ...notFound, ...unsupported, ...upstream },
+      response: { 200: { ...ProgramSchema, description: 'The program.' }, ...commonErrors, ...notFound, ...unsupported, ...upstreamErrors },
     },
   }, async (req) => {
     const provider = providers.external(connectionOf(req.params.program_id), 'programs');
@@ -63,7 +57,7 @@ export async function programRoutes(app: FastifyInstance, opts: { providers: Pro
     schema: {
       operationId: 'copyProgram', tags: ['programs'], summary: 'Copy a program (admin; Coupontools)',
       params: Type.Object({ program_id: ProgramId }), headers: IdempotencyKeyHeader, body: CopyProgramBody,
-      response: { 201: { ...ProgramSchema, description: 'The copy.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstream },
+      response: { 201: { ...ProgramSchema, description: 'The copy.' }, ...commonErrors, ...idempotencyErrors, ...notFound, ...upstreamErrors },
     },
   }, async (req, reply) => {
     const provider = providers.external(connectionOf(req.params.program_id), 'programs');
@@ -89,7 +83,7 @@ export async function notificationRoutes(app: FastifyInstance, opts: { providers
         page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
         per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
       }, { additionalProperties: false }),
-      response: { 200: { ...NotificationList, description: 'One page of pushes.' }, ...commonErrors, 404: problem('No such connection.'), 422: problem('The provider cannot list pushes (unsupported_operation).'), ...upstream },
+      response: { 200: { ...NotificationList, description: 'One page of pushes.' }, ...commonErrors, 404: problem('No such connection.'), 422: problem('The provider cannot list pushes (unsupported_operation).'), ...upstreamErrors },
     },
   }, async (req) => {
     const provider = opts.providers.external(req.query.connection, 'push notifications');
@@ -103,7 +97,7 @@ export async function notificationRoutes(app: FastifyInstance, opts: { providers
     schema: {
       operationId: 'getNotification', tags: ['notifications'], summary: 'One push (Highlight)',
       params: Type.Object({ connection: ConnectionId, notification_id: Type.String({ minLength: 1, maxLength: 64 }) }),
-      response: { 200: { ...NotificationSchema, description: 'The push.' }, ...commonErrors, 404: problem('No such push (notification_not_found) or connection.'), 422: problem('The provider cannot show pushes (unsupported_operation).'), ...upstream },
+      response: { 200: { ...NotificationSchema, description: 'The push.' }, ...commonErrors, 404: problem('No such push (notification_not_found) or connection.'), 422: problem('The provider cannot show pushes (unsupported_operation).'), ...upstreamErrors },
     },
   }, async (req) => {
     const provider = opts.providers.external(req.params.connection, 'push notifications');
@@ -119,7 +113,7 @@ export async function notificationRoutes(app: FastifyInstance, opts: { providers
       operationId: 'sendNotification', tags: ['notifications'], summary: 'Send a push notification (admin)',
       description: 'To card_ids, to every card of program_id, or (neither) to every card of the connection. Use an Idempotency-Key: a retried push is not sent twice.',
       headers: IdempotencyKeyHeader, body: NotificationBody,
-      response: { 201: { ...NotificationSchema, description: 'The push, as the provider accepted it.' }, ...commonErrors, ...idempotencyErrors, 404: problem('No such connection, card or program.'), ...upstream },
+      response: { 201: { ...NotificationSchema, description: 'The push, as the provider accepted it.' }, ...commonErrors, ...idempotencyErrors, 404: problem('No such connection, card or program.'), ...upstreamErrors },
     },
   }, async (req, reply) => {
     const { connection, message, card_ids, program_id, scheduled_at } = req.body;

@@ -1,5 +1,6 @@
 import type { CoupontoolsConnection } from '../../config/connections.js';
 import type { ErrorCode } from '../../api/errors.js';
+import { ClientRateLimit } from '../http/client-rate-limit.js';
 import { ProviderError } from '../provider-error.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
 import { readError, type WireError } from './wire.js';
@@ -36,10 +37,11 @@ export class CoupontoolsClient {
   private readonly secrets: string[];
   private readonly label: string;
   /** Send times within the rate-limit window (client side, when `rateLimit` is set). */
-  private sent: number[] = [];
+  private readonly window: ClientRateLimit;
 
   constructor(private readonly conn: CoupontoolsConnection) {
     this.label = `Coupontools (connection ${conn.id})`;
+    this.window = new ClientRateLimit(conn.rateLimit, conn.timeoutMs ?? 10_000);
     this.http = new ProviderHttp({
       connection: conn.id,
       provider: 'Coupontools',
@@ -115,24 +117,7 @@ export class CoupontoolsClient {
 
   /** Client-side limit (`rateLimit` setting): waits for a free slot, or refuses when the wait would pass the timeout. */
   private async throttle(what: string): Promise<void> {
-    const limit = this.conn.rateLimit;
-    if (!limit) return;
-    const windowMs = limit.perSeconds * 1000;
-    for (;;) {
-      const now = Date.now();
-      this.sent = this.sent.filter((t) => t > now - windowMs);
-      if (this.sent.length < limit.requests) {
-        this.sent.push(now);
-        return;
-      }
-      const wait = this.sent[0]! + windowMs - now;
-      if (wait > (this.conn.timeoutMs ?? 10_000)) {
-        throw new ProviderError('provider_rate_limited', `${what}: the connection's rate limit (${limit.requests} per ${limit.perSeconds} s) is reached; retry later.`, 'no', {
-          headers: { 'retry-after': String(Math.ceil(wait / 1000)) },
-        });
-      }
-      await new Promise((r) => setTimeout(r, wait + 1));
-    }
+    await this.window.take(what);
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../api/errors.js';
 import type { LealConnection } from '../../config/connections.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
+import { ClientRateLimit } from '../http/client-rate-limit.js';
 import { ProviderError } from '../provider-error.js';
 import { readErrorMessage } from './wire.js';
 
@@ -56,11 +57,12 @@ export class LealClient {
   private readonly secrets: string[];
   private readonly label: string;
   private readonly root: string;
-  private sent: number[] = [];
+  private readonly window: ClientRateLimit;
   private rl: LealRateLimitState = { limit: null, remaining: null, resetAt: null, policy: null, blockedUntil: null, observedAt: null };
 
   constructor(private readonly conn: LealConnection) {
     this.label = `Leal (connection ${conn.id})`;
+    this.window = new ClientRateLimit(conn.rateLimit, conn.timeoutMs ?? 10_000);
     this.root = `/accounts/${conn.accountId}`;
     this.http = new ProviderHttp({
       connection: conn.id,
@@ -172,24 +174,7 @@ export class LealClient {
       await new Promise((r) => setTimeout(r, wait + 1));
       this.rl = { ...this.rl, remaining: null };
     }
-    const limit = this.conn.rateLimit;
-    if (!limit) return;
-    const windowMs = limit.perSeconds * 1000;
-    for (;;) {
-      const now = Date.now();
-      this.sent = this.sent.filter((t) => t > now - windowMs);
-      if (this.sent.length < limit.requests) {
-        this.sent.push(now);
-        return;
-      }
-      const wait = this.sent[0]! + windowMs - now;
-      if (wait > (this.conn.timeoutMs ?? 10_000)) {
-        throw new ProviderError('provider_rate_limited', `${what}: the connection's rate limit (${limit.requests} per ${limit.perSeconds} s) is reached; retry later.`, 'no', {
-          headers: { 'retry-after': String(Math.ceil(wait / 1000)) },
-        });
-      }
-      await new Promise((r) => setTimeout(r, wait + 1));
-    }
+    await this.window.take(what);
   }
 
   /** Provider messages may echo request headers: never let the token through. */
