@@ -6,7 +6,7 @@ import { ConfigError } from './env.js';
 /**
  * The connections file: which providers the gateway talks to. Each entry is
  * `{ "id": "...", "provider": "<kind>", ...settings }`. A provider kind brings its own
- * settings schema (below); the Providers issue adds highlight, coupontools, leal and loyaltylt.
+ * settings schema (below): ledger, highlight, coupontools, leal and loyaltylt.
  */
 
 export const ConnectionIdSchema = Type.String({
