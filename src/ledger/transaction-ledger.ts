@@ -161,12 +161,6 @@ export class TransactionLedger {
     await runScript(this.redis, 'lgwCompleteRequest', [idemKey], [resource, status, JSON.stringify(body)]);
   }
 
-  /** The transaction a natural key (card, type, reference) names, if any. */
-  async byNaturalKey(naturalKey: string): Promise<TransactionRecord | null> {
-    const id = await this.redis.get(naturalKey);
-    return id ? this.get(id) : null;
-  }
-
   async get(id: string): Promise<TransactionRecord | null> {
     if (!/^txn_[0-9A-Z]{26}$/.test(id)) return null;
     return fromHash(await this.redis.hgetall(this.keys.txn(id)));

@@ -8,6 +8,7 @@ import type { ExternalConnection } from '../config/connections.js';
 import type { TransactionLedger } from '../ledger/transaction-ledger.js';
 import { render, type TransactionRecord } from '../ledger/transaction-record.js';
 import type { KeySpace } from '../redis/keys.js';
+import { decimalToMinor, minorToDecimal } from '../lib/money.js';
 import type { CardTypeCapabilities, Movement, Unit, ProviderAdapter, ProviderCard, ProviderCustomer, ProviderHistoryEntry, ProviderProgram } from './adapter.js';
 import { ProviderError } from './provider-error.js';
 import type { ApplyOutcome, Capabilities, HistoryPage, HistoryQuery, Operation, PointsProvider } from './provider.js';
@@ -321,19 +322,6 @@ export class ExternalProvider implements PointsProvider {
   async close(): Promise<void> {
     await this.adapter.close();
   }
-}
-
-/** "10.5" → 1050, exactly (string arithmetic, no floats). */
-export function decimalToMinor(decimal: string): number {
-  const [whole = '0', frac = ''] = decimal.split('.');
-  return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
-}
-
-/** 1050 → "10.50". */
-export function minorToDecimal(minor: number): string {
-  const sign = minor < 0 ? '-' : '';
-  const m = Math.abs(minor);
-  return `${sign}${Math.floor(m / 100)}.${String(m % 100).padStart(2, '0')}`;
 }
 
 /** A code stored with a transaction, back as an ErrorCode (older or unknown codes read as provider_unavailable). */

@@ -1,6 +1,7 @@
 import { ApiError } from '../api/errors.js';
 import type { Transaction, TransactionType } from '../api/schemas/transactions.js';
 import { ulid } from '../lib/ids.js';
+import { decimalToMinor } from '../lib/money.js';
 import { fingerprint } from '../ledger/idempotency.js';
 import { render, type NewTransaction, type TransactionRecord } from '../ledger/transaction-record.js';
 import type { TransactionLedger, IdempotencyClaim } from '../ledger/transaction-ledger.js';
@@ -51,11 +52,6 @@ export interface Outcome {
 
 const METADATA_MAX_BYTES = 1024;
 
-/** "10.50" → 1050 without floats. */
-function decimalMinor(decimal: string): number {
-  const [whole = '0', frac = ''] = decimal.split('.');
-  return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
-}
 
 /** The record a successful claim has just written. */
 function claimedRecord(txn: NewTransaction): TransactionRecord {
@@ -134,7 +130,7 @@ export class PointsService {
       throw fieldError('expires_at', 'applies only to a positive adjustment');
     }
     const expireBefore = input.before !== undefined ? Date.parse(input.before) : null;
-    const points = input.type === 'purchase' || input.type === 'refund_purchase' ? decimalMinor(input.amount!.amount) : input.type === 'redeem_reward' || input.type === 'redeem_coupon' ? 1 : (input.points ?? null);
+    const points = input.type === 'purchase' || input.type === 'refund_purchase' ? decimalToMinor(input.amount!.amount) : input.type === 'redeem_reward' || input.type === 'redeem_coupon' ? 1 : (input.points ?? null);
     // An expire's delta on the built-in ledger is what its script finds due; at a provider, what was asked.
     const externalExpire = input.type === 'expire' && provider instanceof ExternalProvider;
     const delta =
@@ -189,17 +185,11 @@ export class PointsService {
     let points: number | null = body.points ?? null;
     let delta = orig.delta > 0 ? -1 : 1;
     if (provider instanceof ExternalProvider) {
+      // The claim script is the one judge of what is left: it replays a retried reversal (its keys)
+      // and refuses one that exceeds the rest, counting reversals still in flight. Nothing left,
+      // for a full reversal: ask for the whole original, which the script refuses as already reversed.
       const left = Math.abs(orig.delta) - orig.reversed_points;
-      if (left <= 0) {
-        // A retried full reversal answers as the first did; anything else has nothing left to take.
-        const done = body.points === undefined ? await this.ledger.byNaturalKey(this.ledger.keys.naturalKey(orig.card_id, 'reversal', `${originalId}:full`)) : null;
-        if (done) return this.answer(done, true);
-        throw new ApiError('already_reversed', `Transaction ${originalId} is already fully reversed.`);
-      }
-      if (points !== null && points > left) {
-        throw new ApiError('reversal_exceeds_original', `Only ${left} ${orig.unit} of ${originalId} are left to reverse; ${points} were asked for.`);
-      }
-      const amount = points ?? left;
+      const amount = points ?? (left > 0 ? left : Math.abs(orig.delta));
       delta = orig.delta > 0 ? -amount : amount;
       points = delta;
     }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { award, issueCard, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { award, startGateway, type TestGateway } from '../helpers/gateway.js';
 let gw: TestGateway;
 beforeAll(async () => { gw = await startGateway(); });
 afterAll(async () => gw.close());

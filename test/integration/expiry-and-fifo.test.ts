@@ -11,9 +11,6 @@ const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
 /** Waits until an ISO time has passed (plus a little margin). */
 const waitPast = async (iso: string) => sleep(Math.max(0, Date.parse(iso) - Date.now() + 60));
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Entry = any;
-
 let gw: TestGateway;
 beforeAll(async () => {
   gw = await startGateway();

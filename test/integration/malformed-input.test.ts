@@ -104,8 +104,6 @@ const TARGETS: Target[] = [
   },
 ];
 
-const withFields = (pred: (t: Target) => boolean) => TARGETS.filter(pred).map((t) => [t.name, t] as const);
-
 interface Refusal {
   status: number;
   code: string;

@@ -11,6 +11,7 @@ import { ApiError } from '../errors.js';
 import { CardList, CardListQuery, CardSchema, CreateCardBody, UpdateCardBody, type CreateCardBody as CreateCardBodyType } from '../schemas/cards.js';
 import { ExternalProvider, referenceOf } from '../../providers/external-provider.js';
 import { idempotentRequest } from '../idempotent-request.js';
+import { requireOnConnection } from '../gateway-ids.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
@@ -35,9 +36,8 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
       });
     }
     if (!a.issueCard) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) cannot issue cards through its API.`, { supported: provider.capabilities.operations });
-    for (const [field, v] of [['customer_id', body.customer_id], ['program_id', body.program_id]] as const) {
-      if (v !== undefined && !v.startsWith(`${provider.connection.id}:`)) throw new ApiError('validation_failed', `${field} must belong to connection ${provider.connection.id}.`, { errors: [{ field: `/${field}`, message: 'belongs to another connection' }] });
-    }
+    requireOnConnection(provider.connection.id, '/customer_id', body.customer_id);
+    requireOnConnection(provider.connection.id, '/program_id', body.program_id);
     return idempotentRequest(req, reply, ledger, { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/cards' }, async () => {
       const c = await a.issueCard!({
         customerReference: body.customer_id !== undefined ? referenceOf(body.customer_id) : null,
@@ -141,9 +141,8 @@ export async function cardRoutes(app: FastifyInstance, opts: { providers: Provid
     const q = req.query;
     const provider = providers.external(q.connection, 'card list through the gateway');
     if (!provider.adapter.listCards) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${q.connection}) cannot list cards.`, { supported: provider.capabilities.operations });
-    for (const [field, v] of [['customer_id', q.customer_id], ['program_id', q.program_id]] as const) {
-      if (v !== undefined && !v.startsWith(`${q.connection}:`)) throw new ApiError('validation_failed', `${field} must belong to connection ${q.connection}.`, { errors: [{ field: `/${field}`, message: 'belongs to another connection' }] });
-    }
+    requireOnConnection(q.connection, '/customer_id', q.customer_id);
+    requireOnConnection(q.connection, '/program_id', q.program_id);
     const page = await provider.adapter.listCards({
       ...(q.customer_id !== undefined ? { customerReference: referenceOf(q.customer_id) } : {}),
       ...(q.program_id !== undefined ? { programReference: referenceOf(q.program_id) } : {}),

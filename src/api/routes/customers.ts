@@ -6,6 +6,7 @@ import { connectionOf, referenceOf } from '../../providers/external-provider.js'
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { ApiError } from '../errors.js';
 import { idempotentRequest } from '../idempotent-request.js';
+import { requireOnConnection } from '../gateway-ids.js';
 import { commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
 import { CardSchema } from '../schemas/cards.js';
 import { Nullable } from '../schemas/common.js';
@@ -45,9 +46,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
     const a = provider.adapter;
     if (!a.createCustomer) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${provider.connection.id}) cannot create customers.`, { supported: provider.capabilities.operations });
     const { program_id, ...body } = req.body;
-    if (program_id !== undefined && connectionOf(program_id) !== provider.connection.id) {
-      throw new ApiError('validation_failed', `program_id must be a program of connection ${provider.connection.id}.`, { errors: [{ field: '/program_id', message: 'belongs to another connection' }] });
-    }
+    requireOnConnection(provider.connection.id, '/program_id', program_id);
     return idempotentRequest(req, reply, ledger, { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/customers' }, async () => {
       const c = provider.customerOf(await a.createCustomer!({ ...body, ...(program_id !== undefined ? { programReference: referenceOf(program_id) } : {}) }));
       return { status: 201, body: c, location: `/v1/customers/${c.id}` };
@@ -67,9 +66,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { providers: Pr
     const provider = providers.external(connection, 'customers of its own at a provider');
     const a = provider.adapter;
     if (!a.bulkCreateCustomers) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${connection}) has no bulk customer creation; create them one by one with POST /v1/customers.`, { supported: provider.capabilities.operations });
-    if (connectionOf(program_id) !== connection) {
-      throw new ApiError('validation_failed', `program_id must be a program of connection ${connection}.`, { errors: [{ field: '/program_id', message: 'belongs to another connection' }] });
-    }
+    requireOnConnection(connection, '/program_id', program_id);
     return idempotentRequest(req, reply, ledger, { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/customers/bulk' }, async () => {
       const res = await a.bulkCreateCustomers!(referenceOf(program_id), customers);
       return { status: 201, body: { created: res.created, cards: res.cards.map((c) => provider.cardOf(c)) } };

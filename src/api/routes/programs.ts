@@ -6,8 +6,9 @@ import { connectionOf, referenceOf } from '../../providers/external-provider.js'
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { ApiError } from '../errors.js';
 import { idempotentRequest } from '../idempotent-request.js';
+import { requireOnConnection } from '../gateway-ids.js';
 import { commonErrors, ConnectionId, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
-import { PageMeta } from '../schemas/customers.js';
+import { PageMeta, pageQuery } from '../schemas/customers.js';
 import { CopyProgramBody, NotificationBody, NotificationSchema, ProgramId, ProgramList, ProgramSchema } from '../schemas/programs.js';
 
 const notFound = { 404: problem('No such program (program_not_found) or connection (unknown_connection).') };
@@ -23,11 +24,7 @@ export async function programRoutes(app: FastifyInstance, opts: { providers: Pro
     config: { scope: 'read' },
     schema: {
       operationId: 'listPrograms', tags: ['programs'], summary: 'A connection\'s programs (card templates), with what each supports',
-      querystring: Type.Object({
-        connection: ConnectionId,
-        page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
-        per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-      }, { additionalProperties: false }),
+      querystring: Type.Object({ connection: ConnectionId, ...pageQuery(50) }, { additionalProperties: false }),
       response: { 200: { ...ProgramList, description: 'One page of programs.' }, ...commonErrors, ...notFound, ...unsupported, ...upstreamErrors },
     },
   }, async (req) => {
@@ -78,11 +75,7 @@ export async function notificationRoutes(app: FastifyInstance, opts: { providers
     config: { scope: 'read' },
     schema: {
       operationId: 'listNotifications', tags: ['notifications'], summary: 'Pushes sent on a connection (Highlight)',
-      querystring: Type.Object({
-        connection: ConnectionId,
-        page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
-        per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-      }, { additionalProperties: false }),
+      querystring: Type.Object({ connection: ConnectionId, ...pageQuery(20) }, { additionalProperties: false }),
       response: { 200: { ...NotificationList, description: 'One page of pushes.' }, ...commonErrors, 404: problem('No such connection.'), 422: problem('The provider cannot list pushes (unsupported_operation).'), ...upstreamErrors },
     },
   }, async (req) => {
@@ -120,12 +113,8 @@ export async function notificationRoutes(app: FastifyInstance, opts: { providers
     const provider = opts.providers.external(connection, 'push notifications');
     const a = provider.adapter;
     if (!a.notify) throw new ApiError('unsupported_operation', `${provider.connection.provider} (connection ${connection}) has no push notifications in its API.`, { supported: provider.capabilities.operations });
-    for (const [i, id] of (card_ids ?? []).entries()) {
-      if (connectionOf(id) !== connection) throw new ApiError('validation_failed', `card_ids[${i}] is not a card of connection ${connection}.`, { errors: [{ field: `/card_ids/${i}`, message: 'belongs to another connection' }] });
-    }
-    if (program_id !== undefined && connectionOf(program_id) !== connection) {
-      throw new ApiError('validation_failed', `program_id is not a program of connection ${connection}.`, { errors: [{ field: '/program_id', message: 'belongs to another connection' }] });
-    }
+    for (const [i, id] of (card_ids ?? []).entries()) requireOnConnection(connection, `/card_ids/${i}`, id);
+    requireOnConnection(connection, '/program_id', program_id);
     if (program_id !== undefined && card_ids !== undefined) {
       throw new ApiError('validation_failed', 'Send card_ids or program_id, not both: a push goes to some cards, or to a whole program.', { errors: [{ field: '/program_id', message: 'must not be sent with card_ids' }] });
     }

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { CardId, ConnectionId, Metadata, Nullable, Points, Reason, ReferenceId, Staff } from './common.js';
-import { CustomerId, PageMeta } from './customers.js';
+import { CustomerId, PageMeta, pageQuery } from './customers.js';
 import { CapabilitiesSchema, MoneySchema, ProgramId } from './programs.js';
 
 export { CapabilitiesSchema };
@@ -118,8 +118,7 @@ export const CardListQuery = Type.Object(
     connection: ConnectionId,
     customer_id: Type.Optional(CustomerId),
     program_id: Type.Optional(ProgramId),
-    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
-    per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    ...pageQuery(20),
   },
   { additionalProperties: false },
 );

@@ -6,7 +6,9 @@ import { ERROR_CODES } from '../errors.js';
  * schema into a component under #/components/schemas and refers to it from the operations.
  */
 
-export const CARD_ID_PATTERN = '^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~@+=!$*()-]{1,200}$';
+/** Every gateway id (card, customer, program): `<connection id>:<the provider's own reference>`. */
+export const GATEWAY_ID_PATTERN = '^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~@+=!$*()-]{1,200}$';
+export const CARD_ID_PATTERN = GATEWAY_ID_PATTERN;
 
 export const CardId = Type.String({
   pattern: CARD_ID_PATTERN,

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { ConnectionId, Metadata, Nullable } from './common.js';
+import { ConnectionId, GATEWAY_ID_PATTERN, Metadata, Nullable } from './common.js';
 
 /** A customer's personal data, as the gateway normalizes it across providers. */
 const NAME = '^[^\\u0000-\\u001f\\u007f]+$';
@@ -13,7 +13,7 @@ export const CustomerFields = {
 };
 
 export const CustomerId = Type.String({
-  pattern: '^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~@+=!$*()-]{1,200}$',
+  pattern: GATEWAY_ID_PATTERN,
   maxLength: 233,
   description: 'A customer, as `<connection id>:<the provider\'s own customer id>`.',
   examples: ['hl:cus_1001'],
@@ -45,7 +45,7 @@ export const CreateCustomerBody = Type.Object(
     ...CustomerFields,
     external_reference: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Your id for the customer (Highlight externalUserId, Leal external reference).' })),
     metadata: Type.Optional(Metadata),
-    program_id: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~@+=!$*()-]{1,200}$', maxLength: 233, description: 'Also enrol the customer in this program (Leal card_id; Coupontools loyalty card, where a customer is a card user).' })),
+    program_id: Type.Optional(Type.String({ pattern: GATEWAY_ID_PATTERN, maxLength: 233, description: 'Also enrol the customer in this program (Leal card_id; Coupontools loyalty card, where a customer is a card user).' })),
   },
   { title: 'CreateCustomerRequest', additionalProperties: false, examples: [{ connection: 'hl', first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' }] },
 );
@@ -57,6 +57,12 @@ export const UpdateCustomerBody = Type.Object(
 );
 export type UpdateCustomerBody = Static<typeof UpdateCustomerBody>;
 
+/** The page-number query every provider list takes (they all page that way). */
+export const pageQuery = (defaultPerPage: number) => ({
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
+  per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: defaultPerPage })),
+});
+
 export const CustomerListQuery = Type.Object(
   {
     connection: ConnectionId,
@@ -64,8 +70,7 @@ export const CustomerListQuery = Type.Object(
     email: Type.Optional(Type.String({ maxLength: 254 })),
     phone: Type.Optional(Type.String({ maxLength: 32 })),
     external_reference: Type.Optional(Type.String({ maxLength: 128 })),
-    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
-    per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    ...pageQuery(20),
   },
   { additionalProperties: false },
 );
@@ -88,7 +93,7 @@ export const CustomerList = Type.Object({ data: Type.Array(CustomerResourceSchem
 export const BulkCreateCustomersBody = Type.Object(
   {
     connection: ConnectionId,
-    program_id: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~@+=!$*()-]{1,200}$', maxLength: 233, description: 'The program (Coupontools loyalty card) the customers join.' }),
+    program_id: Type.String({ pattern: GATEWAY_ID_PATTERN, maxLength: 233, description: 'The program (Coupontools loyalty card) the customers join.' }),
     customers: Type.Array(Type.Object({ ...CustomerFields }, { additionalProperties: false }), { minItems: 1, maxItems: 100 }),
   },
   { title: 'BulkCreateCustomersRequest', additionalProperties: false, examples: [{ connection: 'ct', program_id: 'ct:1001', customers: [{ first_name: 'Ada', email: 'ada@example.com' }, { first_name: 'Alan' }] }] },

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { ConnectionId, Nullable } from './common.js';
+import { CardId, ConnectionId, GATEWAY_ID_PATTERN, Nullable } from './common.js';
 import { PageMeta } from './customers.js';
 
 export const UNITS = ['points', 'stamps', 'visits', 'scores', 'amount', 'rewards'] as const;
@@ -31,7 +31,7 @@ export const CapabilitiesSchema = Type.Object(
 );
 
 export const ProgramId = Type.String({
-  pattern: '^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~@+=!$*()-]{1,200}$',
+  pattern: GATEWAY_ID_PATTERN,
   maxLength: 233,
   description: 'A program (Highlight template, Coupontools loyalty card, Leal card): `<connection id>:<provider id>`.',
   examples: ['hl:1'],
@@ -102,7 +102,7 @@ export const NotificationBody = Type.Object(
   {
     connection: ConnectionId,
     message: Type.String({ minLength: 1, maxLength: 1000, pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]+$' }),
-    card_ids: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~@+=!$*()-]{1,200}$', maxLength: 233 }), { minItems: 1, maxItems: 1000, description: 'Only these cards; without it and without program_id, every card of the connection.' })),
+    card_ids: Type.Optional(Type.Array(CardId, { minItems: 1, maxItems: 1000, description: 'Only these cards; without it and without program_id, every card of the connection.' })),
     program_id: Type.Optional({ ...ProgramId, description: 'Every card of this program.' }),
     scheduled_at: Type.Optional(Type.String({ format: 'date-time', description: 'Send later, where the provider supports it (Highlight).' })),
   },

@@ -39,7 +39,7 @@ export class CoupontoolsClient {
   /** Send times within the rate-limit window (client side, when `rateLimit` is set). */
   private readonly window: ClientRateLimit;
 
-  constructor(private readonly conn: CoupontoolsConnection) {
+  constructor(conn: CoupontoolsConnection) {
     this.label = `Coupontools (connection ${conn.id})`;
     this.window = new ClientRateLimit(conn.rateLimit, conn.timeoutMs ?? 10_000);
     this.http = new ProviderHttp({

@@ -35,6 +35,8 @@ class CoupontoolsAdapter implements ProviderAdapter {
   readonly cardTypes: CardTypeCapabilities[] = CARD_TYPES;
   private readonly client: CoupontoolsClient;
   private cache: { at: number; list: WireProgram[] } | null = null;
+  /** Users seen to exist: their capabilities need no second read (each read spends the provider's rate limit). */
+  private readonly knownUsers = new Set<string>();
 
   constructor(conn: CoupontoolsConnection) {
     this.client = new CoupontoolsClient(conn);
@@ -147,7 +149,11 @@ class CoupontoolsAdapter implements ProviderAdapter {
   async cardCapabilities(reference: string): Promise<CardTypeCapabilities> {
     const r = refOrThrow(reference, 'card_not_found');
     const p = await this.program(r.programId, 'card_not_found');
-    await this.getUser(r.programId, r.userId, 'card_not_found');
+    if (!this.knownUsers.has(reference)) {
+      await this.getUser(r.programId, r.userId, 'card_not_found');
+      if (this.knownUsers.size >= 10_000) this.knownUsers.delete(this.knownUsers.values().next().value!);
+      this.knownUsers.add(reference);
+    }
     return capabilitiesOf(p.type);
   }
 
@@ -220,6 +226,7 @@ class CoupontoolsAdapter implements ProviderAdapter {
   private async deleteUser(reference: string, code: 'card_not_found' | 'customer_not_found'): Promise<void> {
     const r = refOrThrow(reference, code);
     await this.client.call('DELETE', userPath(r.programId, r.userId), { notFound: code });
+    this.knownUsers.delete(reference);
   }
 
   async voidCard(reference: string): Promise<ProviderCard> {

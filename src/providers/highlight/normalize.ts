@@ -11,12 +11,7 @@ export const REFERENCE = /^[A-Za-z0-9._~@+=!$*()-]{1,200}$/;
 /** A provider decimal of money in minor units (10.5 → 1050). */
 export const toMinor = (x: number): number => Math.round(x * 100);
 
-/** Minor units as a canonical decimal string (1050 → "10.50"), by string arithmetic. */
-export function minorToDecimal(minor: number): string {
-  const neg = minor < 0;
-  const s = String(Math.abs(Math.trunc(minor))).padStart(3, '0');
-  return `${neg ? '-' : ''}${s.slice(0, -2)}.${s.slice(-2)}`;
-}
+export { minorToDecimal } from '../../lib/money.js';
 
 /** Milliseconds of a provider time (ISO 8601, or "Y-m-d H:i:s" read as UTC); null when unreadable. */
 export function timeOf(s: string | null | undefined): number | null {
