@@ -15,13 +15,15 @@ import { cardRoutes } from './api/routes/cards.js';
 import { pointsRoutes } from './api/routes/points.js';
 import { systemRoutes } from './api/routes/system.js';
 import { transactionRoutes } from './api/routes/transactions.js';
-import { TransactionLedger } from './ledger/transaction-ledger.js';
-import { ProviderRegistry } from './providers/registry.js';
+import type { TransactionLedger } from './ledger/transaction-ledger.js';
+import type { ProviderRegistry } from './providers/registry.js';
+import { createGateway, type Gateway } from './gateway.js';
+import type { Role } from './queue/dispatcher.js';
+import { bulkRoutes } from './api/routes/bulk.js';
+import { pino } from 'pino';
 import { cardOperationRoutes } from './api/routes/card-operations.js';
 import { customerRoutes } from './api/routes/customers.js';
 import { notificationRoutes, programRoutes } from './api/routes/programs.js';
-import { keySpace } from './redis/keys.js';
-import { PointsService } from './transactions/points-service.js';
 
 export interface AppDeps {
   env: Env;
@@ -29,12 +31,15 @@ export interface AppDeps {
   connections: ConnectionConfig[];
   apiKeys: ApiKeyTable;
   logger: FastifyBaseLogger | boolean;
+  /** api: HTTP and queueing only; all (default: ROLE): also the workers that call the providers. */
+  role?: Role;
 }
 
 export interface App {
   app: FastifyInstance;
   providers: ProviderRegistry;
   ledger: TransactionLedger;
+  gateway: Gateway;
 }
 
 const VERSION = '0.1.0';
@@ -55,10 +60,9 @@ function illFormedField(value: unknown, path: string): string | null {
 /** Builds the gateway: plugins, hooks and routes. Never listens (server.ts does; tests inject or listen). */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { env, redis } = deps;
-  const keys = keySpace(env.REDIS_KEY_PREFIX);
-  const ledger = new TransactionLedger(redis, keys, { idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000, leaseMs: 30_000 });
-  const providers = new ProviderRegistry(deps.connections, redis, keys, ledger);
-  const points = new PointsService(ledger, providers, { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
+  const log = typeof deps.logger === 'object' ? deps.logger : pino({ enabled: deps.logger });
+  const gateway = await createGateway({ env, redis, connections: deps.connections, log, role: deps.role });
+  const { keys, ledger, providers, points, bulk } = gateway;
 
   const app = Fastify({
     loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
@@ -80,8 +84,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   app.setValidatorCompiler(validatorCompiler());
-  // Each external connection holds a keep-alive pool to its provider.
-  app.addHook('onClose', async () => providers.close());
+  // Workers finish their jobs (up to SHUTDOWN_GRACE_MS); each external connection's pool closes.
+  app.addHook('onClose', async () => gateway.close());
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser lets a text body through to validation (400) instead of 415.
   app.removeContentTypeParser('text/plain');
 
@@ -162,7 +166,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerClientRateLimit(app, redis, keys, { requests, perSeconds });
 
   await app.register(systemRoutes, { redis, providers });
-  await app.register(pointsRoutes, { prefix: '/v1/points', points });
+  await app.register(pointsRoutes, { prefix: '/v1/points', points, bulk, ledger });
+  await app.register(bulkRoutes, { prefix: '/v1/bulk', bulk });
   await app.register(transactionRoutes, { prefix: '/v1/transactions', points });
   await app.register(cardRoutes, { prefix: '/v1/cards', providers, ledger, points, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
   await app.register(cardOperationRoutes, { prefix: '/v1/cards', points });
@@ -171,5 +176,5 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(notificationRoutes, { prefix: '/v1/notifications', providers, ledger, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  return { app, providers, ledger };
+  return { app, providers, ledger, gateway };
 }

@@ -45,7 +45,7 @@ export type LedgerConnection = Static<typeof LedgerConnectionSchema>;
 const external = {
   id: ConnectionIdSchema,
   baseUrl: Type.String({ pattern: '^https?://[^\\s]+$', description: 'The provider API root, e.g. https://api.highlightcards.co.uk/api/v2' }),
-  // Per request; a transaction's claim lease covers five of them (ExternalProvider.leaseMs).
+  // Per request; a request holds its rate-limit slot at most this long (src/queue/rate-limiter.ts).
   timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 25_000, default: 10_000 })),
   rateLimit: Type.Optional(
     Type.Object(
@@ -56,6 +56,8 @@ const external = {
   currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'The currency of money amounts on this connection (ISO 4217, one with 2 decimals). Default EUR.' })),
   /** Whether card operations notify the customer (push, wallet update) where the provider lets the caller choose. */
   notifyCustomers: Type.Optional(Type.Boolean()),
+  /** How long a balance read may be served from the cache; every write the gateway makes to the card ends it. 0: never cached. */
+  balanceCacheMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 300_000, default: 2000 })),
 };
 const Secret = Type.String({ minLength: 1, maxLength: 4096 });
 
@@ -210,4 +212,23 @@ export function publicSettings(conn: ConnectionConfig): Record<string, unknown> 
   const secrets = new Set<string>(PROVIDER_KINDS[conn.provider].secrets);
   const { id: _id, provider: _provider, ...settings } = conn;
   return Object.fromEntries(Object.entries(settings).filter(([k]) => !secrets.has(k)));
+}
+
+/**
+ * The rate limit a connection's requests are held to: its `rateLimit` setting, else the
+ * provider's documented limit (Highlight 10 requests per second, Loyalty.lt 300 per minute per
+ * API key); null when the provider documents none (Coupontools; Leal, which says how much is left
+ * in its RateLimit-* headers).
+ */
+export function rateLimitOf(conn: ExternalConnection): { requests: number; perSeconds: number } | null {
+  if (conn.rateLimit) return conn.rateLimit;
+  switch (conn.provider) {
+    case 'highlight':
+      return { requests: 10, perSeconds: 1 };
+    case 'loyaltylt':
+      return { requests: 300, perSeconds: 60 };
+    case 'coupontools':
+    case 'leal':
+      return null;
+  }
 }

@@ -25,6 +25,16 @@ export const EnvSchema = Type.Object({
   EXPIRY_SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 0, maximum: 86400, default: 60 }),
   CLIENT_RATE_LIMIT: Type.String({ pattern: '^[0-9]{1,9}/[1-9][0-9]{0,4}$', default: '0/1' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 104857600, default: 2097152 }),
+  // Dispatch to external providers (src/queue/): see .env.example.
+  ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], { default: 'all' }),
+  DISPATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 120000, default: 10000 }),
+  DISPATCH_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  DISPATCH_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: 600000, default: 500 }),
+  DISPATCH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 8 }),
+  DISPATCH_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 600000, default: 30000 }),
+  DISPATCH_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 15000 }),
+  DISPATCH_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 30000 }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600000, default: 10000 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -33,7 +43,10 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const INTEGER_VARS = new Set(['PORT', 'IDEMPOTENCY_WAIT_MS', 'EXPIRY_SWEEP_INTERVAL_SECONDS', 'BODY_LIMIT_BYTES']);
+const INTEGER_VARS = new Set([
+  'PORT', 'IDEMPOTENCY_WAIT_MS', 'EXPIRY_SWEEP_INTERVAL_SECONDS', 'BODY_LIMIT_BYTES', 'DISPATCH_WAIT_MS', 'DISPATCH_ATTEMPTS', 'DISPATCH_BACKOFF_MS',
+  'DISPATCH_CONCURRENCY', 'DISPATCH_LOCK_MS', 'DISPATCH_STALLED_INTERVAL_MS', 'DISPATCH_SWEEP_INTERVAL_MS', 'SHUTDOWN_GRACE_MS',
+]);
 const NUMBER_VARS = new Set(['IDEMPOTENCY_TTL_HOURS']);
 
 /**

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../redis/keys.js';
 import { defineScript, runScript } from '../redis/scripts.js';
-import { fromHash, toFields, type NewTransaction, type TransactionRecord } from './transaction-record.js';
+import { fromHash, toFields, type NewTransaction, type TransactionRecord, type TransactionStatus } from './transaction-record.js';
 import { sha256 } from './idempotency.js';
 
 /**
@@ -30,6 +30,17 @@ export type RequestClaim =
   | { kind: 'in_flight'; resource: string }
   | { kind: 'mismatch' };
 
+/** An admin's action on a transaction, kept with it. */
+export interface AuditEntry {
+  at: string;
+  action: 'retry' | 'resolve';
+  /** The API key's client id that did it. */
+  by: string;
+  from: string;
+  to: string;
+  note: string | null;
+}
+
 export interface LedgerOptions {
   idempotencyTtlMs: number;
   /** How long a claimer may work before a retry may take its claim over (after a crash). */
@@ -43,10 +54,11 @@ export class TransactionLedger {
     readonly options: LedgerOptions,
   ) {
     const base = import.meta.url;
-    defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-4.lua', 4);
+    defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-5.lua', 5);
+    defineScript(redis, 'lgwTransitionTransaction', base, 'transition-transaction-5.lua', 5);
     defineScript(redis, 'lgwClaimRequest', base, 'claim-request-1.lua', 1);
     defineScript(redis, 'lgwCompleteRequest', base, 'complete-request-1.lua', 1);
-    defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-5.lua', 5);
+    defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-8.lua', 8);
     defineScript(redis, 'lgwReleaseRequest', base, 'release-request-1.lua', 1);
   }
 
@@ -56,27 +68,80 @@ export class TransactionLedger {
   }
 
   /**
-   * Records what an external provider did with a claimed transaction: succeeded, needs_review (it
-   * may or may not have applied it), or release (it certainly did not: the claim is removed).
-   * Returns false when the transaction was no longer processing (settled by someone else).
+   * Records what an external provider did with a transaction: succeeded, needs_review (it may or
+   * may not have applied it), failed (it certainly did not; kept, its keys given up), or release
+   * (it certainly did not: the claim is removed). Returns false when the transaction was not in
+   * a status it may be settled from (`from`, default processing): someone else settled it first.
    */
   async settle(
-    txn: { id: string; card_id: string; reversal_of: string | null },
-    outcome: 'succeeded' | 'needs_review' | 'release',
-    opts: { idemKey?: string; naturalKey?: string; httpStatus?: number; now?: number; fields?: Record<string, string | number | null> },
+    txn: { id: string; card_id: string; reversal_of: string | null; idem_key?: string | null; natural_key?: string | null },
+    outcome: 'succeeded' | 'needs_review' | 'failed' | 'release',
+    opts: {
+      idemKey?: string; naturalKey?: string; httpStatus?: number; now?: number; fields?: Record<string, string | number | null>;
+      from?: TransactionStatus[]; audit?: AuditEntry;
+    } = {},
   ): Promise<boolean> {
     const extra: string[] = [];
     for (const [k, v] of Object.entries(opts.fields ?? {})) extra.push(k, v === null ? '' : String(v));
+    const idemKey = opts.idemKey ?? txn.idem_key ?? undefined;
+    const naturalKey = opts.naturalKey ?? txn.natural_key ?? undefined;
+    const from = opts.from ?? ['processing'];
     const res = await runScript<string>(
       this.redis,
       'lgwSettleTransaction',
       [
-        this.keys.txn(txn.id), opts.idemKey ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.history(txn.card_id),
+        this.keys.txn(txn.id), idemKey ?? this.keys.none, naturalKey ?? this.keys.none, this.keys.history(txn.card_id),
         txn.reversal_of !== null ? this.keys.txn(txn.reversal_of) : this.keys.none,
+        // The status it leaves is known only inside the script when several are allowed: both are passed.
+        this.keys.txnsIn(from[0]!), this.keys.txnsIn(outcome === 'release' ? 'failed' : outcome), this.keys.audit(txn.id),
       ],
-      [outcome, txn.id, opts.now ?? Date.now(), opts.idemKey ? '1' : '0', opts.naturalKey ? '1' : '0', opts.httpStatus ?? 201, JSON.stringify(extra), txn.reversal_of !== null ? '1' : '0'],
+      [
+        outcome, txn.id, opts.now ?? Date.now(), idemKey ? '1' : '0', naturalKey ? '1' : '0', opts.httpStatus ?? 201, JSON.stringify(extra),
+        txn.reversal_of !== null ? '1' : '0', from.join(','), opts.audit ? JSON.stringify(opts.audit) : '',
+      ],
     );
     return res === 'ok' || res === 'released';
+  }
+
+  /**
+   * Moves a dispatched transaction between statuses if it is still in one of `from` (queued ->
+   * processing when a worker sends it, back to queued for another try, failed or needs_review ->
+   * queued on an admin's retry). 'taken' names the transaction that took its reference_id since.
+   */
+  async transition(
+    txn: { id: string; status: TransactionStatus },
+    to: TransactionStatus,
+    opts: { fields?: Record<string, string | number | null>; clear?: string[]; attempt?: boolean; audit?: AuditEntry; retakeNaturalKey?: string } = {},
+  ): Promise<{ ok: true } | { ok: false; status?: string; takenBy?: string }> {
+    const fields: string[] = [];
+    for (const [k, v] of Object.entries(opts.fields ?? {})) fields.push(k, v === null ? '' : String(v));
+    const res = await runScript<string>(
+      this.redis,
+      'lgwTransitionTransaction',
+      [this.keys.txn(txn.id), this.keys.txnsIn(txn.status), this.keys.txnsIn(to), this.keys.audit(txn.id), opts.retakeNaturalKey ?? this.keys.none],
+      [
+        txn.status, to, Date.now(), fields.length ? JSON.stringify(fields) : '', opts.attempt ? '1' : '0',
+        opts.audit ? JSON.stringify(opts.audit) : '', opts.clear?.length ? JSON.stringify(opts.clear) : '', opts.retakeNaturalKey ? '1' : '0',
+      ],
+    );
+    if (res === 'ok') return { ok: true };
+    const [kind, what] = res.split('|');
+    return kind === 'taken' ? { ok: false, takenBy: what } : { ok: false, status: what };
+  }
+
+  /** Dispatched transactions in a status, oldest first (ids sort by creation time), after the id `after`. */
+  async listByStatus(status: TransactionStatus, opts: { limit: number; after?: string }): Promise<TransactionRecord[]> {
+    const ids = (await this.redis.zrange(this.keys.txnsIn(status), opts.after ? `(${opts.after}` : '-', '+', 'BYLEX', 'LIMIT', 0, opts.limit)) as string[];
+    return this.getMany(ids);
+  }
+
+  async countByStatus(status: TransactionStatus): Promise<number> {
+    return this.redis.zcard(this.keys.txnsIn(status));
+  }
+
+  async auditOf(id: string): Promise<AuditEntry[]> {
+    const list = await this.redis.lrange(this.keys.audit(id), 0, -1);
+    return list.map((e) => JSON.parse(e) as AuditEntry);
   }
 
   idempotencyKey(clientId: string, key: string): string {
@@ -86,13 +151,16 @@ export class TransactionLedger {
   /** Claims a new transaction, or finds the one its Idempotency-Key or natural key already names. */
   async claimTransaction(
     txn: NewTransaction,
-    opts: { idem?: IdempotencyClaim; naturalKey?: string; leaseMs?: number; reserve?: { of: string; amount: number } },
+    opts: { idem?: IdempotencyClaim; naturalKey?: string; leaseMs?: number; reserve?: { of: string; amount: number }; queued?: boolean },
   ): Promise<TransactionClaim> {
     const now = Date.now();
     const res = await runScript<string>(
       this.redis,
       'lgwClaimTransaction',
-      [opts.idem?.key ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.txn(txn.id), opts.reserve ? this.keys.txn(opts.reserve.of) : this.keys.none],
+      [
+        opts.idem?.key ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.txn(txn.id), opts.reserve ? this.keys.txn(opts.reserve.of) : this.keys.none,
+        opts.queued ? this.keys.txnsIn('queued') : this.keys.none,
+      ],
       [
         opts.idem ? '1' : '0',
         opts.naturalKey ? '1' : '0',
@@ -104,6 +172,7 @@ export class TransactionLedger {
         JSON.stringify(toFields(txn)),
         this.keys.txnPrefix,
         opts.reserve ? String(opts.reserve.amount) : '',
+        opts.queued ? 'queued' : 'processing',
       ],
     );
     // 'kind|a|rest': the rest may itself hold '|' (a stored body, a JSON field list).

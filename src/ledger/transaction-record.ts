@@ -5,7 +5,11 @@ import type { Unit } from '../api/schemas/programs.js';
 export interface TransactionRecord {
   id: string;
   type: TransactionType;
-  status: 'processing' | 'succeeded' | 'failed' | 'needs_review';
+  /**
+   * queued: waiting in its connection's queue (a dispatched transaction); processing: being sent
+   * (or, on the built-in ledger, applied); then succeeded, failed or needs_review.
+   */
+  status: TransactionStatus;
   card_id: string;
   connection: string;
   /** What `points` counts. */
@@ -37,11 +41,20 @@ export interface TransactionRecord {
   provider_reference: string | null;
   error_code: string | null;
   error_detail: string | null;
+  /** Dispatched transactions: how often it was sent, when last, and the keys to settle it with. */
+  attempts: number;
+  attempt_at: number | null;
+  idem_key: string | null;
+  natural_key: string | null;
 }
+
+export type TransactionStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'needs_review';
+export const TRANSACTION_STATUSES: TransactionStatus[] = ['queued', 'processing', 'succeeded', 'failed', 'needs_review'];
 
 export type NewTransaction = Omit<
   TransactionRecord,
   'status' | 'balance_after' | 'completed_at' | 'reversed_points' | 'lease_until' | 'provider_reference' | 'error_code' | 'error_detail'
+  | 'attempts' | 'attempt_at' | 'idem_key' | 'natural_key'
 >;
 
 const str = (v: string | null | undefined): string => v ?? '';
@@ -118,6 +131,10 @@ export function fromHash(h: Record<string, string>): TransactionRecord | null {
     provider_reference: orNull(h.provider_reference),
     error_code: orNull(h.error_code),
     error_detail: orNull(h.error_detail),
+    attempts: Number(h.attempts ?? 0),
+    attempt_at: numOrNull(h.attempt_at),
+    idem_key: orNull(h.idem_key),
+    natural_key: orNull(h.natural_key),
   };
 }
 

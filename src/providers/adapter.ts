@@ -140,6 +140,19 @@ export interface ProviderAdapter {
   /** Applies a movement. Throws ProviderError on refusal or failure. */
   move(reference: string, movement: Movement): Promise<MoveResult>;
 
+  /**
+   * How a movement whose outcome is unknown (a timeout or a 5xx after it was sent) is settled
+   * before anything is sent again (src/queue/transaction-job.ts):
+   *  - 'lookup': findApplied searches the provider's records for the movement's txn id; found, it
+   *    succeeded; not found, it was not applied and may be sent again;
+   *  - 'resend': the provider de-duplicates on `dedupKey`, so sending it again is safe;
+   *  - 'none': there is no way to tell; the transaction is kept as needs_review for a person.
+   */
+  readonly reconcile: 'lookup' | 'resend' | 'none';
+
+  /** For reconcile 'lookup': the provider's record of this movement (by its txn id) made at or after `sinceMs`, or null. */
+  findApplied?(reference: string, movement: Movement, sinceMs: number): Promise<MoveResult | null>;
+
   balance(reference: string): Promise<ProviderBalance>;
   /** The provider's own record, newest first, at most `limit` entries; undefined when the provider keeps none reachable. */
   history?(reference: string, opts: { limit: number; fromMs?: number; toMs?: number }): Promise<ProviderHistoryEntry[]>;

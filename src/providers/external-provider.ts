@@ -10,7 +10,9 @@ import { render, type TransactionRecord } from '../ledger/transaction-record.js'
 import type { KeySpace } from '../redis/keys.js';
 import { decimalToMinor, minorToDecimal } from '../lib/money.js';
 import type { CardTypeCapabilities, Movement, Unit, ProviderAdapter, ProviderCard, ProviderCustomer, ProviderHistoryEntry, ProviderProgram } from './adapter.js';
-import { ProviderError } from './provider-error.js';
+import { queuedAdapter } from '../queue/queued-adapter.js';
+import type { Dispatcher } from '../queue/dispatcher.js';
+import type { MoveResult } from './adapter.js';
 import type { ApplyOutcome, Capabilities, HistoryPage, HistoryQuery, Operation, PointsProvider } from './provider.js';
 
 /**
@@ -32,32 +34,38 @@ export const referenceOf = (id: string): string => id.slice(id.indexOf(':') + 1)
 /** The `<connection>` part of a gateway id ('' when there is none). */
 export const connectionOf = (id: string): string => (id.includes(':') ? id.slice(0, id.indexOf(':')) : '');
 
+/** How long a card's capabilities (its type, its template's mechanics) are remembered by an API process. */
+const CAPABILITIES_MEMO_MS = 60_000;
+
 /**
  * A connection to an external provider, behind the same PointsProvider interface as the built-in
- * ledger. The adapter translates; this class keeps the gateway's promises around it: each
- * transaction is claimed in the ledger before the provider is called, and settled after as
- * succeeded, released (the provider certainly did not apply it) or needs_review (it may have).
+ * ledger. The adapter translates; this class keeps the gateway's promises around it.
+ *
+ * Two views of the adapter: `adapter` (what routes use) turns every provider call into a job on
+ * the connection's queue (src/queue/); `direct` is the adapter itself, used only by the workers
+ * that run those jobs. Transactions are not applied here: PointsService claims them as queued and
+ * a worker applies them (src/queue/transaction-job.ts).
  */
 export class ExternalProvider implements PointsProvider {
   readonly capabilities: Capabilities;
+  readonly adapter: ProviderAdapter;
+  private readonly capsMemo = new Map<string, { caps: Capabilities; until: number }>();
 
   constructor(
     readonly connection: ExternalConnection,
-    readonly adapter: ProviderAdapter,
+    readonly direct: ProviderAdapter,
     private readonly ledger: TransactionLedger,
     private readonly redis: Redis,
     private readonly keys: KeySpace,
+    dispatch: Dispatcher,
   ) {
+    this.adapter = queuedAdapter(direct, connection.id, dispatch);
     this.capabilities = this.connectionCapabilities();
   }
 
-  /**
-   * How long a transaction's claim is held before a retry may take it over. An adapter may make a
-   * few calls per operation (a card read, the move) and wait for its rate limit before each, so the
-   * lease covers several timeouts; a takeover then marks the transaction needs_review.
-   */
-  get leaseMs(): number {
-    return Math.max(30_000, 5 * (this.connection.timeoutMs ?? 10_000) + 5_000);
+  /** How long a balance read may be served from the cache (0: never). */
+  get balanceCacheMs(): number {
+    return this.connection.balanceCacheMs ?? 2000;
   }
 
   get currency(): string {
@@ -93,11 +101,21 @@ export class ExternalProvider implements PointsProvider {
   }
 
   async cardCapabilities(cardId: string): Promise<Capabilities> {
+    const hit = this.capsMemo.get(cardId);
+    if (hit && hit.until > Date.now()) return hit.caps;
     const t = await this.adapter.cardCapabilities(referenceOf(cardId));
-    return { operations: this.withGatewayOps(t.operations), units: [...t.units], native_unit: t.nativeUnit };
+    const caps: Capabilities = { operations: this.withGatewayOps(t.operations), units: [...t.units], native_unit: t.nativeUnit };
+    if (this.capsMemo.size > 10_000) this.capsMemo.clear();
+    this.capsMemo.set(cardId, { caps, until: Date.now() + CAPABILITIES_MEMO_MS });
+    return caps;
   }
 
-  private movementOf(txn: TransactionRecord): Movement {
+  /** Forgets what was remembered of a card (deleted, voided). */
+  forgetCard(cardId: string): void {
+    this.capsMemo.delete(cardId);
+  }
+
+  movementOf(txn: TransactionRecord): Movement {
     const money =
       txn.amount !== null
         ? { decimal: txn.amount, minor: decimalToMinor(txn.amount), currency: txn.currency ?? this.currency }
@@ -121,33 +139,13 @@ export class ExternalProvider implements PointsProvider {
     };
   }
 
-  async apply(txn: TransactionRecord, ctx: { idempotencyKey?: string; naturalKey?: string }): Promise<ApplyOutcome> {
-    const settleOpts = { idemKey: ctx.idempotencyKey, naturalKey: ctx.naturalKey };
-    if (txn.lease_until !== null) {
-      // Taking over from a claimer that stopped mid-call: it may have reached the provider, so
-      // sending again could apply twice. Park it for review instead.
-      const error = new ProviderError('provider_timeout', 'The gateway process that was applying this transaction stopped before it recorded the provider\'s answer.', 'unknown');
-      await this.ledger.settle(txn, 'needs_review', { ...settleOpts, httpStatus: error.status, fields: { error_code: error.code, error_detail: error.message } });
-      return { kind: 'already' };
-    }
-    let res: Awaited<ReturnType<ProviderAdapter['move']>>;
-    try {
-      res = await this.adapter.move(referenceOf(txn.card_id), this.movementOf(txn));
-    } catch (err) {
-      const definite = err instanceof ProviderError ? err.applied === 'no' : err instanceof ApiError;
-      const error =
-        err instanceof ApiError
-          ? err
-          : new ProviderError('provider_bad_response', `${this.connection.provider} (connection ${this.connection.id}): the adapter failed on the provider's answer.`, 'unknown');
-      if (definite) {
-        await this.ledger.settle(txn, 'release', settleOpts);
-        return { kind: 'rejected', error };
-      }
-      await this.ledger.settle(txn, 'needs_review', { ...settleOpts, httpStatus: error.status, fields: { error_code: error.code, error_detail: error.message } });
-      return { kind: 'already' };
-    }
-    // Outside the try: the provider has applied it, whatever happens to this write.
-    const completedAt = Date.now();
+  /** Transactions at an external provider are queued, never applied in the request (PointsService, transaction-job.ts). */
+  async apply(): Promise<ApplyOutcome> {
+    throw new Error(`connection ${this.connection.id}: transactions are dispatched through its queue`);
+  }
+
+  /** The fields a succeeded transaction records from the provider's answer. */
+  successFields(txn: TransactionRecord, res: MoveResult): Record<string, string | number | null> {
     let { unit, delta } = txn;
     let points = txn.points ?? 0;
     let balanceAfter = res.balanceAfter;
@@ -156,17 +154,39 @@ export class ExternalProvider implements PointsProvider {
       if (res.effect) ({ unit, delta } = res.effect), (points = Math.abs(res.effect.delta));
       else balanceAfter = null;
     }
-    const settled = await this.ledger.settle(txn, 'succeeded', {
-      ...settleOpts,
-      now: completedAt,
-      fields: { balance_after: balanceAfter, provider_reference: res.providerReference, unit, points, delta },
-    });
-    // Settled by someone else first (a takeover after the lease): answer from the record.
-    if (!settled) return { kind: 'already' };
-    return { kind: 'applied', balanceAfter, delta, points, unit, completedAt, providerReference: res.providerReference };
+    return { balance_after: balanceAfter, provider_reference: res.providerReference, unit, points, delta };
   }
 
+  /** Every write the gateway makes to a card ends its cached balance (and any read already on its way). */
+  async invalidateBalance(cardId: string): Promise<void> {
+    if (this.balanceCacheMs <= 0) return;
+    await this.redis.incr(`${this.keys.balanceCache(cardId)}:epoch`).then(
+      () => this.redis.pexpire(`${this.keys.balanceCache(cardId)}:epoch`, 86_400_000),
+    );
+  }
+
+  /**
+   * The card's balance: from the cache when a read in the last `balanceCacheMs` left one and no
+   * write has touched the card since (the epoch counter), else from the provider.
+   */
   async balance(cardId: string): Promise<Balance | null> {
+    const ttl = this.balanceCacheMs;
+    const key = this.keys.balanceCache(cardId);
+    let epoch = '0';
+    if (ttl > 0) {
+      const [cached, current] = await this.redis.mget(key, `${key}:epoch`);
+      epoch = current ?? '0';
+      if (cached) {
+        const sep = cached.indexOf('|');
+        if (cached.slice(0, sep) === epoch) return JSON.parse(cached.slice(sep + 1)) as Balance;
+      }
+    }
+    const fresh = await this.readBalance(cardId);
+    if (ttl > 0 && fresh) await this.redis.set(key, `${epoch}|${JSON.stringify(fresh)}`, 'PX', ttl);
+    return fresh;
+  }
+
+  private async readBalance(cardId: string): Promise<Balance | null> {
     const b = await this.adapter.balance(referenceOf(cardId));
     return {
       card_id: cardId,
@@ -320,7 +340,7 @@ export class ExternalProvider implements PointsProvider {
   }
 
   async close(): Promise<void> {
-    await this.adapter.close();
+    await this.direct.close();
   }
 }
 

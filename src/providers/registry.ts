@@ -7,17 +7,33 @@ import { ExternalProvider } from './external-provider.js';
 import { createAdapter } from './adapters.js';
 import type { TransactionLedger } from '../ledger/transaction-ledger.js';
 import type { PointsProvider } from './provider.js';
+import type { Dispatcher } from '../queue/dispatcher.js';
+import { isQueuedMethod } from '../queue/queued-adapter.js';
 
 /** The provider of every configured connection, and the card-id → connection lookup. */
 export class ProviderRegistry {
   private readonly byId = new Map<string, PointsProvider>();
 
-  constructor(connections: ConnectionConfig[], redis: Redis, keys: KeySpace, ledger: TransactionLedger) {
+  constructor(connections: ConnectionConfig[], redis: Redis, keys: KeySpace, ledger: TransactionLedger, dispatch: Dispatcher) {
     for (const conn of connections) {
-      if (conn.provider === 'ledger') this.byId.set(conn.id, new LedgerProvider(conn, redis, keys));
-      else this.byId.set(conn.id, new ExternalProvider(conn, createAdapter(conn), ledger, redis, keys));
+      if (conn.provider === 'ledger') {
+        this.byId.set(conn.id, new LedgerProvider(conn, redis, keys));
+        continue;
+      }
+      // The connection's queue, and the Redis limiter every request of its adapter goes through.
+      const gate = dispatch.addConnection(conn);
+      this.byId.set(conn.id, new ExternalProvider(conn, createAdapter(conn, gate), ledger, redis, keys, dispatch));
     }
   }
+
+  /** Runs an adapter method for a call job (workers only): the connection's real adapter, not the queued one. */
+  readonly directCall = async (connectionId: string, method: string, args: unknown[]): Promise<unknown> => {
+    const provider = this.get(connectionId);
+    if (!(provider instanceof ExternalProvider) || !isQueuedMethod(method)) throw new Error(`no provider call ${method} on ${connectionId}`);
+    const fn = (provider.direct as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>)[method];
+    if (typeof fn !== 'function') throw new Error(`${connectionId} has no ${method}`);
+    return fn.apply(provider.direct, args);
+  };
 
   /** The external connection `connectionId`, or unsupported_operation naming what it is. */
   external(connectionId: string, what: string): ExternalProvider {

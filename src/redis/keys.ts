@@ -11,6 +11,15 @@
  *   {lgw}:card-ext:<connection>:<external ref>   external reference -> card id
  *   {lgw}:expiry-due                             card id -> earliest expiry (sorted set)
  *   {lgw}:lock:<name>                            short-lived locks
+ *   {lgw}:txns:<status>                          dispatched transactions in a status (sorted set by creation time)
+ *   {lgw}:txn:<txn id>:audit                     admin actions on a transaction (list of JSON)
+ *   {lgw}:bulk:<bulk id>                         a bulk job (hash) and its items (:items, hash index -> JSON)
+ *   {lgw}:balance:<card id>                      short-lived balance cache of an external card (string, TTL)
+ *   {lgw}:rate:<connection>                      a connection's rate-limit log (sorted set) and :blocked (429 hold)
+ *   {lgw}:result:<job id>                        a provider call's answer, for the process waiting on it (TTL)
+ *   {lgw}:dispatch-done                          pub/sub channel: a job finished (message: its id)
+ *   {lgw}:q:<queue>:*                            BullMQ's own keys: one queue per external connection
+ *                                                (conn-<connection id>) and one for bulk jobs (bulk)
  *   {lgw}:none                                   placeholder for optional script keys; never written
  */
 export interface KeySpace {
@@ -29,6 +38,17 @@ export interface KeySpace {
   cardByExternalRef(connection: string, ref: string): string;
   expiryDue: string;
   lock(name: string): string;
+  txnsIn(status: string): string;
+  audit(txnId: string): string;
+  bulk(id: string): string;
+  bulkItems(id: string): string;
+  balanceCache(cardId: string): string;
+  rateLog(connection: string): string;
+  rateBlocked(connection: string): string;
+  result(jobId: string): string;
+  dispatchDone: string;
+  /** BullMQ's prefix: its keys carry the same hash tag. */
+  queuePrefix: string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -49,5 +69,15 @@ export function keySpace(prefix: string): KeySpace {
     cardByExternalRef: (conn, ref) => `${p}:card-ext:${conn}:${ref}`,
     expiryDue: `${p}:expiry-due`,
     lock: (name) => `${p}:lock:${name}`,
+    txnsIn: (status) => `${p}:txns:${status}`,
+    audit: (id) => `${p}:txn:${id}:audit`,
+    bulk: (id) => `${p}:bulk:${id}`,
+    bulkItems: (id) => `${p}:bulk:${id}:items`,
+    balanceCache: (id) => `${p}:balance:${id}`,
+    rateLog: (conn) => `${p}:rate:${conn}`,
+    rateBlocked: (conn) => `${p}:rate:${conn}:blocked`,
+    result: (id) => `${p}:result:${id}`,
+    dispatchDone: `${p}:dispatch-done`,
+    queuePrefix: `${p}:q`,
   };
 }

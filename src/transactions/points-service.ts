@@ -3,16 +3,14 @@ import type { Transaction, TransactionType } from '../api/schemas/transactions.j
 import { ulid } from '../lib/ids.js';
 import { decimalToMinor } from '../lib/money.js';
 import { fingerprint } from '../ledger/idempotency.js';
-import { render, type NewTransaction, type TransactionRecord } from '../ledger/transaction-record.js';
+import { render, type NewTransaction, type TransactionRecord, type TransactionStatus } from '../ledger/transaction-record.js';
 import type { TransactionLedger, IdempotencyClaim } from '../ledger/transaction-ledger.js';
 import type { Operation, PointsProvider } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { LedgerProvider } from '../providers/ledger/ledger-provider.js';
 import { ExternalProvider, storedErrorCode } from '../providers/external-provider.js';
 import type { Money, Unit } from '../api/schemas/programs.js';
-
-/** How long a claim may be held before a retry may take it over: past the provider's slowest call. */
-const leaseOf = (provider: PointsProvider): number | undefined => (provider instanceof ExternalProvider ? provider.leaseMs : undefined);
+import type { Dispatcher, Lane } from '../queue/dispatcher.js';
 
 /** The unit each dedicated card operation counts in (award, redeem and adjust take the request's or the card's). */
 const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = { visit: 'visits', purchase: 'amount', refund_purchase: 'amount', redeem_reward: 'rewards', redeem_coupon: 'rewards' };
@@ -26,6 +24,12 @@ export interface CallContext {
   path: string;
   /** The body as received, for the fingerprint. */
   body: unknown;
+  /** `Prefer: respond-async`: answer 202 as soon as the transaction is queued. */
+  respondAsync?: boolean;
+  /** `Prefer: wait=N`: wait at most this long (ms) for a dispatched transaction (never longer than DISPATCH_WAIT_MS). */
+  waitMs?: number;
+  /** Bulk items: queue at bulk priority and never wait. */
+  lane?: Lane;
 }
 
 export interface TransactionInput {
@@ -45,9 +49,12 @@ export interface TransactionInput {
 }
 
 export interface Outcome {
+  /** 201 (done), or 202 (queued or still running at the provider: poll its Location). */
   status: number;
   body: Transaction;
   replayed: boolean;
+  /** 202 because the client asked for it (Prefer: respond-async). */
+  asyncPreferred?: boolean;
 }
 
 const METADATA_MAX_BYTES = 1024;
@@ -57,10 +64,15 @@ const METADATA_MAX_BYTES = 1024;
 function claimedRecord(txn: NewTransaction): TransactionRecord {
   return {
     ...txn, status: 'processing', balance_after: null, completed_at: null, reversed_points: 0, lease_until: null,
-    provider_reference: null, error_code: null, error_detail: null,
+    provider_reference: null, error_code: null, error_detail: null, attempts: 0, attempt_at: null, idem_key: null, natural_key: null,
   };
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The record a queued claim has just written. */
+function queuedRecord(txn: NewTransaction, idemKey: string | null, naturalKey: string | null): TransactionRecord {
+  return { ...claimedRecord(txn), status: 'queued', idem_key: idemKey, natural_key: naturalKey };
+}
 
 function fieldError(field: string, message: string): ApiError {
   return new ApiError('validation_failed', `${field} ${message}.`, { errors: [{ field: `/${field}`, message }] });
@@ -74,7 +86,8 @@ export class PointsService {
   constructor(
     private readonly ledger: TransactionLedger,
     private readonly providers: ProviderRegistry,
-    private readonly options: { inFlightWaitMs: number },
+    private readonly dispatch: Dispatcher,
+    private readonly options: { inFlightWaitMs: number; dispatchWaitMs: number },
   ) {}
 
   private idem(ctx: CallContext, suffix = ''): IdempotencyClaim | undefined {
@@ -83,6 +96,16 @@ export class PointsService {
       key: this.ledger.idempotencyKey(ctx.clientId, ctx.idempotencyKey + suffix),
       fingerprint: fingerprint(ctx.method, ctx.path, ctx.body),
     };
+  }
+
+  /** Whether a card id names a card on an external provider's connection (false for unknown connections). */
+  isExternalCard(cardId: unknown): boolean {
+    if (typeof cardId !== 'string') return false;
+    try {
+      return this.providers.forCard(cardId) instanceof ExternalProvider;
+    } catch {
+      return false;
+    }
   }
 
   async requireOperation(cardId: string, op: Operation, unit?: Unit) {
@@ -162,7 +185,8 @@ export class PointsService {
       sweep_id: sweepId,
     };
     const naturalKey = input.reference_id !== undefined ? this.ledger.keys.naturalKey(input.card_id, input.type, input.reference_id) : undefined;
-    return this.run(txn, this.idem(ctx, idemSuffix), naturalKey, { leaseMs: leaseOf(provider) });
+    if (provider instanceof ExternalProvider) return this.dispatched(provider, txn, this.idem(ctx, idemSuffix), naturalKey, ctx);
+    return this.run(txn, this.idem(ctx, idemSuffix), naturalKey);
   }
 
   /** A compensating transaction for an order cancelled or refunded: full or partial. */
@@ -224,27 +248,76 @@ export class PointsService {
     const natural =
       body.points === undefined ? `${originalId}:full` : body.reference_id !== undefined ? `${originalId}:ref:${body.reference_id}` : undefined;
     const naturalKey = natural !== undefined ? this.ledger.keys.naturalKey(orig.card_id, 'reversal', natural) : undefined;
-    const reserve = provider instanceof ExternalProvider ? { of: originalId, amount: Math.abs(delta) } : undefined;
-    return this.run(txn, this.idem(ctx), naturalKey, { leaseMs: leaseOf(provider), reserve });
+    if (provider instanceof ExternalProvider) {
+      return this.dispatched(provider, txn, this.idem(ctx), naturalKey, ctx, { of: originalId, amount: Math.abs(delta) });
+    }
+    return this.run(txn, this.idem(ctx), naturalKey);
   }
 
-  /** Claim, apply, answer; waits (bounded) on a duplicate that is still running. */
-  private async run(
+  /**
+   * A transaction at an external provider: claimed in the ledger as queued, its job put on the
+   * connection's queue, and its outcome awaited up to the dispatch wait; still running then (or
+   * with Prefer: respond-async), the answer is 202 with the transaction to poll. A retry of the
+   * same key or reference_id finds the same transaction (and queues its job again if it was lost).
+   */
+  private async dispatched(
+    provider: ExternalProvider,
     txn: NewTransaction,
     idem: IdempotencyClaim | undefined,
     naturalKey: string | undefined,
-    opts: { leaseMs?: number; reserve?: { of: string; amount: number } } = {},
+    ctx: CallContext,
+    reserve?: { of: string; amount: number },
   ): Promise<Outcome> {
+    const lane: Lane = ctx.lane ?? 'write';
+    let record: TransactionRecord | null = null;
+    let replayed = false;
+    for (let tries = 0; record === null; tries++) {
+      const claim = await this.ledger.claimTransaction(txn, { idem, naturalKey, reserve, queued: true });
+      if (claim.kind === 'exceeds') throw this.exceeds(claim.left, reserve);
+      if (claim.kind === 'mismatch') {
+        throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
+      }
+      if (claim.kind === 'replay') return { status: claim.status, body: JSON.parse(claim.body) as Transaction, replayed: true };
+      if (claim.kind === 'claimed') {
+        record = queuedRecord(txn, idem?.key ?? null, naturalKey ?? null);
+      } else if ((claim.kind === 'replay_txn' || claim.kind === 'existing') && claim.record) {
+        record = claim.record;
+        replayed = true;
+      } else if (tries > 20) {
+        throw new ApiError('idempotency_in_flight', 'A request with this Idempotency-Key is still being processed; retry in a moment to get its result.', { headers: { 'retry-after': '1' } });
+      } else {
+        await sleep(5);
+      }
+    }
+    if (record.status === 'succeeded' || record.status === 'failed' || record.status === 'needs_review') return this.answer(record, replayed);
+    // Queued again on a retry: a no-op while its job exists, a rescue when its first API process died before queueing it.
+    await this.dispatch.enqueueTxn(provider.connection.id, record.id, lane);
+    if (ctx.respondAsync || ctx.lane === 'bulk') return { status: 202, body: render(record), replayed, asyncPreferred: ctx.respondAsync };
+    const id = record.id;
+    const waitMs = Math.min(ctx.waitMs ?? this.options.dispatchWaitMs, this.options.dispatchWaitMs);
+    const done = await this.dispatch.waitFor(id, waitMs, async () => {
+      const r = await this.ledger.get(id);
+      return r && (r.status === 'succeeded' || r.status === 'failed' || r.status === 'needs_review') ? r : null;
+    });
+    if (done) return this.answer(done, replayed);
+    return { status: 202, body: render((await this.ledger.get(id)) ?? record), replayed };
+  }
+
+  private exceeds(left: number, reserve?: { of: string; amount: number }): ApiError {
+    // Another reversal of the same transaction took (or is taking) the rest first.
+    return left <= 0
+      ? new ApiError('already_reversed', `Transaction ${reserve?.of} is already fully reversed (or its reversals are still being applied).`)
+      : new ApiError('reversal_exceeds_original', `Only ${left} of ${reserve?.of} are left to reverse; ${reserve?.amount} were asked for.`);
+  }
+
+  /** Claim, apply, answer; waits (bounded) on a duplicate that is still running. */
+  private async run(txn: NewTransaction, idem: IdempotencyClaim | undefined, naturalKey: string | undefined): Promise<Outcome> {
+    const opts: { reserve?: { of: string; amount: number } } = {};
     const deadline = Date.now() + this.options.inFlightWaitMs;
     let pause = 5;
     for (;;) {
-      const claim = await this.ledger.claimTransaction(txn, { idem, naturalKey, ...opts });
-      if (claim.kind === 'exceeds') {
-        // Another reversal of the same transaction took (or is taking) the rest first.
-        throw claim.left <= 0
-          ? new ApiError('already_reversed', `Transaction ${opts.reserve?.of} is already fully reversed (or its reversals are still being applied).`)
-          : new ApiError('reversal_exceeds_original', `Only ${claim.left} of ${opts.reserve?.of} are left to reverse; ${opts.reserve?.amount} were asked for.`);
-      }
+      const claim = await this.ledger.claimTransaction(txn, { idem, naturalKey });
+      if (claim.kind === 'exceeds') throw this.exceeds(claim.left, opts.reserve);
       if (claim.kind === 'mismatch') {
         throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
       }
@@ -304,9 +377,13 @@ export class PointsService {
    */
   private answer(record: TransactionRecord, replayed: boolean): Outcome {
     if (record.status === 'needs_review' || record.status === 'failed') {
+      const why =
+        record.status === 'needs_review'
+          ? 'the provider may have applied it, so the gateway will not send it again by itself'
+          : 'the provider did not apply it; a new request (or an admin\'s retry) may send it again';
       throw new ApiError(
         storedErrorCode(record.error_code),
-        `${record.error_detail ?? 'The provider call failed.'} Transaction ${record.id} is ${record.status}: the provider may have applied it, so the gateway will not send it again; GET /v1/transactions/${record.id} shows it.`,
+        `${record.error_detail ?? 'The provider call failed.'} Transaction ${record.id} is ${record.status}: ${why}; GET /v1/transactions/${record.id} shows it.`,
         { transaction_id: record.id, headers: { location: `/v1/transactions/${record.id}` } },
       );
     }
@@ -320,6 +397,97 @@ export class PointsService {
   async getTransaction(id: string): Promise<Transaction> {
     const rec = await this.ledger.get(id);
     if (!rec) throw new ApiError('transaction_not_found', `No transaction ${id}.`);
-    return render(rec);
+    const audit = await this.ledger.auditOf(id);
+    return { ...render(rec), ...(rec.idem_key !== null || rec.attempts > 0 || rec.status === 'queued' ? { attempts: rec.attempts } : {}), ...(audit.length ? { audit } : {}) };
+  }
+
+  /** Dispatched transactions in a status, oldest first; `after` is the last id of the previous page. */
+  async listTransactions(q: { status: TransactionStatus; connection?: string; limit: number; after?: string }): Promise<{ data: Transaction[]; next: string | null }> {
+    const data: Transaction[] = [];
+    let after = q.after;
+    // A connection filter may skip entries: read on until the page is full or the status is exhausted.
+    for (let rounds = 0; rounds < 20 && data.length < q.limit; rounds++) {
+      const page = await this.ledger.listByStatus(q.status, { limit: q.limit, after });
+      if (page.length === 0) return { data, next: null };
+      for (const r of page) {
+        after = r.id;
+        if (q.connection !== undefined && r.connection !== q.connection) continue;
+        data.push({ ...render(r), attempts: r.attempts });
+        if (data.length === q.limit) break;
+      }
+      if (page.length < q.limit && data.length < q.limit) return { data, next: null };
+    }
+    return { data, next: data.length === q.limit ? (after ?? null) : null };
+  }
+
+  private async dispatchedRecord(id: string): Promise<{ rec: TransactionRecord; provider: ExternalProvider }> {
+    const rec = await this.ledger.get(id);
+    if (!rec) throw new ApiError('transaction_not_found', `No transaction ${id}.`);
+    const provider = this.providers.get(rec.connection);
+    if (!(provider instanceof ExternalProvider)) {
+      throw new ApiError('transaction_not_retryable', `Transaction ${id} is on the built-in ledger, which applies or refuses a transaction at once; there is nothing to retry or resolve.`);
+    }
+    return { rec, provider };
+  }
+
+  /**
+   * An admin sends a failed or needs_review transaction again (for needs_review: after checking at
+   * the provider that it was not applied). Same transaction id; an audit entry records who did it.
+   */
+  async retryTransaction(id: string, by: string, note: string | null, ctx: Pick<CallContext, 'respondAsync' | 'waitMs'>): Promise<Outcome> {
+    const { rec, provider } = await this.dispatchedRecord(id);
+    if (rec.status !== 'failed' && rec.status !== 'needs_review') {
+      throw new ApiError('transaction_not_retryable', `Transaction ${id} is ${rec.status}; only failed and needs_review transactions can be retried.`);
+    }
+    if (rec.status === 'failed' && rec.reversal_of !== null) {
+      throw new ApiError('transaction_not_retryable', `Transaction ${id} is a failed reversal; make a new reversal of ${rec.reversal_of} instead.`);
+    }
+    const res = await this.ledger.transition(rec, 'queued', {
+      clear: ['error_code', 'error_detail', 'completed_at'],
+      audit: { at: new Date().toISOString(), action: 'retry', by, from: rec.status, to: 'queued', note },
+      // A failed transaction gave up its reference_id: take it back, unless another transaction has it now.
+      retakeNaturalKey: rec.status === 'failed' && rec.natural_key ? rec.natural_key : undefined,
+    });
+    if (!res.ok) {
+      throw new ApiError(
+        'transaction_not_retryable',
+        res.takenBy
+          ? `Transaction ${id}'s reference_id was used by transaction ${res.takenBy} since it failed; retrying it could apply the order twice.`
+          : `Transaction ${id} is ${res.status ?? 'gone'} now; only failed and needs_review transactions can be retried.`,
+      );
+    }
+    await this.dispatch.enqueueTxn(provider.connection.id, id, 'write');
+    if (ctx.respondAsync) return { status: 202, body: render((await this.ledger.get(id)) ?? rec), replayed: false, asyncPreferred: true };
+    const waitMs = Math.min(ctx.waitMs ?? this.options.dispatchWaitMs, this.options.dispatchWaitMs);
+    const done = await this.dispatch.waitFor(id, waitMs, async () => {
+      const r = await this.ledger.get(id);
+      return r && r.status !== 'queued' && r.status !== 'processing' ? r : null;
+    });
+    const now = done ?? (await this.ledger.get(id)) ?? rec;
+    return { status: done ? 200 : 202, body: await this.getTransaction(now.id), replayed: false };
+  }
+
+  /**
+   * An admin settles a needs_review transaction after checking at the provider: `succeeded` (it
+   * was applied) or `failed` (it was not; its keys are released). An audit entry records it.
+   */
+  async resolveTransaction(
+    id: string,
+    by: string,
+    body: { outcome: 'succeeded' | 'failed'; note?: string; provider_reference?: string; balance_after?: number },
+  ): Promise<Transaction> {
+    const { rec, provider } = await this.dispatchedRecord(id);
+    if (rec.status !== 'needs_review') {
+      throw new ApiError('transaction_not_retryable', `Transaction ${id} is ${rec.status}; only needs_review transactions are resolved by hand.`);
+    }
+    const audit = { at: new Date().toISOString(), action: 'resolve' as const, by, from: rec.status, to: body.outcome, note: body.note ?? null };
+    const fields: Record<string, string | number | null> =
+      body.outcome === 'succeeded'
+        ? { provider_reference: body.provider_reference ?? rec.provider_reference, balance_after: body.balance_after ?? null, error_code: null, error_detail: null }
+        : {};
+    const ok = await this.ledger.settle(rec, body.outcome, { from: ['needs_review'], fields, audit, httpStatus: body.outcome === 'succeeded' ? 201 : 422 });
+    if (!ok) throw new ApiError('transaction_not_retryable', `Transaction ${id} was settled by someone else meanwhile.`);
+    await provider.invalidateBalance(rec.card_id);
+    return this.getTransaction(id);
   }
 }

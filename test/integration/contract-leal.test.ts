@@ -252,25 +252,43 @@ describe('failures', () => {
     expect((await failure(store.balance(ana()))).code).toBe('provider_auth_failed');
   });
 
-  it('passes Leal\'s 429 on with Retry-After, exposes the RateLimit-* state, and waits out Retry-After locally', async () => {
-    const a = another();
+  it('passes Leal\'s 429 on with Retry-After, exposes the RateLimit-* state, and holds the connection\'s gate until Retry-After', async () => {
+    // A short timeout: a request that would wait at the gate longer than it is refused there.
+    const a = another({ timeoutMs: 500 });
     await a.getCard(ana());
     const state = a.rateLimitState();
     expect(state.limit).toBe(1000);
     expect(state.remaining).toBeGreaterThanOrEqual(0);
     expect(state.resetAt).toBeGreaterThan(Date.now() - 1000);
-    // (A spent window, RateLimit-Remaining 0, is waited out before sending: a 429 comes only when the
-    // adapter could not know, as here, where one is injected.)
+    // (A spent window, RateLimit-Remaining 0, blocks the gate until RateLimit-Reset: a 429 comes only
+    // when the adapter could not know, as here, where one is injected.)
     sb.sim.inject({ kind: 'status', status: 429, match: '^GET ' });
     const limited = await failure(a.balance(ana()));
     expect(limited).toMatchObject({ code: 'provider_rate_limited', applied: 'no', status: 503 });
     expect(Number(limited.extra.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(a.rateLimitState()).toMatchObject({ remaining: 0, blockedUntil: expect.any(Number) });
-    // While Retry-After runs, nothing is sent: the refusal comes from the adapter.
+    // While Retry-After runs the gate holds every request: one that would wait longer than the
+    // timeout is refused there, and nothing is sent.
     const before = counters();
     const local = await failure(a.move(ben(), mv({})));
-    expect(local.code).toBe('provider_rate_limited');
+    expect(local).toMatchObject({ code: 'provider_rate_limited', applied: 'no' });
+    expect(Number(local.extra.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(counters()).toEqual(before);
+    // Once it has run out, requests go again.
+    await new Promise((r) => setTimeout(r, (a.rateLimitState().blockedUntil ?? Date.now()) - Date.now() + 50));
+    expect((await a.getCard(ana()))?.reference).toBe(ana());
+    expect(a.rateLimitState().blockedUntil).toBeNull();
+  });
+
+  it('holds requests at the gate while the RateLimit window is spent, instead of drawing a 429', async () => {
+    sb.sim.setRateLimit({ requests: 2, perSeconds: 1 });
+    const a = another();
+    const t0 = Date.now();
+    for (let i = 0; i < 3; i++) expect((await a.getCard(ana()))?.reference).toBe(ana());
+    // The second answer said RateLimit-Remaining 0: the third request waited for RateLimit-Reset.
+    expect(sb.sim.stats().rateLimited).toBe(0);
+    expect(sb.sim.stats().requests).toBe(3);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
   });
 
   it('maps 5xx to provider_unavailable: unknown on writes, no on reads', async () => {

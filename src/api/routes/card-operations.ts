@@ -5,7 +5,7 @@ import { ExternalProvider, referenceOf } from '../../providers/external-provider
 import type { PointsService } from '../../transactions/points-service.js';
 import { ApiError } from '../errors.js';
 import { CouponRedeemBody, PurchaseBody, RedeemRewardBody, VisitBody } from '../schemas/cards.js';
-import { CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
+import { CardId, commonErrors, idempotencyErrors, TransactionHeaders, acceptedResponse, problem, upstreamErrors } from '../schemas/common.js';
 import { RewardList } from '../schemas/programs.js';
 import { TransactionSchema } from '../schemas/transactions.js';
 import { callContext, sendOutcome } from './points.js';
@@ -13,6 +13,7 @@ import { callContext, sendOutcome } from './points.js';
 const CardParams = Type.Object({ card_id: CardId });
 const txnResponses = {
   201: { ...TransactionSchema, description: 'The transaction, applied. A replay (same Idempotency-Key or reference_id) answers the same, with `Idempotent-Replayed: true`.' },
+  ...acceptedResponse(TransactionSchema),
   ...commonErrors,
   ...idempotencyErrors,
   404: problem('No such card (card_not_found), reward (reward_not_found) or connection (unknown_connection).'),
@@ -45,7 +46,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     schema: {
       operationId: 'redeemReward', tags: ['cards'], summary: 'Redeem an earned reward',
       description: 'Highlight stamp cards: subtract-reward (value → purchaseSum, added to the customer\'s LTV); Highlight reward cards: receive-reward {id}; Leal: redeem {reward_id}; Coupontools: use rewards {reward_ids}.',
-      params: CardParams, headers: IdempotencyKeyHeader, body: RedeemRewardBody, response: txnResponses,
+      params: CardParams, headers: TransactionHeaders, body: RedeemRewardBody, response: txnResponses,
     },
   }, async (req, reply) => {
     const { value, ...rest } = req.body;
@@ -57,7 +58,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     schema: {
       operationId: 'recordVisit', tags: ['cards'], summary: 'Record a visit',
       description: 'Highlight multipass, membership, and stamp or reward cards with visit mechanics (add-visit).',
-      params: CardParams, headers: IdempotencyKeyHeader, body: VisitBody, response: txnResponses,
+      params: CardParams, headers: TransactionHeaders, body: VisitBody, response: txnResponses,
     },
   }, async (req, reply) => {
     const { visits, ...rest } = req.body;
@@ -69,7 +70,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     schema: {
       operationId: 'recordPurchase', tags: ['cards'], summary: 'Record a purchase (money spent)',
       description: 'Highlight stamp and reward cards with spend mechanics (add-purchase), cashback cards (add-transaction-amount). The amount is a decimal string in the connection\'s currency.',
-      params: CardParams, headers: IdempotencyKeyHeader, body: PurchaseBody, response: txnResponses,
+      params: CardParams, headers: TransactionHeaders, body: PurchaseBody, response: txnResponses,
     },
   }, async (req, reply) => sendOutcome(reply, await points.transact({ type: 'purchase', card_id: req.params.card_id, reason: 'Purchase', ...req.body }, callContext(req))));
 
@@ -78,7 +79,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     schema: {
       operationId: 'refundPurchase', tags: ['cards'], summary: 'Record a refunded purchase (money taken back)',
       description: 'Highlight stamp and reward cards with spend mechanics (subtract-purchase), cashback cards (subtract-transaction-amount). Use reference_id (your refund id) or an Idempotency-Key: a refund is applied once.',
-      params: CardParams, headers: IdempotencyKeyHeader, body: PurchaseBody, response: txnResponses,
+      params: CardParams, headers: TransactionHeaders, body: PurchaseBody, response: txnResponses,
     },
   }, async (req, reply) => sendOutcome(reply, await points.transact({ type: 'refund_purchase', card_id: req.params.card_id, reason: 'Purchase refunded', ...req.body }, callContext(req))));
 
@@ -87,7 +88,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     schema: {
       operationId: 'redeemCoupon', tags: ['cards'], summary: 'Redeem a coupon card',
       description: 'Highlight coupon cards (redeem-coupon). A coupon redeems once: again → 409 coupon_already_redeemed.',
-      params: CardParams, headers: IdempotencyKeyHeader, body: CouponRedeemBody,
+      params: CardParams, headers: TransactionHeaders, body: CouponRedeemBody,
       response: { ...txnResponses, 409: problem('The coupon was already redeemed (coupon_already_redeemed), or a request with this Idempotency-Key is still running (idempotency_in_flight).') },
     },
   }, async (req, reply) => {

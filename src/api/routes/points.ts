@@ -1,17 +1,32 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { strictAjv, fieldErrors } from '../../lib/schema-check.js';
 import { parseIdempotencyKey } from '../../ledger/idempotency.js';
 import type { CallContext, Outcome, PointsService, TransactionInput } from '../../transactions/points-service.js';
 import { clientOf } from '../auth.js';
-import { ApiError, toApiError, validationError } from '../errors.js';
-import { CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
+import { ApiError, toApiError } from '../errors.js';
+import { checkBulkItem, type BulkJobs } from '../../queue/bulk-job.js';
+import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
+import { BulkJobSchema, submitBulk } from './bulk.js';
+import { acceptedResponse, CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, TransactionHeaders, upstreamErrors } from '../schemas/common.js';
 import {
-  AdjustBody, AwardBody, BalanceSchema, BulkAdjust, BulkAward, BulkBody, BulkRedeem, BulkResponse, ExpireBody,
+  AdjustBody, AwardBody, BalanceSchema, BulkBody, BulkResponse, ExpireBody,
   HistoryQuery, HistorySchema, RedeemBody, TransactionSchema,
 } from '../schemas/transactions.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+
+/** RFC 7240 Prefer: `respond-async`, and `wait=<seconds>`. Unknown preferences are ignored, as the RFC says. */
+export function preferOf(header: string | string[] | undefined): { respondAsync: boolean; waitMs?: number } {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  let respondAsync = false;
+  let waitMs: number | undefined;
+  for (const part of text.split(/[,;]/)) {
+    const [name, value] = part.trim().toLowerCase().split('=').map((x) => x.trim().replace(/^"|"$/g, ''));
+    if (name === 'respond-async') respondAsync = true;
+    else if (name === 'wait' && value !== undefined && /^[0-9]{1,6}$/.test(value)) waitMs = Number(value) * 1000;
+  }
+  return { respondAsync, waitMs };
+}
 
 export function callContext(req: FastifyRequest): CallContext {
   return {
@@ -20,12 +35,17 @@ export function callContext(req: FastifyRequest): CallContext {
     method: req.method,
     path: req.url.split('?')[0] ?? req.url,
     body: req.body,
+    ...preferOf(req.headers.prefer),
   };
 }
 
 export function sendOutcome(reply: FastifyReply, outcome: Outcome) {
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');
   reply.header('location', `/v1/transactions/${outcome.body.id}`);
+  if (outcome.status === 202) {
+    reply.header('retry-after', '1');
+    if (outcome.asyncPreferred) reply.header('preference-applied', 'respond-async');
+  }
   return reply.code(outcome.status).send(outcome.body);
 }
 
@@ -33,22 +53,23 @@ const CardParams = Type.Object({ card_id: CardId });
 
 const transactionResponses = {
   201: { ...TransactionSchema, description: 'The transaction, applied. A replay (same Idempotency-Key, or same reference_id) answers the same, with `Idempotent-Replayed: true`.' },
+  ...acceptedResponse(TransactionSchema),
   ...commonErrors,
   ...idempotencyErrors,
   404: problem('No such card (card_not_found) or connection (unknown_connection).'),
   ...upstreamErrors,
 };
 
-export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsService }) {
+export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsService; bulk: BulkJobs; ledger: TransactionLedger }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { points } = opts;
+  const { points, bulk } = opts;
 
   r.post('/award', {
     config: { scope: 'write' },
     schema: {
       operationId: 'awardPoints', tags: ['points'], summary: 'Award points to a card',
       description: 'Adds points, as one bucket with its own expiry (expires_at, or the connection\'s default policy).',
-      headers: IdempotencyKeyHeader, body: AwardBody, response: transactionResponses,
+      headers: TransactionHeaders, body: AwardBody, response: transactionResponses,
     },
   }, async (req, reply) => sendOutcome(reply, await points.transact({ type: 'award', ...req.body }, callContext(req))));
 
@@ -57,7 +78,7 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
     schema: {
       operationId: 'redeemPoints', tags: ['points'], summary: 'Redeem points from a card',
       description: 'Takes points, earliest expiry first. More than available: 400 insufficient_points, and nothing is written.',
-      headers: IdempotencyKeyHeader, body: RedeemBody, response: transactionResponses,
+      headers: TransactionHeaders, body: RedeemBody, response: transactionResponses,
     },
   }, async (req, reply) => sendOutcome(reply, await points.transact({ type: 'redeem', ...req.body }, callContext(req))));
 
@@ -66,7 +87,7 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
     schema: {
       operationId: 'adjustPoints', tags: ['points'], summary: 'Correct a balance (admin)',
       description: 'A signed correction: positive adds a bucket, negative takes points earliest expiry first. Works on blocked cards.',
-      headers: IdempotencyKeyHeader, body: AdjustBody, response: transactionResponses,
+      headers: TransactionHeaders, body: AdjustBody, response: transactionResponses,
     },
   }, async (req, reply) => sendOutcome(reply, await points.transact({ type: 'adjust', ...req.body }, callContext(req))));
 
@@ -75,39 +96,39 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
     schema: {
       operationId: 'expirePoints', tags: ['points'], summary: 'Expire points now (admin)',
       description: 'Writes an `expire` entry taking the unspent rest of the matching awards. Points also expire by themselves on the schedule (EXPIRY_SWEEP_INTERVAL_SECONDS) and before any read or write of the card.',
-      headers: IdempotencyKeyHeader, body: ExpireBody, response: transactionResponses,
+      headers: TransactionHeaders, body: ExpireBody, response: transactionResponses,
     },
   }, async (req, reply) => sendOutcome(reply, await points.transact({ type: 'expire', ...req.body }, callContext(req))));
-
-  const itemValidators = { award: strictAjv().compile(BulkAward), redeem: strictAjv().compile(BulkRedeem), adjust: strictAjv().compile(BulkAdjust) };
 
   r.post('/bulk', {
     config: { scope: 'write' },
     schema: {
       operationId: 'bulkTransactions', tags: ['points'], summary: 'Apply up to 1,000 award, redeem and adjust items',
       description:
-        'Each item is validated and applied on its own, in order: a bad item gets its own error and never sinks the others. With an Idempotency-Key, item i is idempotent under "<key>#i", so retrying a bulk request replays what was applied and applies the rest. Adjust items need the admin scope.',
+        'Each item is validated and applied on its own, in order: a bad item gets its own error and never sinks the others. With an Idempotency-Key, item i is idempotent under "<key>#i", so retrying a bulk request replays what was applied and applies the rest. Adjust items need the admin scope.\n\n' +
+        'When every item is on the built-in ledger, the answer is 200 with every result. When any item is on an external provider, the bulk runs as a job: 202 with the bulk (Location /v1/bulk/{id}); its items are queued behind reads and single writes, and GET /v1/bulk/{id} shows progress and each result.',
       headers: IdempotencyKeyHeader, body: BulkBody,
-      response: { 200: { ...BulkResponse, description: 'A result per item, in order.' }, ...commonErrors, 404: problem('Unused'), ...idempotencyErrors },
+      response: {
+        200: { ...BulkResponse, description: 'A result per item, in order (built-in ledger items only).' },
+        202: { ...BulkJobSchema, description: 'The bulk job, accepted: poll its Location.' },
+        ...commonErrors, 404: problem('Unused'), ...idempotencyErrors,
+      },
     },
   }, async (req, reply) => {
     const ctx = callContext(req);
     const client = clientOf(req);
     const items = req.body.transactions as unknown[];
+    if (items.some((item) => points.isExternalCard((item as { card_id?: unknown } | null)?.card_id))) {
+      const view = await submitBulk(opts.ledger, bulk, req.body, { clientId: ctx.clientId, idempotencyKey: ctx.idempotencyKey, method: ctx.method, path: ctx.path, admin: client.scopes.has('admin') }, items);
+      reply.header('location', `/v1/bulk/${view.id}`).header('retry-after', '1');
+      return reply.code(202).send(view);
+    }
     const results = [];
     let succeeded = 0;
     for (const [index, item] of items.entries()) {
       try {
-        const type = (item as { type?: unknown } | null)?.type;
-        const validate = typeof type === 'string' ? itemValidators[type as keyof typeof itemValidators] : undefined;
-        if (!validate) {
-          throw new ApiError('validation_failed', `Item ${index}: type must be one of award, redeem, adjust.`, {
-            errors: [{ field: `/transactions/${index}/type`, message: 'must be one of: award, redeem, adjust' }],
-          });
-        }
-        if (!validate(item)) throw validationError(fieldErrors(validate.errors, `/transactions/${index}`), 'body');
-        if (type === 'adjust' && !client.scopes.has('admin')) throw new ApiError('forbidden', 'Adjust items need the "admin" scope.');
-        const outcome = await points.transact(item as TransactionInput, { ...ctx, body: item, path: `${ctx.path}#item` }, `#${index}`);
+        const input = checkBulkItem(item, index, client.scopes.has('admin'));
+        const outcome = await points.transact(input, { ...ctx, body: item, path: `${ctx.path}#item` }, `#${index}`);
         succeeded++;
         results.push({ index, status: outcome.status, replayed: outcome.replayed, transaction: outcome.body });
       } catch (err) {

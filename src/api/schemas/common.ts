@@ -116,6 +116,28 @@ export const IdempotencyKeyHeader = Type.Object({
   ),
 });
 
+/** Headers of a transaction request: Idempotency-Key, and Prefer for asynchronous answers. */
+export const TransactionHeaders = Type.Object({
+  ...IdempotencyKeyHeader.properties,
+  prefer: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'RFC 7240. `respond-async`: answer 202 as soon as the transaction is queued. `wait=N`: wait at most N seconds for the provider (never longer than DISPATCH_WAIT_MS). Only transactions at external providers are queued; the built-in ledger always answers at once.',
+      examples: ['respond-async'],
+    }),
+  ),
+});
+
+/** 202 of a transaction request at an external provider. */
+export const acceptedResponse = (schema: object) => ({
+  202: {
+    ...schema,
+    description:
+      'Accepted: the transaction is queued or still running at the provider (status queued or processing). Poll the Location (GET /v1/transactions/{id}) until it is succeeded, failed or needs_review. `Preference-Applied: respond-async` when asked for.',
+  },
+});
+
 export const idempotencyErrors = {
   409: problem('A request with this Idempotency-Key is still running (idempotency_in_flight).'),
   422: problem('The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply (unsupported_operation, nothing_to_expire, ...).'),

@@ -8,6 +8,27 @@ const UnitField = Type.Optional({ ...UnitSchema, description: 'What `points` cou
 export const TRANSACTION_TYPES = ['award', 'redeem', 'adjust', 'expire', 'visit', 'purchase', 'refund_purchase', 'redeem_reward', 'redeem_coupon'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
+export const TransactionStatusSchema = Type.Union(
+  [Type.Literal('queued'), Type.Literal('processing'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('needs_review')],
+  {
+    title: 'TransactionStatus',
+    description:
+      'queued: recorded, waiting in its connection\'s queue (external providers); processing: being sent to the provider (or applied by the built-in ledger); succeeded; failed: the provider did not apply it (refused, or unreachable through every retry); needs_review: the provider may or may not have applied it (a timeout, a dropped connection, a 5xx after sending) and the provider offers no way to check, so the gateway will not send it again by itself: an admin retries or resolves it.',
+  },
+);
+
+export const AuditEntrySchema = Type.Object(
+  {
+    at: Type.String({ format: 'date-time' }),
+    action: Type.Union([Type.Literal('retry'), Type.Literal('resolve')]),
+    by: Type.String({ description: 'The client (API key) that did it.' }),
+    from: Type.String({ description: 'The status before.' }),
+    to: Type.String({ description: 'The status after.' }),
+    note: Nullable(Type.String()),
+  },
+  { title: 'AuditEntry', additionalProperties: false },
+);
+
 export const TransactionSchema = Type.Object(
   {
     id: Type.String({ description: 'Transaction id; ids sort by creation time.', examples: ['txn_01JD3X7B2C4D6E8F0G2H4J6K8M'] }),
@@ -17,9 +38,7 @@ export const TransactionSchema = Type.Object(
     ], {
       description: 'award, redeem, adjust, expire: points operations. visit, purchase, refund_purchase, redeem_reward, redeem_coupon: the card operations of /v1/cards/{card_id}/...',
     }),
-    status: Type.Union([Type.Literal('processing'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('needs_review')], {
-      description: 'processing: recorded, the provider call not yet finished; succeeded; failed; needs_review: the provider may or may not have applied it (a timeout, a dropped connection, an answer that could not be read), so the gateway will not send it again by itself.',
-    }),
+    status: TransactionStatusSchema,
     card_id: CardId,
     connection: ConnectionId,
     unit: UnitSchema,
@@ -47,6 +66,8 @@ export const TransactionSchema = Type.Object(
     }),
     created_at: Type.String({ format: 'date-time' }),
     completed_at: Nullable(Type.String({ format: 'date-time' })),
+    attempts: Type.Optional(Type.Integer({ minimum: 0, description: 'External providers: how many times the gateway sent it (retries after connection failures and reconciliations count).' })),
+    audit: Type.Optional(Type.Array(AuditEntrySchema, { description: 'Admin actions on it (retry, resolve), oldest first. Shown by GET /v1/transactions/{id}.' })),
   },
   { title: 'Transaction', additionalProperties: false },
 );

@@ -1,14 +1,15 @@
-import type { CoupontoolsConnection } from '../../config/connections.js';
+import { rateLimitOf, type CoupontoolsConnection } from '../../config/connections.js';
 import type { ErrorCode } from '../../api/errors.js';
-import { ClientRateLimit } from '../http/client-rate-limit.js';
 import { ProviderError } from '../provider-error.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
+import type { RequestGate } from '../http/request-gate.js';
 import { readError, type WireError } from './wire.js';
 
 /**
  * HTTP for one Coupontools connection: `x-api-key` / `x-api-secret` headers (v4; v3's
- * X-Client-Id / X-Client-Secret are not sent), an optional client-side rate limit, and the
- * mapping of failures. Coupontools v3 may answer a failure with HTTP 200 and
+ * X-Client-Id / X-Client-Secret are not sent), every request through the connection's rate-limit
+ * gate (without a shared one, a local one when the connection sets `rateLimit`), and the mapping
+ * of failures. Coupontools v3 may answer a failure with HTTP 200 and
  * `{"status": {"status": "failed", ...}}`; v4's format is unknown, so any 2xx whose body says it
  * failed is treated as that failure.
  */
@@ -36,18 +37,17 @@ export class CoupontoolsClient {
   private readonly http: ProviderHttp;
   private readonly secrets: string[];
   private readonly label: string;
-  /** Send times within the rate-limit window (client side, when `rateLimit` is set). */
-  private readonly window: ClientRateLimit;
 
-  constructor(conn: CoupontoolsConnection) {
+  constructor(conn: CoupontoolsConnection, gate?: RequestGate) {
     this.label = `Coupontools (connection ${conn.id})`;
-    this.window = new ClientRateLimit(conn.rateLimit, conn.timeoutMs ?? 10_000);
     this.http = new ProviderHttp({
       connection: conn.id,
       provider: 'Coupontools',
       baseUrl: conn.baseUrl,
       headers: { 'x-api-key': conn.apiKey, 'x-api-secret': conn.apiSecret },
       timeoutMs: conn.timeoutMs ?? 10_000,
+      gate,
+      rateLimit: rateLimitOf(conn),
     });
     this.secrets = [conn.apiKey, conn.apiSecret].filter((s) => s.length >= 4);
   }
@@ -65,7 +65,6 @@ export class CoupontoolsClient {
   async send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: CallOptions): Promise<{ body: unknown; headers: HttpResult['headers'] }> {
     const write = method !== 'GET';
     const what = this.what(method, path);
-    await this.throttle(what);
     const res = await this.http.request(method, path, { query: opts.query, body: opts.body });
     if (res.status >= 200 && res.status < 300) {
       if (res.invalidJson) throw badResponse(what, 'the body is not JSON', write);
@@ -113,11 +112,6 @@ export class CoupontoolsClient {
     let out = s;
     for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
     return out;
-  }
-
-  /** Client-side limit (`rateLimit` setting): waits for a free slot, or refuses when the wait would pass the timeout. */
-  private async throttle(what: string): Promise<void> {
-    await this.window.take(what);
   }
 
   close(): Promise<void> {

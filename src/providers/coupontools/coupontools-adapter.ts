@@ -7,6 +7,7 @@ import type {
   ProviderCustomer, ProviderNotification, ProviderProgram,
 } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
+import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../provider-error.js';
 import { CoupontoolsClient, type NotFoundCode } from './client.js';
 import {
@@ -33,13 +34,15 @@ export interface BulkCreateResult {
 
 class CoupontoolsAdapter implements ProviderAdapter {
   readonly cardTypes: CardTypeCapabilities[] = CARD_TYPES;
+  /** Coupontools' writes carry no gateway id and are not de-duplicated: an unknown outcome cannot be checked (needs_review). */
+  readonly reconcile = 'none' as const;
   private readonly client: CoupontoolsClient;
   private cache: { at: number; list: WireProgram[] } | null = null;
   /** Users seen to exist: their capabilities need no second read (each read spends the provider's rate limit). */
   private readonly knownUsers = new Set<string>();
 
-  constructor(conn: CoupontoolsConnection) {
-    this.client = new CoupontoolsClient(conn);
+  constructor(conn: CoupontoolsConnection, gate?: RequestGate) {
+    this.client = new CoupontoolsClient(conn, gate);
   }
 
   // ------------------------------------------------------------ programs
@@ -345,6 +348,6 @@ export type CoupontoolsAdapterApi = ProviderAdapter & {
   bulkCreateUsers(programRef: string, users: Array<Record<string, unknown>>): Promise<BulkCreateResult>;
 };
 
-export function createCoupontoolsAdapter(conn: CoupontoolsConnection): CoupontoolsAdapterApi {
-  return new CoupontoolsAdapter(conn);
+export function createCoupontoolsAdapter(conn: CoupontoolsConnection, gate?: RequestGate): CoupontoolsAdapterApi {
+  return new CoupontoolsAdapter(conn, gate);
 }

@@ -1,13 +1,15 @@
-import type { HighlightConnection } from '../../config/connections.js';
+import { rateLimitOf, type HighlightConnection } from '../../config/connections.js';
 import { ProviderError } from '../provider-error.js';
 import { ProviderHttp, badResponse, mapStatus, type HttpResult, type Query } from '../http/provider-http.js';
+import type { RequestGate } from '../http/request-gate.js';
 import { errorMessageOf } from './wire.js';
 
 /**
- * The HTTP client of one Highlight connection: `x-api-key` auth, a client-side request queue
- * (Highlight allows 10 requests/second and answers 429 beyond), and the mapping of error
- * answers to gateway codes. The error body is undocumented: its `message` (or error/detail/errors)
- * is quoted, cut short and scrubbed of the key.
+ * The HTTP client of one Highlight connection: `x-api-key` auth, every request through the
+ * connection's rate-limit gate (Highlight allows 10 requests/second and answers 429 beyond; without
+ * a shared gate, ProviderHttp keeps a local one at rateLimitOf(conn)), and the mapping of error
+ * answers to gateway codes. The error body is undocumented: its `message` (or
+ * error/detail/errors) is quoted, cut short and scrubbed of the key.
  */
 
 export type NotFoundKind = 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found' | 'notification_not_found';
@@ -24,37 +26,23 @@ export interface CallOptions {
 const INSUFFICIENT = /insufficient|not enough|exceeds?|greater than|more than|below zero|negative|too (few|low)/i;
 const ALREADY_REDEEMED = /already\s+(been\s+)?(redeemed|used)/i;
 
-/** A sliding-window queue: at most `requests` starts per `perSeconds`; waits longer than `maxWaitMs` are refused. */
-class RequestQueue {
-  private starts: number[] = [];
-  constructor(private readonly requests: number, private readonly windowMs: number, private readonly maxWaitMs: number) {}
-
-  /** Resolves when the request may start; false when it would wait too long. */
-  async take(): Promise<boolean> {
-    const now = Date.now();
-    this.starts = this.starts.filter((t) => t > now - this.windowMs);
-    let at = now;
-    if (this.starts.length >= this.requests) at = this.starts[this.starts.length - this.requests]! + this.windowMs;
-    if (at - now > this.maxWaitMs) return false;
-    this.starts.push(at);
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
-    return true;
-  }
-}
-
 export class HighlightClient {
   private readonly http: ProviderHttp;
-  private readonly queue: RequestQueue;
   private readonly apiKey: string;
   readonly connection: string;
 
-  constructor(conn: HighlightConnection) {
-    const timeoutMs = conn.timeoutMs ?? 10_000;
+  constructor(conn: HighlightConnection, gate?: RequestGate) {
     this.connection = conn.id;
     this.apiKey = conn.apiKey;
-    this.http = new ProviderHttp({ connection: conn.id, provider: 'Highlight', baseUrl: conn.baseUrl, headers: { 'x-api-key': conn.apiKey }, timeoutMs });
-    const rl = conn.rateLimit ?? { requests: 10, perSeconds: 1 };
-    this.queue = new RequestQueue(rl.requests, rl.perSeconds * 1000, timeoutMs);
+    this.http = new ProviderHttp({
+      connection: conn.id,
+      provider: 'Highlight',
+      baseUrl: conn.baseUrl,
+      headers: { 'x-api-key': conn.apiKey },
+      timeoutMs: conn.timeoutMs ?? 10_000,
+      gate,
+      rateLimit: rateLimitOf(conn),
+    });
   }
 
   what(method: string, path: string): string {
@@ -65,9 +53,6 @@ export class HighlightClient {
   async call(method: string, path: string, opts: CallOptions): Promise<HttpResult> {
     const what = this.what(method, path);
     const write = method !== 'GET';
-    if (!(await this.queue.take())) {
-      throw new ProviderError('provider_rate_limited', `${what}: the connection's request queue is full (rate limit); retry later.`, 'no', { headers: { 'retry-after': '1' } });
-    }
     const res = await this.http.request(method, path, { query: opts.query, body: opts.body });
     if (res.status >= 200 && res.status < 300) {
       if (res.invalidJson) throw badResponse(what, 'not JSON', write);

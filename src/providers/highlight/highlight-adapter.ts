@@ -5,6 +5,7 @@ import type {
 } from '../adapter.js';
 import { ProviderError } from '../provider-error.js';
 import { badResponse } from '../http/provider-http.js';
+import type { RequestGate } from '../http/request-gate.js';
 import { HighlightClient } from './client.js';
 import {
   CARD_TYPES, DEFAULT_LIMITS, DEFAULT_MECHANICS, capabilitiesOf, findRow, moveKindOf, typeCapabilities,
@@ -27,13 +28,25 @@ interface CardInfo {
 
 const SUBTRACTIONS = new Set<MoveKind>(['redeem', 'expire', 'adjust-', 'refund_purchase', 'redeem_reward', 'redeem_coupon']);
 
+/** findApplied: how much earlier than `sinceMs` an operation may be stamped (Highlight's clock against ours). */
+const FIND_SKEW_MS = 5 * 60_000;
+/** findApplied reads at most this many pages of this many operations (the newest of the card since the day before). */
+const FIND_PER_PAGE = 100;
+const FIND_MAX_PAGES = 10;
+const DAY_MS = 86_400_000;
+
+/** A Y-m-d day (UTC) for startDate/endDate. */
+const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
 export class HighlightAdapter extends HighlightDirectory implements ProviderAdapter {
   readonly cardTypes: CardTypeCapabilities[] = CARD_TYPES.map(typeCapabilities);
+  /** Every balance call carries `[lgw:<txnId>]` in its comment: an unknown outcome is settled by finding it in GET /operations. */
+  readonly reconcile = 'lookup' as const;
   private readonly cache = new Map<string, CardInfo & { until: number }>();
   private readonly cacheMs: number;
 
-  constructor(private readonly conn: HighlightConnection) {
-    super(new HighlightClient(conn));
+  constructor(private readonly conn: HighlightConnection, gate?: RequestGate) {
+    super(new HighlightClient(conn, gate));
     this.cacheMs = (conn.cardTypeCacheSeconds ?? 300) * 1000;
   }
 
@@ -201,14 +214,8 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
   async history(reference: string, opts: { limit: number; fromMs?: number; toMs?: number }): Promise<ProviderHistoryEntry[]> {
     const info = await this.cardInfo(reference);
     const perPage = Math.max(1, Math.min(opts.limit, 100));
-    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-    const page = async (n: number) => {
-      const query = { cardId: reference, page: n, itemsPerPage: perPage, startDate: opts.fromMs !== undefined ? day(opts.fromMs) : undefined, endDate: opts.toMs !== undefined ? day(opts.toMs) : undefined };
-      const res = await this.client.call('GET', '/operations', { query, notFound: 'card_not_found' });
-      const list = listOf(res.body, isOperation);
-      if (!list) throw badResponse(this.client.what('GET', '/operations'), 'no operation list in data', false);
-      return list;
-    };
+    const page = (n: number) =>
+      this.operationPage(reference, n, perPage, opts.fromMs !== undefined ? dayOf(opts.fromMs) : undefined, opts.toMs !== undefined ? dayOf(opts.toMs) : undefined);
     const first = await page(1);
     let ops: WireOperation[] = first.data;
     // The order is undocumented: when the first page is oldest-first and more pages exist, read the newest ones too.
@@ -225,6 +232,77 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
       .filter((e) => (opts.fromMs === undefined || e.createdAt >= opts.fromMs) && (opts.toMs === undefined || e.createdAt <= opts.toMs))
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, opts.limit);
+  }
+
+  /** One page of GET /operations for the card. */
+  private async operationPage(reference: string, n: number, perPage: number, startDate?: string, endDate?: string) {
+    const query = { cardId: reference, page: n, itemsPerPage: perPage, startDate, endDate };
+    const res = await this.client.call('GET', '/operations', { query, notFound: 'card_not_found' });
+    const list = listOf(res.body, isOperation);
+    if (!list) throw badResponse(this.client.what('GET', '/operations'), 'no operation list in data', false);
+    return list;
+  }
+
+  /**
+   * The operation that applied `m`, found by the `[lgw:<txnId>]` of its comment among the card's
+   * operations since a little before `sinceMs`. It reads pages of 100 from the newest (whichever
+   * order Highlight lists them in) until one holds the txn id, or the operations are older than
+   * `sinceMs` less FIND_SKEW_MS, or FIND_MAX_PAGES pages were read (1,000 operations: a card busy
+   * enough to have more in a few minutes is not expected). startDate is the UTC day before, as
+   * Highlight's day may be local.
+   */
+  async findApplied(reference: string, m: Movement, sinceMs: number): Promise<MoveResult | null> {
+    const info = await this.cardInfo(reference);
+    const units = this.capsOf(info).units;
+    const from = sinceMs - FIND_SKEW_MS;
+    const startDate = dayOf(from - DAY_MS);
+    const page = (n: number) => this.operationPage(reference, n, FIND_PER_PAGE, startDate);
+    const t = (o: WireOperation) => timeOf(o.createdAt) ?? 0;
+    const match = (ops: WireOperation[]): ProviderHistoryEntry | null => {
+      for (const o of ops) {
+        const e = historyEntryOf(o, info.type, units);
+        if (e.txnId === m.txnId) return e;
+      }
+      return null;
+    };
+
+    const first = await page(1);
+    const total = first.meta?.totalItems;
+    const ops = first.data;
+    const oldestFirst = ops.length > 1 && t(ops[0]!) < t(ops[ops.length - 1]!);
+    let found = match(ops);
+    if (!found && oldestFirst && total !== undefined && total > FIND_PER_PAGE) {
+      // Oldest first: from the last page backwards, while pages still reach back to `from`.
+      const last = Math.ceil(total / FIND_PER_PAGE);
+      for (let n = last; n > 1 && n > last - FIND_MAX_PAGES && !found; n--) {
+        const list = (await page(n)).data;
+        found = match(list);
+        if (list.length > 0 && t(list[list.length - 1]!) < from) break;
+      }
+    } else if (!found) {
+      // Newest first (or unknown: read on), until the entries are older than `from`.
+      let list = ops;
+      for (let n = 2; n <= FIND_MAX_PAGES && !found; n++) {
+        const more = total !== undefined ? (n - 1) * FIND_PER_PAGE < total : list.length >= FIND_PER_PAGE;
+        if (!more || list.length === 0 || (!oldestFirst && t(list[list.length - 1]!) < from)) break;
+        list = (await page(n)).data;
+        found = match(list);
+      }
+    }
+    if (!found) return null;
+
+    // What move() would have answered: the balance in the movement's unit (the entry's unit is a
+    // guess from eventId: when it is another unit the balance is not given), the cashback purchase effect.
+    const kind = moveKindOf(m);
+    const row = findRow(kind, info.type, this.settingsOf(info.type, info.templateId), m.unit);
+    const cashbackPurchase = (kind === 'purchase' || kind === 'refund_purchase') && !!row?.path.endsWith('-transaction-amount');
+    const unit = cashbackPurchase ? 'amount' : m.unit;
+    const result: MoveResult = { balanceAfter: found.unit === unit ? found.balanceAfter : null, providerReference: found.providerReference };
+    if (cashbackPurchase) {
+      const need = m.money?.minor ?? Math.abs(m.quantity);
+      result.effect = { unit: 'amount', delta: kind === 'purchase' ? need : -need };
+    }
+    return result;
   }
 
   async getCard(reference: string): Promise<ProviderCard | null> {
@@ -282,6 +360,6 @@ function insufficient(what: string, ref: string, held: number, need: number, uni
   return new ProviderError('insufficient_points', `${what}: card ${ref} holds ${fmt(held, unit)}; ${fmt(need, unit)} were asked for.`, 'no', { available: held });
 }
 
-export function createHighlightAdapter(conn: HighlightConnection): ProviderAdapter {
-  return new HighlightAdapter(conn);
+export function createHighlightAdapter(conn: HighlightConnection, gate?: RequestGate): ProviderAdapter {
+  return new HighlightAdapter(conn, gate);
 }

@@ -1,10 +1,15 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { ProviderError } from '../provider-error.js';
+import { LocalRequestGate } from './local-gate.js';
+import type { RateLimitSetting, RequestGate } from './request-gate.js';
 
 /**
  * The HTTP client of one provider connection: one keep-alive undici pool, connect and request
  * timeouts, JSON in and out. Every adapter builds one with its provider's auth headers. Secrets
  * live only in `headers`, which are never logged and never put in an error message.
+ *
+ * Every request passes the connection's rate-limit gate (request-gate.ts): it acquires a slot
+ * before it is sent and gives it back once its body is read or it failed.
  */
 
 export interface ProviderHttpOptions {
@@ -17,6 +22,12 @@ export interface ProviderHttpOptions {
   timeoutMs: number;
   connectTimeoutMs?: number;
   connections?: number;
+  /** The connection's rate-limit gate (the shared Redis limiter in a running gateway). */
+  gate?: RequestGate;
+  /** Without `gate`: the limit of an in-process gate (LocalRequestGate); null or absent, no limit. */
+  rateLimit?: RateLimitSetting | null;
+  /** The longest a request waits at the gate before it is refused (provider_rate_limited); default `timeoutMs`. */
+  maxGateWaitMs?: number;
 }
 
 export interface HttpResult {
@@ -35,8 +46,11 @@ const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHO
 export class ProviderHttp {
   private readonly pool: Pool;
   private readonly basePath: string;
+  /** The gate every request passes; null when there is no limit. */
+  readonly gate: RequestGate | null;
 
   constructor(private readonly opts: ProviderHttpOptions) {
+    this.gate = opts.gate ?? (opts.rateLimit ? new LocalRequestGate(opts.rateLimit) : null);
     const url = new URL(opts.baseUrl);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
@@ -65,6 +79,7 @@ export class ProviderHttp {
     }
     const write = method !== 'GET' && method !== 'HEAD';
     const what = `${this.opts.provider} (connection ${this.opts.connection}) ${method} ${path}`;
+    const release = this.gate ? await this.acquire(what) : null;
     try {
       const res = await this.pool.request({
         method: method as 'GET',
@@ -94,6 +109,18 @@ export class ProviderHttp {
         throw new ProviderError('provider_timeout', `${what}: no answer within ${this.opts.timeoutMs} ms.`, write ? 'unknown' : 'no');
       }
       throw new ProviderError('provider_unavailable', `${what}: the connection failed (${code || e.name}).`, write ? 'unknown' : 'no');
+    } finally {
+      release?.();
+    }
+  }
+
+  /** A slot at the gate. Whatever goes wrong here, nothing was sent: the error says applied 'no'. */
+  private async acquire(what: string): Promise<() => void> {
+    try {
+      return await this.gate!.acquire(what, this.opts.maxGateWaitMs ?? this.opts.timeoutMs);
+    } catch (err) {
+      if (err instanceof ProviderError) throw err.applied === 'no' ? err : new ProviderError(err.code, err.message, 'no', err.extra);
+      throw new ProviderError('provider_unavailable', `${what}: the connection's rate-limit gate failed (${(err as Error).name}); nothing was sent.`, 'no', { headers: { 'retry-after': '1' } });
     }
   }
 

@@ -1,14 +1,17 @@
 import type { ErrorCode } from '../../api/errors.js';
-import type { LealConnection } from '../../config/connections.js';
+import { rateLimitOf, type LealConnection } from '../../config/connections.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
-import { ClientRateLimit } from '../http/client-rate-limit.js';
+import { LocalRequestGate } from '../http/local-gate.js';
+import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../provider-error.js';
 import { readErrorMessage } from './wire.js';
 
 /**
  * HTTP for one Leal connection: `Authorization: Bearer <token>`, every path under
- * `/accounts/{accountId}`, the RateLimit-* headers remembered from every answer, and the mapping
- * of Leal's failures (`{error?, errors?}` bodies) to the gateway's codes.
+ * `/accounts/{accountId}`, every request through the connection's rate-limit gate, the
+ * RateLimit-* headers remembered from every answer (a spent window or a 429 blocks the gate, so
+ * every process of the connection holds until it resets), and the mapping of Leal's failures
+ * (`{error?, errors?}` bodies) to the gateway's codes.
  */
 
 export type NotFoundCode = 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found';
@@ -57,19 +60,21 @@ export class LealClient {
   private readonly secrets: string[];
   private readonly label: string;
   private readonly root: string;
-  private readonly window: ClientRateLimit;
+  /** The connection's gate: the one given (shared), else a local one (at `rateLimit` when set; it always honours blocks). */
+  private readonly gate: RequestGate;
   private rl: LealRateLimitState = { limit: null, remaining: null, resetAt: null, policy: null, blockedUntil: null, observedAt: null };
 
-  constructor(private readonly conn: LealConnection) {
+  constructor(private readonly conn: LealConnection, gate?: RequestGate) {
     this.label = `Leal (connection ${conn.id})`;
-    this.window = new ClientRateLimit(conn.rateLimit, conn.timeoutMs ?? 10_000);
     this.root = `/accounts/${conn.accountId}`;
+    this.gate = gate ?? new LocalRequestGate(rateLimitOf(conn));
     this.http = new ProviderHttp({
       connection: conn.id,
       provider: 'Leal',
       baseUrl: conn.baseUrl,
       headers: { authorization: `Bearer ${conn.token}` },
       timeoutMs: conn.timeoutMs ?? 10_000,
+      gate: this.gate,
     });
     this.secrets = [conn.token].filter((s) => s.length >= 4);
   }
@@ -86,9 +91,8 @@ export class LealClient {
   async call(method: 'GET' | 'POST' | 'PATCH', path: string, opts: CallOptions): Promise<unknown> {
     const write = method !== 'GET';
     const what = this.what(method, path);
-    await this.throttle(what);
     const res = await this.http.request(method, this.root + path, { query: opts.query, body: opts.body });
-    this.observe(res);
+    await this.observe(res);
     if (res.status >= 200 && res.status < 300) {
       if (res.invalidJson) throw badResponse(what, 'the body is not JSON', write);
       return res.body;
@@ -129,8 +133,14 @@ export class LealClient {
     return fail('provider_rejected', 'Leal refused it');
   }
 
-  /** Records RateLimit-* (and a 429's Retry-After) from every answer. */
-  private observe(res: HttpResult): void {
+  /**
+   * Records RateLimit-* (and a 429's Retry-After) from every answer, and blocks the connection's
+   * gate when Leal says to hold: RateLimit-Remaining 0 until RateLimit-Reset (instead of sending a
+   * request Leal would answer with 429), a 429 until its Retry-After. With a shared gate this holds
+   * every process of the connection; a request that would wait longer than the timeout is refused
+   * at the gate (provider_rate_limited, applied 'no', nothing sent).
+   */
+  private async observe(res: HttpResult): Promise<void> {
     const now = Date.now();
     const limit = intHeader(res, 'ratelimit-limit');
     const remaining = intHeader(res, 'ratelimit-remaining');
@@ -142,39 +152,17 @@ export class LealClient {
       const resetAt = reset === null ? null : reset > 1e9 ? reset * 1000 : now + reset * 1000;
       this.rl = { ...this.rl, limit, remaining, resetAt, policy, observedAt: now };
     }
+    let holdUntil: number | null = null;
     if (res.status === 429) {
       const until = now + Number(retryAfterOf(res)) * 1000;
       this.rl = { ...this.rl, remaining: 0, resetAt: Math.max(this.rl.resetAt ?? 0, until), blockedUntil: until, observedAt: now };
-    } else if (res.status < 500) {
-      this.rl = { ...this.rl, blockedUntil: null };
+      holdUntil = until;
+    } else {
+      if (res.status < 500) this.rl = { ...this.rl, blockedUntil: null };
+      if (seen && remaining === 0 && this.rl.resetAt !== null && this.rl.resetAt > now) holdUntil = this.rl.resetAt;
     }
-  }
-
-  /**
-   * Before sending: refuses while a 429's Retry-After runs (the request would certainly be refused),
-   * and applies the optional client-side `rateLimit` (waits for a slot, or refuses when the wait
-   * would pass the timeout).
-   */
-  private async throttle(what: string): Promise<void> {
-    const now0 = Date.now();
-    if (this.rl.blockedUntil !== null && this.rl.blockedUntil > now0) {
-      throw new ProviderError('provider_rate_limited', `${what}: Leal's rate limit is reached (Retry-After still running); retry later.`, 'no', {
-        headers: { 'retry-after': String(Math.max(1, Math.ceil((this.rl.blockedUntil - now0) / 1000))) },
-      });
-    }
-    // RateLimit-Remaining 0: the window is spent until RateLimit-Reset, so wait for it (or refuse
-    // when that would pass the timeout) instead of sending a request Leal would answer with 429.
-    if (this.rl.remaining === 0 && this.rl.resetAt !== null && this.rl.resetAt > now0) {
-      const wait = this.rl.resetAt - now0;
-      if (wait > (this.conn.timeoutMs ?? 10_000)) {
-        throw new ProviderError('provider_rate_limited', `${what}: Leal's rate limit window is spent (RateLimit-Remaining: 0); retry later.`, 'no', {
-          headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
-        });
-      }
-      await new Promise((r) => setTimeout(r, wait + 1));
-      this.rl = { ...this.rl, remaining: null };
-    }
-    await this.window.take(what);
+    // Best effort: a gate that cannot record the block (Redis away) leaves Leal's own 429 to say it.
+    if (holdUntil !== null) await this.gate.block(holdUntil).catch(() => undefined);
   }
 
   /** Provider messages may echo request headers: never let the token through. */

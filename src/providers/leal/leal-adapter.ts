@@ -5,6 +5,7 @@ import type {
   CardTypeCapabilities, IssueCardInput, Movement, MoveResult, Page, ProviderAdapter, ProviderBalance, ProviderCard, ProviderProgram,
 } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
+import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../provider-error.js';
 import { LealClient, type LealRateLimitState } from './client.js';
 import { LealCustomers, requireNewCustomerFields } from './customers.js';
@@ -23,8 +24,8 @@ export interface LealAdapter extends ProviderAdapter {
   rateLimitState(): LealRateLimitState;
 }
 
-export function createLealAdapter(conn: LealConnection): LealAdapter {
-  return new Leal(conn);
+export function createLealAdapter(conn: LealConnection, gate?: RequestGate): LealAdapter {
+  return new Leal(conn, gate);
 }
 
 const KNOWN_CARDS_MAX = 10_000;
@@ -37,13 +38,15 @@ const unsupported = (detail: string): ProviderError =>
 
 class Leal implements LealAdapter {
   readonly cardTypes: CardTypeCapabilities[] = [STAMP_CARD];
+  /** Leal's stamp and redeem calls take no free text and are not de-duplicated: an unknown outcome cannot be checked (needs_review). */
+  readonly reconcile = 'none' as const;
   private readonly client: LealClient;
   private readonly customers: LealCustomers;
   /** Card references seen to exist: cardCapabilities answers these without a request. */
   private readonly known = new Set<string>();
 
-  constructor(conn: LealConnection) {
-    this.client = new LealClient(conn);
+  constructor(conn: LealConnection, gate?: RequestGate) {
+    this.client = new LealClient(conn, gate);
     this.customers = new LealCustomers(this.client, conn.notifyCustomers);
   }
 

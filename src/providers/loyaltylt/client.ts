@@ -1,11 +1,13 @@
-import type { LoyaltyltConnection } from '../../config/connections.js';
+import { rateLimitOf, type LoyaltyltConnection } from '../../config/connections.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
+import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../provider-error.js';
 import { Envelope, check } from './wire.js';
 
 /**
  * The HTTP client of one Loyalty.lt connection: `X-API-Key` / `X-API-Secret` auth, the
- * `/{locale}/shop` prefix, the optional local rate limit, and the parsing of the three error-body
+ * `/{locale}/shop` prefix, every request through the connection's rate-limit gate (without a
+ * shared one, a local one at rateLimitOf(conn): 300 per minute unless set), and the parsing of the three error-body
  * generations the documents show into the gateway's error codes.
  */
 
@@ -82,19 +84,19 @@ export class LoyaltyltClient {
   private readonly http: ProviderHttp;
   private readonly prefix: string;
   private readonly secrets: string[];
-  private readonly limiter: Limiter | null;
 
-  constructor(private readonly conn: LoyaltyltConnection) {
+  constructor(private readonly conn: LoyaltyltConnection, gate?: RequestGate) {
     this.http = new ProviderHttp({
       connection: conn.id,
       provider: 'Loyalty.lt',
       baseUrl: conn.baseUrl,
       headers: { 'x-api-key': conn.apiKey, 'x-api-secret': conn.apiSecret },
       timeoutMs: conn.timeoutMs ?? 10_000,
+      gate,
+      rateLimit: rateLimitOf(conn),
     });
     this.prefix = `/${conn.locale ?? 'en'}/shop`;
     this.secrets = [conn.apiKey, conn.apiSecret].filter((s) => s.length >= 4);
-    this.limiter = conn.rateLimit ? new Limiter(conn.rateLimit.requests, conn.rateLimit.perSeconds * 1000) : null;
   }
 
   what(method: string, path: string): string {
@@ -105,7 +107,6 @@ export class LoyaltyltClient {
   async call(method: 'GET' | 'POST', path: string, opts: CallOptions = {}): Promise<Envelope> {
     const write = method !== 'GET';
     const what = this.what(method, path);
-    if (this.limiter) await this.limiter.take(what);
     const res = await this.http.request(method, this.prefix + path, { query: opts.query, body: opts.body });
     if (res.status >= 200 && res.status < 300) {
       if (res.invalidJson || !check(Envelope, res.body)) throw badResponse(what, res.invalidJson ? 'not JSON' : 'no {success, data} envelope', write);
@@ -162,33 +163,5 @@ export class LoyaltyltClient {
 
   async close(): Promise<void> {
     await this.http.close();
-  }
-}
-
-/**
- * The connection's `rateLimit` setting, as a sliding window: a call waits for a free slot when one
- * frees within a second, else fails at once with provider_rate_limited (applied 'no'), so the
- * provider's own 300/minute is not hit and a burst does not queue behind a long wait.
- */
-class Limiter {
-  private stamps: number[] = [];
-  constructor(private readonly requests: number, private readonly windowMs: number) {}
-
-  async take(what: string): Promise<void> {
-    for (;;) {
-      const now = Date.now();
-      while (this.stamps.length > 0 && this.stamps[0]! <= now - this.windowMs) this.stamps.shift();
-      if (this.stamps.length < this.requests) {
-        this.stamps.push(now);
-        return;
-      }
-      const wait = this.stamps[0]! + this.windowMs - now;
-      if (wait > 1000) {
-        throw new ProviderError('provider_rate_limited', `${what}: the connection's rate limit (${this.requests} per ${this.windowMs / 1000} s) is reached; retry later.`, 'no', {
-          headers: { 'retry-after': String(Math.ceil(wait / 1000)) },
-        });
-      }
-      await new Promise((r) => setTimeout(r, Math.max(1, wait)));
-    }
   }
 }

@@ -4,6 +4,7 @@ import type {
   CardTypeCapabilities, IssueCardInput, Movement, MoveResult, Page, ProviderAdapter, ProviderBalance, ProviderCard, ProviderHistoryEntry,
 } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
+import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../provider-error.js';
 import { LoyaltyltClient } from './client.js';
 import { POINTS_CARD, cardKeyOf, cardOf, dayOf, descriptionOf, entryCardId, historyEntryOf, historyOf, planOf, referenceOf, type Plan } from './mapping.js';
@@ -15,8 +16,8 @@ import { BalanceData, CardData, CreateData, DeductData, TransactionData, check, 
  * documents are silent.
  */
 
-export function createLoyaltyltAdapter(conn: LoyaltyltConnection): ProviderAdapter {
-  return new LoyaltyltAdapter(conn);
+export function createLoyaltyltAdapter(conn: LoyaltyltConnection, gate?: RequestGate): ProviderAdapter {
+  return new LoyaltyltAdapter(conn, gate);
 }
 
 /** What transactions/create needs of a card: it is user-based. A card's user never changes, so this is cached. */
@@ -32,11 +33,17 @@ const LOOKUP_MAX_PAGES = 4;
 
 class LoyaltyltAdapter implements ProviderAdapter {
   readonly cardTypes: CardTypeCapabilities[] = [POINTS_CARD];
+  /**
+   * transactions/create de-duplicates on order_id (= Movement.dedupKey): sending the movement again
+   * either applies it once or answers 409, which alreadyApplied() turns into success when the order
+   * is found on the card. (deduct-points, used by adjust −N and expire, has no order_id: see README.)
+   */
+  readonly reconcile = 'resend' as const;
   private readonly client: LoyaltyltClient;
   private readonly ids = new Map<string, CardIds>();
 
-  constructor(private readonly conn: LoyaltyltConnection) {
-    this.client = new LoyaltyltClient(conn);
+  constructor(private readonly conn: LoyaltyltConnection, gate?: RequestGate) {
+    this.client = new LoyaltyltClient(conn, gate);
   }
 
   async cardCapabilities(reference: string): Promise<CardTypeCapabilities> {

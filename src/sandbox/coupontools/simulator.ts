@@ -80,6 +80,9 @@ export function createCoupontoolsSandbox(options?: { rateLimit?: { requests: num
     errorBody: (status, message) => failed(status, status * 10, message).body,
     notFound: (req) => failed(404, ERR.endpointNotFound, `Endpoint not found: ${req.method} ${req.path}`),
     state: () => state.snapshot(),
+    // Coupontools v4's add-stamps takes only {amount} and use-rewards only {reward_ids}: no field
+    // can carry the gateway's txn id (the adapter sends none), so nothing can be attributed.
+    appliedByTxn: () => ({}),
     onReset: () => state.seed(),
   });
   registerRoutes(sim, state);

@@ -59,7 +59,7 @@
  * - Templates do not expose mechanics or limits (the gateway gets them from `settings.templates`).
  * - Seeded cards have no operations in the ledger; their balances are set directly.
  */
-import { Simulator, type SimRequest } from '../harness.js';
+import { Simulator, tallyTxnIds, txnIdInText, type SimRequest } from '../harness.js';
 import { registerRoutes, routeNotFound } from './routes.js';
 import { createStore, SEED_CARDS, SEED_CUSTOMERS, seedStore, templateSettings } from './state.js';
 import { fail } from './wire.js';
@@ -100,6 +100,9 @@ export function createHighlightSandbox(options?: { rateLimit?: { requests: numbe
       operations: store.operations,
       pushes: store.pushes,
     }),
+    // The gateway's adapter writes "[lgw:<txnId>]" into every card operation's `comment`; each
+    // applied card operation is one entry of the operation log.
+    appliedByTxn: () => tallyTxnIds(store.operations.map((o) => txnIdInText(o.comment))),
     onReset: () => seedStore(store),
   });
   registerRoutes(sim, store);

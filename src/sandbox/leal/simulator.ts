@@ -108,6 +108,9 @@ export function createLealSandbox(options?: { rateLimit?: { requests: number; pe
       };
     },
     state: () => store.snapshot(),
+    // Leal's stamp ({stamps, skip_notifications}) and redeem ({reward_id}) take no free text: the
+    // adapter sends no gateway txn id, so nothing can be attributed.
+    appliedByTxn: () => ({}),
     onReset: () => store.load(),
   });
 

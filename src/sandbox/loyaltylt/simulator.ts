@@ -97,6 +97,7 @@ export function createLoyaltyltSandbox(options: { rateLimit?: { requests: number
       if (typeof id === 'string') res.headers['X-Request-Id'] = id;
     },
     state: () => state.snapshot(),
+    appliedByTxn: () => state.appliedByTxn(),
     onReset: () => state.seed(),
   });
   registerRoutes(sim, state);

@@ -1,4 +1,5 @@
 /** In-memory state of the Loyalty.lt sandbox: users, loyalty cards, the transaction ledger and the order_id index. */
+import { GATEWAY_TXN_ID, tallyTxnIds, txnIdInText } from '../harness.js';
 
 export interface User {
   id: number;
@@ -217,6 +218,16 @@ export class LoyaltyltState {
     return txn;
   }
 
+  /**
+   * Applied operations per gateway txn id. One operation = one `earned` row (transactions/create; a
+   * redemption's `spent` row belongs to the same call and is not counted again) or one `refund` row
+   * (deduct-points). The adapter sends the txn id as `order_id` on transactions/create and as a
+   * "[lgw:<txnId>]" tag in `description` everywhere (also `meta_data.gateway_txn_id` on create).
+   */
+  appliedByTxn(): Record<string, number> {
+    return tallyTxnIds(this.txns.filter((t) => t.type !== 'spent').map(gatewayTxnIdOf));
+  }
+
   snapshot(): unknown {
     return {
       users: [...this.users.values()],
@@ -225,4 +236,14 @@ export class LoyaltyltState {
       processed_orders: Object.fromEntries(this.orders),
     };
   }
+}
+
+/** The gateway txn id a ledger row carries: its order_id, else the description's tag, else meta_data.gateway_txn_id. */
+function gatewayTxnIdOf(t: Txn): string | null {
+  if (t.order_id !== null && GATEWAY_TXN_ID.test(t.order_id)) return t.order_id;
+  const tagged = txnIdInText(t.description);
+  if (tagged) return tagged;
+  const meta = t.meta_data as { gateway_txn_id?: unknown } | null;
+  const id = meta && typeof meta === 'object' ? meta.gateway_txn_id : undefined;
+  return typeof id === 'string' && GATEWAY_TXN_ID.test(id) ? id : null;
 }

@@ -19,6 +19,9 @@
   ARGV[10] amount a reversal at an external provider reserves on KEYS[4] ('' for none): checked
           against what is left of the original, counting reversals still in flight or in review,
           so that concurrent partial reversals can never take back more than it gave
+  ARGV[11] the status it starts in: 'processing' (the built-in ledger applies it in this request,
+          under a lease) or 'queued' (dispatched to an external provider's queue)
+  KEYS[5] the status index of ARGV[11] (sorted set of txn ids, scores 0: ids sort by creation time), or a placeholder
 
   Returns one string (one reply element decodes far faster than many):
     'claimed|<txn id>'                 the caller owns the transaction and must apply it
@@ -70,7 +73,14 @@ if ARGV[10] ~= '' then
 end
 
 local fields = cjson.decode(ARGV[8])
-redis.call('HSET', KEYS[3], 'status', 'processing', 'lease_until', string.format('%d', leaseUntil), unpack(fields))
+if ARGV[11] == 'queued' then
+  -- Its keys are kept with it: the worker that settles it, and an admin's retry, need them.
+  redis.call('HSET', KEYS[3], 'status', 'queued', 'attempts', '0', 'idem_key', ARGV[1] == '1' and KEYS[1] or '',
+    'natural_key', ARGV[2] == '1' and KEYS[2] or '', unpack(fields))
+  redis.call('ZADD', KEYS[5], 0, ARGV[7])
+else
+  redis.call('HSET', KEYS[3], 'status', 'processing', 'lease_until', string.format('%d', leaseUntil), unpack(fields))
+end
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[7]) end
 if ARGV[1] == '1' then
   redis.call('HSET', KEYS[1], 'fp', ARGV[3], 'state', 'in_flight', 'resource', ARGV[7])

@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { fingerprint } from '../../ledger/idempotency.js';
+import { ulid } from '../../lib/ids.js';
+import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
+import type { BulkJobData, BulkJobs, BulkView } from '../../queue/bulk-job.js';
+import { clientOf } from '../auth.js';
+import { ApiError } from '../errors.js';
+import { commonErrors, Nullable, problem } from '../schemas/common.js';
+import { TransactionSchema } from '../schemas/transactions.js';
+
+const ItemError = Type.Object({
+  code: Type.String(),
+  detail: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+});
+
+export const BulkJobSchema = Type.Object(
+  {
+    id: Type.String({ examples: ['blk_01JD3X7B2C4D6E8F0G2H4J6K8M'] }),
+    status: Type.Union([Type.Literal('accepted'), Type.Literal('running'), Type.Literal('completed')], {
+      description: 'accepted: not started; running: items being queued or applied; completed: every item succeeded, failed, needs review or was refused.',
+    }),
+    total: Type.Integer(),
+    submitted: Type.Integer({ description: 'Items the job has validated and claimed (queued, applied or refused).' }),
+    succeeded: Type.Integer(),
+    failed: Type.Integer({ description: 'Items refused (invalid, unsupported) or failed at the provider.' }),
+    needs_review: Type.Integer(),
+    pending: Type.Integer({ description: 'Items not yet submitted, queued or being sent.' }),
+    created_at: Type.String({ format: 'date-time' }),
+    completed_at: Nullable(Type.String({ format: 'date-time' })),
+    results: Type.Array(
+      Type.Object(
+        {
+          index: Type.Integer(),
+          status: Type.Integer({ description: 'The HTTP status the item would have had on its own (201 applied, 202 queued, 4xx refused).' }),
+          state: Type.Union([
+            Type.Literal('pending'), Type.Literal('queued'), Type.Literal('processing'), Type.Literal('succeeded'),
+            Type.Literal('failed'), Type.Literal('needs_review'), Type.Literal('rejected'),
+          ], { description: 'pending: not yet submitted; rejected: refused before it was claimed (see error); else its transaction\'s status.' }),
+          replayed: Type.Boolean(),
+          transaction: Type.Optional(TransactionSchema),
+          error: Type.Optional(ItemError),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'One per submitted item, in order, with its transaction as it stands now.' },
+    ),
+  },
+  { title: 'BulkJob', additionalProperties: false },
+);
+
+/**
+ * Starts a bulk job; with an Idempotency-Key, the same key (and body) names the same bulk: a
+ * retry answers its progress instead of starting another.
+ */
+export async function submitBulk(ledger: TransactionLedger, bulk: BulkJobs, body: unknown, ctx: BulkJobData['ctx'], items: unknown[]): Promise<BulkView> {
+  if (ctx.idempotencyKey === undefined) return bulk.submit(items, ctx);
+  const idem = { key: ledger.idempotencyKey(ctx.clientId, ctx.idempotencyKey), fingerprint: fingerprint(ctx.method, ctx.path, body) };
+  const claim = await ledger.claimRequest(idem, `blk_${ulid()}`);
+  if (claim.kind === 'mismatch') {
+    throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
+  }
+  if (claim.kind === 'claimed' || claim.kind === 'takeover') {
+    // A takeover re-submits under the same id: the job id is the bulk id, so it is not queued twice.
+    const view = await bulk.submit(items, ctx, claim.resource);
+    await ledger.complete(idem.key, claim.resource, 202, { id: claim.resource });
+    return view;
+  }
+  const id = claim.kind === 'replay' ? (JSON.parse(claim.body) as { id: string }).id : claim.resource;
+  const view = await bulk.view(id, ctx.clientId);
+  if (!view) throw new ApiError('bulk_not_found', `Bulk ${id} is no longer kept.`);
+  return view;
+}
+
+export async function bulkRoutes(app: FastifyInstance, opts: { bulk: BulkJobs }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get('/:id', {
+    config: { scope: 'write' },
+    schema: {
+      operationId: 'getBulk', tags: ['points'], summary: 'A bulk job: progress and each item\'s result',
+      description: 'For the client that started it (an admin key sees every bulk). Kept 7 days.',
+      params: Type.Object({ id: Type.String({ maxLength: 64, examples: ['blk_01JD3X7B2C4D6E8F0G2H4J6K8M'] }) }),
+      response: { 200: { ...BulkJobSchema, description: 'The bulk as it stands now.' }, ...commonErrors, 404: problem('No such bulk (bulk_not_found).') },
+    },
+  }, async (req) => {
+    const client = clientOf(req);
+    const view = await opts.bulk.view(req.params.id, client.scopes.has('admin') ? null : client.id);
+    if (!view) throw new ApiError('bulk_not_found', `No bulk ${req.params.id}.`);
+    return view;
+  });
+}

@@ -1,0 +1,64 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { ConnectionConfig } from './config/connections.js';
+import type { Env } from './config/env.js';
+import { TransactionLedger } from './ledger/transaction-ledger.js';
+import { ProviderRegistry } from './providers/registry.js';
+import { Dispatcher, type Role } from './queue/dispatcher.js';
+import { TransactionJobs } from './queue/transaction-job.js';
+import { BulkJobs } from './queue/bulk-job.js';
+import { keySpace, type KeySpace } from './redis/keys.js';
+import { PointsService } from './transactions/points-service.js';
+
+/**
+ * The gateway without its HTTP face: ledger, providers, queues and, for the worker roles, the
+ * workers. `--role api` serves HTTP and queues jobs; `--role worker` runs jobs only; `all` both.
+ */
+export interface Gateway {
+  keys: KeySpace;
+  ledger: TransactionLedger;
+  dispatch: Dispatcher;
+  providers: ProviderRegistry;
+  points: PointsService;
+  bulk: BulkJobs;
+  role: Role;
+  /** Stops workers (running jobs get up to SHUTDOWN_GRACE_MS), queues and provider connections. */
+  close(): Promise<void>;
+}
+
+export async function createGateway(deps: { env: Env; redis: Redis; connections: ConnectionConfig[]; log: FastifyBaseLogger; role?: Role }): Promise<Gateway> {
+  const { env, redis, log } = deps;
+  const role = deps.role ?? env.ROLE;
+  const keys = keySpace(env.REDIS_KEY_PREFIX);
+  const ledger = new TransactionLedger(redis, keys, { idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000, leaseMs: 30_000 });
+  const dispatch = new Dispatcher(redis, keys, {
+    role,
+    waitMs: env.DISPATCH_WAIT_MS,
+    attempts: env.DISPATCH_ATTEMPTS,
+    backoffMs: env.DISPATCH_BACKOFF_MS,
+    concurrency: env.DISPATCH_CONCURRENCY,
+    lockMs: env.DISPATCH_LOCK_MS,
+    stalledIntervalMs: env.DISPATCH_STALLED_INTERVAL_MS,
+    sweepIntervalMs: env.DISPATCH_SWEEP_INTERVAL_MS,
+  }, log);
+  const providers = new ProviderRegistry(deps.connections, redis, keys, ledger, dispatch);
+  const points = new PointsService(ledger, providers, dispatch, { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS, dispatchWaitMs: env.DISPATCH_WAIT_MS });
+  const bulk = new BulkJobs(redis, keys, points, log);
+  await dispatch.start();
+  if (role !== 'api') {
+    dispatch.startWorkers(providers.directCall, new TransactionJobs(ledger, providers, dispatch, log));
+    bulk.startWorker(env.DISPATCH_LOCK_MS);
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    keys, ledger, dispatch, providers, points, bulk, role,
+    close() {
+      closing ??= (async () => {
+        await bulk.close(env.SHUTDOWN_GRACE_MS);
+        await dispatch.close(env.SHUTDOWN_GRACE_MS);
+        await providers.close();
+      })();
+      return closing;
+    },
+  };
+}
