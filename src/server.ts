@@ -6,6 +6,8 @@ import { loadApiKeys } from './config/api-keys.js';
 import { loadConnections } from './config/connections.js';
 import { ConfigError, loadEnv } from './config/env.js';
 import { startExpirySchedule } from './expiry/expiry-schedule.js';
+import { createGateway } from './gateway.js';
+import type { Role } from './queue/dispatcher.js';
 import { createLogger } from './logger.js';
 import { createRedis } from './redis/client.js';
 import { RedisBinaryMissingError, startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
@@ -30,15 +32,29 @@ async function checkRedisVersion(redis: Redis): Promise<void> {
   if (major < 6 || (major === 6 && minor < 2)) fail(`Redis ${major}.${minor} is too old: the gateway needs Redis 6.2 or later.`);
 }
 
+/** `--role api|worker|all` (or `--role=...`), overriding ROLE. */
+function roleArg(argv: string[]): Role | undefined {
+  const i = argv.findIndex((a) => a === '--role' || a.startsWith('--role='));
+  if (i === -1) return undefined;
+  const value = argv[i]!.includes('=') ? argv[i]!.slice('--role='.length) : argv[i + 1];
+  if (value !== 'api' && value !== 'worker' && value !== 'all') fail(`--role must be api, worker or all (got "${value ?? ''}")`);
+  return value;
+}
+
 async function main(): Promise<void> {
   let env, connections, keys;
+  const cliRole = roleArg(process.argv.slice(2));
   try {
     env = loadEnv();
+    if (cliRole) env = { ...env, ROLE: cliRole };
     connections = loadConnections(env.CONNECTIONS_FILE);
     keys = loadApiKeys({ apiKeys: env.API_KEYS, apiKeysFile: env.API_KEYS_FILE, dataDir: env.DATA_DIR });
   } catch (err) {
     if (err instanceof ConfigError) fail(`configuration error: ${err.message}`);
     throw err;
+  }
+  if (env.ROLE !== 'all' && env.REDIS_URL === undefined) {
+    fail(`ROLE: ${env.ROLE} needs REDIS_URL: API and worker processes share their queues through one Redis (an embedded one is private to its process).`);
   }
   unprintedKeyFile = keys.generated?.file;
   const log = createLogger(env.LOG_LEVEL);
@@ -65,18 +81,45 @@ async function main(): Promise<void> {
     fail(`cannot use Redis${env.REDIS_URL ? ' at REDIS_URL' : ''}: ${(err as Error).message}`);
   }
 
-  const { app, providers } = await buildApp({ env, redis, connections, apiKeys: keys.table, logger: log });
+  if (env.ROLE === 'worker') {
+    // No HTTP: take jobs from the connections' queues until told to stop.
+    const gateway = await createGateway({ env, redis, connections, log, role: 'worker' });
+    const expiry = startExpirySchedule({ redis, keys: gateway.keys, providers: gateway.providers, intervalMs: env.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000, log });
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal, graceMs: env.SHUTDOWN_GRACE_MS }, 'worker shutting down: no new jobs, finishing the running ones');
+      const force = setTimeout(() => process.exit(1), env.SHUTDOWN_GRACE_MS + 5000);
+      force.unref();
+      await expiry.stop();
+      await gateway.close();
+      await redis.quit().catch(() => undefined);
+      await embedded?.stop();
+      log.info('stopped');
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    log.info({ connections: connections.map((c) => `${c.id} (${c.provider})`), concurrency: env.DISPATCH_CONCURRENCY }, 'loyalty-gateway worker started');
+    return;
+  }
+
+  const { app, providers } = await buildApp({ env, redis, connections, apiKeys: keys.table, logger: log, role: env.ROLE });
   const expiry = startExpirySchedule({ redis, keys: keySpace(env.REDIS_KEY_PREFIX), providers, intervalMs: env.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000, log });
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    log.info({ signal }, 'shutting down: no new requests, finishing the ones in flight');
+    // app.close(): the server stops accepting, answers 503 to new requests on open connections,
+    // waits for the requests in flight, then (onClose) the workers finish their jobs up to
+    // SHUTDOWN_GRACE_MS; jobs still running after that are taken over by another worker.
+    log.info({ signal, graceMs: env.SHUTDOWN_GRACE_MS }, 'shutting down: no new requests, finishing the ones in flight and the running jobs');
     const force = setTimeout(() => {
-      log.error('shutdown took longer than 15 s; exiting');
+      log.error('shutdown took too long; exiting');
       process.exit(1);
-    }, 15_000);
+    }, env.SHUTDOWN_GRACE_MS + 15_000);
     force.unref();
     await app.close();
     await expiry.stop();
@@ -95,7 +138,7 @@ async function main(): Promise<void> {
     fail(`cannot listen on ${env.HOST}:${env.PORT}: ${(err as Error).message}`);
   }
   const address = `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${env.PORT}`;
-  log.info({ connections: connections.map((c) => `${c.id} (${c.provider})`) }, `loyalty-gateway listening on ${address}; API docs at ${address}/docs`);
+  log.info({ connections: connections.map((c) => `${c.id} (${c.provider})`), role: env.ROLE }, `loyalty-gateway listening on ${address}; API docs at ${address}/docs`);
   if (keys.generated) {
     // Printed once, on the start that made it; later starts read it from the file.
     process.stdout.write(

@@ -150,6 +150,9 @@ export interface ProviderAdapter {
    */
   readonly reconcile: 'lookup' | 'resend' | 'none';
 
+  /** Where the answer depends on the movement (Loyalty.lt: only transactions/create de-duplicates); else `reconcile`. */
+  reconcileFor?(movement: Movement): 'lookup' | 'resend' | 'none';
+
   /** For reconcile 'lookup': the provider's record of this movement (by its txn id) made at or after `sinceMs`, or null. */
   findApplied?(reference: string, movement: Movement, sinceMs: number): Promise<MoveResult | null>;
 

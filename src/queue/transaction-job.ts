@@ -112,7 +112,7 @@ export class TransactionJobs implements TxnProcessor {
       return;
     }
     // It may have been applied.
-    if (provider.direct.reconcile === 'none' || last) {
+    if (this.reconcileOf(provider, rec) === 'none' || last) {
       await this.ledger.settle(rec, 'needs_review', { httpStatus: error.status, fields: errorFields });
       await this.done(provider, rec);
       return;
@@ -120,6 +120,10 @@ export class TransactionJobs implements TxnProcessor {
     // Kept processing: the next attempt (after the backoff) reconciles before anything is sent.
     await this.ledger.transition(rec, 'processing', { fields: errorFields });
     throw error;
+  }
+
+  private reconcileOf(provider: ExternalProvider, rec: TransactionRecord): 'lookup' | 'resend' | 'none' {
+    return provider.direct.reconcileFor?.(provider.movementOf(rec)) ?? provider.direct.reconcile;
   }
 
   /**
@@ -136,8 +140,9 @@ export class TransactionJobs implements TxnProcessor {
       await this.done(provider, rec);
       return 'settled' as const;
     };
-    if (adapter.reconcile === 'resend') return 'send';
-    if (adapter.reconcile === 'none' || !adapter.findApplied) {
+    const how = this.reconcileOf(provider, rec);
+    if (how === 'resend') return 'send';
+    if (how === 'none' || !adapter.findApplied) {
       return review(`The gateway process sending this transaction to ${provider.connection.provider} stopped before it recorded the answer, and ${provider.connection.provider} offers no way to check it.`);
     }
     let found: MoveResult | null;

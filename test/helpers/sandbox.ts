@@ -27,7 +27,17 @@ export interface SandboxGateway {
  * A gateway on real HTTP with the four provider simulators, each a real HTTP server, as
  * `npm run sandbox` has them: connections hl, ct, leal, lt, plus the built-in ledger.
  */
-export async function startSandboxGateway(opts: { env?: Record<string, string>; timeoutMs?: number; rateLimit?: { requests: number; perSeconds: number } } = {}): Promise<SandboxGateway> {
+export async function startSandboxGateway(
+  opts: {
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    rateLimit?: { requests: number; perSeconds: number };
+    /** The gateway's limit per connection (default: the simulators' own). */
+    gatewayRateLimit?: { requests: number; perSeconds: number };
+    /** Balance cache per connection (default 0: tests that change a card at the provider read it back at once). */
+    balanceCacheMs?: number;
+  } = {},
+): Promise<SandboxGateway> {
   const rateLimit = opts.rateLimit ?? { requests: 10_000, perSeconds: 1 };
   const make = async (sb: Omit<SandboxHandle, 'url'>): Promise<SandboxHandle> => ({ ...sb, url: await sb.sim.start(0) });
   const [hl, ct, leal, lt] = await Promise.all([
@@ -37,7 +47,9 @@ export async function startSandboxGateway(opts: { env?: Record<string, string>; 
     make(createLoyaltyltSandbox({ rateLimit })),
   ]);
   const timeoutMs = opts.timeoutMs ?? 3000;
-  const conn = (id: string, provider: string, s: SandboxHandle) => ({ id, provider, baseUrl: s.url, timeoutMs, ...s.credentials, ...s.settings });
+  const conn = (id: string, provider: string, s: SandboxHandle) => ({
+    id, provider, baseUrl: s.url, timeoutMs, rateLimit: opts.gatewayRateLimit ?? rateLimit, balanceCacheMs: opts.balanceCacheMs ?? 0, ...s.credentials, ...s.settings,
+  });
   const gw = await startGateway({
     env: opts.env,
     connections: [

@@ -80,4 +80,33 @@ describe('Highlight reconcile', () => {
     expect(found).toMatchObject({ effect: moved.effect, providerReference: expect.any(String) });
     expect(found?.balanceAfter === null || found?.balanceAfter === moved.balanceAfter).toBe(true);
   });
+
+  it('reads an oldest-first listing from its last pages, and stops at operations older than sinceMs', async () => {
+    // Highlight does not document the order: an oldest-first /operations (350 operations, the target
+    // 120th from the end, ten seconds apart) is served here in place of the simulator's newest-first one.
+    const now = Date.now();
+    const target = mv({ quantity: 3 });
+    const ops = Array.from({ length: 350 }, (_, i) => ({
+      id: 1000 + i, eventId: 5, amount: 1, balance: 41 + i, createdAt: new Date(now - (350 - i) * 10_000).toISOString(),
+      comment: i === 230 ? `Order [lgw:${target.txnId}]` : `Other [lgw:${txnId()}]`,
+    }));
+    const client = (adapter as unknown as { client: { call: (m: string, p: string, o: { query?: Record<string, unknown> }) => Promise<unknown> } }).client;
+    const real = client.call.bind(client);
+    const pages: number[] = [];
+    client.call = async (method, path, o) => {
+      if (path !== '/operations') return real(method, path, o);
+      const page = Number(o.query?.page);
+      const per = Number(o.query?.itemsPerPage);
+      pages.push(page);
+      const data = ops.slice((page - 1) * per, page * per);
+      return { status: 200, headers: {}, body: { data, meta: { currentPage: page, itemsPerPage: per, totalItems: ops.length } }, invalidJson: false, text: '' };
+    };
+    const found = await adapter.findApplied!(cashback(), target, now - 300_000);
+    expect(found).toEqual({ balanceAfter: 271, providerReference: '1230' });
+    expect(pages).toEqual([1, 4, 3]);
+    // Not there: the walk back stops at the page whose operations are all older than sinceMs − 5 min.
+    pages.length = 0;
+    expect(await adapter.findApplied!(cashback(), mv({}), now - 100_000)).toBeNull();
+    expect(pages).toEqual([1, 4, 3]);
+  });
 });

@@ -96,7 +96,7 @@ describe('FIFO: earliest expiry first', () => {
 describe.concurrent('expiry by time, and the expiry schedule', () => {
   it('expires the unspent rest of a bucket as an `expire` entry once its time has passed', async () => {
     const card = await issueCard(gw);
-    const short = await award(gw, card, 100, { expires_at: inMs(3000) });
+    const short = await award(gw, card, 100, { expires_at: inMs(6000) });
     expect(short.status).toBe(201);
     await award(gw, card, 20);
     expect((await redeem(gw, card, 30)).body.balance_after).toBe(90); // from the expiring bucket
@@ -127,7 +127,7 @@ describe.concurrent('expiry by time, and the expiry schedule', () => {
 
   it('a redeem after expiry cannot spend expired points', async () => {
     const card = await issueCard(gw);
-    const short = await award(gw, card, 100, { expires_at: inMs(3000) });
+    const short = await award(gw, card, 100, { expires_at: inMs(6000) });
     await award(gw, card, 20);
     expect((await balance(gw, card)).available).toBe(120);
     await waitPast(short.body.expires_at);

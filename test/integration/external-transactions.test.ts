@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectProblem } from '../helpers/gateway.js';
+import { expectProblem, KEYS } from '../helpers/gateway.js';
 import { startSandboxGateway, type SandboxGateway } from '../helpers/sandbox.js';
 
 /** Reversals and bulk on external providers, through the HTTP API against the simulators. */
@@ -74,7 +74,7 @@ describe('reversals at a provider', () => {
 });
 
 describe('bulk across providers', () => {
-  it('applies items on four providers and the ledger, each on its own, and replays them', async () => {
+  it('runs as a job: 202, then GET /v1/bulk/{id} shows each item on four providers and the ledger; a retry names the same bulk and applies nothing twice', async () => {
     const ledgerCard = (await sb.gw.request('POST', '/v1/cards', { body: {} })).body.id;
     const items = [
       { type: 'award', card_id: ledgerCard, points: 10, reason: 'bulk' },
@@ -84,13 +84,25 @@ describe('bulk across providers', () => {
       { type: 'redeem', card_id: `leal:${sb.leal.seed.customers.withStamps.id}.${sb.leal.seed.customers.withStamps.customerCardId}`, points: 1, reason: 'bulk' },
     ];
     const first = await sb.gw.request('POST', '/v1/points/bulk', { body: { transactions: items }, headers: { 'idempotency-key': 'bulk-x1' } });
-    expect(first.status, first.text).toBe(200);
-    expect(first.body.results.map((r: { status: number }) => r.status)).toEqual([201, 201, 201, 201, 422]);
-    expect(first.body.results[4].error.code).toBe('unsupported_operation');
+    expect(first.status, first.text).toBe(202);
+    expect(first.headers.get('location')).toBe(`/v1/bulk/${first.body.id}`);
+    expect(first.body).toMatchObject({ total: 5 });
+    let done = first.body;
+    for (let i = 0; i < 200 && done.status !== 'completed'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      done = (await sb.gw.request('GET', `/v1/bulk/${first.body.id}`)).body;
+    }
+    expect(done).toMatchObject({ status: 'completed', total: 5, submitted: 5, succeeded: 4, failed: 1, pending: 0 });
+    expect(done.results.map((r: { state: string }) => r.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'rejected']);
+    expect(done.results[4].error.code).toBe('unsupported_operation');
     const applied = [sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied());
     const second = await sb.gw.request('POST', '/v1/points/bulk', { body: { transactions: items }, headers: { 'idempotency-key': 'bulk-x1' } });
-    expect(second.body.results.slice(0, 4).every((r: { replayed: boolean }) => r.replayed)).toBe(true);
+    expect(second.status).toBe(202);
+    expect(second.body.id).toBe(first.body.id);
+    // Another key: a new bulk, whose items are new transactions; the same key again names the same bulk.
     expect([sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied())).toEqual(applied);
+    // Another client cannot read it.
+    expectProblem(await sb.gw.request('GET', `/v1/bulk/${first.body.id}`, { key: KEYS.other }), 404, 'bulk_not_found');
   });
 });
 

@@ -39,6 +39,17 @@ class LoyaltyltAdapter implements ProviderAdapter {
    * is found on the card. (deduct-points, used by adjust −N and expire, has no order_id: see README.)
    */
   readonly reconcile = 'resend' as const;
+
+  /** deduct-points has no order_id to de-duplicate on: its description carries [lgw:<txn id>], so it is looked up instead. */
+  reconcileFor(m: Movement): 'lookup' | 'resend' {
+    return m.operation === 'expire' || (m.operation === 'adjust' && m.quantity < 0) ? 'lookup' : 'resend';
+  }
+
+  async findApplied(reference: string, m: Movement, sinceMs: number): Promise<MoveResult | null> {
+    const entries = await this.history(reference, { limit: 200, fromMs: sinceMs - 5 * 60_000 });
+    const found = entries.find((e) => e.txnId === m.txnId);
+    return found ? { balanceAfter: found.balanceAfter, providerReference: found.providerReference } : null;
+  }
   private readonly client: LoyaltyltClient;
   private readonly ids = new Map<string, CardIds>();
 
