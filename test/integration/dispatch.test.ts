@@ -1,0 +1,248 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TransactionRecord } from '../../src/ledger/transaction-record.js';
+import { expectProblem, KEYS, type TestGateway } from '../helpers/gateway.js';
+import { startSandboxGateway, type SandboxGateway } from '../helpers/sandbox.js';
+
+/**
+ * Dispatch through the connections' queues (src/queue/), against the provider simulators: the
+ * rate limit as the provider counts it, 429s, unknown outcomes and reconciliation, 202 and polling.
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TERMINAL = new Set(['succeeded', 'failed', 'needs_review']);
+let sb: SandboxGateway | undefined;
+
+afterEach(async () => {
+  await sb?.close();
+  sb = undefined;
+});
+
+/** Waits until every transaction is succeeded, failed or needs_review; returns them. */
+export async function settled(gw: TestGateway, ids: string[], timeoutMs = 90_000): Promise<TransactionRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const recs = await gw.ledger.getMany(ids);
+    if (recs.length === ids.length && recs.every((r) => TERMINAL.has(r.status))) return recs;
+    if (Date.now() > deadline) {
+      const open = recs.filter((r) => !TERMINAL.has(r.status)).map((r) => `${r.id}:${r.status}`);
+      throw new Error(`not settled after ${timeoutMs} ms: ${open.slice(0, 5).join(', ')} (${open.length} open, ${ids.length - recs.length} missing)`);
+    }
+    await sleep(200);
+  }
+}
+
+const asyncAward = (gw: TestGateway, card: string, i: number, extra: Record<string, unknown> = {}) =>
+  gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: `burst ${i}`, reference_id: `order-${i}`, ...extra }, headers: { prefer: 'respond-async' } });
+
+describe('the rate limit, as the provider counts it', () => {
+  it('300 awards at once to a Highlight connection limited to 10/s: all succeed, no 429, never more than 10 in any sliding second, each applied once', async () => {
+    sb = await startSandboxGateway({ rateLimit: { requests: 10, perSeconds: 1 } });
+    const cards = [`hl:${sb.hl.seed.cards.stamp}`, `hl:${sb.hl.seed.cards.discount}`];
+    const accepted = await Promise.all(Array.from({ length: 300 }, (_, i) => asyncAward(sb!.gw, cards[i % 2]!, i)));
+    expect(accepted.map((r) => r.status)).toEqual(Array(300).fill(202));
+    expect(accepted[0]!.headers.get('preference-applied')).toBe('respond-async');
+    expect(accepted[0]!.headers.get('location')).toBe(`/v1/transactions/${accepted[0]!.body.id}`);
+    const ids = accepted.map((r) => r.body.id as string);
+    const recs = await settled(sb.gw, ids);
+    expect(recs.filter((r) => r.status !== 'succeeded')).toEqual([]);
+    const stats = sb.hl.sim.stats();
+    expect(stats.rateLimited).toBe(0);
+    expect(stats.maxInWindow).toBeLessThanOrEqual(10);
+    const applied = sb.hl.sim.appliedByTxn();
+    expect(ids.filter((id) => applied[id] !== 1)).toEqual([]);
+    expect(Object.keys(applied)).toHaveLength(300);
+  }, 120_000);
+
+  it('a 429 with Retry-After holds the whole queue that long, then it finishes; a 429 uses no attempt', async () => {
+    // The provider allows less than the gateway was told (10 per 3 s against 10/s): it answers
+    // 429 with Retry-After, and one try per job (DISPATCH_ATTEMPTS=1) leaves no room for a retry.
+    sb = await startSandboxGateway({ rateLimit: { requests: 10, perSeconds: 3 }, gatewayRateLimit: { requests: 10, perSeconds: 1 }, env: { DISPATCH_ATTEMPTS: '1' } });
+    const card = `hl:${sb.hl.seed.cards.stamp}`;
+    await sb.gw.request('GET', `/v1/points/balance/${card}`); // the card's type, read once
+    const accepted = await Promise.all(Array.from({ length: 25 }, (_, i) => asyncAward(sb!.gw, card, i)));
+    const recs = await settled(sb.gw, accepted.map((r) => r.body.id));
+    expect(recs.filter((r) => r.status !== 'succeeded')).toEqual([]);
+    const stats = sb.hl.sim.stats();
+    expect(stats.rateLimited).toBeGreaterThan(0);
+    // Held, not hammering: at most the requests already on their way when the first 429 came back, per window.
+    expect(stats.rateLimited).toBeLessThanOrEqual(3 * 8);
+    // The pause shows as a gap of about Retry-After between requests.
+    const arrivals = sb.hl.sim.arrivals();
+    const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]!);
+    expect(Math.max(...gaps)).toBeGreaterThan(1500);
+    const applied = sb.hl.sim.appliedByTxn();
+    expect(accepted.filter((r) => applied[r.body.id] !== 1)).toEqual([]);
+  }, 120_000);
+
+  it('a balance read jumps ahead of queued writes', async () => {
+    sb = await startSandboxGateway({ rateLimit: { requests: 10, perSeconds: 1 } });
+    const card = `hl:${sb.hl.seed.cards.stamp}`;
+    const other = `hl:${sb.hl.seed.cards.discount}`;
+    await sb.gw.request('GET', `/v1/points/balance/${card}`);
+    const accepted = await Promise.all(Array.from({ length: 50 }, (_, i) => asyncAward(sb!.gw, card, i)));
+    const balance = await sb.gw.request('GET', `/v1/points/balance/${other}`);
+    expect(balance.status, balance.text).toBe(200);
+    // Five seconds of writes at 10/s were queued before it; it did not wait for them.
+    const recs = await sb.gw.ledger.getMany(accepted.map((r) => r.body.id));
+    expect(recs.filter((r) => r.status === 'succeeded').length).toBeLessThan(35);
+    await settled(sb.gw, accepted.map((r) => r.body.id));
+  }, 60_000);
+});
+
+describe('exactly once when outcomes are unknown', () => {
+  it('30% of writes answer 5xx or time out after applying: each ends applied exactly once or needs_review', async () => {
+    sb = await startSandboxGateway({ timeoutMs: 800, env: { DISPATCH_BACKOFF_MS: '50', DISPATCH_ATTEMPTS: '6' } });
+    const faults = [
+      { kind: 'status', status: 500, applied: true, probability: 0.15, times: 1e9, match: '^POST ' },
+      { kind: 'timeout', applied: true, ms: 3000, probability: 0.15, times: 1e9, match: '^POST ' },
+    ] as const;
+    for (const h of [sb.hl, sb.ct, sb.leal, sb.lt]) for (const f of faults) h.sim.inject({ ...f });
+    const hlCard = `hl:${sb.hl.seed.cards.discount}`;
+    const ltCard = `lt:${sb.lt.seed.cards.empty.card_number}`;
+    const ctCard = `ct:${sb.ct.seed.stampCardId}.${sb.ct.seed.freshUserId}`;
+    const lealCard = `leal:${sb.leal.seed.customers.withStamps.id}.${sb.leal.seed.customers.withStamps.customerCardId}`;
+    // Capabilities first, without faults in the way of the reads (faults match POSTs only).
+    for (const c of [hlCard, ltCard, ctCard, lealCard]) await sb.gw.request('GET', `/v1/cards/${c}`);
+    const before = { ct: sb.ct.sim.applied(), leal: sb.leal.sim.applied() };
+
+    const send = (card: string, n: number, tag: string) => Promise.all(Array.from({ length: n }, (_, i) => asyncAward(sb!.gw, card, i, { reference_id: `${tag}-${i}` })));
+    const [hl, lt, ct, leal] = await Promise.all([send(hlCard, 40, 'hl'), send(ltCard, 40, 'lt'), send(ctCard, 15, 'ct'), send(lealCard, 15, 'leal')]);
+    const all = [...hl, ...lt, ...ct, ...leal];
+    expect(all.every((r) => r.status === 202)).toBe(true);
+    const recs = new Map((await settled(sb.gw, all.map((r) => r.body.id), 120_000)).map((r) => [r.id, r]));
+    const statusOf = (rs: typeof hl) => rs.map((r) => recs.get(r.body.id)!.status);
+
+    // Highlight and Loyalty.lt can be reconciled (lookup by txn id; resend the same order_id):
+    // every transaction is applied exactly once, and succeeded.
+    for (const [name, rs, sim] of [['hl', hl, sb.hl.sim], ['lt', lt, sb.lt.sim]] as const) {
+      const applied = sim.appliedByTxn();
+      const wrong = rs.filter((r) => {
+        const status = recs.get(r.body.id)!.status;
+        const n = applied[r.body.id] ?? 0;
+        return n > 1 || (status === 'succeeded' && n !== 1) || status === 'failed';
+      });
+      expect(wrong.map((r) => `${name} ${r.body.id} ${recs.get(r.body.id)!.status} x${applied[r.body.id] ?? 0}`)).toEqual([]);
+      expect(statusOf(rs).filter((s) => s === 'succeeded').length).toBeGreaterThan(rs.length * 0.8);
+    }
+    // Coupontools and Leal offer no check: an unknown outcome is needs_review, never sent again.
+    for (const [name, rs, sim] of [['ct', ct, sb.ct.sim], ['leal', leal, sb.leal.sim]] as const) {
+      const s = statusOf(rs);
+      const succeeded = s.filter((x) => x === 'succeeded').length;
+      const review = s.filter((x) => x === 'needs_review').length;
+      expect(s.filter((x) => x === 'failed'), name).toEqual([]);
+      const appliedNow = sim.applied() - before[name];
+      // Every succeeded one applied once; each needs_review one at most once (the fault applied it, or not).
+      expect(appliedNow, name).toBeGreaterThanOrEqual(succeeded);
+      expect(appliedNow, name).toBeLessThanOrEqual(succeeded + review);
+    }
+    // The review queue lists them.
+    const listed = await sb.gw.request('GET', '/v1/transactions?status=needs_review&limit=200');
+    expect(listed.status, listed.text).toBe(200);
+    const reviewIds = [...recs.values()].filter((r) => r.status === 'needs_review').map((r) => r.id).sort();
+    expect(listed.body.data.map((t: { id: string }) => t.id).sort()).toEqual(reviewIds);
+  }, 180_000);
+});
+
+describe('synchronous by default, asynchronous when it must be', () => {
+  it('a slow provider: 202 with a Location after DISPATCH_WAIT_MS, and polling reaches succeeded', async () => {
+    sb = await startSandboxGateway({ env: { DISPATCH_WAIT_MS: '300' } });
+    const card = `hl:${sb.hl.seed.cards.stamp}`;
+    await sb.gw.request('GET', `/v1/cards/${card}`);
+    sb.hl.sim.inject({ kind: 'latency', ms: 1500, match: '^POST ' });
+    const res = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'slow' }, headers: { 'idempotency-key': 'slow-1' } });
+    expect(res.status, res.text).toBe(202);
+    expect(['queued', 'processing']).toContain(res.body.status);
+    const location = res.headers.get('location')!;
+    expect(location).toBe(`/v1/transactions/${res.body.id}`);
+    let polled = res.body;
+    for (let i = 0; i < 100 && polled.status !== 'succeeded'; i++) {
+      await sleep(100);
+      polled = (await sb.gw.request('GET', location)).body;
+    }
+    expect(polled).toMatchObject({ id: res.body.id, status: 'succeeded', attempts: 1 });
+    // The same key now answers the finished transaction.
+    const again = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'slow' }, headers: { 'idempotency-key': 'slow-1' } });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(sb.hl.sim.appliedByTxn()[res.body.id]).toBe(1);
+  });
+
+  it('Prefer: respond-async answers 202 at once; the built-in ledger answers 201 whatever it prefers', async () => {
+    sb = await startSandboxGateway();
+    const card = `hl:${sb.hl.seed.cards.stamp}`;
+    const res = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'async' }, headers: { prefer: 'respond-async' } });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('preference-applied')).toBe('respond-async');
+    expect(res.body.status).toBe('queued');
+    const [done] = await settled(sb.gw, [res.body.id]);
+    expect(done!.status).toBe('succeeded');
+    const ledgerCard = (await sb.gw.request('POST', '/v1/cards', { body: {} })).body.id;
+    const local = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: ledgerCard, points: 1, reason: 'x' }, headers: { prefer: 'respond-async' } });
+    expect(local.status).toBe(201);
+  });
+});
+
+describe('admin: the review queue, retry and resolve', () => {
+  it('a needs_review transaction is listed, resolved or retried by an admin, with an audit entry; others may not', async () => {
+    sb = await startSandboxGateway({ timeoutMs: 500 });
+    const card = `ct:${sb.ct.seed.stampCardId}.${sb.ct.seed.freshUserId}`;
+    await sb.gw.request('GET', `/v1/cards/${card}`);
+    sb.ct.sim.inject({ kind: 'timeout', applied: true, ms: 2000, times: 2, match: '^POST ' });
+    const a = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'a' } });
+    const b = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'b' } });
+    for (const r of [a, b]) expectProblem(r, 504, 'provider_timeout');
+    const [ida, idb] = [a.body.transaction_id, b.body.transaction_id];
+    const listed = await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct');
+    expect(listed.body.data.map((t: { id: string }) => t.id)).toEqual([ida, idb]);
+    expectProblem(await sb.gw.request('GET', '/v1/transactions?status=needs_review', { key: KEYS.write }), 403, 'forbidden');
+
+    // Checked at Coupontools: a was applied.
+    const resolved = await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, { body: { outcome: 'succeeded', note: 'seen in the Coupontools dashboard' } });
+    expect(resolved.status, resolved.text).toBe(200);
+    expect(resolved.body).toMatchObject({ status: 'succeeded', error: null, audit: [{ action: 'resolve', from: 'needs_review', to: 'succeeded', note: 'seen in the Coupontools dashboard' }] });
+    // b was applied too, but an admin retries it anyway: the gateway sends it again, as told.
+    const applied = sb.ct.sim.applied();
+    const retried = await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, { body: { note: 'not found at Coupontools' } });
+    expect(retried.status, retried.text).toBe(200);
+    expect(retried.body).toMatchObject({ status: 'succeeded', attempts: 2, audit: [{ action: 'retry', from: 'needs_review', to: 'queued' }] });
+    expect(sb.ct.sim.applied()).toBe(applied + 1);
+    // Settled transactions can be neither retried nor resolved.
+    expectProblem(await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, { body: {} }), 409, 'transaction_not_retryable');
+    expectProblem(await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, { body: { outcome: 'failed' } }), 409, 'transaction_not_retryable');
+    expect((await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct')).body.data).toEqual([]);
+  });
+
+  it('a refusal is failed, listed, and keeps no claim; an admin retry fails again the same way', async () => {
+    sb = await startSandboxGateway();
+    const card = `hl:${sb.hl.seed.cards.discount}`;
+    const bal = (await sb.gw.request('GET', `/v1/points/balance/${card}`)).body.available as number;
+    const res = await sb.gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: bal + 1000, reason: 'too much', reference_id: 'r-1' } });
+    expectProblem(res, 400, 'insufficient_points');
+    const id = res.body.transaction_id;
+    expect((await sb.gw.request('GET', `/v1/transactions/${id}`)).body).toMatchObject({ status: 'failed', error: { code: 'insufficient_points' } });
+    const failed = await sb.gw.request('GET', '/v1/transactions?status=failed');
+    expect(failed.body.data.map((t: { id: string }) => t.id)).toContain(id);
+    const retry = await sb.gw.request('POST', `/v1/transactions/${id}/retry`, { body: {} });
+    expect(retry.status, retry.text).toBe(200);
+    expect(retry.body).toMatchObject({ status: 'failed', audit: [{ action: 'retry', from: 'failed' }] });
+    // The reference_id was given up: the same order with enough points is a new transaction.
+    const ok = await sb.gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: 1, reason: 'ok', reference_id: 'r-1b' } });
+    expect(ok.status, ok.text).toBe(201);
+  });
+});
+
+describe('balance cache', () => {
+  it('serves a second read from the cache, and a write through the gateway ends it', async () => {
+    sb = await startSandboxGateway({ balanceCacheMs: 60_000 });
+    const card = `hl:${sb.hl.seed.cards.discount}`;
+    const first = (await sb.gw.request('GET', `/v1/points/balance/${card}`)).body;
+    const requests = sb.hl.sim.stats().requests;
+    const second = (await sb.gw.request('GET', `/v1/points/balance/${card}`)).body;
+    expect(second).toEqual(first);
+    expect(sb.hl.sim.stats().requests).toBe(requests);
+    const award = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 5, reason: 'cache' } });
+    expect(award.status, award.text).toBe(201);
+    const third = (await sb.gw.request('GET', `/v1/points/balance/${card}`)).body;
+    expect(third.available).toBe(first.available + 5);
+  });
+});
