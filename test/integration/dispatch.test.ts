@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TransactionRecord } from '../../src/ledger/transaction-record.js';
 import { expectProblem, KEYS, type TestGateway } from '../helpers/gateway.js';
 import { startSandboxGateway, type SandboxGateway } from '../helpers/sandbox.js';
+import { settled } from '../helpers/dispatch.js';
 
 /**
  * Dispatch through the connections' queues (src/queue/), against the provider simulators: the
@@ -9,27 +9,12 @@ import { startSandboxGateway, type SandboxGateway } from '../helpers/sandbox.js'
  */
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const TERMINAL = new Set(['succeeded', 'failed', 'needs_review']);
 let sb: SandboxGateway | undefined;
 
 afterEach(async () => {
   await sb?.close();
   sb = undefined;
 });
-
-/** Waits until every transaction is succeeded, failed or needs_review; returns them. */
-export async function settled(gw: TestGateway, ids: string[], timeoutMs = 90_000): Promise<TransactionRecord[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const recs = await gw.ledger.getMany(ids);
-    if (recs.length === ids.length && recs.every((r) => TERMINAL.has(r.status))) return recs;
-    if (Date.now() > deadline) {
-      const open = recs.filter((r) => !TERMINAL.has(r.status)).map((r) => `${r.id}:${r.status}`);
-      throw new Error(`not settled after ${timeoutMs} ms: ${open.slice(0, 5).join(', ')} (${open.length} open, ${ids.length - recs.length} missing)`);
-    }
-    await sleep(200);
-  }
-}
 
 const asyncAward = (gw: TestGateway, card: string, i: number, extra: Record<string, unknown> = {}) =>
   gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: `burst ${i}`, reference_id: `order-${i}`, ...extra }, headers: { prefer: 'respond-async' } });

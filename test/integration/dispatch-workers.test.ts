@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { settled } from '../helpers/dispatch.js';
+
+/**
+ * Scale-out: an API process (role api, in this test process) and worker processes
+ * (`src/server.ts --role worker`) on one Redis. A worker killed with SIGKILL mid-run loses
+ * nothing: another takes its jobs over, and the ledger keeps every transaction exactly once.
+ * A worker told SIGTERM finishes its running jobs and exits 0.
+ */
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Worker {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const sb = createHighlightSandbox({ rateLimit: { requests: 10, perSeconds: 1 } });
+const dir = mkdtempSync(join(tmpdir(), 'lgw-workers-'));
+const prefix = `t${randomBytes(5).toString('hex')}`;
+const workers: Worker[] = [];
+let gw: TestGateway;
+let connectionsFile: string;
+let card: string;
+
+function startWorker(): Worker {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--role', 'worker'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: prefix,
+      CONNECTIONS_FILE: connectionsFile,
+      API_KEYS: 'worker_admin_key_0001:admin',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'info',
+      EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
+      // A killed worker's jobs are taken over within a few seconds.
+      DISPATCH_LOCK_MS: '2000',
+      DISPATCH_STALLED_INTERVAL_MS: '1000',
+      SHUTDOWN_GRACE_MS: '10000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d.toString()));
+  proc.stderr!.on('data', (d) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => proc.once('exit', (code, signal) => ok({ code, signal })));
+  const w = { proc, output: () => out, exited };
+  workers.push(w);
+  return w;
+}
+
+async function ready(w: Worker): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (w.output().includes('worker started')) return;
+    if (w.proc.exitCode !== null) throw new Error(`worker exited: ${w.output()}`);
+    await sleep(50);
+  }
+  throw new Error(`worker never started: ${w.output()}`);
+}
+
+beforeAll(async () => {
+  const url = await sb.sim.start(0);
+  connectionsFile = join(dir, 'connections.json');
+  const conn = { id: 'hl', provider: 'highlight', baseUrl: url, timeoutMs: 3000, rateLimit: { requests: 10, perSeconds: 1 }, balanceCacheMs: 0, ...sb.credentials, ...sb.settings };
+  writeFileSync(connectionsFile, JSON.stringify([conn]));
+  gw = await startGateway({ env: { ROLE: 'api' }, connections: [conn], prefix });
+  card = `hl:${(sb.seed.cards as Record<string, string>).stamp}`;
+});
+
+afterAll(async () => {
+  for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGKILL');
+  await gw?.close();
+  await sb.sim.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const award = (i: number, tag: string) =>
+  gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: `${tag} ${i}`, reference_id: `${tag}-${i}` }, headers: { prefer: 'respond-async' } });
+
+describe('worker processes', () => {
+  it('a worker killed with SIGKILL mid-run: a second worker finishes the work, nothing lost, nothing doubled', async () => {
+    const first = startWorker();
+    await ready(first);
+    // Every move takes a moment at the provider, so that some are in flight when the worker dies.
+    sb.sim.inject({ kind: 'latency', ms: 600, times: 1e9, match: '^POST ' });
+    const accepted = await Promise.all(Array.from({ length: 40 }, (_, i) => award(i, 'kill')));
+    expect(accepted.map((r) => r.status)).toEqual(Array(40).fill(202));
+    const ids = accepted.map((r) => r.body.id as string);
+    for (let i = 0; i < 400 && Object.keys(sb.sim.appliedByTxn()).length < 8; i++) await sleep(25);
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const appliedAtKill = Object.keys(sb.sim.appliedByTxn()).length;
+    expect(appliedAtKill).toBeLessThan(40);
+    // Killed mid-call: some transactions were being sent (processing) and their outcome is unknown.
+    const midCall = (await gw.ledger.getMany(ids)).filter((r) => r.status === 'processing').map((r) => r.id);
+    expect(midCall.length).toBeGreaterThan(0);
+
+    const second = startWorker();
+    await ready(second);
+    const recs = await settled(gw, ids, 90_000);
+    expect(recs.filter((r) => r.status !== 'succeeded').map((r) => `${r.id} ${r.status} ${r.error_code}`)).toEqual([]);
+    const applied = sb.sim.appliedByTxn();
+    expect(ids.filter((id) => applied[id] !== 1)).toEqual([]);
+    expect(sb.sim.stats().rateLimited).toBe(0);
+    // Those were reconciled first (Highlight's /operations searched for their id), then settled.
+    expect(second.output()).toContain('reconciled');
+    expect(recs.filter((r) => midCall.includes(r.id)).every((r) => r.status === 'succeeded')).toBe(true);
+    sb.sim.reset();
+
+    second.proc.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+  }, 150_000);
+
+  it('SIGTERM: the worker finishes the jobs it is running, takes no more, and exits 0; the next worker does the rest', async () => {
+    const w = startWorker();
+    await ready(w);
+    sb.sim.inject({ kind: 'latency', ms: 1000, times: 1e9, match: '^POST ' });
+    const accepted = await Promise.all(Array.from({ length: 30 }, (_, i) => award(i, 'term')));
+    const ids = accepted.map((r) => r.body.id as string);
+    for (let i = 0; i < 200 && sb.sim.stats().requests === 0; i++) await sleep(25);
+    w.proc.kill('SIGTERM');
+    expect(await w.exited).toEqual({ code: 0, signal: null });
+    // Nothing left half-done: whatever it was sending has its answer recorded.
+    const after = await gw.ledger.getMany(ids);
+    expect(after.filter((r) => r.status === 'processing')).toEqual([]);
+    expect(after.filter((r) => r.status === 'succeeded').length).toBeGreaterThan(0);
+    expect(after.filter((r) => r.status === 'queued').length).toBeGreaterThan(0);
+
+    sb.sim.reset();
+    const next = startWorker();
+    await ready(next);
+    const recs = await settled(gw, ids, 90_000);
+    expect(recs.filter((r) => r.status !== 'succeeded')).toEqual([]);
+    const counts = Object.values(sb.sim.appliedByTxn());
+    expect(counts.every((c) => c === 1)).toBe(true);
+    next.proc.kill('SIGTERM');
+    await next.exited;
+  }, 150_000);
+});
