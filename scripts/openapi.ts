@@ -19,6 +19,7 @@ export async function generateOpenApi(): Promise<string> {
     connections: DEFAULT_CONNECTIONS,
     apiKeys: parseApiKeys('openapi_generator_only:read', 'API_KEYS'),
     logger: false,
+    offline: true,
   });
   await app.ready();
   const doc = JSON.stringify(app.swagger(), null, 2) + '\n';

@@ -33,6 +33,8 @@ export interface AppDeps {
   logger: FastifyBaseLogger | boolean;
   /** api: HTTP and queueing only; all (default: ROLE): also the workers that call the providers. */
   role?: Role;
+  /** Build the routes only (the OpenAPI generator): no Redis connection is opened. */
+  offline?: boolean;
 }
 
 export interface App {
@@ -61,7 +63,7 @@ function illFormedField(value: unknown, path: string): string | null {
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { env, redis } = deps;
   const log = typeof deps.logger === 'object' ? deps.logger : pino({ enabled: deps.logger });
-  const gateway = await createGateway({ env, redis, connections: deps.connections, log, role: deps.role });
+  const gateway = await createGateway({ env, redis, connections: deps.connections, log, role: deps.role, offline: deps.offline });
   const { keys, ledger, providers, points, bulk } = gateway;
 
   const app = Fastify({

@@ -26,7 +26,11 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function createGateway(deps: { env: Env; redis: Redis; connections: ConnectionConfig[]; log: FastifyBaseLogger; role?: Role }): Promise<Gateway> {
+export async function createGateway(deps: {
+  env: Env; redis: Redis; connections: ConnectionConfig[]; log: FastifyBaseLogger; role?: Role;
+  /** Build only (the OpenAPI generator): no subscription, no workers, no connection opened. */
+  offline?: boolean;
+}): Promise<Gateway> {
   const { env, redis, log } = deps;
   const role = deps.role ?? env.ROLE;
   const keys = keySpace(env.REDIS_KEY_PREFIX);
@@ -44,8 +48,8 @@ export async function createGateway(deps: { env: Env; redis: Redis; connections:
   const providers = new ProviderRegistry(deps.connections, redis, keys, ledger, dispatch);
   const points = new PointsService(ledger, providers, dispatch, { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS, dispatchWaitMs: env.DISPATCH_WAIT_MS });
   const bulk = new BulkJobs(redis, keys, points, log);
-  await dispatch.start();
-  if (role !== 'api') {
+  if (!deps.offline) await dispatch.start();
+  if (role !== 'api' && !deps.offline) {
     dispatch.startWorkers(providers.directCall, new TransactionJobs(ledger, providers, dispatch, log));
     bulk.startWorker(env.DISPATCH_LOCK_MS);
   }
@@ -54,8 +58,8 @@ export async function createGateway(deps: { env: Env; redis: Redis; connections:
     keys, ledger, dispatch, providers, points, bulk, role,
     close() {
       closing ??= (async () => {
-        await bulk.close(env.SHUTDOWN_GRACE_MS);
-        await dispatch.close(env.SHUTDOWN_GRACE_MS);
+        // Every worker stops taking jobs at once; the running ones share one grace period.
+        await Promise.all([bulk.close(env.SHUTDOWN_GRACE_MS), dispatch.close(env.SHUTDOWN_GRACE_MS)]);
         await providers.close();
       })();
       return closing;

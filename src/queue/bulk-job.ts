@@ -72,9 +72,9 @@ export function checkBulkItem(item: unknown, index: number, admin: boolean): Tra
 }
 
 export class BulkJobs {
-  private readonly queue: Queue;
+  private queueOf: Queue | null = null;
   private worker: Worker | null = null;
-  private readonly bull: Redis;
+  private bullOf: Redis | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -82,9 +82,20 @@ export class BulkJobs {
     private readonly points: PointsService,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.bull = redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, connectionName: 'loyalty-gateway-bulk' });
-    this.queue = new Queue('bulk', { connection: this.bull, prefix: keys.queuePrefix });
-    this.queue.on('error', (err) => this.log.warn({ err: err.message }, 'bulk queue error'));
+  }
+
+  /** Made on first use: a gateway that never takes a bulk (or only describes its API) opens no connection for it. */
+  private get bull(): Redis {
+    this.bullOf ??= this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, connectionName: 'loyalty-gateway-bulk' });
+    return this.bullOf;
+  }
+
+  private get queue(): Queue {
+    if (!this.queueOf) {
+      this.queueOf = new Queue('bulk', { connection: this.bull, prefix: this.keys.queuePrefix });
+      this.queueOf.on('error', (err) => this.log.warn({ err: err.message }, 'bulk queue error'));
+    }
+    return this.queueOf;
   }
 
   /** Records a bulk request and queues its job. */
@@ -195,7 +206,7 @@ export class BulkJobs {
       await Promise.race([w.close(), new Promise((r) => setTimeout(r, graceMs))]);
       await w.close(true).catch(() => undefined);
     }
-    await this.queue.close().catch(() => undefined);
-    await this.bull.quit().catch(() => undefined);
+    await this.queueOf?.close().catch(() => undefined);
+    await this.bullOf?.quit().catch(() => undefined);
   }
 }

@@ -7,7 +7,7 @@ import { ProviderError } from '../providers/provider-error.js';
 import type { ExternalConnection } from '../config/connections.js';
 import { rateLimitOf } from '../config/connections.js';
 import { RedisRateLimiter } from './rate-limiter.js';
-import { deserializeError, isTransient, rateLimitWaitMs, serializeError, type SerializedError } from './job-errors.js';
+import { deserializeError, isOwnLimit, isTransient, rateLimitWaitMs, serializeError, type SerializedError } from './job-errors.js';
 
 /**
  * Every call to an external provider goes through the BullMQ queue of its connection
@@ -87,8 +87,8 @@ interface ConnectionLane {
 
 export class Dispatcher {
   private readonly lanes = new Map<string, ConnectionLane>();
-  /** BullMQ's connection: no retry limit, no auto-pipelining, RESP2 (what BullMQ is tested with). */
-  private readonly bull: Redis;
+  /** BullMQ's connection (made on first use): no retry limit, no auto-pipelining, RESP2 (what BullMQ is tested with). */
+  private bullOf: Redis | null = null;
   private subscriber: Redis | null = null;
   private readonly waiters = new Map<string, Set<() => void>>();
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -100,7 +100,11 @@ export class Dispatcher {
     readonly options: DispatchOptions,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.bull = redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, enableOfflineQueue: true, connectionName: 'loyalty-gateway-queue' });
+  }
+
+  private get bull(): Redis {
+    this.bullOf ??= this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, connectionName: 'loyalty-gateway-queue' });
+    return this.bullOf;
   }
 
   /** Registers an external connection: its queue and its limiter (workers come with startWorkers). */
@@ -298,7 +302,7 @@ export class Dispatcher {
       result = { ok: (await direct(lane.connection.id, method, args)) ?? null };
     } catch (err) {
       const limited = rateLimitWaitMs(err);
-      if (limited !== null) throw new HoldError(await this.holdConnection(lane, limited));
+      if (limited !== null) throw new HoldError(isOwnLimit(err) ? limited : await this.holdConnection(lane, limited));
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (isTransient(err, write) && !last) throw err;
       if (!(err instanceof ProviderError) && !(err instanceof Error && 'code' in err)) {
@@ -335,6 +339,6 @@ export class Dispatcher {
     await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
     await Promise.all([...this.lanes.values()].map((l) => l.queue.close().catch(() => undefined)));
     if (this.subscriber) await this.subscriber.quit().catch(() => undefined);
-    await this.bull.quit().catch(() => undefined);
+    await this.bullOf?.quit().catch(() => undefined);
   }
 }

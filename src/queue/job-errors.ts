@@ -28,6 +28,11 @@ export function isTransient(err: unknown, write: boolean): boolean {
   return !write || err.applied === 'no';
 }
 
+/** A wait at the gateway's own limiter that would have been too long (nothing was sent; the provider said nothing). */
+export function isOwnLimit(err: unknown): boolean {
+  return err instanceof ProviderError && err.code === 'provider_rate_limited' && err.extra.gate === true;
+}
+
 /** The provider's 429 (or a spent RateLimit window): how long it asked to wait, in ms; null for any other error. */
 export function rateLimitWaitMs(err: unknown): number | null {
   if (!(err instanceof ProviderError) || err.code !== 'provider_rate_limited') return null;

@@ -10,7 +10,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * A connection's rate limit held in Redis, so that every gateway process sharing the Redis
  * shares it (the rule is in lua/acquire-slot-2.lua). BullMQ's own limiter is not used for this:
  * it counts fixed windows of job starts and lets up to twice the limit into one rolling second
- * (../shared/notes/toolchain.md), and a job may make more than one request.
+ * (measured: 15 to 20 starts in a rolling second with max 10 per 1000 ms), and a job may make
+ * more than one request.
  */
 export class RedisRateLimiter implements RequestGate {
   constructor(
@@ -52,8 +53,10 @@ export class RedisRateLimiter implements RequestGate {
         };
       }
       if (Date.now() - started + wait > maxWaitMs) {
+        // Our own limit, not the provider's answer: `gate` tells the dispatcher not to hold the connection for it.
         throw new ProviderError('provider_rate_limited', `${what}: connection ${this.connection} is at its rate limit (${this.limit.requests} per ${this.limit.perSeconds} s); retry later.`, 'no', {
           headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
+          gate: true,
         });
       }
       await sleep(wait);

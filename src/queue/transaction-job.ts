@@ -7,7 +7,7 @@ import type { MoveResult } from '../providers/adapter.js';
 import { ExternalProvider, referenceOf } from '../providers/external-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { HoldError, type Dispatcher, type TxnProcessor } from './dispatcher.js';
-import { isTransient, rateLimitWaitMs } from './job-errors.js';
+import { isOwnLimit, isTransient, rateLimitWaitMs } from './job-errors.js';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'needs_review']);
 
@@ -100,7 +100,7 @@ export class TransactionJobs implements TxnProcessor {
     if (limited !== null) {
       // Certainly not applied: back to the queue, without using an attempt, and the connection held.
       await this.ledger.transition(rec, 'queued', { fields: errorFields });
-      throw new HoldError(await this.dispatch.holdConnection(provider.connection.id, limited));
+      throw new HoldError(isOwnLimit(err) ? limited : await this.dispatch.holdConnection(provider.connection.id, limited));
     }
     if (definite) {
       if (isTransient(err, true) && !last) {
@@ -145,11 +145,15 @@ export class TransactionJobs implements TxnProcessor {
     if (how === 'none' || !adapter.findApplied) {
       return review(`The gateway process sending this transaction to ${provider.connection.provider} stopped before it recorded the answer, and ${provider.connection.provider} offers no way to check it.`);
     }
+    // A request that timed out may still be running at the provider: look only once it cannot be.
+    const settleBy = (rec.attempt_at ?? 0) + (provider.connection.timeoutMs ?? 10_000) + 1000;
+    if (settleBy > Date.now()) await new Promise((r) => setTimeout(r, settleBy - Date.now()));
     let found: MoveResult | null;
     try {
       found = await adapter.findApplied(referenceOf(rec.card_id), provider.movementOf(rec), rec.created_at);
     } catch (err) {
-      if (rateLimitWaitMs(err) !== null) throw new HoldError(await this.dispatch.holdConnection(provider.connection.id, rateLimitWaitMs(err)!));
+      const limited = rateLimitWaitMs(err);
+      if (limited !== null) throw new HoldError(isOwnLimit(err) ? limited : await this.dispatch.holdConnection(provider.connection.id, limited));
       if (!last) throw err;
       return review(`The outcome is unknown and ${provider.connection.provider}'s records could not be read to check it.`);
     }

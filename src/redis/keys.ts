@@ -14,7 +14,8 @@
  *   {lgw}:txns:<status>                          dispatched transactions in a status (sorted set by creation time)
  *   {lgw}:txn:<txn id>:audit                     admin actions on a transaction (list of JSON)
  *   {lgw}:bulk:<bulk id>                         a bulk job (hash) and its items (:items, hash index -> JSON)
- *   {lgw}:balance:<card id>                      short-lived balance cache of an external card (string, TTL)
+ *   {lgw}:balance:<card id>                      short-lived balance cache of an external card (string, TTL);
+ *                                                :epoch counts the gateway's writes to the card (ends the cache)
  *   {lgw}:rate:<connection>                      a connection's rate-limit log (sorted set) and :blocked (429 hold)
  *   {lgw}:result:<job id>                        a provider call's answer, for the process waiting on it (TTL)
  *   {lgw}:dispatch-done                          pub/sub channel: a job finished (message: its id)

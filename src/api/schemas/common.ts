@@ -102,8 +102,8 @@ export const commonErrors = {
 /** What a call that reaches a provider can also answer. */
 export const upstreamErrors = {
   502: problem('The provider refused the connection\'s credentials or answered unreadably (provider_auth_failed, provider_bad_response).'),
-  503: problem('The provider is unavailable or rate-limited (provider_unavailable, provider_rate_limited, with Retry-After), or Redis is down (service_unavailable).'),
-  504: problem('The provider did not answer in time (provider_timeout); a write is kept as needs_review, see transaction_id.'),
+  503: problem('The provider is unavailable (provider_unavailable, with Retry-After), or Redis is down (service_unavailable). A provider\'s 429 is waited out in the connection\'s queue, never passed on.'),
+  504: problem('The provider did not answer in time (provider_timeout): a read that got no answer within DISPATCH_WAIT_MS, or a write whose outcome is unknown and kept as needs_review (see transaction_id).'),
 };
 
 export const IdempotencyKeyHeader = Type.Object({
