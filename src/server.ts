@@ -81,55 +81,47 @@ async function main(): Promise<void> {
     fail(`cannot use Redis${env.REDIS_URL ? ' at REDIS_URL' : ''}: ${(err as Error).message}`);
   }
 
-  if (env.ROLE === 'worker') {
-    // No HTTP: take jobs from the connections' queues until told to stop.
-    const gateway = await createGateway({ env, redis, connections, log, role: 'worker' });
-    const expiry = startExpirySchedule({ redis, keys: gateway.keys, providers: gateway.providers, intervalMs: env.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000, log });
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal, graceMs: env.SHUTDOWN_GRACE_MS }, 'worker shutting down: no new jobs, finishing the running ones');
-      const force = setTimeout(() => process.exit(1), env.SHUTDOWN_GRACE_MS + 5000);
+  /**
+   * On SIGTERM or SIGINT, once: `close` stops taking work and finishes what is running (requests,
+   * then jobs up to SHUTDOWN_GRACE_MS; jobs still running after that are taken over by another
+   * worker), then the expiry schedule and Redis stop.
+   */
+  const onSignals = (what: string, close: () => Promise<void>, expiry: { stop(): Promise<void> }) => {
+    let closing = false;
+    const shutdown = async (signal: string) => {
+      if (closing) return;
+      closing = true;
+      log.info({ signal, graceMs: env.SHUTDOWN_GRACE_MS }, `${what} shutting down: taking no new work, finishing what is running`);
+      const force = setTimeout(() => {
+        log.error('shutdown took too long; exiting');
+        process.exit(1);
+      }, env.SHUTDOWN_GRACE_MS + 15_000);
       force.unref();
+      await close();
       await expiry.stop();
-      await gateway.close();
       await redis.quit().catch(() => undefined);
       await embedded?.stop();
       log.info('stopped');
       process.exit(0);
     };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+  };
+  const expiryOf = (providers: Parameters<typeof startExpirySchedule>[0]['providers']) =>
+    startExpirySchedule({ redis, keys: keySpace(env.REDIS_KEY_PREFIX), providers, intervalMs: env.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000, log });
+
+  if (env.ROLE === 'worker') {
+    // No HTTP: take jobs from the connections' queues until told to stop.
+    const gateway = await createGateway({ env, redis, connections, log, role: 'worker' });
+    onSignals('worker', () => gateway.close(), expiryOf(gateway.providers));
     log.info({ connections: connections.map((c) => `${c.id} (${c.provider})`), concurrency: env.DISPATCH_CONCURRENCY }, 'loyalty-gateway worker started');
     return;
   }
 
   const { app, providers } = await buildApp({ env, redis, connections, apiKeys: keys.table, logger: log, role: env.ROLE });
-  const expiry = startExpirySchedule({ redis, keys: keySpace(env.REDIS_KEY_PREFIX), providers, intervalMs: env.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000, log });
-
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    // app.close(): the server stops accepting, answers 503 to new requests on open connections,
-    // waits for the requests in flight, then (onClose) the workers finish their jobs up to
-    // SHUTDOWN_GRACE_MS; jobs still running after that are taken over by another worker.
-    log.info({ signal, graceMs: env.SHUTDOWN_GRACE_MS }, 'shutting down: no new requests, finishing the ones in flight and the running jobs');
-    const force = setTimeout(() => {
-      log.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, env.SHUTDOWN_GRACE_MS + 15_000);
-    force.unref();
-    await app.close();
-    await expiry.stop();
-    await redis.quit().catch(() => undefined);
-    await embedded?.stop();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // app.close(): the server stops accepting and answers 503 on open connections, waits for the
+  // requests in flight, then (its onClose hook) closes the gateway: workers, queues, pools.
+  onSignals('gateway', () => app.close(), expiryOf(providers));
 
   try {
     await app.listen({ port: env.PORT, host: env.HOST });
