@@ -265,7 +265,7 @@ export class Dispatcher {
   async sweep(txns: TxnProcessor): Promise<number> {
     let n = 0;
     for (const lane of this.lanes.values()) {
-      for (const id of await txns.stranded(lane.connection.id, Math.max(10_000, this.options.sweepIntervalMs))) {
+      for (const id of await txns.stranded(lane.connection.id, this.options.sweepIntervalMs)) {
         await this.enqueueTxn(lane.connection.id, id, 'write');
         n++;
       }

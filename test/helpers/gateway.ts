@@ -11,6 +11,7 @@ import { REDACT_PATHS } from '../../src/logger.js';
 import { createRedis } from '../../src/redis/client.js';
 import type { ProviderRegistry } from '../../src/providers/registry.js';
 import type { TransactionLedger } from '../../src/ledger/transaction-ledger.js';
+import type { Dispatcher } from '../../src/queue/dispatcher.js';
 
 export const KEYS = {
   admin: 'test_admin_key_0001',
@@ -26,6 +27,7 @@ export interface TestGateway {
   prefix: string;
   providers: ProviderRegistry;
   ledger: TransactionLedger;
+  dispatch: Dispatcher;
   /** Every log line the gateway wrote, as text. */
   logs: string[];
   request(method: string, path: string, opts?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<Res>;
@@ -62,7 +64,7 @@ export async function startGateway(opts: { env?: Record<string, string>; connect
   });
   const logger = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
   const redis = createRedis(inject('redisUrl'));
-  const { app, providers, ledger } = await buildApp({ env, redis, connections, apiKeys, logger });
+  const { app, providers, ledger, gateway } = await buildApp({ env, redis, connections, apiKeys, logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -74,6 +76,7 @@ export async function startGateway(opts: { env?: Record<string, string>; connect
     prefix,
     providers,
     ledger,
+    dispatch: gateway.dispatch,
     logs,
     async request(method, path, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };

@@ -231,3 +231,45 @@ describe('balance cache', () => {
     expect(third.available).toBe(first.available + 5);
   });
 });
+
+describe('lost jobs', () => {
+  /** A transaction queued while the connection is held, whose job is then lost (as if its API process died before queueing it). */
+  async function stranded(gw: TestGateway, card: string, key: string) {
+    await gw.dispatch.holdConnection('hl', 2000);
+    const res = await gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'lost' }, headers: { prefer: 'respond-async', 'idempotency-key': key } });
+    expect(res.status, res.text).toBe(202);
+    // A worker may be holding it for a moment (it takes it, finds the connection held, puts it back).
+    for (let i = 0; ; i++) {
+      const job = await gw.dispatch.queueOf('hl').getJob(res.body.id);
+      if (!job) break;
+      const removed = await job.remove().then(() => true, () => false);
+      if (removed) break;
+      if (i > 200) throw new Error('the job could not be removed');
+      await sleep(20);
+    }
+    return res.body.id as string;
+  }
+
+  it('the sweep queues it again', async () => {
+    sb = await startSandboxGateway({ env: { DISPATCH_SWEEP_INTERVAL_MS: '300' } });
+    const card = `hl:${sb.hl.seed.cards.stamp}`;
+    await sb.gw.request('GET', `/v1/points/balance/${card}`); // its capabilities, remembered
+    const id = await stranded(sb.gw, card, 'lost-1');
+    const [rec] = await settled(sb.gw, [id], 30_000);
+    expect(rec!.status).toBe('succeeded');
+    expect(sb.hl.sim.appliedByTxn()[id]).toBe(1);
+  });
+
+  it('a retry of the same Idempotency-Key queues it again', async () => {
+    sb = await startSandboxGateway({ env: { DISPATCH_SWEEP_INTERVAL_MS: '0' } });
+    const card = `hl:${sb.hl.seed.cards.stamp}`;
+    await sb.gw.request('GET', `/v1/points/balance/${card}`); // its capabilities, remembered
+    const id = await stranded(sb.gw, card, 'lost-2');
+    await sleep(300);
+    expect((await sb.gw.ledger.get(id))!.status).toBe('queued');
+    const retry = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'lost' }, headers: { 'idempotency-key': 'lost-2' } });
+    expect(retry.status, retry.text).toBe(201);
+    expect(retry.body).toMatchObject({ id, status: 'succeeded' });
+    expect(sb.hl.sim.appliedByTxn()[id]).toBe(1);
+  });
+});
