@@ -55,7 +55,7 @@ export class TransactionLedger {
   ) {
     const base = import.meta.url;
     defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-5.lua', 5);
-    defineScript(redis, 'lgwTransitionTransaction', base, 'transition-transaction-5.lua', 5);
+    defineScript(redis, 'lgwTransitionTransaction', base, 'transition-transaction-6.lua', 6);
     defineScript(redis, 'lgwClaimRequest', base, 'claim-request-1.lua', 1);
     defineScript(redis, 'lgwCompleteRequest', base, 'complete-request-1.lua', 1);
     defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-8.lua', 8);
@@ -111,17 +111,28 @@ export class TransactionLedger {
   async transition(
     txn: { id: string; status: TransactionStatus },
     to: TransactionStatus,
-    opts: { fields?: Record<string, string | number | null>; clear?: string[]; attempt?: boolean; audit?: AuditEntry; retakeNaturalKey?: string } = {},
+    opts: {
+      fields?: Record<string, string | number | null>; clear?: string[]; attempt?: boolean; audit?: AuditEntry; retakeNaturalKey?: string;
+      /** Its idempotency record and request fingerprint, to take back (an admin's retry of a failed transaction). */
+      retakeIdempotency?: { key: string; fingerprint: string };
+      /** Only if it has made exactly this many attempts. */
+      attempts?: number;
+    } = {},
   ): Promise<{ ok: true } | { ok: false; status?: string; takenBy?: string }> {
     const fields: string[] = [];
     for (const [k, v] of Object.entries(opts.fields ?? {})) fields.push(k, v === null ? '' : String(v));
     const res = await runScript<string>(
       this.redis,
       'lgwTransitionTransaction',
-      [this.keys.txn(txn.id), this.keys.txnsIn(txn.status), this.keys.txnsIn(to), this.keys.audit(txn.id), opts.retakeNaturalKey ?? this.keys.none],
+      [
+        this.keys.txn(txn.id), this.keys.txnsIn(txn.status), this.keys.txnsIn(to), this.keys.audit(txn.id), opts.retakeNaturalKey ?? this.keys.none,
+        opts.retakeIdempotency?.key ?? this.keys.none,
+      ],
       [
         txn.status, to, Date.now(), fields.length ? JSON.stringify(fields) : '', opts.attempt ? '1' : '0',
         opts.audit ? JSON.stringify(opts.audit) : '', opts.clear?.length ? JSON.stringify(opts.clear) : '', opts.retakeNaturalKey ? '1' : '0',
+        opts.retakeIdempotency ? '1' : '0', opts.retakeIdempotency?.fingerprint ?? '', Math.round(this.options.idempotencyTtlMs),
+        opts.attempts !== undefined ? String(opts.attempts) : '',
       ],
     );
     if (res === 'ok') return { ok: true };

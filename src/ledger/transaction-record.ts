@@ -45,6 +45,8 @@ export interface TransactionRecord {
   attempts: number;
   attempt_at: number | null;
   idem_key: string | null;
+  /** The request fingerprint its Idempotency-Key was claimed with. */
+  idem_fp: string | null;
   natural_key: string | null;
 }
 
@@ -54,7 +56,7 @@ export const TRANSACTION_STATUSES: TransactionStatus[] = ['queued', 'processing'
 export type NewTransaction = Omit<
   TransactionRecord,
   'status' | 'balance_after' | 'completed_at' | 'reversed_points' | 'lease_until' | 'provider_reference' | 'error_code' | 'error_detail'
-  | 'attempts' | 'attempt_at' | 'idem_key' | 'natural_key'
+  | 'attempts' | 'attempt_at' | 'idem_key' | 'idem_fp' | 'natural_key'
 >;
 
 const str = (v: string | null | undefined): string => v ?? '';
@@ -134,6 +136,7 @@ export function fromHash(h: Record<string, string>): TransactionRecord | null {
     attempts: Number(h.attempts ?? 0),
     attempt_at: numOrNull(h.attempt_at),
     idem_key: orNull(h.idem_key),
+    idem_fp: orNull(h.idem_fp),
     natural_key: orNull(h.natural_key),
   };
 }

@@ -7,6 +7,7 @@ import { ulid } from '../lib/ids.js';
 import { fieldErrors, strictAjv } from '../lib/schema-check.js';
 import type { KeySpace } from '../redis/keys.js';
 import type { CallContext, PointsService, TransactionInput } from '../transactions/points-service.js';
+import { stopWorkers } from './dispatcher.js';
 
 /**
  * Bulk requests that reach an external provider run as a job (queue `bulk`): POST answers 202
@@ -201,11 +202,7 @@ export class BulkJobs {
   }
 
   async close(graceMs: number): Promise<void> {
-    if (this.worker) {
-      const w = this.worker;
-      await Promise.race([w.close(), new Promise((r) => setTimeout(r, graceMs))]);
-      await w.close(true).catch(() => undefined);
-    }
+    if (this.worker) await stopWorkers([this.worker], graceMs);
     await this.queueOf?.close().catch(() => undefined);
     await this.bullOf?.quit().catch(() => undefined);
   }

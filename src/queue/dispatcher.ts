@@ -76,7 +76,18 @@ export class HoldError extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Stops workers: they take no more jobs at once (pause), the running ones get up to `graceMs`,
+ * then the workers close by force; a job still running then is taken over by another worker
+ * once its lock lapses, and the ledger keeps its transaction exactly once.
+ */
+export async function stopWorkers(workers: Worker[], graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+  await Promise.race([Promise.all(workers.map((w) => w.pause().catch(() => undefined))), grace]);
+  clearTimeout(timer);
+  await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+}
 
 interface ConnectionLane {
   connection: ExternalConnection;
@@ -129,9 +140,9 @@ export class Dispatcher {
     return this.lane(connectionId).queue;
   }
 
-  /** Subscribes to job outcomes (API side). */
+  /** Subscribes to job outcomes (every role: a worker's bulk jobs make calls and wait on them too). */
   async start(): Promise<void> {
-    if (this.options.role === 'worker' || this.subscriber) return;
+    if (this.subscriber) return;
     this.subscriber = this.redis.duplicate({ protocol: 2, enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: 'loyalty-gateway-events' });
     this.subscriber.on('message', (_channel: string, id: string) => this.wake(id));
     this.subscriber.on('error', () => undefined);
@@ -187,17 +198,25 @@ export class Dispatcher {
   async call(connectionId: string, method: string, args: unknown[], opts: { lane: Lane; write: boolean; waitMs?: number }): Promise<unknown> {
     const lane = this.lane(connectionId);
     const jobId = `call_${ulid()}`;
-    const data: CallJobData = { kind: 'call', method, args, write: opts.write };
+    // JSON would turn an omitted argument into null; trailing ones are dropped, so they arrive as undefined.
+    const sent = [...args];
+    while (sent.length > 0 && sent[sent.length - 1] === undefined) sent.pop();
+    const data: CallJobData = { kind: 'call', method, args: sent, write: opts.write };
     await lane.queue.add('call', data, {
       jobId, priority: PRIORITY[opts.lane], attempts: this.options.attempts, backoff: { type: 'jitter', delay: this.options.backoffMs },
       removeOnComplete: true, removeOnFail: true,
     });
     const resultKey = this.keys.result(jobId);
     const waitMs = opts.waitMs ?? this.options.waitMs;
-    const raw = await this.waitFor(jobId, waitMs, () => this.redis.get(resultKey));
+    let raw = await this.waitFor(jobId, waitMs, () => this.redis.get(resultKey));
+    let removed = false;
     if (raw === null) {
       const job = await lane.queue.getJob(jobId);
-      const removed = job ? await job.remove().then(() => true, () => false) : false;
+      removed = job ? await job.remove().then(() => true, () => false) : false;
+      // It may have finished between the last look and now.
+      if (!removed) raw = await this.redis.get(resultKey);
+    }
+    if (raw === null) {
       const what = `${lane.connection.provider} (connection ${connectionId})`;
       throw new ProviderError(
         'provider_timeout',
@@ -214,13 +233,26 @@ export class Dispatcher {
     return result.ok;
   }
 
-  /** Queues a transaction's job; a no-op while a job for it already exists (its id is the transaction id). */
-  async enqueueTxn(connectionId: string, txnId: string, lane: Lane): Promise<void> {
+  /**
+   * Queues a transaction's job; a no-op while a job for it already exists (its id is the
+   * transaction id). `fresh` (an admin's retry): a finished job not yet removed is replaced.
+   */
+  async enqueueTxn(connectionId: string, txnId: string, lane: Lane, opts: { fresh?: boolean } = {}): Promise<void> {
     const data: TxnJobData = { kind: 'txn', txnId };
-    await this.lane(connectionId).queue.add('txn', data, {
-      jobId: txnId, priority: PRIORITY[lane], attempts: this.options.attempts, backoff: { type: 'jitter', delay: this.options.backoffMs },
-      removeOnComplete: true, removeOnFail: true,
-    });
+    const queue = this.lane(connectionId).queue;
+    const add = () =>
+      queue.add('txn', data, {
+        jobId: txnId, priority: PRIORITY[lane], attempts: this.options.attempts, backoff: { type: 'jitter', delay: this.options.backoffMs },
+        removeOnComplete: true, removeOnFail: true,
+      });
+    const job = await add();
+    if (opts.fresh) {
+      const state = await job.getState();
+      if (state === 'completed' || state === 'failed') {
+        await job.remove().catch(() => undefined);
+        await add();
+      }
+    }
   }
 
   // ---- worker side ----
@@ -298,13 +330,23 @@ export class Dispatcher {
   private async processCall(lane: ConnectionLane, job: Job<CallJobData>, direct: DirectCall): Promise<void> {
     const { method, args, write } = job.data;
     let result: CallResult;
+    // A write is sent at most once: a job that runs again (its worker died mid-call) finds the
+    // mark and answers that the outcome is unknown instead of sending it a second time.
+    const mark = write ? await this.redis.set(this.keys.result(`${job.id!}:sent`), '1', 'PX', 86_400_000, 'NX') : 'OK';
     try {
+      if (mark !== 'OK') {
+        throw new ProviderError('provider_timeout', `${lane.connection.provider} (connection ${lane.connection.id}): the worker sending this call stopped before it recorded the answer; whether the provider applied it is unknown.`, 'unknown');
+      }
       result = { ok: (await direct(lane.connection.id, method, args)) ?? null };
     } catch (err) {
       const limited = rateLimitWaitMs(err);
       if (limited !== null) throw new HoldError(isOwnLimit(err) ? limited : await this.holdConnection(lane, limited));
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (isTransient(err, write) && !last) throw err;
+      if (isTransient(err, write) && !last) {
+        // Certainly not sent (isTransient for a write): the next try may send it.
+        if (write) await this.redis.del(this.keys.result(`${job.id!}:sent`));
+        throw err;
+      }
       if (!(err instanceof ProviderError) && !(err instanceof Error && 'code' in err)) {
         this.log.error({ connection: lane.connection.id, method, err }, 'provider call failed unexpectedly');
       }
@@ -333,10 +375,7 @@ export class Dispatcher {
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const workers = [...this.lanes.values()].map((l) => l.worker).filter((w): w is Worker => !!w);
-    // close() stops taking jobs and waits for the running ones; past the grace, force: their
-    // locks lapse and another worker takes them over (the ledger keeps them exactly once).
-    await Promise.race([Promise.all(workers.map((w) => w.close())), sleep(graceMs)]);
-    await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+    await stopWorkers(workers, graceMs);
     await Promise.all([...this.lanes.values()].map((l) => l.queue.close().catch(() => undefined)));
     if (this.subscriber) await this.subscriber.quit().catch(() => undefined);
     await this.bullOf?.quit().catch(() => undefined);

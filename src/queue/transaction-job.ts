@@ -58,7 +58,8 @@ export class TransactionJobs implements TxnProcessor {
       // An earlier attempt was sent (or its worker died after taking it): find out first.
       const found = await this.reconcile(provider, rec, last);
       if (found === 'settled') return;
-      const again = await this.ledger.transition(rec, 'processing', { attempt: true });
+      // Only if no other worker sent it again meanwhile (the attempts it had when read).
+      const again = await this.ledger.transition(rec, 'processing', { attempt: true, attempts: rec.attempts });
       if (!again.ok) return;
     } else {
       const taken = await this.ledger.transition(rec, 'processing', { attempt: true });
@@ -145,8 +146,9 @@ export class TransactionJobs implements TxnProcessor {
     if (how === 'none' || !adapter.findApplied) {
       return review(`The gateway process sending this transaction to ${provider.connection.provider} stopped before it recorded the answer, and ${provider.connection.provider} offers no way to check it.`);
     }
-    // A request that timed out may still be running at the provider: look only once it cannot be.
-    const settleBy = (rec.attempt_at ?? 0) + (provider.connection.timeoutMs ?? 10_000) + 1000;
+    // A request that timed out may still be running at the provider: look only once it cannot be
+    // (it may have waited up to a timeout at the rate-limit gate before it was sent, then a timeout).
+    const settleBy = (rec.attempt_at ?? 0) + 2 * (provider.connection.timeoutMs ?? 10_000) + 1000;
     if (settleBy > Date.now()) await new Promise((r) => setTimeout(r, settleBy - Date.now()));
     let found: MoveResult | null;
     try {

@@ -64,14 +64,14 @@ const METADATA_MAX_BYTES = 1024;
 function claimedRecord(txn: NewTransaction): TransactionRecord {
   return {
     ...txn, status: 'processing', balance_after: null, completed_at: null, reversed_points: 0, lease_until: null,
-    provider_reference: null, error_code: null, error_detail: null, attempts: 0, attempt_at: null, idem_key: null, natural_key: null,
+    provider_reference: null, error_code: null, error_detail: null, attempts: 0, attempt_at: null, idem_key: null, idem_fp: null, natural_key: null,
   };
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The record a queued claim has just written. */
-function queuedRecord(txn: NewTransaction, idemKey: string | null, naturalKey: string | null): TransactionRecord {
-  return { ...claimedRecord(txn), status: 'queued', idem_key: idemKey, natural_key: naturalKey };
+function queuedRecord(txn: NewTransaction, idem: IdempotencyClaim | undefined, naturalKey: string | null): TransactionRecord {
+  return { ...claimedRecord(txn), status: 'queued', idem_key: idem?.key ?? null, idem_fp: idem?.fingerprint ?? null, natural_key: naturalKey };
 }
 
 function fieldError(field: string, message: string): ApiError {
@@ -279,7 +279,7 @@ export class PointsService {
       }
       if (claim.kind === 'replay') return { status: claim.status, body: JSON.parse(claim.body) as Transaction, replayed: true };
       if (claim.kind === 'claimed') {
-        record = queuedRecord(txn, idem?.key ?? null, naturalKey ?? null);
+        record = queuedRecord(txn, idem, naturalKey ?? null);
       } else if ((claim.kind === 'replay_txn' || claim.kind === 'existing') && claim.record) {
         record = claim.record;
         replayed = true;
@@ -445,18 +445,20 @@ export class PointsService {
     const res = await this.ledger.transition(rec, 'queued', {
       clear: ['error_code', 'error_detail', 'completed_at'],
       audit: { at: new Date().toISOString(), action: 'retry', by, from: rec.status, to: 'queued', note },
-      // A failed transaction gave up its reference_id: take it back, unless another transaction has it now.
+      // A failed transaction gave up its reference_id and Idempotency-Key: take them back, unless
+      // another transaction has one of them now (the client sent the order again).
       retakeNaturalKey: rec.status === 'failed' && rec.natural_key ? rec.natural_key : undefined,
+      retakeIdempotency: rec.status === 'failed' && rec.idem_key && rec.idem_fp ? { key: rec.idem_key, fingerprint: rec.idem_fp } : undefined,
     });
     if (!res.ok) {
       throw new ApiError(
         'transaction_not_retryable',
         res.takenBy
-          ? `Transaction ${id}'s reference_id was used by transaction ${res.takenBy} since it failed; retrying it could apply the order twice.`
+          ? `Transaction ${id}'s reference_id or Idempotency-Key was used by transaction ${res.takenBy} since it failed; retrying it could apply the order twice.`
           : `Transaction ${id} is ${res.status ?? 'gone'} now; only failed and needs_review transactions can be retried.`,
       );
     }
-    await this.dispatch.enqueueTxn(provider.connection.id, id, 'write');
+    await this.dispatch.enqueueTxn(provider.connection.id, id, 'write', { fresh: true });
     if (ctx.respondAsync) return { status: 202, body: render((await this.ledger.get(id)) ?? rec), replayed: false, asyncPreferred: true };
     const waitMs = Math.min(ctx.waitMs ?? this.options.dispatchWaitMs, this.options.dispatchWaitMs);
     const done = await this.dispatch.waitFor(id, waitMs, async () => {

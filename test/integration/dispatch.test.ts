@@ -216,6 +216,37 @@ describe('admin: the review queue, retry and resolve', () => {
   });
 });
 
+describe('admin retry and the keys a failed transaction gave up', () => {
+  it('takes its Idempotency-Key back, or refuses when the client has used the key again since', async () => {
+    sb = await startSandboxGateway();
+    const card = `hl:${sb.hl.seed.cards.discount}`;
+    const bal = (await sb.gw.request('GET', `/v1/points/balance/${card}`)).body.available as number;
+    const body = { card_id: card, points: bal + 1000, reason: 'too much' };
+    const first = await sb.gw.request('POST', '/v1/points/redeem', { body, headers: { 'idempotency-key': 'k-a' } });
+    expectProblem(first, 400, 'insufficient_points');
+    // The card is topped up and the client sends the same key again: a new transaction, applied
+    // (the failed one gave the key up). Retrying the failed one now would redeem twice: refused.
+    await sb.gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: 5000, reason: 'top up' } });
+    const again = await sb.gw.request('POST', '/v1/points/redeem', { body, headers: { 'idempotency-key': 'k-a' } });
+    expect(again.status, again.text).toBe(201);
+    expect(again.body.id).not.toBe(first.body.transaction_id);
+    expectProblem(await sb.gw.request('POST', `/v1/transactions/${first.body.transaction_id}/retry`, { body: {} }), 409, 'transaction_not_retryable');
+
+    // Unused since: the retry takes the key back, so the client's next retry of it finds this transaction.
+    const big = { ...body, points: 1_000_000 };
+    const other = await sb.gw.request('POST', '/v1/points/redeem', { body: big, headers: { 'idempotency-key': 'k-b' } });
+    expectProblem(other, 400, 'insufficient_points');
+    const id = other.body.transaction_id;
+    await sb.gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: 1_000_000, reason: 'top up' } });
+    const retried = await sb.gw.request('POST', `/v1/transactions/${id}/retry`, { body: {} });
+    expect(retried.body).toMatchObject({ id, status: 'succeeded' });
+    const replay = await sb.gw.request('POST', '/v1/points/redeem', { body: big, headers: { 'idempotency-key': 'k-b' } });
+    expect(replay.status, replay.text).toBe(201);
+    expect(replay.body.id).toBe(id);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  });
+});
+
 describe('balance cache', () => {
   it('serves a second read from the cache, and a write through the gateway ends it', async () => {
     sb = await startSandboxGateway({ balanceCacheMs: 60_000 });

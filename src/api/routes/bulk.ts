@@ -68,7 +68,10 @@ export async function submitBulk(ledger: TransactionLedger, bulk: BulkJobs, body
     await ledger.complete(idem.key, claim.resource, 202, { id: claim.resource });
     return view;
   }
-  const id = claim.kind === 'replay' ? (JSON.parse(claim.body) as { id: string }).id : claim.resource;
+  if (claim.kind !== 'replay') {
+    throw new ApiError('idempotency_in_flight', 'A bulk request with this Idempotency-Key is still being accepted; retry in a moment to get it.', { headers: { 'retry-after': '1' } });
+  }
+  const id = (JSON.parse(claim.body) as { id: string }).id;
   const view = await bulk.view(id, ctx.clientId);
   if (!view) throw new ApiError('bulk_not_found', `Bulk ${id} is no longer kept.`);
   return view;

@@ -75,7 +75,7 @@ end
 local fields = cjson.decode(ARGV[8])
 if ARGV[11] == 'queued' then
   -- Its keys are kept with it: the worker that settles it, and an admin's retry, need them.
-  redis.call('HSET', KEYS[3], 'status', 'queued', 'attempts', '0', 'idem_key', ARGV[1] == '1' and KEYS[1] or '',
+  redis.call('HSET', KEYS[3], 'status', 'queued', 'attempts', '0', 'idem_key', ARGV[1] == '1' and KEYS[1] or '', 'idem_fp', ARGV[3],
     'natural_key', ARGV[2] == '1' and KEYS[2] or '', unpack(fields))
   redis.call('ZADD', KEYS[5], 0, ARGV[7])
 else

@@ -11,6 +11,10 @@
   ARGV[5] '1' to count an attempt (attempts + 1, attempt_at = now)
   ARGV[6] an audit entry (JSON) to append, or ''
   ARGV[7] JSON array of fields to delete ('' for none)
+  KEYS[6] (with ARGV[9] '1') its idempotency record, taken back the same way (ARGV[10] its
+          fingerprint, ARGV[11] the record's TTL, ms): a client's retry of the key must find this
+          transaction again, not make a second one
+  ARGV[12] the attempts it must have made ('' for any): two workers cannot both send it again
   KEYS[5] (with ARGV[8] '1') a natural key (card, type, reference_id) to take back for this transaction (an
           admin's retry of a failed one, whose keys were released): refused when another
           transaction has taken it since
@@ -24,11 +28,20 @@ for s in string.gmatch(ARGV[1], '[^,]+') do
   if s == status then allowed = true end
 end
 if not allowed then return 'already|' .. status end
+if ARGV[12] ~= '' and (redis.call('HGET', KEYS[1], 'attempts') or '0') ~= ARGV[12] then return 'already|' .. status end
 local id = redis.call('HGET', KEYS[1], 'id')
 if ARGV[8] == '1' then
   local holder = redis.call('GET', KEYS[5])
   if holder and holder ~= id then return 'taken|' .. holder end
-  redis.call('SET', KEYS[5], id)
+end
+if ARGV[9] == '1' then
+  local holder = redis.call('HGET', KEYS[6], 'resource')
+  if holder and holder ~= id then return 'taken|' .. holder end
+end
+if ARGV[8] == '1' then redis.call('SET', KEYS[5], id) end
+if ARGV[9] == '1' then
+  redis.call('HSET', KEYS[6], 'fp', ARGV[10], 'state', 'in_flight', 'resource', id)
+  redis.call('PEXPIRE', KEYS[6], ARGV[11])
 end
 
 redis.call('HSET', KEYS[1], 'status', ARGV[2])
