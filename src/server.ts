@@ -1,12 +1,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { buildApp } from './app.js';
 import { loadApiKeys } from './config/api-keys.js';
 import { loadConnections } from './config/connections.js';
 import { ConfigError, loadEnv } from './config/env.js';
-import { startExpirySchedule } from './expiry/expiry-schedule.js';
-import { createGateway } from './gateway.js';
+import type { startExpirySchedule as StartExpirySchedule } from './expiry/expiry-schedule.js';
 import type { Role } from './queue/dispatcher.js';
 import { createLogger } from './logger.js';
 import { createRedis } from './redis/client.js';
@@ -58,6 +56,11 @@ async function main(): Promise<void> {
   }
   unprintedKeyFile = keys.generated?.file;
   const log = createLogger(env.LOG_LEVEL);
+  // Loaded once the configuration is known to be good: a configuration error is answered at once,
+  // without loading the whole gateway (and BullMQ) first.
+  const [{ buildApp }, { createGateway }, { startExpirySchedule }] = await Promise.all([
+    import('./app.js'), import('./gateway.js'), import('./expiry/expiry-schedule.js'),
+  ]);
 
   let embedded: EmbeddedRedis | undefined;
   let url = env.REDIS_URL;
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     process.on('SIGINT', () => void shutdown('SIGINT'));
   };
-  const expiryOf = (providers: Parameters<typeof startExpirySchedule>[0]['providers']) =>
+  const expiryOf = (providers: Parameters<typeof StartExpirySchedule>[0]['providers']) =>
     startExpirySchedule({ redis, keys: keySpace(env.REDIS_KEY_PREFIX), providers, intervalMs: env.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000, log });
 
   if (env.ROLE === 'worker') {
