@@ -87,7 +87,10 @@ export class BulkJobs {
 
   /** Made on first use: a gateway that never takes a bulk (or only describes its API) opens no connection for it. */
   private get bull(): Redis {
-    this.bullOf ??= this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, connectionName: 'loyalty-gateway-bulk' });
+    if (!this.bullOf) {
+      this.bullOf = this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, connectionName: 'loyalty-gateway-bulk' });
+      this.bullOf.on('error', () => undefined);
+    }
     return this.bullOf;
   }
 

@@ -114,7 +114,11 @@ export class Dispatcher {
   }
 
   private get bull(): Redis {
-    this.bullOf ??= this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, connectionName: 'loyalty-gateway-queue' });
+    if (!this.bullOf) {
+      this.bullOf = this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, connectionName: 'loyalty-gateway-queue' });
+      // Reconnects by itself; BullMQ's own 'error' events say what failed.
+      this.bullOf.on('error', () => undefined);
+    }
     return this.bullOf;
   }
 

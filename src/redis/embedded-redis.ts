@@ -97,7 +97,9 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
     '--loglevel', 'warning',
     '--logfile', '',
   ];
-  const child: ChildProcess = spawn(opts.bin ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C (or a signal to the whole group) reaches the gateway
+  // only, which finishes its requests and jobs and then stops this Redis, last.
+  const child: ChildProcess = spawn(opts.bin ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout?.on('data', (d) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on('data', (d) => (output = (output + d.toString()).slice(-4000)));
