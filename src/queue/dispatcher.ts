@@ -62,8 +62,8 @@ type CallResult = { ok: unknown } | { error: SerializedError };
 /** What runs a transaction job (transaction-job.ts); kept behind an interface so this file knows no ledger rules. */
 export interface TxnProcessor {
   process(connectionId: string, txnId: string, job: { attemptsMade: number; attempts: number }): Promise<void>;
-  /** Transactions left queued or processing with no job, to be queued again (the sweep). */
-  stranded(connectionId: string, olderThanMs: number): Promise<string[]>;
+  /** Transactions left queued or processing for longer than that (some may have no job), to be queued again (the sweep). */
+  stranded(olderThanMs: number): Promise<{ connection: string; id: string }[]>;
 }
 
 /** What runs call jobs: the connection's own adapter (not the queued one). */
@@ -300,11 +300,10 @@ export class Dispatcher {
   /** Puts transactions that have no job (their API process died before queueing it, their job was lost) back in their queue. */
   async sweep(txns: TxnProcessor): Promise<number> {
     let n = 0;
-    for (const lane of this.lanes.values()) {
-      for (const id of await txns.stranded(lane.connection.id, this.options.sweepIntervalMs)) {
-        await this.enqueueTxn(lane.connection.id, id, 'write');
-        n++;
-      }
+    for (const { connection, id } of await txns.stranded(this.options.sweepIntervalMs)) {
+      if (!this.lanes.has(connection)) continue;
+      await this.enqueueTxn(connection, id, 'write');
+      n++;
     }
     return n;
   }

@@ -35,13 +35,16 @@ export class TransactionJobs implements TxnProcessor {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  async stranded(connectionId: string, olderThanMs: number): Promise<string[]> {
-    const out: string[] = [];
+  /** Where the last sweep stopped in each status index: each sweep reads on from there, a page at a time, then wraps. */
+  private readonly sweepCursor: Record<'queued' | 'processing', string | undefined> = { queued: undefined, processing: undefined };
+
+  async stranded(olderThanMs: number): Promise<{ connection: string; id: string }[]> {
+    const out: { connection: string; id: string }[] = [];
     const cutoff = Date.now() - olderThanMs;
     for (const status of ['queued', 'processing'] as const) {
-      for (const r of await this.ledger.listByStatus(status, { limit: 1000 })) {
-        if (r.connection === connectionId && (r.attempt_at ?? r.created_at) < cutoff) out.push(r.id);
-      }
+      const page = await this.ledger.listByStatus(status, { limit: 1000, after: this.sweepCursor[status] });
+      this.sweepCursor[status] = page.length === 1000 ? page[page.length - 1]!.id : undefined;
+      for (const r of page) if ((r.attempt_at ?? r.created_at) < cutoff) out.push({ connection: r.connection, id: r.id });
     }
     return out;
   }
