@@ -36,7 +36,6 @@ export async function createGateway(deps: {
   const keys = keySpace(env.REDIS_KEY_PREFIX);
   const ledger = new TransactionLedger(redis, keys, { idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000, leaseMs: 30_000 });
   const dispatch = new Dispatcher(redis, keys, {
-    role,
     waitMs: env.DISPATCH_WAIT_MS,
     attempts: env.DISPATCH_ATTEMPTS,
     backoffMs: env.DISPATCH_BACKOFF_MS,
@@ -47,7 +46,7 @@ export async function createGateway(deps: {
   }, log);
   const providers = new ProviderRegistry(deps.connections, redis, keys, ledger, dispatch);
   const points = new PointsService(ledger, providers, dispatch, { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS, dispatchWaitMs: env.DISPATCH_WAIT_MS });
-  const bulk = new BulkJobs(redis, keys, points, log);
+  const bulk = new BulkJobs(redis, keys, points, () => dispatch.connection, log);
   if (!deps.offline) await dispatch.start();
   if (role !== 'api' && !deps.offline) {
     dispatch.startWorkers(providers.directCall, new TransactionJobs(ledger, providers, dispatch, log));
@@ -59,7 +58,9 @@ export async function createGateway(deps: {
     close() {
       closing ??= (async () => {
         // Every worker stops taking jobs at once; the running ones share one grace period.
-        await Promise.all([bulk.close(env.SHUTDOWN_GRACE_MS), dispatch.close(env.SHUTDOWN_GRACE_MS)]);
+        await Promise.all([bulk.stopWorker(env.SHUTDOWN_GRACE_MS), dispatch.stopWorkers(env.SHUTDOWN_GRACE_MS)]);
+        await bulk.close();
+        await dispatch.close();
         await providers.close();
       })();
       return closing;

@@ -78,26 +78,25 @@ export class TransactionLedger {
     outcome: 'succeeded' | 'needs_review' | 'failed' | 'release',
     opts: {
       idemKey?: string; naturalKey?: string; httpStatus?: number; now?: number; fields?: Record<string, string | number | null>;
-      from?: TransactionStatus[]; audit?: AuditEntry;
+      from?: TransactionStatus; audit?: AuditEntry;
     } = {},
   ): Promise<boolean> {
     const extra: string[] = [];
     for (const [k, v] of Object.entries(opts.fields ?? {})) extra.push(k, v === null ? '' : String(v));
     const idemKey = opts.idemKey ?? txn.idem_key ?? undefined;
     const naturalKey = opts.naturalKey ?? txn.natural_key ?? undefined;
-    const from = opts.from ?? ['processing'];
+    const from = opts.from ?? 'processing';
     const res = await runScript<string>(
       this.redis,
       'lgwSettleTransaction',
       [
         this.keys.txn(txn.id), idemKey ?? this.keys.none, naturalKey ?? this.keys.none, this.keys.history(txn.card_id),
         txn.reversal_of !== null ? this.keys.txn(txn.reversal_of) : this.keys.none,
-        // The status it leaves is known only inside the script when several are allowed: both are passed.
-        this.keys.txnsIn(from[0]!), this.keys.txnsIn(outcome === 'release' ? 'failed' : outcome), this.keys.audit(txn.id),
+        this.keys.txnsIn(from), this.keys.txnsIn(outcome === 'release' ? 'failed' : outcome), this.keys.audit(txn.id),
       ],
       [
         outcome, txn.id, opts.now ?? Date.now(), idemKey ? '1' : '0', naturalKey ? '1' : '0', opts.httpStatus ?? 201, JSON.stringify(extra),
-        txn.reversal_of !== null ? '1' : '0', from.join(','), opts.audit ? JSON.stringify(opts.audit) : '',
+        txn.reversal_of !== null ? '1' : '0', from, opts.audit ? JSON.stringify(opts.audit) : '',
       ],
     );
     return res === 'ok' || res === 'released';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ApiError, ERROR_CODES, type ErrorCode } from '../api/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../api/errors.js';
 import type { Card } from '../api/schemas/cards.js';
 import type { CustomerResource } from '../api/schemas/customers.js';
 import type { Program } from '../api/schemas/programs.js';
@@ -13,7 +13,7 @@ import type { CardTypeCapabilities, Movement, Unit, ProviderAdapter, ProviderCar
 import { queuedAdapter } from '../queue/queued-adapter.js';
 import type { Dispatcher } from '../queue/dispatcher.js';
 import type { MoveResult } from './adapter.js';
-import type { ApplyOutcome, Capabilities, HistoryPage, HistoryQuery, Operation, PointsProvider } from './provider.js';
+import type { Capabilities, HistoryPage, HistoryQuery, Operation, PointsProvider } from './provider.js';
 
 /**
  * How much of each side history merges: the latest entries of the gateway and of the provider
@@ -139,11 +139,6 @@ export class ExternalProvider implements PointsProvider {
     };
   }
 
-  /** Transactions at an external provider are queued, never applied in the request (PointsService, transaction-job.ts). */
-  async apply(): Promise<ApplyOutcome> {
-    throw new Error(`connection ${this.connection.id}: transactions are dispatched through its queue`);
-  }
-
   /** The fields a succeeded transaction records from the provider's answer. */
   successFields(txn: TransactionRecord, res: MoveResult): Record<string, string | number | null> {
     let { unit, delta } = txn;
@@ -160,9 +155,7 @@ export class ExternalProvider implements PointsProvider {
   /** Every write the gateway makes to a card ends its cached balance (and any read already on its way). */
   async invalidateBalance(cardId: string): Promise<void> {
     if (this.balanceCacheMs <= 0) return;
-    await this.redis.incr(`${this.keys.balanceCache(cardId)}:epoch`).then(
-      () => this.redis.pexpire(`${this.keys.balanceCache(cardId)}:epoch`, 86_400_000),
-    );
+    await this.redis.multi().incr(this.keys.balanceEpoch(cardId)).pexpire(this.keys.balanceEpoch(cardId), 86_400_000).exec();
   }
 
   /**
@@ -174,7 +167,7 @@ export class ExternalProvider implements PointsProvider {
     const key = this.keys.balanceCache(cardId);
     let epoch = '0';
     if (ttl > 0) {
-      const [cached, current] = await this.redis.mget(key, `${key}:epoch`);
+      const [cached, current] = await this.redis.mget(key, this.keys.balanceEpoch(cardId));
       epoch = current ?? '0';
       if (cached) {
         const sep = cached.indexOf('|');

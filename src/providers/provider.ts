@@ -2,7 +2,6 @@ import type { ApiError } from '../api/errors.js';
 import type { Balance, HistoryEntry } from '../api/schemas/transactions.js';
 import type { Card, CreateCardBody } from '../api/schemas/cards.js';
 import type { ConnectionConfig } from '../config/connections.js';
-import type { TransactionRecord } from '../ledger/transaction-record.js';
 import type { Unit } from '../api/schemas/programs.js';
 
 /** Normalized operations a connection (and a card on it) can support. */
@@ -49,16 +48,15 @@ export interface HistoryPage {
 }
 
 /**
- * What the gateway needs of a provider. One instance per configured connection.
- * `apply` receives a transaction already claimed in the ledger (status processing) and must leave
- * it succeeded or failed, or release the claim when it was refused before anything changed.
+ * What the gateway needs of a provider. One instance per configured connection. Applying a
+ * transaction is each kind's own: the built-in ledger in the request (LedgerProvider.apply), an
+ * external provider through its connection's queue (src/queue/transaction-job.ts).
  */
 export interface PointsProvider {
   readonly connection: ConnectionConfig;
   readonly capabilities: Capabilities;
   /** Capabilities of one card (a provider may support less on some card types). */
   cardCapabilities(cardId: string): Promise<Capabilities>;
-  apply(txn: TransactionRecord, ctx: { idempotencyKey?: string; naturalKey?: string }): Promise<ApplyOutcome>;
   balance(cardId: string): Promise<Balance | null>;
   history(cardId: string, query: HistoryQuery): Promise<HistoryPage | null>;
   issueCard?(cardId: string, body: CreateCardBody, now: number): Promise<{ card: Card; created: boolean }>;

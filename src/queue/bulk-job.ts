@@ -2,7 +2,8 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { ApiError, toApiError, validationError } from '../api/errors.js';
-import { BulkAdjust, BulkAward, BulkRedeem, type Transaction } from '../api/schemas/transactions.js';
+import { BulkAdjust, BulkAward, BulkRedeem } from '../api/schemas/transactions.js';
+import type { BulkView } from '../api/schemas/bulk.js';
 import { ulid } from '../lib/ids.js';
 import { fieldErrors, strictAjv } from '../lib/schema-check.js';
 import type { KeySpace } from '../redis/keys.js';
@@ -34,28 +35,6 @@ export interface BulkItemResult {
   error?: { code: string; detail: string; errors?: { field: string; message: string }[] };
 }
 
-export interface BulkView {
-  id: string;
-  status: 'accepted' | 'running' | 'completed';
-  total: number;
-  /** Items the job has looked at (validated, claimed and queued, or refused). */
-  submitted: number;
-  succeeded: number;
-  failed: number;
-  needs_review: number;
-  pending: number;
-  created_at: string;
-  completed_at: string | null;
-  results: {
-    index: number;
-    status: number;
-    state: 'pending' | 'queued' | 'processing' | 'succeeded' | 'failed' | 'needs_review' | 'rejected';
-    replayed: boolean;
-    transaction?: Transaction;
-    error?: { code: string; detail: string; errors?: { field: string; message: string }[] };
-  }[];
-}
-
 const validators = { award: strictAjv().compile(BulkAward), redeem: strictAjv().compile(BulkRedeem), adjust: strictAjv().compile(BulkAdjust) };
 
 /** Checks one bulk item; throws its error (the index names the field). */
@@ -75,28 +54,20 @@ export function checkBulkItem(item: unknown, index: number, admin: boolean): Tra
 export class BulkJobs {
   private queueOf: Queue | null = null;
   private worker: Worker | null = null;
-  private bullOf: Redis | null = null;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
     private readonly points: PointsService,
+    /** BullMQ's connection (the dispatcher's). */
+    private readonly bull: () => Redis,
     private readonly log: FastifyBaseLogger,
-  ) {
-  }
+  ) {}
 
   /** Made on first use: a gateway that never takes a bulk (or only describes its API) opens no connection for it. */
-  private get bull(): Redis {
-    if (!this.bullOf) {
-      this.bullOf = this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, connectionName: 'loyalty-gateway-bulk' });
-      this.bullOf.on('error', () => undefined);
-    }
-    return this.bullOf;
-  }
-
   private get queue(): Queue {
     if (!this.queueOf) {
-      this.queueOf = new Queue('bulk', { connection: this.bull, prefix: this.keys.queuePrefix });
+      this.queueOf = new Queue('bulk', { connection: this.bull(), prefix: this.keys.queuePrefix });
       this.queueOf.on('error', (err) => this.log.warn({ err: err.message }, 'bulk queue error'));
     }
     return this.queueOf;
@@ -118,7 +89,7 @@ export class BulkJobs {
 
   startWorker(lockMs: number): void {
     this.worker = new Worker<BulkJobData>('bulk', async (job) => this.run(job), {
-      connection: this.bull, prefix: this.keys.queuePrefix, concurrency: 2, lockDuration: lockMs, maxStalledCount: 1000,
+      connection: this.bull(), prefix: this.keys.queuePrefix, concurrency: 2, lockDuration: lockMs, maxStalledCount: 1000,
     });
     this.worker.on('error', (err) => this.log.warn({ err: err.message }, 'bulk worker error'));
   }
@@ -204,9 +175,11 @@ export class BulkJobs {
     };
   }
 
-  async close(graceMs: number): Promise<void> {
+  async stopWorker(graceMs: number): Promise<void> {
     if (this.worker) await stopWorkers([this.worker], graceMs);
+  }
+
+  async close(): Promise<void> {
     await this.queueOf?.close().catch(() => undefined);
-    await this.bullOf?.quit().catch(() => undefined);
   }
 }

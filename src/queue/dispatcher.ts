@@ -28,7 +28,6 @@ export type Lane = 'read' | 'write' | 'bulk';
 export const PRIORITY: Record<Lane, number> = { read: 1, write: 5, bulk: 10 };
 
 export interface DispatchOptions {
-  role: Role;
   /** How long a request waits for its provider call before answering 202 (writes) or 504 (reads). */
   waitMs: number;
   /** Tries per job for transient failures (5xx on reads, network errors before sending). */
@@ -113,7 +112,8 @@ export class Dispatcher {
   ) {
   }
 
-  private get bull(): Redis {
+  /** BullMQ's connection, shared by every queue and worker of this process (the bulk queue's too). */
+  get connection(): Redis {
     if (!this.bullOf) {
       this.bullOf = this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, connectionName: 'loyalty-gateway-queue' });
       // Reconnects by itself; BullMQ's own 'error' events say what failed.
@@ -128,7 +128,7 @@ export class Dispatcher {
     const limiter = new RedisRateLimiter(
       this.redis, { log: this.keys.rateLog(connection.id), blocked: this.keys.rateBlocked(connection.id) }, limit, connection.timeoutMs ?? 10_000, connection.id,
     );
-    const queue = new Queue(`conn-${connection.id}`, { connection: this.bull, prefix: this.keys.queuePrefix });
+    const queue = new Queue(`conn-${connection.id}`, { connection: this.connection, prefix: this.keys.queuePrefix });
     queue.on('error', (err) => this.log.warn({ connection: connection.id, err: err.message }, 'queue error'));
     this.lanes.set(connection.id, { connection, queue, limiter });
     return limiter;
@@ -261,16 +261,15 @@ export class Dispatcher {
 
   // ---- worker side ----
 
-  /** Starts one worker per connection (roles worker and all). */
+  /** Starts one worker per connection (roles worker and all: src/gateway.ts decides). */
   startWorkers(direct: DirectCall, txns: TxnProcessor): void {
-    if (this.options.role === 'api') return;
     for (const lane of this.lanes.values()) {
       const id = lane.connection.id;
       const worker = new Worker<JobData>(
         lane.queue.name,
         async (job) => this.process(lane, job, direct, txns),
         {
-          connection: this.bull,
+          connection: this.connection,
           prefix: this.keys.queuePrefix,
           concurrency: this.options.concurrency,
           lockDuration: this.options.lockMs,
@@ -342,8 +341,8 @@ export class Dispatcher {
       }
       result = { ok: (await direct(lane.connection.id, method, args)) ?? null };
     } catch (err) {
-      const limited = rateLimitWaitMs(err);
-      if (limited !== null) throw new HoldError(isOwnLimit(err) ? limited : await this.holdConnection(lane, limited));
+      const hold = await this.holdFor(lane.connection.id, err);
+      if (hold) throw hold;
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (isTransient(err, write) && !last) {
         // Certainly not sent (isTransient for a write): the next try may send it.
@@ -361,24 +360,39 @@ export class Dispatcher {
   }
 
   /**
+   * What a job does on a rate-limit error: a provider's 429 holds the whole connection (below);
+   * a wait at our own gate that was too long only puts the job back. Null for any other error;
+   * else the HoldError to throw (BullMQ's manual rate limit: no attempt used).
+   */
+  async holdFor(connectionId: string, err: unknown): Promise<HoldError | null> {
+    const limited = rateLimitWaitMs(err);
+    if (limited === null) return null;
+    return new HoldError(isOwnLimit(err) ? limited : await this.holdConnection(connectionId, limited));
+  }
+
+  /**
    * A provider's 429 (or a spent RateLimit window): every process holds the connection for the
    * wait it asked for plus a positive jitter (so that a fleet does not come back at one instant).
    */
-  async holdConnection(laneOrId: ConnectionLane | string, waitMs: number): Promise<number> {
-    const lane = typeof laneOrId === 'string' ? this.lane(laneOrId) : laneOrId;
+  async holdConnection(connectionId: string, waitMs: number): Promise<number> {
+    const lane = this.lane(connectionId);
     const total = Math.round(Math.max(waitMs, 0) + 50 + Math.random() * Math.min(1000, 100 + waitMs * 0.1));
     await lane.limiter.block(Date.now() + total);
     this.log.warn({ connection: lane.connection.id, holdMs: total }, 'provider rate limit reached; the connection\'s queue is held');
     return total;
   }
 
-  /** Waits for running jobs up to `graceMs`, then closes queues, workers and connections. */
-  async close(graceMs = 10_000): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  /** Stops this process's workers: no more jobs; running ones get up to `graceMs` (see stopWorkers). */
+  async stopWorkers(graceMs: number): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const workers = [...this.lanes.values()].map((l) => l.worker).filter((w): w is Worker => !!w);
     await stopWorkers(workers, graceMs);
+  }
+
+  /** Closes the queues and the connections (after stopWorkers, and after the bulk queue closed). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await Promise.all([...this.lanes.values()].map((l) => l.queue.close().catch(() => undefined)));
     if (this.subscriber) await this.subscriber.quit().catch(() => undefined);
     await this.bullOf?.quit().catch(() => undefined);

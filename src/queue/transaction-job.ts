@@ -6,8 +6,8 @@ import { ProviderError } from '../providers/provider-error.js';
 import type { MoveResult } from '../providers/adapter.js';
 import { ExternalProvider, referenceOf } from '../providers/external-provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import { HoldError, type Dispatcher, type TxnProcessor } from './dispatcher.js';
-import { isOwnLimit, isTransient, rateLimitWaitMs } from './job-errors.js';
+import type { Dispatcher, TxnProcessor } from './dispatcher.js';
+import { isTransient } from './job-errors.js';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'needs_review']);
 
@@ -100,11 +100,11 @@ export class TransactionJobs implements TxnProcessor {
     const errorFields = { error_code: error.code, error_detail: error.message };
     const definite = err instanceof ProviderError ? err.applied === 'no' : err instanceof ApiError;
 
-    const limited = rateLimitWaitMs(err);
-    if (limited !== null) {
-      // Certainly not applied: back to the queue, without using an attempt, and the connection held.
+    const hold = await this.dispatch.holdFor(provider.connection.id, err);
+    if (hold) {
+      // Certainly not applied: back to the queue, without using an attempt.
       await this.ledger.transition(rec, 'queued', { fields: errorFields });
-      throw new HoldError(isOwnLimit(err) ? limited : await this.dispatch.holdConnection(provider.connection.id, limited));
+      throw hold;
     }
     if (definite) {
       if (isTransient(err, true) && !last) {
@@ -157,8 +157,8 @@ export class TransactionJobs implements TxnProcessor {
     try {
       found = await adapter.findApplied(referenceOf(rec.card_id), provider.movementOf(rec), rec.created_at);
     } catch (err) {
-      const limited = rateLimitWaitMs(err);
-      if (limited !== null) throw new HoldError(isOwnLimit(err) ? limited : await this.dispatch.holdConnection(provider.connection.id, limited));
+      const hold = await this.dispatch.holdFor(provider.connection.id, err);
+      if (hold) throw hold;
       if (!last) throw err;
       return review(`The outcome is unknown and ${provider.connection.provider}'s records could not be read to check it.`);
     }

@@ -44,6 +44,7 @@ export interface KeySpace {
   bulk(id: string): string;
   bulkItems(id: string): string;
   balanceCache(cardId: string): string;
+  balanceEpoch(cardId: string): string;
   rateLog(connection: string): string;
   rateBlocked(connection: string): string;
   result(jobId: string): string;
@@ -75,6 +76,7 @@ export function keySpace(prefix: string): KeySpace {
     bulk: (id) => `${p}:bulk:${id}`,
     bulkItems: (id) => `${p}:bulk:${id}:items`,
     balanceCache: (id) => `${p}:balance:${id}`,
+    balanceEpoch: (id) => `${p}:balance:${id}:epoch`,
     rateLog: (conn) => `${p}:rate:${conn}`,
     rateBlocked: (conn) => `${p}:rate:${conn}:blocked`,
     result: (id) => `${p}:result:${id}`,

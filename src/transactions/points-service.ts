@@ -5,7 +5,7 @@ import { decimalToMinor } from '../lib/money.js';
 import { fingerprint } from '../ledger/idempotency.js';
 import { render, type NewTransaction, type TransactionRecord, type TransactionStatus } from '../ledger/transaction-record.js';
 import type { TransactionLedger, IdempotencyClaim } from '../ledger/transaction-ledger.js';
-import type { Operation, PointsProvider } from '../providers/provider.js';
+import type { Operation } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { LedgerProvider } from '../providers/ledger/ledger-provider.js';
 import { ExternalProvider, storedErrorCode } from '../providers/external-provider.js';
@@ -354,7 +354,8 @@ export class PointsService {
 
   /** Has the provider apply a claimed transaction; throws its refusal. Null if it vanished. */
   private async applyClaimed(record: TransactionRecord, idem: IdempotencyClaim | undefined, naturalKey: string | undefined): Promise<TransactionRecord | null> {
-    const provider = this.providers.get(record.connection);
+    // Only the built-in ledger gets here: external transactions are dispatched (dispatched()).
+    const provider = this.providers.get(record.connection) as LedgerProvider;
     const outcome = await provider.apply(record, { idempotencyKey: idem?.key, naturalKey });
     if (outcome.kind === 'rejected') throw outcome.error;
     if (outcome.kind === 'applied' && record.reversed_points === 0) {
@@ -487,7 +488,7 @@ export class PointsService {
       body.outcome === 'succeeded'
         ? { provider_reference: body.provider_reference ?? rec.provider_reference, balance_after: body.balance_after ?? null, error_code: null, error_detail: null }
         : {};
-    const ok = await this.ledger.settle(rec, body.outcome, { from: ['needs_review'], fields, audit, httpStatus: body.outcome === 'succeeded' ? 201 : 422 });
+    const ok = await this.ledger.settle(rec, body.outcome, { from: 'needs_review', fields, audit, httpStatus: body.outcome === 'succeeded' ? 201 : 422 });
     if (!ok) throw new ApiError('transaction_not_retryable', `Transaction ${id} was settled by someone else meanwhile.`);
     await provider.invalidateBalance(rec.card_id);
     return this.getTransaction(id);

@@ -2,12 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { parseIdempotencyKey } from '../../ledger/idempotency.js';
-import type { CallContext, Outcome, PointsService, TransactionInput } from '../../transactions/points-service.js';
+import type { CallContext, Outcome, PointsService } from '../../transactions/points-service.js';
 import { clientOf } from '../auth.js';
 import { ApiError, toApiError } from '../errors.js';
 import { checkBulkItem, type BulkJobs } from '../../queue/bulk-job.js';
 import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
-import { BulkJobSchema, submitBulk } from './bulk.js';
+import { submitBulk } from './bulk.js';
+import { BulkJobSchema } from '../schemas/bulk.js';
 import { acceptedResponse, CardId, commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, TransactionHeaders, upstreamErrors } from '../schemas/common.js';
 import {
   AdjustBody, AwardBody, BalanceSchema, BulkBody, BulkResponse, ExpireBody,

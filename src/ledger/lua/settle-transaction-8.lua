@@ -17,7 +17,7 @@
   ARGV[7] JSON array of extra fields to set: field, value, ... (balance_after, provider_reference, error_code...)
   ARGV[8] '1' if KEYS[5] real: the reversal's reservation there (reversal_pending) becomes
           reversed_points on success, is given back on failure or release, and stays on needs_review
-  ARGV[9] the status(es) it must be in, ',' separated (default 'processing')
+  ARGV[9] the status it must be in (processing, or needs_review for an admin's resolution); KEYS[6] is its index
   ARGV[10] an audit entry (JSON) to append, or ''
 
   failed: the provider certainly did not apply it (a refusal, or retries exhausted before it was
@@ -29,11 +29,7 @@
 ]]
 local txnId = ARGV[2]
 local status = redis.call('HGET', KEYS[1], 'status')
-local allowed = false
-for s in string.gmatch(ARGV[9] ~= '' and ARGV[9] or 'processing', '[^,]+') do
-  if s == status then allowed = true end
-end
-if not allowed then return 'already|' .. tostring(status) end
+if status ~= ARGV[9] then return 'already|' .. tostring(status) end
 local outcome = ARGV[1]
 
 local function giveBackReservation()

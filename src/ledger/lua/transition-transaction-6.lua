@@ -5,7 +5,7 @@
   KEYS[1] the transaction's hash   KEYS[2] status index it leaves   KEYS[3] status index it enters (ids sort by creation: scores are 0, read BYLEX)
   KEYS[4] its audit list, or a placeholder
 
-  ARGV[1] the status it must be in (several may be given, separated by ',')
+  ARGV[1] the status it must be in (KEYS[2] is its index)
   ARGV[2] the status it moves to   ARGV[3] now, ms
   ARGV[4] JSON array of fields to set: field, value, ... ('' for none)
   ARGV[5] '1' to count an attempt (attempts + 1, attempt_at = now)
@@ -23,11 +23,7 @@
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'already|gone' end
-local allowed = false
-for s in string.gmatch(ARGV[1], '[^,]+') do
-  if s == status then allowed = true end
-end
-if not allowed then return 'already|' .. status end
+if status ~= ARGV[1] then return 'already|' .. status end
 if ARGV[12] ~= '' and (redis.call('HGET', KEYS[1], 'attempts') or '0') ~= ARGV[12] then return 'already|' .. status end
 local id = redis.call('HGET', KEYS[1], 'id')
 if ARGV[8] == '1' then
