@@ -74,6 +74,28 @@ describe('the rate limit, as the provider counts it', () => {
   }, 60_000);
 });
 
+describe('retries', () => {
+  it('a read that meets a 5xx is tried again (backoff with jitter) and answers', async () => {
+    sb = await startSandboxGateway({ env: { DISPATCH_BACKOFF_MS: '20' } });
+    const card = `hl:${sb.hl.seed.cards.stamp}`;
+    sb.hl.sim.inject({ kind: 'status', status: 500, times: 2, match: '^GET ' });
+    const res = await sb.gw.request('GET', `/v1/points/balance/${card}`);
+    expect(res.status, res.text).toBe(200);
+    expect(sb.hl.sim.stats().requests).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a provider that cannot be reached: a write is tried DISPATCH_ATTEMPTS times, then failed and kept', async () => {
+    sb = await startSandboxGateway({ env: { DISPATCH_BACKOFF_MS: '20', DISPATCH_ATTEMPTS: '3' } });
+    const card = `hl:${sb.hl.seed.cards.stamp}`;
+    await sb.gw.request('GET', `/v1/points/balance/${card}`); // its capabilities, remembered
+    await sb.hl.sim.stop();
+    const res = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'down' } });
+    expectProblem(res, 503, 'provider_unavailable');
+    const txn = (await sb.gw.request('GET', `/v1/transactions/${res.body.transaction_id}`)).body;
+    expect(txn).toMatchObject({ status: 'failed', attempts: 3, error: { code: 'provider_unavailable' } });
+  });
+});
+
 describe('exactly once when outcomes are unknown', () => {
   it('30% of writes answer 5xx or time out after applying: each ends applied exactly once or needs_review', async () => {
     sb = await startSandboxGateway({ timeoutMs: 800, env: { DISPATCH_BACKOFF_MS: '50', DISPATCH_ATTEMPTS: '6' } });
