@@ -56,22 +56,41 @@ try {
   const limitedUrl = await limited.sim.start(0);
   const openUrl = await open.sim.start(0);
   const conn = (id: string, url: string, sb: typeof limited, rateLimit: { requests: number; perSeconds: number }) => ({
-    id, provider: 'highlight', baseUrl: url, timeoutMs: 5000, rateLimit, balanceCacheMs: 0, ...sb.credentials, ...sb.settings,
+    id,
+    provider: 'highlight',
+    baseUrl: url,
+    timeoutMs: 5000,
+    rateLimit,
+    balanceCacheMs: 0,
+    ...sb.credentials,
+    ...sb.settings,
   });
   const connectionsFile = join(dir, 'connections.json');
-  writeFileSync(connectionsFile, JSON.stringify([
-    conn('hl', limitedUrl, limited, { requests: LIMIT, perSeconds: 1 }),
-    conn('fast', openUrl, open, { requests: 100_000, perSeconds: 1 }),
-  ]));
+  writeFileSync(
+    connectionsFile,
+    JSON.stringify([
+      conn('hl', limitedUrl, limited, { requests: LIMIT, perSeconds: 1 }),
+      conn('fast', openUrl, open, { requests: 100_000, perSeconds: 1 }),
+    ]),
+  );
   const port = await freePort();
-  children.push(spawn(process.execPath, ['--import', 'tsx', join(root, 'src/server.ts')], {
-    cwd: root,
-    env: {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis.url, API_KEYS: `${KEY}:admin`, LOG_LEVEL: 'warn', DATA_DIR: dir,
-      CONNECTIONS_FILE: connectionsFile, EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  }));
+  children.push(
+    spawn(process.execPath, ['--import', 'tsx', join(root, 'src/server.ts')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        REDIS_URL: redis.url,
+        API_KEYS: `${KEY}:admin`,
+        LOG_LEVEL: 'warn',
+        DATA_DIR: dir,
+        CONNECTIONS_FILE: connectionsFile,
+        EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   const gw = `http://127.0.0.1:${port}`;
   await waitFor(`${gw}/readyz`);
   const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
@@ -81,7 +100,9 @@ try {
   limited.sim.reset();
 
   // ---- sustained: keep BACKLOG awards queued for SECONDS ----
-  console.log(`dispatch bench: ${SECONDS} s of awards into a Highlight simulator limited to ${LIMIT} requests/s, ${BACKLOG} kept queued`);
+  console.log(
+    `dispatch bench: ${SECONDS} s of awards into a Highlight simulator limited to ${LIMIT} requests/s, ${BACKLOG} kept queued`,
+  );
   const accepted = new Map<string, number>();
   let inFlight = 0;
   let n = 0;
@@ -97,7 +118,8 @@ try {
       inFlight++;
       const i = n++;
       const res = await fetch(`${gw}/v1/points/award`, {
-        method: 'POST', headers: { ...headers, prefer: 'respond-async' },
+        method: 'POST',
+        headers: { ...headers, prefer: 'respond-async' },
         body: JSON.stringify({ card_id: cards[i % 2], points: 1, reason: 'bench', reference_id: `bench-${i}` }),
       });
       inFlight--;
@@ -125,7 +147,10 @@ try {
   const latencies: number[] = [];
   const statuses = new Map<string, number>();
   for (const [id, at] of accepted) {
-    const t = (await (await fetch(`${gw}/v1/transactions/${id}`, { headers })).json()) as { status: string; completed_at: string | null };
+    const t = (await (await fetch(`${gw}/v1/transactions/${id}`, { headers })).json()) as {
+      status: string;
+      completed_at: string | null;
+    };
     statuses.set(t.status, (statuses.get(t.status) ?? 0) + 1);
     if (t.completed_at) latencies.push(Date.parse(t.completed_at) - at);
   }
@@ -138,7 +163,11 @@ try {
   await fetch(`${gw}/v1/cards/fast:${fastCard}`, { headers });
   for (let i = 0; i < OVERHEAD_CALLS; i++) {
     const t0 = performance.now();
-    const res = await fetch(`${gw}/v1/points/award`, { method: 'POST', headers, body: JSON.stringify({ card_id: `fast:${fastCard}`, points: 1, reason: 'overhead' }) });
+    const res = await fetch(`${gw}/v1/points/award`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ card_id: `fast:${fastCard}`, points: 1, reason: 'overhead' }),
+    });
     await res.arrayBuffer();
     if (res.status !== 201) throw new Error(`sync award answered ${res.status}`);
     viaGateway.push(performance.now() - t0);
@@ -148,7 +177,8 @@ try {
   for (let i = 0; i < OVERHEAD_CALLS; i++) {
     const t0 = performance.now();
     const res = await fetch(`${openUrl}/cards/${fastCard}/add-stamp`, {
-      method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/json', accept: 'application/json' },
+      method: 'POST',
+      headers: { 'x-api-key': apiKey, 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ stamps: 1, comment: 'overhead' }),
     });
     await res.arrayBuffer();
@@ -159,16 +189,26 @@ try {
   console.log('');
   console.log('| figure | value | target |');
   console.log('| --- | --- | --- |');
-  console.log(`| awards accepted / transactions ${[...statuses].map(([s, c]) => `${s} ${c}`).join(', ')} | ${accepted.size} | all succeeded |`);
+  console.log(
+    `| awards accepted / transactions ${[...statuses].map(([s, c]) => `${s} ${c}`).join(', ')} | ${accepted.size} | all succeeded |`,
+  );
   console.log(`| provider requests/s (simulator, ${f(span, 0)} s after a 2 s warm-up) | ${f(rps, 2)} | |`);
   console.log(`| share of the limit | ${f(rps / LIMIT, 3)} | >= 0.95 |`);
   console.log(`| most requests in any sliding second | ${stats.maxInWindow} | <= ${LIMIT} |`);
   console.log(`| 429s received | ${stats.rateLimited} | 0 |`);
   console.log(`| transactions applied twice | ${doubled} | 0 |`);
-  console.log(`| accept -> applied p50 / p99 (backlog ${BACKLOG}) | ${f(pct(latencies, 50), 0)} / ${f(pct(latencies, 99), 0)} ms | ~backlog / limit |`);
-  console.log(`| sync award through the gateway p50 / p99 (unlimited simulator) | ${f(pct(viaGateway, 50))} / ${f(pct(viaGateway, 99))} ms | |`);
-  console.log(`| same request to the simulator directly p50 / p99 | ${f(pct(direct, 50))} / ${f(pct(direct, 99))} ms | |`);
-  console.log(`| gateway overhead per dispatched call p50 / p99 | ${f(pct(viaGateway, 50) - pct(direct, 50))} / ${f(pct(viaGateway, 99) - pct(direct, 99))} ms | |`);
+  console.log(
+    `| accept -> applied p50 / p99 (backlog ${BACKLOG}) | ${f(pct(latencies, 50), 0)} / ${f(pct(latencies, 99), 0)} ms | ~backlog / limit |`,
+  );
+  console.log(
+    `| sync award through the gateway p50 / p99 (unlimited simulator) | ${f(pct(viaGateway, 50))} / ${f(pct(viaGateway, 99))} ms | |`,
+  );
+  console.log(
+    `| same request to the simulator directly p50 / p99 | ${f(pct(direct, 50))} / ${f(pct(direct, 99))} ms | |`,
+  );
+  console.log(
+    `| gateway overhead per dispatched call p50 / p99 | ${f(pct(viaGateway, 50) - pct(direct, 50))} / ${f(pct(viaGateway, 99) - pct(direct, 99))} ms | |`,
+  );
 } finally {
   for (const c of children) c.kill('SIGTERM');
   await sleep(1500);

@@ -17,7 +17,14 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const KEY = 'bench_admin_key_0001';
 const root = new URL('..', import.meta.url).pathname;
 
-interface Result { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number }
+interface Result {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
 
 async function waitFor(url: string, headers: Record<string, string> = {}) {
   for (let i = 0; i < 200; i++) {
@@ -33,7 +40,11 @@ async function waitFor(url: string, headers: Record<string, string> = {}) {
 }
 
 function startChild(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 async function load(name: string, opts: autocannon.Options): Promise<Result> {
@@ -50,17 +61,33 @@ try {
   await waitFor(`http://127.0.0.1:${barePort}/hello`);
 
   const gwPort = await freePort();
-  children.push(startChild([join(root, 'src/server.ts')], {
-    PORT: String(gwPort), HOST: '127.0.0.1', REDIS_URL: redis.url, API_KEYS: `${KEY}:admin`, LOG_LEVEL: 'info', DATA_DIR: dir, EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
-  }));
+  children.push(
+    startChild([join(root, 'src/server.ts')], {
+      PORT: String(gwPort),
+      HOST: '127.0.0.1',
+      REDIS_URL: redis.url,
+      API_KEYS: `${KEY}:admin`,
+      LOG_LEVEL: 'info',
+      DATA_DIR: dir,
+      EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
+    }),
+  );
   const gw = `http://127.0.0.1:${gwPort}`;
   const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
   await waitFor(`${gw}/readyz`);
-  const card = (await (await fetch(`${gw}/v1/cards`, { method: 'POST', headers, body: '{}' })).json()) as { id: string };
+  const card = (await (await fetch(`${gw}/v1/cards`, { method: 'POST', headers, body: '{}' })).json()) as {
+    id: string;
+  };
   const awardBody = JSON.stringify({ card_id: card.id, points: 1, reason: 'bench' });
-  await fetch(`${gw}/v1/points/award`, { method: 'POST', headers: { ...headers, 'idempotency-key': 'replayed-key' }, body: awardBody });
+  await fetch(`${gw}/v1/points/award`, {
+    method: 'POST',
+    headers: { ...headers, 'idempotency-key': 'replayed-key' },
+    body: awardBody,
+  });
 
-  console.log(`loyalty-gateway HTTP benchmark: ${DURATION} s per case, ${CONNECTIONS} connections, node ${process.version}\n`);
+  console.log(
+    `loyalty-gateway HTTP benchmark: ${DURATION} s per case, ${CONNECTIONS} connections, node ${process.version}\n`,
+  );
   const results: Result[] = [];
   // Warm both servers up (JIT, connection pools) before measuring.
   await autocannon({ url: `http://127.0.0.1:${barePort}/hello`, connections: CONNECTIONS, duration: 2 });
@@ -70,22 +97,44 @@ try {
   results.push(await load('GET balance', { url: `${gw}/v1/points/balance/${card.id}`, headers }));
   let n = 0;
   const run = Date.now().toString(36);
-  results.push(await load('POST award, new Idempotency-Key', {
-    url: gw,
-    requests: [{
-      method: 'POST', path: '/v1/points/award', headers, body: awardBody,
-      setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': `${run}-${n++}` } }),
-    }],
-  }));
-  results.push(await load('POST award, replayed key', {
-    url: gw,
-    requests: [{ method: 'POST', path: '/v1/points/award', headers: { ...headers, 'idempotency-key': 'replayed-key' }, body: awardBody }],
-  }));
+  results.push(
+    await load('POST award, new Idempotency-Key', {
+      url: gw,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/points/award',
+          headers,
+          body: awardBody,
+          setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': `${run}-${n++}` } }),
+        },
+      ],
+    }),
+  );
+  results.push(
+    await load('POST award, replayed key', {
+      url: gw,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/points/award',
+          headers: { ...headers, 'idempotency-key': 'replayed-key' },
+          body: awardBody,
+        },
+      ],
+    }),
+  );
 
   const base = results[0]!.rps;
-  const targets: Record<string, number> = { 'GET balance': 0.5, 'POST award, new Idempotency-Key': 0.3, 'POST award, replayed key': 0.5 };
+  const targets: Record<string, number> = {
+    'GET balance': 0.5,
+    'POST award, new Idempotency-Key': 0.3,
+    'POST award, replayed key': 0.5,
+  };
   const pad = (s: string, w: number) => s.padEnd(w);
-  console.log(`${pad('case', 36)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('ratio', 8)}${pad('target', 8)}non-2xx`);
+  console.log(
+    `${pad('case', 36)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('ratio', 8)}${pad('target', 8)}non-2xx`,
+  );
   for (const r of results) {
     const ratio = r.rps / base;
     const target = targets[r.name];

@@ -36,10 +36,14 @@ export function ensureRedisServer() {
   if (isRoot && onPath('apt-get')) {
     console.error('loyalty-gateway: redis-server is missing; installing it with apt-get...');
     run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'redis-server'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'redis-server'], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     return;
   }
-  console.error('loyalty-gateway: redis-server is not on PATH: install it (sudo apt-get install -y redis-server) or set REDIS_URL to a Redis 6.2+ server.');
+  console.error(
+    'loyalty-gateway: redis-server is not on PATH: install it (sudo apt-get install -y redis-server) or set REDIS_URL to a Redis 6.2+ server.',
+  );
   process.exit(1);
 }
 

@@ -8,7 +8,8 @@ import { ensureNodeModules, ensureRedisServer, root } from './ensure.mjs';
 
 ensureNodeModules();
 const envFile = join(root, '.env');
-const fromFile = existsSync(envFile) && /^\s*REDIS_URL\s*=\s*\S/m.test((await import('node:fs')).readFileSync(envFile, 'utf8'));
+const fromFile =
+  existsSync(envFile) && /^\s*REDIS_URL\s*=\s*\S/m.test((await import('node:fs')).readFileSync(envFile, 'utf8'));
 if (!process.env.REDIS_URL && !fromFile) ensureRedisServer();
 
 // `--entry <file>` runs another entry point (npm run sandbox: src/sandbox/start.ts).

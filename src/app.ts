@@ -63,7 +63,14 @@ function illFormedField(value: unknown, path: string): string | null {
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { env, redis } = deps;
   const log = typeof deps.logger === 'object' ? deps.logger : pino({ enabled: deps.logger });
-  const gateway = await createGateway({ env, redis, connections: deps.connections, log, role: deps.role, offline: deps.offline });
+  const gateway = await createGateway({
+    env,
+    redis,
+    connections: deps.connections,
+    log,
+    role: deps.role,
+    offline: deps.offline,
+  });
   const { keys, ledger, providers, points, bulk } = gateway;
 
   const app = Fastify({
@@ -81,8 +88,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
     // Errors Fastify raises before routing (bad percent-encoding, over-long parameters) get problem+json too.
     frameworkErrors: (error, _req, reply) => {
-      const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : 'The URL is not valid (check its percent-encoding).';
-      return sendProblem(reply, new ApiError('validation_failed', detail, { errors: [{ field: 'url', message: detail }] }));
+      const detail =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'A path parameter is too long.'
+          : 'The URL is not valid (check its percent-encoding).';
+      return sendProblem(
+        reply,
+        new ApiError('validation_failed', detail, { errors: [{ field: 'url', message: detail }] }),
+      );
     },
   });
   app.setValidatorCompiler(validatorCompiler());
@@ -95,12 +108,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const apiError = toApiError(error);
     if (apiError.code.startsWith('provider_')) {
       // The provider's failure, not ours: one line an operator can act on (its transaction, if kept for review).
-      req.log.warn({ reqId: req.id, code: apiError.code, detail: apiError.message, transaction_id: apiError.extra.transaction_id }, 'provider call failed');
+      req.log.warn(
+        { reqId: req.id, code: apiError.code, detail: apiError.message, transaction_id: apiError.extra.transaction_id },
+        'provider call failed',
+      );
     } else if (apiError.status >= 500) req.log.error({ reqId: req.id, err: error }, 'request failed');
     return sendProblem(reply, apiError);
   });
   app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, new ApiError('not_found', `There is no route ${req.method} ${req.url.split('?')[0]}; see /docs.`)),
+    sendProblem(
+      reply,
+      new ApiError('not_found', `There is no route ${req.method} ${req.url.split('?')[0]}; see /docs.`),
+    ),
   );
 
   // Routes whose body fields are all optional (reverse, issue card) may be called with no body at all.
@@ -124,7 +143,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
-      { reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, client: req.client?.id },
+      {
+        reqId: req.id,
+        method: req.method,
+        url: req.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        client: req.client?.id,
+      },
       'request',
     );
   });
@@ -150,13 +176,23 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         { name: 'connections', description: 'Configured providers' },
         { name: 'system', description: 'Health and problem types' },
       ],
-      components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'A key from API_KEYS, with the scope the operation names.' } } },
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description: 'A key from API_KEYS, with the scope the operation names.',
+          },
+        },
+      },
     },
     transform: ({ schema, url, route }) => {
       const scope = (route.config as { scope?: string } | undefined)?.scope;
       const s = { ...(schema as Record<string, unknown>) };
       s.security = scope ? [{ apiKey: [] }] : [];
-      if (scope) s.description = `${(s.description as string | undefined) ?? s.summary ?? ''}\n\nScope: \`${scope}\`.`.trim();
+      if (scope)
+        s.description = `${(s.description as string | undefined) ?? s.summary ?? ''}\n\nScope: \`${scope}\`.`.trim();
       return { schema: s as typeof schema, url };
     },
     transformObject: (doc) => hoistTitledSchemas((doc as { openapiObject: Record<string, unknown> }).openapiObject),
@@ -171,11 +207,32 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(pointsRoutes, { prefix: '/v1/points', points, bulk, ledger });
   await app.register(bulkRoutes, { prefix: '/v1/bulk', bulk });
   await app.register(transactionRoutes, { prefix: '/v1/transactions', points });
-  await app.register(cardRoutes, { prefix: '/v1/cards', providers, ledger, points, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
+  await app.register(cardRoutes, {
+    prefix: '/v1/cards',
+    providers,
+    ledger,
+    points,
+    inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS,
+  });
   await app.register(cardOperationRoutes, { prefix: '/v1/cards', points });
-  await app.register(customerRoutes, { prefix: '/v1/customers', providers, ledger, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
-  await app.register(programRoutes, { prefix: '/v1/programs', providers, ledger, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
-  await app.register(notificationRoutes, { prefix: '/v1/notifications', providers, ledger, inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS });
+  await app.register(customerRoutes, {
+    prefix: '/v1/customers',
+    providers,
+    ledger,
+    inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS,
+  });
+  await app.register(programRoutes, {
+    prefix: '/v1/programs',
+    providers,
+    ledger,
+    inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS,
+  });
+  await app.register(notificationRoutes, {
+    prefix: '/v1/notifications',
+    providers,
+    ledger,
+    inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return { app, providers, ledger, gateway };

@@ -27,25 +27,40 @@ export interface Gateway {
 }
 
 export async function createGateway(deps: {
-  env: Env; redis: Redis; connections: ConnectionConfig[]; log: FastifyBaseLogger; role?: Role;
+  env: Env;
+  redis: Redis;
+  connections: ConnectionConfig[];
+  log: FastifyBaseLogger;
+  role?: Role;
   /** Build only (the OpenAPI generator): no subscription, no workers, no connection opened. */
   offline?: boolean;
 }): Promise<Gateway> {
   const { env, redis, log } = deps;
   const role = deps.role ?? env.ROLE;
   const keys = keySpace(env.REDIS_KEY_PREFIX);
-  const ledger = new TransactionLedger(redis, keys, { idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000, leaseMs: 30_000 });
-  const dispatch = new Dispatcher(redis, keys, {
-    waitMs: env.DISPATCH_WAIT_MS,
-    attempts: env.DISPATCH_ATTEMPTS,
-    backoffMs: env.DISPATCH_BACKOFF_MS,
-    concurrency: env.DISPATCH_CONCURRENCY,
-    lockMs: env.DISPATCH_LOCK_MS,
-    stalledIntervalMs: env.DISPATCH_STALLED_INTERVAL_MS,
-    sweepIntervalMs: env.DISPATCH_SWEEP_INTERVAL_MS,
-  }, log);
+  const ledger = new TransactionLedger(redis, keys, {
+    idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000,
+    leaseMs: 30_000,
+  });
+  const dispatch = new Dispatcher(
+    redis,
+    keys,
+    {
+      waitMs: env.DISPATCH_WAIT_MS,
+      attempts: env.DISPATCH_ATTEMPTS,
+      backoffMs: env.DISPATCH_BACKOFF_MS,
+      concurrency: env.DISPATCH_CONCURRENCY,
+      lockMs: env.DISPATCH_LOCK_MS,
+      stalledIntervalMs: env.DISPATCH_STALLED_INTERVAL_MS,
+      sweepIntervalMs: env.DISPATCH_SWEEP_INTERVAL_MS,
+    },
+    log,
+  );
   const providers = new ProviderRegistry(deps.connections, redis, keys, ledger, dispatch);
-  const points = new PointsService(ledger, providers, dispatch, { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS, dispatchWaitMs: env.DISPATCH_WAIT_MS });
+  const points = new PointsService(ledger, providers, dispatch, {
+    inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS,
+    dispatchWaitMs: env.DISPATCH_WAIT_MS,
+  });
   const bulk = new BulkJobs(redis, keys, points, () => dispatch.connection, log);
   if (!deps.offline) await dispatch.start();
   if (role !== 'api' && !deps.offline) {
@@ -54,7 +69,13 @@ export async function createGateway(deps: {
   }
   let closing: Promise<void> | null = null;
   return {
-    keys, ledger, dispatch, providers, points, bulk, role,
+    keys,
+    ledger,
+    dispatch,
+    providers,
+    points,
+    bulk,
+    role,
     close() {
       closing ??= (async () => {
         // Every worker stops taking jobs at once; the running ones share one grace period.

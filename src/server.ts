@@ -27,7 +27,8 @@ async function checkRedisVersion(redis: Redis): Promise<void> {
   const info = await redis.info('server');
   const version = /redis_version:(\d+)\.(\d+)/.exec(info);
   const [major, minor] = [Number(version?.[1] ?? 0), Number(version?.[2] ?? 0)];
-  if (major < 6 || (major === 6 && minor < 2)) fail(`Redis ${major}.${minor} is too old: the gateway needs Redis 6.2 or later.`);
+  if (major < 6 || (major === 6 && minor < 2))
+    fail(`Redis ${major}.${minor} is too old: the gateway needs Redis 6.2 or later.`);
 }
 
 /** `--role api|worker|all` (or `--role=...`), overriding ROLE. */
@@ -35,7 +36,8 @@ function roleArg(argv: string[]): Role | undefined {
   const i = argv.findIndex((a) => a === '--role' || a.startsWith('--role='));
   if (i === -1) return undefined;
   const value = argv[i]!.includes('=') ? argv[i]!.slice('--role='.length) : argv[i + 1];
-  if (value !== 'api' && value !== 'worker' && value !== 'all') fail(`--role must be api, worker or all (got "${value ?? ''}")`);
+  if (value !== 'api' && value !== 'worker' && value !== 'all')
+    fail(`--role must be api, worker or all (got "${value ?? ''}")`);
   return value;
 }
 
@@ -52,27 +54,38 @@ async function main(): Promise<void> {
     throw err;
   }
   if (env.ROLE !== 'all' && env.REDIS_URL === undefined) {
-    fail(`ROLE: ${env.ROLE} needs REDIS_URL: API and worker processes share their queues through one Redis (an embedded one is private to its process).`);
+    fail(
+      `ROLE: ${env.ROLE} needs REDIS_URL: API and worker processes share their queues through one Redis (an embedded one is private to its process).`,
+    );
   }
   unprintedKeyFile = keys.generated?.file;
   const log = createLogger(env.LOG_LEVEL);
   // Loaded once the configuration is known to be good: a configuration error is answered at once,
   // without loading the whole gateway (and BullMQ) first.
   const [{ buildApp }, { createGateway }, { startExpirySchedule }] = await Promise.all([
-    import('./app.js'), import('./gateway.js'), import('./expiry/expiry-schedule.js'),
+    import('./app.js'),
+    import('./gateway.js'),
+    import('./expiry/expiry-schedule.js'),
   ]);
 
   let embedded: EmbeddedRedis | undefined;
   let url = env.REDIS_URL;
   if (url === undefined) {
     try {
-      embedded = await startEmbeddedRedis({ bin: env.REDIS_SERVER_BIN, dir: join(env.DATA_DIR, 'redis'), appendfsync: env.REDIS_APPENDFSYNC });
+      embedded = await startEmbeddedRedis({
+        bin: env.REDIS_SERVER_BIN,
+        dir: join(env.DATA_DIR, 'redis'),
+        appendfsync: env.REDIS_APPENDFSYNC,
+      });
     } catch (err) {
       if (err instanceof RedisBinaryMissingError) fail(err.message);
       throw err;
     }
     url = embedded.url;
-    log.info({ port: embedded.port, dir: join(env.DATA_DIR, 'redis'), appendfsync: env.REDIS_APPENDFSYNC }, 'started embedded redis-server');
+    log.info(
+      { port: embedded.port, dir: join(env.DATA_DIR, 'redis'), appendfsync: env.REDIS_APPENDFSYNC },
+      'started embedded redis-server',
+    );
   }
 
   const redis = createRedis(url);
@@ -94,7 +107,10 @@ async function main(): Promise<void> {
     const shutdown = async (signal: string) => {
       if (closing) return;
       closing = true;
-      log.info({ signal, graceMs: env.SHUTDOWN_GRACE_MS }, `${what} shutting down: taking no new work, finishing what is running`);
+      log.info(
+        { signal, graceMs: env.SHUTDOWN_GRACE_MS },
+        `${what} shutting down: taking no new work, finishing what is running`,
+      );
       const force = setTimeout(() => {
         log.error('shutdown took too long; exiting');
         process.exit(1);
@@ -111,17 +127,33 @@ async function main(): Promise<void> {
     process.on('SIGINT', () => void shutdown('SIGINT'));
   };
   const expiryOf = (providers: Parameters<typeof StartExpirySchedule>[0]['providers']) =>
-    startExpirySchedule({ redis, keys: keySpace(env.REDIS_KEY_PREFIX), providers, intervalMs: env.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000, log });
+    startExpirySchedule({
+      redis,
+      keys: keySpace(env.REDIS_KEY_PREFIX),
+      providers,
+      intervalMs: env.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000,
+      log,
+    });
 
   if (env.ROLE === 'worker') {
     // No HTTP: take jobs from the connections' queues until told to stop.
     const gateway = await createGateway({ env, redis, connections, log, role: 'worker' });
     onSignals('worker', () => gateway.close(), expiryOf(gateway.providers));
-    log.info({ connections: connections.map((c) => `${c.id} (${c.provider})`), concurrency: env.DISPATCH_CONCURRENCY }, 'loyalty-gateway worker started');
+    log.info(
+      { connections: connections.map((c) => `${c.id} (${c.provider})`), concurrency: env.DISPATCH_CONCURRENCY },
+      'loyalty-gateway worker started',
+    );
     return;
   }
 
-  const { app, providers } = await buildApp({ env, redis, connections, apiKeys: keys.table, logger: log, role: env.ROLE });
+  const { app, providers } = await buildApp({
+    env,
+    redis,
+    connections,
+    apiKeys: keys.table,
+    logger: log,
+    role: env.ROLE,
+  });
   // app.close(): the server stops accepting and answers 503 on open connections, waits for the
   // requests in flight, then (its onClose hook) closes the gateway: workers, queues, pools.
   onSignals('gateway', () => app.close(), expiryOf(providers));
@@ -133,7 +165,10 @@ async function main(): Promise<void> {
     fail(`cannot listen on ${env.HOST}:${env.PORT}: ${(err as Error).message}`);
   }
   const address = `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${env.PORT}`;
-  log.info({ connections: connections.map((c) => `${c.id} (${c.provider})`), role: env.ROLE }, `loyalty-gateway listening on ${address}; API docs at ${address}/docs`);
+  log.info(
+    { connections: connections.map((c) => `${c.id} (${c.provider})`), role: env.ROLE },
+    `loyalty-gateway listening on ${address}; API docs at ${address}/docs`,
+  );
   if (keys.generated) {
     // Printed once, on the start that made it; later starts read it from the file.
     process.stdout.write(

@@ -27,7 +27,10 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyTable): void {
     const client = keys.get(hashKey(header));
     if (!client) throw new ApiError('unauthorized', 'The API key is not known to this gateway.');
     if (!client.scopes.has(scope)) {
-      throw new ApiError('forbidden', `This operation needs the "${scope}" scope; the key has: ${[...client.scopes].join(', ')}.`);
+      throw new ApiError(
+        'forbidden',
+        `This operation needs the "${scope}" scope; the key has: ${[...client.scopes].join(', ')}.`,
+      );
     }
     req.client = client;
   });

@@ -44,8 +44,8 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, title: 'Too many requests' },
   internal_error: { status: 500, title: 'Internal error' },
   provider_bad_response: { status: 502, title: 'The provider answered with something the gateway cannot read' },
-  provider_auth_failed: { status: 502, title: 'The provider refused the connection\'s credentials' },
-  provider_rate_limited: { status: 503, title: 'The provider\'s rate limit is reached' },
+  provider_auth_failed: { status: 502, title: "The provider refused the connection's credentials" },
+  provider_rate_limited: { status: 503, title: "The provider's rate limit is reached" },
   service_unavailable: { status: 503, title: 'The gateway cannot reach its store' },
   provider_unavailable: { status: 503, title: 'The provider is unavailable' },
   provider_timeout: { status: 504, title: 'The provider did not answer in time' },
@@ -104,9 +104,20 @@ const POINTS_FIELD = /^\/(?:transactions\/\d+\/)?points$/;
 /** Turns schema validation errors into validation_failed (or invalid_points_amount when only `points` is wrong). */
 export function validationError(errors: FieldError[], context: string): ApiError {
   if (errors.length > 0 && errors.every((e) => POINTS_FIELD.test(e.field)) && context === 'body') {
-    return new ApiError('invalid_points_amount', `points ${errors[0]?.message ?? 'is invalid'}: a whole number from 1 to 1000000000 is expected`, { errors });
+    return new ApiError(
+      'invalid_points_amount',
+      `points ${errors[0]?.message ?? 'is invalid'}: a whole number from 1 to 1000000000 is expected`,
+      { errors },
+    );
   }
-  const where = context === 'querystring' ? 'query parameter' : context === 'params' ? 'path parameter' : context === 'headers' ? 'header' : 'field';
+  const where =
+    context === 'querystring'
+      ? 'query parameter'
+      : context === 'params'
+        ? 'path parameter'
+        : context === 'headers'
+          ? 'header'
+          : 'field';
   const list = errors.map((e) => `${e.field === '/' ? 'the body' : e.field.slice(1)} ${e.message}`).join('; ');
   return new ApiError('validation_failed', `Invalid ${where}${errors.length > 1 ? 's' : ''}: ${list}`, { errors });
 }
@@ -123,7 +134,10 @@ export function toApiError(error: FastifyError | Error): ApiError {
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError('payload_too_large', 'The request body is larger than this gateway accepts (BODY_LIMIT_BYTES).');
+      return new ApiError(
+        'payload_too_large',
+        'The request body is larger than this gateway accepts (BODY_LIMIT_BYTES).',
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError('unsupported_media_type', 'Send the body as application/json.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -132,9 +146,13 @@ export function toApiError(error: FastifyError | Error): ApiError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError('invalid_json', 'The body is not valid JSON.');
   }
-  if (error instanceof SyntaxError || fe.statusCode === 400) return new ApiError('invalid_json', 'The body is not valid JSON.');
+  if (error instanceof SyntaxError || fe.statusCode === 400)
+    return new ApiError('invalid_json', 'The body is not valid JSON.');
   if (fe.statusCode === 413) return new ApiError('payload_too_large', 'The request body is too large.');
   if (fe.statusCode === 415) return new ApiError('unsupported_media_type', 'Send the body as application/json.');
-  if (REDIS_DOWN.test(error.message)) return new ApiError('service_unavailable', 'The ledger store is not reachable; retry shortly.', { headers: { 'retry-after': '1' } });
+  if (REDIS_DOWN.test(error.message))
+    return new ApiError('service_unavailable', 'The ledger store is not reachable; retry shortly.', {
+      headers: { 'retry-after': '1' },
+    });
   return new ApiError('internal_error', 'An unexpected error occurred; it has been logged with this request id.');
 }

@@ -7,7 +7,11 @@ import { ApiError } from './errors.js';
  */
 export function requireOnConnection(connection: string, field: string, id: string | undefined): void {
   if (id === undefined || connectionOf(id) === connection) return;
-  throw new ApiError('validation_failed', `${field.slice(1).replace(/\//g, '.')} (${id}) is not on connection ${connection}.`, {
-    errors: [{ field, message: 'belongs to another connection' }],
-  });
+  throw new ApiError(
+    'validation_failed',
+    `${field.slice(1).replace(/\//g, '.')} (${id}) is not on connection ${connection}.`,
+    {
+      errors: [{ field, message: 'belongs to another connection' }],
+    },
+  );
 }

@@ -24,7 +24,10 @@ export async function idempotentRequest<T>(
   let idem: { key: string; fingerprint: string } | undefined;
   let resource = '';
   if (key !== undefined) {
-    idem = { key: ledger.idempotencyKey(clientOf(req).id, key), fingerprint: fingerprint(req.method, opts.path, req.body ?? {}) };
+    idem = {
+      key: ledger.idempotencyKey(clientOf(req).id, key),
+      fingerprint: fingerprint(req.method, opts.path, req.body ?? {}),
+    };
     const deadline = Date.now() + opts.inFlightWaitMs;
     for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
       const claim = await ledger.claimRequest(idem, `req_${ulid()}`);
@@ -32,18 +35,31 @@ export async function idempotentRequest<T>(
       if (claim.kind === 'takeover') {
         // The first attempt stopped (or is still waiting on the provider) without an answer: it may
         // have created the thing, so running again could create it twice. Keep that as the answer.
-        const err = new ProviderError('provider_timeout', 'An earlier attempt with this Idempotency-Key did not finish; it may have been applied at the provider, so it is not run again. Check at the provider, then use a new key.', 'unknown');
+        const err = new ProviderError(
+          'provider_timeout',
+          'An earlier attempt with this Idempotency-Key did not finish; it may have been applied at the provider, so it is not run again. Check at the provider, then use a new key.',
+          'unknown',
+        );
         await ledger.complete(idem.key, resource, err.status, problemOf(err, req));
         throw err;
       }
-      if (claim.kind === 'mismatch') throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
+      if (claim.kind === 'mismatch')
+        throw new ApiError(
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used with a different request; use a new key for a new request.',
+        );
       if (claim.kind === 'replay') {
         reply.header('idempotent-replayed', 'true');
         if (claim.status >= 400) reply.type('application/problem+json');
         return reply.code(claim.status).send(JSON.parse(claim.body));
       }
       if (claim.kind === 'claimed') break;
-      if (Date.now() >= deadline) throw new ApiError('idempotency_in_flight', 'A request with this Idempotency-Key is still being processed; retry in a moment.', { headers: { 'retry-after': '1' } });
+      if (Date.now() >= deadline)
+        throw new ApiError(
+          'idempotency_in_flight',
+          'A request with this Idempotency-Key is still being processed; retry in a moment.',
+          { headers: { 'retry-after': '1' } },
+        );
       await sleep(pause);
     }
   }

@@ -7,7 +7,12 @@ import { ApiError } from './errors.js';
  * Per-API-key request limit, shared by every gateway process on the same Redis (a fixed window:
  * this protects the gateway, it is not a provider's limit). Off when `requests` is 0.
  */
-export function registerClientRateLimit(app: FastifyInstance, redis: Redis, keys: KeySpace, limit: { requests: number; perSeconds: number }): void {
+export function registerClientRateLimit(
+  app: FastifyInstance,
+  redis: Redis,
+  keys: KeySpace,
+  limit: { requests: number; perSeconds: number },
+): void {
   if (limit.requests <= 0) return;
   const windowMs = limit.perSeconds * 1000;
   app.addHook('preHandler', async (req, reply) => {
@@ -21,9 +26,13 @@ export function registerClientRateLimit(app: FastifyInstance, redis: Redis, keys
     reply.header('ratelimit-remaining', String(left));
     if (count > limit.requests) {
       const retry = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
-      throw new ApiError('rate_limited', `This API key may make ${limit.requests} requests per ${limit.perSeconds} s; retry in ${retry} s.`, {
-        headers: { 'retry-after': String(retry) },
-      });
+      throw new ApiError(
+        'rate_limited',
+        `This API key may make ${limit.requests} requests per ${limit.perSeconds} s; retry in ${retry} s.`,
+        {
+          headers: { 'retry-after': String(retry) },
+        },
+      );
     }
   });
 }

@@ -41,7 +41,9 @@ export function parseApiKeys(text: string, source: 'API_KEYS' | 'API_KEYS_FILE')
     const scopes = scopeText.split('+').map((s) => s.trim());
     for (const s of scopes) {
       if (!(SCOPES as readonly string[]).includes(s)) {
-        throw new ConfigError(`${source}: entry ${index + 1}: scope "${s}" is not one of ${SCOPES.join(', ')} (write entries as <key>:<scope>+<scope>)`);
+        throw new ConfigError(
+          `${source}: entry ${index + 1}: scope "${s}" is not one of ${SCOPES.join(', ')} (write entries as <key>:<scope>+<scope>)`,
+        );
       }
     }
     const set = new Set(scopes as Scope[]);
@@ -67,7 +69,9 @@ export function loadApiKeys(opts: { apiKeys?: string; apiKeysFile?: string; data
     try {
       text = readFileSync(opts.apiKeysFile, 'utf8');
     } catch (err) {
-      throw new ConfigError(`API_KEYS_FILE: cannot read ${opts.apiKeysFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new ConfigError(
+        `API_KEYS_FILE: cannot read ${opts.apiKeysFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
     }
     return { table: parseApiKeys(text, 'API_KEYS_FILE') };
   }
@@ -75,7 +79,9 @@ export function loadApiKeys(opts: { apiKeys?: string; apiKeysFile?: string; data
   if (existsSync(file)) {
     return { table: parseApiKeys(`${readFileSync(file, 'utf8').trim()}:admin`, 'API_KEYS_FILE') };
   }
-  const key = `lgw_${randomBytes(24).toString('base64url').replace(/[^A-Za-z0-9]/g, '')}`;
+  const key = `lgw_${randomBytes(24)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, '')}`;
   mkdirSync(opts.dataDir, { recursive: true });
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   return { table: parseApiKeys(`${key}:admin`, 'API_KEYS'), generated: { key, file } };

@@ -44,16 +44,27 @@ export type LedgerConnection = Static<typeof LedgerConnectionSchema>;
 /** Settings every external provider connection has. */
 const external = {
   id: ConnectionIdSchema,
-  baseUrl: Type.String({ pattern: '^https?://[^\\s]+$', description: 'The provider API root, e.g. https://api.highlightcards.co.uk/api/v2' }),
+  baseUrl: Type.String({
+    pattern: '^https?://[^\\s]+$',
+    description: 'The provider API root, e.g. https://api.highlightcards.co.uk/api/v2',
+  }),
   // Per request; a request holds its rate-limit slot at most this long (src/queue/rate-limiter.ts).
   timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 25_000, default: 10_000 })),
   rateLimit: Type.Optional(
     Type.Object(
-      { requests: Type.Integer({ minimum: 1, maximum: 100_000 }), perSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }) },
+      {
+        requests: Type.Integer({ minimum: 1, maximum: 100_000 }),
+        perSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),
+      },
       { additionalProperties: false },
     ),
   ),
-  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'The currency of money amounts on this connection (ISO 4217, one with 2 decimals). Default EUR.' })),
+  currency: Type.Optional(
+    Type.String({
+      pattern: '^[A-Z]{3}$',
+      description: 'The currency of money amounts on this connection (ISO 4217, one with 2 decimals). Default EUR.',
+    }),
+  ),
   /** Whether card operations notify the customer (push, wallet update) where the provider lets the caller choose. */
   notifyCustomers: Type.Optional(Type.Boolean()),
   /** How long a balance read may be served from the cache; every write the gateway makes to the card ends it. 0: never cached. */
@@ -63,7 +74,12 @@ const Secret = Type.String({ minLength: 1, maxLength: 4096 });
 
 const HighlightTemplateSchema = Type.Object(
   {
-    mechanics: Type.Union([Type.Literal('stamps'), Type.Literal('visit'), Type.Literal('spend'), Type.Literal('points')]),
+    mechanics: Type.Union([
+      Type.Literal('stamps'),
+      Type.Literal('visit'),
+      Type.Literal('spend'),
+      Type.Literal('points'),
+    ]),
     limits: Type.Optional(Type.Boolean({ description: 'Membership with limits: visits can be subtracted.' })),
   },
   { additionalProperties: false },
@@ -98,7 +114,11 @@ export const LoyaltyltConnectionSchema = Type.Object(
     provider: Type.Literal('loyaltylt'),
     apiKey: Secret,
     apiSecret: Secret,
-    locale: Type.Optional(Type.Union([Type.Literal('lt'), Type.Literal('en')], { description: 'The locale path segment; it sets the language of the provider\'s messages. Default en.' })),
+    locale: Type.Optional(
+      Type.Union([Type.Literal('lt'), Type.Literal('en')], {
+        description: "The locale path segment; it sets the language of the provider's messages. Default en.",
+      }),
+    ),
     shopId: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
@@ -125,7 +145,34 @@ export type ProviderKind = keyof typeof PROVIDER_KINDS;
 export const DEFAULT_CONNECTIONS: ConnectionConfig[] = [{ id: 'ledger', provider: 'ledger' }];
 
 /** ISO 4217 currencies whose minor unit is not 1/100. */
-const NOT_TWO_DECIMALS = new Set(['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF', 'BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND', 'CLF', 'UYW']);
+const NOT_TWO_DECIMALS = new Set([
+  'BIF',
+  'CLP',
+  'DJF',
+  'GNF',
+  'ISK',
+  'JPY',
+  'KMF',
+  'KRW',
+  'PYG',
+  'RWF',
+  'UGX',
+  'UYI',
+  'VND',
+  'VUV',
+  'XAF',
+  'XOF',
+  'XPF',
+  'BHD',
+  'IQD',
+  'JOD',
+  'KWD',
+  'LYD',
+  'OMR',
+  'TND',
+  'CLF',
+  'UYW',
+]);
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -180,7 +227,9 @@ export function parseConnections(doc: unknown, env: NodeJS.ProcessEnv = process.
     const currency = (conn as { currency?: string }).currency;
     if (currency !== undefined && NOT_TWO_DECIMALS.has(currency)) {
       // Money is handled with 2 decimals; a currency with other minor units is refused rather than mis-scaled.
-      throw new ConfigError(`CONNECTIONS_FILE: ${name}: setting "currency" ${currency} does not have 2 decimal places, which is all this build handles`);
+      throw new ConfigError(
+        `CONNECTIONS_FILE: ${name}: setting "currency" ${currency} does not have 2 decimal places, which is all this build handles`,
+      );
     }
     if (seen.has(conn.id)) throw new ConfigError(`CONNECTIONS_FILE: ${name}: id is used by an earlier connection`);
     seen.add(conn.id);
@@ -194,7 +243,9 @@ export function loadConnections(file: string | undefined, env: NodeJS.ProcessEnv
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`CONNECTIONS_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new ConfigError(
+      `CONNECTIONS_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   let doc: unknown;
   try {
@@ -202,7 +253,9 @@ export function loadConnections(file: string | undefined, env: NodeJS.ProcessEnv
   } catch (err) {
     // Only the position: the parser's message quotes the text around the error, which may be a secret.
     const at = /position (\d+)/.exec((err as Error).message)?.[1];
-    throw new ConfigError(`CONNECTIONS_FILE: ${file} is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}`);
+    throw new ConfigError(
+      `CONNECTIONS_FILE: ${file} is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}`,
+    );
   }
   return parseConnections(doc, env);
 }

@@ -52,7 +52,12 @@ export function startExpirySchedule(opts: {
       }
     } finally {
       // Release only our own lock.
-      await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey, token);
+      await redis.eval(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+        1,
+        lockKey,
+        token,
+      );
     }
     if (total > 0) log.info({ points: total }, 'expired points on schedule');
     return total;
@@ -63,11 +68,12 @@ export function startExpirySchedule(opts: {
     return running;
   };
 
-  const timer = opts.intervalMs > 0
-    ? setInterval(() => {
-        runOnce().catch((err: unknown) => log.warn({ err }, 'expiry sweep failed; will retry'));
-      }, opts.intervalMs)
-    : null;
+  const timer =
+    opts.intervalMs > 0
+      ? setInterval(() => {
+          runOnce().catch((err: unknown) => log.warn({ err }, 'expiry sweep failed; will retry'));
+        }, opts.intervalMs)
+      : null;
   timer?.unref();
 
   return {

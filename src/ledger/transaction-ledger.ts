@@ -1,7 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../redis/keys.js';
 import { defineScript, runScript } from '../redis/scripts.js';
-import { fromHash, toFields, type NewTransaction, type TransactionRecord, type TransactionStatus } from './transaction-record.js';
+import {
+  fromHash,
+  toFields,
+  type NewTransaction,
+  type TransactionRecord,
+  type TransactionStatus,
+} from './transaction-record.js';
 import { sha256 } from './idempotency.js';
 
 /**
@@ -74,11 +80,22 @@ export class TransactionLedger {
    * a status it may be settled from (`from`, default processing): someone else settled it first.
    */
   async settle(
-    txn: { id: string; card_id: string; reversal_of: string | null; idem_key?: string | null; natural_key?: string | null },
+    txn: {
+      id: string;
+      card_id: string;
+      reversal_of: string | null;
+      idem_key?: string | null;
+      natural_key?: string | null;
+    },
     outcome: 'succeeded' | 'needs_review' | 'failed' | 'release',
     opts: {
-      idemKey?: string; naturalKey?: string; httpStatus?: number; now?: number; fields?: Record<string, string | number | null>;
-      from?: TransactionStatus; audit?: AuditEntry;
+      idemKey?: string;
+      naturalKey?: string;
+      httpStatus?: number;
+      now?: number;
+      fields?: Record<string, string | number | null>;
+      from?: TransactionStatus;
+      audit?: AuditEntry;
     } = {},
   ): Promise<boolean> {
     const extra: string[] = [];
@@ -90,13 +107,26 @@ export class TransactionLedger {
       this.redis,
       'lgwSettleTransaction',
       [
-        this.keys.txn(txn.id), idemKey ?? this.keys.none, naturalKey ?? this.keys.none, this.keys.history(txn.card_id),
+        this.keys.txn(txn.id),
+        idemKey ?? this.keys.none,
+        naturalKey ?? this.keys.none,
+        this.keys.history(txn.card_id),
         txn.reversal_of !== null ? this.keys.txn(txn.reversal_of) : this.keys.none,
-        this.keys.txnsIn(from), this.keys.txnsIn(outcome === 'release' ? 'failed' : outcome), this.keys.audit(txn.id),
+        this.keys.txnsIn(from),
+        this.keys.txnsIn(outcome === 'release' ? 'failed' : outcome),
+        this.keys.audit(txn.id),
       ],
       [
-        outcome, txn.id, opts.now ?? Date.now(), idemKey ? '1' : '0', naturalKey ? '1' : '0', opts.httpStatus ?? 201, JSON.stringify(extra),
-        txn.reversal_of !== null ? '1' : '0', from, opts.audit ? JSON.stringify(opts.audit) : '',
+        outcome,
+        txn.id,
+        opts.now ?? Date.now(),
+        idemKey ? '1' : '0',
+        naturalKey ? '1' : '0',
+        opts.httpStatus ?? 201,
+        JSON.stringify(extra),
+        txn.reversal_of !== null ? '1' : '0',
+        from,
+        opts.audit ? JSON.stringify(opts.audit) : '',
       ],
     );
     return res === 'ok' || res === 'released';
@@ -111,7 +141,11 @@ export class TransactionLedger {
     txn: { id: string; status: TransactionStatus },
     to: TransactionStatus,
     opts: {
-      fields?: Record<string, string | number | null>; clear?: string[]; attempt?: boolean; audit?: AuditEntry; retakeNaturalKey?: string;
+      fields?: Record<string, string | number | null>;
+      clear?: string[];
+      attempt?: boolean;
+      audit?: AuditEntry;
+      retakeNaturalKey?: string;
       /** Its idempotency record and request fingerprint, to take back (an admin's retry of a failed transaction). */
       retakeIdempotency?: { key: string; fingerprint: string };
       /** Only if it has made exactly this many attempts. */
@@ -124,13 +158,25 @@ export class TransactionLedger {
       this.redis,
       'lgwTransitionTransaction',
       [
-        this.keys.txn(txn.id), this.keys.txnsIn(txn.status), this.keys.txnsIn(to), this.keys.audit(txn.id), opts.retakeNaturalKey ?? this.keys.none,
+        this.keys.txn(txn.id),
+        this.keys.txnsIn(txn.status),
+        this.keys.txnsIn(to),
+        this.keys.audit(txn.id),
+        opts.retakeNaturalKey ?? this.keys.none,
         opts.retakeIdempotency?.key ?? this.keys.none,
       ],
       [
-        txn.status, to, Date.now(), fields.length ? JSON.stringify(fields) : '', opts.attempt ? '1' : '0',
-        opts.audit ? JSON.stringify(opts.audit) : '', opts.clear?.length ? JSON.stringify(opts.clear) : '', opts.retakeNaturalKey ? '1' : '0',
-        opts.retakeIdempotency ? '1' : '0', opts.retakeIdempotency?.fingerprint ?? '', Math.round(this.options.idempotencyTtlMs),
+        txn.status,
+        to,
+        Date.now(),
+        fields.length ? JSON.stringify(fields) : '',
+        opts.attempt ? '1' : '0',
+        opts.audit ? JSON.stringify(opts.audit) : '',
+        opts.clear?.length ? JSON.stringify(opts.clear) : '',
+        opts.retakeNaturalKey ? '1' : '0',
+        opts.retakeIdempotency ? '1' : '0',
+        opts.retakeIdempotency?.fingerprint ?? '',
+        Math.round(this.options.idempotencyTtlMs),
         opts.attempts !== undefined ? String(opts.attempts) : '',
       ],
     );
@@ -141,7 +187,15 @@ export class TransactionLedger {
 
   /** Dispatched transactions in a status, oldest first (ids sort by creation time), after the id `after`. */
   async listByStatus(status: TransactionStatus, opts: { limit: number; after?: string }): Promise<TransactionRecord[]> {
-    const ids = (await this.redis.zrange(this.keys.txnsIn(status), opts.after ? `(${opts.after}` : '-', '+', 'BYLEX', 'LIMIT', 0, opts.limit)) as string[];
+    const ids = (await this.redis.zrange(
+      this.keys.txnsIn(status),
+      opts.after ? `(${opts.after}` : '-',
+      '+',
+      'BYLEX',
+      'LIMIT',
+      0,
+      opts.limit,
+    )) as string[];
     return this.getMany(ids);
   }
 
@@ -161,14 +215,23 @@ export class TransactionLedger {
   /** Claims a new transaction, or finds the one its Idempotency-Key or natural key already names. */
   async claimTransaction(
     txn: NewTransaction,
-    opts: { idem?: IdempotencyClaim; naturalKey?: string; leaseMs?: number; reserve?: { of: string; amount: number }; queued?: boolean },
+    opts: {
+      idem?: IdempotencyClaim;
+      naturalKey?: string;
+      leaseMs?: number;
+      reserve?: { of: string; amount: number };
+      queued?: boolean;
+    },
   ): Promise<TransactionClaim> {
     const now = Date.now();
     const res = await runScript<string>(
       this.redis,
       'lgwClaimTransaction',
       [
-        opts.idem?.key ?? this.keys.none, opts.naturalKey ?? this.keys.none, this.keys.txn(txn.id), opts.reserve ? this.keys.txn(opts.reserve.of) : this.keys.none,
+        opts.idem?.key ?? this.keys.none,
+        opts.naturalKey ?? this.keys.none,
+        this.keys.txn(txn.id),
+        opts.reserve ? this.keys.txn(opts.reserve.of) : this.keys.none,
         opts.queued ? this.keys.txnsIn('queued') : this.keys.none,
       ],
       [
@@ -215,13 +278,12 @@ export class TransactionLedger {
 
   /** Claims an Idempotency-Key for a request that is not a transaction (issuing a card...). */
   async claimRequest(idem: IdempotencyClaim, resource: string): Promise<RequestClaim> {
-    const res = await runScript<string[]>(this.redis, 'lgwClaimRequest', [idem.key], [
-      idem.fingerprint,
-      resource,
-      Date.now(),
-      this.options.leaseMs,
-      Math.round(this.options.idempotencyTtlMs),
-    ]);
+    const res = await runScript<string[]>(
+      this.redis,
+      'lgwClaimRequest',
+      [idem.key],
+      [idem.fingerprint, resource, Date.now(), this.options.leaseMs, Math.round(this.options.idempotencyTtlMs)],
+    );
     switch (res[0]) {
       case 'claimed':
       case 'takeover':

@@ -51,12 +51,29 @@ export interface TransactionRecord {
 }
 
 export type TransactionStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'needs_review';
-export const TRANSACTION_STATUSES: TransactionStatus[] = ['queued', 'processing', 'succeeded', 'failed', 'needs_review'];
+export const TRANSACTION_STATUSES: TransactionStatus[] = [
+  'queued',
+  'processing',
+  'succeeded',
+  'failed',
+  'needs_review',
+];
 
 export type NewTransaction = Omit<
   TransactionRecord,
-  'status' | 'balance_after' | 'completed_at' | 'reversed_points' | 'lease_until' | 'provider_reference' | 'error_code' | 'error_detail'
-  | 'attempts' | 'attempt_at' | 'idem_key' | 'idem_fp' | 'natural_key'
+  | 'status'
+  | 'balance_after'
+  | 'completed_at'
+  | 'reversed_points'
+  | 'lease_until'
+  | 'provider_reference'
+  | 'error_code'
+  | 'error_detail'
+  | 'attempts'
+  | 'attempt_at'
+  | 'idem_key'
+  | 'idem_fp'
+  | 'natural_key'
 >;
 
 const str = (v: string | null | undefined): string => v ?? '';
@@ -65,28 +82,50 @@ const num = (v: number | null | undefined): string => (v === null || v === undef
 /** Field/value pairs for HSET. Empty string stands for null. */
 export function toFields(t: NewTransaction): string[] {
   return [
-    'id', t.id,
-    'type', t.type,
-    'card_id', t.card_id,
-    'connection', t.connection,
-    'unit', t.unit,
-    'points', num(t.points),
-    'amount', str(t.amount),
-    'currency', str(t.currency),
-    'reward_id', str(t.reward_id),
-    'delta', String(t.delta),
-    'reason', t.reason,
-    'reference_id', str(t.reference_id),
-    'staff', str(t.staff),
-    'metadata', t.metadata ? JSON.stringify(t.metadata) : '',
-    'expires_at', num(t.expires_at),
-    'expire_before', num(t.expire_before),
-    'reversal_of', str(t.reversal_of),
-    'reversed_points', '0',
-    'source', t.source,
-    'client', str(t.client),
-    'created_at', String(t.created_at),
-    'sweep_id', str(t.sweep_id),
+    'id',
+    t.id,
+    'type',
+    t.type,
+    'card_id',
+    t.card_id,
+    'connection',
+    t.connection,
+    'unit',
+    t.unit,
+    'points',
+    num(t.points),
+    'amount',
+    str(t.amount),
+    'currency',
+    str(t.currency),
+    'reward_id',
+    str(t.reward_id),
+    'delta',
+    String(t.delta),
+    'reason',
+    t.reason,
+    'reference_id',
+    str(t.reference_id),
+    'staff',
+    str(t.staff),
+    'metadata',
+    t.metadata ? JSON.stringify(t.metadata) : '',
+    'expires_at',
+    num(t.expires_at),
+    'expire_before',
+    num(t.expire_before),
+    'reversal_of',
+    str(t.reversal_of),
+    'reversed_points',
+    '0',
+    'source',
+    t.source,
+    'client',
+    str(t.client),
+    'created_at',
+    String(t.created_at),
+    'sweep_id',
+    str(t.sweep_id),
   ];
 }
 

@@ -6,14 +6,26 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /** Ajv for request bodies and files: no type coercion, so "10" is never taken for 10. */
 export function strictAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: true, removeAdditional: false });
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: false,
+    coerceTypes: false,
+    useDefaults: true,
+    removeAdditional: false,
+  });
   addFormats(ajv);
   return ajv;
 }
 
 /** Ajv for query strings and path parameters, where everything arrives as a string. */
 export function coercingAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false });
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: false,
+    coerceTypes: 'array',
+    useDefaults: true,
+    removeAdditional: false,
+  });
   addFormats(ajv);
   return ajv;
 }
@@ -31,7 +43,8 @@ export function fieldErrors(errors: ErrorObject[] | null | undefined, prefix = '
   for (const e of errors ?? []) {
     let field = prefix + e.instancePath;
     let message = e.message ?? 'is invalid';
-    if (e.keyword === 'required') field += `/${(e.params as { missingProperty: string }).missingProperty}`, (message = 'is required');
+    if (e.keyword === 'required')
+      (field += `/${(e.params as { missingProperty: string }).missingProperty}`), (message = 'is required');
     else if (e.keyword === 'additionalProperties') {
       field += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
       message = 'is not a known field';

@@ -1,4 +1,10 @@
-import type { CreateCustomerBody, CustomerListQuery, CustomerResource, PageMeta, UpdateCustomerBody } from '../api/schemas/customers.js';
+import type {
+  CreateCustomerBody,
+  CustomerListQuery,
+  CustomerResource,
+  PageMeta,
+  UpdateCustomerBody,
+} from '../api/schemas/customers.js';
 import type { EarnedReward, Notification, Program, Unit } from '../api/schemas/programs.js';
 import type { Operation } from './provider.js';
 
@@ -41,7 +47,16 @@ export interface MoneyValue {
  */
 export interface Movement {
   /** award / redeem / adjust / expire, or the dedicated card operations. */
-  operation: 'award' | 'redeem' | 'adjust' | 'expire' | 'visit' | 'purchase' | 'refund_purchase' | 'redeem_reward' | 'redeem_coupon';
+  operation:
+    | 'award'
+    | 'redeem'
+    | 'adjust'
+    | 'expire'
+    | 'visit'
+    | 'purchase'
+    | 'refund_purchase'
+    | 'redeem_reward'
+    | 'redeem_coupon';
   unit: Unit;
   /** Positive whole quantity in `unit` (award, redeem, expire, visit); signed for adjust; 0 where none applies (purchase, coupon). */
   quantity: number;
@@ -121,7 +136,13 @@ export type ProviderCustomer = Omit<CustomerResource, 'id' | 'connection' | 'car
 export type ProviderProgram = Omit<Program, 'id' | 'connection' | 'capabilities'>;
 export type ProviderNotification = Omit<Notification, 'connection'>;
 
-export type CustomerFieldsInput = { first_name?: string; last_name?: string; email?: string; phone?: string; birthday?: string };
+export type CustomerFieldsInput = {
+  first_name?: string;
+  last_name?: string;
+  email?: string;
+  phone?: string;
+  birthday?: string;
+};
 
 export interface IssueCardInput {
   customerReference: string | null;
@@ -161,7 +182,12 @@ export interface ProviderAdapter {
   history?(reference: string, opts: { limit: number; fromMs?: number; toMs?: number }): Promise<ProviderHistoryEntry[]>;
 
   getCard(reference: string): Promise<ProviderCard | null>;
-  listCards?(q: { customerReference?: string; programReference?: string; page: number; perPage: number }): Promise<Page<ProviderCard>>;
+  listCards?(q: {
+    customerReference?: string;
+    programReference?: string;
+    page: number;
+    perPage: number;
+  }): Promise<Page<ProviderCard>>;
   issueCard?(input: IssueCardInput): Promise<ProviderCard>;
   deleteCard?(reference: string): Promise<void>;
   /** Ends a card at the provider (Coupontools void). */
@@ -173,7 +199,10 @@ export interface ProviderAdapter {
   updateCustomer?(reference: string, body: UpdateCustomerBody): Promise<ProviderCustomer>;
   deleteCustomer?(reference: string): Promise<void>;
   /** Creates many customers in one provider call (Coupontools bulk users: each is also a card of the program). */
-  bulkCreateCustomers?(programReference: string, customers: CustomerFieldsInput[]): Promise<{ created: number | null; cards: ProviderCard[] }>;
+  bulkCreateCustomers?(
+    programReference: string,
+    customers: CustomerFieldsInput[],
+  ): Promise<{ created: number | null; cards: ProviderCard[] }>;
 
   listPrograms?(q: { page: number; perPage: number }): Promise<Page<ProviderProgram>>;
   getProgram?(reference: string): Promise<ProviderProgram | null>;
@@ -186,7 +215,12 @@ export interface ProviderAdapter {
 
   listNotifications?(q: { page: number; perPage: number }): Promise<Page<ProviderNotification>>;
   getNotification?(id: string): Promise<ProviderNotification | null>;
-  notify?(input: { message: string; cardReferences?: string[]; programReference?: string; scheduledAt?: string }): Promise<ProviderNotification>;
+  notify?(input: {
+    message: string;
+    cardReferences?: string[];
+    programReference?: string;
+    scheduledAt?: string;
+  }): Promise<ProviderNotification>;
 
   close(): Promise<void>;
 }

@@ -9,7 +9,16 @@ import type { TransactionLedger } from '../ledger/transaction-ledger.js';
 import { render, type TransactionRecord } from '../ledger/transaction-record.js';
 import type { KeySpace } from '../redis/keys.js';
 import { decimalToMinor, minorToDecimal } from '../lib/money.js';
-import type { CardTypeCapabilities, Movement, Unit, ProviderAdapter, ProviderCard, ProviderCustomer, ProviderHistoryEntry, ProviderProgram } from './adapter.js';
+import type {
+  CardTypeCapabilities,
+  Movement,
+  Unit,
+  ProviderAdapter,
+  ProviderCard,
+  ProviderCustomer,
+  ProviderHistoryEntry,
+  ProviderProgram,
+} from './adapter.js';
 import { queuedAdapter } from '../queue/queued-adapter.js';
 import type { Dispatcher } from '../queue/dispatcher.js';
 import type { MoveResult } from './adapter.js';
@@ -84,9 +93,16 @@ export class ExternalProvider implements PointsProvider {
     });
     const a = this.adapter;
     const extra: [boolean, Operation][] = [
-      [!!a.issueCard, 'issue_card'], [!!a.listCards, 'list_cards'], [!!a.deleteCard, 'delete_card'], [!!a.voidCard, 'void_card'],
-      [!!a.listCustomers || !!a.createCustomer, 'customers'], [!!a.deleteCustomer, 'delete_customer'],
-      [!!a.listPrograms, 'programs'], [!!a.copyProgram, 'copy_program'], [!!a.notify, 'notify'], [true, 'get_card'],
+      [!!a.issueCard, 'issue_card'],
+      [!!a.listCards, 'list_cards'],
+      [!!a.deleteCard, 'delete_card'],
+      [!!a.voidCard, 'void_card'],
+      [!!a.listCustomers || !!a.createCustomer, 'customers'],
+      [!!a.deleteCustomer, 'delete_customer'],
+      [!!a.listPrograms, 'programs'],
+      [!!a.copyProgram, 'copy_program'],
+      [!!a.notify, 'notify'],
+      [true, 'get_card'],
     ];
     for (const [has, op] of extra) if (has) ops.add(op);
     return { operations: [...ops], units: [...units], card_types: cardTypes };
@@ -104,7 +120,11 @@ export class ExternalProvider implements PointsProvider {
     const hit = this.capsMemo.get(cardId);
     if (hit && hit.until > Date.now()) return hit.caps;
     const t = await this.adapter.cardCapabilities(referenceOf(cardId));
-    const caps: Capabilities = { operations: this.withGatewayOps(t.operations), units: [...t.units], native_unit: t.nativeUnit };
+    const caps: Capabilities = {
+      operations: this.withGatewayOps(t.operations),
+      units: [...t.units],
+      native_unit: t.nativeUnit,
+    };
     if (this.capsMemo.size > 10_000) this.capsMemo.clear();
     this.capsMemo.set(cardId, { caps, until: Date.now() + CAPABILITIES_MEMO_MS });
     return caps;
@@ -155,7 +175,11 @@ export class ExternalProvider implements PointsProvider {
   /** Every write the gateway makes to a card ends its cached balance (and any read already on its way). */
   async invalidateBalance(cardId: string): Promise<void> {
     if (this.balanceCacheMs <= 0) return;
-    await this.redis.multi().incr(this.keys.balanceEpoch(cardId)).pexpire(this.keys.balanceEpoch(cardId), 86_400_000).exec();
+    await this.redis
+      .multi()
+      .incr(this.keys.balanceEpoch(cardId))
+      .pexpire(this.keys.balanceEpoch(cardId), 86_400_000)
+      .exec();
   }
 
   /**
@@ -205,7 +229,16 @@ export class ExternalProvider implements PointsProvider {
    */
   async history(cardId: string, q: HistoryQuery): Promise<HistoryPage | null> {
     const ref = referenceOf(cardId);
-    const ids = (await this.redis.zrange(this.keys.history(cardId), '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, HISTORY_GATEWAY_WINDOW)) as string[];
+    const ids = (await this.redis.zrange(
+      this.keys.history(cardId),
+      '+',
+      '-',
+      'BYLEX',
+      'REV',
+      'LIMIT',
+      0,
+      HISTORY_GATEWAY_WINDOW,
+    )) as string[];
     const records = await this.ledger.getMany(ids);
     const provided: ProviderHistoryEntry[] = this.adapter.history
       ? await this.adapter.history(ref, { limit: HISTORY_PROVIDER_WINDOW, fromMs: q.fromMs, toMs: q.toMs })
@@ -222,7 +255,11 @@ export class ExternalProvider implements PointsProvider {
     const entries: HistoryEntry[] = records.map((r) => {
       const p = byTxn.get(r.id);
       const t = render(r);
-      return { ...t, provider_reference: t.provider_reference ?? p?.providerReference ?? null, recorded_by: p ? 'both' : 'gateway' };
+      return {
+        ...t,
+        provider_reference: t.provider_reference ?? p?.providerReference ?? null,
+        recorded_by: p ? 'both' : 'gateway',
+      };
     });
     const nativeUnit = unmatched.length > 0 ? (await this.adapter.cardCapabilities(ref)).nativeUnit : 'points';
     for (const p of unmatched) entries.push(this.providerOnly(cardId, p, nativeUnit));
@@ -314,7 +351,8 @@ export class ExternalProvider implements PointsProvider {
 
   programOf(p: ProviderProgram): Program {
     const id = this.connection.id;
-    const type = this.adapter.programCapabilities?.(p) ?? this.adapter.cardTypes.find((t) => t.cardType === p.card_type);
+    const type =
+      this.adapter.programCapabilities?.(p) ?? this.adapter.cardTypes.find((t) => t.cardType === p.card_type);
     return {
       ...p,
       id: `${id}:${p.reference}`,

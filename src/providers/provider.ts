@@ -6,10 +6,30 @@ import type { Unit } from '../api/schemas/programs.js';
 
 /** Normalized operations a connection (and a card on it) can support. */
 export const OPERATIONS = [
-  'award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history',
-  'issue_card', 'get_card', 'list_cards', 'delete_card', 'block_card', 'void_card',
-  'visit', 'purchase', 'refund_purchase', 'rewards', 'redeem_reward', 'redeem_coupon', 'notify',
-  'customers', 'delete_customer', 'programs', 'copy_program',
+  'award',
+  'redeem',
+  'adjust',
+  'expire',
+  'reverse',
+  'balance',
+  'history',
+  'issue_card',
+  'get_card',
+  'list_cards',
+  'delete_card',
+  'block_card',
+  'void_card',
+  'visit',
+  'purchase',
+  'refund_purchase',
+  'rewards',
+  'redeem_reward',
+  'redeem_coupon',
+  'notify',
+  'customers',
+  'delete_customer',
+  'programs',
+  'copy_program',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -22,7 +42,15 @@ export interface Capabilities {
 
 export type ApplyOutcome =
   /** Applied and recorded: the transaction is now succeeded. */
-  | { kind: 'applied'; balanceAfter: number | null; delta: number; points: number; completedAt: number; providerReference?: string | null; unit?: Unit }
+  | {
+      kind: 'applied';
+      balanceAfter: number | null;
+      delta: number;
+      points: number;
+      completedAt: number;
+      providerReference?: string | null;
+      unit?: Unit;
+    }
   /** Already past processing (a duplicate apply, or a takeover after a crash). */
   | { kind: 'already' }
   /** Refused before anything changed; the claim is released. */

@@ -14,7 +14,13 @@ import { isQueuedMethod } from '../queue/queued-adapter.js';
 export class ProviderRegistry {
   private readonly byId = new Map<string, PointsProvider>();
 
-  constructor(connections: ConnectionConfig[], redis: Redis, keys: KeySpace, ledger: TransactionLedger, dispatch: Dispatcher) {
+  constructor(
+    connections: ConnectionConfig[],
+    redis: Redis,
+    keys: KeySpace,
+    ledger: TransactionLedger,
+    dispatch: Dispatcher,
+  ) {
     for (const conn of connections) {
       if (conn.provider === 'ledger') {
         this.byId.set(conn.id, new LedgerProvider(conn, redis, keys));
@@ -29,8 +35,11 @@ export class ProviderRegistry {
   /** Runs an adapter method for a call job (workers only): the connection's real adapter, not the queued one. */
   readonly directCall = async (connectionId: string, method: string, args: unknown[]): Promise<unknown> => {
     const provider = this.get(connectionId);
-    if (!(provider instanceof ExternalProvider) || !isQueuedMethod(method)) throw new Error(`no provider call ${method} on ${connectionId}`);
-    const fn = (provider.direct as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>)[method];
+    if (!(provider instanceof ExternalProvider) || !isQueuedMethod(method))
+      throw new Error(`no provider call ${method} on ${connectionId}`);
+    const fn = (provider.direct as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>)[
+      method
+    ];
     if (typeof fn !== 'function') throw new Error(`${connectionId} has no ${method}`);
     return fn.apply(provider.direct, args);
   };
@@ -39,7 +48,11 @@ export class ProviderRegistry {
   external(connectionId: string, what: string): ExternalProvider {
     const p = this.get(connectionId);
     if (!(p instanceof ExternalProvider)) {
-      throw new ApiError('unsupported_operation', `Connection ${connectionId} is the built-in ledger, which has no ${what}.`, { supported: p.capabilities.operations });
+      throw new ApiError(
+        'unsupported_operation',
+        `Connection ${connectionId} is the built-in ledger, which has no ${what}.`,
+        { supported: p.capabilities.operations },
+      );
     }
     return p;
   }
@@ -55,7 +68,10 @@ export class ProviderRegistry {
   get(connectionId: string): PointsProvider {
     const p = this.byId.get(connectionId);
     if (!p) {
-      throw new ApiError('unknown_connection', `There is no connection "${connectionId}". Configured: ${[...this.byId.keys()].join(', ')}.`);
+      throw new ApiError(
+        'unknown_connection',
+        `There is no connection "${connectionId}". Configured: ${[...this.byId.keys()].join(', ')}.`,
+      );
     }
     return p;
   }

@@ -35,7 +35,11 @@ export interface BulkItemResult {
   error?: { code: string; detail: string; errors?: { field: string; message: string }[] };
 }
 
-const validators = { award: strictAjv().compile(BulkAward), redeem: strictAjv().compile(BulkRedeem), adjust: strictAjv().compile(BulkAdjust) };
+const validators = {
+  award: strictAjv().compile(BulkAward),
+  redeem: strictAjv().compile(BulkRedeem),
+  adjust: strictAjv().compile(BulkAdjust),
+};
 
 /** Checks one bulk item; throws its error (the index names the field). */
 export function checkBulkItem(item: unknown, index: number, admin: boolean): TransactionInput {
@@ -79,17 +83,41 @@ export class BulkJobs {
     const created = Date.now();
     await this.redis
       .multi()
-      .hset(key, 'id', bulkId, 'client', ctx.clientId, 'total', String(items.length), 'submitted', '0', 'created_at', String(created), 'input', JSON.stringify(items))
+      .hset(
+        key,
+        'id',
+        bulkId,
+        'client',
+        ctx.clientId,
+        'total',
+        String(items.length),
+        'submitted',
+        '0',
+        'created_at',
+        String(created),
+        'input',
+        JSON.stringify(items),
+      )
       .pexpire(key, BULK_TTL_MS)
       .exec();
     const data: BulkJobData = { bulkId, ctx };
-    await this.queue.add('bulk', data, { jobId: bulkId, attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: true });
+    await this.queue.add('bulk', data, {
+      jobId: bulkId,
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: true,
+      removeOnFail: true,
+    });
     return (await this.view(bulkId, ctx.clientId, true))!;
   }
 
   startWorker(lockMs: number): void {
     this.worker = new Worker<BulkJobData>('bulk', async (job) => this.run(job), {
-      connection: this.bull(), prefix: this.keys.queuePrefix, concurrency: 2, lockDuration: lockMs, maxStalledCount: 1000,
+      connection: this.bull(),
+      prefix: this.keys.queuePrefix,
+      concurrency: 2,
+      lockDuration: lockMs,
+      maxStalledCount: 1000,
     });
     this.worker.on('error', (err) => this.log.warn({ err: err.message }, 'bulk worker error'));
   }
@@ -131,7 +159,10 @@ export class BulkJobs {
       if (e.status >= 500 && !e.code.startsWith('provider_')) this.log.error({ err, index }, 'bulk item failed');
       const txn = typeof e.extra.transaction_id === 'string' ? e.extra.transaction_id : undefined;
       return {
-        index, status: e.status, replayed: false, ...(txn ? { transaction_id: txn } : {}),
+        index,
+        status: e.status,
+        replayed: false,
+        ...(txn ? { transaction_id: txn } : {}),
         error: { code: e.code, detail: e.message, ...(e.extra.errors ? { errors: e.extra.errors } : {}) },
       };
     }
@@ -144,7 +175,9 @@ export class BulkJobs {
     if (!h.id || (clientId !== null && h.client !== clientId)) return null;
     const total = Number(h.total ?? 0);
     const stored = fresh ? {} : await this.redis.hgetall(this.keys.bulkItems(bulkId));
-    const parsed = Object.values(stored).map((v) => JSON.parse(v) as BulkItemResult).sort((a, b) => a.index - b.index);
+    const parsed = Object.values(stored)
+      .map((v) => JSON.parse(v) as BulkItemResult)
+      .sort((a, b) => a.index - b.index);
     const ids = parsed.map((r) => r.transaction_id).filter((x): x is string => x !== undefined);
     const txns = new Map((await this.points.transactions(ids)).map((t) => [t.id, t]));
     const counts = { succeeded: 0, failed: 0, needs_review: 0, pending: 0 };
@@ -155,7 +188,14 @@ export class BulkJobs {
       else if (state === 'failed' || state === 'rejected') counts.failed++;
       else if (state === 'needs_review') counts.needs_review++;
       else counts.pending++;
-      return { index: r.index, status: t && t.status === 'succeeded' ? 201 : r.status, state, replayed: r.replayed, ...(t ? { transaction: t } : {}), ...(r.error && !t ? { error: r.error } : {}) };
+      return {
+        index: r.index,
+        status: t && t.status === 'succeeded' ? 201 : r.status,
+        state,
+        replayed: r.replayed,
+        ...(t ? { transaction: t } : {}),
+        ...(r.error && !t ? { error: r.error } : {}),
+      };
     });
     counts.pending += total - parsed.length;
     const submitted = Number(h.submitted ?? 0);
@@ -168,7 +208,9 @@ export class BulkJobs {
     return {
       id: bulkId,
       status: completed ? 'completed' : submitted === 0 ? 'accepted' : 'running',
-      total, submitted, ...counts,
+      total,
+      submitted,
+      ...counts,
       created_at: new Date(Number(h.created_at ?? 0)).toISOString(),
       completed_at: completedAt !== null ? new Date(completedAt).toISOString() : null,
       results,

@@ -7,7 +7,14 @@ import { ProviderError } from '../providers/provider-error.js';
 import type { ExternalConnection } from '../config/connections.js';
 import { rateLimitOf } from '../config/connections.js';
 import { RedisRateLimiter } from './rate-limiter.js';
-import { deserializeError, isOwnLimit, isTransient, rateLimitWaitMs, serializeError, type SerializedError } from './job-errors.js';
+import {
+  deserializeError,
+  isOwnLimit,
+  isTransient,
+  rateLimitWaitMs,
+  serializeError,
+  type SerializedError,
+} from './job-errors.js';
 
 /**
  * Every call to an external provider goes through the BullMQ queue of its connection
@@ -109,13 +116,17 @@ export class Dispatcher {
     readonly keys: KeySpace,
     readonly options: DispatchOptions,
     private readonly log: FastifyBaseLogger,
-  ) {
-  }
+  ) {}
 
   /** BullMQ's connection, shared by every queue and worker of this process (the bulk queue's too). */
   get connection(): Redis {
     if (!this.bullOf) {
-      this.bullOf = this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false, protocol: 2, connectionName: 'loyalty-gateway-queue' });
+      this.bullOf = this.redis.duplicate({
+        maxRetriesPerRequest: null,
+        enableAutoPipelining: false,
+        protocol: 2,
+        connectionName: 'loyalty-gateway-queue',
+      });
       // Reconnects by itself; BullMQ's own 'error' events say what failed.
       this.bullOf.on('error', () => undefined);
     }
@@ -126,7 +137,11 @@ export class Dispatcher {
   addConnection(connection: ExternalConnection): RedisRateLimiter {
     const limit = rateLimitOf(connection) ?? { requests: 1_000_000, perSeconds: 1 };
     const limiter = new RedisRateLimiter(
-      this.redis, { log: this.keys.rateLog(connection.id), blocked: this.keys.rateBlocked(connection.id) }, limit, connection.timeoutMs ?? 10_000, connection.id,
+      this.redis,
+      { log: this.keys.rateLog(connection.id), blocked: this.keys.rateBlocked(connection.id) },
+      limit,
+      connection.timeoutMs ?? 10_000,
+      connection.id,
     );
     const queue = new Queue(`conn-${connection.id}`, { connection: this.connection, prefix: this.keys.queuePrefix });
     queue.on('error', (err) => this.log.warn({ connection: connection.id, err: err.message }, 'queue error'));
@@ -147,7 +162,12 @@ export class Dispatcher {
   /** Subscribes to job outcomes (every role: a worker's bulk jobs make calls and wait on them too). */
   async start(): Promise<void> {
     if (this.subscriber) return;
-    this.subscriber = this.redis.duplicate({ protocol: 2, enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: 'loyalty-gateway-events' });
+    this.subscriber = this.redis.duplicate({
+      protocol: 2,
+      enableAutoPipelining: false,
+      maxRetriesPerRequest: null,
+      connectionName: 'loyalty-gateway-events',
+    });
     this.subscriber.on('message', (_channel: string, id: string) => this.wake(id));
     this.subscriber.on('error', () => undefined);
     await this.subscriber.subscribe(this.keys.dispatchDone);
@@ -199,7 +219,12 @@ export class Dispatcher {
    * had no turn within the wait is taken out of the queue (it never ran: certainly not applied);
    * one that is running answers provider_timeout, applied 'unknown' for a write.
    */
-  async call(connectionId: string, method: string, args: unknown[], opts: { lane: Lane; write: boolean; waitMs?: number }): Promise<unknown> {
+  async call(
+    connectionId: string,
+    method: string,
+    args: unknown[],
+    opts: { lane: Lane; write: boolean; waitMs?: number },
+  ): Promise<unknown> {
     const lane = this.lane(connectionId);
     const jobId = `call_${ulid()}`;
     // JSON would turn an omitted argument into null; trailing ones are dropped, so they arrive as undefined.
@@ -207,8 +232,12 @@ export class Dispatcher {
     while (sent.length > 0 && sent[sent.length - 1] === undefined) sent.pop();
     const data: CallJobData = { kind: 'call', method, args: sent, write: opts.write };
     await lane.queue.add('call', data, {
-      jobId, priority: PRIORITY[opts.lane], attempts: this.options.attempts, backoff: { type: 'jitter', delay: this.options.backoffMs },
-      removeOnComplete: true, removeOnFail: true,
+      jobId,
+      priority: PRIORITY[opts.lane],
+      attempts: this.options.attempts,
+      backoff: { type: 'jitter', delay: this.options.backoffMs },
+      removeOnComplete: true,
+      removeOnFail: true,
     });
     const resultKey = this.keys.result(jobId);
     const waitMs = opts.waitMs ?? this.options.waitMs;
@@ -216,7 +245,12 @@ export class Dispatcher {
     let removed = false;
     if (raw === null) {
       const job = await lane.queue.getJob(jobId);
-      removed = job ? await job.remove().then(() => true, () => false) : false;
+      removed = job
+        ? await job.remove().then(
+            () => true,
+            () => false,
+          )
+        : false;
       // It may have finished between the last look and now.
       if (!removed) raw = await this.redis.get(resultKey);
     }
@@ -246,8 +280,12 @@ export class Dispatcher {
     const queue = this.lane(connectionId).queue;
     const add = () =>
       queue.add('txn', data, {
-        jobId: txnId, priority: PRIORITY[lane], attempts: this.options.attempts, backoff: { type: 'jitter', delay: this.options.backoffMs },
-        removeOnComplete: true, removeOnFail: true,
+        jobId: txnId,
+        priority: PRIORITY[lane],
+        attempts: this.options.attempts,
+        backoff: { type: 'jitter', delay: this.options.backoffMs },
+        removeOnComplete: true,
+        removeOnFail: true,
       });
     const job = await add();
     if (opts.fresh) {
@@ -265,33 +303,34 @@ export class Dispatcher {
   startWorkers(direct: DirectCall, txns: TxnProcessor): void {
     for (const lane of this.lanes.values()) {
       const id = lane.connection.id;
-      const worker = new Worker<JobData>(
-        lane.queue.name,
-        async (job) => this.process(lane, job, direct, txns),
-        {
-          connection: this.connection,
-          prefix: this.keys.queuePrefix,
-          concurrency: this.options.concurrency,
-          lockDuration: this.options.lockMs,
-          stalledInterval: this.options.stalledIntervalMs,
-          // A job whose worker died runs again: the ledger keeps a transaction once, so this is safe.
-          maxStalledCount: 1000,
-          // Needed for queue.rateLimit() (a provider's 429) to hold the queue; never reached by itself.
-          limiter: { max: 1_000_000, duration: 1000 },
-          settings: {
-            // Exponential backoff with full jitter: a random wait in [0, base * 2^(attempt-1)], capped at a minute.
-            backoffStrategy: (attemptsMade: number) => Math.round(Math.random() * Math.min(60_000, this.options.backoffMs * 2 ** Math.max(0, attemptsMade - 1))),
-          },
+      const worker = new Worker<JobData>(lane.queue.name, async (job) => this.process(lane, job, direct, txns), {
+        connection: this.connection,
+        prefix: this.keys.queuePrefix,
+        concurrency: this.options.concurrency,
+        lockDuration: this.options.lockMs,
+        stalledInterval: this.options.stalledIntervalMs,
+        // A job whose worker died runs again: the ledger keeps a transaction once, so this is safe.
+        maxStalledCount: 1000,
+        // Needed for queue.rateLimit() (a provider's 429) to hold the queue; never reached by itself.
+        limiter: { max: 1_000_000, duration: 1000 },
+        settings: {
+          // Exponential backoff with full jitter: a random wait in [0, base * 2^(attempt-1)], capped at a minute.
+          backoffStrategy: (attemptsMade: number) =>
+            Math.round(Math.random() * Math.min(60_000, this.options.backoffMs * 2 ** Math.max(0, attemptsMade - 1))),
         },
-      );
+      });
       worker.on('error', (err) => this.log.warn({ connection: id, err: err.message }, 'worker error'));
       worker.on('failed', (job, err) => {
-        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) this.log.warn({ connection: id, job: job.id, err: err.message }, 'job failed after its last attempt');
+        if (job && job.attemptsMade >= (job.opts.attempts ?? 1))
+          this.log.warn({ connection: id, job: job.id, err: err.message }, 'job failed after its last attempt');
       });
       lane.worker = worker;
     }
     if (this.options.sweepIntervalMs > 0) {
-      this.sweepTimer = setInterval(() => void this.sweep(txns).catch((err: Error) => this.log.warn({ err: err.message }, 'sweep failed')), this.options.sweepIntervalMs);
+      this.sweepTimer = setInterval(
+        () => void this.sweep(txns).catch((err: Error) => this.log.warn({ err: err.message }, 'sweep failed')),
+        this.options.sweepIntervalMs,
+      );
       this.sweepTimer.unref();
     }
   }
@@ -307,7 +346,12 @@ export class Dispatcher {
     return n;
   }
 
-  private async process(lane: ConnectionLane, job: Job<JobData>, direct: DirectCall, txns: TxnProcessor): Promise<void> {
+  private async process(
+    lane: ConnectionLane,
+    job: Job<JobData>,
+    direct: DirectCall,
+    txns: TxnProcessor,
+  ): Promise<void> {
     const id = lane.connection.id;
     try {
       // Taken from the queue only when the limit has room: a job that must wait goes back to the
@@ -337,7 +381,11 @@ export class Dispatcher {
     const mark = write ? await this.redis.set(this.keys.result(`${job.id!}:sent`), '1', 'PX', 86_400_000, 'NX') : 'OK';
     try {
       if (mark !== 'OK') {
-        throw new ProviderError('provider_timeout', `${lane.connection.provider} (connection ${lane.connection.id}): the worker sending this call stopped before it recorded the answer; whether the provider applied it is unknown.`, 'unknown');
+        throw new ProviderError(
+          'provider_timeout',
+          `${lane.connection.provider} (connection ${lane.connection.id}): the worker sending this call stopped before it recorded the answer; whether the provider applied it is unknown.`,
+          'unknown',
+        );
       }
       result = { ok: (await direct(lane.connection.id, method, args)) ?? null };
     } catch (err) {
@@ -352,10 +400,20 @@ export class Dispatcher {
       if (!(err instanceof ProviderError) && !(err instanceof Error && 'code' in err)) {
         this.log.error({ connection: lane.connection.id, method, err }, 'provider call failed unexpectedly');
       }
-      result = { error: serializeError(err, `${lane.connection.provider} (connection ${lane.connection.id}): the call failed in the gateway.`) };
+      result = {
+        error: serializeError(
+          err,
+          `${lane.connection.provider} (connection ${lane.connection.id}): the call failed in the gateway.`,
+        ),
+      };
     }
     // Kept a minute: the process waiting on it reads it as soon as it is announced.
-    await this.redis.set(this.keys.result(job.id!), JSON.stringify(result), 'PX', Math.max(60_000, this.options.waitMs * 2));
+    await this.redis.set(
+      this.keys.result(job.id!),
+      JSON.stringify(result),
+      'PX',
+      Math.max(60_000, this.options.waitMs * 2),
+    );
     await this.announce(job.id!);
   }
 
@@ -378,7 +436,10 @@ export class Dispatcher {
     const lane = this.lane(connectionId);
     const total = Math.round(Math.max(waitMs, 0) + 50 + Math.random() * Math.min(1000, 100 + waitMs * 0.1));
     await lane.limiter.block(Date.now() + total);
-    this.log.warn({ connection: lane.connection.id, holdMs: total }, 'provider rate limit reached; the connection\'s queue is held');
+    this.log.warn(
+      { connection: lane.connection.id, holdMs: total },
+      "provider rate limit reached; the connection's queue is held",
+    );
     return total;
   }
 

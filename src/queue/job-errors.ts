@@ -10,7 +10,8 @@ export interface SerializedError {
 }
 
 export function serializeError(err: unknown, fallback: string): SerializedError {
-  if (err instanceof ProviderError) return { code: err.code, detail: err.message, applied: err.applied, extra: err.extra };
+  if (err instanceof ProviderError)
+    return { code: err.code, detail: err.message, applied: err.applied, extra: err.extra };
   if (err instanceof ApiError) return { code: err.code, detail: err.message, extra: err.extra };
   // Not ours to show: the detail of an unexpected failure stays in the worker's log.
   return { code: 'provider_bad_response', detail: fallback, applied: 'unknown', extra: {} };

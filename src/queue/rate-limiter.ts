@@ -31,9 +31,12 @@ export class RedisRateLimiter implements RequestGate {
   }
 
   private run(mode: 'take' | 'peek', id: string): Promise<number> {
-    return runScript<number>(this.redis, 'lgwAcquireSlot', [this.keys.log, this.keys.blocked], [
-      this.limit.requests, this.windowMs, id, mode, this.timeoutMs + 1000,
-    ]);
+    return runScript<number>(
+      this.redis,
+      'lgwAcquireSlot',
+      [this.keys.log, this.keys.blocked],
+      [this.limit.requests, this.windowMs, id, mode, this.timeoutMs + 1000],
+    );
   }
 
   /** 0 when a request could be sent now, else about how long until one can. */
@@ -54,10 +57,15 @@ export class RedisRateLimiter implements RequestGate {
       }
       if (Date.now() - started + wait > maxWaitMs) {
         // Our own limit, not the provider's answer: `gate` tells the dispatcher not to hold the connection for it.
-        throw new ProviderError('provider_rate_limited', `${what}: connection ${this.connection} is at its rate limit (${this.limit.requests} per ${this.limit.perSeconds} s); retry later.`, 'no', {
-          headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
-          gate: true,
-        });
+        throw new ProviderError(
+          'provider_rate_limited',
+          `${what}: connection ${this.connection} is at its rate limit (${this.limit.requests} per ${this.limit.perSeconds} s); retry later.`,
+          'no',
+          {
+            headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
+            gate: true,
+          },
+        );
       }
       await sleep(wait);
     }
@@ -70,7 +78,9 @@ export class RedisRateLimiter implements RequestGate {
     await this.redis.eval(
       "local t = redis.call('TIME') local u = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1]) " +
         "if u > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], u, 'PX', ARGV[1]) end return 0",
-      1, this.keys.blocked, String(ms),
+      1,
+      this.keys.blocked,
+      String(ms),
     );
   }
 }

@@ -36,7 +36,10 @@ export class TransactionJobs implements TxnProcessor {
   ) {}
 
   /** Where the last sweep stopped in each status index: each sweep reads on from there, a page at a time, then wraps. */
-  private readonly sweepCursor: Record<'queued' | 'processing', string | undefined> = { queued: undefined, processing: undefined };
+  private readonly sweepCursor: Record<'queued' | 'processing', string | undefined> = {
+    queued: undefined,
+    processing: undefined,
+  };
 
   async stranded(olderThanMs: number): Promise<{ connection: string; id: string }[]> {
     const out: { connection: string; id: string }[] = [];
@@ -44,7 +47,8 @@ export class TransactionJobs implements TxnProcessor {
     for (const status of ['queued', 'processing'] as const) {
       const page = await this.ledger.listByStatus(status, { limit: 1000, after: this.sweepCursor[status] });
       this.sweepCursor[status] = page.length === 1000 ? page[page.length - 1]!.id : undefined;
-      for (const r of page) if ((r.attempt_at ?? r.created_at) < cutoff) out.push({ connection: r.connection, id: r.id });
+      for (const r of page)
+        if ((r.attempt_at ?? r.created_at) < cutoff) out.push({ connection: r.connection, id: r.id });
     }
     return out;
   }
@@ -95,8 +99,13 @@ export class TransactionJobs implements TxnProcessor {
     const error =
       err instanceof ApiError
         ? err
-        : new ProviderError('provider_bad_response', `${provider.connection.provider} (connection ${provider.connection.id}): the adapter failed on the provider's answer.`, 'unknown');
-    if (!(err instanceof ApiError)) this.log.error({ connection: provider.connection.id, transaction_id: rec.id, err }, 'adapter failed');
+        : new ProviderError(
+            'provider_bad_response',
+            `${provider.connection.provider} (connection ${provider.connection.id}): the adapter failed on the provider's answer.`,
+            'unknown',
+          );
+    if (!(err instanceof ApiError))
+      this.log.error({ connection: provider.connection.id, transaction_id: rec.id, err }, 'adapter failed');
     const errorFields = { error_code: error.code, error_detail: error.message };
     const definite = err instanceof ProviderError ? err.applied === 'no' : err instanceof ApiError;
 
@@ -134,7 +143,11 @@ export class TransactionJobs implements TxnProcessor {
    * A transaction found processing: its last attempt's outcome is unknown. 'settled' when that
    * is now decided (succeeded, or needs_review), 'send' when it certainly was not applied.
    */
-  private async reconcile(provider: ExternalProvider, rec: TransactionRecord, last: boolean): Promise<'settled' | 'send'> {
+  private async reconcile(
+    provider: ExternalProvider,
+    rec: TransactionRecord,
+    last: boolean,
+  ): Promise<'settled' | 'send'> {
     const adapter = provider.direct;
     const review = async (detail: string) => {
       await this.ledger.settle(rec, 'needs_review', {
@@ -147,7 +160,9 @@ export class TransactionJobs implements TxnProcessor {
     const how = this.reconcileOf(provider, rec);
     if (how === 'resend') return 'send';
     if (how === 'none' || !adapter.findApplied) {
-      return review(`The gateway process sending this transaction to ${provider.connection.provider} stopped before it recorded the answer, and ${provider.connection.provider} offers no way to check it.`);
+      return review(
+        `The gateway process sending this transaction to ${provider.connection.provider} stopped before it recorded the answer, and ${provider.connection.provider} offers no way to check it.`,
+      );
     }
     // A request that timed out may still be running at the provider: look only once it cannot be
     // (it may have waited up to a timeout at the rate-limit gate before it was sent, then a timeout).
@@ -160,15 +175,26 @@ export class TransactionJobs implements TxnProcessor {
       const hold = await this.dispatch.holdFor(provider.connection.id, err);
       if (hold) throw hold;
       if (!last) throw err;
-      return review(`The outcome is unknown and ${provider.connection.provider}'s records could not be read to check it.`);
+      return review(
+        `The outcome is unknown and ${provider.connection.provider}'s records could not be read to check it.`,
+      );
     }
     if (found) {
-      this.log.info({ connection: provider.connection.id, transaction_id: rec.id }, 'reconciled: the provider had applied it');
-      await this.ledger.settle(rec, 'succeeded', { now: Date.now(), fields: { ...provider.successFields(rec, found), error_code: null, error_detail: null } });
+      this.log.info(
+        { connection: provider.connection.id, transaction_id: rec.id },
+        'reconciled: the provider had applied it',
+      );
+      await this.ledger.settle(rec, 'succeeded', {
+        now: Date.now(),
+        fields: { ...provider.successFields(rec, found), error_code: null, error_detail: null },
+      });
       await this.done(provider, rec);
       return 'settled';
     }
-    this.log.info({ connection: provider.connection.id, transaction_id: rec.id }, 'reconciled: the provider has no record of it; sending again');
+    this.log.info(
+      { connection: provider.connection.id, transaction_id: rec.id },
+      'reconciled: the provider has no record of it; sending again',
+    );
     return 'send';
   }
 }

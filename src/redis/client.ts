@@ -8,7 +8,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 export function createRedis(url: string, extra: RedisOptions = {}): Redis {
   return new Redis(url, {
     enableAutoPipelining: true,
-    protocol: process.env.LGW_PROTO === "2" ? 2 : 3,
+    protocol: process.env.LGW_PROTO === '2' ? 2 : 3,
     enableOfflineQueue: true,
     maxRetriesPerRequest: 2,
     connectionName: 'loyalty-gateway',

@@ -84,22 +84,36 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
   await stopOrphan(pidFile);
   const port = await freePort();
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--pidfile', pidFile,
-    '--daemonize', 'no',
-    '--save', '',
-    '--appendonly', opts.appendonly === false ? 'no' : 'yes',
-    '--appendfsync', opts.appendfsync ?? 'everysec',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--pidfile',
+    pidFile,
+    '--daemonize',
+    'no',
+    '--save',
+    '',
+    '--appendonly',
+    opts.appendonly === false ? 'no' : 'yes',
+    '--appendfsync',
+    opts.appendfsync ?? 'everysec',
     // BullMQ and the ledger both need every key kept: never evict.
-    '--maxmemory-policy', 'noeviction',
-    '--loglevel', 'warning',
-    '--logfile', '',
+    '--maxmemory-policy',
+    'noeviction',
+    '--loglevel',
+    'warning',
+    '--logfile',
+    '',
   ];
   // Its own process group: a terminal's Ctrl-C (or a signal to the whole group) reaches the gateway
   // only, which finishes its requests and jobs and then stops this Redis, last.
-  const child: ChildProcess = spawn(opts.bin ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn(opts.bin ?? 'redis-server', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   child.stdout?.on('data', (d) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on('data', (d) => (output = (output + d.toString()).slice(-4000)));

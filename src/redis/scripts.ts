@@ -21,7 +21,12 @@ export function defineScript(
 }
 
 /** Calls a script defined with defineScript. */
-export function runScript<T = unknown>(redis: Redis, name: string, keys: string[], args: (string | number)[]): Promise<T> {
+export function runScript<T = unknown>(
+  redis: Redis,
+  name: string,
+  keys: string[],
+  args: (string | number)[],
+): Promise<T> {
   const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<T>>)[name];
   if (fn === undefined) throw new Error(`Lua script ${name} is not defined on this connection`);
   return fn.call(redis, ...keys, ...args);

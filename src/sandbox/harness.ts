@@ -173,9 +173,12 @@ function faultError(f: Fault | undefined): string | null {
   if (!f || typeof f !== 'object' || !['latency', 'status', 'timeout', 'drop', 'malformed'].includes(f.kind)) {
     return 'kind must be latency, status, timeout, drop or malformed';
   }
-  if (f.status !== undefined && !(Number.isInteger(f.status) && f.status >= 100 && f.status <= 599)) return 'status must be an integer from 100 to 599';
-  if (f.ms !== undefined && !(Number.isFinite(f.ms) && f.ms >= 0 && f.ms <= 600_000)) return 'ms must be from 0 to 600000';
-  if (f.times !== undefined && !(Number.isInteger(f.times) && f.times >= 1)) return 'times must be an integer of at least 1';
+  if (f.status !== undefined && !(Number.isInteger(f.status) && f.status >= 100 && f.status <= 599))
+    return 'status must be an integer from 100 to 599';
+  if (f.ms !== undefined && !(Number.isFinite(f.ms) && f.ms >= 0 && f.ms <= 600_000))
+    return 'ms must be from 0 to 600000';
+  if (f.times !== undefined && !(Number.isInteger(f.times) && f.times >= 1))
+    return 'times must be an integer of at least 1';
   if (f.applied !== undefined && typeof f.applied !== 'boolean') return 'applied must be true or false';
   if (f.probability !== undefined && !(typeof f.probability === 'number' && f.probability > 0 && f.probability <= 1)) {
     return 'probability must be a number greater than 0 and at most 1';
@@ -253,7 +256,11 @@ export class Simulator {
   inject(fault: Fault): void {
     const why = faultError(fault);
     if (why) throw new Error(`bad fault: ${why}`);
-    this.faults.push({ ...fault, left: fault.times ?? 1, re: fault.match !== undefined ? new RegExp(fault.match) : null });
+    this.faults.push({
+      ...fault,
+      left: fault.times ?? 1,
+      re: fault.match !== undefined ? new RegExp(fault.match) : null,
+    });
   }
 
   setRateLimit(limit: RateLimit): void {
@@ -467,7 +474,8 @@ export class Simulator {
       this.send(res, this.decorated(this.injectedStatus(fault)));
       return;
     }
-    if (fault?.kind === 'malformed') answer = { status: 200, raw: '{"data": {"id": ', headers: { 'content-type': 'application/json' } };
+    if (fault?.kind === 'malformed')
+      answer = { status: 200, raw: '{"data": {"id": ', headers: { 'content-type': 'application/json' } };
     this.send(res, this.decorated(answer));
   }
 
@@ -488,7 +496,10 @@ export class Simulator {
   private async dispatch(req: SimRequest): Promise<SimResponse> {
     let parts: string[];
     try {
-      parts = req.path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+      parts = req.path
+        .split('/')
+        .filter(Boolean)
+        .map((p) => decodeURIComponent(p));
     } catch {
       return this.options.notFound(req); // a malformed %-escape names no resource
     }
@@ -536,7 +547,8 @@ export class Simulator {
     }
     if (path === '/_sandbox/ratelimit' && method === 'PUT') {
       const r = body as RateLimit | undefined;
-      if (!r || !(r.requests > 0) || !(r.perSeconds > 0)) return { status: 400, body: { message: 'requests and perSeconds must be positive' } };
+      if (!r || !(r.requests > 0) || !(r.perSeconds > 0))
+        return { status: 400, body: { message: 'requests and perSeconds must be positive' } };
       this.setRateLimit(r);
       return { status: 200, body: r };
     }

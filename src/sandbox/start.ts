@@ -20,11 +20,35 @@ interface Sandbox {
 }
 
 /** Each simulator with the rate limit it enforces, which its connection is told to stay under. */
-const SIMULATORS: { id: string; provider: string; port: number; rateLimit: { requests: number; perSeconds: number }; make: () => Sandbox }[] = [
-  { id: 'hl', provider: 'highlight', port: 3101, rateLimit: { requests: 10, perSeconds: 1 }, make: createHighlightSandbox },
-  { id: 'ct', provider: 'coupontools', port: 3102, rateLimit: { requests: 10, perSeconds: 1 }, make: createCoupontoolsSandbox },
+const SIMULATORS: {
+  id: string;
+  provider: string;
+  port: number;
+  rateLimit: { requests: number; perSeconds: number };
+  make: () => Sandbox;
+}[] = [
+  {
+    id: 'hl',
+    provider: 'highlight',
+    port: 3101,
+    rateLimit: { requests: 10, perSeconds: 1 },
+    make: createHighlightSandbox,
+  },
+  {
+    id: 'ct',
+    provider: 'coupontools',
+    port: 3102,
+    rateLimit: { requests: 10, perSeconds: 1 },
+    make: createCoupontoolsSandbox,
+  },
   { id: 'leal', provider: 'leal', port: 3103, rateLimit: { requests: 20, perSeconds: 1 }, make: createLealSandbox },
-  { id: 'lt', provider: 'loyaltylt', port: 3104, rateLimit: { requests: 300, perSeconds: 60 }, make: createLoyaltyltSandbox },
+  {
+    id: 'lt',
+    provider: 'loyaltylt',
+    port: 3104,
+    rateLimit: { requests: 300, perSeconds: 60 },
+    make: createLoyaltyltSandbox,
+  },
 ];
 
 async function startOn(sim: Simulator, port: number): Promise<string> {
@@ -59,7 +83,14 @@ const started: { id: string; provider: string; url: string; seed: Record<string,
 for (const s of SIMULATORS) {
   const sb = s.make();
   const url = await startOn(sb.sim, Number(process.env[`SANDBOX_${s.id.toUpperCase()}_PORT`] ?? s.port));
-  const conn: Record<string, unknown> = { id: s.id, provider: s.provider, baseUrl: url, timeoutMs: 5000, rateLimit: s.rateLimit, ...sb.settings };
+  const conn: Record<string, unknown> = {
+    id: s.id,
+    provider: s.provider,
+    baseUrl: url,
+    timeoutMs: 5000,
+    rateLimit: s.rateLimit,
+    ...sb.settings,
+  };
   for (const [name, value] of Object.entries(sb.credentials)) {
     const envName = `SANDBOX_${s.id.toUpperCase()}_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
     process.env[envName] = value;
@@ -68,7 +99,10 @@ for (const s of SIMULATORS) {
   connections.push(conn);
   started.push({ id: s.id, provider: s.provider, url, seed: sb.seed });
 }
-writeFileSync(join(dataDir, 'sandbox-seed.json'), `${JSON.stringify(Object.fromEntries(started.map((s) => [s.id, s.seed])), null, 2)}\n`);
+writeFileSync(
+  join(dataDir, 'sandbox-seed.json'),
+  `${JSON.stringify(Object.fromEntries(started.map((s) => [s.id, s.seed])), null, 2)}\n`,
+);
 const file = join(dataDir, 'sandbox-connections.json');
 writeFileSync(file, `${JSON.stringify({ connections }, null, 2)}\n`);
 
@@ -78,7 +112,12 @@ process.env.REDIS_KEY_PREFIX = 'sandbox';
 
 process.stdout.write(
   `\n  Sandbox: every provider simulated. Connections file: ${file}\n` +
-    started.map((s) => `    ${s.id.padEnd(5)} ${s.provider.padEnd(12)} ${s.url}   (faults, counters: ${new URL('/_sandbox/counters', s.url).href})`).join('\n') +
+    started
+      .map(
+        (s) =>
+          `    ${s.id.padEnd(5)} ${s.provider.padEnd(12)} ${s.url}   (faults, counters: ${new URL('/_sandbox/counters', s.url).href})`,
+      )
+      .join('\n') +
     `\n\n  Cards to try (ids are "<connection>:<reference>"; every seeded id: ${join(dataDir, 'sandbox-seed.json')}):\n` +
     TRY.map((t) => `    ${t}`).join('\n') +
     '\n\n',

@@ -3,7 +3,12 @@ import type { Transaction, TransactionType } from '../api/schemas/transactions.j
 import { ulid } from '../lib/ids.js';
 import { decimalToMinor } from '../lib/money.js';
 import { fingerprint } from '../ledger/idempotency.js';
-import { render, type NewTransaction, type TransactionRecord, type TransactionStatus } from '../ledger/transaction-record.js';
+import {
+  render,
+  type NewTransaction,
+  type TransactionRecord,
+  type TransactionStatus,
+} from '../ledger/transaction-record.js';
 import type { TransactionLedger, IdempotencyClaim } from '../ledger/transaction-ledger.js';
 import type { Operation } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -13,7 +18,13 @@ import type { Money, Unit } from '../api/schemas/programs.js';
 import type { Dispatcher, Lane } from '../queue/dispatcher.js';
 
 /** The unit each dedicated card operation counts in (award, redeem and adjust take the request's or the card's). */
-const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = { visit: 'visits', purchase: 'amount', refund_purchase: 'amount', redeem_reward: 'rewards', redeem_coupon: 'rewards' };
+const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = {
+  visit: 'visits',
+  purchase: 'amount',
+  refund_purchase: 'amount',
+  redeem_reward: 'rewards',
+  redeem_coupon: 'rewards',
+};
 
 /** Who asks, and how: what idempotency is judged on. */
 export interface CallContext {
@@ -59,19 +70,40 @@ export interface Outcome {
 
 const METADATA_MAX_BYTES = 1024;
 
-
 /** The record a successful claim has just written. */
 function claimedRecord(txn: NewTransaction): TransactionRecord {
   return {
-    ...txn, status: 'processing', balance_after: null, completed_at: null, reversed_points: 0, lease_until: null,
-    provider_reference: null, error_code: null, error_detail: null, attempts: 0, attempt_at: null, idem_key: null, idem_fp: null, natural_key: null,
+    ...txn,
+    status: 'processing',
+    balance_after: null,
+    completed_at: null,
+    reversed_points: 0,
+    lease_until: null,
+    provider_reference: null,
+    error_code: null,
+    error_detail: null,
+    attempts: 0,
+    attempt_at: null,
+    idem_key: null,
+    idem_fp: null,
+    natural_key: null,
   };
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The record a queued claim has just written. */
-function queuedRecord(txn: NewTransaction, idem: IdempotencyClaim | undefined, naturalKey: string | null): TransactionRecord {
-  return { ...claimedRecord(txn), status: 'queued', idem_key: idem?.key ?? null, idem_fp: idem?.fingerprint ?? null, natural_key: naturalKey };
+function queuedRecord(
+  txn: NewTransaction,
+  idem: IdempotencyClaim | undefined,
+  naturalKey: string | null,
+): TransactionRecord {
+  return {
+    ...claimedRecord(txn),
+    status: 'queued',
+    idem_key: idem?.key ?? null,
+    idem_fp: idem?.fingerprint ?? null,
+    natural_key: naturalKey,
+  };
 }
 
 function fieldError(field: string, message: string): ApiError {
@@ -112,15 +144,23 @@ export class PointsService {
     const provider = this.providers.forCard(cardId);
     const caps = await provider.cardCapabilities(cardId);
     if (!caps.operations.includes(op)) {
-      throw new ApiError('unsupported_operation', `Card ${cardId} does not support ${op}; it supports: ${caps.operations.join(', ')} (units: ${caps.units.join(', ')}).`, {
-        supported: caps.operations,
-      });
+      throw new ApiError(
+        'unsupported_operation',
+        `Card ${cardId} does not support ${op}; it supports: ${caps.operations.join(', ')} (units: ${caps.units.join(', ')}).`,
+        {
+          supported: caps.operations,
+        },
+      );
     }
     if (unit !== undefined && !caps.units.includes(unit)) {
-      throw new ApiError('unsupported_operation', `Card ${cardId} does not count in ${unit}; its units are: ${caps.units.join(', ')}. Nothing is converted between units.`, {
-        supported: caps.operations,
-        units: caps.units,
-      });
+      throw new ApiError(
+        'unsupported_operation',
+        `Card ${cardId} does not count in ${unit}; its units are: ${caps.units.join(', ')}. Nothing is converted between units.`,
+        {
+          supported: caps.operations,
+          units: caps.units,
+        },
+      );
     }
     return { provider, caps };
   }
@@ -131,10 +171,21 @@ export class PointsService {
     const unit: Unit = FIXED_UNIT[input.type] ?? input.unit ?? caps.native_unit ?? 'points';
     const now = Date.now();
     if (provider instanceof ExternalProvider) {
-      if (input.expires_at !== undefined) throw fieldError('expires_at', `is not supported on ${provider.connection.provider} connections: the provider sets expiry itself`);
-      if (input.before !== undefined) throw fieldError('before', `is not supported on ${provider.connection.provider} connections; name the points to expire`);
+      if (input.expires_at !== undefined)
+        throw fieldError(
+          'expires_at',
+          `is not supported on ${provider.connection.provider} connections: the provider sets expiry itself`,
+        );
+      if (input.before !== undefined)
+        throw fieldError(
+          'before',
+          `is not supported on ${provider.connection.provider} connections; name the points to expire`,
+        );
       if (input.amount !== undefined && input.amount.currency !== provider.currency) {
-        throw fieldError('amount/currency', `must be ${provider.currency}, the currency of connection ${provider.connection.id}`);
+        throw fieldError(
+          'amount/currency',
+          `must be ${provider.currency}, the currency of connection ${provider.connection.id}`,
+        );
       }
     } else if (input.amount !== undefined) {
       throw fieldError('amount', 'applies only to external provider connections');
@@ -146,20 +197,32 @@ export class PointsService {
     if (input.expires_at !== undefined) {
       expiresAt = Date.parse(input.expires_at);
       if (!(expiresAt > now)) throw fieldError('expires_at', 'must be in the future');
-    } else if ((input.type === 'award' || (input.type === 'adjust' && (input.points ?? 0) > 0)) && provider instanceof LedgerProvider) {
+    } else if (
+      (input.type === 'award' || (input.type === 'adjust' && (input.points ?? 0) > 0)) &&
+      provider instanceof LedgerProvider
+    ) {
       expiresAt = provider.defaultExpiry(now);
     }
     if (input.type === 'adjust' && (input.points ?? 0) < 0 && input.expires_at !== undefined) {
       throw fieldError('expires_at', 'applies only to a positive adjustment');
     }
     const expireBefore = input.before !== undefined ? Date.parse(input.before) : null;
-    const points = input.type === 'purchase' || input.type === 'refund_purchase' ? decimalToMinor(input.amount!.amount) : input.type === 'redeem_reward' || input.type === 'redeem_coupon' ? 1 : (input.points ?? null);
+    const points =
+      input.type === 'purchase' || input.type === 'refund_purchase'
+        ? decimalToMinor(input.amount!.amount)
+        : input.type === 'redeem_reward' || input.type === 'redeem_coupon'
+          ? 1
+          : (input.points ?? null);
     // An expire's delta on the built-in ledger is what its script finds due; at a provider, what was asked.
     const externalExpire = input.type === 'expire' && provider instanceof ExternalProvider;
     const delta =
-      input.type === 'award' || input.type === 'visit' ? points!
-        : input.type === 'redeem' || input.type === 'redeem_reward' || externalExpire ? -points!
-          : input.type === 'adjust' ? points! : 0;
+      input.type === 'award' || input.type === 'visit'
+        ? points!
+        : input.type === 'redeem' || input.type === 'redeem_reward' || externalExpire
+          ? -points!
+          : input.type === 'adjust'
+            ? points!
+            : 0;
     const sweepId = `txn_${ulid(now)}`;
     const txn: NewTransaction = {
       id: `txn_${ulid(now)}`,
@@ -184,16 +247,28 @@ export class PointsService {
       created_at: now,
       sweep_id: sweepId,
     };
-    const naturalKey = input.reference_id !== undefined ? this.ledger.keys.naturalKey(input.card_id, input.type, input.reference_id) : undefined;
-    if (provider instanceof ExternalProvider) return this.dispatched(provider, txn, this.idem(ctx, idemSuffix), naturalKey, ctx);
+    const naturalKey =
+      input.reference_id !== undefined
+        ? this.ledger.keys.naturalKey(input.card_id, input.type, input.reference_id)
+        : undefined;
+    if (provider instanceof ExternalProvider)
+      return this.dispatched(provider, txn, this.idem(ctx, idemSuffix), naturalKey, ctx);
     return this.run(txn, this.idem(ctx, idemSuffix), naturalKey);
   }
 
   /** A compensating transaction for an order cancelled or refunded: full or partial. */
-  async reverse(originalId: string, body: { points?: number; reason?: string; reference_id?: string; staff?: string }, ctx: CallContext): Promise<Outcome> {
+  async reverse(
+    originalId: string,
+    body: { points?: number; reason?: string; reference_id?: string; staff?: string },
+    ctx: CallContext,
+  ): Promise<Outcome> {
     const orig = await this.ledger.get(originalId);
     if (!orig) throw new ApiError('transaction_not_found', `No transaction ${originalId}.`);
-    if (!['award', 'redeem', 'adjust'].includes(orig.type) || orig.reversal_of !== null || orig.status !== 'succeeded') {
+    if (
+      !['award', 'redeem', 'adjust'].includes(orig.type) ||
+      orig.reversal_of !== null ||
+      orig.status !== 'succeeded'
+    ) {
       throw new ApiError(
         'transaction_not_reversible',
         orig.reversal_of !== null
@@ -246,10 +321,18 @@ export class PointsService {
     };
     // A full reversal happens once; a partial one is keyed by its reference_id.
     const natural =
-      body.points === undefined ? `${originalId}:full` : body.reference_id !== undefined ? `${originalId}:ref:${body.reference_id}` : undefined;
-    const naturalKey = natural !== undefined ? this.ledger.keys.naturalKey(orig.card_id, 'reversal', natural) : undefined;
+      body.points === undefined
+        ? `${originalId}:full`
+        : body.reference_id !== undefined
+          ? `${originalId}:ref:${body.reference_id}`
+          : undefined;
+    const naturalKey =
+      natural !== undefined ? this.ledger.keys.naturalKey(orig.card_id, 'reversal', natural) : undefined;
     if (provider instanceof ExternalProvider) {
-      return this.dispatched(provider, txn, this.idem(ctx), naturalKey, ctx, { of: originalId, amount: Math.abs(delta) });
+      return this.dispatched(provider, txn, this.idem(ctx), naturalKey, ctx, {
+        of: originalId,
+        amount: Math.abs(delta),
+      });
     }
     return this.run(txn, this.idem(ctx), naturalKey);
   }
@@ -275,24 +358,34 @@ export class PointsService {
       const claim = await this.ledger.claimTransaction(txn, { idem, naturalKey, reserve, queued: true });
       if (claim.kind === 'exceeds') throw this.exceeds(claim.left, reserve);
       if (claim.kind === 'mismatch') {
-        throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
+        throw new ApiError(
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used with a different request; use a new key for a new request.',
+        );
       }
-      if (claim.kind === 'replay') return { status: claim.status, body: JSON.parse(claim.body) as Transaction, replayed: true };
+      if (claim.kind === 'replay')
+        return { status: claim.status, body: JSON.parse(claim.body) as Transaction, replayed: true };
       if (claim.kind === 'claimed') {
         record = queuedRecord(txn, idem, naturalKey ?? null);
       } else if ((claim.kind === 'replay_txn' || claim.kind === 'existing') && claim.record) {
         record = claim.record;
         replayed = true;
       } else if (tries > 20) {
-        throw new ApiError('idempotency_in_flight', 'A request with this Idempotency-Key is still being processed; retry in a moment to get its result.', { headers: { 'retry-after': '1' } });
+        throw new ApiError(
+          'idempotency_in_flight',
+          'A request with this Idempotency-Key is still being processed; retry in a moment to get its result.',
+          { headers: { 'retry-after': '1' } },
+        );
       } else {
         await sleep(5);
       }
     }
-    if (record.status === 'succeeded' || record.status === 'failed' || record.status === 'needs_review') return this.answer(record, replayed);
+    if (record.status === 'succeeded' || record.status === 'failed' || record.status === 'needs_review')
+      return this.answer(record, replayed);
     // Queued again on a retry: a no-op while its job exists, a rescue when its first API process died before queueing it.
     await this.dispatch.enqueueTxn(provider.connection.id, record.id, lane);
-    if (ctx.respondAsync || ctx.lane === 'bulk') return { status: 202, body: render(record), replayed, asyncPreferred: ctx.respondAsync };
+    if (ctx.respondAsync || ctx.lane === 'bulk')
+      return { status: 202, body: render(record), replayed, asyncPreferred: ctx.respondAsync };
     const id = record.id;
     const waitMs = Math.min(ctx.waitMs ?? this.options.dispatchWaitMs, this.options.dispatchWaitMs);
     const done = await this.dispatch.waitFor(id, waitMs, async () => {
@@ -306,12 +399,22 @@ export class PointsService {
   private exceeds(left: number, reserve?: { of: string; amount: number }): ApiError {
     // Another reversal of the same transaction took (or is taking) the rest first.
     return left <= 0
-      ? new ApiError('already_reversed', `Transaction ${reserve?.of} is already fully reversed (or its reversals are still being applied).`)
-      : new ApiError('reversal_exceeds_original', `Only ${left} of ${reserve?.of} are left to reverse; ${reserve?.amount} were asked for.`);
+      ? new ApiError(
+          'already_reversed',
+          `Transaction ${reserve?.of} is already fully reversed (or its reversals are still being applied).`,
+        )
+      : new ApiError(
+          'reversal_exceeds_original',
+          `Only ${left} of ${reserve?.of} are left to reverse; ${reserve?.amount} were asked for.`,
+        );
   }
 
   /** Claim, apply, answer; waits (bounded) on a duplicate that is still running. */
-  private async run(txn: NewTransaction, idem: IdempotencyClaim | undefined, naturalKey: string | undefined): Promise<Outcome> {
+  private async run(
+    txn: NewTransaction,
+    idem: IdempotencyClaim | undefined,
+    naturalKey: string | undefined,
+  ): Promise<Outcome> {
     const opts: { reserve?: { of: string; amount: number } } = {};
     const deadline = Date.now() + this.options.inFlightWaitMs;
     let pause = 5;
@@ -319,9 +422,13 @@ export class PointsService {
       const claim = await this.ledger.claimTransaction(txn, { idem, naturalKey });
       if (claim.kind === 'exceeds') throw this.exceeds(claim.left, opts.reserve);
       if (claim.kind === 'mismatch') {
-        throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
+        throw new ApiError(
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used with a different request; use a new key for a new request.',
+        );
       }
-      if (claim.kind === 'replay') return { status: claim.status, body: JSON.parse(claim.body) as Transaction, replayed: true };
+      if (claim.kind === 'replay')
+        return { status: claim.status, body: JSON.parse(claim.body) as Transaction, replayed: true };
       if (claim.kind === 'replay_txn' && claim.record) return this.answer(claim.record, true);
 
       let record: TransactionRecord | null;
@@ -353,7 +460,11 @@ export class PointsService {
   }
 
   /** Has the provider apply a claimed transaction; throws its refusal. Null if it vanished. */
-  private async applyClaimed(record: TransactionRecord, idem: IdempotencyClaim | undefined, naturalKey: string | undefined): Promise<TransactionRecord | null> {
+  private async applyClaimed(
+    record: TransactionRecord,
+    idem: IdempotencyClaim | undefined,
+    naturalKey: string | undefined,
+  ): Promise<TransactionRecord | null> {
     // Only the built-in ledger gets here: external transactions are dispatched (dispatched()).
     const provider = this.providers.get(record.connection) as LedgerProvider;
     const outcome = await provider.apply(record, { idempotencyKey: idem?.key, naturalKey });
@@ -361,10 +472,15 @@ export class PointsService {
     if (outcome.kind === 'applied' && record.reversed_points === 0) {
       // The provider returned everything that changed: no need to read the record back.
       return {
-        ...record, status: 'succeeded', balance_after: outcome.balanceAfter, delta: outcome.delta,
-        provider_reference: outcome.providerReference ?? null, unit: outcome.unit ?? record.unit,
+        ...record,
+        status: 'succeeded',
+        balance_after: outcome.balanceAfter,
+        delta: outcome.delta,
+        provider_reference: outcome.providerReference ?? null,
+        unit: outcome.unit ?? record.unit,
         points: record.type === 'adjust' && record.reversal_of === null ? record.points : outcome.points,
-        completed_at: outcome.completedAt, lease_until: null,
+        completed_at: outcome.completedAt,
+        lease_until: null,
       };
     }
     return this.ledger.get(record.id);
@@ -381,7 +497,7 @@ export class PointsService {
       const why =
         record.status === 'needs_review'
           ? 'the provider may have applied it, so the gateway will not send it again by itself'
-          : 'the provider did not apply it; a new request (or an admin\'s retry) may send it again';
+          : "the provider did not apply it; a new request (or an admin's retry) may send it again";
       throw new ApiError(
         storedErrorCode(record.error_code),
         `${record.error_detail ?? 'The provider call failed.'} Transaction ${record.id} is ${record.status}: ${why}; GET /v1/transactions/${record.id} shows it.`,
@@ -399,11 +515,20 @@ export class PointsService {
     const rec = await this.ledger.get(id);
     if (!rec) throw new ApiError('transaction_not_found', `No transaction ${id}.`);
     const audit = await this.ledger.auditOf(id);
-    return { ...render(rec), ...(rec.idem_key !== null || rec.attempts > 0 || rec.status === 'queued' ? { attempts: rec.attempts } : {}), ...(audit.length ? { audit } : {}) };
+    return {
+      ...render(rec),
+      ...(rec.idem_key !== null || rec.attempts > 0 || rec.status === 'queued' ? { attempts: rec.attempts } : {}),
+      ...(audit.length ? { audit } : {}),
+    };
   }
 
   /** Dispatched transactions in a status, oldest first; `after` is the last id of the previous page. */
-  async listTransactions(q: { status: TransactionStatus; connection?: string; limit: number; after?: string }): Promise<{ data: Transaction[]; next: string | null }> {
+  async listTransactions(q: {
+    status: TransactionStatus;
+    connection?: string;
+    limit: number;
+    after?: string;
+  }): Promise<{ data: Transaction[]; next: string | null }> {
     const data: Transaction[] = [];
     let after = q.after;
     // A connection filter may skip entries: read on until the page is full or the status is exhausted.
@@ -426,7 +551,10 @@ export class PointsService {
     if (!rec) throw new ApiError('transaction_not_found', `No transaction ${id}.`);
     const provider = this.providers.get(rec.connection);
     if (!(provider instanceof ExternalProvider)) {
-      throw new ApiError('transaction_not_retryable', `Transaction ${id} is on the built-in ledger, which applies or refuses a transaction at once; there is nothing to retry or resolve.`);
+      throw new ApiError(
+        'transaction_not_retryable',
+        `Transaction ${id} is on the built-in ledger, which applies or refuses a transaction at once; there is nothing to retry or resolve.`,
+      );
     }
     return { rec, provider };
   }
@@ -435,13 +563,24 @@ export class PointsService {
    * An admin sends a failed or needs_review transaction again (for needs_review: after checking at
    * the provider that it was not applied). Same transaction id; an audit entry records who did it.
    */
-  async retryTransaction(id: string, by: string, note: string | null, ctx: Pick<CallContext, 'respondAsync' | 'waitMs'>): Promise<Outcome> {
+  async retryTransaction(
+    id: string,
+    by: string,
+    note: string | null,
+    ctx: Pick<CallContext, 'respondAsync' | 'waitMs'>,
+  ): Promise<Outcome> {
     const { rec, provider } = await this.dispatchedRecord(id);
     if (rec.status !== 'failed' && rec.status !== 'needs_review') {
-      throw new ApiError('transaction_not_retryable', `Transaction ${id} is ${rec.status}; only failed and needs_review transactions can be retried.`);
+      throw new ApiError(
+        'transaction_not_retryable',
+        `Transaction ${id} is ${rec.status}; only failed and needs_review transactions can be retried.`,
+      );
     }
     if (rec.status === 'failed' && rec.reversal_of !== null) {
-      throw new ApiError('transaction_not_retryable', `Transaction ${id} is a failed reversal; make a new reversal of ${rec.reversal_of} instead.`);
+      throw new ApiError(
+        'transaction_not_retryable',
+        `Transaction ${id} is a failed reversal; make a new reversal of ${rec.reversal_of} instead.`,
+      );
     }
     const res = await this.ledger.transition(rec, 'queued', {
       clear: ['error_code', 'error_detail', 'completed_at'],
@@ -449,7 +588,10 @@ export class PointsService {
       // A failed transaction gave up its reference_id and Idempotency-Key: take them back, unless
       // another transaction has one of them now (the client sent the order again).
       retakeNaturalKey: rec.status === 'failed' && rec.natural_key ? rec.natural_key : undefined,
-      retakeIdempotency: rec.status === 'failed' && rec.idem_key && rec.idem_fp ? { key: rec.idem_key, fingerprint: rec.idem_fp } : undefined,
+      retakeIdempotency:
+        rec.status === 'failed' && rec.idem_key && rec.idem_fp
+          ? { key: rec.idem_key, fingerprint: rec.idem_fp }
+          : undefined,
     });
     if (!res.ok) {
       throw new ApiError(
@@ -460,7 +602,8 @@ export class PointsService {
       );
     }
     await this.dispatch.enqueueTxn(provider.connection.id, id, 'write', { fresh: true });
-    if (ctx.respondAsync) return { status: 202, body: render((await this.ledger.get(id)) ?? rec), replayed: false, asyncPreferred: true };
+    if (ctx.respondAsync)
+      return { status: 202, body: render((await this.ledger.get(id)) ?? rec), replayed: false, asyncPreferred: true };
     const waitMs = Math.min(ctx.waitMs ?? this.options.dispatchWaitMs, this.options.dispatchWaitMs);
     const done = await this.dispatch.waitFor(id, waitMs, async () => {
       const r = await this.ledger.get(id);
@@ -481,15 +624,36 @@ export class PointsService {
   ): Promise<Transaction> {
     const { rec, provider } = await this.dispatchedRecord(id);
     if (rec.status !== 'needs_review') {
-      throw new ApiError('transaction_not_retryable', `Transaction ${id} is ${rec.status}; only needs_review transactions are resolved by hand.`);
+      throw new ApiError(
+        'transaction_not_retryable',
+        `Transaction ${id} is ${rec.status}; only needs_review transactions are resolved by hand.`,
+      );
     }
-    const audit = { at: new Date().toISOString(), action: 'resolve' as const, by, from: rec.status, to: body.outcome, note: body.note ?? null };
+    const audit = {
+      at: new Date().toISOString(),
+      action: 'resolve' as const,
+      by,
+      from: rec.status,
+      to: body.outcome,
+      note: body.note ?? null,
+    };
     const fields: Record<string, string | number | null> =
       body.outcome === 'succeeded'
-        ? { provider_reference: body.provider_reference ?? rec.provider_reference, balance_after: body.balance_after ?? null, error_code: null, error_detail: null }
+        ? {
+            provider_reference: body.provider_reference ?? rec.provider_reference,
+            balance_after: body.balance_after ?? null,
+            error_code: null,
+            error_detail: null,
+          }
         : {};
-    const ok = await this.ledger.settle(rec, body.outcome, { from: 'needs_review', fields, audit, httpStatus: body.outcome === 'succeeded' ? 201 : 422 });
-    if (!ok) throw new ApiError('transaction_not_retryable', `Transaction ${id} was settled by someone else meanwhile.`);
+    const ok = await this.ledger.settle(rec, body.outcome, {
+      from: 'needs_review',
+      fields,
+      audit,
+      httpStatus: body.outcome === 'succeeded' ? 201 : 422,
+    });
+    if (!ok)
+      throw new ApiError('transaction_not_retryable', `Transaction ${id} was settled by someone else meanwhile.`);
     await provider.invalidateBalance(rec.card_id);
     return this.getTransaction(id);
   }

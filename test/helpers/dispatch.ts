@@ -12,7 +12,9 @@ export async function settled(gw: TestGateway, ids: string[], timeoutMs = 90_000
     if (recs.length === ids.length && recs.every((r) => TERMINAL.has(r.status))) return recs;
     if (Date.now() > deadline) {
       const open = recs.filter((r) => !TERMINAL.has(r.status)).map((r) => `${r.id}:${r.status}`);
-      throw new Error(`not settled after ${timeoutMs} ms: ${open.slice(0, 5).join(', ')} (${open.length} open, ${ids.length - recs.length} missing)`);
+      throw new Error(
+        `not settled after ${timeoutMs} ms: ${open.slice(0, 5).join(', ')} (${open.length} open, ${ids.length - recs.length} missing)`,
+      );
     }
     await sleep(200);
   }

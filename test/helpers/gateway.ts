@@ -30,7 +30,11 @@ export interface TestGateway {
   dispatch: Dispatcher;
   /** Every log line the gateway wrote, as text. */
   logs: string[];
-  request(method: string, path: string, opts?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<Res>;
+  request(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> },
+  ): Promise<Res>;
   close(): Promise<void>;
 }
 
@@ -46,11 +50,21 @@ export interface Res {
  * A gateway on a real HTTP port, on the suite's redis-server under a key prefix of its own.
  * Requests go over the network with fetch, as a client's would.
  */
-export async function startGateway(opts: { env?: Record<string, string>; connections?: unknown; prefix?: string } = {}): Promise<TestGateway> {
+export async function startGateway(
+  opts: { env?: Record<string, string>; connections?: unknown; prefix?: string } = {},
+): Promise<TestGateway> {
   // A prefix of its own, unless the test wants several gateways on one ledger.
   const prefix = opts.prefix ?? `t${randomBytes(5).toString('hex')}`;
-  const env = loadEnv({ REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'info', EXPIRY_SWEEP_INTERVAL_SECONDS: '0', IDEMPOTENCY_WAIT_MS: '2000', ...opts.env });
-  const connections: ConnectionConfig[] = opts.connections ? parseConnections(opts.connections, {}) : DEFAULT_CONNECTIONS;
+  const env = loadEnv({
+    REDIS_KEY_PREFIX: prefix,
+    LOG_LEVEL: 'info',
+    EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
+    IDEMPOTENCY_WAIT_MS: '2000',
+    ...opts.env,
+  });
+  const connections: ConnectionConfig[] = opts.connections
+    ? parseConnections(opts.connections, {})
+    : DEFAULT_CONNECTIONS;
   const apiKeys = parseApiKeys(
     `${KEYS.admin}:admin,${KEYS.write}:read+write,${KEYS.read}:read,${KEYS.other}:read+write`,
     'API_KEYS',
@@ -122,7 +136,13 @@ export async function award(gw: TestGateway, cardId: string, points: number, ext
 export function expectProblem(res: Res, status: number, code: string) {
   expect(res.status, res.text).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ type: `/problems/${code}`, title: expect.any(String), status, detail: expect.any(String), code });
+  expect(res.body).toMatchObject({
+    type: `/problems/${code}`,
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+    code,
+  });
   expect(res.body.title).not.toBe('');
   expect(res.body.detail).not.toBe('');
 }

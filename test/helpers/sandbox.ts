@@ -39,7 +39,10 @@ export async function startSandboxGateway(
   } = {},
 ): Promise<SandboxGateway> {
   const rateLimit = opts.rateLimit ?? { requests: 10_000, perSeconds: 1 };
-  const make = async (sb: Omit<SandboxHandle, 'url'>): Promise<SandboxHandle> => ({ ...sb, url: await sb.sim.start(0) });
+  const make = async (sb: Omit<SandboxHandle, 'url'>): Promise<SandboxHandle> => ({
+    ...sb,
+    url: await sb.sim.start(0),
+  });
   const [hl, ct, leal, lt] = await Promise.all([
     make(createHighlightSandbox({ rateLimit })),
     make(createCoupontoolsSandbox({ rateLimit })),
@@ -48,7 +51,14 @@ export async function startSandboxGateway(
   ]);
   const timeoutMs = opts.timeoutMs ?? 3000;
   const conn = (id: string, provider: string, s: SandboxHandle) => ({
-    id, provider, baseUrl: s.url, timeoutMs, rateLimit: opts.gatewayRateLimit ?? rateLimit, balanceCacheMs: opts.balanceCacheMs ?? 0, ...s.credentials, ...s.settings,
+    id,
+    provider,
+    baseUrl: s.url,
+    timeoutMs,
+    rateLimit: opts.gatewayRateLimit ?? rateLimit,
+    balanceCacheMs: opts.balanceCacheMs ?? 0,
+    ...s.credentials,
+    ...s.settings,
   });
   const gw = await startGateway({
     env: opts.env,
@@ -61,7 +71,11 @@ export async function startSandboxGateway(
     ],
   });
   return {
-    gw, hl, ct, leal, lt,
+    gw,
+    hl,
+    ct,
+    leal,
+    lt,
     async close() {
       await gw.close();
       await Promise.all([hl.sim.stop(), ct.sim.stop(), leal.sim.stop(), lt.sim.stop()]);

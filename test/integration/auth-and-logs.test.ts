@@ -11,12 +11,16 @@ beforeAll(async () => {
 });
 afterAll(async () => gw?.close());
 
-async function send(method: string, path: string, opts: Parameters<TestGateway['request']>[2] = {}, g: TestGateway = gw): Promise<Res> {
+async function send(
+  method: string,
+  path: string,
+  opts: Parameters<TestGateway['request']>[2] = {},
+  g: TestGateway = gw,
+): Promise<Res> {
   const res = await g.request(method, path, opts);
   responses.push(res);
   return res;
 }
-
 
 interface LogLine {
   reqId?: string;
@@ -82,7 +86,15 @@ describe('authentication and scopes', () => {
       expectProblem(bearer, 401, 'unauthorized');
     }
     // Authentication comes before anything else: a bad body without a key is still 401.
-    expectProblem(await send('POST', '/v1/points/award', { rawBody: '{', headers: { 'content-type': 'application/json' }, key: null }), 401, 'unauthorized');
+    expectProblem(
+      await send('POST', '/v1/points/award', {
+        rawBody: '{',
+        headers: { 'content-type': 'application/json' },
+        key: null,
+      }),
+      401,
+      'unauthorized',
+    );
     expect((await send('GET', `/v1/points/balance/${card}`)).body.available).toBe(100);
   });
 
@@ -90,14 +102,34 @@ describe('authentication and scopes', () => {
     const body = { card_id: card, points: 1, reason: 'r' };
     expectProblem(await send('POST', '/v1/points/award', { body, key: KEYS.read }), 403, 'forbidden');
     expectProblem(await send('POST', '/v1/points/redeem', { body, key: KEYS.read }), 403, 'forbidden');
-    expectProblem(await send('POST', '/v1/points/bulk', { body: { transactions: [{ type: 'award', ...body }] }, key: KEYS.read }), 403, 'forbidden');
+    expectProblem(
+      await send('POST', '/v1/points/bulk', { body: { transactions: [{ type: 'award', ...body }] }, key: KEYS.read }),
+      403,
+      'forbidden',
+    );
     expectProblem(await send('POST', '/v1/cards', { body: {}, key: KEYS.read }), 403, 'forbidden');
     expectProblem(await send('POST', '/v1/points/adjust', { body, key: KEYS.write }), 403, 'forbidden');
-    expectProblem(await send('POST', '/v1/points/expire', { body: { card_id: card }, key: KEYS.write }), 403, 'forbidden');
-    expectProblem(await send('PATCH', `/v1/cards/${card}`, { body: { status: 'blocked' }, key: KEYS.write }), 403, 'forbidden');
-    expectProblem(await send('PATCH', `/v1/cards/${card}`, { body: { status: 'blocked' }, key: KEYS.other }), 403, 'forbidden');
+    expectProblem(
+      await send('POST', '/v1/points/expire', { body: { card_id: card }, key: KEYS.write }),
+      403,
+      'forbidden',
+    );
+    expectProblem(
+      await send('PATCH', `/v1/cards/${card}`, { body: { status: 'blocked' }, key: KEYS.write }),
+      403,
+      'forbidden',
+    );
+    expectProblem(
+      await send('PATCH', `/v1/cards/${card}`, { body: { status: 'blocked' }, key: KEYS.other }),
+      403,
+      'forbidden',
+    );
     // The scope check comes before validation too.
-    expectProblem(await send('POST', '/v1/points/adjust', { body: { nonsense: true }, key: KEYS.write }), 403, 'forbidden');
+    expectProblem(
+      await send('POST', '/v1/points/adjust', { body: { nonsense: true }, key: KEYS.write }),
+      403,
+      'forbidden',
+    );
     const f = await send('POST', '/v1/points/adjust', { body, key: KEYS.write });
     expect(f.body.detail).toContain('admin');
     const hist = await send('GET', `/v1/points/history/${card}`, { key: KEYS.read });
@@ -108,8 +140,14 @@ describe('authentication and scopes', () => {
   it('lets the read key read and the write key write', async () => {
     expect((await send('GET', `/v1/points/balance/${card}`, { key: KEYS.read })).status).toBe(200);
     expect((await send('GET', '/v1/connections', { key: KEYS.read })).status).toBe(200);
-    expect((await send('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'w' }, key: KEYS.write })).status).toBe(201);
-    expect((await send('POST', '/v1/points/redeem', { body: { card_id: card, points: 1, reason: 'w' }, key: KEYS.other })).status).toBe(201);
+    expect(
+      (await send('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'w' }, key: KEYS.write }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await send('POST', '/v1/points/redeem', { body: { card_id: card, points: 1, reason: 'w' }, key: KEYS.other }))
+        .status,
+    ).toBe(201);
     expect((await send('POST', '/v1/cards', { body: {}, key: KEYS.write })).status).toBe(201);
   });
 
@@ -120,21 +158,34 @@ describe('authentication and scopes', () => {
     const id = c.body.id as string;
     const a = await send('POST', '/v1/points/award', { ...k, body: { card_id: id, points: 50, reason: 'a' } });
     expect(a.status).toBe(201);
-    expect((await send('POST', '/v1/points/redeem', { ...k, body: { card_id: id, points: 5, reason: 'r' } })).status).toBe(201);
-    expect((await send('POST', '/v1/points/adjust', { ...k, body: { card_id: id, points: -5, reason: 'fix' } })).status).toBe(201);
+    expect(
+      (await send('POST', '/v1/points/redeem', { ...k, body: { card_id: id, points: 5, reason: 'r' } })).status,
+    ).toBe(201);
+    expect(
+      (await send('POST', '/v1/points/adjust', { ...k, body: { card_id: id, points: -5, reason: 'fix' } })).status,
+    ).toBe(201);
     expect((await send('POST', '/v1/points/expire', { ...k, body: { card_id: id, points: 5 } })).status).toBe(201);
     const bulk = await send('POST', '/v1/points/bulk', {
       ...k,
-      body: { transactions: [{ type: 'award', card_id: id, points: 10, reason: 'b' }, { type: 'adjust', card_id: id, points: 1, reason: 'b' }] },
+      body: {
+        transactions: [
+          { type: 'award', card_id: id, points: 10, reason: 'b' },
+          { type: 'adjust', card_id: id, points: 1, reason: 'b' },
+        ],
+      },
     });
     expect(bulk.status).toBe(200);
     expect(bulk.body).toMatchObject({ succeeded: 2, failed: 0 });
-    expect((await send('POST', `/v1/transactions/${a.body.id}/reverse`, { ...k, body: { points: 1 } })).status).toBe(201);
+    expect((await send('POST', `/v1/transactions/${a.body.id}/reverse`, { ...k, body: { points: 1 } })).status).toBe(
+      201,
+    );
     expect((await send('GET', `/v1/transactions/${a.body.id}`, k)).status).toBe(200);
     expect((await send('GET', `/v1/points/balance/${id}`, k)).body.available).toBe(50 - 5 - 5 - 5 + 10 + 1 - 1);
     expect((await send('GET', `/v1/points/history/${id}`, k)).body.data).toHaveLength(7);
     expect((await send('GET', `/v1/cards/${id}`, k)).status).toBe(200);
-    expect((await send('PATCH', `/v1/cards/${id}`, { ...k, body: { status: 'blocked', reason: 'lost' } })).body.status).toBe('blocked');
+    expect(
+      (await send('PATCH', `/v1/cards/${id}`, { ...k, body: { status: 'blocked', reason: 'lost' } })).body.status,
+    ).toBe('blocked');
     expect((await send('PATCH', `/v1/cards/${id}`, { ...k, body: { status: 'active' } })).body.status).toBe('active');
     expect((await send('GET', '/v1/connections', k)).status).toBe(200);
   });
@@ -219,7 +270,12 @@ describe('per-client rate limit', () => {
     expect(sixth.headers.get('ratelimit-remaining')).toBe('0');
     // A write is refused too, and not applied.
     const c = await issueCard(limited);
-    const w = await send('POST', '/v1/points/award', { body: { card_id: c, points: 1, reason: 'r' }, key: KEYS.read }, limited);
+    const w = await send(
+      'POST',
+      '/v1/points/award',
+      { body: { card_id: c, points: 1, reason: 'r' }, key: KEYS.read },
+      limited,
+    );
     expect(w.status).toBe(403);
     expectProblem(await send('GET', `/v1/points/balance/${c}`, { key: KEYS.read }, limited), 429, 'rate_limited');
 
@@ -237,13 +293,24 @@ describe('secrets and request logs', () => {
     const secretReason = 'body-text-that-must-not-be-logged-7f3a';
     for (const key of Object.values(KEYS)) {
       made.push(await send('GET', '/v1/connections', { key }));
-      made.push(await send('POST', '/v1/points/award', { key, body: { card_id: card, points: 1, reason: secretReason } }));
-      made.push(await send('POST', '/v1/points/adjust', { key, body: { card_id: card, points: 1, reason: secretReason } }));
+      made.push(
+        await send('POST', '/v1/points/award', { key, body: { card_id: card, points: 1, reason: secretReason } }),
+      );
+      made.push(
+        await send('POST', '/v1/points/adjust', { key, body: { card_id: card, points: 1, reason: secretReason } }),
+      );
       made.push(await send('GET', '/v1/connections', { key: null, headers: { authorization: `Bearer ${key}` } }));
-      made.push(await send('GET', `/v1/points/balance/${card}`, { key, headers: { authorization: `Basic ${Buffer.from(`user:${key}`).toString('base64')}` } }));
+      made.push(
+        await send('GET', `/v1/points/balance/${card}`, {
+          key,
+          headers: { authorization: `Basic ${Buffer.from(`user:${key}`).toString('base64')}` },
+        }),
+      );
       made.push(await send('GET', '/v1/connections', { key: `${key}-wrong` }));
       made.push(await send('GET', '/nope', { key }));
-      made.push(await send('POST', '/v1/points/award', { key, rawBody: '{', headers: { 'content-type': 'application/json' } }));
+      made.push(
+        await send('POST', '/v1/points/award', { key, rawBody: '{', headers: { 'content-type': 'application/json' } }),
+      );
     }
     const statuses = new Set(made.map((r) => r.status));
     for (const s of [200, 201, 400, 401, 403, 404]) expect(statuses).toContain(s);
@@ -255,7 +322,8 @@ describe('secrets and request logs', () => {
       expect(lines, `log lines of ${reqId}`).toHaveLength(1);
       expect(lines[0]).toMatchObject({ reqId, status: res.status, msg: 'request' });
       expect(typeof lines[0]!.method).toBe('string');
-      if (res.status >= 400 && res.headers.get('content-type')?.includes('problem')) expect(res.body.request_id).toBe(reqId);
+      if (res.status >= 400 && res.headers.get('content-type')?.includes('problem'))
+        expect(res.body.request_id).toBe(reqId);
     }
 
     const logs = gw.logs.join('');
@@ -274,22 +342,46 @@ describe('idempotency keys are per client', () => {
   it('does not mix up two clients that use the same Idempotency-Key', async () => {
     const card = await issueCard(gw);
     const headers = { 'idempotency-key': 'shared-key-1' };
-    const w = await send('POST', '/v1/points/award', { key: KEYS.write, headers, body: { card_id: card, points: 10, reason: 'from write' } });
+    const w = await send('POST', '/v1/points/award', {
+      key: KEYS.write,
+      headers,
+      body: { card_id: card, points: 10, reason: 'from write' },
+    });
     expect(w.status).toBe(201);
-    const o = await send('POST', '/v1/points/award', { key: KEYS.other, headers, body: { card_id: card, points: 20, reason: 'from other' } });
+    const o = await send('POST', '/v1/points/award', {
+      key: KEYS.other,
+      headers,
+      body: { card_id: card, points: 20, reason: 'from other' },
+    });
     expect(o.status, o.text).toBe(201);
     expect(o.headers.get('idempotent-replayed')).toBeNull();
     expect(o.body.id).not.toBe(w.body.id);
     // The same body from the other client is not a replay either.
-    const o2 = await send('POST', '/v1/points/award', { key: KEYS.admin, headers, body: { card_id: card, points: 10, reason: 'from write' } });
+    const o2 = await send('POST', '/v1/points/award', {
+      key: KEYS.admin,
+      headers,
+      body: { card_id: card, points: 10, reason: 'from write' },
+    });
     expect(o2.status).toBe(201);
     expect(o2.headers.get('idempotent-replayed')).toBeNull();
     expect(o2.body.id).not.toBe(w.body.id);
     // Within one client, the key still means what it meant.
-    const again = await send('POST', '/v1/points/award', { key: KEYS.write, headers, body: { card_id: card, points: 10, reason: 'from write' } });
+    const again = await send('POST', '/v1/points/award', {
+      key: KEYS.write,
+      headers,
+      body: { card_id: card, points: 10, reason: 'from write' },
+    });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(w.body);
-    expectProblem(await send('POST', '/v1/points/award', { key: KEYS.other, headers, body: { card_id: card, points: 99, reason: 'x' } }), 422, 'idempotency_key_reused');
+    expectProblem(
+      await send('POST', '/v1/points/award', {
+        key: KEYS.other,
+        headers,
+        body: { card_id: card, points: 99, reason: 'x' },
+      }),
+      422,
+      'idempotency_key_reused',
+    );
     expect((await send('GET', `/v1/points/balance/${card}`)).body.available).toBe(40);
   });
 });

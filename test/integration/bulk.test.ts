@@ -39,8 +39,10 @@ async function bulk(items: unknown[], opts: { key?: string; idempotencyKey?: str
   return { succeeded: res.body.succeeded as number, failed: res.body.failed as number, results };
 }
 
-const balance = async (card: string) => (await gw.request('GET', `/v1/points/balance/${card}`)).body.available as number;
-const historyLength = async (card: string) => (await gw.request('GET', `/v1/points/history/${card}?limit=100`)).body.data.length as number;
+const balance = async (card: string) =>
+  (await gw.request('GET', `/v1/points/balance/${card}`)).body.available as number;
+const historyLength = async (card: string) =>
+  (await gw.request('GET', `/v1/points/history/${card}?limit=100`)).body.data.length as number;
 
 describe('mixed items', () => {
   it('applies the good items in order and gives each bad one its own error', async () => {
@@ -98,10 +100,17 @@ describe('mixed items', () => {
       'invalid_points_amount',
       'validation_failed',
     ]);
-    expect(out.results.map((r) => r.status)).toEqual([201, 400, 404, 400, 400, 400, 403, 201, 201, 403, 201, 404, 400, 201, 400, 400, 400, 400, 400, 400, 400]);
+    expect(out.results.map((r) => r.status)).toEqual([
+      201, 400, 404, 400, 400, 400, 403, 201, 201, 403, 201, 404, 400, 201, 400, 400, 400, 400, 400, 400, 400,
+    ]);
     expect(out).toMatchObject({ succeeded: 5, failed: 16 });
 
-    expect(out.results[0]!.transaction).toMatchObject({ type: 'award', card_id: card, points: 100, balance_after: 100 });
+    expect(out.results[0]!.transaction).toMatchObject({
+      type: 'award',
+      card_id: card,
+      points: 100,
+      balance_after: 100,
+    });
     expect(out.results[7]!.transaction).toMatchObject({ type: 'redeem', balance_after: 70 });
     expect(out.results[8]!.transaction).toMatchObject({ type: 'adjust', balance_after: 75 });
     expect(out.results[10]!.transaction).toMatchObject({ type: 'adjust', card_id: blocked, balance_after: 30 });
@@ -145,7 +154,10 @@ describe('mixed items', () => {
 
   it('needs the write scope for the request as a whole', async () => {
     const card = await issueCard(gw);
-    const res = await gw.request('POST', '/v1/points/bulk', { key: KEYS.read, body: { transactions: [{ type: 'award', card_id: card, points: 1, reason: 'x' }] } });
+    const res = await gw.request('POST', '/v1/points/bulk', {
+      key: KEYS.read,
+      body: { transactions: [{ type: 'award', card_id: card, points: 1, reason: 'x' }] },
+    });
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('forbidden');
     expect(await balance(card)).toBe(0);
@@ -155,14 +167,25 @@ describe('mixed items', () => {
 describe('size', () => {
   it('accepts 1,000 items and refuses 1,001', async () => {
     const card = await issueCard(gw);
-    const items = Array.from({ length: 1000 }, (_, i) => ({ type: 'award', card_id: card, points: 1, reason: `item ${i}`, reference_id: `bulk-1000-${i}` }));
+    const items = Array.from({ length: 1000 }, (_, i) => ({
+      type: 'award',
+      card_id: card,
+      points: 1,
+      reason: `item ${i}`,
+      reference_id: `bulk-1000-${i}`,
+    }));
     const out = await bulk(items);
     expect(out).toMatchObject({ succeeded: 1000, failed: 0 });
     expect(out.results[999]!.transaction!.balance_after).toBe(1000);
     expect(await balance(card)).toBe(1000);
 
     const tooMany = await gw.request('POST', '/v1/points/bulk', {
-      body: { transactions: [...items.map((it, i) => ({ ...it, reference_id: `bulk-1001-${i}` })), { type: 'award', card_id: card, points: 1, reason: 'x' }] },
+      body: {
+        transactions: [
+          ...items.map((it, i) => ({ ...it, reference_id: `bulk-1001-${i}` })),
+          { type: 'award', card_id: card, points: 1, reason: 'x' },
+        ],
+      },
     });
     expect(tooMany.status).toBe(400);
     expect(tooMany.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -187,13 +210,29 @@ describe('idempotency per item', () => {
       { type: 'award', card_id: card, points: 100, reason: 'a' },
     ];
     const first = await bulk(items, { idempotencyKey: 'bulk-key-1' });
-    expect(first.results.map((r) => r.error?.code ?? 'ok')).toEqual(['ok', 'ok', 'insufficient_points', 'ok', 'invalid_points_amount', 'ok', 'ok']);
+    expect(first.results.map((r) => r.error?.code ?? 'ok')).toEqual([
+      'ok',
+      'ok',
+      'insufficient_points',
+      'ok',
+      'invalid_points_amount',
+      'ok',
+      'ok',
+    ]);
     expect(first.results.every((r) => !r.replayed)).toBe(true);
     expect(await balance(card)).toBe(193);
     expect(await balance(other)).toBe(7);
 
     const second = await bulk(items, { idempotencyKey: 'bulk-key-1' });
-    expect(second.results.map((r) => r.error?.code ?? 'ok')).toEqual(['ok', 'ok', 'insufficient_points', 'ok', 'invalid_points_amount', 'ok', 'ok']);
+    expect(second.results.map((r) => r.error?.code ?? 'ok')).toEqual([
+      'ok',
+      'ok',
+      'insufficient_points',
+      'ok',
+      'invalid_points_amount',
+      'ok',
+      'ok',
+    ]);
     for (const i of [0, 1, 3, 5, 6]) {
       expect(second.results[i]!.replayed, `item ${i}`).toBe(true);
       expect(second.results[i]!.transaction).toEqual(first.results[i]!.transaction);

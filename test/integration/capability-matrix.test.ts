@@ -16,7 +16,11 @@ const OPERATIONS: Record<string, (card: string) => [string, string, unknown?]> =
   expire: (card) => ['POST', '/v1/points/expire', { card_id: card, points: 1 }],
   visit: (card) => ['POST', `/v1/cards/${card}/visits`, { visits: 1 }],
   purchase: (card) => ['POST', `/v1/cards/${card}/purchases`, { amount: EUR }],
-  refund_purchase: (card) => ['POST', `/v1/cards/${card}/purchases/refund`, { amount: { amount: '0.01', currency: 'EUR' } }],
+  refund_purchase: (card) => [
+    'POST',
+    `/v1/cards/${card}/purchases/refund`,
+    { amount: { amount: '0.01', currency: 'EUR' } },
+  ],
   redeem_reward: (card) => ['POST', `/v1/cards/${card}/rewards/redeem`, {}],
   redeem_coupon: (card) => ['POST', `/v1/cards/${card}/coupon/redeem`, {}],
   rewards: (card) => ['GET', `/v1/cards/${card}/rewards`],
@@ -39,7 +43,13 @@ async function cardsByType(): Promise<Map<string, string>> {
     `lt:${lt.seed.cards.active.card_number}`,
   ];
   // Coupontools has no seeded user on its membership program: issue one.
-  const issued = await gw.request('POST', '/v1/cards', { body: { connection: 'ct', program_id: `ct:${ct.seed.membershipCardId}`, customer: { first_name: 'Mia', email: 'mia@example.com' } } });
+  const issued = await gw.request('POST', '/v1/cards', {
+    body: {
+      connection: 'ct',
+      program_id: `ct:${ct.seed.membershipCardId}`,
+      customer: { first_name: 'Mia', email: 'mia@example.com' },
+    },
+  });
   expect(issued.status, issued.text).toBe(201);
   ids.push(issued.body.id);
   const byType = new Map<string, string>();
@@ -53,17 +63,24 @@ async function cardsByType(): Promise<Map<string, string>> {
 
 describe('capability matrix', () => {
   it('covers every card type each connection declares', async () => {
-    const conns = (await sb.gw.request('GET', '/v1/connections')).body.data as { id: string; capabilities: { card_types?: { card_type: string }[] } }[];
+    const conns = (await sb.gw.request('GET', '/v1/connections')).body.data as {
+      id: string;
+      capabilities: { card_types?: { card_type: string }[] };
+    }[];
     const covered = new Set([...(await cardsByType()).keys()].map((k) => k.split('/').slice(0, 2).join('/')));
     for (const c of conns) {
-      for (const t of c.capabilities.card_types ?? []) expect(covered, `${c.id}/${t.card_type}`).toContain(`${c.id}/${t.card_type}`);
+      for (const t of c.capabilities.card_types ?? [])
+        expect(covered, `${c.id}/${t.card_type}`).toContain(`${c.id}/${t.card_type}`);
     }
   });
 
   it('every card type × operation: supported ones are not refused as unsupported; the others are, naming what is supported', async () => {
     const failures: string[] = [];
     for (const [label, card] of await cardsByType()) {
-      const caps = (await sb.gw.request('GET', `/v1/cards/${card}`)).body.capabilities as { operations: string[]; units: string[] };
+      const caps = (await sb.gw.request('GET', `/v1/cards/${card}`)).body.capabilities as {
+        operations: string[];
+        units: string[];
+      };
       for (const [op, call] of Object.entries(OPERATIONS)) {
         const [method, path, body] = call(card);
         const before = sumCounters(sb);
@@ -73,10 +90,13 @@ describe('capability matrix', () => {
           res = await sb.gw.request(method, path, { body: { ...(body as object), points: -1 } });
         }
         if (supported(caps, op)) {
-          if (res.body?.code === 'unsupported_operation' || res.status >= 500) failures.push(`${label} ${op}: supported but got ${res.status} ${res.text}`);
+          if (res.body?.code === 'unsupported_operation' || res.status >= 500)
+            failures.push(`${label} ${op}: supported but got ${res.status} ${res.text}`);
         } else {
-          if (res.status !== 422 || res.body?.code !== 'unsupported_operation') failures.push(`${label} ${op}: unsupported but got ${res.status} ${res.text}`);
-          else if (!caps.operations.every((o) => res.body.detail.includes(o))) failures.push(`${label} ${op}: detail does not name what is supported: ${res.body.detail}`);
+          if (res.status !== 422 || res.body?.code !== 'unsupported_operation')
+            failures.push(`${label} ${op}: unsupported but got ${res.status} ${res.text}`);
+          else if (!caps.operations.every((o) => res.body.detail.includes(o)))
+            failures.push(`${label} ${op}: detail does not name what is supported: ${res.body.detail}`);
           if (sumCounters(sb) !== before) failures.push(`${label} ${op}: refused, yet the provider applied something`);
         }
       }
@@ -85,7 +105,9 @@ describe('capability matrix', () => {
   });
 
   it('a unit the card does not count in is refused, not converted', async () => {
-    const res = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: `hl:${sb.hl.seed.cards.stamp}`, points: 5, unit: 'points', reason: 'wrong unit' } });
+    const res = await sb.gw.request('POST', '/v1/points/award', {
+      body: { card_id: `hl:${sb.hl.seed.cards.stamp}`, points: 5, unit: 'points', reason: 'wrong unit' },
+    });
     expect(res.status, res.text).toBe(422);
     expect(res.body.code).toBe('unsupported_operation');
     expect(res.body.detail).toContain('stamps');

@@ -7,13 +7,18 @@ beforeAll(async () => {
 });
 afterAll(async () => gw?.close());
 
-
 const CARD_ID = /^ledger:[A-Za-z0-9._~@+=!$*()-]{1,200}$/;
 
 describe('issuing cards', () => {
   it('issues a card with customer, external_reference and metadata: 201 and a Location', async () => {
     const body = {
-      customer: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', phone: '+44 20 7946 0958', birthday: '1815-12-10' },
+      customer: {
+        first_name: 'Ada',
+        last_name: 'Lovelace',
+        email: 'ada@example.com',
+        phone: '+44 20 7946 0958',
+        birthday: '1815-12-10',
+      },
       external_reference: 'customer-42',
       metadata: { segment: 'vip', signup: { channel: 'web' } },
     };
@@ -32,7 +37,9 @@ describe('issuing cards', () => {
       metadata: body.metadata,
       capabilities: { units: ['points'] },
     });
-    expect(res.body.capabilities.operations).toEqual(expect.arrayContaining(['award', 'redeem', 'adjust', 'block_card']));
+    expect(res.body.capabilities.operations).toEqual(
+      expect.arrayContaining(['award', 'redeem', 'adjust', 'block_card']),
+    );
     expect(Date.parse(res.body.created_at)).not.toBeNaN();
 
     const got = await gw.request('GET', res.headers.get('location')!);
@@ -50,17 +57,24 @@ describe('issuing cards', () => {
   });
 
   it('answers 200 with the same card for the same external_reference', async () => {
-    const first = await gw.request('POST', '/v1/cards', { body: { external_reference: 'customer-43', customer: { first_name: 'Grace' } } });
+    const first = await gw.request('POST', '/v1/cards', {
+      body: { external_reference: 'customer-43', customer: { first_name: 'Grace' } },
+    });
     expect(first.status).toBe(201);
     await award(gw, first.body.id, 25);
-    const again = await gw.request('POST', '/v1/cards', { body: { external_reference: 'customer-43', customer: { first_name: 'Grace' } } });
+    const again = await gw.request('POST', '/v1/cards', {
+      body: { external_reference: 'customer-43', customer: { first_name: 'Grace' } },
+    });
     expect(again.status).toBe(200);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body.id).toBe(first.body.id);
     expect(again.body).toMatchObject({ external_reference: 'customer-43', customer: { first_name: 'Grace' } });
     expect(again.headers.get('location')).toBe(`/v1/cards/${first.body.id}`);
     // Even from another client, and with other details: the reference names the card.
-    const other = await gw.request('POST', '/v1/cards', { key: KEYS.other, body: { external_reference: 'customer-43' } });
+    const other = await gw.request('POST', '/v1/cards', {
+      key: KEYS.other,
+      body: { external_reference: 'customer-43' },
+    });
     expect(other.status).toBe(200);
     expect(other.body.id).toBe(first.body.id);
     // The card's points are untouched.
@@ -81,16 +95,26 @@ describe('issuing cards', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(first.body);
     // Key order in the body does not matter.
-    const reordered = await gw.request('POST', '/v1/cards', { body: { customer: { email: 'alan@example.com', first_name: 'Alan' } }, headers });
+    const reordered = await gw.request('POST', '/v1/cards', {
+      body: { customer: { email: 'alan@example.com', first_name: 'Alan' } },
+      headers,
+    });
     expect(reordered.body.id).toBe(first.body.id);
 
-    const otherBody = await gw.request('POST', '/v1/cards', { body: { customer: { first_name: 'Someone else' } }, headers });
+    const otherBody = await gw.request('POST', '/v1/cards', {
+      body: { customer: { first_name: 'Someone else' } },
+      headers,
+    });
     expectProblem(otherBody, 422, 'idempotency_key_reused');
     const emptyBody = await gw.request('POST', '/v1/cards', { body: {}, headers });
     expectProblem(emptyBody, 422, 'idempotency_key_reused');
 
     // The same key from another client is its own key.
-    const otherClient = await gw.request('POST', '/v1/cards', { key: KEYS.other, body: { customer: { first_name: 'Someone else' } }, headers });
+    const otherClient = await gw.request('POST', '/v1/cards', {
+      key: KEYS.other,
+      body: { customer: { first_name: 'Someone else' } },
+      headers,
+    });
     expect(otherClient.status).toBe(201);
     expect(otherClient.body.id).not.toBe(first.body.id);
   });
@@ -122,12 +146,21 @@ describe('blocking', () => {
     const card = await issueCard(gw, { external_reference: 'to-block' });
     await award(gw, card, 100);
 
-    const block = await gw.request('PATCH', `/v1/cards/${card}`, { body: { status: 'blocked', reason: 'Reported lost' } });
+    const block = await gw.request('PATCH', `/v1/cards/${card}`, {
+      body: { status: 'blocked', reason: 'Reported lost' },
+    });
     expect(block.status, block.text).toBe(200);
-    expect(block.body).toMatchObject({ id: card, status: 'blocked', status_reason: 'Reported lost', external_reference: 'to-block' });
+    expect(block.body).toMatchObject({
+      id: card,
+      status: 'blocked',
+      status_reason: 'Reported lost',
+      external_reference: 'to-block',
+    });
     expect((await gw.request('GET', `/v1/cards/${card}`)).body.status).toBe('blocked');
     // Blocking again is a no-op.
-    const twice = await gw.request('PATCH', `/v1/cards/${card}`, { body: { status: 'blocked', reason: 'Reported lost' } });
+    const twice = await gw.request('PATCH', `/v1/cards/${card}`, {
+      body: { status: 'blocked', reason: 'Reported lost' },
+    });
     expect(twice.status).toBe(200);
     expect(twice.body.status).toBe('blocked');
 
@@ -138,13 +171,20 @@ describe('blocking', () => {
     // Also with a reference_id and an Idempotency-Key: the refusal leaves nothing behind.
     const keyed = await award(gw, card, 10, { reference_id: 'while-blocked' });
     expectProblem(keyed, 403, 'card_blocked');
-    const withKey = await gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 10, reason: 'k' }, headers: { 'idempotency-key': 'blocked-award' } });
+    const withKey = await gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 10, reason: 'k' },
+      headers: { 'idempotency-key': 'blocked-award' },
+    });
     expectProblem(withKey, 403, 'card_blocked');
 
-    const adj = await gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: -30, reason: 'correction' } });
+    const adj = await gw.request('POST', '/v1/points/adjust', {
+      body: { card_id: card, points: -30, reason: 'correction' },
+    });
     expect(adj.status, adj.text).toBe(201);
     expect(adj.body.balance_after).toBe(70);
-    const adjUp = await gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: 5, reason: 'goodwill' } });
+    const adjUp = await gw.request('POST', '/v1/points/adjust', {
+      body: { card_id: card, points: 5, reason: 'goodwill' },
+    });
     expect(adjUp.body.balance_after).toBe(75);
     // Reading still works.
     expect((await gw.request('GET', `/v1/points/balance/${card}`, { key: KEYS.read })).body.available).toBe(75);
@@ -160,7 +200,10 @@ describe('blocking', () => {
     const keyedAgain = await award(gw, card, 10, { reference_id: 'while-blocked' });
     expect(keyedAgain.status).toBe(201);
     expect(keyedAgain.headers.get('idempotent-replayed')).toBeNull();
-    const withKeyAgain = await gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 10, reason: 'k' }, headers: { 'idempotency-key': 'blocked-award' } });
+    const withKeyAgain = await gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 10, reason: 'k' },
+      headers: { 'idempotency-key': 'blocked-award' },
+    });
     expect(withKeyAgain.status).toBe(201);
     expect(withKeyAgain.headers.get('idempotent-replayed')).toBeNull();
     const redeem = await gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: 5, reason: 'x' } });
@@ -169,12 +212,28 @@ describe('blocking', () => {
     const bal = (await gw.request('GET', `/v1/points/balance/${card}`)).body;
     expect(bal).toMatchObject({ available: 100, total_earned: 130, total_redeemed: 5, total_adjusted: -25 });
     const hist = await gw.request('GET', `/v1/points/history/${card}`);
-    expect(hist.body.data.map((t: { type: string }) => t.type)).toEqual(['redeem', 'award', 'award', 'award', 'adjust', 'adjust', 'award']);
+    expect(hist.body.data.map((t: { type: string }) => t.type)).toEqual([
+      'redeem',
+      'award',
+      'award',
+      'award',
+      'adjust',
+      'adjust',
+      'award',
+    ]);
   });
 
   it('answers 404 for an unknown card and refuses a bad status', async () => {
-    expectProblem(await gw.request('PATCH', '/v1/cards/ledger:c_NOPE', { body: { status: 'blocked' } }), 404, 'card_not_found');
-    expectProblem(await gw.request('PATCH', '/v1/cards/nope:c_1', { body: { status: 'blocked' } }), 404, 'unknown_connection');
+    expectProblem(
+      await gw.request('PATCH', '/v1/cards/ledger:c_NOPE', { body: { status: 'blocked' } }),
+      404,
+      'card_not_found',
+    );
+    expectProblem(
+      await gw.request('PATCH', '/v1/cards/nope:c_1', { body: { status: 'blocked' } }),
+      404,
+      'unknown_connection',
+    );
     const card = await issueCard(gw);
     for (const body of [{ status: 'frozen' }, {}, { status: 'blocked', reason: '' }, { status: 'blocked', extra: 1 }]) {
       expectProblem(await gw.request('PATCH', `/v1/cards/${card}`, { body }), 400, 'validation_failed');
@@ -184,7 +243,11 @@ describe('blocking', () => {
 
   it('needs the admin scope to block', async () => {
     const card = await issueCard(gw);
-    expectProblem(await gw.request('PATCH', `/v1/cards/${card}`, { key: KEYS.write, body: { status: 'blocked' } }), 403, 'forbidden');
+    expectProblem(
+      await gw.request('PATCH', `/v1/cards/${card}`, { key: KEYS.write, body: { status: 'blocked' } }),
+      403,
+      'forbidden',
+    );
     expect((await gw.request('GET', `/v1/cards/${card}`)).body.status).toBe('active');
   });
 });

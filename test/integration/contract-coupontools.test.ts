@@ -4,7 +4,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ApiError } from '../../src/api/errors.js';
 import type { CoupontoolsConnection } from '../../src/config/connections.js';
 import type { Movement } from '../../src/providers/adapter.js';
-import { createCoupontoolsAdapter, type CoupontoolsAdapterApi } from '../../src/providers/coupontools/coupontools-adapter.js';
+import {
+  createCoupontoolsAdapter,
+  type CoupontoolsAdapterApi,
+} from '../../src/providers/coupontools/coupontools-adapter.js';
 import { createCoupontoolsSandbox } from '../../src/sandbox/coupontools/simulator.js';
 
 /**
@@ -14,8 +17,14 @@ import { createCoupontoolsSandbox } from '../../src/sandbox/coupontools/simulato
 
 type Sandbox = ReturnType<typeof createCoupontoolsSandbox>;
 type Seed = {
-  stampCardId: number; stampCardCode: string; membershipCardId: number; userWithRewardId: number; userWithRewardStamps: number;
-  availableRewardId: number; freshUserId: number; voidedUserId: number;
+  stampCardId: number;
+  stampCardCode: string;
+  membershipCardId: number;
+  userWithRewardId: number;
+  userWithRewardStamps: number;
+  availableRewardId: number;
+  freshUserId: number;
+  voidedUserId: number;
 };
 
 let sandbox: Sandbox;
@@ -27,7 +36,15 @@ const adapters: CoupontoolsAdapterApi[] = [];
 const errors: ApiError[] = [];
 
 function connection(over: Partial<CoupontoolsConnection> = {}): CoupontoolsConnection {
-  return { id: 'x', provider: 'coupontools', baseUrl: url, timeoutMs: 2000, ...sandbox.credentials, ...sandbox.settings, ...over } as CoupontoolsConnection;
+  return {
+    id: 'x',
+    provider: 'coupontools',
+    baseUrl: url,
+    timeoutMs: 2000,
+    ...sandbox.credentials,
+    ...sandbox.settings,
+    ...over,
+  } as CoupontoolsConnection;
 }
 function make(over: Partial<CoupontoolsConnection> = {}): CoupontoolsAdapterApi {
   const a = createCoupontoolsAdapter(connection(over));
@@ -45,8 +62,18 @@ async function failure(p: Promise<unknown>): Promise<ApiError & { applied?: 'no'
   throw new Error('expected a failure');
 }
 const mv = (over: Partial<Movement>): Movement => ({
-  operation: 'award', unit: 'stamps', quantity: 1, money: null, rewardId: null, txnId: 'txn_01JD3X5Q8T2M4N6P8R0S2T4V6W', reason: 'test',
-  referenceId: null, staff: null, dedupKey: 'k1', notify: true, ...over,
+  operation: 'award',
+  unit: 'stamps',
+  quantity: 1,
+  money: null,
+  rewardId: null,
+  txnId: 'txn_01JD3X5Q8T2M4N6P8R0S2T4V6W',
+  reason: 'test',
+  referenceId: null,
+  staff: null,
+  dedupKey: 'k1',
+  notify: true,
+  ...over,
 });
 const counters = (): Record<string, number> => sandbox.sim.counters() as Record<string, number>;
 const stampRef = (user: number): string => `${seed.stampCardId}.${user}`;
@@ -77,7 +104,9 @@ afterAll(async () => {
 describe('programs (loyalty cards)', () => {
   it('lists, gets (by id or code) and copies programs', async () => {
     const list = await adapter.listPrograms!({ page: 1, perPage: 10 });
-    expect(list.data.map((p) => p.reference)).toEqual(expect.arrayContaining([String(seed.stampCardId), String(seed.membershipCardId)]));
+    expect(list.data.map((p) => p.reference)).toEqual(
+      expect.arrayContaining([String(seed.stampCardId), String(seed.membershipCardId)]),
+    );
     expect(list.meta).toMatchObject({ page: 1, total: list.data.length, has_more: false });
     const stamp = list.data.find((p) => p.reference === String(seed.stampCardId))!;
     expect(stamp.card_type).toBe('stamp');
@@ -105,18 +134,27 @@ describe('cards (users of a loyalty card)', () => {
   it('gets a card as <loyaltyCardId>.<userId>, with customer and status', async () => {
     const card = await adapter.getCard(stampRef(seed.userWithRewardId));
     expect(card).toMatchObject({
-      reference: stampRef(seed.userWithRewardId), cardType: 'stamp', status: 'active',
-      programReference: String(seed.stampCardId), customerReference: stampRef(seed.userWithRewardId),
+      reference: stampRef(seed.userWithRewardId),
+      cardType: 'stamp',
+      status: 'active',
+      programReference: String(seed.stampCardId),
+      customerReference: stampRef(seed.userWithRewardId),
     });
     expect((await adapter.getCard(stampRef(seed.voidedUserId)))!.status).toBe('voided');
     expect(await adapter.getCard(stampRef(999_999))).toBeNull();
     expect(await adapter.getCard('not-a-ref')).toBeNull();
   });
 
-  it('lists a program\'s cards with pagination, voided ones included', async () => {
+  it("lists a program's cards with pagination, voided ones included", async () => {
     const all = await adapter.listCards!({ programReference: String(seed.stampCardId), page: 1, perPage: 50 });
     const refs = all.data.map((c) => c.reference);
-    expect(refs).toEqual(expect.arrayContaining([stampRef(seed.userWithRewardId), stampRef(seed.freshUserId), stampRef(seed.voidedUserId)]));
+    expect(refs).toEqual(
+      expect.arrayContaining([
+        stampRef(seed.userWithRewardId),
+        stampRef(seed.freshUserId),
+        stampRef(seed.voidedUserId),
+      ]),
+    );
     expect(all.meta.has_more).toBe(false);
 
     const p1 = await adapter.listCards!({ programReference: String(seed.stampCardId), page: 1, perPage: 1 });
@@ -126,32 +164,73 @@ describe('cards (users of a loyalty card)', () => {
     expect(p2.data).toHaveLength(1);
     expect(p2.data[0]!.reference).not.toBe(p1.data[0]!.reference);
 
-    const byCustomer = await adapter.listCards!({ customerReference: stampRef(seed.freshUserId), page: 1, perPage: 20 });
+    const byCustomer = await adapter.listCards!({
+      customerReference: stampRef(seed.freshUserId),
+      page: 1,
+      perPage: 20,
+    });
     expect(byCustomer.data.map((c) => c.reference)).toEqual([stampRef(seed.freshUserId)]);
 
-    expect((await failure(adapter.listCards!({ programReference: '424242', page: 1, perPage: 20 }))).code).toBe('program_not_found');
+    expect((await failure(adapter.listCards!({ programReference: '424242', page: 1, perPage: 20 }))).code).toBe(
+      'program_not_found',
+    );
     expect((await failure(adapter.listCards!({ page: 1, perPage: 20 }))).code).toBe('validation_failed');
   });
 
   it('issues a card (create user), in bulk too', async () => {
-    const card = await adapter.issueCard!({ programReference: String(seed.stampCardId), customerReference: null, customer: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' }, externalReference: null });
+    const card = await adapter.issueCard!({
+      programReference: String(seed.stampCardId),
+      customerReference: null,
+      customer: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' },
+      externalReference: null,
+    });
     expect(card.reference).toMatch(new RegExp(`^${seed.stampCardId}\\.[A-Za-z0-9_~@+=!$*()-]+$`));
-    expect(card).toMatchObject({ status: 'active', cardType: 'stamp', customer: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' } });
+    expect(card).toMatchObject({
+      status: 'active',
+      cardType: 'stamp',
+      customer: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' },
+    });
     expect(counters().create_user).toBe(1);
     expect((await adapter.balance(card.reference)).units.stamps).toBe(0);
 
     // Issuing to an existing customer copies their data into a user of the other program.
-    const m = await adapter.issueCard!({ programReference: String(seed.membershipCardId), customerReference: card.reference, customer: null, externalReference: null });
-    expect(m).toMatchObject({ cardType: 'membership', programReference: String(seed.membershipCardId), customer: { email: 'ada@example.com' } });
+    const m = await adapter.issueCard!({
+      programReference: String(seed.membershipCardId),
+      customerReference: card.reference,
+      customer: null,
+      externalReference: null,
+    });
+    expect(m).toMatchObject({
+      cardType: 'membership',
+      programReference: String(seed.membershipCardId),
+      customer: { email: 'ada@example.com' },
+    });
 
-    const bulk = await adapter.bulkCreateUsers(String(seed.stampCardId), [{ first_name: 'B', email: 'b@example.com', city: 'Gent' }, { first_name: 'C', custom_1: 'x' }]);
+    const bulk = await adapter.bulkCreateUsers(String(seed.stampCardId), [
+      { first_name: 'B', email: 'b@example.com', city: 'Gent' },
+      { first_name: 'C', custom_1: 'x' },
+    ]);
     expect(bulk.created).toBe(2);
     expect(bulk.cards.map((c) => c.customer?.first_name)).toEqual(['B', 'C']);
     expect(counters().bulk_create_users).toBe(1);
 
-    const e = await failure(adapter.issueCard!({ programReference: '424242', customerReference: null, customer: { first_name: 'X' }, externalReference: null }));
+    const e = await failure(
+      adapter.issueCard!({
+        programReference: '424242',
+        customerReference: null,
+        customer: { first_name: 'X' },
+        externalReference: null,
+      }),
+    );
     expect(e).toMatchObject({ code: 'program_not_found' });
-    const b = await failure(adapter.issueCard!({ programReference: String(seed.stampCardId), customerReference: null, customer: { first_name: 'X', birthday: '1990-01-01' }, externalReference: null }));
+    const b = await failure(
+      adapter.issueCard!({
+        programReference: String(seed.stampCardId),
+        customerReference: null,
+        customer: { first_name: 'X', birthday: '1990-01-01' },
+        externalReference: null,
+      }),
+    );
     expect(b.code).toBe('validation_failed');
     expect(counters().create_user).toBe(2);
   });
@@ -185,7 +264,12 @@ describe('capabilities and moves', () => {
     expect(stamp).toMatchObject({ cardType: 'stamp', nativeUnit: 'stamps' });
     expect(stamp.operations).toEqual(expect.arrayContaining(['award', 'redeem_reward', 'rewards', 'void_card']));
     expect(stamp.operations).not.toEqual(expect.arrayContaining(['redeem']));
-    const member = await adapter.issueCard!({ programReference: String(seed.membershipCardId), customerReference: null, customer: { first_name: 'M' }, externalReference: null });
+    const member = await adapter.issueCard!({
+      programReference: String(seed.membershipCardId),
+      customerReference: null,
+      customer: { first_name: 'M' },
+      externalReference: null,
+    });
     const caps = await adapter.cardCapabilities(member.reference);
     expect(caps.cardType).toBe('membership');
     expect(caps.operations).not.toContain('award');
@@ -205,9 +289,19 @@ describe('capabilities and moves', () => {
     expect((await failure(adapter.move(stampRef(999_999), mv({})))).code).toBe('card_not_found');
   });
 
-  it('normalizes a membership card\'s balance to rewards', async () => {
-    const member = await adapter.issueCard!({ programReference: String(seed.membershipCardId), customerReference: null, customer: { first_name: 'M' }, externalReference: null });
-    expect(await adapter.balance(member.reference)).toEqual({ nativeUnit: 'rewards', units: { rewards: 0 }, totalEarned: null, totalRedeemed: null });
+  it("normalizes a membership card's balance to rewards", async () => {
+    const member = await adapter.issueCard!({
+      programReference: String(seed.membershipCardId),
+      customerReference: null,
+      customer: { first_name: 'M' },
+      externalReference: null,
+    });
+    expect(await adapter.balance(member.reference)).toEqual({
+      nativeUnit: 'rewards',
+      units: { rewards: 0 },
+      totalEarned: null,
+      totalRedeemed: null,
+    });
   });
 
   it('refuses what the card type cannot do, without calling the provider', async () => {
@@ -219,7 +313,12 @@ describe('capabilities and moves', () => {
     }
     expect((await failure(adapter.move(ref, mv({ unit: 'points' })))).code).toBe('unsupported_operation');
     expect((await failure(adapter.move(ref, mv({ unit: 'visits' })))).code).toBe('unsupported_operation');
-    const member = await adapter.issueCard!({ programReference: String(seed.membershipCardId), customerReference: null, customer: { first_name: 'M' }, externalReference: null });
+    const member = await adapter.issueCard!({
+      programReference: String(seed.membershipCardId),
+      customerReference: null,
+      customer: { first_name: 'M' },
+      externalReference: null,
+    });
     const e = await failure(adapter.move(member.reference, mv({ quantity: 2 })));
     expect(e.code).toBe('unsupported_operation');
     expect(e.message).toContain('membership');
@@ -228,17 +327,31 @@ describe('capabilities and moves', () => {
 
   it('lists rewards and uses one (redeem_reward); a used or unknown reward is refused', async () => {
     const ref = stampRef(seed.userWithRewardId);
-    expect(await adapter.rewards!(ref)).toEqual([expect.objectContaining({ id: String(seed.availableRewardId), status: 'available', count: 1 })]);
-    const r = await adapter.move(ref, mv({ operation: 'redeem_reward', unit: 'rewards', quantity: 1, rewardId: String(seed.availableRewardId) }));
+    expect(await adapter.rewards!(ref)).toEqual([
+      expect.objectContaining({ id: String(seed.availableRewardId), status: 'available', count: 1 }),
+    ]);
+    const r = await adapter.move(
+      ref,
+      mv({ operation: 'redeem_reward', unit: 'rewards', quantity: 1, rewardId: String(seed.availableRewardId) }),
+    );
     expect(r.balanceAfter).toBe(0);
     expect(counters().use_rewards).toBe(1);
-    expect(await adapter.rewards!(ref)).toEqual([expect.objectContaining({ id: String(seed.availableRewardId), status: 'used' })]);
+    expect(await adapter.rewards!(ref)).toEqual([
+      expect.objectContaining({ id: String(seed.availableRewardId), status: 'used' }),
+    ]);
     expect((await adapter.balance(ref)).units.rewards).toBe(0);
 
-    const again = await failure(adapter.move(ref, mv({ operation: 'redeem_reward', unit: 'rewards', rewardId: String(seed.availableRewardId) })));
+    const again = await failure(
+      adapter.move(ref, mv({ operation: 'redeem_reward', unit: 'rewards', rewardId: String(seed.availableRewardId) })),
+    );
     expect(again).toMatchObject({ code: 'reward_not_available' });
     expect(again.message).toContain('The card holds');
-    const none = await failure(adapter.move(stampRef(seed.freshUserId), mv({ operation: 'redeem_reward', unit: 'rewards', rewardId: String(seed.availableRewardId) })));
+    const none = await failure(
+      adapter.move(
+        stampRef(seed.freshUserId),
+        mv({ operation: 'redeem_reward', unit: 'rewards', rewardId: String(seed.availableRewardId) }),
+      ),
+    );
     expect(none.code).toBe('reward_not_found');
     expect(counters().use_rewards).toBe(1);
   });
@@ -246,9 +359,17 @@ describe('capabilities and moves', () => {
 
 describe('customers (= users)', () => {
   it('creates, gets, updates (without stamps) and searches customers', async () => {
-    const c = await adapter.createCustomer!({ connection: 'x', first_name: 'Grace', email: 'grace@example.com', programReference: String(seed.stampCardId) });
+    const c = await adapter.createCustomer!({
+      connection: 'x',
+      first_name: 'Grace',
+      email: 'grace@example.com',
+      programReference: String(seed.stampCardId),
+    });
     expect(c).toMatchObject({ first_name: 'Grace', email: 'grace@example.com', cardReferences: [c.reference] });
-    expect(await adapter.getCustomer!(c.reference)).toMatchObject({ reference: c.reference, email: 'grace@example.com' });
+    expect(await adapter.getCustomer!(c.reference)).toMatchObject({
+      reference: c.reference,
+      email: 'grace@example.com',
+    });
 
     const u = await adapter.updateCustomer!(c.reference, { last_name: 'Hopper', phone: '+1 555 0100' });
     expect(u).toMatchObject({ first_name: 'Grace', last_name: 'Hopper', phone: '+1 555 0100' });
@@ -264,24 +385,40 @@ describe('customers (= users)', () => {
     expect(page.data).toHaveLength(2);
     expect(page.meta.has_more).toBe(true);
 
-    expect((await failure(adapter.updateCustomer!(stampRef(999_999), { first_name: 'X' }))).code).toBe('customer_not_found');
-    expect((await failure(adapter.createCustomer!({ connection: 'x', first_name: 'X' }))).code).toBe('validation_failed');
+    expect((await failure(adapter.updateCustomer!(stampRef(999_999), { first_name: 'X' }))).code).toBe(
+      'customer_not_found',
+    );
+    expect((await failure(adapter.createCustomer!({ connection: 'x', first_name: 'X' }))).code).toBe(
+      'validation_failed',
+    );
     expect(await adapter.getCustomer!(stampRef(999_999))).toBeNull();
   });
 });
 
 describe('push notifications', () => {
   it('groups cards by program, sends to a program, or to every program', async () => {
-    const member = await adapter.issueCard!({ programReference: String(seed.membershipCardId), customerReference: null, customer: { first_name: 'M' }, externalReference: null });
-    const n = await adapter.notify!({ message: 'Double stamps!', cardReferences: [stampRef(seed.userWithRewardId), stampRef(seed.freshUserId), member.reference] });
+    const member = await adapter.issueCard!({
+      programReference: String(seed.membershipCardId),
+      customerReference: null,
+      customer: { first_name: 'M' },
+      externalReference: null,
+    });
+    const n = await adapter.notify!({
+      message: 'Double stamps!',
+      cardReferences: [stampRef(seed.userWithRewardId), stampRef(seed.freshUserId), member.reference],
+    });
     expect(n).toMatchObject({ message: 'Double stamps!', status: 'sent', recipients: 3 });
     expect(counters().push_notification).toBe(2);
     await adapter.notify!({ message: 'hello', programReference: String(seed.stampCardId) });
     expect(counters().push_notification).toBe(3);
     await adapter.notify!({ message: 'hello all' });
     expect(counters().push_notification).toBe(5);
-    expect((await failure(adapter.notify!({ message: 'later', scheduledAt: '2030-01-01T00:00:00Z' }))).code).toBe('unsupported_operation');
-    expect((await failure(adapter.notify!({ message: 'x', programReference: '424242' }))).code).toBe('program_not_found');
+    expect((await failure(adapter.notify!({ message: 'later', scheduledAt: '2030-01-01T00:00:00Z' }))).code).toBe(
+      'unsupported_operation',
+    );
+    expect((await failure(adapter.notify!({ message: 'x', programReference: '424242' }))).code).toBe(
+      'program_not_found',
+    );
   });
 });
 
@@ -306,42 +443,68 @@ describe('provider failures', () => {
   it('client-side rateLimit refuses when the wait would pass the timeout', async () => {
     const slow = make({ rateLimit: { requests: 2, perSeconds: 60 }, timeoutMs: 500 });
     await slow.getCard(stampRef(seed.freshUserId)); // the program list, then the user
-    expect(await failure(slow.getCard(stampRef(seed.freshUserId)))).toMatchObject({ code: 'provider_rate_limited', applied: 'no' });
+    expect(await failure(slow.getCard(stampRef(seed.freshUserId)))).toMatchObject({
+      code: 'provider_rate_limited',
+      applied: 'no',
+    });
   });
 
   it('5xx → provider_unavailable: applied unknown on writes, no on reads', async () => {
     sandbox.sim.inject({ kind: 'status', status: 503 });
-    expect(await failure(adapter.balance(stampRef(seed.freshUserId)))).toMatchObject({ code: 'provider_unavailable', applied: 'no' });
+    expect(await failure(adapter.balance(stampRef(seed.freshUserId)))).toMatchObject({
+      code: 'provider_unavailable',
+      applied: 'no',
+    });
     await adapter.listPrograms!({ page: 1, perPage: 10 });
     sandbox.sim.inject({ kind: 'status', status: 500, applied: true, match: 'POST' });
-    expect(await failure(adapter.move(stampRef(seed.freshUserId), mv({ quantity: 2 })))).toMatchObject({ code: 'provider_unavailable', applied: 'unknown' });
+    expect(await failure(adapter.move(stampRef(seed.freshUserId), mv({ quantity: 2 })))).toMatchObject({
+      code: 'provider_unavailable',
+      applied: 'unknown',
+    });
   });
 
   it('a refusal without a known body → provider_rejected, applied no', async () => {
     await adapter.listPrograms!({ page: 1, perPage: 10 });
     sandbox.sim.inject({ kind: 'status', status: 422, match: 'POST' });
-    expect(await failure(adapter.move(stampRef(seed.freshUserId), mv({ quantity: 2 })))).toMatchObject({ code: 'provider_rejected', applied: 'no' });
+    expect(await failure(adapter.move(stampRef(seed.freshUserId), mv({ quantity: 2 })))).toMatchObject({
+      code: 'provider_rejected',
+      applied: 'no',
+    });
   });
 
   it('timeout and dropped connection on a write → applied unknown', async () => {
     const quick = make({ timeoutMs: 300 });
     await quick.listPrograms!({ page: 1, perPage: 10 });
     sandbox.sim.inject({ kind: 'timeout', applied: true, match: 'POST' });
-    expect(await failure(quick.move(stampRef(seed.freshUserId), mv({ quantity: 2 })))).toMatchObject({ code: 'provider_timeout', applied: 'unknown' });
+    expect(await failure(quick.move(stampRef(seed.freshUserId), mv({ quantity: 2 })))).toMatchObject({
+      code: 'provider_timeout',
+      applied: 'unknown',
+    });
     sandbox.sim.inject({ kind: 'drop', applied: true, match: 'PUT' });
     expect(await failure(quick.voidCard!(stampRef(seed.freshUserId)))).toMatchObject({ applied: 'unknown' });
     sandbox.sim.inject({ kind: 'timeout' });
-    expect(await failure(quick.getCard(stampRef(seed.freshUserId)))).toMatchObject({ code: 'provider_timeout', applied: 'no' });
+    expect(await failure(quick.getCard(stampRef(seed.freshUserId)))).toMatchObject({
+      code: 'provider_timeout',
+      applied: 'no',
+    });
   });
 
   it('malformed body → provider_bad_response (unknown on writes)', async () => {
     sandbox.sim.inject({ kind: 'malformed' });
-    expect(await failure(adapter.getCard(stampRef(seed.freshUserId)))).toMatchObject({ code: 'provider_bad_response', applied: 'no' });
+    expect(await failure(adapter.getCard(stampRef(seed.freshUserId)))).toMatchObject({
+      code: 'provider_bad_response',
+      applied: 'no',
+    });
     sandbox.sim.inject({ kind: 'malformed' });
-    expect(await failure(adapter.listPrograms!({ page: 1, perPage: 10 }))).toMatchObject({ code: 'provider_bad_response' });
+    expect(await failure(adapter.listPrograms!({ page: 1, perPage: 10 }))).toMatchObject({
+      code: 'provider_bad_response',
+    });
     await adapter.listPrograms!({ page: 1, perPage: 10 });
     sandbox.sim.inject({ kind: 'malformed', applied: true, match: 'POST' });
-    expect(await failure(adapter.move(stampRef(seed.freshUserId), mv({ quantity: 2 })))).toMatchObject({ code: 'provider_bad_response', applied: 'unknown' });
+    expect(await failure(adapter.move(stampRef(seed.freshUserId), mv({ quantity: 2 })))).toMatchObject({
+      code: 'provider_bad_response',
+      applied: 'unknown',
+    });
   });
 });
 
@@ -366,7 +529,8 @@ describe('error bodies (stub server)', () => {
     stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/v4`;
   });
   afterAll(() => new Promise<void>((r) => stub.close(() => r())));
-  const v3 = (code: number, message: string) => JSON.stringify({ status: { status: 'failed', errors: { error_code: code, error_message: message } } });
+  const v3 = (code: number, message: string) =>
+    JSON.stringify({ status: { status: 'failed', errors: { error_code: code, error_message: message } } });
   beforeEach(() => {
     byMethod = {};
   });
@@ -375,11 +539,17 @@ describe('error bodies (stub server)', () => {
   it('a 200 whose body says failed is an error, mapped by v3 code and message', async () => {
     const a = stubAdapter();
     answer = { status: 200, body: v3(1000, 'Bad credentials') };
-    expect(await failure(a.listPrograms!({ page: 1, perPage: 5 }))).toMatchObject({ code: 'provider_auth_failed', applied: 'no' });
+    expect(await failure(a.listPrograms!({ page: 1, perPage: 5 }))).toMatchObject({
+      code: 'provider_auth_failed',
+      applied: 'no',
+    });
     answer = { status: 200, body: v3(502, 'Campaign not found') };
     expect(await failure(a.getProgram!('1'))).toMatchObject({ code: 'program_not_found', applied: 'no' });
     answer = { status: 200, body: v3(310, 'Invalid value for email') };
-    expect(await failure(a.listPrograms!({ page: 1, perPage: 5 }))).toMatchObject({ code: 'provider_rejected', applied: 'no' });
+    expect(await failure(a.listPrograms!({ page: 1, perPage: 5 }))).toMatchObject({
+      code: 'provider_rejected',
+      applied: 'no',
+    });
     answer = { status: 200, body: JSON.stringify({ success: false, message: 'nope' }) };
     expect(await failure(a.listPrograms!({ page: 1, perPage: 5 }))).toMatchObject({ code: 'provider_rejected' });
   });
@@ -394,19 +564,34 @@ describe('error bodies (stub server)', () => {
     const e = await failure(a.move('7.1', mv({ operation: 'redeem_reward', unit: 'rewards', rewardId: '3' })));
     expect(e).toMatchObject({ code: 'insufficient_points', applied: 'no' });
     expect(e.message).toContain('The card holds 3 stamps');
-    answer = { status: 200, body: JSON.stringify({ status: { status: 'failed', errors: [{ error_code: 342, error_message: 'Reward 3 has already been used' }] } }) };
-    expect(await failure(a.move('7.1', mv({ operation: 'redeem_reward', unit: 'rewards', rewardId: '3' })))).toMatchObject({ code: 'reward_not_available' });
+    answer = {
+      status: 200,
+      body: JSON.stringify({
+        status: { status: 'failed', errors: [{ error_code: 342, error_message: 'Reward 3 has already been used' }] },
+      }),
+    };
+    expect(
+      await failure(a.move('7.1', mv({ operation: 'redeem_reward', unit: 'rewards', rewardId: '3' }))),
+    ).toMatchObject({ code: 'reward_not_available' });
     byMethod = {};
     answer = { status: 400, body: JSON.stringify({ message: 'Insufficient stamps' }) };
-    expect(await failure(a.move('7.1', mv({ quantity: 1 })))).toMatchObject({ code: 'insufficient_points', applied: 'no' });
+    expect(await failure(a.move('7.1', mv({ quantity: 1 })))).toMatchObject({
+      code: 'insufficient_points',
+      applied: 'no',
+    });
     answer = { status: 409, body: JSON.stringify({ error: { code: 'duplicate', message: 'User already exists' } }) };
-    expect(await failure(a.createCustomer!({ connection: 'x', email: 'a@b.co', programReference: '7' }))).toMatchObject({ code: 'customer_exists' });
+    expect(await failure(a.createCustomer!({ connection: 'x', email: 'a@b.co', programReference: '7' }))).toMatchObject(
+      { code: 'customer_exists' },
+    );
     answer = { status: 400, body: JSON.stringify({ message: 'bad header x-api-secret=stub-secret-ghijkl' }) };
     const leak = await failure(a.move('7.1', mv({ quantity: 1 })));
     expect(leak.message).not.toContain('stub-secret-ghijkl');
     expect(leak.message).toContain('[redacted]');
     answer = { status: 200, body: 'not json' };
-    expect(await failure(a.move('7.1', mv({ quantity: 1 })))).toMatchObject({ code: 'provider_bad_response', applied: 'unknown' });
+    expect(await failure(a.move('7.1', mv({ quantity: 1 })))).toMatchObject({
+      code: 'provider_bad_response',
+      applied: 'unknown',
+    });
   });
 
   it('reads other plausible user shapes (stamps_count, wrapped data, used flags, voided as 1)', async () => {
@@ -415,9 +600,24 @@ describe('error bodies (stub server)', () => {
     await a.listPrograms!({ page: 1, perPage: 5 });
     answer = {
       status: 200,
-      body: JSON.stringify({ data: { stat_id: '55', stamps_count: '4', is_voided: 1, rewards: [{ reward_id: 3, title: 'Cake', used: true }, { id: 4, status: 'open' }] } }),
+      body: JSON.stringify({
+        data: {
+          stat_id: '55',
+          stamps_count: '4',
+          is_voided: 1,
+          rewards: [
+            { reward_id: 3, title: 'Cake', used: true },
+            { id: 4, status: 'open' },
+          ],
+        },
+      }),
     };
-    expect(await a.balance('7.55')).toEqual({ nativeUnit: 'stamps', units: { stamps: 4, rewards: 1 }, totalEarned: null, totalRedeemed: null });
+    expect(await a.balance('7.55')).toEqual({
+      nativeUnit: 'stamps',
+      units: { stamps: 4, rewards: 1 },
+      totalEarned: null,
+      totalRedeemed: null,
+    });
     expect((await a.getCard('7.55'))!.status).toBe('voided');
     expect(await a.rewards!('7.55')).toEqual([
       { id: '3', name: 'Cake', status: 'used', cost: null, unit: null, count: 0 },

@@ -14,18 +14,38 @@ let adapter: ProviderAdapter;
 
 const cashback = () => (sb.seed as unknown as { cards: { cashback: string } }).cards.cashback;
 const conn = (over: Partial<HighlightConnection> = {}): HighlightConnection =>
-  ({ id: 'hl', provider: 'highlight', baseUrl: url, timeoutMs: 2000, rateLimit: { requests: 10_000, perSeconds: 1 }, ...sb.credentials, ...sb.settings, ...over }) as HighlightConnection;
-const sim = () => sb.sim as unknown as {
-  inject(f: { kind: string; applied?: boolean; match?: string }): void;
-  setRateLimit(r: { requests: number; perSeconds: number }): void;
-  reset(): void;
-};
+  ({
+    id: 'hl',
+    provider: 'highlight',
+    baseUrl: url,
+    timeoutMs: 2000,
+    rateLimit: { requests: 10_000, perSeconds: 1 },
+    ...sb.credentials,
+    ...sb.settings,
+    ...over,
+  }) as HighlightConnection;
+const sim = () =>
+  sb.sim as unknown as {
+    inject(f: { kind: string; applied?: boolean; match?: string }): void;
+    setRateLimit(r: { requests: number; perSeconds: number }): void;
+    reset(): void;
+  };
 
 let n = 0;
 const txnId = () => `txn_01ARZ3NDEKTSV4RRFFQ69G${String(n++).padStart(4, '0')}`;
 const mv = (over: Partial<Movement>): Movement => ({
-  operation: 'award', unit: 'points', quantity: 1, money: null, rewardId: null, txnId: txnId(), reason: 'Order 1001',
-  referenceId: null, staff: null, dedupKey: 'k1', notify: true, ...over,
+  operation: 'award',
+  unit: 'points',
+  quantity: 1,
+  money: null,
+  rewardId: null,
+  txnId: txnId(),
+  reason: 'Order 1001',
+  referenceId: null,
+  staff: null,
+  dedupKey: 'k1',
+  notify: true,
+  ...over,
 });
 
 beforeAll(async () => {
@@ -52,7 +72,10 @@ describe('Highlight reconcile', () => {
     const quick = createHighlightAdapter(conn({ timeoutMs: 300 }));
     await quick.cardCapabilities(cashback());
     sim().inject({ kind: 'timeout', applied: true, match: 'add-point' });
-    const err = await quick.move(cashback(), m).then(() => null, (e: unknown) => e);
+    const err = await quick.move(cashback(), m).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ProviderError);
     expect(err).toMatchObject({ applied: 'unknown' });
     await quick.close();
@@ -74,7 +97,12 @@ describe('Highlight reconcile', () => {
 
   it('reports a cashback purchase with its effect, as move does', async () => {
     const since = Date.now();
-    const m = mv({ operation: 'purchase', unit: 'amount', quantity: 0, money: { decimal: '10.50', minor: 1050, currency: 'EUR' } });
+    const m = mv({
+      operation: 'purchase',
+      unit: 'amount',
+      quantity: 0,
+      money: { decimal: '10.50', minor: 1050, currency: 'EUR' },
+    });
     const moved = await adapter.move(cashback(), m);
     const found = await adapter.findApplied!(cashback(), m, since);
     expect(found).toMatchObject({ effect: moved.effect, providerReference: expect.any(String) });
@@ -87,10 +115,18 @@ describe('Highlight reconcile', () => {
     const now = Date.now();
     const target = mv({ quantity: 3 });
     const ops = Array.from({ length: 350 }, (_, i) => ({
-      id: 1000 + i, eventId: 5, amount: 1, balance: 41 + i, createdAt: new Date(now - (350 - i) * 10_000).toISOString(),
+      id: 1000 + i,
+      eventId: 5,
+      amount: 1,
+      balance: 41 + i,
+      createdAt: new Date(now - (350 - i) * 10_000).toISOString(),
       comment: i === 230 ? `Order [lgw:${target.txnId}]` : `Other [lgw:${txnId()}]`,
     }));
-    const client = (adapter as unknown as { client: { call: (m: string, p: string, o: { query?: Record<string, unknown> }) => Promise<unknown> } }).client;
+    const client = (
+      adapter as unknown as {
+        client: { call: (m: string, p: string, o: { query?: Record<string, unknown> }) => Promise<unknown> };
+      }
+    ).client;
     const real = client.call.bind(client);
     const pages: number[] = [];
     client.call = async (method, path, o) => {
@@ -99,7 +135,13 @@ describe('Highlight reconcile', () => {
       const per = Number(o.query?.itemsPerPage);
       pages.push(page);
       const data = ops.slice((page - 1) * per, page * per);
-      return { status: 200, headers: {}, body: { data, meta: { currentPage: page, itemsPerPage: per, totalItems: ops.length } }, invalidJson: false, text: '' };
+      return {
+        status: 200,
+        headers: {},
+        body: { data, meta: { currentPage: page, itemsPerPage: per, totalItems: ops.length } },
+        invalidJson: false,
+        text: '',
+      };
     };
     const found = await adapter.findApplied!(cashback(), target, now - 300_000);
     expect(found).toEqual({ balanceAfter: 271, providerReference: '1230' });

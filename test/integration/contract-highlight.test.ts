@@ -12,33 +12,69 @@ let url: string;
 let adapter: ProviderAdapter;
 const errors: unknown[] = [];
 
-const seed = () => sb.seed as unknown as {
-  customers: { first: string; second: string };
-  cards: Record<'stamp' | 'stampVisit' | 'cashback' | 'multipass' | 'coupon' | 'discount' | 'gift' | 'membership' | 'membershipUnlimited' | 'rewardSpend' | 'rewardPoints', string>;
-  templates: Record<string, number>;
-  rewardTiers: { rewardSpend: number[]; rewardPoints: number[] };
-};
+const seed = () =>
+  sb.seed as unknown as {
+    customers: { first: string; second: string };
+    cards: Record<
+      | 'stamp'
+      | 'stampVisit'
+      | 'cashback'
+      | 'multipass'
+      | 'coupon'
+      | 'discount'
+      | 'gift'
+      | 'membership'
+      | 'membershipUnlimited'
+      | 'rewardSpend'
+      | 'rewardPoints',
+      string
+    >;
+    templates: Record<string, number>;
+    rewardTiers: { rewardSpend: number[]; rewardPoints: number[] };
+  };
 const card = (k: keyof ReturnType<typeof seed>['cards']) => seed().cards[k];
 const apiKey = () => (sb.credentials as { apiKey: string }).apiKey;
 const conn = (over: Partial<HighlightConnection> = {}): HighlightConnection =>
-  ({ id: 'hl', provider: 'highlight', baseUrl: url, timeoutMs: 2000, ...sb.credentials, ...sb.settings, ...over }) as HighlightConnection;
-const sim = () => sb.sim as unknown as {
-  counters(): Record<string, number>;
-  inject(f: { kind: string; status?: number; ms?: number; applied?: boolean; match?: string }): void;
-  setRateLimit(r: { requests: number; perSeconds: number }): void;
-  reset(): void;
-};
+  ({
+    id: 'hl',
+    provider: 'highlight',
+    baseUrl: url,
+    timeoutMs: 2000,
+    ...sb.credentials,
+    ...sb.settings,
+    ...over,
+  }) as HighlightConnection;
+const sim = () =>
+  sb.sim as unknown as {
+    counters(): Record<string, number>;
+    inject(f: { kind: string; status?: number; ms?: number; applied?: boolean; match?: string }): void;
+    setRateLimit(r: { requests: number; perSeconds: number }): void;
+    reset(): void;
+  };
 
 const TXN = 'txn_01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const mv = (over: Partial<Movement>): Movement => ({
-  operation: 'award', unit: 'stamps', quantity: 1, money: null, rewardId: null, txnId: TXN, reason: 'Order 1001',
-  referenceId: null, staff: null, dedupKey: 'k1', notify: true, ...over,
+  operation: 'award',
+  unit: 'stamps',
+  quantity: 1,
+  money: null,
+  rewardId: null,
+  txnId: TXN,
+  reason: 'Order 1001',
+  referenceId: null,
+  staff: null,
+  dedupKey: 'k1',
+  notify: true,
+  ...over,
 });
 const money = (decimal: string) => ({ decimal, minor: Math.round(Number(decimal) * 100), currency: 'EUR' });
 
 /** The ProviderError a promise rejects with (also kept, to check no error carries the key). */
 async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ProviderError);
   errors.push(err);
   return err as ProviderError;
@@ -49,7 +85,8 @@ beforeAll(async () => {
   url = await sb.sim.start(0);
 });
 afterAll(async () => {
-  for (const e of errors) expect(JSON.stringify({ m: (e as Error).message, x: (e as ProviderError).extra })).not.toContain(apiKey());
+  for (const e of errors)
+    expect(JSON.stringify({ m: (e as Error).message, x: (e as ProviderError).extra })).not.toContain(apiKey());
   await sb.sim.stop();
 });
 beforeEach(() => {
@@ -62,17 +99,29 @@ afterEach(async () => adapter.close());
 describe('capabilities', () => {
   it('declares all 8 card types with native units', () => {
     expect(adapter.cardTypes.map((c) => [c.cardType, c.nativeUnit])).toEqual([
-      ['stamp', 'stamps'], ['cashback', 'points'], ['multipass', 'scores'], ['coupon', 'rewards'],
-      ['discount', 'points'], ['gift', 'points'], ['membership', 'visits'], ['reward', 'scores'],
+      ['stamp', 'stamps'],
+      ['cashback', 'points'],
+      ['multipass', 'scores'],
+      ['coupon', 'rewards'],
+      ['discount', 'points'],
+      ['gift', 'points'],
+      ['membership', 'visits'],
+      ['reward', 'scores'],
     ]);
   });
 
-  it('reads each card\'s capabilities from its type and template settings', async () => {
+  it("reads each card's capabilities from its type and template settings", async () => {
     const ops = async (k: Parameters<typeof card>[0]) => (await adapter.cardCapabilities(card(k))).operations;
-    expect(await ops('stamp')).toEqual(expect.arrayContaining(['award', 'redeem', 'adjust', 'expire', 'reverse', 'redeem_reward', 'rewards']));
+    expect(await ops('stamp')).toEqual(
+      expect.arrayContaining(['award', 'redeem', 'adjust', 'expire', 'reverse', 'redeem_reward', 'rewards']),
+    );
     expect(await ops('stamp')).not.toContain('visit');
     expect(await ops('stampVisit')).toContain('visit');
-    expect(await adapter.cardCapabilities(card('cashback'))).toMatchObject({ cardType: 'cashback', units: ['points', 'amount'], nativeUnit: 'points' });
+    expect(await adapter.cardCapabilities(card('cashback'))).toMatchObject({
+      cardType: 'cashback',
+      units: ['points', 'amount'],
+      nativeUnit: 'points',
+    });
     expect(await ops('cashback')).toContain('purchase');
     expect(await ops('coupon')).not.toEqual(expect.arrayContaining(['award']));
     expect(await ops('coupon')).toContain('redeem_coupon');
@@ -104,52 +153,129 @@ describe('balances', () => {
 });
 
 describe('moves', () => {
-  it('awards and redeems in each card type\'s units, with balanceAfter from the returned card', async () => {
-    expect(await adapter.move(card('stamp'), mv({ quantity: 2 }))).toEqual({ balanceAfter: 5, providerReference: null });
+  it("awards and redeems in each card type's units, with balanceAfter from the returned card", async () => {
+    expect(await adapter.move(card('stamp'), mv({ quantity: 2 }))).toEqual({
+      balanceAfter: 5,
+      providerReference: null,
+    });
     expect((await adapter.move(card('stamp'), mv({ operation: 'redeem', quantity: 1 }))).balanceAfter).toBe(4);
-    expect((await adapter.move(card('stamp'), mv({ operation: 'redeem', unit: 'rewards', quantity: 1 }))).balanceAfter).toBe(0);
-    expect((await adapter.move(card('stamp'), mv({ operation: 'adjust', unit: 'rewards', quantity: 2 }))).balanceAfter).toBe(2);
+    expect(
+      (await adapter.move(card('stamp'), mv({ operation: 'redeem', unit: 'rewards', quantity: 1 }))).balanceAfter,
+    ).toBe(0);
+    expect(
+      (await adapter.move(card('stamp'), mv({ operation: 'adjust', unit: 'rewards', quantity: 2 }))).balanceAfter,
+    ).toBe(2);
     expect((await adapter.move(card('cashback'), mv({ unit: 'points', quantity: 5 }))).balanceAfter).toBe(45);
     expect((await adapter.move(card('cashback'), mv({ unit: 'amount', quantity: 250 }))).balanceAfter).toBe(1500);
-    expect((await adapter.move(card('cashback'), mv({ operation: 'redeem', unit: 'amount', quantity: 1000, money: money('10.00') }))).balanceAfter).toBe(500);
-    expect((await adapter.move(card('multipass'), mv({ operation: 'redeem', unit: 'scores', quantity: 10 }))).balanceAfter).toBe(90);
-    expect((await adapter.move(card('multipass'), mv({ operation: 'visit', unit: 'visits', quantity: 1 }))).balanceAfter).toBe(3);
+    expect(
+      (
+        await adapter.move(
+          card('cashback'),
+          mv({ operation: 'redeem', unit: 'amount', quantity: 1000, money: money('10.00') }),
+        )
+      ).balanceAfter,
+    ).toBe(500);
+    expect(
+      (await adapter.move(card('multipass'), mv({ operation: 'redeem', unit: 'scores', quantity: 10 }))).balanceAfter,
+    ).toBe(90);
+    expect(
+      (await adapter.move(card('multipass'), mv({ operation: 'visit', unit: 'visits', quantity: 1 }))).balanceAfter,
+    ).toBe(3);
     expect((await adapter.move(card('discount'), mv({ unit: 'points', quantity: 10 }))).balanceAfter).toBe(160);
-    expect((await adapter.move(card('gift'), mv({ operation: 'expire', unit: 'points', quantity: 10 }))).balanceAfter).toBe(40);
-    expect((await adapter.move(card('membership'), mv({ operation: 'redeem', unit: 'visits', quantity: 1 }))).balanceAfter).toBe(6);
-    expect((await adapter.move(card('membershipUnlimited'), mv({ operation: 'visit', unit: 'visits', quantity: 1 }))).balanceAfter).toBe(5);
-    expect((await adapter.move(card('rewardPoints'), mv({ operation: 'adjust', unit: 'scores', quantity: -20 }))).balanceAfter).toBe(100);
+    expect(
+      (await adapter.move(card('gift'), mv({ operation: 'expire', unit: 'points', quantity: 10 }))).balanceAfter,
+    ).toBe(40);
+    expect(
+      (await adapter.move(card('membership'), mv({ operation: 'redeem', unit: 'visits', quantity: 1 }))).balanceAfter,
+    ).toBe(6);
+    expect(
+      (await adapter.move(card('membershipUnlimited'), mv({ operation: 'visit', unit: 'visits', quantity: 1 })))
+        .balanceAfter,
+    ).toBe(5);
+    expect(
+      (await adapter.move(card('rewardPoints'), mv({ operation: 'adjust', unit: 'scores', quantity: -20 })))
+        .balanceAfter,
+    ).toBe(100);
     expect((await adapter.move(card('rewardPoints'), mv({ unit: 'scores', quantity: 20 }))).balanceAfter).toBe(120);
-    expect((await adapter.move(card('stampVisit'), mv({ operation: 'visit', unit: 'visits', quantity: 1 }))).balanceAfter).toBeNull();
-    expect(sim().counters()).toMatchObject({ 'cards.add-stamp': 1, 'cards.subtract-stamp': 1, 'cards.subtract-reward': 1, 'cards.add-reward': 1, 'cards.add-transaction-amount': 1, 'cards.subtract-transaction-amount': 1, 'cards.add-visit': 3, 'cards.subtract-visit': 1 });
+    expect(
+      (await adapter.move(card('stampVisit'), mv({ operation: 'visit', unit: 'visits', quantity: 1 }))).balanceAfter,
+    ).toBeNull();
+    expect(sim().counters()).toMatchObject({
+      'cards.add-stamp': 1,
+      'cards.subtract-stamp': 1,
+      'cards.subtract-reward': 1,
+      'cards.add-reward': 1,
+      'cards.add-transaction-amount': 1,
+      'cards.subtract-transaction-amount': 1,
+      'cards.add-visit': 3,
+      'cards.subtract-visit': 1,
+    });
   });
 
   it('books purchases: add-purchase on spend mechanics, add-transaction-amount on cashback', async () => {
-    expect((await adapter.move(card('rewardSpend'), mv({ operation: 'purchase', unit: 'scores', quantity: 0, money: money('20.00') }))).balanceAfter).toBe(55);
-    expect((await adapter.move(card('cashback'), mv({ operation: 'purchase', unit: 'amount', quantity: 0, money: money('10.50') }))).balanceAfter).toBe(2300);
+    expect(
+      (
+        await adapter.move(
+          card('rewardSpend'),
+          mv({ operation: 'purchase', unit: 'scores', quantity: 0, money: money('20.00') }),
+        )
+      ).balanceAfter,
+    ).toBe(55);
+    expect(
+      (
+        await adapter.move(
+          card('cashback'),
+          mv({ operation: 'purchase', unit: 'amount', quantity: 0, money: money('10.50') }),
+        )
+      ).balanceAfter,
+    ).toBe(2300);
     expect(sim().counters()).toMatchObject({ 'cards.add-purchase': 1, 'cards.add-transaction-amount': 1 });
-    const err = await failure(adapter.move(card('stamp'), mv({ operation: 'purchase', unit: 'amount', quantity: 0, money: money('5.00') })));
+    const err = await failure(
+      adapter.move(card('stamp'), mv({ operation: 'purchase', unit: 'amount', quantity: 0, money: money('5.00') })),
+    );
     expect(err).toMatchObject({ code: 'unsupported_operation', applied: 'no' });
   });
 
   it('redeems rewards: subtract-reward with purchaseSum on stamp cards, receive-reward by tier on reward cards', async () => {
-    const r = await adapter.move(card('stamp'), mv({ operation: 'redeem_reward', unit: 'rewards', quantity: 1, money: money('10.50') }));
+    const r = await adapter.move(
+      card('stamp'),
+      mv({ operation: 'redeem_reward', unit: 'rewards', quantity: 1, money: money('10.50') }),
+    );
     expect(r.balanceAfter).toBe(0);
     const h = await adapter.history!(card('stamp'), { limit: 5 });
     expect(h[0]).toMatchObject({ operation: 'redeem', unit: 'rewards', delta: -1, txnId: TXN });
     const tier = String(seed().rewardTiers.rewardPoints[0]);
-    expect((await adapter.move(card('rewardPoints'), mv({ operation: 'redeem_reward', unit: 'scores', quantity: 1, rewardId: tier }))).balanceAfter).toBe(70);
+    expect(
+      (
+        await adapter.move(
+          card('rewardPoints'),
+          mv({ operation: 'redeem_reward', unit: 'scores', quantity: 1, rewardId: tier }),
+        )
+      ).balanceAfter,
+    ).toBe(70);
     const big = String(seed().rewardTiers.rewardPoints[1]);
-    const err = await failure(adapter.move(card('rewardPoints'), mv({ operation: 'redeem_reward', unit: 'scores', rewardId: big })));
+    const err = await failure(
+      adapter.move(card('rewardPoints'), mv({ operation: 'redeem_reward', unit: 'scores', rewardId: big })),
+    );
     expect(err).toMatchObject({ code: 'insufficient_points', applied: 'no' });
-    expect((await failure(adapter.move(card('rewardPoints'), mv({ operation: 'redeem_reward', unit: 'scores' })))).code).toBe('validation_failed');
-    expect((await failure(adapter.move(card('rewardPoints'), mv({ operation: 'redeem_reward', unit: 'scores', rewardId: '424242' })))).code).toMatch(/reward_not_found|provider_rejected/);
+    expect(
+      (await failure(adapter.move(card('rewardPoints'), mv({ operation: 'redeem_reward', unit: 'scores' })))).code,
+    ).toBe('validation_failed');
+    expect(
+      (
+        await failure(
+          adapter.move(card('rewardPoints'), mv({ operation: 'redeem_reward', unit: 'scores', rewardId: '424242' })),
+        )
+      ).code,
+    ).toMatch(/reward_not_found|provider_rejected/);
   });
 
   it('redeems a coupon once', async () => {
     await adapter.move(card('coupon'), mv({ operation: 'redeem_coupon', unit: 'rewards', quantity: 0 }));
     expect((await adapter.balance(card('coupon'))).units).toEqual({ rewards: 0 });
-    const err = await failure(adapter.move(card('coupon'), mv({ operation: 'redeem_coupon', unit: 'rewards', quantity: 0 })));
+    const err = await failure(
+      adapter.move(card('coupon'), mv({ operation: 'redeem_coupon', unit: 'rewards', quantity: 0 })),
+    );
     expect(err).toMatchObject({ code: 'coupon_already_redeemed', applied: 'no' });
     expect(sim().counters()['cards.redeem-coupon']).toBe(1);
   });
@@ -179,7 +305,10 @@ describe('moves', () => {
     expect(err).toMatchObject({ code: 'insufficient_points', status: 400, applied: 'no' });
     expect(err.message).toContain('holds 3 stamps');
     expect(err.extra.available).toBe(3);
-    expect((await failure(adapter.move(card('cashback'), mv({ operation: 'redeem', unit: 'amount', quantity: 10_000 })))).message).toContain('12.50');
+    expect(
+      (await failure(adapter.move(card('cashback'), mv({ operation: 'redeem', unit: 'amount', quantity: 10_000 }))))
+        .message,
+    ).toContain('12.50');
     expect(sim().counters()).toEqual({});
   });
 });
@@ -187,7 +316,10 @@ describe('moves', () => {
 describe('history', () => {
   it('lists operations newest first, with units, signs and the txn id from the comment', async () => {
     await adapter.move(card('cashback'), mv({ unit: 'points', quantity: 5 }));
-    await adapter.move(card('cashback'), mv({ unit: 'amount', quantity: 250, txnId: 'txn_01ARZ3NDEKTSV4RRFFQ69G5FAW', reason: '' }));
+    await adapter.move(
+      card('cashback'),
+      mv({ unit: 'amount', quantity: 250, txnId: 'txn_01ARZ3NDEKTSV4RRFFQ69G5FAW', reason: '' }),
+    );
     await adapter.move(card('cashback'), mv({ operation: 'redeem', unit: 'points', quantity: 3, reason: 'Refund' }));
     const h = await adapter.history!(card('cashback'), { limit: 10 });
     expect(h.map((e) => [e.operation, e.unit, e.delta, e.balanceAfter, e.txnId])).toEqual([
@@ -204,14 +336,25 @@ describe('history', () => {
 describe('cards', () => {
   it('gets, lists, issues (again: the same card) and deletes cards', async () => {
     const c = await adapter.getCard(card('stamp'));
-    expect(c).toMatchObject({ reference: card('stamp'), cardType: 'stamp', status: 'active', programReference: String(seed().templates.stamp), customerReference: seed().customers.first });
+    expect(c).toMatchObject({
+      reference: card('stamp'),
+      cardType: 'stamp',
+      status: 'active',
+      programReference: String(seed().templates.stamp),
+      customerReference: seed().customers.first,
+    });
     expect(c!.customer).toMatchObject({ first_name: 'Ada', email: 'ada@example.com' });
     expect(c!.links).toMatchObject({ apple: expect.any(String), install: expect.any(String) });
     expect(await adapter.getCard('999999-999-999')).toBeNull();
     const list = await adapter.listCards!({ customerReference: seed().customers.first, page: 1, perPage: 50 });
     expect(list.data.length).toBeGreaterThan(0);
     expect(list.data.every((x) => x.customerReference === seed().customers.first)).toBe(true);
-    const input = { customerReference: seed().customers.second, programReference: String(seed().templates.stamp), customer: null, externalReference: null };
+    const input = {
+      customerReference: seed().customers.second,
+      programReference: String(seed().templates.stamp),
+      customer: null,
+      externalReference: null,
+    };
     const issued = await adapter.issueCard!(input);
     expect(issued).toMatchObject({ cardType: 'stamp', customerReference: seed().customers.second });
     expect((await adapter.issueCard!(input)).reference).toBe(issued.reference);
@@ -222,13 +365,23 @@ describe('cards', () => {
   });
 
   it('issues a card to a new customer given by personal data', async () => {
-    const c = await adapter.issueCard!({ customerReference: null, programReference: String(seed().templates.cashback), customer: { first_name: 'Grace', email: 'grace@example.com' }, externalReference: 'ext-1' });
+    const c = await adapter.issueCard!({
+      customerReference: null,
+      programReference: String(seed().templates.cashback),
+      customer: { first_name: 'Grace', email: 'grace@example.com' },
+      externalReference: 'ext-1',
+    });
     const cus = await adapter.getCustomer!(c.customerReference!);
     expect(cus).toMatchObject({ first_name: 'Grace', external_reference: 'ext-1', cardReferences: [c.reference] });
   });
 
-  it('caches a card\'s type for cardTypeCacheSeconds', async () => {
-    const input = { customerReference: seed().customers.second, programReference: String(seed().templates.gift), customer: null, externalReference: null };
+  it("caches a card's type for cardTypeCacheSeconds", async () => {
+    const input = {
+      customerReference: seed().customers.second,
+      programReference: String(seed().templates.gift),
+      customer: null,
+      externalReference: null,
+    };
     const cached = createHighlightAdapter(conn());
     const uncached = createHighlightAdapter(conn({ cardTypeCacheSeconds: 0 }));
     const ref = (await cached.issueCard!(input)).reference;
@@ -240,9 +393,13 @@ describe('cards', () => {
   });
 
   it('lists the earned rewards', async () => {
-    expect(await adapter.rewards!(card('stamp'))).toEqual([expect.objectContaining({ status: 'available', unit: 'stamps', count: 1 })]);
+    expect(await adapter.rewards!(card('stamp'))).toEqual([
+      expect.objectContaining({ status: 'available', unit: 'stamps', count: 1 }),
+    ]);
     const r = await adapter.rewards!(card('rewardPoints'));
-    expect(r).toEqual([expect.objectContaining({ id: String(seed().rewardTiers.rewardPoints[0]), cost: 50, unit: 'scores', count: 2 })]);
+    expect(r).toEqual([
+      expect.objectContaining({ id: String(seed().rewardTiers.rewardPoints[0]), cost: 50, unit: 'scores', count: 2 }),
+    ]);
     expect(await adapter.rewards!(card('gift'))).toEqual([]);
   });
 });
@@ -251,18 +408,32 @@ describe('customers', () => {
   it('lists, searches, gets, creates, updates and deletes', async () => {
     const all = await adapter.listCustomers!({ connection: 'hl', page: 1, per_page: 20 });
     expect(all.meta).toMatchObject({ page: 1, total: 2, has_more: false });
-    expect((await adapter.listCustomers!({ connection: 'hl', search: 'alan@example.com' })).data.map((c) => c.reference)).toEqual([seed().customers.second]);
-    expect((await adapter.listCustomers!({ connection: 'hl', phone: '+447700900001' })).data.map((c) => c.last_name)).toEqual(['Lovelace']);
-    expect((await adapter.listCustomers!({ connection: 'hl', search: card('gift') })).data.map((c) => c.reference)).toEqual([seed().customers.first]);
+    expect(
+      (await adapter.listCustomers!({ connection: 'hl', search: 'alan@example.com' })).data.map((c) => c.reference),
+    ).toEqual([seed().customers.second]);
+    expect(
+      (await adapter.listCustomers!({ connection: 'hl', phone: '+447700900001' })).data.map((c) => c.last_name),
+    ).toEqual(['Lovelace']);
+    expect(
+      (await adapter.listCustomers!({ connection: 'hl', search: card('gift') })).data.map((c) => c.reference),
+    ).toEqual([seed().customers.first]);
     expect((await adapter.listCustomers!({ connection: 'hl', search: 'nobody' })).data).toEqual([]);
     const ada = await adapter.getCustomer!(seed().customers.first);
     expect(ada).toMatchObject({ first_name: 'Ada', birthday: '1985-12-10' });
     expect(ada!.cardReferences).toContain(card('stamp'));
     expect(await adapter.getCustomer!('cus_nope')).toBeNull();
 
-    const dup = await failure(adapter.createCustomer!({ connection: 'hl', first_name: 'Ada', email: 'ada@example.com' }));
+    const dup = await failure(
+      adapter.createCustomer!({ connection: 'hl', first_name: 'Ada', email: 'ada@example.com' }),
+    );
     expect(dup).toMatchObject({ code: 'customer_exists', status: 409, applied: 'no' });
-    const created = await adapter.createCustomer!({ connection: 'hl', first_name: 'Edsger', last_name: 'Dijkstra', email: 'ewd@example.com', programReference: String(seed().templates.stamp) });
+    const created = await adapter.createCustomer!({
+      connection: 'hl',
+      first_name: 'Edsger',
+      last_name: 'Dijkstra',
+      email: 'ewd@example.com',
+      programReference: String(seed().templates.stamp),
+    });
     expect(created).toMatchObject({ first_name: 'Edsger', last_name: 'Dijkstra' });
     expect(created.cardReferences).toHaveLength(1);
     const updated = await adapter.updateCustomer!(created.reference, { phone: '+31 20 555 0000' });
@@ -277,9 +448,14 @@ describe('customers', () => {
 describe('programs and pushes', () => {
   it('lists templates with reward tiers', async () => {
     const list = await adapter.listPrograms!({ page: 1, perPage: 50 });
-    expect(list.data.map((p) => p.card_type)).toEqual(expect.arrayContaining(['stamp', 'cashback', 'multipass', 'coupon', 'discount', 'gift', 'membership', 'reward']));
+    expect(list.data.map((p) => p.card_type)).toEqual(
+      expect.arrayContaining(['stamp', 'cashback', 'multipass', 'coupon', 'discount', 'gift', 'membership', 'reward']),
+    );
     const p = await adapter.getProgram!(String(seed().templates.rewardSpend));
-    expect(p).toMatchObject({ card_type: 'reward', rewards: [{ id: String(seed().rewardTiers.rewardSpend[0]), cost: 25, unit: 'scores' }, expect.anything()] });
+    expect(p).toMatchObject({
+      card_type: 'reward',
+      rewards: [{ id: String(seed().rewardTiers.rewardSpend[0]), cost: 25, unit: 'scores' }, expect.anything()],
+    });
     expect(await adapter.getProgram!('999')).toBeNull();
   });
 
@@ -287,11 +463,17 @@ describe('programs and pushes', () => {
     const n1 = await adapter.notify!({ message: 'Hi', cardReferences: [card('stamp'), card('cashback')] });
     expect(n1).toMatchObject({ recipients: 2, status: 'sent', message: 'Hi' });
     expect(sim().counters()['pushes.create']).toBe(2);
-    await adapter.notify!({ message: 'Hi', programReference: String(seed().templates.stamp), scheduledAt: '2030-01-01T10:00:00Z' });
+    await adapter.notify!({
+      message: 'Hi',
+      programReference: String(seed().templates.stamp),
+      scheduledAt: '2030-01-01T10:00:00Z',
+    });
     expect(sim().counters()['pushes.create']).toBe(3);
     await adapter.notify!({ message: 'Hi all' });
     expect(sim().counters()['pushes.create']).toBe(3 + Object.keys(seed().templates).length);
-    expect((await failure(adapter.notify!({ message: 'x', cardReferences: [card('stamp'), '999999-999-999'] }))).code).toBe('card_not_found');
+    expect(
+      (await failure(adapter.notify!({ message: 'x', cardReferences: [card('stamp'), '999999-999-999'] }))).code,
+    ).toBe('card_not_found');
     expect(sim().counters()['pushes.create']).toBe(3 + Object.keys(seed().templates).length);
   });
 });
@@ -323,16 +505,25 @@ describe('failures', () => {
 
   it('5xx: provider_unavailable, applied unknown on writes and no on reads', async () => {
     sim().inject({ kind: 'status', status: 503, match: 'add-stamp' });
-    expect(await failure(adapter.move(card('stamp'), mv({})))).toMatchObject({ code: 'provider_unavailable', applied: 'unknown' });
+    expect(await failure(adapter.move(card('stamp'), mv({})))).toMatchObject({
+      code: 'provider_unavailable',
+      applied: 'unknown',
+    });
     sim().inject({ kind: 'status', status: 500, match: '/cards' });
-    expect(await failure(adapter.balance(card('stamp')))).toMatchObject({ code: 'provider_unavailable', applied: 'no' });
+    expect(await failure(adapter.balance(card('stamp')))).toMatchObject({
+      code: 'provider_unavailable',
+      applied: 'no',
+    });
   });
 
   it('timeouts and dropped connections on writes: applied unknown', async () => {
     const quick = createHighlightAdapter(conn({ timeoutMs: 300 }));
     await quick.cardCapabilities(card('stamp'));
     sim().inject({ kind: 'timeout', match: 'add-stamp' });
-    expect(await failure(quick.move(card('stamp'), mv({})))).toMatchObject({ code: 'provider_timeout', applied: 'unknown' });
+    expect(await failure(quick.move(card('stamp'), mv({})))).toMatchObject({
+      code: 'provider_timeout',
+      applied: 'unknown',
+    });
     sim().inject({ kind: 'drop', match: 'add-stamp' });
     expect(await failure(quick.move(card('stamp'), mv({})))).toMatchObject({ applied: 'unknown' });
     await quick.close();
@@ -341,9 +532,16 @@ describe('failures', () => {
   it('malformed bodies: provider_bad_response', async () => {
     await adapter.cardCapabilities(card('stamp'));
     sim().inject({ kind: 'malformed', match: 'add-stamp' });
-    expect(await failure(adapter.move(card('stamp'), mv({})))).toMatchObject({ code: 'provider_bad_response', status: 502, applied: 'unknown' });
+    expect(await failure(adapter.move(card('stamp'), mv({})))).toMatchObject({
+      code: 'provider_bad_response',
+      status: 502,
+      applied: 'unknown',
+    });
     sim().inject({ kind: 'malformed', match: '/templates' });
-    expect(await failure(adapter.listPrograms!({ page: 1, perPage: 10 }))).toMatchObject({ code: 'provider_bad_response', applied: 'no' });
+    expect(await failure(adapter.listPrograms!({ page: 1, perPage: 10 }))).toMatchObject({
+      code: 'provider_bad_response',
+      applied: 'no',
+    });
   });
 
   it('refuses references that cannot be Highlight ids without a call', async () => {

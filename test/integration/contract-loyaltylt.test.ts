@@ -17,7 +17,15 @@ const extra: ProviderAdapter[] = [];
 const thrown: ProviderError[] = [];
 
 const conn = (over: Partial<LoyaltyltConnection> = {}): LoyaltyltConnection =>
-  ({ id: 'x', provider: 'loyaltylt', baseUrl: base, timeoutMs: 2000, ...sb.credentials, ...sb.settings, ...over }) as LoyaltyltConnection;
+  ({
+    id: 'x',
+    provider: 'loyaltylt',
+    baseUrl: base,
+    timeoutMs: 2000,
+    ...sb.credentials,
+    ...sb.settings,
+    ...over,
+  }) as LoyaltyltConnection;
 
 const other = (over: Partial<LoyaltyltConnection>): ProviderAdapter => {
   const a = createLoyaltyltAdapter(conn(over));
@@ -31,8 +39,18 @@ const txnId = (): string => `txn_01J${String(++seq).padStart(23, '0')}`;
 function mv(operation: Movement['operation'], quantity: number, over: Partial<Movement> = {}): Movement {
   const id = txnId();
   return {
-    operation, unit: 'points', quantity, money: null, rewardId: null, txnId: id, reason: `Test ${operation}`,
-    referenceId: 'ORDER-1', staff: 'anna', dedupKey: `lgw-${id}`, notify: false, ...over,
+    operation,
+    unit: 'points',
+    quantity,
+    money: null,
+    rewardId: null,
+    txnId: id,
+    reason: `Test ${operation}`,
+    referenceId: 'ORDER-1',
+    staff: 'anna',
+    dedupKey: `lgw-${id}`,
+    notify: false,
+    ...over,
   };
 }
 
@@ -78,7 +96,21 @@ describe('capabilities and references', () => {
     expect(adapter.cardTypes).toHaveLength(1);
     const [points] = adapter.cardTypes;
     expect(points).toMatchObject({ cardType: 'points', units: ['points'], nativeUnit: 'points' });
-    expect(points!.operations).toEqual(expect.arrayContaining(['award', 'redeem', 'adjust', 'expire', 'reverse', 'purchase', 'balance', 'history', 'issue_card', 'get_card', 'list_cards']));
+    expect(points!.operations).toEqual(
+      expect.arrayContaining([
+        'award',
+        'redeem',
+        'adjust',
+        'expire',
+        'reverse',
+        'purchase',
+        'balance',
+        'history',
+        'issue_card',
+        'get_card',
+        'list_cards',
+      ]),
+    );
     expect(points!.operations).not.toContain('visit');
     expect(await adapter.cardCapabilities(CARD())).toEqual(points);
     expect(await adapter.cardCapabilities(String(sb.seed.cardId))).toEqual(points);
@@ -96,7 +128,14 @@ describe('capabilities and references', () => {
   it('refuses what a points card cannot do, without calling the provider', async () => {
     await adapter.cardCapabilities(CARD());
     const before = counters();
-    for (const m of [mv('visit', 1), mv('redeem_reward', 0, { rewardId: '1' }), mv('redeem_coupon', 0), mv('award', 3, { unit: 'stamps' }), mv('redeem', 3, { unit: 'amount' }), mv('expire', 0)]) {
+    for (const m of [
+      mv('visit', 1),
+      mv('redeem_reward', 0, { rewardId: '1' }),
+      mv('redeem_coupon', 0),
+      mv('award', 3, { unit: 'stamps' }),
+      mv('redeem', 3, { unit: 'amount' }),
+      mv('expire', 0),
+    ]) {
       const e = await failure(adapter.move(CARD(), m));
       expect(e.code).toBe('unsupported_operation');
       expect(e.applied).toBe('no');
@@ -139,7 +178,10 @@ describe('movements', () => {
   });
 
   it('books a purchase: the provider computes the points from the amount', async () => {
-    const r = await adapter.move(CARD(), mv('purchase', 0, { unit: 'amount', money: { decimal: '10.50', minor: 1050, currency: 'EUR' } }));
+    const r = await adapter.move(
+      CARD(),
+      mv('purchase', 0, { unit: 'amount', money: { decimal: '10.50', minor: 1050, currency: 'EUR' } }),
+    );
     expect(r.balanceAfter).toBe(500 + Math.floor(10.5 * (sb.seed.pointsPerEuro as number)));
   });
 
@@ -172,7 +214,12 @@ describe('movements', () => {
 describe('balance, history and cards', () => {
   it('normalizes the balance with lifetime totals', async () => {
     await adapter.move(CARD(), mv('redeem', 100));
-    expect(await adapter.balance(CARD())).toEqual({ nativeUnit: 'points', units: { points: 400 }, totalEarned: 500, totalRedeemed: 100 });
+    expect(await adapter.balance(CARD())).toEqual({
+      nativeUnit: 'points',
+      units: { points: 400 },
+      totalEarned: 500,
+      totalRedeemed: 100,
+    });
   });
 
   it('reads the history newest first, one entry per movement, with the gateway txn ids', async () => {
@@ -198,7 +245,13 @@ describe('balance, history and cards', () => {
 
   it('gets a card, by number or id, and null for an unknown one', async () => {
     const card = await adapter.getCard(String(sb.seed.cardId));
-    expect(card).toMatchObject({ reference: CARD(), cardType: 'points', status: 'active', customerReference: String(sb.seed.userId), customer: { email: sb.seed.userEmail } });
+    expect(card).toMatchObject({
+      reference: CARD(),
+      cardType: 'points',
+      status: 'active',
+      customerReference: String(sb.seed.userId),
+      customer: { email: sb.seed.userEmail },
+    });
     expect(await adapter.getCard('999-999-999')).toBeNull();
     expect(await adapter.getCard(INACTIVE())).toMatchObject({ status: 'inactive', providerStatus: expect.any(String) });
   });
@@ -215,15 +268,69 @@ describe('balance, history and cards', () => {
 
   it('issues a card through transactions/create for a user email or id', async () => {
     // Loyalty.lt keeps only the email: a name or an external reference would be lost, so they are refused.
-    expect((await failure(adapter.issueCard!({ customerReference: null, programReference: null, customer: { email: 'x@example.com', first_name: 'X' }, externalReference: null }))).code).toBe('validation_failed');
-    expect((await failure(adapter.issueCard!({ customerReference: null, programReference: null, customer: { email: 'x@example.com' }, externalReference: 'cus-9' }))).code).toBe('validation_failed');
-    const made = await adapter.issueCard!({ customerReference: null, programReference: null, customer: { email: 'new@example.com' }, externalReference: null });
+    expect(
+      (
+        await failure(
+          adapter.issueCard!({
+            customerReference: null,
+            programReference: null,
+            customer: { email: 'x@example.com', first_name: 'X' },
+            externalReference: null,
+          }),
+        )
+      ).code,
+    ).toBe('validation_failed');
+    expect(
+      (
+        await failure(
+          adapter.issueCard!({
+            customerReference: null,
+            programReference: null,
+            customer: { email: 'x@example.com' },
+            externalReference: 'cus-9',
+          }),
+        )
+      ).code,
+    ).toBe('validation_failed');
+    const made = await adapter.issueCard!({
+      customerReference: null,
+      programReference: null,
+      customer: { email: 'new@example.com' },
+      externalReference: null,
+    });
     expect(made).toMatchObject({ cardType: 'points', status: 'active', customer: { email: 'new@example.com' } });
     expect((await adapter.balance(made.reference)).units.points).toBe(0);
-    const existing = await adapter.issueCard!({ customerReference: '2', programReference: null, customer: null, externalReference: null });
+    const existing = await adapter.issueCard!({
+      customerReference: '2',
+      programReference: null,
+      customer: null,
+      externalReference: null,
+    });
     expect(existing.reference).toBe((sb.seed.cards as Record<string, { card_number: string }>).empty!.card_number);
-    expect((await failure(adapter.issueCard!({ customerReference: null, programReference: null, customer: null, externalReference: null }))).code).toBe('validation_failed');
-    expect((await failure(adapter.issueCard!({ customerReference: '777', programReference: null, customer: null, externalReference: null }))).code).toBe('customer_not_found');
+    expect(
+      (
+        await failure(
+          adapter.issueCard!({
+            customerReference: null,
+            programReference: null,
+            customer: null,
+            externalReference: null,
+          }),
+        )
+      ).code,
+    ).toBe('validation_failed');
+    expect(
+      (
+        await failure(
+          adapter.issueCard!({
+            customerReference: '777',
+            programReference: null,
+            customer: null,
+            externalReference: null,
+          }),
+        )
+      ).code,
+    ).toBe('customer_not_found');
   });
 
   it('speaks the lt locale too', async () => {

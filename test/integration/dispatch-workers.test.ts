@@ -54,7 +54,9 @@ function startWorker(): Worker {
   let out = '';
   proc.stdout!.on('data', (d) => (out += d.toString()));
   proc.stderr!.on('data', (d) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => proc.once('exit', (code, signal) => ok({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
+    proc.once('exit', (code, signal) => ok({ code, signal })),
+  );
   const w = { proc, output: () => out, exited };
   workers.push(w);
   return w;
@@ -72,7 +74,16 @@ async function ready(w: Worker): Promise<void> {
 beforeAll(async () => {
   const url = await sb.sim.start(0);
   connectionsFile = join(dir, 'connections.json');
-  const conn = { id: 'hl', provider: 'highlight', baseUrl: url, timeoutMs: 3000, rateLimit: { requests: 10, perSeconds: 1 }, balanceCacheMs: 0, ...sb.credentials, ...sb.settings };
+  const conn = {
+    id: 'hl',
+    provider: 'highlight',
+    baseUrl: url,
+    timeoutMs: 3000,
+    rateLimit: { requests: 10, perSeconds: 1 },
+    balanceCacheMs: 0,
+    ...sb.credentials,
+    ...sb.settings,
+  };
   writeFileSync(connectionsFile, JSON.stringify([conn]));
   gw = await startGateway({ env: { ROLE: 'api' }, connections: [conn], prefix });
   card = `hl:${(sb.seed.cards as Record<string, string>).stamp}`;
@@ -86,7 +97,10 @@ afterAll(async () => {
 });
 
 const award = (i: number, tag: string) =>
-  gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: `${tag} ${i}`, reference_id: `${tag}-${i}` }, headers: { prefer: 'respond-async' } });
+  gw.request('POST', '/v1/points/award', {
+    body: { card_id: card, points: 1, reason: `${tag} ${i}`, reference_id: `${tag}-${i}` },
+    headers: { prefer: 'respond-async' },
+  });
 
 describe('worker processes', () => {
   it('a worker killed with SIGKILL mid-run: a second worker finishes the work, nothing lost, nothing doubled', async () => {

@@ -17,7 +17,10 @@ afterEach(async () => {
 });
 
 const asyncAward = (gw: TestGateway, card: string, i: number, extra: Record<string, unknown> = {}) =>
-  gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: `burst ${i}`, reference_id: `order-${i}`, ...extra }, headers: { prefer: 'respond-async' } });
+  gw.request('POST', '/v1/points/award', {
+    body: { card_id: card, points: 1, reason: `burst ${i}`, reference_id: `order-${i}`, ...extra },
+    headers: { prefer: 'respond-async' },
+  });
 
 describe('the rate limit, as the provider counts it', () => {
   it('300 awards at once to a Highlight connection limited to 10/s: all succeed, no 429, never more than 10 in any sliding second, each applied once', async () => {
@@ -41,11 +44,18 @@ describe('the rate limit, as the provider counts it', () => {
   it('a 429 with Retry-After holds the whole queue that long, then it finishes; a 429 uses no attempt', async () => {
     // The provider allows less than the gateway was told (10 per 3 s against 10/s): it answers
     // 429 with Retry-After, and one try per job (DISPATCH_ATTEMPTS=1) leaves no room for a retry.
-    sb = await startSandboxGateway({ rateLimit: { requests: 10, perSeconds: 3 }, gatewayRateLimit: { requests: 10, perSeconds: 1 }, env: { DISPATCH_ATTEMPTS: '1' } });
+    sb = await startSandboxGateway({
+      rateLimit: { requests: 10, perSeconds: 3 },
+      gatewayRateLimit: { requests: 10, perSeconds: 1 },
+      env: { DISPATCH_ATTEMPTS: '1' },
+    });
     const card = `hl:${sb.hl.seed.cards.stamp}`;
     await sb.gw.request('GET', `/v1/points/balance/${card}`); // the card's type, read once
     const accepted = await Promise.all(Array.from({ length: 25 }, (_, i) => asyncAward(sb!.gw, card, i)));
-    const recs = await settled(sb.gw, accepted.map((r) => r.body.id));
+    const recs = await settled(
+      sb.gw,
+      accepted.map((r) => r.body.id),
+    );
     expect(recs.filter((r) => r.status !== 'succeeded')).toEqual([]);
     const stats = sb.hl.sim.stats();
     expect(stats.rateLimited).toBeGreaterThan(0);
@@ -70,7 +80,10 @@ describe('the rate limit, as the provider counts it', () => {
     // Five seconds of writes at 10/s were queued before it; it did not wait for them.
     const recs = await sb.gw.ledger.getMany(accepted.map((r) => r.body.id));
     expect(recs.filter((r) => r.status === 'succeeded').length).toBeLessThan(35);
-    await settled(sb.gw, accepted.map((r) => r.body.id));
+    await settled(
+      sb.gw,
+      accepted.map((r) => r.body.id),
+    );
   }, 60_000);
 });
 
@@ -112,31 +125,56 @@ describe('exactly once when outcomes are unknown', () => {
     for (const c of [hlCard, ltCard, ctCard, lealCard]) await sb.gw.request('GET', `/v1/cards/${c}`);
     const before = { ct: sb.ct.sim.applied(), leal: sb.leal.sim.applied() };
 
-    const send = (card: string, n: number, tag: string) => Promise.all(Array.from({ length: n }, (_, i) => asyncAward(sb!.gw, card, i, { reference_id: `${tag}-${i}` })));
-    const [hl, lt, ct, leal] = await Promise.all([send(hlCard, 40, 'hl'), send(ltCard, 40, 'lt'), send(ctCard, 15, 'ct'), send(lealCard, 15, 'leal')]);
+    const send = (card: string, n: number, tag: string) =>
+      Promise.all(Array.from({ length: n }, (_, i) => asyncAward(sb!.gw, card, i, { reference_id: `${tag}-${i}` })));
+    const [hl, lt, ct, leal] = await Promise.all([
+      send(hlCard, 40, 'hl'),
+      send(ltCard, 40, 'lt'),
+      send(ctCard, 15, 'ct'),
+      send(lealCard, 15, 'leal'),
+    ]);
     const all = [...hl, ...lt, ...ct, ...leal];
     expect(all.every((r) => r.status === 202)).toBe(true);
-    const recs = new Map((await settled(sb.gw, all.map((r) => r.body.id), 120_000)).map((r) => [r.id, r]));
+    const recs = new Map(
+      (
+        await settled(
+          sb.gw,
+          all.map((r) => r.body.id),
+          120_000,
+        )
+      ).map((r) => [r.id, r]),
+    );
     const statusOf = (rs: typeof hl) => rs.map((r) => recs.get(r.body.id)!.status);
 
     // Highlight and Loyalty.lt can be reconciled (lookup by txn id; resend the same order_id):
     // every transaction is applied exactly once, and succeeded.
-    for (const [name, rs, sim] of [['hl', hl, sb.hl.sim], ['lt', lt, sb.lt.sim]] as const) {
+    for (const [name, rs, sim] of [
+      ['hl', hl, sb.hl.sim],
+      ['lt', lt, sb.lt.sim],
+    ] as const) {
       const applied = sim.appliedByTxn();
       const wrong = rs.filter((r) => {
         const status = recs.get(r.body.id)!.status;
         const n = applied[r.body.id] ?? 0;
         return n > 1 || (status === 'succeeded' && n !== 1) || status === 'failed';
       });
-      expect(wrong.map((r) => `${name} ${r.body.id} ${recs.get(r.body.id)!.status} x${applied[r.body.id] ?? 0}`)).toEqual([]);
+      expect(
+        wrong.map((r) => `${name} ${r.body.id} ${recs.get(r.body.id)!.status} x${applied[r.body.id] ?? 0}`),
+      ).toEqual([]);
       expect(statusOf(rs).filter((s) => s === 'succeeded').length).toBeGreaterThan(rs.length * 0.8);
     }
     // Coupontools and Leal offer no check: an unknown outcome is needs_review, never sent again.
-    for (const [name, rs, sim] of [['ct', ct, sb.ct.sim], ['leal', leal, sb.leal.sim]] as const) {
+    for (const [name, rs, sim] of [
+      ['ct', ct, sb.ct.sim],
+      ['leal', leal, sb.leal.sim],
+    ] as const) {
       const s = statusOf(rs);
       const succeeded = s.filter((x) => x === 'succeeded').length;
       const review = s.filter((x) => x === 'needs_review').length;
-      expect(s.filter((x) => x === 'failed'), name).toEqual([]);
+      expect(
+        s.filter((x) => x === 'failed'),
+        name,
+      ).toEqual([]);
       const appliedNow = sim.applied() - before[name];
       // Every succeeded one applied once; each needs_review one at most once (the fault applied it, or not).
       expect(appliedNow, name).toBeGreaterThanOrEqual(succeeded);
@@ -145,7 +183,10 @@ describe('exactly once when outcomes are unknown', () => {
     // The review queue lists them.
     const listed = await sb.gw.request('GET', '/v1/transactions?status=needs_review&limit=200');
     expect(listed.status, listed.text).toBe(200);
-    const reviewIds = [...recs.values()].filter((r) => r.status === 'needs_review').map((r) => r.id).sort();
+    const reviewIds = [...recs.values()]
+      .filter((r) => r.status === 'needs_review')
+      .map((r) => r.id)
+      .sort();
     expect(listed.body.data.map((t: { id: string }) => t.id).sort()).toEqual(reviewIds);
   }, 180_000);
 });
@@ -156,7 +197,10 @@ describe('synchronous by default, asynchronous when it must be', () => {
     const card = `hl:${sb.hl.seed.cards.stamp}`;
     await sb.gw.request('GET', `/v1/cards/${card}`);
     sb.hl.sim.inject({ kind: 'latency', ms: 1500, match: '^POST ' });
-    const res = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'slow' }, headers: { 'idempotency-key': 'slow-1' } });
+    const res = await sb.gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 1, reason: 'slow' },
+      headers: { 'idempotency-key': 'slow-1' },
+    });
     expect(res.status, res.text).toBe(202);
     expect(['queued', 'processing']).toContain(res.body.status);
     const location = res.headers.get('location')!;
@@ -168,7 +212,10 @@ describe('synchronous by default, asynchronous when it must be', () => {
     }
     expect(polled).toMatchObject({ id: res.body.id, status: 'succeeded', attempts: 1 });
     // The same key now answers the finished transaction.
-    const again = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'slow' }, headers: { 'idempotency-key': 'slow-1' } });
+    const again = await sb.gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 1, reason: 'slow' },
+      headers: { 'idempotency-key': 'slow-1' },
+    });
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(sb.hl.sim.appliedByTxn()[res.body.id]).toBe(1);
@@ -177,14 +224,20 @@ describe('synchronous by default, asynchronous when it must be', () => {
   it('Prefer: respond-async answers 202 at once; the built-in ledger answers 201 whatever it prefers', async () => {
     sb = await startSandboxGateway();
     const card = `hl:${sb.hl.seed.cards.stamp}`;
-    const res = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'async' }, headers: { prefer: 'respond-async' } });
+    const res = await sb.gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 1, reason: 'async' },
+      headers: { prefer: 'respond-async' },
+    });
     expect(res.status).toBe(202);
     expect(res.headers.get('preference-applied')).toBe('respond-async');
     expect(res.body.status).toBe('queued');
     const [done] = await settled(sb.gw, [res.body.id]);
     expect(done!.status).toBe('succeeded');
     const ledgerCard = (await sb.gw.request('POST', '/v1/cards', { body: {} })).body.id;
-    const local = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: ledgerCard, points: 1, reason: 'x' }, headers: { prefer: 'respond-async' } });
+    const local = await sb.gw.request('POST', '/v1/points/award', {
+      body: { card_id: ledgerCard, points: 1, reason: 'x' },
+      headers: { prefer: 'respond-async' },
+    });
     expect(local.status).toBe(201);
   });
 });
@@ -201,21 +254,45 @@ describe('admin: the review queue, retry and resolve', () => {
     const [ida, idb] = [a.body.transaction_id, b.body.transaction_id];
     const listed = await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct');
     expect(listed.body.data.map((t: { id: string }) => t.id)).toEqual([ida, idb]);
-    expectProblem(await sb.gw.request('GET', '/v1/transactions?status=needs_review', { key: KEYS.write }), 403, 'forbidden');
+    expectProblem(
+      await sb.gw.request('GET', '/v1/transactions?status=needs_review', { key: KEYS.write }),
+      403,
+      'forbidden',
+    );
 
     // Checked at Coupontools: a was applied.
-    const resolved = await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, { body: { outcome: 'succeeded', note: 'seen in the Coupontools dashboard' } });
+    const resolved = await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, {
+      body: { outcome: 'succeeded', note: 'seen in the Coupontools dashboard' },
+    });
     expect(resolved.status, resolved.text).toBe(200);
-    expect(resolved.body).toMatchObject({ status: 'succeeded', error: null, audit: [{ action: 'resolve', from: 'needs_review', to: 'succeeded', note: 'seen in the Coupontools dashboard' }] });
+    expect(resolved.body).toMatchObject({
+      status: 'succeeded',
+      error: null,
+      audit: [{ action: 'resolve', from: 'needs_review', to: 'succeeded', note: 'seen in the Coupontools dashboard' }],
+    });
     // b was applied too, but an admin retries it anyway: the gateway sends it again, as told.
     const applied = sb.ct.sim.applied();
-    const retried = await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, { body: { note: 'not found at Coupontools' } });
+    const retried = await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, {
+      body: { note: 'not found at Coupontools' },
+    });
     expect(retried.status, retried.text).toBe(200);
-    expect(retried.body).toMatchObject({ status: 'succeeded', attempts: 2, audit: [{ action: 'retry', from: 'needs_review', to: 'queued' }] });
+    expect(retried.body).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      audit: [{ action: 'retry', from: 'needs_review', to: 'queued' }],
+    });
     expect(sb.ct.sim.applied()).toBe(applied + 1);
     // Settled transactions can be neither retried nor resolved.
-    expectProblem(await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, { body: {} }), 409, 'transaction_not_retryable');
-    expectProblem(await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, { body: { outcome: 'failed' } }), 409, 'transaction_not_retryable');
+    expectProblem(
+      await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, { body: {} }),
+      409,
+      'transaction_not_retryable',
+    );
+    expectProblem(
+      await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, { body: { outcome: 'failed' } }),
+      409,
+      'transaction_not_retryable',
+    );
     expect((await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct')).body.data).toEqual([]);
   });
 
@@ -223,17 +300,24 @@ describe('admin: the review queue, retry and resolve', () => {
     sb = await startSandboxGateway();
     const card = `hl:${sb.hl.seed.cards.discount}`;
     const bal = (await sb.gw.request('GET', `/v1/points/balance/${card}`)).body.available as number;
-    const res = await sb.gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: bal + 1000, reason: 'too much', reference_id: 'r-1' } });
+    const res = await sb.gw.request('POST', '/v1/points/redeem', {
+      body: { card_id: card, points: bal + 1000, reason: 'too much', reference_id: 'r-1' },
+    });
     expectProblem(res, 400, 'insufficient_points');
     const id = res.body.transaction_id;
-    expect((await sb.gw.request('GET', `/v1/transactions/${id}`)).body).toMatchObject({ status: 'failed', error: { code: 'insufficient_points' } });
+    expect((await sb.gw.request('GET', `/v1/transactions/${id}`)).body).toMatchObject({
+      status: 'failed',
+      error: { code: 'insufficient_points' },
+    });
     const failed = await sb.gw.request('GET', '/v1/transactions?status=failed');
     expect(failed.body.data.map((t: { id: string }) => t.id)).toContain(id);
     const retry = await sb.gw.request('POST', `/v1/transactions/${id}/retry`, { body: {} });
     expect(retry.status, retry.text).toBe(200);
     expect(retry.body).toMatchObject({ status: 'failed', audit: [{ action: 'retry', from: 'failed' }] });
     // The reference_id was given up: the same order with enough points is a new transaction.
-    const ok = await sb.gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: 1, reason: 'ok', reference_id: 'r-1b' } });
+    const ok = await sb.gw.request('POST', '/v1/points/redeem', {
+      body: { card_id: card, points: 1, reason: 'ok', reference_id: 'r-1b' },
+    });
     expect(ok.status, ok.text).toBe(201);
   });
 });
@@ -252,17 +336,27 @@ describe('admin retry and the keys a failed transaction gave up', () => {
     const again = await sb.gw.request('POST', '/v1/points/redeem', { body, headers: { 'idempotency-key': 'k-a' } });
     expect(again.status, again.text).toBe(201);
     expect(again.body.id).not.toBe(first.body.transaction_id);
-    expectProblem(await sb.gw.request('POST', `/v1/transactions/${first.body.transaction_id}/retry`, { body: {} }), 409, 'transaction_not_retryable');
+    expectProblem(
+      await sb.gw.request('POST', `/v1/transactions/${first.body.transaction_id}/retry`, { body: {} }),
+      409,
+      'transaction_not_retryable',
+    );
 
     // Unused since: the retry takes the key back, so the client's next retry of it finds this transaction.
     const big = { ...body, points: 1_000_000 };
-    const other = await sb.gw.request('POST', '/v1/points/redeem', { body: big, headers: { 'idempotency-key': 'k-b' } });
+    const other = await sb.gw.request('POST', '/v1/points/redeem', {
+      body: big,
+      headers: { 'idempotency-key': 'k-b' },
+    });
     expectProblem(other, 400, 'insufficient_points');
     const id = other.body.transaction_id;
     await sb.gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: 1_000_000, reason: 'top up' } });
     const retried = await sb.gw.request('POST', `/v1/transactions/${id}/retry`, { body: {} });
     expect(retried.body).toMatchObject({ id, status: 'succeeded' });
-    const replay = await sb.gw.request('POST', '/v1/points/redeem', { body: big, headers: { 'idempotency-key': 'k-b' } });
+    const replay = await sb.gw.request('POST', '/v1/points/redeem', {
+      body: big,
+      headers: { 'idempotency-key': 'k-b' },
+    });
     expect(replay.status, replay.text).toBe(201);
     expect(replay.body.id).toBe(id);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
@@ -278,7 +372,9 @@ describe('balance cache', () => {
     const second = (await sb.gw.request('GET', `/v1/points/balance/${card}`)).body;
     expect(second).toEqual(first);
     expect(sb.hl.sim.stats().requests).toBe(requests);
-    const award = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 5, reason: 'cache' } });
+    const award = await sb.gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 5, reason: 'cache' },
+    });
     expect(award.status, award.text).toBe(201);
     const third = (await sb.gw.request('GET', `/v1/points/balance/${card}`)).body;
     expect(third.available).toBe(first.available + 5);
@@ -289,13 +385,19 @@ describe('lost jobs', () => {
   /** A transaction queued while the connection is held, whose job is then lost (as if its API process died before queueing it). */
   async function stranded(gw: TestGateway, card: string, key: string) {
     await gw.dispatch.holdConnection('hl', 2000);
-    const res = await gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'lost' }, headers: { prefer: 'respond-async', 'idempotency-key': key } });
+    const res = await gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 1, reason: 'lost' },
+      headers: { prefer: 'respond-async', 'idempotency-key': key },
+    });
     expect(res.status, res.text).toBe(202);
     // A worker may be holding it for a moment (it takes it, finds the connection held, puts it back).
     for (let i = 0; ; i++) {
       const job = await gw.dispatch.queueOf('hl').getJob(res.body.id);
       if (!job) break;
-      const removed = await job.remove().then(() => true, () => false);
+      const removed = await job.remove().then(
+        () => true,
+        () => false,
+      );
       if (removed) break;
       if (i > 200) throw new Error('the job could not be removed');
       await sleep(20);
@@ -320,7 +422,10 @@ describe('lost jobs', () => {
     const id = await stranded(sb.gw, card, 'lost-2');
     await sleep(300);
     expect((await sb.gw.ledger.get(id))!.status).toBe('queued');
-    const retry = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'lost' }, headers: { 'idempotency-key': 'lost-2' } });
+    const retry = await sb.gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 1, reason: 'lost' },
+      headers: { 'idempotency-key': 'lost-2' },
+    });
     expect(retry.status, retry.text).toBe(201);
     expect(retry.body).toMatchObject({ id, status: 'succeeded' });
     expect(sb.hl.sim.appliedByTxn()[id]).toBe(1);

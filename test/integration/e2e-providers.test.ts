@@ -106,13 +106,34 @@ describe('connections', () => {
   it('GET /v1/connections lists every connection with the card types it supports, and no secrets', async () => {
     const res = await get('/v1/connections');
     expect(res.status, res.text).toBe(200);
-    const byId = Object.fromEntries((res.body.data as Body[]).map((c) => [c.id, c])) as Record<string, { provider: string; capabilities: { card_types?: { card_type: string; native_unit: string; operations: string[]; units: string[] }[]; operations: string[] } }>;
+    const byId = Object.fromEntries((res.body.data as Body[]).map((c) => [c.id, c])) as Record<
+      string,
+      {
+        provider: string;
+        capabilities: {
+          card_types?: { card_type: string; native_unit: string; operations: string[]; units: string[] }[];
+          operations: string[];
+        };
+      }
+    >;
     expect(Object.keys(byId).sort()).toEqual(['ct', 'hl', 'leal', 'ledger', 'lt']);
     expect(byId.hl!.provider).toBe('highlight');
-    const types = (id: string) => Object.fromEntries((byId[id]!.capabilities.card_types ?? []).map((t) => [t.card_type, t]));
-    expect(Object.keys(types('hl')).sort()).toEqual(['cashback', 'coupon', 'discount', 'gift', 'membership', 'multipass', 'reward', 'stamp']);
+    const types = (id: string) =>
+      Object.fromEntries((byId[id]!.capabilities.card_types ?? []).map((t) => [t.card_type, t]));
+    expect(Object.keys(types('hl')).sort()).toEqual([
+      'cashback',
+      'coupon',
+      'discount',
+      'gift',
+      'membership',
+      'multipass',
+      'reward',
+      'stamp',
+    ]);
     expect(types('hl').stamp).toMatchObject({ native_unit: 'stamps', units: ['stamps', 'rewards'] });
-    expect(types('hl').stamp!.operations).toEqual(expect.arrayContaining(['award', 'redeem', 'redeem_reward', 'history']));
+    expect(types('hl').stamp!.operations).toEqual(
+      expect.arrayContaining(['award', 'redeem', 'redeem_reward', 'history']),
+    );
     expect(types('hl').cashback).toMatchObject({ native_unit: 'points' });
     expect(types('hl').cashback!.units.sort()).toEqual(['amount', 'points']);
     expect(types('hl').coupon!.operations).toContain('redeem_coupon');
@@ -124,9 +145,12 @@ describe('connections', () => {
     expect(Object.keys(types('lt'))).toEqual(['points']);
     expect(types('lt').points).toMatchObject({ native_unit: 'points', units: ['points'] });
     expect(types('lt').points!.operations).toEqual(expect.arrayContaining(['award', 'redeem', 'purchase', 'history']));
-    expect(byId.hl!.capabilities.operations).toEqual(expect.arrayContaining(['issue_card', 'customers', 'programs', 'notify']));
+    expect(byId.hl!.capabilities.operations).toEqual(
+      expect.arrayContaining(['issue_card', 'customers', 'programs', 'notify']),
+    );
     expect(byId.ct!.capabilities.operations).toEqual(expect.arrayContaining(['copy_program', 'void_card', 'notify']));
-    for (const h of [sb.hl, sb.ct, sb.leal, sb.lt]) for (const secret of Object.values(h.credentials)) expect(res.text).not.toContain(secret);
+    for (const h of [sb.hl, sb.ct, sb.leal, sb.lt])
+      for (const secret of Object.values(h.credentials)) expect(res.text).not.toContain(secret);
   });
 });
 
@@ -139,10 +163,17 @@ describe('highlight: stamp card', () => {
 
   it('issues a stamp card to an existing customer (POST /v1/cards)', async () => {
     const before = count(sb.hl, 'cards.create');
-    const res = await post('/v1/cards', { connection: 'hl', program_id: `hl:${sb.hl.seed.templates.stamp}`, customer_id: `hl:${sb.hl.seed.customers.second}` });
+    const res = await post('/v1/cards', {
+      connection: 'hl',
+      program_id: `hl:${sb.hl.seed.templates.stamp}`,
+      customer_id: `hl:${sb.hl.seed.customers.second}`,
+    });
     expect(res.status, res.text).toBe(201);
     expect(res.body).toMatchObject({
-      connection: 'hl', card_type: 'stamp', program_id: `hl:${sb.hl.seed.templates.stamp}`, customer_id: `hl:${sb.hl.seed.customers.second}`,
+      connection: 'hl',
+      card_type: 'stamp',
+      program_id: `hl:${sb.hl.seed.templates.stamp}`,
+      customer_id: `hl:${sb.hl.seed.customers.second}`,
       capabilities: { native_unit: 'stamps' },
     });
     expect(res.body.id).toMatch(/^hl:\d{6}-\d{3}-\d{3}$/);
@@ -154,7 +185,11 @@ describe('highlight: stamp card', () => {
   });
 
   it('the issued card says what this card supports, as GET /v1/cards/{id} does (template 101 has no visit or purchase mechanics)', async () => {
-    const issued = await post('/v1/cards', { connection: 'hl', program_id: `hl:${sb.hl.seed.templates.stamp}`, customer_id: `hl:${sb.hl.seed.customers.second}` });
+    const issued = await post('/v1/cards', {
+      connection: 'hl',
+      program_id: `hl:${sb.hl.seed.templates.stamp}`,
+      customer_id: `hl:${sb.hl.seed.customers.second}`,
+    });
     expect(issued.status, issued.text).toBe(201);
     expect(issued.body.id).toBe(card); // the customer's card of that template, again
     const got = await get(`/v1/cards/${card}`);
@@ -165,14 +200,34 @@ describe('highlight: stamp card', () => {
   });
 
   it('award, balance, redeem, reward redeem and history, in stamps, each entry recorded by both', async () => {
-    const a = expectTxn(await award(card, 3, { reason: 'Three coffees' }), { type: 'award', card_id: card, connection: 'hl', unit: 'stamps', points: 3, delta: 3, balance_after: 3 });
+    const a = expectTxn(await award(card, 3, { reason: 'Three coffees' }), {
+      type: 'award',
+      card_id: card,
+      connection: 'hl',
+      unit: 'stamps',
+      points: 3,
+      delta: 3,
+      balance_after: 3,
+    });
     txns.award = a.id;
 
     const bal = await get(`/v1/points/balance/${card}`);
     expect(bal.status, bal.text).toBe(200);
-    expect(bal.body).toMatchObject({ card_id: card, connection: 'hl', unit: 'stamps', available: 3, units: { stamps: 3, rewards: 0 } });
+    expect(bal.body).toMatchObject({
+      card_id: card,
+      connection: 'hl',
+      unit: 'stamps',
+      available: 3,
+      units: { stamps: 3, rewards: 0 },
+    });
 
-    const r = expectTxn(await redeem(card, 1, { reason: 'Stamp taken back' }), { type: 'redeem', unit: 'stamps', points: 1, delta: -1, balance_after: 2 });
+    const r = expectTxn(await redeem(card, 1, { reason: 'Stamp taken back' }), {
+      type: 'redeem',
+      unit: 'stamps',
+      points: 1,
+      delta: -1,
+      balance_after: 2,
+    });
     txns.redeem = r.id;
 
     // More than the card holds: refused, nothing sent.
@@ -181,7 +236,12 @@ describe('highlight: stamp card', () => {
     expect(count(sb.hl, 'cards.subtract-stamp')).toBe(before);
 
     // 2 + 7 = 9 stamps on an 8-stamp card: one reward earned, 1 stamp left.
-    const a2 = expectTxn(await award(card, 7, { reason: 'Seven coffees' }), { type: 'award', unit: 'stamps', points: 7, balance_after: 1 });
+    const a2 = expectTxn(await award(card, 7, { reason: 'Seven coffees' }), {
+      type: 'award',
+      unit: 'stamps',
+      points: 7,
+      balance_after: 1,
+    });
     txns.award2 = a2.id;
     const bal2 = await get(`/v1/points/balance/${card}`);
     expect(bal2.body).toMatchObject({ unit: 'stamps', available: 1, units: { stamps: 1, rewards: 1 } });
@@ -192,8 +252,18 @@ describe('highlight: stamp card', () => {
     expect(rewards.body.data).toHaveLength(1);
     expect(rewards.body.data[0]).toMatchObject({ status: 'available', count: 1, cost: 8, unit: 'stamps' });
     const rr = expectTxn(
-      await post(`/v1/cards/${card}/rewards/redeem`, { value: { amount: '3.50', currency: 'EUR' }, reason: 'Free coffee' }),
-      { type: 'redeem_reward', unit: 'rewards', points: 1, delta: -1, balance_after: 0, amount: { amount: '3.50', currency: 'EUR' } },
+      await post(`/v1/cards/${card}/rewards/redeem`, {
+        value: { amount: '3.50', currency: 'EUR' },
+        reason: 'Free coffee',
+      }),
+      {
+        type: 'redeem_reward',
+        unit: 'rewards',
+        points: 1,
+        delta: -1,
+        balance_after: 0,
+        amount: { amount: '3.50', currency: 'EUR' },
+      },
     );
     txns.reward = rr.id;
     expect((await get(`/v1/points/balance/${card}`)).body.units).toEqual({ stamps: 1, rewards: 0 });
@@ -205,7 +275,13 @@ describe('highlight: stamp card', () => {
       expect(e.source, name).toBe('api');
       expect(e.card_id).toBe(card);
     }
-    expect(entryOf(hist, txns.award!)).toMatchObject({ type: 'award', delta: 3, balance_after: 3, unit: 'stamps', reason: 'Three coffees' });
+    expect(entryOf(hist, txns.award!)).toMatchObject({
+      type: 'award',
+      delta: 3,
+      balance_after: 3,
+      unit: 'stamps',
+      reason: 'Three coffees',
+    });
     expect(entryOf(hist, txns.redeem!)).toMatchObject({ type: 'redeem', delta: -1, balance_after: 2 });
     expect(entryOf(hist, txns.reward!)).toMatchObject({ type: 'redeem_reward', delta: -1 });
     // Newest first, and nothing recorded twice.
@@ -218,14 +294,27 @@ describe('highlight: stamp card', () => {
   });
 
   it('a stamp added directly at Highlight shows in the history as recorded_by provider', async () => {
-    const res = await direct(`${sb.hl.url}/cards/${serial}/add-stamp`, 'POST', { 'x-api-key': sb.hl.credentials.apiKey! }, { stamps: 1, comment: 'Walk-in stamp at the till' });
+    const res = await direct(
+      `${sb.hl.url}/cards/${serial}/add-stamp`,
+      'POST',
+      { 'x-api-key': sb.hl.credentials.apiKey! },
+      { stamps: 1, comment: 'Walk-in stamp at the till' },
+    );
     expect(res.status).toBe(200);
     const hist = await historyOf(sb.gw, card);
     const outside = hist.filter((e) => e.recorded_by === 'provider');
     expect(outside).toHaveLength(1);
     expect(outside[0]).toMatchObject({
-      source: 'provider', status: 'succeeded', card_id: card, connection: 'hl', type: 'award', unit: 'stamps',
-      points: 1, delta: 1, balance_after: 4, reason: 'Walk-in stamp at the till',
+      source: 'provider',
+      status: 'succeeded',
+      card_id: card,
+      connection: 'hl',
+      type: 'award',
+      unit: 'stamps',
+      points: 1,
+      delta: 1,
+      balance_after: 4,
+      reason: 'Walk-in stamp at the till',
     });
     expect(outside[0]!.id).toMatch(/^prv_/);
     // It is the newest entry, and the gateway's own entries are still matched.
@@ -240,7 +329,11 @@ describe('highlight: cashback card', () => {
   const txns: string[] = [];
 
   it('issues a cashback card', async () => {
-    const res = await post('/v1/cards', { connection: 'hl', program_id: `hl:${sb.hl.seed.templates.cashback}`, customer_id: `hl:${sb.hl.seed.customers.second}` });
+    const res = await post('/v1/cards', {
+      connection: 'hl',
+      program_id: `hl:${sb.hl.seed.templates.cashback}`,
+      customer_id: `hl:${sb.hl.seed.customers.second}`,
+    });
     expect(res.status, res.text).toBe(201);
     expect(res.body).toMatchObject({ card_type: 'cashback', capabilities: { native_unit: 'points' } });
     expect(res.body.capabilities.operations).toEqual(expect.arrayContaining(['award', 'redeem', 'purchase']));
@@ -248,38 +341,77 @@ describe('highlight: cashback card', () => {
   });
 
   it('award, balance, redeem and history in points; purchases and redeems in money to the cent', async () => {
-    txns.push(expectTxn(await award(card, 40), { type: 'award', unit: 'points', points: 40, delta: 40, balance_after: 40 }).id);
+    txns.push(
+      expectTxn(await award(card, 40), { type: 'award', unit: 'points', points: 40, delta: 40, balance_after: 40 }).id,
+    );
     let bal = await get(`/v1/points/balance/${card}`);
     expect(bal.body).toMatchObject({ card_id: card, unit: 'points', available: 40, units: { points: 40, amount: 0 } });
 
-    txns.push(expectTxn(await redeem(card, 15), { type: 'redeem', unit: 'points', points: 15, delta: -15, balance_after: 25 }).id);
+    txns.push(
+      expectTxn(await redeem(card, 15), { type: 'redeem', unit: 'points', points: 15, delta: -15, balance_after: 25 })
+        .id,
+    );
 
     // Purchases: money as a decimal string; the cashback balance is in minor units (cents).
     const p1 = expectTxn(
-      await post(`/v1/cards/${card}/purchases`, { amount: { amount: '12.50', currency: 'EUR' }, reason: 'Order #1001', reference_id: 'order-1001' }),
-      { type: 'purchase', unit: 'amount', points: 1250, amount: { amount: '12.50', currency: 'EUR' }, reference_id: 'order-1001', balance_after: 1250 },
+      await post(`/v1/cards/${card}/purchases`, {
+        amount: { amount: '12.50', currency: 'EUR' },
+        reason: 'Order #1001',
+        reference_id: 'order-1001',
+      }),
+      {
+        type: 'purchase',
+        unit: 'amount',
+        points: 1250,
+        amount: { amount: '12.50', currency: 'EUR' },
+        reference_id: 'order-1001',
+        balance_after: 1250,
+      },
     );
     txns.push(p1.id);
     const p2 = expectTxn(
       await post(`/v1/cards/${card}/purchases`, { amount: { amount: '0.29', currency: 'EUR' }, reason: 'Order #1002' }),
-      { type: 'purchase', unit: 'amount', points: 29, amount: { amount: '0.29', currency: 'EUR' }, balance_after: 1279 },
+      {
+        type: 'purchase',
+        unit: 'amount',
+        points: 29,
+        amount: { amount: '0.29', currency: 'EUR' },
+        balance_after: 1279,
+      },
     );
     txns.push(p2.id);
     bal = await get(`/v1/points/balance/${card}`);
     expect(bal.body).toMatchObject({ unit: 'points', available: 25, units: { points: 25, amount: 1279 } });
 
     // A purchase in another currency is refused before anything is sent.
-    expectProblem(await post(`/v1/cards/${card}/purchases`, { amount: { amount: '1.00', currency: 'USD' } }), 400, 'validation_failed');
+    expectProblem(
+      await post(`/v1/cards/${card}/purchases`, { amount: { amount: '1.00', currency: 'USD' } }),
+      400,
+      'validation_failed',
+    );
 
     // Redeem money: 3.33 of cashback.
-    txns.push(expectTxn(await redeem(card, 333, { unit: 'amount' }), { type: 'redeem', unit: 'amount', points: 333, delta: -333, balance_after: 946 }).id);
+    txns.push(
+      expectTxn(await redeem(card, 333, { unit: 'amount' }), {
+        type: 'redeem',
+        unit: 'amount',
+        points: 333,
+        delta: -333,
+        balance_after: 946,
+      }).id,
+    );
     bal = await get(`/v1/points/balance/${card}`);
     expect(bal.body.units).toEqual({ points: 25, amount: 946 });
 
     const hist = await historyOf(sb.gw, card);
     expect(hist.map((e) => e.id)).toEqual([...txns].reverse());
     for (const id of txns) expect(entryOf(hist, id).recorded_by).toBe('both');
-    expect(entryOf(hist, p1.id)).toMatchObject({ type: 'purchase', unit: 'amount', points: 1250, amount: { amount: '12.50', currency: 'EUR' } });
+    expect(entryOf(hist, p1.id)).toMatchObject({
+      type: 'purchase',
+      unit: 'amount',
+      points: 1250,
+      amount: { amount: '12.50', currency: 'EUR' },
+    });
   });
 
   it('an award retried with the same Idempotency-Key, or the same reference_id, is applied once', async () => {
@@ -289,7 +421,10 @@ describe('highlight: cashback card', () => {
 
   it('a purchase on a cashback card moves the amount balance: its delta is the amount credited, like an award in unit amount', async () => {
     const before = (await get(`/v1/points/balance/${card}`)).body.units.amount as number;
-    const p = await post(`/v1/cards/${card}/purchases`, { amount: { amount: '2.05', currency: 'EUR' }, reason: 'Order #1003' });
+    const p = await post(`/v1/cards/${card}/purchases`, {
+      amount: { amount: '2.05', currency: 'EUR' },
+      reason: 'Order #1003',
+    });
     expectTxn(p, { type: 'purchase', unit: 'amount', points: 205, balance_after: before + 205 });
     const a = await award(card, 205, { unit: 'amount', reason: 'Same movement as an award' });
     expectTxn(a, { type: 'award', unit: 'amount', points: 205, delta: 205, balance_after: before + 410 });
@@ -301,26 +436,47 @@ describe('highlight: cashback card', () => {
     // The seeded cashback card (12.50 cashback), not touched by the gateway elsewhere in this file.
     const seeded = `hl:${sb.hl.seed.cards.cashback}`;
     expect((await get(`/v1/points/balance/${seeded}`)).body.units).toEqual({ points: 40, amount: 1250 });
-    const res = await direct(`${sb.hl.url}/cards/${sb.hl.seed.cards.cashback}/subtract-transaction-amount`, 'POST', { 'x-api-key': sb.hl.credentials.apiKey! }, { amount: 1.1, comment: 'Refund at the till' });
+    const res = await direct(
+      `${sb.hl.url}/cards/${sb.hl.seed.cards.cashback}/subtract-transaction-amount`,
+      'POST',
+      { 'x-api-key': sb.hl.credentials.apiKey! },
+      { amount: 1.1, comment: 'Refund at the till' },
+    );
     expect(res.status).toBe(200);
     expect((await get(`/v1/points/balance/${seeded}`)).body.units).toEqual({ points: 40, amount: 1140 });
     const hist = await get(`/v1/points/history/${seeded}`);
     expect(hist.status, hist.text).toBe(200);
     expect(hist.body.data).toHaveLength(1);
     expect(hist.body.data[0]).toMatchObject({
-      recorded_by: 'provider', source: 'provider', type: 'redeem', unit: 'amount', points: 110, delta: -110, balance_after: 1140, reason: 'Refund at the till',
+      recorded_by: 'provider',
+      source: 'provider',
+      type: 'redeem',
+      unit: 'amount',
+      points: 110,
+      delta: -110,
+      balance_after: 1140,
+      reason: 'Refund at the till',
     });
   });
 });
 
 describe('highlight: visits, coupons, customers, cards, programs and notifications', () => {
   it('records visits on a card whose template counts visits, and refuses them on one that does not', async () => {
-    const issued = await post('/v1/cards', { connection: 'hl', program_id: `hl:${sb.hl.seed.templates.stampVisit}`, customer_id: `hl:${sb.hl.seed.customers.second}` });
+    const issued = await post('/v1/cards', {
+      connection: 'hl',
+      program_id: `hl:${sb.hl.seed.templates.stampVisit}`,
+      customer_id: `hl:${sb.hl.seed.customers.second}`,
+    });
     expect(issued.status, issued.text).toBe(201);
     const card = issued.body.id as string;
     expect(issued.body.capabilities.operations).toContain('visit');
     const before = count(sb.hl, 'cards.add-visit');
-    const v = expectTxn(await post(`/v1/cards/${card}/visits`, { visits: 2, reason: 'Lunch visit' }), { type: 'visit', unit: 'visits', points: 2, delta: 2 });
+    const v = expectTxn(await post(`/v1/cards/${card}/visits`, { visits: 2, reason: 'Lunch visit' }), {
+      type: 'visit',
+      unit: 'visits',
+      points: 2,
+      delta: 2,
+    });
     expect(count(sb.hl, 'cards.add-visit')).toBe(before + 1);
     // Visit mechanics: one stamp per visit.
     expect((await get(`/v1/points/balance/${card}`)).body).toMatchObject({ unit: 'stamps', available: 2 });
@@ -338,7 +494,10 @@ describe('highlight: visits, coupons, customers, cards, programs and notificatio
     const card = `hl:${sb.hl.seed.cards.coupon}`;
     expect((await get(`/v1/points/balance/${card}`)).body).toMatchObject({ unit: 'rewards', available: 1 });
     const before = count(sb.hl, 'cards.redeem-coupon');
-    const first = await post(`/v1/cards/${card}/coupon/redeem`, { value: { amount: '5.00', currency: 'EUR' }, reason: 'Coupon at till 3' });
+    const first = await post(`/v1/cards/${card}/coupon/redeem`, {
+      value: { amount: '5.00', currency: 'EUR' },
+      reason: 'Coupon at till 3',
+    });
     const t = expectTxn(first, { type: 'redeem_coupon', card_id: card, amount: { amount: '5.00', currency: 'EUR' } });
     expect(count(sb.hl, 'cards.redeem-coupon')).toBe(before + 1);
     const second = await post(`/v1/cards/${card}/coupon/redeem`, { reason: 'Again' });
@@ -351,9 +510,24 @@ describe('highlight: visits, coupons, customers, cards, programs and notificatio
   });
 
   it('customers: create, get, search, update, delete', async () => {
-    const created = await post('/v1/customers', { connection: 'hl', first_name: 'Grace', last_name: 'Hopper', email: 'grace@example.com', phone: '+447700900003', external_reference: 'crm-grace' });
+    const created = await post('/v1/customers', {
+      connection: 'hl',
+      first_name: 'Grace',
+      last_name: 'Hopper',
+      email: 'grace@example.com',
+      phone: '+447700900003',
+      external_reference: 'crm-grace',
+    });
     expect(created.status, created.text).toBe(201);
-    expect(created.body).toMatchObject({ connection: 'hl', first_name: 'Grace', last_name: 'Hopper', email: 'grace@example.com', phone: '+447700900003', external_reference: 'crm-grace', card_ids: [] });
+    expect(created.body).toMatchObject({
+      connection: 'hl',
+      first_name: 'Grace',
+      last_name: 'Hopper',
+      email: 'grace@example.com',
+      phone: '+447700900003',
+      external_reference: 'crm-grace',
+      card_ids: [],
+    });
     const id = created.body.id as string;
     expect(id).toMatch(/^hl:cus_/);
     expect(created.headers.get('location')).toBe(`/v1/customers/${id}`);
@@ -368,7 +542,9 @@ describe('highlight: visits, coupons, customers, cards, programs and notificatio
     const bySearch = await get(`/v1/customers?connection=hl&search=${encodeURIComponent('grace@example.com')}`);
     expect(bySearch.body.data.map((c: Body) => c.id)).toEqual([id]);
     const all = await get('/v1/customers?connection=hl');
-    expect(all.body.data.map((c: Body) => c.id)).toEqual(expect.arrayContaining([id, `hl:${sb.hl.seed.customers.first}`]));
+    expect(all.body.data.map((c: Body) => c.id)).toEqual(
+      expect.arrayContaining([id, `hl:${sb.hl.seed.customers.first}`]),
+    );
 
     const patched = await call('PATCH', `/v1/customers/${id}`, { last_name: 'Murray Hopper' });
     expect(patched.status, patched.text).toBe(200);
@@ -383,7 +559,7 @@ describe('highlight: visits, coupons, customers, cards, programs and notificatio
     expectProblem(await get(`/v1/customers/${id}`), 404, 'customer_not_found');
   });
 
-  it('cards: list a customer\'s cards, get one, delete one', async () => {
+  it("cards: list a customer's cards, get one, delete one", async () => {
     const customer = `hl:${sb.hl.seed.customers.second}`;
     const list = await get(`/v1/cards?connection=hl&customer_id=${customer}`);
     expect(list.status, list.text).toBe(200);
@@ -409,14 +585,23 @@ describe('highlight: visits, coupons, customers, cards, programs and notificatio
     const list = await get('/v1/programs?connection=hl');
     expect(list.status, list.text).toBe(200);
     const ids = (list.body.data as Body[]).map((p) => p.id);
-    expect(ids).toEqual(expect.arrayContaining(Object.values(sb.hl.seed.templates as Record<string, number>).map((t) => `hl:${t}`)));
+    expect(ids).toEqual(
+      expect.arrayContaining(Object.values(sb.hl.seed.templates as Record<string, number>).map((t) => `hl:${t}`)),
+    );
     const stamp = (list.body.data as Body[]).find((p) => p.id === `hl:${sb.hl.seed.templates.stamp}`)!;
     expect(stamp).toMatchObject({ connection: 'hl', card_type: 'stamp', name: 'Coffee stamps' });
 
     const reward = await get(`/v1/programs/hl:${sb.hl.seed.templates.rewardPoints}`);
     expect(reward.status, reward.text).toBe(200);
-    expect(reward.body).toMatchObject({ id: `hl:${sb.hl.seed.templates.rewardPoints}`, card_type: 'reward', capabilities: { native_unit: 'scores' } });
-    expect(reward.body.rewards.map((r: Body) => [r.id, r.cost])).toEqual([['1111', 50], ['1112', 200]]);
+    expect(reward.body).toMatchObject({
+      id: `hl:${sb.hl.seed.templates.rewardPoints}`,
+      card_type: 'reward',
+      capabilities: { native_unit: 'scores' },
+    });
+    expect(reward.body.rewards.map((r: Body) => [r.id, r.cost])).toEqual([
+      ['1111', 50],
+      ['1112', 200],
+    ]);
     expectProblem(await get('/v1/programs/hl:999'), 404, 'program_not_found');
     // Highlight has no copy endpoint.
     expectProblem(await post(`/v1/programs/hl:${sb.hl.seed.templates.stamp}/copy`, {}), 422, 'unsupported_operation');
@@ -424,13 +609,21 @@ describe('highlight: visits, coupons, customers, cards, programs and notificatio
 
   it('notifications: to a program and to card ids', async () => {
     const before = count(sb.hl, 'pushes.create');
-    const toProgram = await post('/v1/notifications', { connection: 'hl', program_id: `hl:${sb.hl.seed.templates.stamp}`, message: 'Double stamps this weekend!' });
+    const toProgram = await post('/v1/notifications', {
+      connection: 'hl',
+      program_id: `hl:${sb.hl.seed.templates.stamp}`,
+      message: 'Double stamps this weekend!',
+    });
     expect(toProgram.status, toProgram.text).toBe(201);
     expect(toProgram.body).toMatchObject({ connection: 'hl', message: 'Double stamps this weekend!', status: 'sent' });
     expect(count(sb.hl, 'pushes.create')).toBe(before + 1);
 
     const cards = [`hl:${sb.hl.seed.cards.stamp}`, `hl:${sb.hl.seed.cards.cashback}`];
-    const toCards = await post('/v1/notifications', { connection: 'hl', card_ids: cards, message: 'Thanks for visiting' }, { 'idempotency-key': `e2e-push-${Date.now()}` });
+    const toCards = await post(
+      '/v1/notifications',
+      { connection: 'hl', card_ids: cards, message: 'Thanks for visiting' },
+      { 'idempotency-key': `e2e-push-${Date.now()}` },
+    );
     expect(toCards.status, toCards.text).toBe(201);
     expect(toCards.body).toMatchObject({ connection: 'hl', message: 'Thanks for visiting', recipients: 2 });
     expect(String(toCards.body.id).split(',')).toHaveLength(2);
@@ -461,10 +654,19 @@ describe('coupontools', () => {
     ]);
     const one = await get(`/v1/programs/ct:${sb.ct.seed.stampCardId}`);
     expect(one.status, one.text).toBe(200);
-    expect(one.body).toMatchObject({ id: `ct:${sb.ct.seed.stampCardId}`, name: 'Coffee Stamp Card', card_type: 'stamp', capabilities: { native_unit: 'stamps' } });
+    expect(one.body).toMatchObject({
+      id: `ct:${sb.ct.seed.stampCardId}`,
+      name: 'Coffee Stamp Card',
+      card_type: 'stamp',
+      capabilities: { native_unit: 'stamps' },
+    });
 
     const before = count(sb.ct, 'copy_loyalty_card');
-    const copy = await post(`/v1/programs/ct:${sb.ct.seed.stampCardId}/copy`, { name: 'Summer stamps' }, { 'idempotency-key': `e2e-copy-${Date.now()}` });
+    const copy = await post(
+      `/v1/programs/ct:${sb.ct.seed.stampCardId}/copy`,
+      { name: 'Summer stamps' },
+      { 'idempotency-key': `e2e-copy-${Date.now()}` },
+    );
     expect(copy.status, copy.text).toBe(201);
     expect(copy.body).toMatchObject({ connection: 'ct', name: 'Summer stamps', card_type: 'stamp' });
     expect(copy.body.id).not.toBe(`ct:${sb.ct.seed.stampCardId}`);
@@ -472,10 +674,19 @@ describe('coupontools', () => {
     expect((await get(`/v1/programs/${copy.body.id}`)).body.name).toBe('Summer stamps');
   });
 
-  it('issues a card (a new user of the loyalty card) with the customer\'s data', async () => {
-    const res = await post('/v1/cards', { connection: 'ct', program_id: `ct:${sb.ct.seed.stampCardId}`, customer: { first_name: 'Dora', last_name: 'Marquez', email: 'dora@example.com' } });
+  it("issues a card (a new user of the loyalty card) with the customer's data", async () => {
+    const res = await post('/v1/cards', {
+      connection: 'ct',
+      program_id: `ct:${sb.ct.seed.stampCardId}`,
+      customer: { first_name: 'Dora', last_name: 'Marquez', email: 'dora@example.com' },
+    });
     expect(res.status, res.text).toBe(201);
-    expect(res.body).toMatchObject({ connection: 'ct', card_type: 'stamp', program_id: `ct:${sb.ct.seed.stampCardId}`, status: 'active' });
+    expect(res.body).toMatchObject({
+      connection: 'ct',
+      card_type: 'stamp',
+      program_id: `ct:${sb.ct.seed.stampCardId}`,
+      status: 'active',
+    });
     expect(res.body.id).toMatch(new RegExp(`^ct:${sb.ct.seed.stampCardId}\\.\\d+$`));
     card = res.body.id;
     customer = res.body.customer_id;
@@ -483,10 +694,22 @@ describe('coupontools', () => {
   });
 
   it('award, balance, reward redeem and history; plain redeem is not offered; entries recorded by the gateway', async () => {
-    const a = expectTxn(await award(card, 12, { reason: 'Twelve coffees' }), { type: 'award', unit: 'stamps', points: 12, delta: 12, balance_after: 2 });
+    const a = expectTxn(await award(card, 12, { reason: 'Twelve coffees' }), {
+      type: 'award',
+      unit: 'stamps',
+      points: 12,
+      delta: 12,
+      balance_after: 2,
+    });
     const bal = await get(`/v1/points/balance/${card}`);
     expect(bal.status, bal.text).toBe(200);
-    expect(bal.body).toMatchObject({ card_id: card, connection: 'ct', unit: 'stamps', available: 2, units: { stamps: 2, rewards: 1 } });
+    expect(bal.body).toMatchObject({
+      card_id: card,
+      connection: 'ct',
+      unit: 'stamps',
+      available: 2,
+      units: { stamps: 2, rewards: 1 },
+    });
 
     const refused = await redeem(card, 1);
     expectProblem(refused, 422, 'unsupported_operation');
@@ -498,7 +721,13 @@ describe('coupontools', () => {
     expect(available).toHaveLength(1);
     const rewardId = available[0]!.id as string;
     const before = count(sb.ct, 'use_rewards');
-    const rr = expectTxn(await post(`/v1/cards/${card}/rewards/redeem`, { reward_id: rewardId }), { type: 'redeem_reward', unit: 'rewards', reward_id: rewardId, delta: -1, balance_after: 0 });
+    const rr = expectTxn(await post(`/v1/cards/${card}/rewards/redeem`, { reward_id: rewardId }), {
+      type: 'redeem_reward',
+      unit: 'rewards',
+      reward_id: rewardId,
+      delta: -1,
+      balance_after: 0,
+    });
     expect(count(sb.ct, 'use_rewards')).toBe(before + 1);
     expect((await get(`/v1/points/balance/${card}`)).body.units).toEqual({ stamps: 2, rewards: 0 });
     // The same reward again: it is used.
@@ -515,10 +744,16 @@ describe('coupontools', () => {
     expect((await get(`/v1/points/balance/${card}`)).body.units.stamps).toBe(8);
   });
 
-  it('customers and cards: get the customer, list the program\'s cards', async () => {
+  it("customers and cards: get the customer, list the program's cards", async () => {
     const c = await get(`/v1/customers/${customer}`);
     expect(c.status, c.text).toBe(200);
-    expect(c.body).toMatchObject({ id: customer, first_name: 'Dora', last_name: 'Marquez', email: 'dora@example.com', card_ids: [card] });
+    expect(c.body).toMatchObject({
+      id: customer,
+      first_name: 'Dora',
+      last_name: 'Marquez',
+      email: 'dora@example.com',
+      card_ids: [card],
+    });
     const list = await get(`/v1/cards?connection=ct&program_id=ct:${sb.ct.seed.stampCardId}&per_page=100`);
     expect(list.status, list.text).toBe(200);
     expect((list.body.data as Body[]).map((x) => x.id)).toContain(card);
@@ -529,10 +764,18 @@ describe('coupontools', () => {
 
   it('notifications: to a program and to card ids', async () => {
     const before = count(sb.ct, 'push_notification');
-    const toProgram = await post('/v1/notifications', { connection: 'ct', program_id: `ct:${sb.ct.seed.stampCardId}`, message: 'Double stamps today' });
+    const toProgram = await post('/v1/notifications', {
+      connection: 'ct',
+      program_id: `ct:${sb.ct.seed.stampCardId}`,
+      message: 'Double stamps today',
+    });
     expect(toProgram.status, toProgram.text).toBe(201);
     expect(toProgram.body).toMatchObject({ connection: 'ct', message: 'Double stamps today' });
-    const toCard = await post('/v1/notifications', { connection: 'ct', card_ids: [card], message: 'Your reward is waiting' });
+    const toCard = await post('/v1/notifications', {
+      connection: 'ct',
+      card_ids: [card],
+      message: 'Your reward is waiting',
+    });
     expect(toCard.status, toCard.text).toBe(201);
     expect(toCard.body).toMatchObject({ connection: 'ct', recipients: 1 });
     expect(count(sb.ct, 'push_notification')).toBe(before + 2);
@@ -546,7 +789,11 @@ describe('coupontools', () => {
     expect(count(sb.ct, 'void_user')).toBe(before + 1);
     expect((await get(`/v1/cards/${card}`)).body.status).toBe('voided');
 
-    const other = await post('/v1/cards', { connection: 'ct', program_id: `ct:${sb.ct.seed.stampCardId}`, customer: { first_name: 'Temp', email: 'temp@example.com' } });
+    const other = await post('/v1/cards', {
+      connection: 'ct',
+      program_id: `ct:${sb.ct.seed.stampCardId}`,
+      customer: { first_name: 'Temp', email: 'temp@example.com' },
+    });
     expect(other.status, other.text).toBe(201);
     const del = await call('DELETE', `/v1/cards/${other.body.id}`);
     expect(del.status, del.text).toBe(204);
@@ -560,9 +807,21 @@ describe('leal', () => {
   let card: string;
 
   it('customers: create and get', async () => {
-    const created = await post('/v1/customers', { connection: 'leal', first_name: 'Eve', last_name: 'Moreau', email: 'eve@example.com', external_reference: 'crm-eve' });
+    const created = await post('/v1/customers', {
+      connection: 'leal',
+      first_name: 'Eve',
+      last_name: 'Moreau',
+      email: 'eve@example.com',
+      external_reference: 'crm-eve',
+    });
     expect(created.status, created.text).toBe(201);
-    expect(created.body).toMatchObject({ connection: 'leal', first_name: 'Eve', last_name: 'Moreau', email: 'eve@example.com', external_reference: 'crm-eve' });
+    expect(created.body).toMatchObject({
+      connection: 'leal',
+      first_name: 'Eve',
+      last_name: 'Moreau',
+      email: 'eve@example.com',
+      external_reference: 'crm-eve',
+    });
     const id = created.body.id as string;
     expect(id).toMatch(/^leal:\d+$/);
     const got = await get(`/v1/customers/${id}`);
@@ -571,18 +830,32 @@ describe('leal', () => {
     expectProblem(await get('/v1/customers/leal:999999'), 404, 'customer_not_found');
   });
 
-  it('issues a card with a new customer\'s data in program_id', async () => {
+  it("issues a card with a new customer's data in program_id", async () => {
     const before = count(sb.leal, 'customers.create');
-    const res = await post('/v1/cards', { connection: 'leal', program_id: `leal:${sb.leal.seed.cardId}`, customer: { first_name: 'Finn', last_name: 'Berg', email: 'finn@example.com' } });
+    const res = await post('/v1/cards', {
+      connection: 'leal',
+      program_id: `leal:${sb.leal.seed.cardId}`,
+      customer: { first_name: 'Finn', last_name: 'Berg', email: 'finn@example.com' },
+    });
     expect(res.status, res.text).toBe(201);
-    expect(res.body).toMatchObject({ connection: 'leal', card_type: 'stamp', program_id: `leal:${sb.leal.seed.cardId}`, status: 'active', capabilities: { native_unit: 'stamps' } });
+    expect(res.body).toMatchObject({
+      connection: 'leal',
+      card_type: 'stamp',
+      program_id: `leal:${sb.leal.seed.cardId}`,
+      status: 'active',
+      capabilities: { native_unit: 'stamps' },
+    });
     expect(res.body.id).toMatch(/^leal:\d+\.\d+$/);
     expect(res.body.customer_id).toBe(`leal:${res.body.reference.split('.')[0]}`);
     expect(count(sb.leal, 'customers.create')).toBe(before + 1);
     card = res.body.id;
 
     // Issuing again to that customer answers the card it holds.
-    const again = await post('/v1/cards', { connection: 'leal', program_id: `leal:${sb.leal.seed.cardId}`, customer_id: res.body.customer_id });
+    const again = await post('/v1/cards', {
+      connection: 'leal',
+      program_id: `leal:${sb.leal.seed.cardId}`,
+      customer_id: res.body.customer_id,
+    });
     expect(again.status, again.text).toBe(201);
     expect(again.body.id).toBe(card);
     const list = await get(`/v1/cards?connection=leal&customer_id=${res.body.customer_id}`);
@@ -591,10 +864,22 @@ describe('leal', () => {
   });
 
   it('award, balance, reward redeem and history, recorded by the gateway', async () => {
-    const a = expectTxn(await award(card, 12, { reason: 'Twelve coffees' }), { type: 'award', unit: 'stamps', points: 12, delta: 12, balance_after: 12 });
+    const a = expectTxn(await award(card, 12, { reason: 'Twelve coffees' }), {
+      type: 'award',
+      unit: 'stamps',
+      points: 12,
+      delta: 12,
+      balance_after: 12,
+    });
     const bal = await get(`/v1/points/balance/${card}`);
     expect(bal.status, bal.text).toBe(200);
-    expect(bal.body).toMatchObject({ card_id: card, connection: 'leal', unit: 'stamps', available: 12, units: { stamps: 12, rewards: 1 } });
+    expect(bal.body).toMatchObject({
+      card_id: card,
+      connection: 'leal',
+      unit: 'stamps',
+      available: 12,
+      units: { stamps: 12, rewards: 1 },
+    });
 
     // Leal has no plain redeem: it names redeem_reward.
     const refused = await redeem(card, 2);
@@ -605,9 +890,16 @@ describe('leal', () => {
     const coffee = (rewards.body.data as Body[]).find((r) => r.id === String(sb.leal.seed.rewards.freeCoffee));
     expect(coffee).toMatchObject({ status: 'available', count: 1, cost: 10, unit: 'stamps' });
     const before = count(sb.leal, 'customer_cards.redeem');
-    const rr = expectTxn(await post(`/v1/cards/${card}/rewards/redeem`, { reward_id: coffee!.id }), { type: 'redeem_reward', reward_id: coffee!.id, delta: -1 });
+    const rr = expectTxn(await post(`/v1/cards/${card}/rewards/redeem`, { reward_id: coffee!.id }), {
+      type: 'redeem_reward',
+      reward_id: coffee!.id,
+      delta: -1,
+    });
     expect(count(sb.leal, 'customer_cards.redeem')).toBe(before + 1);
-    expect((await get(`/v1/points/balance/${card}`)).body).toMatchObject({ available: 2, units: { stamps: 2, rewards: 0 } });
+    expect((await get(`/v1/points/balance/${card}`)).body).toMatchObject({
+      available: 2,
+      units: { stamps: 2, rewards: 0 },
+    });
 
     const hist = await historyOf(sb.gw, card);
     expect(hist.map((e) => e.id)).toEqual([rr.id, a.id]);
@@ -628,14 +920,26 @@ describe('loyaltylt', () => {
   let cardId: number;
 
   it('issues a card to a customer by email (POST /v1/cards)', async () => {
-    const res = await post('/v1/cards', { connection: 'lt', program_id: `lt:${sb.lt.seed.partnerCardId}`, customer: { email: 'dana@example.com' } });
+    const res = await post('/v1/cards', {
+      connection: 'lt',
+      program_id: `lt:${sb.lt.seed.partnerCardId}`,
+      customer: { email: 'dana@example.com' },
+    });
     expect(res.status, res.text).toBe(201);
-    expect(res.body).toMatchObject({ connection: 'lt', card_type: 'points', status: 'active', capabilities: { native_unit: 'points' } });
+    expect(res.body).toMatchObject({
+      connection: 'lt',
+      card_type: 'points',
+      status: 'active',
+      capabilities: { native_unit: 'points' },
+    });
     expect(res.body.id).toMatch(/^lt:\d{3}-\d{3}-\d{3}$/);
     card = res.body.id;
     expect(res.body.customer_id).toMatch(/^lt:\d+$/);
     userId = Number(res.body.customer_id.slice(3));
-    const info = await direct(`${sb.lt.url}/en/shop/loyalty-cards/info?card_number=${res.body.reference}`, 'GET', { 'x-api-key': sb.lt.credentials.apiKey!, 'x-api-secret': sb.lt.credentials.apiSecret! });
+    const info = await direct(`${sb.lt.url}/en/shop/loyalty-cards/info?card_number=${res.body.reference}`, 'GET', {
+      'x-api-key': sb.lt.credentials.apiKey!,
+      'x-api-secret': sb.lt.credentials.apiSecret!,
+    });
     expect(info.status).toBe(200);
     cardId = info.body.data.id;
     expect(info.body.data.user_id).toBe(userId);
@@ -646,18 +950,44 @@ describe('loyaltylt', () => {
   });
 
   it('award, balance, redeem and history, each entry recorded by both', async () => {
-    const a = expectTxn(await award(card, 100, { reason: 'Order #1002', reference_id: 'order-1002' }), { type: 'award', unit: 'points', points: 100, delta: 100, balance_after: 100 });
+    const a = expectTxn(await award(card, 100, { reason: 'Order #1002', reference_id: 'order-1002' }), {
+      type: 'award',
+      unit: 'points',
+      points: 100,
+      delta: 100,
+      balance_after: 100,
+    });
     let bal = await get(`/v1/points/balance/${card}`);
     expect(bal.status, bal.text).toBe(200);
-    expect(bal.body).toMatchObject({ card_id: card, connection: 'lt', unit: 'points', available: 100, units: { points: 100 }, total_earned: 100, total_redeemed: 0 });
+    expect(bal.body).toMatchObject({
+      card_id: card,
+      connection: 'lt',
+      unit: 'points',
+      available: 100,
+      units: { points: 100 },
+      total_earned: 100,
+      total_redeemed: 0,
+    });
 
-    const r = expectTxn(await redeem(card, 30, { reason: '3 EUR voucher' }), { type: 'redeem', unit: 'points', points: 30, delta: -30, balance_after: 70 });
+    const r = expectTxn(await redeem(card, 30, { reason: '3 EUR voucher' }), {
+      type: 'redeem',
+      unit: 'points',
+      points: 30,
+      delta: -30,
+      balance_after: 70,
+    });
     expectProblem(await redeem(card, 1000), 400, 'insufficient_points');
     bal = await get(`/v1/points/balance/${card}`);
     expect(bal.body).toMatchObject({ available: 70, total_earned: 100, total_redeemed: 30 });
 
     const hist = await historyOf(sb.gw, card);
-    expect(entryOf(hist, a.id)).toMatchObject({ recorded_by: 'both', type: 'award', delta: 100, balance_after: 100, reference_id: 'order-1002' });
+    expect(entryOf(hist, a.id)).toMatchObject({
+      recorded_by: 'both',
+      type: 'award',
+      delta: 100,
+      balance_after: 100,
+      reference_id: 'order-1002',
+    });
     expect(entryOf(hist, r.id)).toMatchObject({ recorded_by: 'both', type: 'redeem', delta: -30, balance_after: 70 });
     expect(entryOf(hist, a.id).provider_reference).not.toBeNull();
     expect(hist.filter((e) => e.recorded_by === 'gateway')).toEqual([]);
@@ -676,17 +1006,22 @@ describe('loyaltylt', () => {
     const before = count(sb.lt, 'transactions.create');
     const differing: { ref: string; first: unknown; replay: unknown }[] = [];
     for (let batch = 0; batch < 20; batch++) {
-      await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-        const ref = `replay-${batch}-${i}`;
-        const first = await award(other, 1, { reason: 'Replay check', reference_id: ref });
-        expect(first.status, first.text).toBe(201);
-        const replay = await award(other, 1, { reason: 'Replay check', reference_id: ref });
-        expect(replay.headers.get('idempotent-replayed')).toBe('true');
-        if (JSON.stringify(replay.body) !== JSON.stringify(first.body)) {
-          const diff = (b: Body) => Object.fromEntries(Object.entries(b).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify((first.body as Body)[k])));
-          differing.push({ ref, first: { completed_at: first.body.completed_at }, replay: diff(replay.body) });
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const ref = `replay-${batch}-${i}`;
+          const first = await award(other, 1, { reason: 'Replay check', reference_id: ref });
+          expect(first.status, first.text).toBe(201);
+          const replay = await award(other, 1, { reason: 'Replay check', reference_id: ref });
+          expect(replay.headers.get('idempotent-replayed')).toBe('true');
+          if (JSON.stringify(replay.body) !== JSON.stringify(first.body)) {
+            const diff = (b: Body) =>
+              Object.fromEntries(
+                Object.entries(b).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify((first.body as Body)[k])),
+              );
+            differing.push({ ref, first: { completed_at: first.body.completed_at }, replay: diff(replay.body) });
+          }
+        }),
+      );
     }
     expect(count(sb.lt, 'transactions.create')).toBe(before + 400);
     expect((await get(`/v1/points/balance/${other}`)).body.available).toBe(400);
@@ -694,21 +1029,47 @@ describe('loyaltylt', () => {
   });
 
   it('points awarded directly at Loyalty.lt show in the history as recorded_by provider', async () => {
-    const res = await direct(`${sb.lt.url}/en/shop/transactions/create`, 'POST', { 'x-api-key': sb.lt.credentials.apiKey!, 'x-api-secret': sb.lt.credentials.apiSecret! }, {
-      user_id: userId, loyalty_card_id: cardId, order_id: `walk-in-${Date.now()}`, order_total: 25, points: 25, description: 'Walk-in purchase at the shop',
-    });
+    const res = await direct(
+      `${sb.lt.url}/en/shop/transactions/create`,
+      'POST',
+      { 'x-api-key': sb.lt.credentials.apiKey!, 'x-api-secret': sb.lt.credentials.apiSecret! },
+      {
+        user_id: userId,
+        loyalty_card_id: cardId,
+        order_id: `walk-in-${Date.now()}`,
+        order_total: 25,
+        points: 25,
+        description: 'Walk-in purchase at the shop',
+      },
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const hist = await historyOf(sb.gw, card);
     const outside = hist.filter((e) => e.recorded_by === 'provider' && e.reason === 'Walk-in purchase at the shop');
     expect(outside).toHaveLength(1);
-    expect(outside[0]).toMatchObject({ source: 'provider', status: 'succeeded', card_id: card, connection: 'lt', type: 'award', unit: 'points', points: 25, delta: 25, balance_after: 105 });
+    expect(outside[0]).toMatchObject({
+      source: 'provider',
+      status: 'succeeded',
+      card_id: card,
+      connection: 'lt',
+      type: 'award',
+      unit: 'points',
+      points: 25,
+      delta: 25,
+      balance_after: 105,
+    });
     expect(outside[0]!.id).toMatch(/^prv_/);
     expect(hist[0]!.id).toBe(outside[0]!.id);
     expect((await get(`/v1/points/balance/${card}`)).body.available).toBe(105);
   });
 
-  it('a purchase earns what the provider\'s rules give (1 point per whole euro)', async () => {
-    const p = expectTxn(await post(`/v1/cards/${card}/purchases`, { amount: { amount: '12.50', currency: 'EUR' }, reason: 'Order #1003' }), { type: 'purchase', amount: { amount: '12.50', currency: 'EUR' }, balance_after: 117 });
+  it("a purchase earns what the provider's rules give (1 point per whole euro)", async () => {
+    const p = expectTxn(
+      await post(`/v1/cards/${card}/purchases`, {
+        amount: { amount: '12.50', currency: 'EUR' },
+        reason: 'Order #1003',
+      }),
+      { type: 'purchase', amount: { amount: '12.50', currency: 'EUR' }, balance_after: 117 },
+    );
     expect((await get(`/v1/points/balance/${card}`)).body.available).toBe(117);
     const hist = await historyOf(sb.gw, card);
     expect(entryOf(hist, p.id).recorded_by).toBe('both');

@@ -39,22 +39,40 @@ describe('FIFO: earliest expiry first', () => {
     expect(b.body.expires_at).toBeNull(); // default policy: never
 
     let bal = await balance(gw, card);
-    expect(bal).toMatchObject({ available: 350, expiring_soon: 150, next_expiry: { points: 50, at: c.body.expires_at } });
+    expect(bal).toMatchObject({
+      available: 350,
+      expiring_soon: 150,
+      next_expiry: { points: 50, at: c.body.expires_at },
+    });
 
     // Exactly C's amount: C is gone, A is next and still whole.
     expect((await redeem(gw, card, 50)).body).toMatchObject({ delta: -50, balance_after: 300 });
     bal = await balance(gw, card);
-    expect(bal).toMatchObject({ available: 300, expiring_soon: 100, next_expiry: { points: 100, at: a.body.expires_at } });
+    expect(bal).toMatchObject({
+      available: 300,
+      expiring_soon: 100,
+      next_expiry: { points: 100, at: a.body.expires_at },
+    });
 
     // Part of A: A shrinks, B untouched.
     expect((await redeem(gw, card, 60)).body.balance_after).toBe(240);
     bal = await balance(gw, card);
-    expect(bal).toMatchObject({ available: 240, expiring_soon: 40, next_expiry: { points: 40, at: a.body.expires_at } });
+    expect(bal).toMatchObject({
+      available: 240,
+      expiring_soon: 40,
+      next_expiry: { points: 40, at: a.body.expires_at },
+    });
 
     // Across A into B: A empties first, then B gives the rest.
     expect((await redeem(gw, card, 50)).body.balance_after).toBe(190);
     bal = await balance(gw, card);
-    expect(bal).toMatchObject({ available: 190, expiring_soon: 0, next_expiry: null, total_expired: 0, total_redeemed: 160 });
+    expect(bal).toMatchObject({
+      available: 190,
+      expiring_soon: 0,
+      next_expiry: null,
+      total_expired: 0,
+      total_redeemed: 160,
+    });
 
     // Nothing with an expiry is left: expiring everything up to far in the future finds nothing.
     const none = await expire(gw, { card_id: card, before: inMs(3650 * DAY) });
@@ -103,17 +121,36 @@ describe('expiry by time', () => {
     await award(gw, card, 20);
     expect((await redeem(gw, card, 30)).body.balance_after).toBe(90); // from the expiring bucket
     const before = await balance(gw, card);
-    expect(before).toMatchObject({ available: 90, total_expired: 0, expiring_soon: 70, next_expiry: { points: 70, at: short.body.expires_at } });
+    expect(before).toMatchObject({
+      available: 90,
+      total_expired: 0,
+      expiring_soon: 70,
+      next_expiry: { points: 70, at: short.body.expires_at },
+    });
 
     await waitPast(short.body.expires_at);
     const after = await balance(gw, card);
-    expect(after).toMatchObject({ available: 20, total_earned: 120, total_redeemed: 30, total_expired: 70, expiring_soon: 0, next_expiry: null });
+    expect(after).toMatchObject({
+      available: 20,
+      total_earned: 120,
+      total_redeemed: 30,
+      total_expired: 70,
+      expiring_soon: 0,
+      next_expiry: null,
+    });
 
     const hist = await history(gw, card);
     const expires = hist.filter((t) => t.type === 'expire');
     expect(expires).toHaveLength(1);
     const e = expires[0];
-    expect(e).toMatchObject({ status: 'succeeded', source: 'expiry_schedule', card_id: card, points: 70, delta: -70, balance_after: 20 });
+    expect(e).toMatchObject({
+      status: 'succeeded',
+      source: 'expiry_schedule',
+      card_id: card,
+      points: 70,
+      delta: -70,
+      balance_after: 20,
+    });
     expect(Date.parse(e.created_at)).toBeGreaterThanOrEqual(Date.parse(short.body.expires_at));
     // Newest first: the expire entry is the latest thing that happened.
     expect(hist[0].id).toBe(e.id);
@@ -124,7 +161,9 @@ describe('expiry by time', () => {
     // Reading again expires nothing more and writes nothing.
     expect(await balance(gw, card)).toMatchObject({ available: 20, total_expired: 70 });
     expect(await history(gw, card)).toHaveLength(hist.length);
-    expect(after.available).toBe(after.total_earned + after.total_adjusted - after.total_redeemed - after.total_expired);
+    expect(after.available).toBe(
+      after.total_earned + after.total_adjusted - after.total_redeemed - after.total_expired,
+    );
   });
 
   it('a redeem after expiry cannot spend expired points', async () => {
@@ -147,7 +186,6 @@ describe('expiry by time', () => {
     const ok = await redeem(gw, card, 20);
     expect(ok.body).toMatchObject({ delta: -20, balance_after: 0 });
   });
-
 });
 
 describe.concurrent('the expiry schedule', () => {
@@ -155,7 +193,13 @@ describe.concurrent('the expiry schedule', () => {
     // A gateway of its own, so that runOnce's total counts only these cards.
     const g = await startGateway();
     const keys = keySpace(g.prefix);
-    const schedule = startExpirySchedule({ redis: g.redis, keys, providers: g.providers, intervalMs: 0, log: pino({ level: 'silent' }) });
+    const schedule = startExpirySchedule({
+      redis: g.redis,
+      keys,
+      providers: g.providers,
+      intervalMs: 0,
+      log: pino({ level: 'silent' }),
+    });
     try {
       expect(await schedule.runOnce()).toBe(0); // empty
 
@@ -179,9 +223,21 @@ describe.concurrent('the expiry schedule', () => {
 
       // Written without any read of the cards: the history (which never expires anything) shows it.
       const hx = await history(g, x);
-      expect(hx[0]).toMatchObject({ type: 'expire', source: 'expiry_schedule', points: 100, delta: -100, balance_after: 30 });
+      expect(hx[0]).toMatchObject({
+        type: 'expire',
+        source: 'expiry_schedule',
+        points: 100,
+        delta: -100,
+        balance_after: 30,
+      });
       const hy = await history(g, y);
-      expect(hy[0]).toMatchObject({ type: 'expire', source: 'expiry_schedule', points: 30, delta: -30, balance_after: 0 });
+      expect(hy[0]).toMatchObject({
+        type: 'expire',
+        source: 'expiry_schedule',
+        points: 30,
+        delta: -30,
+        balance_after: 0,
+      });
       expect((await history(g, z)).map((t) => t.type)).toEqual(['award']);
 
       expect(await schedule.runOnce()).toBe(0);
@@ -204,7 +260,13 @@ describe.concurrent('the expiry schedule', () => {
   it('drops a card from the due index when a refused write expired its points', async () => {
     const g = await startGateway();
     const keys = keySpace(g.prefix);
-    const schedule = startExpirySchedule({ redis: g.redis, keys, providers: g.providers, intervalMs: 0, log: pino({ level: 'silent' }) });
+    const schedule = startExpirySchedule({
+      redis: g.redis,
+      keys,
+      providers: g.providers,
+      intervalMs: 0,
+      log: pino({ level: 'silent' }),
+    });
     try {
       const card = await issueCard(g);
       const short = await award(g, card, 40, { expires_at: inMs(2500) });
@@ -246,14 +308,32 @@ describe('manual expiry: POST /v1/points/expire', () => {
     const res = await expire(gw, { card_id: card, before: at2, reason: 'season end', staff: 'admin-1' }); // inclusive
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`/v1/transactions/${res.body.id}`);
-    expect(res.body).toMatchObject({ type: 'expire', source: 'api', points: 30, delta: -30, balance_after: 120, reason: 'season end', staff: 'admin-1' });
-    expect(await balance(gw, card)).toMatchObject({ available: 120, total_expired: 30, next_expiry: { points: 40, at: at3 } });
+    expect(res.body).toMatchObject({
+      type: 'expire',
+      source: 'api',
+      points: 30,
+      delta: -30,
+      balance_after: 120,
+      reason: 'season end',
+      staff: 'admin-1',
+    });
+    expect(await balance(gw, card)).toMatchObject({
+      available: 120,
+      total_expired: 30,
+      next_expiry: { points: 40, at: at3 },
+    });
   });
 
   it('by `points`: earliest expiry first, never-expiring points last', async () => {
     const { card, at2, at3 } = await stocked();
     const res = await expire(gw, { card_id: card, points: 25 });
-    expect(res.body).toMatchObject({ type: 'expire', points: 25, delta: -25, balance_after: 125, reason: 'Points expired by request' });
+    expect(res.body).toMatchObject({
+      type: 'expire',
+      points: 25,
+      delta: -25,
+      balance_after: 125,
+      reason: 'Points expired by request',
+    });
     // 10 from the 1 h bucket, 15 from the 2 h one.
     expect((await balance(gw, card)).next_expiry).toEqual({ points: 5, at: at2 });
     // All the expiring ones and part of the never-expiring ones.
@@ -304,7 +384,7 @@ describe('manual expiry: POST /v1/points/expire', () => {
     const empty = await issueCard(gw);
     expect((await expire(gw, { card_id: empty })).body.code).toBe('nothing_to_expire');
     expect((await expire(gw, { card_id: empty, points: 1 })).body.code).toBe('nothing_to_expire');
-    expect((await history(gw, empty))).toEqual([]);
+    expect(await history(gw, empty)).toEqual([]);
 
     // Something due: the manual expiry takes it (it is due, so nothing else had to).
     const due = await award(gw, card, 7, { expires_at: inMs(2500) });
@@ -329,7 +409,17 @@ describe('connection default expiry policy and tiers', () => {
   let g: TestGateway;
   beforeAll(async () => {
     g = await startGateway({
-      connections: [{ id: 'ledger', provider: 'ledger', pointsExpiry: { days: 30 }, tiers: [{ name: 'Silver', minPoints: 100 }, { name: 'Gold', minPoints: 500 }] }],
+      connections: [
+        {
+          id: 'ledger',
+          provider: 'ledger',
+          pointsExpiry: { days: 30 },
+          tiers: [
+            { name: 'Silver', minPoints: 100 },
+            { name: 'Gold', minPoints: 500 },
+          ],
+        },
+      ],
     });
   });
   afterAll(async () => g.close());
@@ -348,23 +438,41 @@ describe('connection default expiry policy and tiers', () => {
     const own = await award(g, card, 5, { expires_at: inMs(HOUR) });
     expect(own.body.expires_at).toBe(new Date(Date.parse(own.body.expires_at)).toISOString());
     // A positive adjustment gets the policy too.
-    const adj = await g.request('POST', '/v1/points/adjust', { body: { card_id: card, points: 3, reason: 'goodwill' } });
+    const adj = await g.request('POST', '/v1/points/adjust', {
+      body: { card_id: card, points: 3, reason: 'goodwill' },
+    });
     expect(Date.parse(adj.body.expires_at)).toBeGreaterThanOrEqual(at);
 
     const bal = await balance(g, card);
-    expect(bal).toMatchObject({ available: 158, expiring_soon: 158, next_expiry: { points: 5, at: own.body.expires_at } });
+    expect(bal).toMatchObject({
+      available: 158,
+      expiring_soon: 158,
+      next_expiry: { points: 5, at: own.body.expires_at },
+    });
     await redeem(g, card, 5);
     expect((await balance(g, card)).next_expiry).toEqual({ points: 150, at: res.body.expires_at });
   });
 
   it('shows the tier by lifetime points earned, with the next one', async () => {
     const card = await issueCard(g);
-    expect((await balance(g, card)).tier).toEqual({ name: 'none', min_points: 0, next: { name: 'Silver', points_needed: 100 } });
+    expect((await balance(g, card)).tier).toEqual({
+      name: 'none',
+      min_points: 0,
+      next: { name: 'Silver', points_needed: 100 },
+    });
     await award(g, card, 150);
-    expect((await balance(g, card)).tier).toEqual({ name: 'Silver', min_points: 100, next: { name: 'Gold', points_needed: 350 } });
+    expect((await balance(g, card)).tier).toEqual({
+      name: 'Silver',
+      min_points: 100,
+      next: { name: 'Gold', points_needed: 350 },
+    });
     // Redeeming does not lower the tier: it is by points earned.
     await redeem(g, card, 100);
-    expect((await balance(g, card)).tier).toEqual({ name: 'Silver', min_points: 100, next: { name: 'Gold', points_needed: 350 } });
+    expect((await balance(g, card)).tier).toEqual({
+      name: 'Silver',
+      min_points: 100,
+      next: { name: 'Gold', points_needed: 350 },
+    });
     await award(g, card, 350);
     expect((await balance(g, card)).tier).toEqual({ name: 'Gold', min_points: 500, next: null });
   });

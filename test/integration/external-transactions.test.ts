@@ -16,14 +16,29 @@ describe('reversals at a provider', () => {
   it('reverses a Highlight stamp award partly, then fully, once', async () => {
     const card = `hl:${sb.hl.seed.cards.stampVisit}`;
     const before = (await balanceOf(card)).available as number;
-    const award = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 4, reason: 'Order 7' } });
+    const award = await sb.gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 4, reason: 'Order 7' },
+    });
     expect(award.status, award.text).toBe(201);
 
-    const partial = await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: { points: 1, reference_id: 'refund-7a' } });
+    const partial = await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, {
+      body: { points: 1, reference_id: 'refund-7a' },
+    });
     expect(partial.status, partial.text).toBe(201);
-    expect(partial.body).toMatchObject({ type: 'adjust', unit: 'stamps', points: -1, delta: -1, reversal_of: award.body.id, balance_after: before + 3 });
+    expect(partial.body).toMatchObject({
+      type: 'adjust',
+      unit: 'stamps',
+      points: -1,
+      delta: -1,
+      reversal_of: award.body.id,
+      balance_after: before + 3,
+    });
 
-    expectProblem(await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: { points: 4 } }), 422, 'reversal_exceeds_original');
+    expectProblem(
+      await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: { points: 4 } }),
+      422,
+      'reversal_exceeds_original',
+    );
     const full = await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: {} });
     expect(full.status, full.text).toBe(201);
     expect(full.body).toMatchObject({ points: -3, delta: -3, balance_after: before });
@@ -37,11 +52,15 @@ describe('reversals at a provider', () => {
 
   it('two concurrent partial reversals can never take back more than the original gave', async () => {
     const card = `hl:${sb.hl.seed.cards.gift}`;
-    const award = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 100, reason: 'Gift top-up' } });
+    const award = await sb.gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 100, reason: 'Gift top-up' },
+    });
     expect(award.status, award.text).toBe(201);
     const before = sb.hl.sim.counters()['cards.subtract-point'] ?? 0;
     const [a, b] = await Promise.all(
-      ['refund-a', 'refund-b'].map((ref) => sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: { points: 80, reference_id: ref } })),
+      ['refund-a', 'refund-b'].map((ref) =>
+        sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: { points: 80, reference_id: ref } }),
+      ),
     );
     expect([a!.status, b!.status].sort()).toEqual([201, 422]);
     expect([a!, b!].find((r) => r.status === 422)!.body.code).toBe('reversal_exceeds_original');
@@ -56,7 +75,9 @@ describe('reversals at a provider', () => {
   it('reverses a Loyalty.lt redeem by giving the points back', async () => {
     const card = `lt:${sb.lt.seed.cards.active.card_number}`;
     const before = (await balanceOf(card)).available as number;
-    const redeem = await sb.gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: 40, reason: 'Voucher', reference_id: 'order-r1' } });
+    const redeem = await sb.gw.request('POST', '/v1/points/redeem', {
+      body: { card_id: card, points: 40, reason: 'Voucher', reference_id: 'order-r1' },
+    });
     expect(redeem.status, redeem.text).toBe(201);
     expect(redeem.body.balance_after).toBe(before - 40);
     const rev = await sb.gw.request('POST', `/v1/transactions/${redeem.body.id}/reverse`, { body: {} });
@@ -67,9 +88,15 @@ describe('reversals at a provider', () => {
 
   it('a card that cannot take points back cannot be reversed (Leal)', async () => {
     const card = `leal:${sb.leal.seed.customers.fresh.id}.${sb.leal.seed.customers.fresh.customerCardId}`;
-    const award = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'Coffee' } });
+    const award = await sb.gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 1, reason: 'Coffee' },
+    });
     expect(award.status, award.text).toBe(201);
-    expectProblem(await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: {} }), 422, 'unsupported_operation');
+    expectProblem(
+      await sb.gw.request('POST', `/v1/transactions/${award.body.id}/reverse`, { body: {} }),
+      422,
+      'unsupported_operation',
+    );
   });
 });
 
@@ -81,9 +108,17 @@ describe('bulk across providers', () => {
       { type: 'award', card_id: `hl:${sb.hl.seed.cards.stamp}`, points: 1, reason: 'bulk' },
       { type: 'award', card_id: `ct:${sb.ct.seed.stampCardId}.${sb.ct.seed.freshUserId}`, points: 3, reason: 'bulk' },
       { type: 'award', card_id: `lt:${sb.lt.seed.cards.empty.card_number}`, points: 25, reason: 'bulk' },
-      { type: 'redeem', card_id: `leal:${sb.leal.seed.customers.withStamps.id}.${sb.leal.seed.customers.withStamps.customerCardId}`, points: 1, reason: 'bulk' },
+      {
+        type: 'redeem',
+        card_id: `leal:${sb.leal.seed.customers.withStamps.id}.${sb.leal.seed.customers.withStamps.customerCardId}`,
+        points: 1,
+        reason: 'bulk',
+      },
     ];
-    const first = await sb.gw.request('POST', '/v1/points/bulk', { body: { transactions: items }, headers: { 'idempotency-key': 'bulk-x1' } });
+    const first = await sb.gw.request('POST', '/v1/points/bulk', {
+      body: { transactions: items },
+      headers: { 'idempotency-key': 'bulk-x1' },
+    });
     expect(first.status, first.text).toBe(202);
     expect(first.headers.get('location')).toBe(`/v1/bulk/${first.body.id}`);
     expect(first.body).toMatchObject({ total: 5 });
@@ -93,10 +128,19 @@ describe('bulk across providers', () => {
       done = (await sb.gw.request('GET', `/v1/bulk/${first.body.id}`)).body;
     }
     expect(done).toMatchObject({ status: 'completed', total: 5, submitted: 5, succeeded: 4, failed: 1, pending: 0 });
-    expect(done.results.map((r: { state: string }) => r.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'rejected']);
+    expect(done.results.map((r: { state: string }) => r.state)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'rejected',
+    ]);
     expect(done.results[4].error.code).toBe('unsupported_operation');
     const applied = [sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied());
-    const second = await sb.gw.request('POST', '/v1/points/bulk', { body: { transactions: items }, headers: { 'idempotency-key': 'bulk-x1' } });
+    const second = await sb.gw.request('POST', '/v1/points/bulk', {
+      body: { transactions: items },
+      headers: { 'idempotency-key': 'bulk-x1' },
+    });
     expect(second.status).toBe(202);
     expect(second.body.id).toBe(first.body.id);
     // Another key: a new bulk, whose items are new transactions; the same key again names the same bulk.
@@ -113,11 +157,26 @@ describe('purchases and refunds at Highlight', () => {
     const bought = await sb.gw.request('POST', `/v1/cards/${card}/purchases`, { body });
     expect(bought.status, bought.text).toBe(201);
     // What the purchase earned in stamps is the provider's rule: no delta, no balance_after claimed.
-    expect(bought.body).toMatchObject({ type: 'purchase', unit: 'amount', points: 2500, delta: 0, balance_after: null });
-    const refund = { amount: { amount: '25.00', currency: 'EUR' }, reason: 'Order 9 returned', reference_id: 'refund-9' };
+    expect(bought.body).toMatchObject({
+      type: 'purchase',
+      unit: 'amount',
+      points: 2500,
+      delta: 0,
+      balance_after: null,
+    });
+    const refund = {
+      amount: { amount: '25.00', currency: 'EUR' },
+      reason: 'Order 9 returned',
+      reference_id: 'refund-9',
+    };
     const back = await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund });
     expect(back.status, back.text).toBe(201);
-    expect(back.body).toMatchObject({ type: 'refund_purchase', unit: 'amount', points: 2500, amount: { amount: '25.00', currency: 'EUR' } });
+    expect(back.body).toMatchObject({
+      type: 'refund_purchase',
+      unit: 'amount',
+      points: 2500,
+      amount: { amount: '25.00', currency: 'EUR' },
+    });
     await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund }); // the same refund again: replayed
     expect(sb.hl.sim.counters()['cards.add-purchase']).toBe(1);
     expect(sb.hl.sim.counters()['cards.subtract-purchase']).toBe(1);
@@ -126,13 +185,17 @@ describe('purchases and refunds at Highlight', () => {
   it('a cashback refund takes the amount back (subtract-transaction-amount), exact to the cent', async () => {
     const card = `hl:${sb.hl.seed.cards.cashback}`;
     const before = (await balanceOf(card)).units.amount as number;
-    const back = await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: { amount: { amount: '0.07', currency: 'EUR' } } });
+    const back = await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, {
+      body: { amount: { amount: '0.07', currency: 'EUR' } },
+    });
     expect(back.status, back.text).toBe(201);
     expect(back.body).toMatchObject({ unit: 'amount', points: 7, delta: -7, balance_after: before - 7 });
   });
 
   it('a stamp card without spend mechanics has no refunds', async () => {
-    const res = await sb.gw.request('POST', `/v1/cards/hl:${sb.hl.seed.cards.stamp}/purchases/refund`, { body: { amount: { amount: '1.00', currency: 'EUR' } } });
+    const res = await sb.gw.request('POST', `/v1/cards/hl:${sb.hl.seed.cards.stamp}/purchases/refund`, {
+      body: { amount: { amount: '1.00', currency: 'EUR' } },
+    });
     expectProblem(res, 422, 'unsupported_operation');
   });
 });

@@ -9,7 +9,8 @@ beforeAll(async () => {
 });
 afterAll(async () => gw.close());
 
-const historyLength = async (card: string) => (await gw.request('GET', `/v1/points/history/${card}?limit=100`)).body.data.length as number;
+const historyLength = async (card: string) =>
+  (await gw.request('GET', `/v1/points/history/${card}?limit=100`)).body.data.length as number;
 
 describe('Idempotency-Key', () => {
   it('replays the stored response for the same key and body, bare or quoted', async () => {
@@ -23,18 +24,30 @@ describe('Idempotency-Key', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(first.body);
     // Key order in the body does not matter: the fingerprint is over canonical JSON.
-    const reordered = await gw.request('POST', '/v1/points/award', { rawBody: JSON.stringify({ reason: 'order', points: 10, card_id: card }), headers: { 'idempotency-key': 'k-1', 'content-type': 'application/json' } });
+    const reordered = await gw.request('POST', '/v1/points/award', {
+      rawBody: JSON.stringify({ reason: 'order', points: 10, card_id: card }),
+      headers: { 'idempotency-key': 'k-1', 'content-type': 'application/json' },
+    });
     expect(reordered.body).toEqual(first.body);
     expect(await historyLength(card)).toBe(1);
   });
 
   it('refuses the same key with another body (422) and on another route', async () => {
     const card = await issueCard(gw);
-    await gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 10, reason: 'a' }, headers: { 'idempotency-key': 'k-2' } });
-    const other = await gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 11, reason: 'a' }, headers: { 'idempotency-key': 'k-2' } });
+    await gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 10, reason: 'a' },
+      headers: { 'idempotency-key': 'k-2' },
+    });
+    const other = await gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 11, reason: 'a' },
+      headers: { 'idempotency-key': 'k-2' },
+    });
     expect(other.status).toBe(422);
     expect(other.body.code).toBe('idempotency_key_reused');
-    const route = await gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: 10, reason: 'a' }, headers: { 'idempotency-key': 'k-2' } });
+    const route = await gw.request('POST', '/v1/points/redeem', {
+      body: { card_id: card, points: 10, reason: 'a' },
+      headers: { 'idempotency-key': 'k-2' },
+    });
     expect(route.body.code).toBe('idempotency_key_reused');
     expect(await historyLength(card)).toBe(1);
   });
@@ -46,8 +59,19 @@ describe('Idempotency-Key', () => {
     const record = keys.idempotency(`key_${sha256(KEYS.admin).slice(0, 12)}`, sha256('k-busy'));
     const { fingerprint } = await import('../../src/ledger/idempotency.js');
     const body = { card_id: card, points: 5, reason: 'busy' };
-    await gw.redis.hset(keys.txn('txn_01BUSY0000000000000000000X'), { id: 'txn_01BUSY0000000000000000000X', status: 'processing', lease_until: String(Date.now() + 60_000), connection: 'ledger', card_id: card, type: 'award' });
-    await gw.redis.hset(record, { fp: fingerprint('POST', '/v1/points/award', body), state: 'in_flight', resource: 'txn_01BUSY0000000000000000000X' });
+    await gw.redis.hset(keys.txn('txn_01BUSY0000000000000000000X'), {
+      id: 'txn_01BUSY0000000000000000000X',
+      status: 'processing',
+      lease_until: String(Date.now() + 60_000),
+      connection: 'ledger',
+      card_id: card,
+      type: 'award',
+    });
+    await gw.redis.hset(record, {
+      fp: fingerprint('POST', '/v1/points/award', body),
+      state: 'in_flight',
+      resource: 'txn_01BUSY0000000000000000000X',
+    });
     const res = await gw.request('POST', '/v1/points/award', { body, headers: { 'idempotency-key': 'k-busy' } });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('idempotency_in_flight');
@@ -61,8 +85,25 @@ describe('Idempotency-Key', () => {
     const body = { card_id: card, points: 7, reason: 'crash' };
     const id = 'txn_01CRASH000000000000000000X';
     // Claimed by a process that crashed before applying: transaction processing, lease over.
-    await gw.redis.hset(keys.txn(id), { id, type: 'award', status: 'processing', lease_until: String(Date.now() - 1), card_id: card, connection: 'ledger', points: '7', delta: '7', reason: 'crash', created_at: String(Date.now()), reversed_points: '0', source: 'api' });
-    await gw.redis.hset(keys.idempotency(`key_${sha256(KEYS.admin).slice(0, 12)}`, sha256('k-crash')), { fp: fingerprint('POST', '/v1/points/award', body), state: 'in_flight', resource: id });
+    await gw.redis.hset(keys.txn(id), {
+      id,
+      type: 'award',
+      status: 'processing',
+      lease_until: String(Date.now() - 1),
+      card_id: card,
+      connection: 'ledger',
+      points: '7',
+      delta: '7',
+      reason: 'crash',
+      created_at: String(Date.now()),
+      reversed_points: '0',
+      source: 'api',
+    });
+    await gw.redis.hset(keys.idempotency(`key_${sha256(KEYS.admin).slice(0, 12)}`, sha256('k-crash')), {
+      fp: fingerprint('POST', '/v1/points/award', body),
+      state: 'in_flight',
+      resource: id,
+    });
     const res = await gw.request('POST', '/v1/points/award', { body, headers: { 'idempotency-key': 'k-crash' } });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ id, status: 'succeeded', balance_after: 7 });
@@ -75,7 +116,9 @@ describe('Idempotency-Key', () => {
     const card = await issueCard(gw);
     const body = { card_id: card, points: 3, reason: 'burst' };
     const all = await Promise.all(
-      Array.from({ length: 100 }, () => gw.request('POST', '/v1/points/award', { body, headers: { 'idempotency-key': 'burst-1' } })),
+      Array.from({ length: 100 }, () =>
+        gw.request('POST', '/v1/points/award', { body, headers: { 'idempotency-key': 'burst-1' } }),
+      ),
     );
     expect(new Set(all.map((r) => r.status))).toEqual(new Set([201]));
     expect(new Set(all.map((r) => r.text)).size).toBe(1);
@@ -97,7 +140,11 @@ describe('Idempotency-Key', () => {
     const card = await issueCard(gw);
     await award(gw, card, 50);
     const all = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: 1, reason: 'race', reference_id: `r-${i}` } })),
+      Array.from({ length: 100 }, (_, i) =>
+        gw.request('POST', '/v1/points/redeem', {
+          body: { card_id: card, points: 1, reason: 'race', reference_id: `r-${i}` },
+        }),
+      ),
     );
     expect(all.filter((r) => r.status === 201)).toHaveLength(50);
     expect(all.filter((r) => r.body.code === 'insufficient_points')).toHaveLength(50);
@@ -112,11 +159,16 @@ describe('Idempotency-Key', () => {
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(second.body).toEqual(first.body);
     // Same reference on another type is another transaction.
-    const redeem = await gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: 1, reason: 'x', reference_id: 'order-9' } });
+    const redeem = await gw.request('POST', '/v1/points/redeem', {
+      body: { card_id: card, points: 1, reason: 'x', reference_id: 'order-9' },
+    });
     expect(redeem.body.id).not.toBe(first.body.id);
     // A new key with an already used reference_id still never awards twice.
     const keyed = await award(gw, card, 10, { reference_id: 'order-9' }).then(() =>
-      gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 10, reason: 'test award', reference_id: 'order-9' }, headers: { 'idempotency-key': 'fresh-key' } }),
+      gw.request('POST', '/v1/points/award', {
+        body: { card_id: card, points: 10, reason: 'test award', reference_id: 'order-9' },
+        headers: { 'idempotency-key': 'fresh-key' },
+      }),
     );
     expect(keyed.body.id).toBe(first.body.id);
     expect((await gw.request('GET', `/v1/points/balance/${card}`)).body.available).toBe(9);
@@ -135,7 +187,10 @@ describe('Idempotency-Key', () => {
 
   it('keeps keys for IDEMPOTENCY_TTL_HOURS', async () => {
     const card = await issueCard(gw);
-    await gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'ttl' }, headers: { 'idempotency-key': 'k-ttl' } });
+    await gw.request('POST', '/v1/points/award', {
+      body: { card_id: card, points: 1, reason: 'ttl' },
+      headers: { 'idempotency-key': 'k-ttl' },
+    });
     const keys = keySpace(gw.prefix);
     const ttl = await gw.redis.pttl(keys.idempotency(`key_${sha256(KEYS.admin).slice(0, 12)}`, sha256('k-ttl')));
     expect(ttl).toBeGreaterThan(23 * 3_600_000);
@@ -151,12 +206,18 @@ describe('text that is not Unicode', () => {
       `{"card_id":"${card}","points":1,"reason":"ok","metadata":{"k\\udc00":"v"}}`,
       `{"card_id":"${card}","points":1,"reason":"ok","metadata":{"k":["\\udfff"]}}`,
     ]) {
-      const res = await gw.request('POST', '/v1/points/award', { rawBody: raw, headers: { 'content-type': 'application/json' } });
+      const res = await gw.request('POST', '/v1/points/award', {
+        rawBody: raw,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('validation_failed');
     }
     // A proper surrogate pair (an emoji) is fine.
-    const ok = await gw.request('POST', '/v1/points/award', { rawBody: `{"card_id":"${card}","points":1,"reason":"\\ud83c\\udf89 party"}`, headers: { 'content-type': 'application/json' } });
+    const ok = await gw.request('POST', '/v1/points/award', {
+      rawBody: `{"card_id":"${card}","points":1,"reason":"\\ud83c\\udf89 party"}`,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(ok.status).toBe(201);
     expect(ok.body.reason).toBe('🎉 party');
     expect(await historyLength(card)).toBe(1);

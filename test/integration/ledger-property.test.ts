@@ -31,8 +31,18 @@ const expiryArb: fc.Arbitrary<Expiry> = fc.oneof(
 );
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('award' as const), points: fc.integer({ min: 1, max: 500 }), expiry: expiryArb }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('redeem' as const), points: fc.integer({ min: 1, max: 600 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('award' as const),
+      points: fc.integer({ min: 1, max: 500 }),
+      expiry: expiryArb,
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('redeem' as const), points: fc.integer({ min: 1, max: 600 }) }),
+  },
   {
     weight: 2,
     arbitrary: fc
@@ -44,7 +54,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('expire' as const),
       points: fc.option(fc.integer({ min: 1, max: 300 }), { nil: null }),
-      beforeMs: fc.option(fc.oneof(fc.integer({ min: -500, max: 3000 }), fc.integer({ min: 1, max: 60 }).map((d) => d * DAY)), { nil: null }),
+      beforeMs: fc.option(
+        fc.oneof(
+          fc.integer({ min: -500, max: 3000 }),
+          fc.integer({ min: 1, max: 60 }).map((d) => d * DAY),
+        ),
+        { nil: null },
+      ),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('sleep' as const), ms: fc.integer({ min: 20, max: 400 }) }) },
@@ -77,7 +93,9 @@ class Model {
 
   /** Takes up to `amount`, earliest expiry first, ties by age (the id), from buckets expiring by maxExp. */
   take(amount: number, maxExp: number): number {
-    const order = [...this.buckets].filter((b) => b.exp <= maxExp).sort((a, b) => a.exp - b.exp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const order = [...this.buckets]
+      .filter((b) => b.exp <= maxExp)
+      .sort((a, b) => a.exp - b.exp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     let taken = 0;
     for (const b of order) {
       if (taken >= amount) break;
@@ -101,7 +119,10 @@ async function fullHistory(card: string, limit: number): Promise<Entry[]> {
   const all: Entry[] = [];
   let cursor: string | null = null;
   do {
-    const page = await gw.request('GET', `/v1/points/history/${card}?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+    const page = await gw.request(
+      'GET',
+      `/v1/points/history/${card}?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+    );
     expect(page.status).toBe(200);
     all.push(...page.body.data);
     cursor = page.body.next_cursor;
@@ -191,7 +212,11 @@ async function runSequence(ops: Op[]) {
       if (op.kind === 'award' || (op.kind === 'adjust' && op.points > 0)) {
         expect(own.delta).toBe(op.points);
         expect(own.expires_at === null).toBe(op.expiry === null);
-        m.buckets.push({ id: own.id, exp: own.expires_at === null ? Infinity : Date.parse(own.expires_at), rest: op.points });
+        m.buckets.push({
+          id: own.id,
+          exp: own.expires_at === null ? Infinity : Date.parse(own.expires_at),
+          rest: op.points,
+        });
         if (op.kind === 'award') m.earned += op.points;
         else m.adjusted += op.points;
       } else if (op.kind === 'redeem' || op.kind === 'adjust') {
@@ -236,7 +261,10 @@ async function runSequence(ops: Op[]) {
           expect(res.body).toMatchObject({ code: 'insufficient_points', available: eligible });
         }
       } else {
-        expect(op.kind === 'redeem' || (op.kind === 'adjust' && op.points < 0), `${op.kind} ${op.points} refused: ${res.text}`).toBe(true);
+        expect(
+          op.kind === 'redeem' || (op.kind === 'adjust' && op.points < 0),
+          `${op.kind} ${op.points} refused: ${res.text}`,
+        ).toBe(true);
         expect(m.dueBy(t0 - 1), 'due points are expired even by a refused write').toBe(0);
         expect(res.status).toBe(400);
         expect(res.body).toMatchObject({ code: 'insufficient_points', available: m.available });
@@ -263,7 +291,13 @@ async function runSequence(ops: Op[]) {
       total_expired: m.expired,
       total_adjusted: m.adjusted,
       expiring_soon: soon,
-      next_expiry: nextAt === null ? null : { at: new Date(nextAt).toISOString(), points: finite.filter((b) => b.exp === nextAt).reduce((s, b) => s + b.rest, 0) },
+      next_expiry:
+        nextAt === null
+          ? null
+          : {
+              at: new Date(nextAt).toISOString(),
+              points: finite.filter((b) => b.exp === nextAt).reduce((s, b) => s + b.rest, 0),
+            },
     });
   }
 
@@ -284,14 +318,12 @@ async function runSequence(ops: Op[]) {
 }
 
 describe('ledger property', () => {
-  it(
-    'any sequence of award, redeem, adjust, expire and pauses keeps the ledger consistent with its model',
-    async () => {
-      await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 30, size: 'max' }), runSequence), { numRuns: 25 });
-      // The runs must actually have exercised the interesting paths.
-      expect(stats.steps).toBeGreaterThan(0);
-      expect(stats.refused).toBeGreaterThan(0);
-    },
-    60_000,
-  );
+  it('any sequence of award, redeem, adjust, expire and pauses keeps the ledger consistent with its model', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 30, size: 'max' }), runSequence), {
+      numRuns: 25,
+    });
+    // The runs must actually have exercised the interesting paths.
+    expect(stats.steps).toBeGreaterThan(0);
+    expect(stats.refused).toBeGreaterThan(0);
+  }, 60_000);
 });

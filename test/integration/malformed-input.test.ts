@@ -24,17 +24,22 @@ afterAll(async () => {
   await gw?.close();
 });
 
-async function send(method: string, path: string, opts: Parameters<TestGateway['request']>[2] = {}, g: TestGateway = gw): Promise<Res> {
+async function send(
+  method: string,
+  path: string,
+  opts: Parameters<TestGateway['request']>[2] = {},
+  g: TestGateway = gw,
+): Promise<Res> {
   const res = await g.request(method, path, opts);
   seen.push(res);
   return res;
 }
 
-
 /** Every key under the gateway's prefix, with its DUMP: any write shows as a difference. */
 async function snapshot(g: TestGateway = gw): Promise<Record<string, string>> {
   const keys: string[] = [];
-  for await (const batch of g.redis.scanStream({ match: `{${g.prefix}}:*`, count: 1000 })) keys.push(...(batch as string[]));
+  for await (const batch of g.redis.scanStream({ match: `{${g.prefix}}:*`, count: 1000 }))
+    keys.push(...(batch as string[]));
   const out: Record<string, string> = {};
   for (const k of keys.sort()) out[k] = (await g.redis.dumpBuffer(k))?.toString('hex') ?? '(gone)';
   return out;
@@ -48,7 +53,14 @@ interface Target {
   /** Fields that must be present. */
   required: string[];
   /** Which of the shared fields the body has. */
-  fields: { points?: 'positive' | 'signed'; card_id?: boolean; reason?: boolean; reference_id?: boolean; staff?: boolean; metadata?: boolean };
+  fields: {
+    points?: 'positive' | 'signed';
+    card_id?: boolean;
+    reason?: boolean;
+    reference_id?: boolean;
+    staff?: boolean;
+    metadata?: boolean;
+  };
 }
 
 const TARGETS: Target[] = [
@@ -124,7 +136,10 @@ async function refuse(t: Target, body: unknown): Promise<Refusal> {
     return {
       status: item.status,
       code: item.error.code,
-      errors: (item.error.errors ?? []).map((e: { field: string; message: string }) => ({ ...e, field: e.field.replace(/^\/transactions\/0/, '') })),
+      errors: (item.error.errors ?? []).map((e: { field: string; message: string }) => ({
+        ...e,
+        field: e.field.replace(/^\/transactions\/0/, ''),
+      })),
     };
   }
   const res = await send('POST', t.path(), { body });
@@ -187,7 +202,13 @@ describe('barrage: nothing is written', () => {
 
     it('refuses other content types with 415 unsupported_media_type', async () => {
       const json = JSON.stringify(t.name === 'bulk' ? { transactions: [{ type: 'award', ...t.valid() }] } : t.valid());
-      for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x']) {
+      for (const type of [
+        'text/plain',
+        'text/plain; charset=utf-8',
+        'application/x-www-form-urlencoded',
+        'application/xml',
+        'multipart/form-data; boundary=x',
+      ]) {
         const res = await send('POST', t.path(), { rawBody: json, headers: { 'content-type': type } });
         expectProblem(res, 415, 'unsupported_media_type');
       }
@@ -195,7 +216,9 @@ describe('barrage: nothing is written', () => {
 
     it('refuses an unknown field, naming it', async () => {
       if (t.name === 'bulk') {
-        const res = await send('POST', t.path(), { body: { transactions: [{ type: 'award', ...t.valid() }], bogus: 1 } });
+        const res = await send('POST', t.path(), {
+          body: { transactions: [{ type: 'award', ...t.valid() }], bogus: 1 },
+        });
         expectProblem(res, 400, 'validation_failed');
         expect(res.body.errors).toContainEqual(expect.objectContaining({ field: '/bogus' }));
       }
@@ -203,45 +226,63 @@ describe('barrage: nothing is written', () => {
       await expectFieldRefused(t, { ...t.valid(), Points: 1 }, '/Points');
     });
 
-    if (t.required.length > 0) it('lists every missing required field', async () => {
-      const r = await refuse(t, {});
-      expect(r).toMatchObject({ status: 400, code: 'validation_failed' });
-      expect(r.errors.map((e) => e.field).sort()).toEqual(t.required.map((f) => `/${f}`).sort());
-      for (const missing of t.required) {
-        const body = t.valid();
-        delete body[missing];
-        const one = await refuse(t, body);
-        expect(one.code).toBe(missing === 'points' ? 'invalid_points_amount' : 'validation_failed');
-        expect(one.errors.map((e) => e.field)).toEqual([`/${missing}`]);
-      }
-    });
-
-    if (t.fields.points !== undefined) it('refuses points of the wrong type with invalid_points_amount', async () => {
-      for (const points of ['10', '', true, false, null, [], [10], {}, { value: 10 }]) {
-        await expectFieldRefused(t, { ...t.valid(), points }, '/points', 'invalid_points_amount');
-      }
-    });
-
-    if (t.fields.points !== undefined) it('refuses zero, negative, fractional and enormous points with invalid_points_amount', async () => {
-      const values =
-        t.fields.points === 'signed'
-          ? [0, 1.5, -1.5, 0.0001, 1e300, -1e300, 2 ** 53, -(2 ** 53), 1_000_000_001, -1_000_000_001, Number.MAX_SAFE_INTEGER]
-          : [0, -1, -100, 1.5, 0.0001, 1e300, -1e300, 2 ** 53, 1_000_000_001, Number.MAX_SAFE_INTEGER];
-      for (const points of values) {
-        const r = await refuse(t, { ...t.valid(), points });
-        expect(r, String(points)).toMatchObject({ status: 400, code: 'invalid_points_amount' });
-        expect(r.errors.length).toBeGreaterThan(0);
-        expect(r.errors.map((e) => e.field)).toEqual(r.errors.map(() => '/points'));
-      }
-      if (t.name !== 'bulk') {
-        // Numbers JSON.stringify cannot write: 1e400 parses to Infinity, -0 to -0.
-        for (const literal of ['1e400', '-1e400', '-0', '1.0000000001', '1E3000']) {
-          const body = `${JSON.stringify({ ...t.valid(), points: undefined }).slice(0, -1)},"points":${literal}}`;
-          const res = await send('POST', t.path(), { rawBody: body, headers: { 'content-type': 'application/json' } });
-          expectProblem(res, 400, 'invalid_points_amount');
+    if (t.required.length > 0)
+      it('lists every missing required field', async () => {
+        const r = await refuse(t, {});
+        expect(r).toMatchObject({ status: 400, code: 'validation_failed' });
+        expect(r.errors.map((e) => e.field).sort()).toEqual(t.required.map((f) => `/${f}`).sort());
+        for (const missing of t.required) {
+          const body = t.valid();
+          delete body[missing];
+          const one = await refuse(t, body);
+          expect(one.code).toBe(missing === 'points' ? 'invalid_points_amount' : 'validation_failed');
+          expect(one.errors.map((e) => e.field)).toEqual([`/${missing}`]);
         }
-      }
-    });
+      });
+
+    if (t.fields.points !== undefined)
+      it('refuses points of the wrong type with invalid_points_amount', async () => {
+        for (const points of ['10', '', true, false, null, [], [10], {}, { value: 10 }]) {
+          await expectFieldRefused(t, { ...t.valid(), points }, '/points', 'invalid_points_amount');
+        }
+      });
+
+    if (t.fields.points !== undefined)
+      it('refuses zero, negative, fractional and enormous points with invalid_points_amount', async () => {
+        const values =
+          t.fields.points === 'signed'
+            ? [
+                0,
+                1.5,
+                -1.5,
+                0.0001,
+                1e300,
+                -1e300,
+                2 ** 53,
+                -(2 ** 53),
+                1_000_000_001,
+                -1_000_000_001,
+                Number.MAX_SAFE_INTEGER,
+              ]
+            : [0, -1, -100, 1.5, 0.0001, 1e300, -1e300, 2 ** 53, 1_000_000_001, Number.MAX_SAFE_INTEGER];
+        for (const points of values) {
+          const r = await refuse(t, { ...t.valid(), points });
+          expect(r, String(points)).toMatchObject({ status: 400, code: 'invalid_points_amount' });
+          expect(r.errors.length).toBeGreaterThan(0);
+          expect(r.errors.map((e) => e.field)).toEqual(r.errors.map(() => '/points'));
+        }
+        if (t.name !== 'bulk') {
+          // Numbers JSON.stringify cannot write: 1e400 parses to Infinity, -0 to -0.
+          for (const literal of ['1e400', '-1e400', '-0', '1.0000000001', '1E3000']) {
+            const body = `${JSON.stringify({ ...t.valid(), points: undefined }).slice(0, -1)},"points":${literal}}`;
+            const res = await send('POST', t.path(), {
+              rawBody: body,
+              headers: { 'content-type': 'application/json' },
+            });
+            expectProblem(res, 400, 'invalid_points_amount');
+          }
+        }
+      });
 
     it('refuses other fields of the wrong type, naming the field', async () => {
       const cases: [string, unknown][] = [];
@@ -251,29 +292,42 @@ describe('barrage: nothing is written', () => {
       if (t.fields.staff) cases.push(['staff', []], ['staff', false]);
       if (t.fields.metadata) cases.push(['metadata', 'x'], ['metadata', [1, 2]], ['metadata', null], ['metadata', 3]);
       if (t.name === 'cards') {
-        cases.push(['customer', 'ada'], ['customer', []], ['external_reference', 42], ['connection', 1], ['connection', 'Not Valid']);
+        cases.push(
+          ['customer', 'ada'],
+          ['customer', []],
+          ['external_reference', 42],
+          ['connection', 1],
+          ['connection', 'Not Valid'],
+        );
       }
-      if (t.name === 'award' || t.name === 'adjust') cases.push(['expires_at', 'tomorrow'], ['expires_at', 1_900_000_000_000]);
+      if (t.name === 'award' || t.name === 'adjust')
+        cases.push(['expires_at', 'tomorrow'], ['expires_at', 1_900_000_000_000]);
       if (t.name === 'expire') cases.push(['before', 'yesterday'], ['before', 0]);
       for (const [field, value] of cases) await expectFieldRefused(t, { ...t.valid(), [field]: value }, `/${field}`);
     });
 
-    if (t.fields.metadata) it('refuses metadata over 1 KB on /metadata', async () => {
-      for (const metadata of [
-        { blob: 'x'.repeat(1100) },
-        Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key${i}`, 'v'.repeat(30)])),
-        { emoji: '😀'.repeat(300) },
-      ]) {
-        await expectFieldRefused(t, { ...t.valid(), metadata }, '/metadata');
-      }
-      await expectFieldRefused(t, { ...t.valid(), metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 1])) }, '/metadata');
-    });
+    if (t.fields.metadata)
+      it('refuses metadata over 1 KB on /metadata', async () => {
+        for (const metadata of [
+          { blob: 'x'.repeat(1100) },
+          Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key${i}`, 'v'.repeat(30)])),
+          { emoji: '😀'.repeat(300) },
+        ]) {
+          await expectFieldRefused(t, { ...t.valid(), metadata }, '/metadata');
+        }
+        await expectFieldRefused(
+          t,
+          { ...t.valid(), metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 1])) },
+          '/metadata',
+        );
+      });
 
-    if (t.fields.reference_id) it('refuses control characters in reference_id', async () => {
-      for (const ref of ['a\u0000b', 'line\nbreak', 'tab\there', '\r', 'esc\u001b[31m', 'del\u007f', '\u0001']) {
-        await expectFieldRefused(t, { ...t.valid(), reference_id: ref }, '/reference_id');
-      }
-    });
+    if (t.fields.reference_id)
+      it('refuses control characters in reference_id', async () => {
+        for (const ref of ['a\u0000b', 'line\nbreak', 'tab\there', '\r', 'esc\u001b[31m', 'del\u007f', '\u0001']) {
+          await expectFieldRefused(t, { ...t.valid(), reference_id: ref }, '/reference_id');
+        }
+      });
 
     it('refuses strings that are too long, naming the field', async () => {
       const cases: [string, unknown][] = [];
@@ -290,11 +344,27 @@ describe('barrage: nothing is written', () => {
       }
     });
 
-    if (t.fields.card_id) it('refuses a malformed card_id', async () => {
-      for (const id of ['nocolon', 'ledger:c x', ' ledger:c_1', 'ledger:c_1 ', 'ledger:', ':c_1', 'LEDGER:c_1', 'ledger:c_1\n', 'led ger:c_1', 'ledger:c/1', 'ledger:c_é', `ledger:${'a'.repeat(293)}`, 'x'.repeat(300), '']) {
-        await expectFieldRefused(t, { ...t.valid(), card_id: id }, '/card_id');
-      }
-    });
+    if (t.fields.card_id)
+      it('refuses a malformed card_id', async () => {
+        for (const id of [
+          'nocolon',
+          'ledger:c x',
+          ' ledger:c_1',
+          'ledger:c_1 ',
+          'ledger:',
+          ':c_1',
+          'LEDGER:c_1',
+          'ledger:c_1\n',
+          'led ger:c_1',
+          'ledger:c/1',
+          'ledger:c_é',
+          `ledger:${'a'.repeat(293)}`,
+          'x'.repeat(300),
+          '',
+        ]) {
+          await expectFieldRefused(t, { ...t.valid(), card_id: id }, '/card_id');
+        }
+      });
   });
 
   describe('cards', () => {
@@ -311,7 +381,13 @@ describe('barrage: nothing is written', () => {
 
   describe('bulk, as a whole', () => {
     it('refuses a bad transactions list', async () => {
-      for (const body of [{}, { transactions: [] }, { transactions: {} }, { transactions: 'x' }, { transactions: null }]) {
+      for (const body of [
+        {},
+        { transactions: [] },
+        { transactions: {} },
+        { transactions: 'x' },
+        { transactions: null },
+      ]) {
         const res = await send('POST', '/v1/points/bulk', { body });
         expectProblem(res, 400, 'validation_failed');
         expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['/transactions']);
@@ -319,7 +395,15 @@ describe('barrage: nothing is written', () => {
     });
 
     it('refuses every malformed item on its own, with succeeded 0', async () => {
-      const items = [null, 1, 'x', [], {}, { type: 'reverse', card_id: card, points: 1, reason: 'r' }, { type: 'award', card_id: card, points: '1', reason: 'r' }];
+      const items = [
+        null,
+        1,
+        'x',
+        [],
+        {},
+        { type: 'reverse', card_id: card, points: 1, reason: 'r' },
+        { type: 'award', card_id: card, points: '1', reason: 'r' },
+      ];
       const res = await send('POST', '/v1/points/bulk', { body: { transactions: items } });
       expect(res.status).toBe(200);
       expect(res.body.succeeded).toBe(0);
@@ -345,7 +429,12 @@ describe('barrage: nothing is written', () => {
     it('refuses empty, too long and non-printable keys', async () => {
       for (const key of ['', '   ', '""', 'k'.repeat(256), `"${'k'.repeat(256)}"`, 'a\tb', 'café']) {
         for (const t of ['/v1/points/award', '/v1/points/bulk', '/v1/cards']) {
-          const body = t === '/v1/points/bulk' ? { transactions: [{ type: 'award', ...awardBody() }] } : t === '/v1/cards' ? {} : awardBody();
+          const body =
+            t === '/v1/points/bulk'
+              ? { transactions: [{ type: 'award', ...awardBody() }] }
+              : t === '/v1/cards'
+                ? {}
+                : awardBody();
           const res = await send('POST', t, { body, headers: { 'idempotency-key': key } });
           expectProblem(res, 400, 'invalid_idempotency_key');
         }
@@ -365,9 +454,15 @@ describe('accepted input', () => {
   it('takes a 255-character Idempotency-Key and replays on it', async () => {
     const c = await issueCard(gw);
     const key = 'k'.repeat(255);
-    const first = await send('POST', '/v1/points/award', { body: { card_id: c, points: 3, reason: 'r' }, headers: { 'idempotency-key': key } });
+    const first = await send('POST', '/v1/points/award', {
+      body: { card_id: c, points: 3, reason: 'r' },
+      headers: { 'idempotency-key': key },
+    });
     expect(first.status).toBe(201);
-    const again = await send('POST', '/v1/points/award', { body: { card_id: c, points: 3, reason: 'r' }, headers: { 'idempotency-key': `"${key}"` } });
+    const again = await send('POST', '/v1/points/award', {
+      body: { card_id: c, points: 3, reason: 'r' },
+      headers: { 'idempotency-key': `"${key}"` },
+    });
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(first.body);
@@ -379,7 +474,10 @@ describe('accepted input', () => {
     const values = [
       { reason: 'Bonus 🎉👍🏽 for the family 👨‍👩‍👧‍👦', reference_id: 'order-🎉-1' },
       { reason: 'שלום עולם — مرحبا بالعالم', reference_id: 'הזמנה-٤٢' },
-      { reason: 'Cafe\u0301 vs Café; Z\u0351\u036b\u0343\u036a\u0302\u036b\u033d\u034f\u0334\u0319', reference_id: 'cafe\u0301' },
+      {
+        reason: 'Cafe\u0301 vs Café; Z\u0351\u036b\u0343\u036a\u0302\u036b\u033d\u034f\u0334\u0319',
+        reference_id: 'cafe\u0301',
+      },
       { reason: 'NFC', reference_id: 'caf\u00e9' },
       { reason: '\u202eevil override\u202c and zero\u200bwidth\ufeff', reference_id: '\u202e\u0644\u0627 a\u200db' },
       { reason: '漢字かなカナ한국어 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𠜎', reference_id: '𠜎-𝔘' },
@@ -439,7 +537,17 @@ describe('body size', () => {
       ['/v1/points/redeem', { card_id: c, points: 1, reason: big }],
       ['/v1/points/adjust', { card_id: c, points: 1, reason: big }],
       ['/v1/points/expire', { card_id: c, reason: big }],
-      ['/v1/points/bulk', { transactions: Array.from({ length: 40 }, () => ({ type: 'award', card_id: c, points: 1, reason: 'bulk item padding' })) }],
+      [
+        '/v1/points/bulk',
+        {
+          transactions: Array.from({ length: 40 }, () => ({
+            type: 'award',
+            card_id: c,
+            points: 1,
+            reason: 'bulk item padding',
+          })),
+        },
+      ],
       ['/v1/cards', { external_reference: big }],
       [`/v1/transactions/${txn}/reverse`, { reason: big }],
     ];
@@ -469,7 +577,12 @@ describe('body size', () => {
     expect(await snapshot(small)).toEqual(before);
 
     // Just under the limit is fine.
-    const ok = await send('POST', '/v1/points/award', { body: { card_id: c, points: 1, reason: 'y'.repeat(400), metadata: { pad: 'p'.repeat(900) } } }, small);
+    const ok = await send(
+      'POST',
+      '/v1/points/award',
+      { body: { card_id: c, points: 1, reason: 'y'.repeat(400), metadata: { pad: 'p'.repeat(900) } } },
+      small,
+    );
     expect(ok.status, ok.text).toBe(201);
   });
 });

@@ -35,13 +35,23 @@ describe('notifications', () => {
   });
 
   it('refuses a push on a provider without pushes, and on the built-in ledger', async () => {
-    expectProblem(await sb.gw.request('POST', '/v1/notifications', { body: { connection: 'leal', message: 'Hi' } }), 422, 'unsupported_operation');
-    expectProblem(await sb.gw.request('POST', '/v1/notifications', { body: { connection: 'ledger', message: 'Hi' } }), 422, 'unsupported_operation');
+    expectProblem(
+      await sb.gw.request('POST', '/v1/notifications', { body: { connection: 'leal', message: 'Hi' } }),
+      422,
+      'unsupported_operation',
+    );
+    expectProblem(
+      await sb.gw.request('POST', '/v1/notifications', { body: { connection: 'ledger', message: 'Hi' } }),
+      422,
+      'unsupported_operation',
+    );
     expectProblem(await sb.gw.request('GET', '/v1/notifications?connection=ct'), 422, 'unsupported_operation');
   });
 
   it('refuses card ids of another connection', async () => {
-    const res = await sb.gw.request('POST', '/v1/notifications', { body: { connection: 'hl', message: 'Hi', card_ids: ['ct:1001.50001'] } });
+    const res = await sb.gw.request('POST', '/v1/notifications', {
+      body: { connection: 'hl', message: 'Hi', card_ids: ['ct:1001.50001'] },
+    });
     expectProblem(res, 400, 'validation_failed');
     expect(res.body.errors[0].field).toBe('/card_ids/0');
   });
@@ -50,7 +60,11 @@ describe('notifications', () => {
 describe('bulk customers (Coupontools users)', () => {
   it('creates users on a program in one provider call; each is a card', async () => {
     const res = await sb.gw.request('POST', '/v1/customers/bulk', {
-      body: { connection: 'ct', program_id: `ct:${sb.ct.seed.stampCardId}`, customers: [{ first_name: 'Ada', email: 'ada@example.com' }, { first_name: 'Alan' }] },
+      body: {
+        connection: 'ct',
+        program_id: `ct:${sb.ct.seed.stampCardId}`,
+        customers: [{ first_name: 'Ada', email: 'ada@example.com' }, { first_name: 'Alan' }],
+      },
     });
     expect(res.status, res.text).toBe(201);
     expect(sb.ct.sim.counters()['bulk_create_users']).toBe(1);
@@ -61,6 +75,12 @@ describe('bulk customers (Coupontools users)', () => {
   });
 
   it('is refused where the provider has no bulk creation', async () => {
-    expectProblem(await sb.gw.request('POST', '/v1/customers/bulk', { body: { connection: 'hl', program_id: 'hl:101', customers: [{ first_name: 'A' }] } }), 422, 'unsupported_operation');
+    expectProblem(
+      await sb.gw.request('POST', '/v1/customers/bulk', {
+        body: { connection: 'hl', program_id: 'hl:101', customers: [{ first_name: 'A' }] },
+      }),
+      422,
+      'unsupported_operation',
+    );
   });
 });

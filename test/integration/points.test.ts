@@ -13,7 +13,18 @@ describe('award, redeem, adjust, balance, history', () => {
     const res = await award(gw, card, 120, { reference_id: 'order-1', staff: 'till-3', metadata: { total: '54.90' } });
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`/v1/transactions/${res.body.id}`);
-    expect(res.body).toMatchObject({ type: 'award', status: 'succeeded', card_id: card, connection: 'ledger', points: 120, delta: 120, balance_after: 120, reference_id: 'order-1', staff: 'till-3', metadata: { total: '54.90' } });
+    expect(res.body).toMatchObject({
+      type: 'award',
+      status: 'succeeded',
+      card_id: card,
+      connection: 'ledger',
+      points: 120,
+      delta: 120,
+      balance_after: 120,
+      reference_id: 'order-1',
+      staff: 'till-3',
+      metadata: { total: '54.90' },
+    });
     const got = await gw.request('GET', `/v1/transactions/${res.body.id}`);
     expect(got.status).toBe(200);
     expect(got.body).toEqual(res.body);
@@ -22,24 +33,45 @@ describe('award, redeem, adjust, balance, history', () => {
   it('redeems within the balance and refuses more, writing nothing', async () => {
     const card = await issueCard(gw);
     await award(gw, card, 100);
-    const ok = await gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: 40, reason: 'voucher' } });
+    const ok = await gw.request('POST', '/v1/points/redeem', {
+      body: { card_id: card, points: 40, reason: 'voucher' },
+    });
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ type: 'redeem', delta: -40, balance_after: 60 });
-    const no = await gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points: 61, reason: 'voucher' } });
+    const no = await gw.request('POST', '/v1/points/redeem', {
+      body: { card_id: card, points: 61, reason: 'voucher' },
+    });
     expect(no.status).toBe(400);
     expect(no.headers.get('content-type')).toContain('application/problem+json');
-    expect(no.body).toMatchObject({ code: 'insufficient_points', status: 400, available: 60, type: '/problems/insufficient_points' });
+    expect(no.body).toMatchObject({
+      code: 'insufficient_points',
+      status: 400,
+      available: 60,
+      type: '/problems/insufficient_points',
+    });
     const hist = await gw.request('GET', `/v1/points/history/${card}`);
     expect(hist.body.data).toHaveLength(2);
     const bal = await gw.request('GET', `/v1/points/balance/${card}`);
-    expect(bal.body).toMatchObject({ available: 60, total_earned: 100, total_redeemed: 40, total_expired: 0, total_adjusted: 0 });
+    expect(bal.body).toMatchObject({
+      available: 60,
+      total_earned: 100,
+      total_redeemed: 40,
+      total_expired: 0,
+      total_adjusted: 0,
+    });
   });
 
   it('adjusts both ways and keeps available = earned + adjusted - redeemed - expired', async () => {
     const card = await issueCard(gw);
     await award(gw, card, 50);
-    expect((await gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: 25, reason: 'goodwill' } })).body.balance_after).toBe(75);
-    expect((await gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: -70, reason: 'fix' } })).body.balance_after).toBe(5);
+    expect(
+      (await gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: 25, reason: 'goodwill' } })).body
+        .balance_after,
+    ).toBe(75);
+    expect(
+      (await gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: -70, reason: 'fix' } })).body
+        .balance_after,
+    ).toBe(5);
     const neg = await gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: -6, reason: 'fix' } });
     expect(neg.body.code).toBe('insufficient_points');
     const zero = await gw.request('POST', '/v1/points/adjust', { body: { card_id: card, points: 0, reason: 'fix' } });
@@ -91,7 +123,10 @@ describe('award, redeem, adjust, balance, history', () => {
     expect(past.body.data).toHaveLength(0);
 
     const first = await gw.request('GET', `/v1/points/history/${card}?limit=2`);
-    const wrongFilters = await gw.request('GET', `/v1/points/history/${card}?limit=2&type=redeem&cursor=${first.body.next_cursor}`);
+    const wrongFilters = await gw.request(
+      'GET',
+      `/v1/points/history/${card}?limit=2&type=redeem&cursor=${first.body.next_cursor}`,
+    );
     expect(wrongFilters.body.code).toBe('invalid_cursor');
     expect((await gw.request('GET', `/v1/points/history/${card}?cursor=garbage`)).body.code).toBe('invalid_cursor');
     expect((await gw.request('GET', `/v1/points/history/${card}?limit=101`)).body.code).toBe('validation_failed');
@@ -101,7 +136,11 @@ describe('award, redeem, adjust, balance, history', () => {
     const res = await gw.request('GET', '/v1/connections', { key: 'test_read_key_00001' });
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual([
-      expect.objectContaining({ id: 'ledger', provider: 'ledger', capabilities: expect.objectContaining({ units: ['points'] }) }),
+      expect.objectContaining({
+        id: 'ledger',
+        provider: 'ledger',
+        capabilities: expect.objectContaining({ units: ['points'] }),
+      }),
     ]);
   });
 });

@@ -21,7 +21,10 @@ afterAll(async () => sb?.close());
 beforeEach(() => sb.leal.sim.reset());
 
 const stamp = (key: string, points = 2) =>
-  sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points, reason: 'Coffee' }, headers: { 'idempotency-key': key } });
+  sb.gw.request('POST', '/v1/points/award', {
+    body: { card_id: card, points, reason: 'Coffee' },
+    headers: { 'idempotency-key': key },
+  });
 const stamps = () => sb.leal.sim.counters()['customer_cards.stamp'] ?? 0;
 
 describe('provider failures', () => {
@@ -48,7 +51,9 @@ describe('provider failures', () => {
     sb.leal.sim.inject({ kind: 'status', status: 502, match: STAMP });
     const res = await stamp('5xx-1');
     expectProblem(res, 503, 'provider_unavailable');
-    expect((await sb.gw.request('GET', `/v1/transactions/${res.body.transaction_id}`)).body.status).toBe('needs_review');
+    expect((await sb.gw.request('GET', `/v1/transactions/${res.body.transaction_id}`)).body.status).toBe(
+      'needs_review',
+    );
     expect(stamps()).toBe(0);
   });
 
@@ -56,7 +61,9 @@ describe('provider failures', () => {
     sb.leal.sim.inject({ kind: 'malformed', match: STAMP });
     const res = await stamp('malformed-1');
     expectProblem(res, 502, 'provider_bad_response');
-    expect((await sb.gw.request('GET', `/v1/transactions/${res.body.transaction_id}`)).body.status).toBe('needs_review');
+    expect((await sb.gw.request('GET', `/v1/transactions/${res.body.transaction_id}`)).body.status).toBe(
+      'needs_review',
+    );
     expect(stamps()).toBe(1);
   });
 
@@ -64,12 +71,14 @@ describe('provider failures', () => {
     sb.leal.sim.inject({ kind: 'drop', applied: true, match: STAMP });
     const res = await stamp('drop-1');
     expect([502, 503]).toContain(res.status);
-    expect((await sb.gw.request('GET', `/v1/transactions/${res.body.transaction_id}`)).body.status).toBe('needs_review');
+    expect((await sb.gw.request('GET', `/v1/transactions/${res.body.transaction_id}`)).body.status).toBe(
+      'needs_review',
+    );
     await stamp('drop-1');
     expect(stamps()).toBe(1);
   });
 
-  it('the provider\'s rate limit: the connection waits it out and the write goes through, once', async () => {
+  it("the provider's rate limit: the connection waits it out and the write goes through, once", async () => {
     sb.leal.sim.setRateLimit({ requests: 1, perSeconds: 1 });
     try {
       await sb.gw.request('GET', `/v1/points/balance/${card}`); // uses the one slot
@@ -86,7 +95,16 @@ describe('provider failures', () => {
   it('Leal: RateLimit-Remaining 0 makes the adapter wait for RateLimit-Reset instead of meeting a 429', async () => {
     // A gateway of its own, whose timeout leaves room to wait out a one-second window.
     const gw = await startGateway({
-      connections: [{ id: 'leal', provider: 'leal', baseUrl: sb.leal.url, ...sb.leal.credentials, ...sb.leal.settings, timeoutMs: 3000 }],
+      connections: [
+        {
+          id: 'leal',
+          provider: 'leal',
+          baseUrl: sb.leal.url,
+          ...sb.leal.credentials,
+          ...sb.leal.settings,
+          timeoutMs: 3000,
+        },
+      ],
     });
     try {
       sb.leal.sim.setRateLimit({ requests: 2, perSeconds: 1 });
@@ -100,7 +118,10 @@ describe('provider failures', () => {
   });
 
   it('a provider refusal (4xx) changes nothing and leaves the key free', async () => {
-    const res = await sb.gw.request('POST', `/v1/cards/${card}/rewards/redeem`, { body: { reward_id: String(sb.leal.seed.rewards.freeCoffee) }, headers: { 'idempotency-key': 'refused-1' } });
+    const res = await sb.gw.request('POST', `/v1/cards/${card}/rewards/redeem`, {
+      body: { reward_id: String(sb.leal.seed.rewards.freeCoffee) },
+      headers: { 'idempotency-key': 'refused-1' },
+    });
     expectProblem(res, 400, 'insufficient_points');
     expect(sb.leal.sim.applied()).toBe(0);
     const hist = await sb.gw.request('GET', `/v1/points/history/${card}`);
@@ -112,7 +133,16 @@ describe('credentials', () => {
   it('a wrong token: 502 provider_auth_failed; the token is in no error body, log line, connection listing or OpenAPI document', async () => {
     const token = 'leal_wrong_token_SECRET_93f1';
     const gw = await startGateway({
-      connections: [{ id: 'leal', provider: 'leal', baseUrl: sb.leal.url, token, accountId: sb.leal.settings.accountId, timeoutMs: 2000 }],
+      connections: [
+        {
+          id: 'leal',
+          provider: 'leal',
+          baseUrl: sb.leal.url,
+          token,
+          accountId: sb.leal.settings.accountId,
+          timeoutMs: 2000,
+        },
+      ],
     });
     try {
       const res = await gw.request('GET', `/v1/points/balance/${card}`);
@@ -121,7 +151,8 @@ describe('credentials', () => {
       expectProblem(award, 502, 'provider_auth_failed');
       const conns = await gw.request('GET', '/v1/connections');
       const doc = await gw.request('GET', '/openapi.json');
-      for (const text of [res.text, award.text, conns.text, doc.text, gw.logs.join('\n')]) expect(text).not.toContain(token);
+      for (const text of [res.text, award.text, conns.text, doc.text, gw.logs.join('\n')])
+        expect(text).not.toContain(token);
       expect(conns.body.data[0].settings).not.toHaveProperty('token');
     } finally {
       await gw.close();
@@ -140,10 +171,21 @@ describe('credentials', () => {
 describe('a provider that cannot be reached', () => {
   it('503 provider_unavailable and nothing recorded', async () => {
     const gw = await startGateway({
-      connections: [{ id: 'leal', provider: 'leal', baseUrl: 'http://127.0.0.1:9/api/v1', token: 't', accountId: 1, timeoutMs: 1000 }],
+      connections: [
+        {
+          id: 'leal',
+          provider: 'leal',
+          baseUrl: 'http://127.0.0.1:9/api/v1',
+          token: 't',
+          accountId: 1,
+          timeoutMs: 1000,
+        },
+      ],
     });
     try {
-      const res = await gw.request('POST', '/v1/points/award', { body: { card_id: 'leal:1.2', points: 1, reason: 'x' } });
+      const res = await gw.request('POST', '/v1/points/award', {
+        body: { card_id: 'leal:1.2', points: 1, reason: 'x' },
+      });
       expectProblem(res, 503, 'provider_unavailable');
       expect(res.body.transaction_id).toBeUndefined();
     } finally {

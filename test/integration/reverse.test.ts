@@ -14,9 +14,13 @@ beforeAll(async () => {
 });
 afterAll(async () => gw.close());
 
-const reverse = (id: string, body?: Record<string, unknown>, opts: { key?: string; headers?: Record<string, string> } = {}) =>
-  gw.request('POST', `/v1/transactions/${id}/reverse`, { body: body ?? {}, ...opts });
-const redeem = (card: string, points: number) => gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points, reason: 'test redeem' } });
+const reverse = (
+  id: string,
+  body?: Record<string, unknown>,
+  opts: { key?: string; headers?: Record<string, string> } = {},
+) => gw.request('POST', `/v1/transactions/${id}/reverse`, { body: body ?? {}, ...opts });
+const redeem = (card: string, points: number) =>
+  gw.request('POST', '/v1/points/redeem', { body: { card_id: card, points, reason: 'test redeem' } });
 const txn = async (id: string) => (await gw.request('GET', `/v1/transactions/${id}`)).body;
 const balance = async (card: string) => (await gw.request('GET', `/v1/points/balance/${card}`)).body;
 
@@ -42,8 +46,17 @@ describe('full reversal', () => {
     expect(rev.headers.get('idempotent-replayed')).toBeNull();
     expect(rev.headers.get('location')).toBe(`/v1/transactions/${rev.body.id}`);
     expect(rev.body).toMatchObject({
-      type: 'adjust', status: 'succeeded', card_id: card, points: 100, delta: -100, balance_after: 30,
-      reversal_of: orig.body.id, reason: 'order cancelled', staff: 'till-1', source: 'api', reversed_points: 0,
+      type: 'adjust',
+      status: 'succeeded',
+      card_id: card,
+      points: 100,
+      delta: -100,
+      balance_after: 30,
+      reversal_of: orig.body.id,
+      reason: 'order cancelled',
+      staff: 'till-1',
+      source: 'api',
+      reversed_points: 0,
     });
     expect(rev.body.id).not.toBe(orig.body.id);
 
@@ -57,9 +70,19 @@ describe('full reversal', () => {
     expect(keyed.headers.get('idempotent-replayed')).toBe('true');
     expect(keyed.body.id).toBe(rev.body.id);
 
-    expect(await txn(orig.body.id)).toMatchObject({ id: orig.body.id, type: 'award', reversed_points: 100, delta: 100 });
+    expect(await txn(orig.body.id)).toMatchObject({
+      id: orig.body.id,
+      type: 'award',
+      reversed_points: 100,
+      delta: 100,
+    });
     expect(await txn(rev.body.id)).toEqual(rev.body);
-    expect(await balance(card)).toMatchObject({ available: 30, total_earned: 130, total_adjusted: -100, total_redeemed: 0 });
+    expect(await balance(card)).toMatchObject({
+      available: 30,
+      total_earned: 130,
+      total_adjusted: -100,
+      total_redeemed: 0,
+    });
     const hist = await history(card);
     expect(hist.map((t) => t.id)).toEqual([rev.body.id, orig.body.id, expect.any(String)]);
     expectConsistentChain(hist);
@@ -88,7 +111,13 @@ describe('partial reversals', () => {
 
     const r1 = await reverse(orig.body.id, { points: 30, reference_id: 'refund-1' });
     expect(r1.status).toBe(201);
-    expect(r1.body).toMatchObject({ points: 30, delta: -30, balance_after: 570, reversal_of: orig.body.id, reference_id: 'refund-1' });
+    expect(r1.body).toMatchObject({
+      points: 30,
+      delta: -30,
+      balance_after: 570,
+      reversal_of: orig.body.id,
+      reference_id: 'refund-1',
+    });
     const r2 = await reverse(orig.body.id, { points: 20, reference_id: 'refund-2' });
     expect(r2.body).toMatchObject({ points: 20, delta: -20, balance_after: 550 });
     expect((await txn(orig.body.id)).reversed_points).toBe(50);
@@ -160,9 +189,19 @@ describe('reversing a redeem', () => {
 
     const rev = await reverse(red.body.id);
     expect(rev.status).toBe(201);
-    expect(rev.body).toMatchObject({ type: 'adjust', points: 40, delta: 40, balance_after: 100, reversal_of: red.body.id });
+    expect(rev.body).toMatchObject({
+      type: 'adjust',
+      points: 40,
+      delta: 40,
+      balance_after: 100,
+      reversal_of: red.body.id,
+    });
     expect(await balance(card)).toMatchObject({
-      available: 100, total_redeemed: 40, total_adjusted: 40, expiring_soon: 100, next_expiry: { points: 100, at: a.body.expires_at },
+      available: 100,
+      total_redeemed: 40,
+      total_adjusted: 40,
+      expiring_soon: 100,
+      next_expiry: { points: 100, at: a.body.expires_at },
     });
     expect((await txn(red.body.id)).reversed_points).toBe(40);
     expect((await reverse(red.body.id, { points: 1, reference_id: 'x' })).body.code).toBe('already_reversed');

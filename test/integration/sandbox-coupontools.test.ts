@@ -30,16 +30,24 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
 }
 
 const S = () => `/loyalty/loyalty-cards/${sb.seed.stampCardId}/stats`;
-const errorOf = (code: number) => ({ status: { status: 'failed', errors: { error_code: code, error_message: expect.any(String) } } });
+const errorOf = (code: number) => ({
+  status: { status: 'failed', errors: { error_code: code, error_message: expect.any(String) } },
+});
 
 describe('coupontools v4 sandbox', () => {
   it('refuses missing or wrong credentials with 401 and the failed body', async () => {
     const none = await call('GET', '/loyalty/loyalty-cards', undefined, {});
     expect(none.status).toBe(401);
     expect(none.body).toEqual(errorOf(1000));
-    const wrong = await call('GET', '/loyalty/loyalty-cards', undefined, { 'x-api-key': sb.credentials.apiKey!, 'x-api-secret': 'nope' });
+    const wrong = await call('GET', '/loyalty/loyalty-cards', undefined, {
+      'x-api-key': sb.credentials.apiKey!,
+      'x-api-secret': 'nope',
+    });
     expect(wrong.status).toBe(401);
-    const v3 = await call('GET', '/loyalty/loyalty-cards', undefined, { 'X-Client-Id': sb.credentials.apiKey!, 'X-Client-Secret': sb.credentials.apiSecret! });
+    const v3 = await call('GET', '/loyalty/loyalty-cards', undefined, {
+      'X-Client-Id': sb.credentials.apiKey!,
+      'X-Client-Secret': sb.credentials.apiSecret!,
+    });
     expect(v3.status).toBe(401);
   });
 
@@ -48,7 +56,13 @@ describe('coupontools v4 sandbox', () => {
     expect(list.status).toBe(200);
     expect(list.body).toEqual([
       { id: 1001, code: 'ndoh57', name: 'Coffee Stamp Card', domain: expect.any(String), type: 'stamp' },
-      { id: 1002, code: sb.seed.membershipCardCode, name: 'VIP Membership', domain: expect.any(String), type: 'membership' },
+      {
+        id: 1002,
+        code: sb.seed.membershipCardCode,
+        name: 'VIP Membership',
+        domain: expect.any(String),
+        type: 'membership',
+      },
     ]);
     const copy = await call('POST', '/loyalty/loyalty-cards/1001/copy', { name: 'Summer stamps' });
     expect(copy.status).toBe(201);
@@ -70,7 +84,13 @@ describe('coupontools v4 sandbox', () => {
     expect(all.headers.get('x-pagination-total-pages')).toBe('2');
     const byEmail = await call('GET', `${S()}?filter[email]=${encodeURIComponent('ALICE@example.com')}`);
     expect(byEmail.body).toHaveLength(1);
-    expect(byEmail.body[0]).toMatchObject({ id: 50001, stamps: 2, stamps_total: 12, stamps_required: 10, voided: false });
+    expect(byEmail.body[0]).toMatchObject({
+      id: 50001,
+      stamps: 2,
+      stamps_total: 12,
+      stamps_required: 10,
+      voided: false,
+    });
     expect((await call('GET', `${S()}?page=2`)).body).toEqual(errorOf(301));
     expect((await call('GET', `${S()}?include_voided=yes`)).status).toBe(422);
   });
@@ -79,7 +99,11 @@ describe('coupontools v4 sandbox', () => {
     const u = await call('GET', `${S()}/50001`);
     expect(u.status).toBe(200);
     expect(u.body).toMatchObject({
-      id: 50001, loyalty_card_id: 1001, first_name: 'Alice', custom_1: null, stamps: 2,
+      id: 50001,
+      loyalty_card_id: 1001,
+      first_name: 'Alice',
+      custom_1: null,
+      stamps: 2,
       rewards: [{ id: 90001, status: 'available', used_at: null }],
     });
     const noCard = await call('GET', '/loyalty/loyalty-cards/999/stats/50001');
@@ -95,7 +119,14 @@ describe('coupontools v4 sandbox', () => {
   it('creates, bulk-creates, updates and deletes users', async () => {
     const c = await call('POST', S(), { first_name: 'Dirk', email: 'dirk@example.com', custom_3: 'gold' });
     expect(c.status).toBe(201);
-    expect(c.body).toMatchObject({ id: 50004, first_name: 'Dirk', custom_3: 'gold', stamps: 0, rewards: [], voided: false });
+    expect(c.body).toMatchObject({
+      id: 50004,
+      first_name: 'Dirk',
+      custom_3: 'gold',
+      stamps: 0,
+      rewards: [],
+      voided: false,
+    });
     const bad = await call('POST', S(), { email: 'not-an-email' });
     expect(bad.status).toBe(422);
     expect(bad.body).toEqual(errorOf(300));
@@ -155,13 +186,25 @@ describe('coupontools v4 sandbox', () => {
   });
 
   it('sends push notifications to all active users or to listed ones', async () => {
-    const all = await call('POST', '/loyalty/loyalty-cards/1001/push-notifications', { message: 'Double stamps today!' });
+    const all = await call('POST', '/loyalty/loyalty-cards/1001/push-notifications', {
+      message: 'Double stamps today!',
+    });
     expect(all.status).toBe(200);
     expect(all.body).toMatchObject({ recipient_stat_ids: [50001, 50002], recipients: 2 });
-    const some = await call('POST', '/loyalty/loyalty-cards/1001/push-notifications', { message: 'Hi', recipient_stat_ids: [50002] });
+    const some = await call('POST', '/loyalty/loyalty-cards/1001/push-notifications', {
+      message: 'Hi',
+      recipient_stat_ids: [50002],
+    });
     expect(some.body.recipients).toBe(1);
     expect((await call('POST', '/loyalty/loyalty-cards/1001/push-notifications', {})).status).toBe(400);
-    expect((await call('POST', '/loyalty/loyalty-cards/1001/push-notifications', { message: 'x', recipient_stat_ids: [50003] })).body).toEqual(errorOf(344));
+    expect(
+      (
+        await call('POST', '/loyalty/loyalty-cards/1001/push-notifications', {
+          message: 'x',
+          recipient_stat_ids: [50003],
+        })
+      ).body,
+    ).toEqual(errorOf(344));
     expect((await call('POST', '/loyalty/loyalty-cards/1001/push-notifications', '{nope')).body).toEqual(errorOf(100));
     expect(sb.sim.counters()).toEqual({ push_notification: 2 });
   });
@@ -189,7 +232,11 @@ describe('coupontools v4 sandbox', () => {
     await expect(fetch(`${base}/loyalty/loyalty-cards`, { headers: auth() })).rejects.toThrow();
 
     sb.sim.inject({ kind: 'malformed', match: 'POST /loyalty/loyalty-cards/1001/stats/50002$' });
-    const m = await fetch(`${base}${S()}/50002`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ amount: 1 }) });
+    const m = await fetch(`${base}${S()}/50002`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: 1 }),
+    });
     expect(m.status).toBe(200);
     await expect(m.json()).rejects.toThrow();
     // The malformed answer still applied the operation.
@@ -201,10 +248,14 @@ describe('coupontools v4 sandbox', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
 
     sb.sim.inject({ kind: 'timeout', ms: 5000, applied: true, match: 'POST' });
-    await expect(fetch(`${base}${S()}/50002`, {
-      method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ amount: 1 }),
-      signal: AbortSignal.timeout(300),
-    })).rejects.toThrow();
+    await expect(
+      fetch(`${base}${S()}/50002`, {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        body: JSON.stringify({ amount: 1 }),
+        signal: AbortSignal.timeout(300),
+      }),
+    ).rejects.toThrow();
     expect((await call('GET', `${S()}/50002`)).body.stamps).toBe(2);
     expect(sb.sim.counters()).toEqual({ add_stamps: 2 });
   });

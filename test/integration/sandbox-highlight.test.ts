@@ -64,7 +64,11 @@ describe('auth, envelope and errors', () => {
     expect((await op(cards().stamp!, 'add-stamp', { stamps: 1.5 })).status).toBe(422);
     expect((await op(cards().cashback!, 'add-transaction-amount', { amount: 1.234 })).status).toBe(422);
     expect((await call('POST', '/customers', { surname: 'x' })).body.errors.firstName).toBeDefined();
-    const bad = await fetch(`${base}/customers`, { method: 'POST', headers: { 'x-api-key': sb.credentials.apiKey! }, body: '{"firstName":' });
+    const bad = await fetch(`${base}/customers`, {
+      method: 'POST',
+      headers: { 'x-api-key': sb.credentials.apiKey! },
+      body: '{"firstName":',
+    });
     expect(bad.status).toBe(400);
     expect(sb.sim.applied()).toBe(0);
   });
@@ -72,9 +76,18 @@ describe('auth, envelope and errors', () => {
 
 describe('customers', () => {
   it('creates (201), finds, updates, refuses duplicates (409) and deletes', async () => {
-    const created = await call('POST', '/customers', { firstName: 'Grace', surname: 'Hopper', email: 'grace@example.com', phone: '+447700900003', gender: 2 });
+    const created = await call('POST', '/customers', {
+      firstName: 'Grace',
+      surname: 'Hopper',
+      email: 'grace@example.com',
+      phone: '+447700900003',
+      gender: 2,
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ code: 201, data: { firstName: 'Grace', email: 'grace@example.com', segments: [] } });
+    expect(created.body).toMatchObject({
+      code: 201,
+      data: { firstName: 'Grace', email: 'grace@example.com', segments: [] },
+    });
     const id = created.body.data.id as string;
     const found = await call('GET', '/customers?email=GRACE@example.com');
     expect(found.body.meta).toEqual({ currentPage: 1, itemsPerPage: 20, totalItems: 1 });
@@ -100,11 +113,20 @@ describe('cards', () => {
     expect(byTemplate.body.data.map((c: { id: string }) => c.id)).toEqual([cards().stamp]);
     expect((await call('GET', `/cards?customerId=${customers().second}`)).body.meta.totalItems).toBe(0);
 
-    const issued = await call('POST', '/cards', { customerId: customers().second, templateId: 101, customFields: [{ id: 1, value: 'a' }] });
+    const issued = await call('POST', '/cards', {
+      customerId: customers().second,
+      templateId: 101,
+      customFields: [{ id: 1, value: 'a' }],
+    });
     expect(issued.status).toBe(201);
     const card = issued.body.data;
     expect(card.id).toMatch(/^\d{6}-\d{3}-\d{3}$/);
-    expect(card).toMatchObject({ type: 'stamp', templateId: 101, customerId: customers().second, status: 'not_installed' });
+    expect(card).toMatchObject({
+      type: 'stamp',
+      templateId: 101,
+      customerId: customers().second,
+      status: 'not_installed',
+    });
     expect(card.balance).toMatchObject({ currentNumberOfUses: 0, numberStampsTotal: 8, numberRewardsUnused: 0 });
     expect(card.directInstallLink.apple).toContain(card.id);
     expect((await call('POST', '/cards', { customerId: customers().second, templateId: 101 })).status).toBe(409);
@@ -112,8 +134,16 @@ describe('cards', () => {
     expect((await call('POST', '/cards', { customerId: customers().second, templateId: 999 })).status).toBe(404);
     expect((await call('POST', '/cards', { customerId: customers().second })).status).toBe(422);
 
-    const patched = await call('PATCH', `/cards/${card.id}`, { customFields: [{ id: 1, value: 'b' }, { id: 2, value: 'c' }] });
-    expect(patched.body.data.customFields).toEqual([{ id: 1, value: 'b' }, { id: 2, value: 'c' }]);
+    const patched = await call('PATCH', `/cards/${card.id}`, {
+      customFields: [
+        { id: 1, value: 'b' },
+        { id: 2, value: 'c' },
+      ],
+    });
+    expect(patched.body.data.customFields).toEqual([
+      { id: 1, value: 'b' },
+      { id: 2, value: 'c' },
+    ]);
     expect((await call('DELETE', `/cards/${card.id}`)).status).toBe(204);
     expect((await call('GET', `/cards/${card.id}`)).status).toBe(404);
     expect(sb.sim.counters()).toEqual({ 'cards.create': 1, 'cards.update': 1, 'cards.delete': 1 });
@@ -121,7 +151,12 @@ describe('cards', () => {
 
   it('shows each seeded card with its type and balance', async () => {
     const get = async (k: string) => (await call('GET', `/cards/${cards()[k]}`)).body.data;
-    expect((await get('stamp')).balance).toMatchObject({ currentNumberOfUses: 3, numberStampsTotal: 8, stampsBeforeReward: 5, numberRewardsUnused: 1 });
+    expect((await get('stamp')).balance).toMatchObject({
+      currentNumberOfUses: 3,
+      numberStampsTotal: 8,
+      stampsBeforeReward: 5,
+      numberRewardsUnused: 1,
+    });
     expect(await get('cashback')).toMatchObject({ type: 'cashback', balance: { balance: 12.5, bonusBalance: 40 } });
     expect(await get('coupon')).toMatchObject({ type: 'coupon', couponRedeemed: false });
     expect((await get('discount')).balance).toMatchObject({ balance: 150, discountPercentage: 10 });
@@ -137,7 +172,10 @@ describe('balance operations', () => {
     const s = cards().stamp!;
     const added = await op(s, 'add-stamp', { stamps: 6, comment: 'tx-1' });
     expect(added.status).toBe(200);
-    expect(added.body).toMatchObject({ code: 200, data: { id: s, balance: { currentNumberOfUses: 1, numberRewardsUnused: 2 } } });
+    expect(added.body).toMatchObject({
+      code: 200,
+      data: { id: s, balance: { currentNumberOfUses: 1, numberRewardsUnused: 2 } },
+    });
     const red = await op(s, 'subtract-reward', { rewards: 1, comment: 'gw:abc', purchaseSum: 10.5 });
     expect(red.body.data.balance.numberRewardsUnused).toBe(1);
     expect((await op(s, 'subtract-reward', { rewards: 2 })).status).toBe(400);
@@ -147,10 +185,21 @@ describe('balance operations', () => {
 
     const ops = await call('GET', `/operations?cardId=${s}`);
     expect(ops.body.meta.totalItems).toBe(2);
-    expect(ops.body.data[0]).toMatchObject({ cardId: s, comment: 'gw:abc', purchaseSum: 10.5, amount: -1, balance: 1, eventId: 42, templateId: 101 });
+    expect(ops.body.data[0]).toMatchObject({
+      cardId: s,
+      comment: 'gw:abc',
+      purchaseSum: 10.5,
+      amount: -1,
+      balance: 1,
+      eventId: 42,
+      templateId: 101,
+    });
     expect(ops.body.data[1]).toMatchObject({ comment: 'tx-1', amount: 6, purchaseSum: null });
     const today = new Date().toISOString().slice(0, 10);
-    expect((await call('GET', `/operations?customerId=${customers().first}&startDate=${today}&endDate=${today}`)).body.meta.totalItems).toBe(2);
+    expect(
+      (await call('GET', `/operations?customerId=${customers().first}&startDate=${today}&endDate=${today}`)).body.meta
+        .totalItems,
+    ).toBe(2);
     expect((await call('GET', '/operations?startDate=2000-01-01&endDate=2000-01-02')).body.meta.totalItems).toBe(0);
     expect((await call('GET', '/operations?startDate=01/02/2020')).status).toBe(422);
     expect(sb.sim.counters()).toEqual({ 'cards.add-stamp': 1, 'cards.subtract-reward': 1 });
@@ -232,7 +281,11 @@ describe('balance operations', () => {
     expect(exp.body.data).toMatchObject({ status: 'expired', expiresAt: '2020-01-01T23:59:59.000Z' });
     expect((await op(c.gift!, 'add-point', { points: 1 })).body.message).toBe('Card has expired');
     expect((await op(c.gift!, 'set-expiration-date', {})).body.data.status).toBe('active');
-    expect(sb.sim.counters()).toEqual({ 'cards.redeem-coupon': 1, 'cards.set-membership-tier': 1, 'cards.set-expiration-date': 2 });
+    expect(sb.sim.counters()).toEqual({
+      'cards.redeem-coupon': 1,
+      'cards.set-membership-tier': 1,
+      'cards.set-expiration-date': 2,
+    });
   });
 });
 
@@ -240,8 +293,18 @@ describe('pushes and templates', () => {
   it('sends (201), lists and gets pushes', async () => {
     const sent = await call('POST', '/pushes', { message: 'Hello', templateId: 101, cardId: cards().stamp });
     expect(sent.status).toBe(201);
-    expect(sent.body.data).toMatchObject({ id: 1, message: 'Hello', templateId: 101, cardId: cards().stamp, status: 'sent' });
-    const later = await call('POST', '/pushes', { message: 'Later', templateId: 110, scheduledAt: '2999-01-01T10:00:00Z' });
+    expect(sent.body.data).toMatchObject({
+      id: 1,
+      message: 'Hello',
+      templateId: 101,
+      cardId: cards().stamp,
+      status: 'sent',
+    });
+    const later = await call('POST', '/pushes', {
+      message: 'Later',
+      templateId: 110,
+      scheduledAt: '2999-01-01T10:00:00Z',
+    });
     expect(later.body.data.status).toBe('scheduled');
     expect((await call('GET', '/pushes')).body.meta.totalItems).toBe(2);
     expect((await call('GET', '/pushes/1')).body.data.message).toBe('Hello');
@@ -272,7 +335,9 @@ describe('rate limit, faults, reset', () => {
   it('answers 429 with Retry-After past the limit, and does not apply the refused request', async () => {
     sb.sim.setRateLimit({ requests: 3, perSeconds: 1 });
     try {
-      const results = await Promise.all(Array.from({ length: 5 }, () => op(cards().stamp!, 'add-stamp', { stamps: 1 })));
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => op(cards().stamp!, 'add-stamp', { stamps: 1 })),
+      );
       const limited = results.filter((r) => r.status === 429);
       expect(limited).toHaveLength(2);
       expect(limited[0]!.body).toMatchObject({ code: 429, message: 'Too Many Requests' });
@@ -295,7 +360,11 @@ describe('rate limit, faults, reset', () => {
     expect(sb.sim.counters()['cards.add-stamp']).toBe(1);
 
     await fetch(`${root}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ kind: 'malformed' }) });
-    const bad = await fetch(`${base}/cards/${s}/add-stamp`, { method: 'POST', headers: { 'x-api-key': sb.credentials.apiKey! }, body: '{"stamps":1}' });
+    const bad = await fetch(`${base}/cards/${s}/add-stamp`, {
+      method: 'POST',
+      headers: { 'x-api-key': sb.credentials.apiKey! },
+      body: '{"stamps":1}',
+    });
     expect(bad.status).toBe(200);
     await expect(bad.json()).rejects.toThrow();
     expect(sb.sim.counters()['cards.add-stamp']).toBe(2);
@@ -306,7 +375,12 @@ describe('rate limit, faults, reset', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
 
     sb.sim.inject({ kind: 'timeout', ms: 5000 });
-    await expect(fetch(`${base}/cards/${s}`, { headers: { 'x-api-key': sb.credentials.apiKey! }, signal: AbortSignal.timeout(200) })).rejects.toThrow();
+    await expect(
+      fetch(`${base}/cards/${s}`, {
+        headers: { 'x-api-key': sb.credentials.apiKey! },
+        signal: AbortSignal.timeout(200),
+      }),
+    ).rejects.toThrow();
 
     const ops = await call('GET', `/operations?cardId=${s}`);
     expect(ops.body.meta.totalItems).toBe(2);

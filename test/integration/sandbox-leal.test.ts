@@ -23,18 +23,28 @@ interface Res {
   headers: Headers;
 }
 
-async function call(method: string, path: string, body?: unknown, opts: { token?: string | null; raw?: string } = {}): Promise<Res> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { token?: string | null; raw?: string } = {},
+): Promise<Res> {
   const token = opts.token === undefined ? sb.credentials.token : opts.token;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, { method, headers, body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
 
 const state = async () => (await (await fetch(`${root}/_sandbox/state`)).json()) as any;
-const cc = (customer: number, card: number, suffix = '') => `/accounts/${A}/customers/${customer}/customer_cards/${card}${suffix}`;
+const cc = (customer: number, card: number, suffix = '') =>
+  `/accounts/${A}/customers/${customer}/customer_cards/${card}${suffix}`;
 
 describe('Leal sandbox: exports, status, auth', () => {
   it('exposes credentials, settings and seed', () => {
@@ -70,7 +80,14 @@ describe('Leal sandbox: exports, status, auth', () => {
   });
 
   it('answers 404 {error} for an unknown account, customer, customer card and path', async () => {
-    for (const path of [`/accounts/999/customers`, `/accounts/abc/cards`, `/accounts/${A}/customers/999`, cc(301, 502), cc(301, 999), `/nope`]) {
+    for (const path of [
+      `/accounts/999/customers`,
+      `/accounts/abc/cards`,
+      `/accounts/${A}/customers/999`,
+      cc(301, 502),
+      cc(301, 999),
+      `/nope`,
+    ]) {
       const res = await call('GET', path);
       expect(res.status, path).toBe(404);
       expect(res.body).toEqual({ error: expect.any(String) });
@@ -87,7 +104,10 @@ describe('customers', () => {
     expect(res.body.customers.map((c: any) => c.id)).toEqual([302]);
     for (const q of ['ana', 'ANA.SILVA@', '0100001', 'POS-0001', '5e1d0000-0000-4000-8000-000000000501']) {
       res = await call('GET', `/accounts/${A}/customers?search=${encodeURIComponent(q)}`);
-      expect(res.body.customers.map((c: any) => c.id), q).toEqual([301]);
+      expect(
+        res.body.customers.map((c: any) => c.id),
+        q,
+      ).toEqual([301]);
     }
     res = await call('GET', `/accounts/${A}/customers?source=shopify&external_id=SHOP-0002`);
     expect(res.body.customers.map((c: any) => c.id)).toEqual([302]);
@@ -101,28 +121,55 @@ describe('customers', () => {
   it('shows a customer with its cards and stamp_count', async () => {
     const res = await call('GET', `/accounts/${A}/customers/301`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: 301, account_id: A, first_name: 'Ana', stamp_count: 12, external_references: [{ source: 'pos', external_id: 'POS-0001' }] });
+    expect(res.body).toMatchObject({
+      id: 301,
+      account_id: A,
+      first_name: 'Ana',
+      stamp_count: 12,
+      external_references: [{ source: 'pos', external_id: 'POS-0001' }],
+    });
     expect(res.body.customer_cards.map((c: any) => c.id)).toEqual([501]);
   });
 
   it('creates (with card_id enrolment), upserts by external reference and refuses duplicates', async () => {
     const payload = {
-      customer: { first_name: 'Cleo', last_name: 'Ng', email: 'cleo@example.com', birthday: '1999-02-28', metadata: { vip: true }, external_references: [{ source: 'crm', external_id: 'C-9' }] },
+      customer: {
+        first_name: 'Cleo',
+        last_name: 'Ng',
+        email: 'cleo@example.com',
+        birthday: '1999-02-28',
+        metadata: { vip: true },
+        external_references: [{ source: 'crm', external_id: 'C-9' }],
+      },
       card_id: 7,
       send_card_links: true,
     };
     const created = await call('POST', `/accounts/${A}/customers`, payload);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: 303, email: 'cleo@example.com', phone: null, metadata: { vip: true }, stamp_count: 0 });
+    expect(created.body).toMatchObject({
+      id: 303,
+      email: 'cleo@example.com',
+      phone: null,
+      metadata: { vip: true },
+      stamp_count: 0,
+    });
     expect(created.body.customer_cards).toHaveLength(1);
-    expect(created.body.customer_cards[0]).toMatchObject({ id: 503, card_id: 7, customer_id: 303, stamps_count: 0, status: 'active' });
+    expect(created.body.customer_cards[0]).toMatchObject({
+      id: 503,
+      card_id: 7,
+      customer_id: 303,
+      stamps_count: 0,
+      status: 'active',
+    });
 
     const again = await call('POST', `/accounts/${A}/customers`, payload);
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(303);
     expect(again.body.customer_cards).toHaveLength(1);
 
-    const dup = await call('POST', `/accounts/${A}/customers`, { customer: { first_name: 'X', email: 'CLEO@example.com' } });
+    const dup = await call('POST', `/accounts/${A}/customers`, {
+      customer: { first_name: 'X', email: 'CLEO@example.com' },
+    });
     expect(dup.status).toBe(422);
     expect(dup.body).toEqual({ error: 'Validation failed', errors: { email: ['has already been taken'] } });
 
@@ -132,14 +179,19 @@ describe('customers', () => {
   });
 
   it('validates the customer body', async () => {
-    let res = await call('POST', `/accounts/${A}/customers`, { customer: { last_name: 'Y', email: 'bad', birthday: '2020-02-30', metadata: [] } });
+    let res = await call('POST', `/accounts/${A}/customers`, {
+      customer: { last_name: 'Y', email: 'bad', birthday: '2020-02-30', metadata: [] },
+    });
     expect(res.status).toBe(422);
     expect(Object.keys(res.body.errors).sort()).toEqual(['birthday', 'email', 'first_name', 'metadata']);
     res = await call('POST', `/accounts/${A}/customers`, { customer: { first_name: 'Z' } });
     expect(res.body.errors).toEqual({ base: ['email or phone must be present'] });
     res = await call('POST', `/accounts/${A}/customers`, {});
     expect(res.body.errors).toEqual({ customer: ['is missing'] });
-    res = await call('POST', `/accounts/${A}/customers`, { customer: { first_name: 'Z', phone: '+1 555 0199' }, card_id: 99 });
+    res = await call('POST', `/accounts/${A}/customers`, {
+      customer: { first_name: 'Z', phone: '+1 555 0199' },
+      card_id: 99,
+    });
     expect(res.status).toBe(404);
     res = await call('POST', `/accounts/${A}/customers`, undefined, { raw: '{"customer": ' });
     expect(res.status).toBe(400);
@@ -147,9 +199,17 @@ describe('customers', () => {
   });
 
   it('patches given attributes only and keeps email/phone unique', async () => {
-    const res = await call('PATCH', `/accounts/${A}/customers/302`, { customer: { phone: '+1 555 0102', metadata: { note: 'hi' } } });
+    const res = await call('PATCH', `/accounts/${A}/customers/302`, {
+      customer: { phone: '+1 555 0102', metadata: { note: 'hi' } },
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: 302, first_name: 'Ben', email: 'ben.okafor@example.com', phone: '+1 555 0102', metadata: { note: 'hi' } });
+    expect(res.body).toMatchObject({
+      id: 302,
+      first_name: 'Ben',
+      email: 'ben.okafor@example.com',
+      phone: '+1 555 0102',
+      metadata: { note: 'hi' },
+    });
     const dup = await call('PATCH', `/accounts/${A}/customers/302`, { customer: { email: 'ana.silva@example.com' } });
     expect(dup.status).toBe(422);
     expect(dup.body.errors.email).toEqual(['has already been taken']);
@@ -164,18 +224,34 @@ describe('customer cards', () => {
     expect(list.body.customer_cards.map((c: any) => c.id)).toEqual([501]);
     const show = await call('GET', cc(301, 501));
     expect(show.body).toMatchObject({
-      id: 501, account_id: A, customer_id: 301, card_id: 7, card_name: 'Coffee card', stamps_count: 12, stamps_remaining: 0,
-      progress_percentage: 100, status: 'active', pass_installed: true, available_rewards: [{ id: 71, name: 'Free coffee', stamps_required: 10 }],
+      id: 501,
+      account_id: A,
+      customer_id: 301,
+      card_id: 7,
+      card_name: 'Coffee card',
+      stamps_count: 12,
+      stamps_remaining: 0,
+      progress_percentage: 100,
+      status: 'active',
+      pass_installed: true,
+      available_rewards: [{ id: 71, name: 'Free coffee', stamps_required: 10 }],
     });
     expect(show.body.apple_wallet_url).toContain(show.body.uuid);
     expect(show.body.google_wallet_url).toContain(show.body.uuid);
-    for (const k of ['issued_at', 'created_at', 'updated_at']) expect(new Date(show.body[k]).toISOString()).toBe(show.body[k]);
+    for (const k of ['issued_at', 'created_at', 'updated_at'])
+      expect(new Date(show.body[k]).toISOString()).toBe(show.body[k]);
   });
 
   it('stamps, records the ledger and counts notifications sent vs skipped', async () => {
     let res = await call('POST', cc(302, 502, '/stamp'), { stamps: 3 });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: 502, stamps_count: 3, stamps_remaining: 7, progress_percentage: 30, available_rewards: [] });
+    expect(res.body).toMatchObject({
+      id: 502,
+      stamps_count: 3,
+      stamps_remaining: 7,
+      progress_percentage: 30,
+      available_rewards: [],
+    });
     res = await call('POST', cc(302, 502, '/stamp'), { stamps: '7', skip_notifications: 1 });
     expect(res.body).toMatchObject({ stamps_count: 10, available_rewards: [{ id: 71 }] });
     const s = await state();
@@ -201,9 +277,20 @@ describe('customer cards', () => {
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({
       success: true,
-      redemption: { id: 9001, reward_id: 71, reward_name: 'Free coffee', stamps_spent: 10, stamps_remaining: 2, redeemed_at: expect.any(String) },
+      redemption: {
+        id: 9001,
+        reward_id: 71,
+        reward_name: 'Free coffee',
+        stamps_spent: 10,
+        stamps_remaining: 2,
+        redeemed_at: expect.any(String),
+      },
     });
-    expect((await call('GET', cc(301, 501))).body).toMatchObject({ stamps_count: 2, stamps_remaining: 8, available_rewards: [] });
+    expect((await call('GET', cc(301, 501))).body).toMatchObject({
+      stamps_count: 2,
+      stamps_remaining: 8,
+      available_rewards: [],
+    });
 
     const poor = await call('POST', cc(301, 501, '/redeem'), { reward_id: 71 });
     expect(poor.status).toBe(422);
@@ -217,7 +304,9 @@ describe('customer cards', () => {
   });
 
   it('enrols an existing customer (simulator extension, not in the documents)', async () => {
-    const created = await call('POST', `/accounts/${A}/customers`, { customer: { first_name: 'Dee', phone: '+15550100009' } });
+    const created = await call('POST', `/accounts/${A}/customers`, {
+      customer: { first_name: 'Dee', phone: '+15550100009' },
+    });
     const id = created.body.id;
     const res = await call('POST', `/accounts/${A}/customers/${id}/customer_cards`, { card_id: 7 });
     expect(res.status).toBe(201);
@@ -234,7 +323,9 @@ describe('customer cards', () => {
 describe('card templates and rewards', () => {
   it('lists card templates and filters rewards', async () => {
     const cards = await call('GET', `/accounts/${A}/cards`);
-    expect(cards.body).toEqual({ cards: [expect.objectContaining({ id: 7, name: 'Coffee card', stamps_required: 10 })] });
+    expect(cards.body).toEqual({
+      cards: [expect.objectContaining({ id: 7, name: 'Coffee card', stamps_required: 10 })],
+    });
     const all = await call('GET', `/accounts/${A}/rewards?card_id=7`);
     expect(all.body.rewards.map((r: any) => [r.id, r.card_id, r.name, r.stamps_required, r.active])).toEqual([
       [71, 7, 'Free coffee', 10, true],

@@ -39,43 +39,97 @@ describe('Loyalty.lt sandbox', () => {
     expect(none.status).toBe(401);
     expect(none.body).toMatchObject({ success: false, code: 1004, message: 'Invalid or missing API credentials' });
     expect(typeof none.body.request_id).toBe('string');
-    const wrong = await call('GET', '/lt/shop/loyalty-cards/balance?card_id=101', undefined, { 'X-API-Key': sb.credentials.apiKey!, 'X-API-Secret': 'nope' });
+    const wrong = await call('GET', '/lt/shop/loyalty-cards/balance?card_id=101', undefined, {
+      'X-API-Key': sb.credentials.apiKey!,
+      'X-API-Secret': 'nope',
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.body.message).toContain('Neteisingi');
   });
 
   it('creates a transaction, awards 1 point per whole EUR and de-duplicates on order_id', async () => {
-    const first = await call('POST', '/en/shop/transactions/create', { user_id: 1, order_id: 'A-1', order_total: 42.99 });
+    const first = await call('POST', '/en/shop/transactions/create', {
+      user_id: 1,
+      order_id: 'A-1',
+      order_total: 42.99,
+    });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ success: true, code: 200 });
-    expect(first.body.data).toMatchObject({ points_awarded: 42, points_redeemed: 0, points_balance: 542, loyalty_card_id: 101, card_number: '100-000-101', user_id: 1, order_total: 42.99, currency: 'EUR' });
+    expect(first.body.data).toMatchObject({
+      points_awarded: 42,
+      points_redeemed: 0,
+      points_balance: 542,
+      loyalty_card_id: 101,
+      card_number: '100-000-101',
+      user_id: 1,
+      order_total: 42.99,
+      currency: 'EUR',
+    });
     expect(first.headers.get('x-request-id')).toBe(first.body.request_id);
-    const again = await call('POST', '/en/shop/transactions/award-points', { user_id: 1, order_id: 'A-1', order_total: 42.99 });
+    const again = await call('POST', '/en/shop/transactions/award-points', {
+      user_id: 1,
+      order_id: 'A-1',
+      order_total: 42.99,
+    });
     expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ success: false, code: 'RESOURCE_ALREADY_EXISTS', message: 'Transaction already processed for this order' });
+    expect(again.body).toMatchObject({
+      success: false,
+      code: 'RESOURCE_ALREADY_EXISTS',
+      message: 'Transaction already processed for this order',
+    });
     const bal = await call('GET', '/en/shop/loyalty-cards/balance?card_number=100-000-101');
     expect(bal.body.data).toEqual({ card_id: 101, card_number: '100-000-101', points: 542 });
     expect(sb.sim.counters()).toEqual({ 'transactions.create': 1 });
   });
 
   it('redeems in the same call, refuses overspending, auto-creates user and card by email', async () => {
-    const both = await call('POST', '/en/shop/transactions/create', { user_id: 1, order_id: 'B-1', order_total: 10, points: 5, points_redeemed: 100, points_discount_amount: 1 });
+    const both = await call('POST', '/en/shop/transactions/create', {
+      user_id: 1,
+      order_id: 'B-1',
+      order_total: 10,
+      points: 5,
+      points_redeemed: 100,
+      points_discount_amount: 1,
+    });
     expect(both.body.data).toMatchObject({ points_awarded: 5, points_redeemed: 100, points_balance: 405 });
-    const over = await call('POST', '/lt/shop/transactions/create', { user_id: 2, order_id: 'B-2', order_total: 10, points_redeemed: 1 });
+    const over = await call('POST', '/lt/shop/transactions/create', {
+      user_id: 2,
+      order_id: 'B-2',
+      order_total: 10,
+      points_redeemed: 1,
+    });
     expect(over.status).toBe(400);
     expect(over.body).toMatchObject({ success: false, code: 'VALIDATION_ERROR', message: 'Nepakanka taškų' });
-    const fresh = await call('POST', '/en/shop/transactions/create', { user_email: 'new@example.com', order_id: 'B-3', order_total: 7.5 });
-    expect(fresh.body.data).toMatchObject({ user_id: 4, loyalty_card_id: 104, card_number: '100-000-104', points_awarded: 7, points_balance: 7 });
+    const fresh = await call('POST', '/en/shop/transactions/create', {
+      user_email: 'new@example.com',
+      order_id: 'B-3',
+      order_total: 7.5,
+    });
+    expect(fresh.body.data).toMatchObject({
+      user_id: 4,
+      loyalty_card_id: 104,
+      card_number: '100-000-104',
+      points_awarded: 7,
+      points_balance: 7,
+    });
     const blocked = await call('POST', '/en/shop/transactions/create', { user_id: 3, order_id: 'B-4', order_total: 5 });
     expect(blocked.status).toBe(403);
     expect(blocked.body.code).toBe(1201);
-    const unknownUser = await call('POST', '/en/shop/transactions/create', { user_id: 999, order_id: 'B-5', order_total: 5 });
+    const unknownUser = await call('POST', '/en/shop/transactions/create', {
+      user_id: 999,
+      order_id: 'B-5',
+      order_total: 5,
+    });
     expect(unknownUser.status).toBe(404);
     expect(sb.sim.counters()).toEqual({ 'transactions.create': 2, 'users.autoCreate': 1, 'cards.autoCreate': 1 });
   });
 
   it('deducts points without de-duplication', async () => {
-    const d1 = await call('POST', '/en/shop/transactions/deduct-points', { card_id: 101, points: 100, description: 'refund' });
+    const d1 = await call('POST', '/en/shop/transactions/deduct-points', {
+      card_id: 101,
+      points: 100,
+      description: 'refund',
+    });
     expect(d1.status).toBe(200);
     expect(d1.body.data).toMatchObject({ points_deducted: 100, points_balance: 400, card_id: 101 });
     const d2 = await call('POST', '/en/shop/transactions/deduct-points', { card_number: '100-000-101', points: 100 });
@@ -92,13 +146,32 @@ describe('Loyalty.lt sandbox', () => {
     expect(cards.body.data).toHaveLength(2);
     expect(cards.body.meta).toEqual({ current_page: 1, last_page: 2, per_page: 2, total: 3 });
     const one = await call('GET', '/en/shop/loyalty-cards/103');
-    expect(one.body.data).toMatchObject({ id: 103, card_number: '100-000-103', is_active: false, status: 'blocked', points: 50 });
+    expect(one.body.data).toMatchObject({
+      id: 103,
+      card_number: '100-000-103',
+      is_active: false,
+      status: 'blocked',
+      points: 50,
+    });
     const info = await call('GET', '/en/shop/loyalty-cards/info?user_id=1');
-    expect(info.body.data).toMatchObject({ card_id: 101, points: 500, total_points_earned: 500, total_points_redeemed: 0, user: { id: 1, email: 'alice@example.com' } });
+    expect(info.body.data).toMatchObject({
+      card_id: 101,
+      points: 500,
+      total_points_earned: 500,
+      total_points_redeemed: 0,
+      user: { id: 1, email: 'alice@example.com' },
+    });
     await call('POST', '/en/shop/transactions/create', { user_id: 1, order_id: 'C-1', order_total: 3, shop_id: 7 });
     const txns = await call('GET', '/en/shop/transactions?card_id=101&page=1&per_page=50');
     expect(txns.body.meta).toEqual({ current_page: 1, last_page: 1, per_page: 50, total: 2 });
-    expect(txns.body.data[0]).toMatchObject({ type: 'earned', points: 3, order_id: 'C-1', shop_id: 7, order_total: 3, loyalty_card_id: 101 });
+    expect(txns.body.data[0]).toMatchObject({
+      type: 'earned',
+      points: 3,
+      order_id: 'C-1',
+      shop_id: 7,
+      order_total: 3,
+      loyalty_card_id: 101,
+    });
     expect(typeof txns.body.data[0].created_at).toBe('string');
     const byShop = await call('GET', '/en/shop/transactions?shop_id=7');
     expect(byShop.body.data).toHaveLength(1);
@@ -158,7 +231,11 @@ describe('Loyalty.lt sandbox', () => {
     await expect(fetch(base + '/en/shop/loyalty-cards/balance?card_id=101', { headers: auth() })).rejects.toThrow();
 
     sb.sim.inject({ kind: 'malformed' });
-    const m = await fetch(base + '/en/shop/transactions/create', { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ ...order, order_id: 'F-2' }) });
+    const m = await fetch(base + '/en/shop/transactions/create', {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ ...order, order_id: 'F-2' }),
+    });
     expect(m.status).toBe(200);
     await expect(m.json()).rejects.toThrow();
 
@@ -170,7 +247,12 @@ describe('Loyalty.lt sandbox', () => {
 
     sb.sim.inject({ kind: 'timeout', applied: true, ms: 2000 });
     await expect(
-      fetch(base + '/en/shop/transactions/create', { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ ...order, order_id: 'F-3' }), signal: AbortSignal.timeout(300) }),
+      fetch(base + '/en/shop/transactions/create', {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        body: JSON.stringify({ ...order, order_id: 'F-3' }),
+        signal: AbortSignal.timeout(300),
+      }),
     ).rejects.toThrow();
 
     // The malformed and the applied-timeout calls happened; the 503 did not. Retrying F-3 is refused as a duplicate.

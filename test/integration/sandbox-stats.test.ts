@@ -23,7 +23,14 @@ let hl: HighlightSandbox;
 let hlBase: string;
 let hlRoot: string;
 
-const hlCall = (sb: HighlightSandbox, base: string, method: string, path: string, body?: unknown, key = sb.credentials.apiKey!) =>
+const hlCall = (
+  sb: HighlightSandbox,
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  key = sb.credentials.apiKey!,
+) =>
   fetch(base + path, {
     method,
     headers: { 'x-api-key': key, 'content-type': 'application/json' },
@@ -56,7 +63,15 @@ beforeEach(() => {
 
 describe('request statistics', () => {
   it('start empty, with the rate limit they measure against', async () => {
-    expect(limited.sim.stats()).toEqual({ requests: 0, rateLimited: 0, maxInWindow: 0, windowMs: 1000, limit: 10, firstAt: null, lastAt: null });
+    expect(limited.sim.stats()).toEqual({
+      requests: 0,
+      rateLimited: 0,
+      maxInWindow: 0,
+      windowMs: 1000,
+      limit: 10,
+      firstAt: null,
+      lastAt: null,
+    });
     expect(limited.sim.arrivals()).toEqual([]);
   });
 
@@ -92,7 +107,9 @@ describe('request statistics', () => {
   });
 
   it('a burst of 15 over a limit of 10 → maxInWindow 15, rateLimited 5', async () => {
-    const statuses = await Promise.all(Array.from({ length: 15 }, () => hlCall(limited, limitedBase, 'GET', '/templates').then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 15 }, () => hlCall(limited, limitedBase, 'GET', '/templates').then((r) => r.status)),
+    );
     expect(statuses.filter((s) => s === 200)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(5);
     expect(limited.sim.stats()).toMatchObject({ requests: 15, rateLimited: 5, maxInWindow: 15 });
@@ -112,10 +129,21 @@ describe('request statistics', () => {
     expect(limited.sim.arrivals()).toEqual([]);
 
     await hlCall(limited, limitedBase, 'GET', '/templates');
-    const put = await fetch(`${limitedRoot}/_sandbox/ratelimit`, { method: 'PUT', body: JSON.stringify({ requests: 5, perSeconds: 2 }) });
+    const put = await fetch(`${limitedRoot}/_sandbox/ratelimit`, {
+      method: 'PUT',
+      body: JSON.stringify({ requests: 5, perSeconds: 2 }),
+    });
     expect(put.status).toBe(200);
     const s: SimStats = limited.sim.stats();
-    expect(s).toEqual({ requests: 0, rateLimited: 0, maxInWindow: 0, windowMs: 2000, limit: 5, firstAt: null, lastAt: null });
+    expect(s).toEqual({
+      requests: 0,
+      rateLimited: 0,
+      maxInWindow: 0,
+      windowMs: 2000,
+      limit: 5,
+      firstAt: null,
+      lastAt: null,
+    });
     limited.sim.setRateLimit({ requests: 10, perSeconds: 1 });
     expect(limited.sim.stats()).toMatchObject({ windowMs: 1000, limit: 10 });
   });
@@ -126,7 +154,10 @@ describe('faults: applied status and probability', () => {
     const serial = stampSerial();
     const before = await stampsOf(serial);
     hl.sim.inject({ kind: 'status', status: 503, applied: true, match: 'add-stamp' });
-    const res = await hlCall(hl, hlBase, 'POST', `/cards/${serial}/add-stamp`, { stamps: 1, comment: `[lgw:${TXN_A}]` });
+    const res = await hlCall(hl, hlBase, 'POST', `/cards/${serial}/add-stamp`, {
+      stamps: 1,
+      comment: `[lgw:${TXN_A}]`,
+    });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ code: 503, message: 'Injected fault' });
     expect(hl.sim.counters()).toEqual({ 'cards.add-stamp': 1 });
@@ -165,7 +196,10 @@ describe('faults: applied status and probability', () => {
   });
 
   it('probability 1 always applies', async () => {
-    await fetch(`${hlRoot}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ kind: 'status', status: 500, probability: 1, times: 5 }) });
+    await fetch(`${hlRoot}/_sandbox/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'status', status: 500, probability: 1, times: 5 }),
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await hlCall(hl, hlBase, 'GET', '/templates')).status);
     expect(statuses).toEqual([500, 500, 500, 500, 500, 200]);
@@ -193,15 +227,29 @@ describe('appliedByTxn: exactly-once evidence', () => {
   it('Highlight counts applied card operations by the [lgw:txn] tag in their comment', async () => {
     const serial = stampSerial();
     expect(hl.sim.appliedByTxn()).toEqual({});
-    const add = await hlCall(hl, hlBase, 'POST', `/cards/${serial}/add-stamp`, { stamps: 2, comment: `Coffee order 1001 [lgw:${TXN_A}]` });
+    const add = await hlCall(hl, hlBase, 'POST', `/cards/${serial}/add-stamp`, {
+      stamps: 2,
+      comment: `Coffee order 1001 [lgw:${TXN_A}]`,
+    });
     expect(add.status).toBe(200);
     // A refused operation (more stamps than the card holds) applies nothing and counts nothing.
-    expect((await hlCall(hl, hlBase, 'POST', `/cards/${serial}/subtract-stamp`, { stamps: 1000, comment: `[lgw:${TXN_B}]` })).status).toBe(400);
+    expect(
+      (await hlCall(hl, hlBase, 'POST', `/cards/${serial}/subtract-stamp`, { stamps: 1000, comment: `[lgw:${TXN_B}]` }))
+        .status,
+    ).toBe(400);
     // Without a tag: applied, but not attributed.
-    expect((await hlCall(hl, hlBase, 'POST', `/cards/${serial}/add-stamp`, { stamps: 1, comment: 'by hand' })).status).toBe(200);
+    expect(
+      (await hlCall(hl, hlBase, 'POST', `/cards/${serial}/add-stamp`, { stamps: 1, comment: 'by hand' })).status,
+    ).toBe(200);
     // The same txn sent twice (a retry that was applied again) shows as 2.
-    expect((await hlCall(hl, hlBase, 'POST', `/cards/${serial}/subtract-stamp`, { stamps: 1, comment: `[lgw:${TXN_B}]` })).status).toBe(200);
-    expect((await hlCall(hl, hlBase, 'POST', `/cards/${serial}/subtract-stamp`, { stamps: 1, comment: `[lgw:${TXN_B}]` })).status).toBe(200);
+    expect(
+      (await hlCall(hl, hlBase, 'POST', `/cards/${serial}/subtract-stamp`, { stamps: 1, comment: `[lgw:${TXN_B}]` }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await hlCall(hl, hlBase, 'POST', `/cards/${serial}/subtract-stamp`, { stamps: 1, comment: `[lgw:${TXN_B}]` }))
+        .status,
+    ).toBe(200);
     expect(hl.sim.appliedByTxn()).toEqual({ [TXN_A]: 1, [TXN_B]: 2 });
     expect(await fetchAppliedByTxn(hlRoot)).toEqual({ [TXN_A]: 1, [TXN_B]: 2 });
     hl.sim.reset();
@@ -220,7 +268,11 @@ describe('appliedByTxn: exactly-once evidence', () => {
     const ltPost = (path: string, body: unknown) =>
       fetch(`${ltBase}/en/shop${path}`, {
         method: 'POST',
-        headers: { 'x-api-key': lt.credentials.apiKey!, 'x-api-secret': lt.credentials.apiSecret!, 'content-type': 'application/json' },
+        headers: {
+          'x-api-key': lt.credentials.apiKey!,
+          'x-api-secret': lt.credentials.apiSecret!,
+          'content-type': 'application/json',
+        },
         body: JSON.stringify(body),
       });
 
@@ -228,14 +280,40 @@ describe('appliedByTxn: exactly-once evidence', () => {
       const card = lt.seed.cardId as number;
       const user = lt.seed.userId as number;
       const create = await ltPost('/transactions/create', {
-        user_id: user, loyalty_card_id: card, order_id: TXN_A, order_total: 0, points: 5, points_redeemed: 10,
-        description: `Order 1 [lgw:${TXN_A}]`, meta_data: { gateway_txn_id: TXN_A },
+        user_id: user,
+        loyalty_card_id: card,
+        order_id: TXN_A,
+        order_total: 0,
+        points: 5,
+        points_redeemed: 10,
+        description: `Order 1 [lgw:${TXN_A}]`,
+        meta_data: { gateway_txn_id: TXN_A },
       });
       expect(create.status).toBe(200);
       // The retry is refused (409): not applied twice.
-      expect((await ltPost('/transactions/create', { user_id: user, loyalty_card_id: card, order_id: TXN_A, order_total: 0, points: 5 })).status).toBe(409);
-      expect((await ltPost('/transactions/deduct-points', { card_id: card, points: 3, description: `Adjust [lgw:${TXN_B}]` })).status).toBe(200);
-      expect((await ltPost('/transactions/deduct-points', { card_id: card, points: 3, description: 'no tag' })).status).toBe(200);
+      expect(
+        (
+          await ltPost('/transactions/create', {
+            user_id: user,
+            loyalty_card_id: card,
+            order_id: TXN_A,
+            order_total: 0,
+            points: 5,
+          })
+        ).status,
+      ).toBe(409);
+      expect(
+        (
+          await ltPost('/transactions/deduct-points', {
+            card_id: card,
+            points: 3,
+            description: `Adjust [lgw:${TXN_B}]`,
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (await ltPost('/transactions/deduct-points', { card_id: card, points: 3, description: 'no tag' })).status,
+      ).toBe(200);
       expect(lt.sim.appliedByTxn()).toEqual({ [TXN_A]: 1, [TXN_B]: 1 });
     });
   });

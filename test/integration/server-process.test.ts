@@ -79,7 +79,8 @@ function isRedisServer(pid: number): boolean {
 async function waitListening(child: Child, port: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!running(child)) throw new Error(`server exited (${child.proc.exitCode}) before listening: ${child.stderr()}${child.stdout()}`);
+    if (!running(child))
+      throw new Error(`server exited (${child.proc.exitCode}) before listening: ${child.stderr()}${child.stdout()}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`);
       if (res.status === 200) return;
@@ -117,7 +118,11 @@ const api = (port: number, key: string | null) => async (method: string, path: s
   const headers: Record<string, string> = {};
   if (key !== null) headers['x-api-key'] = key;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 };
@@ -168,7 +173,12 @@ describe('the server process', () => {
 
     const card = await call('POST', '/v1/cards', { external_reference: 'durable' });
     expect(card.status).toBe(201);
-    const awarded = await call('POST', '/v1/points/award', { card_id: card.body.id, points: 42, reason: 'before restart', reference_id: 'r1' });
+    const awarded = await call('POST', '/v1/points/award', {
+      card_id: card.body.id,
+      points: 42,
+      reason: 'before restart',
+      reference_id: 'r1',
+    });
     expect(awarded.status).toBe(201);
 
     const end = await stop(first);
@@ -191,7 +201,12 @@ describe('the server process', () => {
     const again = await call('POST', '/v1/cards', { external_reference: 'durable' });
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(card.body.id);
-    const replay = await call('POST', '/v1/points/award', { card_id: card.body.id, points: 42, reason: 'before restart', reference_id: 'r1' });
+    const replay = await call('POST', '/v1/points/award', {
+      card_id: card.body.id,
+      points: 42,
+      reason: 'before restart',
+      reference_id: 'r1',
+    });
     expect(replay.body.id).toBe(awarded.body.id);
     expect((await call('GET', `/v1/points/balance/${card.body.id}`)).body.available).toBe(42);
 
@@ -204,7 +219,12 @@ describe('the server process', () => {
   it('does not keep a key it never printed when the first start fails', async () => {
     const dataDir = tempDir('unprinted');
     const port = await freePort();
-    const failed = startServer({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', REDIS_SERVER_BIN: '/nonexistent/redis-server' });
+    const failed = startServer({
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      REDIS_SERVER_BIN: '/nonexistent/redis-server',
+    });
     expect((await failed.exited).code).not.toBe(0);
     expect(failed.stdout()).toBe('');
 
@@ -224,7 +244,10 @@ describe('configuration errors', () => {
     const unknownProvider = join(files, 'unknown-provider.json');
     writeFileSync(unknownProvider, JSON.stringify({ connections: [{ id: 'x', provider: 'highlight', apiKey: 'k' }] }));
     const missingVar = join(files, 'missing-var.json');
-    writeFileSync(missingVar, JSON.stringify({ connections: [{ id: 'ledger', provider: 'ledger', pointsExpiry: '${MISSING_VAR}' }] }));
+    writeFileSync(
+      missingVar,
+      JSON.stringify({ connections: [{ id: 'ledger', provider: 'ledger', pointsExpiry: '${MISSING_VAR}' }] }),
+    );
 
     const [port, provider, variable, apiKeys, redisBin] = await Promise.all([
       runFailing({ PORT: 'abc' }),

@@ -9,9 +9,16 @@ import type { Dispatcher } from '../../src/queue/dispatcher.js';
 // No Redis and no HTTP here: only the capability check that runs before anything is claimed.
 // (The built-in ledger supports every operation; stamp-card providers arrive with the Providers issue.)
 const stampCard: Capabilities = { operations: ['award', 'balance', 'history', 'get_card'], units: ['stamps'] };
-const provider = { connection: { id: 'stamps', provider: 'ledger' }, capabilities: stampCard, cardCapabilities: async () => stampCard } as unknown as PointsProvider;
+const provider = {
+  connection: { id: 'stamps', provider: 'ledger' },
+  capabilities: stampCard,
+  cardCapabilities: async () => stampCard,
+} as unknown as PointsProvider;
 const registry = { forCard: () => provider, get: () => provider } as unknown as ProviderRegistry;
-const service = new PointsService({} as TransactionLedger, registry, {} as Dispatcher, { inFlightWaitMs: 0, dispatchWaitMs: 0 });
+const service = new PointsService({} as TransactionLedger, registry, {} as Dispatcher, {
+  inFlightWaitMs: 0,
+  dispatchWaitMs: 0,
+});
 
 describe('capabilities', () => {
   it('refuses what a card cannot do with 422 unsupported_operation naming what it supports', async () => {

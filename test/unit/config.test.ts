@@ -9,7 +9,14 @@ import { ConfigError, loadEnv } from '../../src/config/env.js';
 describe('environment', () => {
   it('applies the documented defaults', () => {
     const env = loadEnv({});
-    expect(env).toMatchObject({ PORT: 3000, HOST: '127.0.0.1', LOG_LEVEL: 'info', IDEMPOTENCY_TTL_HOURS: 24, REDIS_KEY_PREFIX: 'lgw', DATA_DIR: '.data' });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      IDEMPOTENCY_TTL_HOURS: 24,
+      REDIS_KEY_PREFIX: 'lgw',
+      DATA_DIR: '.data',
+    });
     expect(env.REDIS_URL).toBeUndefined();
   });
 
@@ -41,27 +48,94 @@ describe('connections file', () => {
   });
 
   it('fills ${VAR} placeholders from the environment and validates settings', () => {
-    const conns = parseConnections({ connections: [{ id: 'main', provider: 'ledger', pointsExpiry: { days: 365 }, tiers: [{ name: '${TIER}', minPoints: 100 }] }] }, { TIER: 'Gold' });
-    expect(conns[0]).toEqual({ id: 'main', provider: 'ledger', pointsExpiry: { days: 365 }, tiers: [{ name: 'Gold', minPoints: 100 }] });
-    expect(publicSettings(conns[0]!)).toEqual({ pointsExpiry: { days: 365 }, tiers: [{ name: 'Gold', minPoints: 100 }] });
+    const conns = parseConnections(
+      {
+        connections: [
+          { id: 'main', provider: 'ledger', pointsExpiry: { days: 365 }, tiers: [{ name: '${TIER}', minPoints: 100 }] },
+        ],
+      },
+      { TIER: 'Gold' },
+    );
+    expect(conns[0]).toEqual({
+      id: 'main',
+      provider: 'ledger',
+      pointsExpiry: { days: 365 },
+      tiers: [{ name: 'Gold', minPoints: 100 }],
+    });
+    expect(publicSettings(conns[0]!)).toEqual({
+      pointsExpiry: { days: 365 },
+      tiers: [{ name: 'Gold', minPoints: 100 }],
+    });
   });
 
   it.each([
-    [[{ id: 'hs', provider: 'hubspot' }], /connection "hs": provider "hubspot" is not supported by this build \(known: ledger, highlight, coupontools, leal, loyaltylt\)/],
+    [
+      [{ id: 'hs', provider: 'hubspot' }],
+      /connection "hs": provider "hubspot" is not supported by this build \(known: ledger, highlight, coupontools, leal, loyaltylt\)/,
+    ],
     [[{ id: 'hl', provider: 'highlight', apiKey: 'k' }], /connection "hl": setting "baseUrl" is required/],
-    [[{ id: 'hl', provider: 'highlight', baseUrl: 'ftp://x', apiKey: 'k' }], /connection "hl": setting "baseUrl" must match/],
-    [[{ id: 'hl', provider: 'highlight', baseUrl: 'https://x', apiKey: 'k', rateLimit: { requests: 0, perSeconds: 1 } }], /connection "hl": setting "rateLimit.requests"/],
-    [[{ id: 'hl', provider: 'highlight', baseUrl: 'https://x', apiKey: 'k', templates: { '1': { mechanics: 'laps' } } }], /connection "hl": setting "templates.1.mechanics"/],
-    [[{ id: 'ct', provider: 'coupontools', baseUrl: 'https://x', apiKey: 'k' }], /connection "ct": setting "apiSecret" is required/],
-    [[{ id: 'le', provider: 'leal', baseUrl: 'https://x', token: 't' }], /connection "le": setting "accountId" is required/],
-    [[{ id: 'le', provider: 'leal', baseUrl: 'https://x', token: 't', accountId: 1, currency: 'JPY' }], /connection "le": setting "currency" JPY does not have 2 decimal places/],
-    [[{ id: 'le', provider: 'leal', baseUrl: 'https://x', token: 't', accountId: 1, timeoutMs: 60000 }], /connection "le": setting "timeoutMs"/],
-    [[{ id: 'lt', provider: 'loyaltylt', baseUrl: 'https://x', apiKey: 'k', apiSecret: 's', locale: 'de' }], /connection "lt": setting "locale"/],
+    [
+      [{ id: 'hl', provider: 'highlight', baseUrl: 'ftp://x', apiKey: 'k' }],
+      /connection "hl": setting "baseUrl" must match/,
+    ],
+    [
+      [
+        {
+          id: 'hl',
+          provider: 'highlight',
+          baseUrl: 'https://x',
+          apiKey: 'k',
+          rateLimit: { requests: 0, perSeconds: 1 },
+        },
+      ],
+      /connection "hl": setting "rateLimit.requests"/,
+    ],
+    [
+      [
+        {
+          id: 'hl',
+          provider: 'highlight',
+          baseUrl: 'https://x',
+          apiKey: 'k',
+          templates: { '1': { mechanics: 'laps' } },
+        },
+      ],
+      /connection "hl": setting "templates.1.mechanics"/,
+    ],
+    [
+      [{ id: 'ct', provider: 'coupontools', baseUrl: 'https://x', apiKey: 'k' }],
+      /connection "ct": setting "apiSecret" is required/,
+    ],
+    [
+      [{ id: 'le', provider: 'leal', baseUrl: 'https://x', token: 't' }],
+      /connection "le": setting "accountId" is required/,
+    ],
+    [
+      [{ id: 'le', provider: 'leal', baseUrl: 'https://x', token: 't', accountId: 1, currency: 'JPY' }],
+      /connection "le": setting "currency" JPY does not have 2 decimal places/,
+    ],
+    [
+      [{ id: 'le', provider: 'leal', baseUrl: 'https://x', token: 't', accountId: 1, timeoutMs: 60000 }],
+      /connection "le": setting "timeoutMs"/,
+    ],
+    [
+      [{ id: 'lt', provider: 'loyaltylt', baseUrl: 'https://x', apiKey: 'k', apiSecret: 's', locale: 'de' }],
+      /connection "lt": setting "locale"/,
+    ],
     [[{ id: 'x', provider: 'ledger', pointsExpiry: { days: 0 } }], /connection "x": setting "pointsExpiry/],
     [[{ id: 'x', provider: 'ledger', colour: 'red' }], /connection "x": setting "colour" is not a known field/],
     [[{ id: 'Bad Id', provider: 'ledger' }], /setting "id"/],
-    [[{ id: 'a', provider: 'ledger' }, { id: 'a', provider: 'ledger' }], /connection "a": id is used by an earlier connection/],
-    [[{ id: 'a', provider: 'ledger', tiers: [{ name: '${NOPE}', minPoints: 1 }] }], /environment variable NOPE is not set/],
+    [
+      [
+        { id: 'a', provider: 'ledger' },
+        { id: 'a', provider: 'ledger' },
+      ],
+      /connection "a": id is used by an earlier connection/,
+    ],
+    [
+      [{ id: 'a', provider: 'ledger', tiers: [{ name: '${NOPE}', minPoints: 1 }] }],
+      /environment variable NOPE is not set/,
+    ],
     [[], /non-empty array/],
   ])('stops on %j with a message naming the connection and setting', (list, message) => {
     expect(() => parseConnections({ connections: list }, {})).toThrowError(message);
@@ -79,7 +153,10 @@ describe('API keys', () => {
   it('parses keys with scopes; admin implies read and write', () => {
     const table = parseApiKeys('k_live_abc1:read+write, k_admin_xyz1:admin', 'API_KEYS');
     const scopes = [...table.values()].map((c) => [...c.scopes].sort());
-    expect(scopes).toEqual([['read', 'write'], ['admin', 'read', 'write']]);
+    expect(scopes).toEqual([
+      ['read', 'write'],
+      ['admin', 'read', 'write'],
+    ]);
     for (const c of table.values()) expect(c.id).toMatch(/^key_[0-9a-f]{12}$/);
   });
 

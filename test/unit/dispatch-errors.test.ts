@@ -4,7 +4,13 @@ import { ProviderError } from '../../src/providers/provider-error.js';
 import { isOwnLimit, isTransient, rateLimitWaitMs } from '../../src/queue/job-errors.js';
 import { rateLimitOf, type ExternalConnection } from '../../src/config/connections.js';
 
-const answer = (retryAfter: string | undefined): HttpResult => ({ status: 429, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter }, body: undefined, invalidJson: false, text: '' });
+const answer = (retryAfter: string | undefined): HttpResult => ({
+  status: 429,
+  headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+  body: undefined,
+  invalidJson: false,
+  text: '',
+});
 const limited = (retryAfter: string, extra: Record<string, unknown> = {}) =>
   new ProviderError('provider_rate_limited', 'limited', 'no', { headers: { 'retry-after': retryAfter }, ...extra });
 
@@ -39,12 +45,16 @@ describe('what is tried again', () => {
 });
 
 describe('default limits', () => {
-  const conn = (provider: string, extra: Record<string, unknown> = {}) => ({ id: 'x', provider, baseUrl: 'http://p', ...extra }) as unknown as ExternalConnection;
+  const conn = (provider: string, extra: Record<string, unknown> = {}) =>
+    ({ id: 'x', provider, baseUrl: 'http://p', ...extra }) as unknown as ExternalConnection;
   it('are the documented ones, unless the connection sets its own', () => {
     expect(rateLimitOf(conn('highlight'))).toEqual({ requests: 10, perSeconds: 1 });
     expect(rateLimitOf(conn('loyaltylt'))).toEqual({ requests: 300, perSeconds: 60 });
     expect(rateLimitOf(conn('coupontools'))).toBeNull();
     expect(rateLimitOf(conn('leal'))).toBeNull();
-    expect(rateLimitOf(conn('highlight', { rateLimit: { requests: 5, perSeconds: 2 } }))).toEqual({ requests: 5, perSeconds: 2 });
+    expect(rateLimitOf(conn('highlight', { rateLimit: { requests: 5, perSeconds: 2 } }))).toEqual({
+      requests: 5,
+      perSeconds: 2,
+    });
   });
 });

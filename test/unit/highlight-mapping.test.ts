@@ -25,7 +25,9 @@ describe('highlight mapping', () => {
     expect(findRow('visit', 'stamp', { mechanics: 'visit', limits: false }, 'visits')?.path).toBe('add-visit');
     expect(findRow('purchase', 'reward', { mechanics: 'spend', limits: false }, 'amount')?.path).toBe('add-purchase');
     expect(findRow('adjust-', 'membership', plain, 'visits')).toBeNull();
-    expect(findRow('adjust-', 'membership', { mechanics: 'visit', limits: true }, 'visits')?.path).toBe('subtract-visit');
+    expect(findRow('adjust-', 'membership', { mechanics: 'visit', limits: true }, 'visits')?.path).toBe(
+      'subtract-visit',
+    );
     expect(findRow('award', 'coupon', plain, 'rewards')).toBeNull();
   });
 
@@ -36,8 +38,19 @@ describe('highlight mapping', () => {
   });
 
   it('reads card types, money and times', () => {
-    expect([cardTypeOf('Stamp'), cardTypeOf('gift_certificate'), cardTypeOf(7), cardTypeOf('4'), cardTypeOf('pizza')]).toEqual(['stamp', 'gift', 'reward', 'discount', null]);
-    expect([minorToDecimal(1050), minorToDecimal(5), minorToDecimal(-250), minorToDecimal(0)]).toEqual(['10.50', '0.05', '-2.50', '0.00']);
+    expect([
+      cardTypeOf('Stamp'),
+      cardTypeOf('gift_certificate'),
+      cardTypeOf(7),
+      cardTypeOf('4'),
+      cardTypeOf('pizza'),
+    ]).toEqual(['stamp', 'gift', 'reward', 'discount', null]);
+    expect([minorToDecimal(1050), minorToDecimal(5), minorToDecimal(-250), minorToDecimal(0)]).toEqual([
+      '10.50',
+      '0.05',
+      '-2.50',
+      '0.00',
+    ]);
     expect(timeOf('2024-01-15 09:00:00')).toBe(Date.UTC(2024, 0, 15, 9));
     expect(timeOf('garbage')).toBeNull();
   });
@@ -45,9 +58,25 @@ describe('highlight mapping', () => {
   it('puts the txn id in the comment and finds it back in history', () => {
     const comment = commentOf({ reason: 'Order\n1001', txnId: 'txn_01ARZ3NDEKTSV4RRFFQ69G5FAV' });
     expect(comment).toBe('Order 1001 [lgw:txn_01ARZ3NDEKTSV4RRFFQ69G5FAV]');
-    const e = historyEntryOf({ id: 9, eventId: 6, amount: -2.5, balance: 10.05, comment, createdAt: '2024-01-15T09:00:00Z' }, 'cashback', ['points', 'amount']);
-    expect(e).toMatchObject({ providerReference: '9', operation: 'redeem', unit: 'amount', delta: -250, balanceAfter: 1005, txnId: 'txn_01ARZ3NDEKTSV4RRFFQ69G5FAV' });
+    const e = historyEntryOf(
+      { id: 9, eventId: 6, amount: -2.5, balance: 10.05, comment, createdAt: '2024-01-15T09:00:00Z' },
+      'cashback',
+      ['points', 'amount'],
+    );
+    expect(e).toMatchObject({
+      providerReference: '9',
+      operation: 'redeem',
+      unit: 'amount',
+      delta: -250,
+      balanceAfter: 1005,
+      txnId: 'txn_01ARZ3NDEKTSV4RRFFQ69G5FAV',
+    });
     // An eventId naming a unit the card does not hold falls back to the native unit.
-    expect(historyEntryOf({ id: 1, eventId: 6, amount: 3 }, 'stamp', ['stamps', 'rewards'])).toMatchObject({ unit: 'stamps', operation: 'award', txnId: null, createdAt: 0 });
+    expect(historyEntryOf({ id: 1, eventId: 6, amount: 3 }, 'stamp', ['stamps', 'rewards'])).toMatchObject({
+      unit: 'stamps',
+      operation: 'award',
+      txnId: null,
+      createdAt: 0,
+    });
   });
 });

@@ -11,9 +11,14 @@ describe('Idempotency-Key header', () => {
     expect(parseIdempotencyKey(undefined)).toBeUndefined();
   });
 
-  it.each([[''], ['""'], ['   '], ['x'.repeat(256)], ['"' + 'x'.repeat(256) + '"'], ['caf\u00e9'], [['a', 'b']]])('refuses %j', (value) => {
-    expect(() => parseIdempotencyKey(value as string)).toThrowError(expect.objectContaining({ code: 'invalid_idempotency_key' }));
-  });
+  it.each([[''], ['""'], ['   '], ['x'.repeat(256)], ['"' + 'x'.repeat(256) + '"'], ['caf\u00e9'], [['a', 'b']]])(
+    'refuses %j',
+    (value) => {
+      expect(() => parseIdempotencyKey(value as string)).toThrowError(
+        expect.objectContaining({ code: 'invalid_idempotency_key' }),
+      );
+    },
+  );
 
   it('accepts 255 characters', () => {
     expect(parseIdempotencyKey('k'.repeat(255))).toHaveLength(255);
@@ -23,8 +28,12 @@ describe('Idempotency-Key header', () => {
 describe('fingerprint', () => {
   it('ignores key order and undefined fields, not values', () => {
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }], u: undefined })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
-    expect(fingerprint('POST', '/v1/points/award', { a: 1, b: 2 })).toBe(fingerprint('POST', '/v1/points/award', { b: 2, a: 1 }));
-    expect(fingerprint('POST', '/v1/points/award', { a: 1 })).not.toBe(fingerprint('POST', '/v1/points/redeem', { a: 1 }));
+    expect(fingerprint('POST', '/v1/points/award', { a: 1, b: 2 })).toBe(
+      fingerprint('POST', '/v1/points/award', { b: 2, a: 1 }),
+    );
+    expect(fingerprint('POST', '/v1/points/award', { a: 1 })).not.toBe(
+      fingerprint('POST', '/v1/points/redeem', { a: 1 }),
+    );
     expect(fingerprint('POST', '/x', { a: 1 })).not.toBe(fingerprint('POST', '/x', { a: '1' }));
   });
 });

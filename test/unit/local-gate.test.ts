@@ -9,7 +9,10 @@ const WINDOW_MS = 200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function refusal(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ProviderError);
   return err as ProviderError;
 }

@@ -3,14 +3,15 @@
  * so that the OpenAPI document (and the clients generated from it) has named types.
  */
 export function hoistTitledSchemas(doc: Record<string, unknown>): Record<string, unknown> {
-  const components = ((doc.components ??= {}) as Record<string, unknown>);
-  const schemas = ((components.schemas ??= {}) as Record<string, unknown>);
+  const components = (doc.components ??= {}) as Record<string, unknown>;
+  const schemas = (components.schemas ??= {}) as Record<string, unknown>;
 
   const visit = (node: unknown, inComponent: string | null): unknown => {
     if (Array.isArray(node)) return node.map((n) => visit(n, inComponent));
     if (node === null || typeof node !== 'object') return node;
     const obj = node as Record<string, unknown>;
-    const title = typeof obj.title === 'string' && (obj.type !== undefined || obj.anyOf !== undefined) ? obj.title : null;
+    const title =
+      typeof obj.title === 'string' && (obj.type !== undefined || obj.anyOf !== undefined) ? obj.title : null;
     if (title !== null && title !== inComponent) {
       const { description, ...rest } = obj;
       if (!(title in schemas)) {

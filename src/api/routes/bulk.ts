@@ -14,12 +14,24 @@ import { BulkJobSchema, type BulkView } from '../schemas/bulk.js';
  * Starts a bulk job; with an Idempotency-Key, the same key (and body) names the same bulk: a
  * retry answers its progress instead of starting another.
  */
-export async function submitBulk(ledger: TransactionLedger, bulk: BulkJobs, body: unknown, ctx: BulkJobData['ctx'], items: unknown[]): Promise<BulkView> {
+export async function submitBulk(
+  ledger: TransactionLedger,
+  bulk: BulkJobs,
+  body: unknown,
+  ctx: BulkJobData['ctx'],
+  items: unknown[],
+): Promise<BulkView> {
   if (ctx.idempotencyKey === undefined) return bulk.submit(items, ctx);
-  const idem = { key: ledger.idempotencyKey(ctx.clientId, ctx.idempotencyKey), fingerprint: fingerprint(ctx.method, ctx.path, body) };
+  const idem = {
+    key: ledger.idempotencyKey(ctx.clientId, ctx.idempotencyKey),
+    fingerprint: fingerprint(ctx.method, ctx.path, body),
+  };
   const claim = await ledger.claimRequest(idem, `blk_${ulid()}`);
   if (claim.kind === 'mismatch') {
-    throw new ApiError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request; use a new key for a new request.');
+    throw new ApiError(
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used with a different request; use a new key for a new request.',
+    );
   }
   if (claim.kind === 'claimed' || claim.kind === 'takeover') {
     // A takeover re-submits under the same id: the job id is the bulk id, so it is not queued twice.
@@ -28,7 +40,11 @@ export async function submitBulk(ledger: TransactionLedger, bulk: BulkJobs, body
     return view;
   }
   if (claim.kind !== 'replay') {
-    throw new ApiError('idempotency_in_flight', 'A bulk request with this Idempotency-Key is still being accepted; retry in a moment to get it.', { headers: { 'retry-after': '1' } });
+    throw new ApiError(
+      'idempotency_in_flight',
+      'A bulk request with this Idempotency-Key is still being accepted; retry in a moment to get it.',
+      { headers: { 'retry-after': '1' } },
+    );
   }
   const id = (JSON.parse(claim.body) as { id: string }).id;
   const view = await bulk.view(id, ctx.clientId);
@@ -38,18 +54,28 @@ export async function submitBulk(ledger: TransactionLedger, bulk: BulkJobs, body
 
 export async function bulkRoutes(app: FastifyInstance, opts: { bulk: BulkJobs }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/:id', {
-    config: { scope: 'write' },
-    schema: {
-      operationId: 'getBulk', tags: ['points'], summary: 'A bulk job: progress and each item\'s result',
-      description: 'For the client that started it (an admin key sees every bulk). Kept 7 days.',
-      params: Type.Object({ id: Type.String({ maxLength: 64, examples: ['blk_01JD3X7B2C4D6E8F0G2H4J6K8M'] }) }),
-      response: { 200: { ...BulkJobSchema, description: 'The bulk as it stands now.' }, ...commonErrors, 404: problem('No such bulk (bulk_not_found).') },
+  r.get(
+    '/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        operationId: 'getBulk',
+        tags: ['points'],
+        summary: "A bulk job: progress and each item's result",
+        description: 'For the client that started it (an admin key sees every bulk). Kept 7 days.',
+        params: Type.Object({ id: Type.String({ maxLength: 64, examples: ['blk_01JD3X7B2C4D6E8F0G2H4J6K8M'] }) }),
+        response: {
+          200: { ...BulkJobSchema, description: 'The bulk as it stands now.' },
+          ...commonErrors,
+          404: problem('No such bulk (bulk_not_found).'),
+        },
+      },
     },
-  }, async (req) => {
-    const client = clientOf(req);
-    const view = await opts.bulk.view(req.params.id, client.scopes.has('admin') ? null : client.id);
-    if (!view) throw new ApiError('bulk_not_found', `No bulk ${req.params.id}.`);
-    return view;
-  });
+    async (req) => {
+      const client = clientOf(req);
+      const view = await opts.bulk.view(req.params.id, client.scopes.has('admin') ? null : client.id);
+      if (!view) throw new ApiError('bulk_not_found', `No bulk ${req.params.id}.`);
+      return view;
+    },
+  );
 }

@@ -5,14 +5,26 @@ import { ExternalProvider, referenceOf } from '../../providers/external-provider
 import type { PointsService } from '../../transactions/points-service.js';
 import { ApiError } from '../errors.js';
 import { CouponRedeemBody, PurchaseBody, RedeemRewardBody, VisitBody } from '../schemas/cards.js';
-import { CardId, commonErrors, idempotencyErrors, TransactionHeaders, acceptedResponse, problem, upstreamErrors } from '../schemas/common.js';
+import {
+  CardId,
+  commonErrors,
+  idempotencyErrors,
+  TransactionHeaders,
+  acceptedResponse,
+  problem,
+  upstreamErrors,
+} from '../schemas/common.js';
 import { RewardList } from '../schemas/programs.js';
 import { TransactionSchema } from '../schemas/transactions.js';
 import { callContext, sendOutcome } from './points.js';
 
 const CardParams = Type.Object({ card_id: CardId });
 const txnResponses = {
-  201: { ...TransactionSchema, description: 'The transaction, applied. A replay (same Idempotency-Key or reference_id) answers the same, with `Idempotent-Replayed: true`.' },
+  201: {
+    ...TransactionSchema,
+    description:
+      'The transaction, applied. A replay (same Idempotency-Key or reference_id) answers the same, with `Idempotent-Replayed: true`.',
+  },
   ...acceptedResponse(TransactionSchema),
   ...commonErrors,
   ...idempotencyErrors,
@@ -28,71 +40,181 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { points } = opts;
 
-  r.get('/:card_id/rewards', {
-    config: { scope: 'read' },
-    schema: {
-      operationId: 'listCardRewards', tags: ['cards'], summary: 'Rewards the card has earned',
-      params: CardParams,
-      response: { 200: { ...RewardList, description: 'Earned rewards (and used ones, where the provider keeps them).' }, ...commonErrors, 404: problem('No such card.'), 422: problem('The card has no rewards (unsupported_operation).'), ...upstreamErrors },
+  r.get(
+    '/:card_id/rewards',
+    {
+      config: { scope: 'read' },
+      schema: {
+        operationId: 'listCardRewards',
+        tags: ['cards'],
+        summary: 'Rewards the card has earned',
+        params: CardParams,
+        response: {
+          200: { ...RewardList, description: 'Earned rewards (and used ones, where the provider keeps them).' },
+          ...commonErrors,
+          404: problem('No such card.'),
+          422: problem('The card has no rewards (unsupported_operation).'),
+          ...upstreamErrors,
+        },
+      },
     },
-  }, async (req) => {
-    const { provider } = await points.requireOperation(req.params.card_id, 'rewards');
-    if (!(provider instanceof ExternalProvider) || !provider.adapter.rewards) throw new ApiError('unsupported_operation', `Card ${req.params.card_id} has no rewards.`);
-    return { card_id: req.params.card_id, data: await provider.adapter.rewards(referenceOf(req.params.card_id)) };
-  });
+    async (req) => {
+      const { provider } = await points.requireOperation(req.params.card_id, 'rewards');
+      if (!(provider instanceof ExternalProvider) || !provider.adapter.rewards)
+        throw new ApiError('unsupported_operation', `Card ${req.params.card_id} has no rewards.`);
+      return { card_id: req.params.card_id, data: await provider.adapter.rewards(referenceOf(req.params.card_id)) };
+    },
+  );
 
-  r.post('/:card_id/rewards/redeem', {
-    config: { scope: 'write' },
-    schema: {
-      operationId: 'redeemReward', tags: ['cards'], summary: 'Redeem an earned reward',
-      description: 'Highlight stamp cards: subtract-reward (value → purchaseSum, added to the customer\'s LTV); Highlight reward cards: receive-reward {id}; Leal: redeem {reward_id}; Coupontools: use rewards {reward_ids}.',
-      params: CardParams, headers: TransactionHeaders, body: RedeemRewardBody, response: txnResponses,
+  r.post(
+    '/:card_id/rewards/redeem',
+    {
+      config: { scope: 'write' },
+      schema: {
+        operationId: 'redeemReward',
+        tags: ['cards'],
+        summary: 'Redeem an earned reward',
+        description:
+          "Highlight stamp cards: subtract-reward (value → purchaseSum, added to the customer's LTV); Highlight reward cards: receive-reward {id}; Leal: redeem {reward_id}; Coupontools: use rewards {reward_ids}.",
+        params: CardParams,
+        headers: TransactionHeaders,
+        body: RedeemRewardBody,
+        response: txnResponses,
+      },
     },
-  }, async (req, reply) => {
-    const { value, ...rest } = req.body;
-    return sendOutcome(reply, await points.transact({ type: 'redeem_reward', card_id: req.params.card_id, reason: 'Reward redeemed', ...rest, ...(value ? { amount: value } : {}) }, callContext(req)));
-  });
+    async (req, reply) => {
+      const { value, ...rest } = req.body;
+      return sendOutcome(
+        reply,
+        await points.transact(
+          {
+            type: 'redeem_reward',
+            card_id: req.params.card_id,
+            reason: 'Reward redeemed',
+            ...rest,
+            ...(value ? { amount: value } : {}),
+          },
+          callContext(req),
+        ),
+      );
+    },
+  );
 
-  r.post('/:card_id/visits', {
-    config: { scope: 'write' },
-    schema: {
-      operationId: 'recordVisit', tags: ['cards'], summary: 'Record a visit',
-      description: 'Highlight multipass, membership, and stamp or reward cards with visit mechanics (add-visit).',
-      params: CardParams, headers: TransactionHeaders, body: VisitBody, response: txnResponses,
+  r.post(
+    '/:card_id/visits',
+    {
+      config: { scope: 'write' },
+      schema: {
+        operationId: 'recordVisit',
+        tags: ['cards'],
+        summary: 'Record a visit',
+        description: 'Highlight multipass, membership, and stamp or reward cards with visit mechanics (add-visit).',
+        params: CardParams,
+        headers: TransactionHeaders,
+        body: VisitBody,
+        response: txnResponses,
+      },
     },
-  }, async (req, reply) => {
-    const { visits, ...rest } = req.body;
-    return sendOutcome(reply, await points.transact({ type: 'visit', card_id: req.params.card_id, points: visits ?? 1, reason: 'Visit', ...rest }, callContext(req)));
-  });
+    async (req, reply) => {
+      const { visits, ...rest } = req.body;
+      return sendOutcome(
+        reply,
+        await points.transact(
+          { type: 'visit', card_id: req.params.card_id, points: visits ?? 1, reason: 'Visit', ...rest },
+          callContext(req),
+        ),
+      );
+    },
+  );
 
-  r.post('/:card_id/purchases', {
-    config: { scope: 'write' },
-    schema: {
-      operationId: 'recordPurchase', tags: ['cards'], summary: 'Record a purchase (money spent)',
-      description: 'Highlight stamp and reward cards with spend mechanics (add-purchase), cashback cards (add-transaction-amount). The amount is a decimal string in the connection\'s currency.',
-      params: CardParams, headers: TransactionHeaders, body: PurchaseBody, response: txnResponses,
+  r.post(
+    '/:card_id/purchases',
+    {
+      config: { scope: 'write' },
+      schema: {
+        operationId: 'recordPurchase',
+        tags: ['cards'],
+        summary: 'Record a purchase (money spent)',
+        description:
+          "Highlight stamp and reward cards with spend mechanics (add-purchase), cashback cards (add-transaction-amount). The amount is a decimal string in the connection's currency.",
+        params: CardParams,
+        headers: TransactionHeaders,
+        body: PurchaseBody,
+        response: txnResponses,
+      },
     },
-  }, async (req, reply) => sendOutcome(reply, await points.transact({ type: 'purchase', card_id: req.params.card_id, reason: 'Purchase', ...req.body }, callContext(req))));
+    async (req, reply) =>
+      sendOutcome(
+        reply,
+        await points.transact(
+          { type: 'purchase', card_id: req.params.card_id, reason: 'Purchase', ...req.body },
+          callContext(req),
+        ),
+      ),
+  );
 
-  r.post('/:card_id/purchases/refund', {
-    config: { scope: 'write' },
-    schema: {
-      operationId: 'refundPurchase', tags: ['cards'], summary: 'Record a refunded purchase (money taken back)',
-      description: 'Highlight stamp and reward cards with spend mechanics (subtract-purchase), cashback cards (subtract-transaction-amount). Use reference_id (your refund id) or an Idempotency-Key: a refund is applied once.',
-      params: CardParams, headers: TransactionHeaders, body: PurchaseBody, response: txnResponses,
+  r.post(
+    '/:card_id/purchases/refund',
+    {
+      config: { scope: 'write' },
+      schema: {
+        operationId: 'refundPurchase',
+        tags: ['cards'],
+        summary: 'Record a refunded purchase (money taken back)',
+        description:
+          'Highlight stamp and reward cards with spend mechanics (subtract-purchase), cashback cards (subtract-transaction-amount). Use reference_id (your refund id) or an Idempotency-Key: a refund is applied once.',
+        params: CardParams,
+        headers: TransactionHeaders,
+        body: PurchaseBody,
+        response: txnResponses,
+      },
     },
-  }, async (req, reply) => sendOutcome(reply, await points.transact({ type: 'refund_purchase', card_id: req.params.card_id, reason: 'Purchase refunded', ...req.body }, callContext(req))));
+    async (req, reply) =>
+      sendOutcome(
+        reply,
+        await points.transact(
+          { type: 'refund_purchase', card_id: req.params.card_id, reason: 'Purchase refunded', ...req.body },
+          callContext(req),
+        ),
+      ),
+  );
 
-  r.post('/:card_id/coupon/redeem', {
-    config: { scope: 'write', optionalBody: true },
-    schema: {
-      operationId: 'redeemCoupon', tags: ['cards'], summary: 'Redeem a coupon card',
-      description: 'Highlight coupon cards (redeem-coupon). A coupon redeems once: again → 409 coupon_already_redeemed.',
-      params: CardParams, headers: TransactionHeaders, body: CouponRedeemBody,
-      response: { ...txnResponses, 409: problem('The coupon was already redeemed (coupon_already_redeemed), or a request with this Idempotency-Key is still running (idempotency_in_flight).') },
+  r.post(
+    '/:card_id/coupon/redeem',
+    {
+      config: { scope: 'write', optionalBody: true },
+      schema: {
+        operationId: 'redeemCoupon',
+        tags: ['cards'],
+        summary: 'Redeem a coupon card',
+        description:
+          'Highlight coupon cards (redeem-coupon). A coupon redeems once: again → 409 coupon_already_redeemed.',
+        params: CardParams,
+        headers: TransactionHeaders,
+        body: CouponRedeemBody,
+        response: {
+          ...txnResponses,
+          409: problem(
+            'The coupon was already redeemed (coupon_already_redeemed), or a request with this Idempotency-Key is still running (idempotency_in_flight).',
+          ),
+        },
+      },
     },
-  }, async (req, reply) => {
-    const { value, ...rest } = req.body ?? {};
-    return sendOutcome(reply, await points.transact({ type: 'redeem_coupon', card_id: req.params.card_id, reason: 'Coupon redeemed', ...rest, ...(value ? { amount: value } : {}) }, callContext(req)));
-  });
+    async (req, reply) => {
+      const { value, ...rest } = req.body ?? {};
+      return sendOutcome(
+        reply,
+        await points.transact(
+          {
+            type: 'redeem_coupon',
+            card_id: req.params.card_id,
+            reason: 'Coupon redeemed',
+            ...rest,
+            ...(value ? { amount: value } : {}),
+          },
+          callContext(req),
+        ),
+      );
+    },
+  );
 }

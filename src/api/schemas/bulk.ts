@@ -12,7 +12,8 @@ export const BulkJobSchema = Type.Object(
   {
     id: Type.String({ examples: ['blk_01JD3X7B2C4D6E8F0G2H4J6K8M'] }),
     status: Type.Union([Type.Literal('accepted'), Type.Literal('running'), Type.Literal('completed')], {
-      description: 'accepted: not started; running: items being queued or applied; completed: every item succeeded, failed, needs review or was refused.',
+      description:
+        'accepted: not started; running: items being queued or applied; completed: every item succeeded, failed, needs review or was refused.',
     }),
     total: Type.Integer(),
     submitted: Type.Integer({ description: 'Items the job has validated and claimed (queued, applied or refused).' }),
@@ -26,11 +27,24 @@ export const BulkJobSchema = Type.Object(
       Type.Object(
         {
           index: Type.Integer(),
-          status: Type.Integer({ description: 'The HTTP status the item would have had on its own (201 applied, 202 queued, 4xx refused).' }),
-          state: Type.Union([
-            Type.Literal('pending'), Type.Literal('queued'), Type.Literal('processing'), Type.Literal('succeeded'),
-            Type.Literal('failed'), Type.Literal('needs_review'), Type.Literal('rejected'),
-          ], { description: 'pending: not yet submitted; rejected: refused before it was claimed (see error); else its transaction\'s status.' }),
+          status: Type.Integer({
+            description: 'The HTTP status the item would have had on its own (201 applied, 202 queued, 4xx refused).',
+          }),
+          state: Type.Union(
+            [
+              Type.Literal('pending'),
+              Type.Literal('queued'),
+              Type.Literal('processing'),
+              Type.Literal('succeeded'),
+              Type.Literal('failed'),
+              Type.Literal('needs_review'),
+              Type.Literal('rejected'),
+            ],
+            {
+              description:
+                "pending: not yet submitted; rejected: refused before it was claimed (see error); else its transaction's status.",
+            },
+          ),
           replayed: Type.Boolean(),
           transaction: Type.Optional(TransactionSchema),
           error: Type.Optional(ItemError),

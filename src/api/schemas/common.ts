@@ -13,28 +13,51 @@ export const CARD_ID_PATTERN = GATEWAY_ID_PATTERN;
 export const CardId = Type.String({
   pattern: CARD_ID_PATTERN,
   maxLength: 233,
-  description: 'A card, as `<connection id>:<the provider\'s own card reference>`, e.g. `ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W`.',
+  description:
+    "A card, as `<connection id>:<the provider's own card reference>`, e.g. `ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W`.",
   examples: ['ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W'],
 });
 
-export const ConnectionId = Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$', description: 'A configured connection id.', examples: ['ledger'] });
+export const ConnectionId = Type.String({
+  pattern: '^[a-z][a-z0-9_-]{0,31}$',
+  description: 'A configured connection id.',
+  examples: ['ledger'],
+});
 
-export const Points = Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'Whole points, 1 to 1,000,000,000.', examples: [120] });
+export const Points = Type.Integer({
+  minimum: 1,
+  maximum: 1_000_000_000,
+  description: 'Whole points, 1 to 1,000,000,000.',
+  examples: [120],
+});
 
 /** Printable text: control characters other than tab and new lines are refused. */
 const TEXT = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]+$';
 
-export const Reason = Type.String({ minLength: 1, maxLength: 500, pattern: TEXT, description: 'Why, in words a customer may read.', examples: ['Order #1001'] });
+export const Reason = Type.String({
+  minLength: 1,
+  maxLength: 500,
+  pattern: TEXT,
+  description: 'Why, in words a customer may read.',
+  examples: ['Order #1001'],
+});
 
 export const ReferenceId = Type.String({
   minLength: 1,
   maxLength: 128,
   pattern: '^[^\\u0000-\\u001f\\u007f]+$',
-  description: 'Your reference (order number, invoice id). Without an Idempotency-Key it is the natural key: the same card, type and reference_id never make a second transaction.',
+  description:
+    'Your reference (order number, invoice id). Without an Idempotency-Key it is the natural key: the same card, type and reference_id never make a second transaction.',
   examples: ['order-1001'],
 });
 
-export const Staff = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Who did it (id or name).', examples: ['till-3'] });
+export const Staff = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+  description: 'Who did it (id or name).',
+  examples: ['till-3'],
+});
 
 export const Metadata = Type.Record(Type.String(), Type.Unknown(), {
   maxProperties: 50,
@@ -43,7 +66,11 @@ export const Metadata = Type.Record(Type.String(), Type.Unknown(), {
   examples: [{ channel: 'web', order_total: '54.90', currency: 'EUR' }],
 });
 
-export const DateTime = Type.String({ format: 'date-time', description: 'ISO 8601 / RFC 3339 date-time.', examples: ['2026-12-31T23:59:59Z'] });
+export const DateTime = Type.String({
+  format: 'date-time',
+  description: 'ISO 8601 / RFC 3339 date-time.',
+  examples: ['2026-12-31T23:59:59Z'],
+});
 
 /**
  * `T | null`, written as a JSON Schema type array (`"type": ["string", "null"]`) rather than anyOf:
@@ -65,18 +92,37 @@ export const FieldErrorSchema = Type.Object(
 
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String({ description: 'URI reference of the problem type; GET it for a description.', examples: ['/problems/insufficient_points'] }),
+    type: Type.String({
+      description: 'URI reference of the problem type; GET it for a description.',
+      examples: ['/problems/insufficient_points'],
+    }),
     title: Type.String({ examples: ['Insufficient points'] }),
     status: Type.Integer({ examples: [400] }),
-    detail: Type.String({ examples: ['Card ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W has 80 points available; 120 were asked for.'] }),
-    code: Type.Union(Object.keys(ERROR_CODES).map((c) => Type.Literal(c)), { description: 'Stable machine-readable code.' }),
+    detail: Type.String({
+      examples: ['Card ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W has 80 points available; 120 were asked for.'],
+    }),
+    code: Type.Union(
+      Object.keys(ERROR_CODES).map((c) => Type.Literal(c)),
+      { description: 'Stable machine-readable code.' },
+    ),
     instance: Type.Optional(Type.String({ description: 'The path of the request.' })),
-    request_id: Type.Optional(Type.String({ description: 'Quote it when asking about a request: it is in the gateway\'s logs.' })),
+    request_id: Type.Optional(
+      Type.String({ description: "Quote it when asking about a request: it is in the gateway's logs." }),
+    ),
     errors: Type.Optional(Type.Array(FieldErrorSchema, { description: 'The fields at fault (validation errors).' })),
     available: Type.Optional(Type.Integer({ description: 'Points available (insufficient_points).' })),
-    supported: Type.Optional(Type.Array(Type.String(), { description: 'What the card supports (unsupported_operation).' })),
-    units: Type.Optional(Type.Array(Type.String(), { description: 'The units the card counts in (unsupported_operation for a unit).' })),
-    transaction_id: Type.Optional(Type.String({ description: 'The transaction kept as needs_review (provider_timeout, provider_unavailable, provider_bad_response): GET /v1/transactions/{id}.' })),
+    supported: Type.Optional(
+      Type.Array(Type.String(), { description: 'What the card supports (unsupported_operation).' }),
+    ),
+    units: Type.Optional(
+      Type.Array(Type.String(), { description: 'The units the card counts in (unsupported_operation for a unit).' }),
+    ),
+    transaction_id: Type.Optional(
+      Type.String({
+        description:
+          'The transaction kept as needs_review (provider_timeout, provider_unavailable, provider_bad_response): GET /v1/transactions/{id}.',
+      }),
+    ),
   },
   { title: 'Problem', description: 'An RFC 9457 problem detail.', additionalProperties: true },
 );
@@ -101,9 +147,15 @@ export const commonErrors = {
 
 /** What a call that reaches a provider can also answer. */
 export const upstreamErrors = {
-  502: problem('The provider refused the connection\'s credentials or answered unreadably (provider_auth_failed, provider_bad_response).'),
-  503: problem('The provider is unavailable (provider_unavailable, with Retry-After), or Redis is down (service_unavailable). A provider\'s 429 is waited out in the connection\'s queue, never passed on.'),
-  504: problem('The provider did not answer in time (provider_timeout): a read that got no answer within DISPATCH_WAIT_MS, or a write whose outcome is unknown and kept as needs_review (see transaction_id).'),
+  502: problem(
+    "The provider refused the connection's credentials or answered unreadably (provider_auth_failed, provider_bad_response).",
+  ),
+  503: problem(
+    "The provider is unavailable (provider_unavailable, with Retry-After), or Redis is down (service_unavailable). A provider's 429 is waited out in the connection's queue, never passed on.",
+  ),
+  504: problem(
+    'The provider did not answer in time (provider_timeout): a read that got no answer within DISPATCH_WAIT_MS, or a write whose outcome is unknown and kept as needs_review (see transaction_id).',
+  ),
 };
 
 export const IdempotencyKeyHeader = Type.Object({
@@ -140,5 +192,7 @@ export const acceptedResponse = (schema: object) => ({
 
 export const idempotencyErrors = {
   409: problem('A request with this Idempotency-Key is still running (idempotency_in_flight).'),
-  422: problem('The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply (unsupported_operation, nothing_to_expire, ...).'),
+  422: problem(
+    'The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply (unsupported_operation, nothing_to_expire, ...).',
+  ),
 };

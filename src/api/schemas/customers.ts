@@ -15,7 +15,7 @@ export const CustomerFields = {
 export const CustomerId = Type.String({
   pattern: GATEWAY_ID_PATTERN,
   maxLength: 233,
-  description: 'A customer, as `<connection id>:<the provider\'s own customer id>`.',
+  description: "A customer, as `<connection id>:<the provider's own customer id>`.",
   examples: ['hl:cus_1001'],
 });
 
@@ -23,15 +23,19 @@ export const CustomerResourceSchema = Type.Object(
   {
     id: CustomerId,
     connection: ConnectionId,
-    reference: Type.String({ description: 'The provider\'s own customer id.' }),
+    reference: Type.String({ description: "The provider's own customer id." }),
     first_name: Nullable(Type.String()),
     last_name: Nullable(Type.String()),
     email: Nullable(Type.String()),
     phone: Nullable(Type.String()),
     birthday: Nullable(Type.String({ description: 'YYYY-MM-DD.' })),
-    external_reference: Nullable(Type.String({ description: 'Your id for this customer, where the provider keeps one.' })),
+    external_reference: Nullable(
+      Type.String({ description: 'Your id for this customer, where the provider keeps one.' }),
+    ),
     metadata: Nullable(Metadata),
-    card_ids: Type.Array(Type.String(), { description: 'The customer\'s cards on this connection, where the provider lists them with the customer.' }),
+    card_ids: Type.Array(Type.String(), {
+      description: "The customer's cards on this connection, where the provider lists them with the customer.",
+    }),
     created_at: Nullable(Type.String({ format: 'date-time' })),
     updated_at: Nullable(Type.String({ format: 'date-time' })),
   },
@@ -43,17 +47,40 @@ export const CreateCustomerBody = Type.Object(
   {
     connection: { ...ConnectionId, description: 'The connection (provider account) to create the customer on.' },
     ...CustomerFields,
-    external_reference: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Your id for the customer (Highlight externalUserId, Leal external reference).' })),
+    external_reference: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+        description: 'Your id for the customer (Highlight externalUserId, Leal external reference).',
+      }),
+    ),
     metadata: Type.Optional(Metadata),
-    program_id: Type.Optional(Type.String({ pattern: GATEWAY_ID_PATTERN, maxLength: 233, description: 'Also enrol the customer in this program (Leal card_id; Coupontools loyalty card, where a customer is a card user).' })),
+    program_id: Type.Optional(
+      Type.String({
+        pattern: GATEWAY_ID_PATTERN,
+        maxLength: 233,
+        description:
+          'Also enrol the customer in this program (Leal card_id; Coupontools loyalty card, where a customer is a card user).',
+      }),
+    ),
   },
-  { title: 'CreateCustomerRequest', additionalProperties: false, examples: [{ connection: 'hl', first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' }] },
+  {
+    title: 'CreateCustomerRequest',
+    additionalProperties: false,
+    examples: [{ connection: 'hl', first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' }],
+  },
 );
 export type CreateCustomerBody = Static<typeof CreateCustomerBody>;
 
 export const UpdateCustomerBody = Type.Object(
   { ...CustomerFields, metadata: Type.Optional(Metadata) },
-  { title: 'UpdateCustomerRequest', additionalProperties: false, minProperties: 1, examples: [{ phone: '+44 20 7946 0000' }] },
+  {
+    title: 'UpdateCustomerRequest',
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ phone: '+44 20 7946 0000' }],
+  },
 );
 export type UpdateCustomerBody = Static<typeof UpdateCustomerBody>;
 
@@ -66,7 +93,13 @@ export const pageQuery = (defaultPerPage: number) => ({
 export const CustomerListQuery = Type.Object(
   {
     connection: ConnectionId,
-    search: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Name, email, phone or card, as far as the provider can search.' })),
+    search: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'Name, email, phone or card, as far as the provider can search.',
+      }),
+    ),
     email: Type.Optional(Type.String({ maxLength: 254 })),
     phone: Type.Optional(Type.String({ maxLength: 32 })),
     external_reference: Type.Optional(Type.String({ maxLength: 128 })),
@@ -88,13 +121,33 @@ export const PageMeta = Type.Object(
 );
 export type PageMeta = Static<typeof PageMeta>;
 
-export const CustomerList = Type.Object({ data: Type.Array(CustomerResourceSchema), meta: PageMeta }, { title: 'CustomerList', additionalProperties: false });
+export const CustomerList = Type.Object(
+  { data: Type.Array(CustomerResourceSchema), meta: PageMeta },
+  { title: 'CustomerList', additionalProperties: false },
+);
 
 export const BulkCreateCustomersBody = Type.Object(
   {
     connection: ConnectionId,
-    program_id: Type.String({ pattern: GATEWAY_ID_PATTERN, maxLength: 233, description: 'The program (Coupontools loyalty card) the customers join.' }),
-    customers: Type.Array(Type.Object({ ...CustomerFields }, { additionalProperties: false }), { minItems: 1, maxItems: 100 }),
+    program_id: Type.String({
+      pattern: GATEWAY_ID_PATTERN,
+      maxLength: 233,
+      description: 'The program (Coupontools loyalty card) the customers join.',
+    }),
+    customers: Type.Array(Type.Object({ ...CustomerFields }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 100,
+    }),
   },
-  { title: 'BulkCreateCustomersRequest', additionalProperties: false, examples: [{ connection: 'ct', program_id: 'ct:1001', customers: [{ first_name: 'Ada', email: 'ada@example.com' }, { first_name: 'Alan' }] }] },
+  {
+    title: 'BulkCreateCustomersRequest',
+    additionalProperties: false,
+    examples: [
+      {
+        connection: 'ct',
+        program_id: 'ct:1001',
+        customers: [{ first_name: 'Ada', email: 'ada@example.com' }, { first_name: 'Alan' }],
+      },
+    ],
+  },
 );

@@ -4,26 +4,42 @@ import { PageMeta } from './customers.js';
 
 export const UNITS = ['points', 'stamps', 'visits', 'scores', 'amount', 'rewards'] as const;
 export type Unit = (typeof UNITS)[number];
-export const UnitSchema = Type.Union([
-  Type.Literal('points'), Type.Literal('stamps'), Type.Literal('visits'), Type.Literal('scores'), Type.Literal('amount'), Type.Literal('rewards'),
-], {
-  description: 'What a quantity counts. `amount` is money, in minor units (cents) of the connection\'s currency.',
-});
+export const UnitSchema = Type.Union(
+  [
+    Type.Literal('points'),
+    Type.Literal('stamps'),
+    Type.Literal('visits'),
+    Type.Literal('scores'),
+    Type.Literal('amount'),
+    Type.Literal('rewards'),
+  ],
+  {
+    description: "What a quantity counts. `amount` is money, in minor units (cents) of the connection's currency.",
+  },
+);
 
 export const CapabilitiesSchema = Type.Object(
   {
-    operations: Type.Array(Type.String(), { description: 'Normalized operations the card or connection supports.', examples: [['award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history']] }),
+    operations: Type.Array(Type.String(), {
+      description: 'Normalized operations the card or connection supports.',
+      examples: [['award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history']],
+    }),
     units: Type.Array(Type.String(), { description: 'Units it counts in.', examples: [['points']] }),
-    native_unit: Type.Optional(Type.String({ description: 'The unit of award and redeem when the request names none.', examples: ['points'] })),
+    native_unit: Type.Optional(
+      Type.String({ description: 'The unit of award and redeem when the request names none.', examples: ['points'] }),
+    ),
     card_types: Type.Optional(
       Type.Array(
-        Type.Object({
-          card_type: Type.String(),
-          operations: Type.Array(Type.String()),
-          units: Type.Array(Type.String()),
-          native_unit: Type.String(),
-        }, { additionalProperties: false }),
-        { description: 'For a connection: what each of the provider\'s card types supports.' },
+        Type.Object(
+          {
+            card_type: Type.String(),
+            operations: Type.Array(Type.String()),
+            units: Type.Array(Type.String()),
+            native_unit: Type.String(),
+          },
+          { additionalProperties: false },
+        ),
+        { description: "For a connection: what each of the provider's card types supports." },
       ),
     ),
   },
@@ -39,7 +55,7 @@ export const ProgramId = Type.String({
 
 export const ProgramRewardSchema = Type.Object(
   {
-    id: Type.String({ description: 'The provider\'s reward (tier) id.' }),
+    id: Type.String({ description: "The provider's reward (tier) id." }),
     name: Nullable(Type.String()),
     cost: Nullable(Type.Number({ description: 'What it costs, in `unit`.' })),
     unit: Nullable(UnitSchema),
@@ -54,7 +70,11 @@ export const ProgramSchema = Type.Object(
     connection: ConnectionId,
     reference: Type.String(),
     name: Nullable(Type.String()),
-    card_type: Type.String({ description: 'The provider\'s card type (stamp, cashback, multipass, coupon, discount, gift, membership, reward, points).', examples: ['stamp'] }),
+    card_type: Type.String({
+      description:
+        "The provider's card type (stamp, cashback, multipass, coupon, discount, gift, membership, reward, points).",
+      examples: ['stamp'],
+    }),
     capabilities: CapabilitiesSchema,
     rewards: Type.Array(ProgramRewardSchema),
   },
@@ -62,7 +82,10 @@ export const ProgramSchema = Type.Object(
 );
 export type Program = Static<typeof ProgramSchema>;
 
-export const ProgramList = Type.Object({ data: Type.Array(ProgramSchema), meta: PageMeta }, { title: 'ProgramList', additionalProperties: false });
+export const ProgramList = Type.Object(
+  { data: Type.Array(ProgramSchema), meta: PageMeta },
+  { title: 'ProgramList', additionalProperties: false },
+);
 
 export const CopyProgramBody = Type.Object(
   { name: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })) },
@@ -77,7 +100,10 @@ export const EarnedRewardSchema = Type.Object(
     status: Type.Union([Type.Literal('available'), Type.Literal('used')]),
     cost: Nullable(Type.Number({ description: 'What redeeming it takes, in `unit` (Leal: stamps).' })),
     unit: Nullable(UnitSchema),
-    count: Type.Integer({ minimum: 0, description: 'How many of this reward are available (Highlight stamp cards count unused rewards).' }),
+    count: Type.Integer({
+      minimum: 0,
+      description: 'How many of this reward are available (Highlight stamp cards count unused rewards).',
+    }),
   },
   { title: 'EarnedReward', additionalProperties: false },
 );
@@ -91,8 +117,16 @@ export const RewardList = Type.Object(
 /** Money as a decimal string with its currency: never a float. */
 export const MoneySchema = Type.Object(
   {
-    amount: Type.String({ pattern: '^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?$', description: 'Decimal string, at most 2 decimals, e.g. "10.50".', examples: ['10.50'] }),
-    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code; must be the connection\'s currency.', examples: ['EUR'] }),
+    amount: Type.String({
+      pattern: '^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?$',
+      description: 'Decimal string, at most 2 decimals, e.g. "10.50".',
+      examples: ['10.50'],
+    }),
+    currency: Type.String({
+      pattern: '^[A-Z]{3}$',
+      description: "ISO 4217 code; must be the connection's currency.",
+      examples: ['EUR'],
+    }),
   },
   { title: 'Money', additionalProperties: false },
 );
@@ -101,21 +135,39 @@ export type Money = Static<typeof MoneySchema>;
 export const NotificationBody = Type.Object(
   {
     connection: ConnectionId,
-    message: Type.String({ minLength: 1, maxLength: 1000, pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]+$' }),
-    card_ids: Type.Optional(Type.Array(CardId, { minItems: 1, maxItems: 1000, description: 'Only these cards; without it and without program_id, every card of the connection.' })),
+    message: Type.String({
+      minLength: 1,
+      maxLength: 1000,
+      pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]+$',
+    }),
+    card_ids: Type.Optional(
+      Type.Array(CardId, {
+        minItems: 1,
+        maxItems: 1000,
+        description: 'Only these cards; without it and without program_id, every card of the connection.',
+      }),
+    ),
     program_id: Type.Optional({ ...ProgramId, description: 'Every card of this program.' }),
-    scheduled_at: Type.Optional(Type.String({ format: 'date-time', description: 'Send later, where the provider supports it (Highlight).' })),
+    scheduled_at: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Send later, where the provider supports it (Highlight).' }),
+    ),
   },
-  { title: 'NotificationRequest', additionalProperties: false, examples: [{ connection: 'hl', program_id: 'hl:1', message: 'Double stamps this weekend!' }] },
+  {
+    title: 'NotificationRequest',
+    additionalProperties: false,
+    examples: [{ connection: 'hl', program_id: 'hl:1', message: 'Double stamps this weekend!' }],
+  },
 );
 export type NotificationBody = Static<typeof NotificationBody>;
 
 export const NotificationSchema = Type.Object(
   {
-    id: Nullable(Type.String({ description: 'The provider\'s push id, where it gives one.' })),
+    id: Nullable(Type.String({ description: "The provider's push id, where it gives one." })),
     connection: ConnectionId,
     message: Type.String(),
-    recipients: Nullable(Type.Integer({ minimum: 0, description: 'How many cards it went to, where the provider says.' })),
+    recipients: Nullable(
+      Type.Integer({ minimum: 0, description: 'How many cards it went to, where the provider says.' }),
+    ),
     status: Type.String({ examples: ['sent', 'scheduled'] }),
     created_at: Type.String({ format: 'date-time' }),
   },

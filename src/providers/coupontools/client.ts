@@ -29,7 +29,8 @@ export interface CallOptions {
 const INSUFFICIENT = /insufficient|not enough|too few|balance too low|exceeds? (the )?(balance|available)/i;
 const DUPLICATE = /already exists?|duplicate|already registered|already in use|is taken/i;
 const NOT_FOUND = /not found|does not exist|doesn't exist|unknown (user|stat|loyalty|card|reward)|no such/i;
-const REWARD_GONE = /already (been )?(used|redeemed|claimed)|not available|unavailable|not redeemable|not yet (earned|unlocked)/i;
+const REWARD_GONE =
+  /already (been )?(used|redeemed|claimed)|not available|unavailable|not redeemable|not yet (earned|unlocked)/i;
 /** v3 error codes: 1000 bad credentials, 101 expired account; 500–599 "<object> not found". */
 const AUTH_CODES = new Set(['1000', '101']);
 
@@ -62,7 +63,11 @@ export class CoupontoolsClient {
   }
 
   /** Like call, with the response headers (pagination headers of user lists). */
-  async send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: CallOptions): Promise<{ body: unknown; headers: HttpResult['headers'] }> {
+  async send(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    opts: CallOptions,
+  ): Promise<{ body: unknown; headers: HttpResult['headers'] }> {
     const write = method !== 'GET';
     const what = this.what(method, path);
     const res = await this.http.request(method, path, { query: opts.query, body: opts.body });
@@ -72,7 +77,13 @@ export class CoupontoolsClient {
       if (err.failed) throw this.refusal(res, err, what, write, opts);
       return { body: res.body, headers: res.headers };
     }
-    throw this.refusal(res, res.invalidJson ? { code: null, message: null, failed: true } : readError(res.body), what, write, opts);
+    throw this.refusal(
+      res,
+      res.invalidJson ? { code: null, message: null, failed: true } : readError(res.body),
+      what,
+      write,
+      opts,
+    );
   }
 
   /** Maps a failure (an error status, or a 2xx whose body says failed) to the gateway's codes. */
@@ -82,20 +93,41 @@ export class CoupontoolsClient {
     const text = `${err.code ?? ''} ${message ?? ''}`;
     const status = res.status;
     const ok = status >= 200 && status < 300;
-    const httpNote = ok ? ` (HTTP ${status} with a failed status${err.code ? `, code ${err.code}` : ''})` : ` (HTTP ${status}${err.code ? `, code ${err.code}` : ''})`;
+    const httpNote = ok
+      ? ` (HTTP ${status} with a failed status${err.code ? `, code ${err.code}` : ''})`
+      : ` (HTTP ${status}${err.code ? `, code ${err.code}` : ''})`;
     const codeNum = err.code !== null && /^\d+$/.test(err.code) ? Number(err.code) : null;
 
     if (status === 401 || status === 403 || (err.code !== null && AUTH_CODES.has(err.code))) {
-      return new ProviderError('provider_auth_failed', `${what}: the provider refused the connection's credentials${httpNote}.`, 'no');
+      return new ProviderError(
+        'provider_auth_failed',
+        `${what}: the provider refused the connection's credentials${httpNote}.`,
+        'no',
+      );
     }
     if (status === 429) {
-      return new ProviderError('provider_rate_limited', `${what}: the provider's rate limit is reached; retry later.`, 'no', { headers: { 'retry-after': retryAfterOf(res) } });
+      return new ProviderError(
+        'provider_rate_limited',
+        `${what}: the provider's rate limit is reached; retry later.`,
+        'no',
+        { headers: { 'retry-after': retryAfterOf(res) } },
+      );
     }
     if (status >= 500) {
-      return new ProviderError('provider_unavailable', `${what}: the provider failed (HTTP ${status})${said}.`, write ? 'unknown' : 'no', { headers: { 'retry-after': '5' } });
+      return new ProviderError(
+        'provider_unavailable',
+        `${what}: the provider failed (HTTP ${status})${said}.`,
+        write ? 'unknown' : 'no',
+        { headers: { 'retry-after': '5' } },
+      );
     }
-    const fail = (code: ErrorCode, sentence: string): ProviderError => new ProviderError(code, `${what}: ${sentence}${httpNote}${said}.`, 'no');
-    if (opts.reward && /reward/i.test(text) && (NOT_FOUND.test(text) || /does not belong|not (owned|earned)/i.test(text))) {
+    const fail = (code: ErrorCode, sentence: string): ProviderError =>
+      new ProviderError(code, `${what}: ${sentence}${httpNote}${said}.`, 'no');
+    if (
+      opts.reward &&
+      /reward/i.test(text) &&
+      (NOT_FOUND.test(text) || /does not belong|not (owned|earned)/i.test(text))
+    ) {
       return fail('reward_not_found', 'the card has no such reward');
     }
     if (status === 404 || (codeNum !== null && codeNum >= 500 && codeNum < 600) || NOT_FOUND.test(text)) {
@@ -103,7 +135,8 @@ export class CoupontoolsClient {
     }
     if (INSUFFICIENT.test(text)) return fail('insufficient_points', 'the card does not hold enough');
     if (opts.reward && REWARD_GONE.test(text)) return fail('reward_not_available', 'the reward cannot be used');
-    if (status === 409 || DUPLICATE.test(text)) return fail(opts.duplicate ?? 'duplicate_at_provider', 'the provider reports a duplicate');
+    if (status === 409 || DUPLICATE.test(text))
+      return fail(opts.duplicate ?? 'duplicate_at_provider', 'the provider reports a duplicate');
     return fail('provider_rejected', 'the provider refused it');
   }
 

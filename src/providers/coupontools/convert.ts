@@ -12,7 +12,11 @@ import { isObject, readUser, type WireProgram, type WireUser } from './wire.js';
  */
 
 /** A refusal decided here, before anything was sent: never applied at the provider. */
-export function refused(code: ErrorCode, detail: string, extra: ConstructorParameters<typeof ProviderError>[3] = {}): ProviderError {
+export function refused(
+  code: ErrorCode,
+  detail: string,
+  extra: ConstructorParameters<typeof ProviderError>[3] = {},
+): ProviderError {
   return new ProviderError(code, detail, 'no', extra);
 }
 
@@ -38,7 +42,10 @@ export function refOrThrow(ref: string, code: 'card_not_found' | 'customer_not_f
   const r = parseRef(ref);
   if (!r) {
     const what = code === 'card_not_found' ? 'card' : 'customer';
-    throw refused(code, `"${ref.slice(0, 60)}" is not a Coupontools ${what} reference (expected <loyaltyCardId>.<userId>).`);
+    throw refused(
+      code,
+      `"${ref.slice(0, 60)}" is not a Coupontools ${what} reference (expected <loyaltyCardId>.<userId>).`,
+    );
   }
   return r;
 }
@@ -97,13 +104,33 @@ export function toCustomer(ref: string, u: WireUser): ProviderCustomer {
 }
 
 export function toRewards(u: WireUser): EarnedReward[] {
-  return (u.rewards ?? []).map((r) => ({ id: r.id, name: r.name, status: r.status, cost: null, unit: null, count: r.status === 'available' ? 1 : 0 }));
+  return (u.rewards ?? []).map((r) => ({
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    cost: null,
+    unit: null,
+    count: r.status === 'available' ? 1 : 0,
+  }));
 }
 
 /** The user fields of Coupontools (create / update / bulk). */
 export const USER_FIELDS = [
-  'first_name', 'last_name', 'address', 'zip', 'city', 'phone', 'email',
-  'custom_1', 'custom_2', 'custom_3', 'custom_4', 'custom_5', 'custom_6', 'custom_7', 'custom_8',
+  'first_name',
+  'last_name',
+  'address',
+  'zip',
+  'city',
+  'phone',
+  'email',
+  'custom_1',
+  'custom_2',
+  'custom_3',
+  'custom_4',
+  'custom_5',
+  'custom_6',
+  'custom_7',
+  'custom_8',
 ] as const;
 export type UserFields = Partial<Record<(typeof USER_FIELDS)[number], string>>;
 
@@ -114,9 +141,13 @@ export type UserFields = Partial<Record<(typeof USER_FIELDS)[number], string>>;
 export function userBody(fields: Record<string, unknown>): UserFields {
   for (const k of ['birthday', 'metadata', 'external_reference']) {
     if (fields[k] !== undefined && fields[k] !== null) {
-      throw refused('validation_failed', `Coupontools users have no ${k.replace('_', ' ')} field; leave ${k} out for this connection.`, {
-        errors: [{ field: `/${k}`, message: 'is not supported by Coupontools' }],
-      });
+      throw refused(
+        'validation_failed',
+        `Coupontools users have no ${k.replace('_', ' ')} field; leave ${k} out for this connection.`,
+        {
+          errors: [{ field: `/${k}`, message: 'is not supported by Coupontools' }],
+        },
+      );
     }
   }
   const out: UserFields = {};
@@ -161,7 +192,20 @@ export function afterOf(body: unknown, unit: 'stamps' | 'rewards', what: string)
 
 export function emptyUser(id: string): WireUser {
   return {
-    id, firstName: null, lastName: null, email: null, phone: null, stamps: null, rewards: null, rewardsCount: null,
-    totalEarned: null, totalRedeemed: null, voided: true, status: null, links: null, createdAt: null, updatedAt: null,
+    id,
+    firstName: null,
+    lastName: null,
+    email: null,
+    phone: null,
+    stamps: null,
+    rewards: null,
+    rewardsCount: null,
+    totalEarned: null,
+    totalRedeemed: null,
+    voided: true,
+    status: null,
+    links: null,
+    createdAt: null,
+    updatedAt: null,
   };
 }

@@ -3,18 +3,48 @@ import type { CustomerListQuery, CreateCustomerBody, UpdateCustomerBody } from '
 import type { EarnedReward } from '../../api/schemas/programs.js';
 import type { CoupontoolsConnection } from '../../config/connections.js';
 import type {
-  CardTypeCapabilities, IssueCardInput, Movement, MoveResult, Page, ProviderAdapter, ProviderBalance, ProviderCard,
-  ProviderCustomer, ProviderNotification, ProviderProgram,
+  CardTypeCapabilities,
+  IssueCardInput,
+  Movement,
+  MoveResult,
+  Page,
+  ProviderAdapter,
+  ProviderBalance,
+  ProviderCard,
+  ProviderCustomer,
+  ProviderNotification,
+  ProviderProgram,
 } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../provider-error.js';
 import { CoupontoolsClient, type NotFoundCode } from './client.js';
 import {
-  afterOf, cleanUserFields, refused, emptyUser, makeRef, parseRef, refOrThrow, toCard, toCustomer, toProgram, toRewards, userBody, wireId, type UserFields,
+  afterOf,
+  cleanUserFields,
+  refused,
+  emptyUser,
+  makeRef,
+  parseRef,
+  refOrThrow,
+  toCard,
+  toCustomer,
+  toProgram,
+  toRewards,
+  userBody,
+  wireId,
+  type UserFields,
 } from './convert.js';
 import { CARD_TYPES, capabilitiesOf, checkMovement } from './mapping.js';
-import { isObject, readProgram, readProgramList, readUser, readUserList, type WireProgram, type WireUser } from './wire.js';
+import {
+  isObject,
+  readProgram,
+  readProgramList,
+  readUser,
+  readUserList,
+  type WireProgram,
+  type WireUser,
+} from './wire.js';
 import { sendPushes } from './push.js';
 import { usersPage, walkCustomers } from './users.js';
 
@@ -51,7 +81,8 @@ class CoupontoolsAdapter implements ProviderAdapter {
     if (!force && this.cache && Date.now() - this.cache.at < PROGRAM_TTL_MS) return this.cache.list;
     const body = await this.client.call('GET', LOYALTY, { notFound: 'program_not_found' });
     const list = readProgramList(body);
-    if (!list) throw badResponse(this.client.what('GET', LOYALTY), 'not a list of loyalty cards with id and type', false);
+    if (!list)
+      throw badResponse(this.client.what('GET', LOYALTY), 'not a list of loyalty cards with id and type', false);
     this.cache = { at: Date.now(), list };
     return list;
   }
@@ -85,7 +116,10 @@ class CoupontoolsAdapter implements ProviderAdapter {
   async copyProgram(reference: string, name: string | undefined): Promise<ProviderProgram> {
     const p = await this.program(reference, 'program_not_found');
     const path = `${programPath(p.id)}/copy`;
-    const body = await this.client.call('POST', path, { body: name === undefined ? {} : { name }, notFound: 'program_not_found' });
+    const body = await this.client.call('POST', path, {
+      body: name === undefined ? {} : { name },
+      notFound: 'program_not_found',
+    });
     this.cache = null;
     const copy = readProgram(body);
     if (!copy) throw badResponse(this.client.what('POST', path), 'not a loyalty card with id and type', true);
@@ -98,7 +132,8 @@ class CoupontoolsAdapter implements ProviderAdapter {
     const path = userPath(programId, userId);
     const body = await this.client.call('GET', path, { notFound: code });
     const u = readUser(body);
-    if (!u) throw badResponse(this.client.what('GET', path), 'not a loyalty user with an id and readable counters', false);
+    if (!u)
+      throw badResponse(this.client.what('GET', path), 'not a loyalty user with an id and readable counters', false);
     return u;
   }
 
@@ -124,12 +159,20 @@ class CoupontoolsAdapter implements ProviderAdapter {
     return (await this.findProgram(programId))?.type ?? 'unknown';
   }
 
-  async listCards(q: { customerReference?: string; programReference?: string; page: number; perPage: number }): Promise<Page<ProviderCard>> {
+  async listCards(q: {
+    customerReference?: string;
+    programReference?: string;
+    page: number;
+    perPage: number;
+  }): Promise<Page<ProviderCard>> {
     if (q.customerReference) {
       // A Coupontools customer is the user of one card: its reference is the card's.
       const card = await this.getCard(q.customerReference);
       const hit = card && (!q.programReference || card.programReference === q.programReference) ? [card] : [];
-      return { data: q.page === 1 ? hit : [], meta: { page: q.page, per_page: q.perPage, total: hit.length, has_more: false } };
+      return {
+        data: q.page === 1 ? hit : [],
+        meta: { page: q.page, per_page: q.perPage, total: hit.length, has_more: false },
+      };
     }
     if (!q.programReference) {
       throw refused('validation_failed', 'Coupontools lists cards per loyalty card: give program_id (or customer_id).');
@@ -161,7 +204,11 @@ class CoupontoolsAdapter implements ProviderAdapter {
   }
 
   /** POST …/stats with user fields; the answer must name the new user's id. */
-  private async createUser(programRef: string, fields: UserFields, duplicate: 'customer_exists' | 'duplicate_at_provider'): Promise<{ program: WireProgram; user: WireUser; what: string }> {
+  private async createUser(
+    programRef: string,
+    fields: UserFields,
+    duplicate: 'customer_exists' | 'duplicate_at_provider',
+  ): Promise<{ program: WireProgram; user: WireUser; what: string }> {
     const program = await this.program(programRef, 'program_not_found');
     const path = `${programPath(program.id)}/stats`;
     const body = await this.client.call('POST', path, { body: fields, notFound: 'program_not_found', duplicate });
@@ -187,9 +234,16 @@ class CoupontoolsAdapter implements ProviderAdapter {
       // Issuing to an existing customer (a user of another card): copy their personal data.
       const r = refOrThrow(input.customerReference, 'customer_not_found');
       const from = await this.getUser(r.programId, r.userId, 'customer_not_found');
-      fields = { ...userBody({ first_name: from.firstName, last_name: from.lastName, email: from.email, phone: from.phone }), ...fields };
+      fields = {
+        ...userBody({ first_name: from.firstName, last_name: from.lastName, email: from.email, phone: from.phone }),
+        ...fields,
+      };
     }
-    const { program, user, what } = await this.createUser(await this.programFor(input.programReference), fields, 'customer_exists');
+    const { program, user, what } = await this.createUser(
+      await this.programFor(input.programReference),
+      fields,
+      'customer_exists',
+    );
     return this.card(program.id, program.type, user, what, true);
   }
 
@@ -198,22 +252,35 @@ class CoupontoolsAdapter implements ProviderAdapter {
     if (users.length === 0) throw refused('validation_failed', 'bulkCreateUsers needs at least one user.');
     const program = await this.program(programRef, 'program_not_found');
     const path = `${programPath(program.id)}/stats/bulk`;
-    const body = await this.client.call('POST', path, { body: { users: users.map(cleanUserFields) }, notFound: 'program_not_found', duplicate: 'customer_exists' });
+    const body = await this.client.call('POST', path, {
+      body: { users: users.map(cleanUserFields) },
+      notFound: 'program_not_found',
+      duplicate: 'customer_exists',
+    });
     const what = this.client.what('POST', path);
     const list = readUserList(body);
-    if (list) return { created: list.users.length, cards: list.users.map((u) => this.card(program.id, program.type, u, what, true)) };
+    if (list)
+      return {
+        created: list.users.length,
+        cards: list.users.map((u) => this.card(program.id, program.type, u, what, true)),
+      };
     if (body === undefined || isObject(body)) {
-      const n = isObject(body) ? body.created ?? body.count ?? body.created_count : undefined;
+      const n = isObject(body) ? (body.created ?? body.count ?? body.created_count) : undefined;
       return { created: typeof n === 'number' && Number.isInteger(n) ? n : null, cards: [] };
     }
     throw badResponse(what, 'neither a list of users nor an object', true);
   }
 
   /** The interface's name for bulk user creation: a customer on Coupontools is a user of one loyalty card. */
-  async bulkCreateCustomers(programReference: string, customers: Array<Record<string, unknown>>): Promise<BulkCreateResult> {
+  async bulkCreateCustomers(
+    programReference: string,
+    customers: Array<Record<string, unknown>>,
+  ): Promise<BulkCreateResult> {
     const i = customers.findIndex((c) => c.birthday !== undefined);
     if (i !== -1) {
-      throw new ApiError('validation_failed', 'Coupontools users have no birthday; send the customers without it.', { errors: [{ field: `/customers/${i}/birthday`, message: 'is not supported by Coupontools' }] });
+      throw new ApiError('validation_failed', 'Coupontools users have no birthday; send the customers without it.', {
+        errors: [{ field: `/customers/${i}/birthday`, message: 'is not supported by Coupontools' }],
+      });
     }
     return this.bulkCreateUsers(programReference, customers);
   }
@@ -241,7 +308,13 @@ class CoupontoolsAdapter implements ProviderAdapter {
     const ref = makeRef(r.programId, r.userId)!;
     const card = u ? toCard(ref, r.programId, type, u) : toCard(ref, r.programId, type, emptyUser(r.userId));
     // The void succeeded: the card is voided whatever the (unknown) body shape says.
-    return { ...card, reference: ref, customerReference: ref, status: 'voided', providerStatus: card.providerStatus ?? 'voided' };
+    return {
+      ...card,
+      reference: ref,
+      customerReference: ref,
+      status: 'voided',
+      providerStatus: card.providerStatus ?? 'voided',
+    };
   }
 
   // ------------------------------------------------------------ customers (= users)
@@ -253,8 +326,14 @@ class CoupontoolsAdapter implements ProviderAdapter {
 
   async createCustomer(body: CreateCustomerBody & { programReference?: string }): Promise<ProviderCustomer> {
     const fields = userBody(body);
-    const fromId = body.program_id?.includes(':') ? body.program_id.slice(body.program_id.indexOf(':') + 1) : body.program_id;
-    const { program, user, what } = await this.createUser(await this.programFor(body.programReference ?? fromId), fields, 'customer_exists');
+    const fromId = body.program_id?.includes(':')
+      ? body.program_id.slice(body.program_id.indexOf(':') + 1)
+      : body.program_id;
+    const { program, user, what } = await this.createUser(
+      await this.programFor(body.programReference ?? fromId),
+      fields,
+      'customer_exists',
+    );
     const ref = makeRef(program.id, user.id);
     if (!ref) throw badResponse(what, 'the user id cannot form a customer reference', true);
     return toCustomer(ref, user);
@@ -264,16 +343,29 @@ class CoupontoolsAdapter implements ProviderAdapter {
   async updateCustomer(reference: string, body: UpdateCustomerBody): Promise<ProviderCustomer> {
     const r = refOrThrow(reference, 'customer_not_found');
     const fields = userBody(body);
-    if (Object.keys(fields).length === 0) throw refused('validation_failed', 'Nothing to update: give first_name, last_name, email or phone.');
-    const res = await this.client.call('POST', userPath(r.programId, r.userId), { body: fields, notFound: 'customer_not_found', duplicate: 'customer_exists' });
+    if (Object.keys(fields).length === 0)
+      throw refused('validation_failed', 'Nothing to update: give first_name, last_name, email or phone.');
+    const res = await this.client.call('POST', userPath(r.programId, r.userId), {
+      body: fields,
+      notFound: 'customer_not_found',
+      duplicate: 'customer_exists',
+    });
     const u = readUser(res) ?? (await this.getUser(r.programId, r.userId, 'customer_not_found'));
     return toCustomer(reference, u);
   }
 
   /** Customers are users of every loyalty card; walked program by program (see users.ts). */
   async listCustomers(q: CustomerListQuery): Promise<Page<ProviderCustomer>> {
-    if (q.external_reference) throw refused('validation_failed', 'Coupontools keeps no external reference: search by email, phone or search instead.');
-    return walkCustomers(this.client, (await this.programList(true)).map((p) => p.id), q);
+    if (q.external_reference)
+      throw refused(
+        'validation_failed',
+        'Coupontools keeps no external reference: search by email, phone or search instead.',
+      );
+    return walkCustomers(
+      this.client,
+      (await this.programList(true)).map((p) => p.id),
+      q,
+    );
   }
 
   // ------------------------------------------------------------ balance, rewards, moves
@@ -284,7 +376,12 @@ class CoupontoolsAdapter implements ProviderAdapter {
     const u = await this.getUser(r.programId, r.userId, 'card_not_found');
     const units: ProviderBalance['units'] = {};
     if (caps.units.includes('stamps')) {
-      if (u.stamps === null) throw badResponse(this.client.what('GET', userPath(r.programId, r.userId)), 'the user has no stamp count', false);
+      if (u.stamps === null)
+        throw badResponse(
+          this.client.what('GET', userPath(r.programId, r.userId)),
+          'the user has no stamp count',
+          false,
+        );
       units.stamps = u.stamps;
     }
     if (u.rewardsCount !== null) units.rewards = u.rewardsCount;
@@ -307,7 +404,11 @@ class CoupontoolsAdapter implements ProviderAdapter {
       return { balanceAfter: afterOf(body, 'stamps', this.client.what('POST', path)), providerReference: null };
     }
     if (m.money !== null) {
-      throw new ApiError('validation_failed', 'Coupontools keeps no value for a used reward: send the redemption without value.', { errors: [{ field: '/value', message: 'is not supported by Coupontools' }] });
+      throw new ApiError(
+        'validation_failed',
+        'Coupontools keeps no value for a used reward: send the redemption without value.',
+        { errors: [{ field: '/value', message: 'is not supported by Coupontools' }] },
+      );
     }
     return this.useReward(r.programId, r.userId, m);
   }
@@ -318,12 +419,21 @@ class CoupontoolsAdapter implements ProviderAdapter {
     const before = await this.getUser(programId, userId, 'card_not_found');
     const holds = `The card holds ${before.stamps ?? 'an unknown number of'} stamps and ${before.rewardsCount ?? 'an unknown number of'} available rewards.`;
     const known = before.rewards?.find((x) => x.id === rewardId) ?? null;
-    if (before.rewards && !known) throw refused('reward_not_found', `The card has no reward ${rewardId.slice(0, 60)}. ${holds}`);
-    if (known && known.status !== 'available') throw refused('reward_not_available', `Reward ${known.id} was already used. ${holds}`);
+    if (before.rewards && !known)
+      throw refused('reward_not_found', `The card has no reward ${rewardId.slice(0, 60)}. ${holds}`);
+    if (known && known.status !== 'available')
+      throw refused('reward_not_available', `Reward ${known.id} was already used. ${holds}`);
     const path = `${userPath(programId, userId)}/rewards`;
     try {
-      const body = await this.client.call('PUT', path, { body: { reward_ids: [known?.rawId ?? wireId(rewardId)] }, notFound: 'card_not_found', reward: true });
-      return { balanceAfter: afterOf(body, m.unit === 'stamps' ? 'stamps' : 'rewards', this.client.what('PUT', path)), providerReference: null };
+      const body = await this.client.call('PUT', path, {
+        body: { reward_ids: [known?.rawId ?? wireId(rewardId)] },
+        notFound: 'card_not_found',
+        reward: true,
+      });
+      return {
+        balanceAfter: afterOf(body, m.unit === 'stamps' ? 'stamps' : 'rewards', this.client.what('PUT', path)),
+        providerReference: null,
+      };
     } catch (e) {
       if (e instanceof ProviderError && (e.code === 'insufficient_points' || e.code === 'reward_not_available')) {
         throw new ProviderError(e.code, `${e.message} ${holds}`, e.applied, e.extra);
@@ -334,9 +444,23 @@ class CoupontoolsAdapter implements ProviderAdapter {
 
   // ------------------------------------------------------------ push
 
-  async notify(input: { message: string; cardReferences?: string[]; programReference?: string; scheduledAt?: string }): Promise<ProviderNotification> {
-    if (input.scheduledAt) throw refused('unsupported_operation', 'Coupontools sends push notifications at once: scheduled_at is not supported.');
-    return sendPushes(this.client, input, async (ref) => (await this.program(ref, 'program_not_found')).id, async () => (await this.programList(true)).map((p) => p.id));
+  async notify(input: {
+    message: string;
+    cardReferences?: string[];
+    programReference?: string;
+    scheduledAt?: string;
+  }): Promise<ProviderNotification> {
+    if (input.scheduledAt)
+      throw refused(
+        'unsupported_operation',
+        'Coupontools sends push notifications at once: scheduled_at is not supported.',
+      );
+    return sendPushes(
+      this.client,
+      input,
+      async (ref) => (await this.program(ref, 'program_not_found')).id,
+      async () => (await this.programList(true)).map((p) => p.id),
+    );
   }
 
   async close(): Promise<void> {

@@ -12,8 +12,19 @@ import type { Operation } from '../provider.js';
 
 /** Card-level operations every program type has (users, rewards, push). */
 const COMMON: Operation[] = [
-  'balance', 'get_card', 'list_cards', 'issue_card', 'delete_card', 'void_card',
-  'rewards', 'redeem_reward', 'notify', 'customers', 'delete_customer', 'programs', 'copy_program',
+  'balance',
+  'get_card',
+  'list_cards',
+  'issue_card',
+  'delete_card',
+  'void_card',
+  'rewards',
+  'redeem_reward',
+  'notify',
+  'customers',
+  'delete_customer',
+  'programs',
+  'copy_program',
 ];
 
 export const STAMP: CardTypeCapabilities = {
@@ -41,7 +52,9 @@ export function capabilitiesOf(type: string): CardTypeCapabilities {
 
 /** One line naming what a card type supports, for refusals. */
 export function describe(caps: CardTypeCapabilities): string {
-  const moves = caps.operations.filter((o) => ['award', 'redeem', 'adjust', 'expire', 'visit', 'purchase', 'redeem_reward', 'redeem_coupon'].includes(o));
+  const moves = caps.operations.filter((o) =>
+    ['award', 'redeem', 'adjust', 'expire', 'visit', 'purchase', 'redeem_reward', 'redeem_coupon'].includes(o),
+  );
   const award = moves.includes('award') ? `award in ${caps.units.filter((u) => u !== 'rewards').join(', ')}` : null;
   const rest = moves.filter((o) => o !== 'award');
   return `a Coupontools ${caps.cardType} card supports ${[award, ...rest].filter(Boolean).join(', ') || 'no balance operation'}`;
@@ -56,12 +69,17 @@ export function checkMovement(caps: CardTypeCapabilities, m: Movement): void {
     case 'redeem':
     case 'adjust':
     case 'expire':
-      return refuse(`Coupontools API v4 has no endpoint to subtract stamps or points, so ${m.operation} is not possible (use redeem_reward to take value)`);
+      return refuse(
+        `Coupontools API v4 has no endpoint to subtract stamps or points, so ${m.operation} is not possible (use redeem_reward to take value)`,
+      );
     case 'award':
       if (!caps.operations.includes('award')) return refuse(`a ${caps.cardType} program takes no stamps`);
       if (m.unit !== 'stamps') return refuse(`award in ${m.unit} is not possible: Coupontools cards only add stamps`);
       if (!Number.isSafeInteger(m.quantity) || m.quantity < 1) {
-        throw refused('invalid_points_amount', 'Coupontools adds whole stamps: the amount must be a whole number of at least 1.');
+        throw refused(
+          'invalid_points_amount',
+          'Coupontools adds whole stamps: the amount must be a whole number of at least 1.',
+        );
       }
       return;
     case 'redeem_reward':

@@ -23,7 +23,10 @@ export async function sendPushes(
     for (const ref of input.cardReferences) {
       const r = refOrThrow(ref, 'card_not_found');
       if (only !== null && r.programId !== only) {
-        throw refused('validation_failed', `Card ${ref.slice(0, 60)} is not on program ${only}: give cards of that program only, or no program_id.`);
+        throw refused(
+          'validation_failed',
+          `Card ${ref.slice(0, 60)} is not on program ${only}: give cards of that program only, or no program_id.`,
+        );
       }
       const ids = groups.get(r.programId) ?? [];
       if (!ids.includes(r.userId)) ids.push(r.userId);
@@ -34,7 +37,8 @@ export async function sendPushes(
   } else {
     for (const id of await allPrograms()) groups.set(id, null);
   }
-  if (groups.size === 0) throw refused('validation_failed', 'This Coupontools connection has no loyalty card to send a push to.');
+  if (groups.size === 0)
+    throw refused('validation_failed', 'This Coupontools connection has no loyalty card to send a push to.');
 
   const ids: string[] = [];
   let recipients: number | null = 0;
@@ -49,7 +53,12 @@ export async function sendPushes(
     } catch (e) {
       if (done.length > 0 && e instanceof ProviderError) {
         // Some pushes already went out: the notification as a whole is partly applied.
-        throw new ProviderError(e.code, `${e.message} (pushes already sent for loyalty cards ${done.join(', ')})`, 'unknown', e.extra);
+        throw new ProviderError(
+          e.code,
+          `${e.message} (pushes already sent for loyalty cards ${done.join(', ')})`,
+          'unknown',
+          e.extra,
+        );
       }
       throw e;
     }
@@ -59,7 +68,14 @@ export async function sendPushes(
     const id = o.id ?? o.notification_id ?? o.push_id;
     if (typeof id === 'string' || typeof id === 'number') ids.push(String(id));
     const n = o.recipients ?? o.recipients_count ?? o.recipient_count ?? o.sent ?? o.sent_count;
-    const count = typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : Array.isArray(n) ? n.length : users ? users.length : null;
+    const count =
+      typeof n === 'number' && Number.isInteger(n) && n >= 0
+        ? n
+        : Array.isArray(n)
+          ? n.length
+          : users
+            ? users.length
+            : null;
     recipients = recipients === null || count === null ? null : recipients + count;
   }
   return {

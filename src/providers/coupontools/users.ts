@@ -10,8 +10,16 @@ import { headerTotals, readUserList, type WireUser } from './wire.js';
 const WALK_PAGE = 100;
 const WALK_MAX_PAGES = 50;
 
-export interface UserFilter { email?: string; phone?: string; search?: string }
-export interface UsersPage { users: WireUser[]; total: number | null; hasMore: boolean }
+export interface UserFilter {
+  email?: string;
+  phone?: string;
+  search?: string;
+}
+export interface UsersPage {
+  users: WireUser[];
+  total: number | null;
+  hasMore: boolean;
+}
 
 const programPath = (id: string): string => `/loyalty/loyalty-cards/${encodeURIComponent(id)}`;
 
@@ -22,9 +30,20 @@ const programPath = (id: string): string => `/loyalty/loyalty-cards/${encodeURIC
  * A provider that ignores pagination (returns more than asked) is paged locally; the filter is
  * always applied again locally, and a provider that refuses the filter keys is asked without them.
  */
-export async function usersPage(client: CoupontoolsClient, programId: string, page: number, perPage: number, filter: UserFilter, code: NotFoundCode): Promise<UsersPage> {
+export async function usersPage(
+  client: CoupontoolsClient,
+  programId: string,
+  page: number,
+  perPage: number,
+  filter: UserFilter,
+  code: NotFoundCode,
+): Promise<UsersPage> {
   const path = `${programPath(programId)}/stats`;
-  const query: Record<string, string | number | boolean> = { include_voided: true, 'pagination[page]': page, 'pagination[per_page]': perPage };
+  const query: Record<string, string | number | boolean> = {
+    include_voided: true,
+    'pagination[page]': page,
+    'pagination[per_page]': perPage,
+  };
   // Only exact fields go to the provider; free-text search is done here (its filter key is unknown).
   const sent = { ...query };
   if (filter.email) sent['filter[email]'] = filter.email;
@@ -34,7 +53,14 @@ export async function usersPage(client: CoupontoolsClient, programId: string, pa
     res = await client.send('GET', path, { query: sent, notFound: code });
   } catch (e) {
     // A provider that refuses these filter keys is asked again without them (filtered below).
-    if (!(e instanceof ProviderError && e.code === 'provider_rejected' && Object.keys(sent).length > Object.keys(query).length)) throw e;
+    if (
+      !(
+        e instanceof ProviderError &&
+        e.code === 'provider_rejected' &&
+        Object.keys(sent).length > Object.keys(query).length
+      )
+    )
+      throw e;
     res = await client.send('GET', path, { query, notFound: code });
   }
   const { body, headers } = res;
@@ -58,7 +84,11 @@ export async function usersPage(client: CoupontoolsClient, programId: string, pa
  * more customer than the requested page needs is found, then pages locally. `total` is given only
  * when the walk saw everything.
  */
-export async function walkCustomers(client: CoupontoolsClient, programIds: string[], q: CustomerListQuery): Promise<Page<ProviderCustomer>> {
+export async function walkCustomers(
+  client: CoupontoolsClient,
+  programIds: string[],
+  q: CustomerListQuery,
+): Promise<Page<ProviderCustomer>> {
   const page = q.page ?? 1;
   const perPage = q.per_page ?? 20;
   const filter: UserFilter = { email: q.email, phone: q.phone, search: q.search };
@@ -73,9 +103,15 @@ export async function walkCustomers(client: CoupontoolsClient, programIds: strin
         if (ref) found.push(toCustomer(ref, u));
       }
       if (!r.hasMore) break;
-      if (found.length >= need || n === WALK_MAX_PAGES) { complete = false; break; }
+      if (found.length >= need || n === WALK_MAX_PAGES) {
+        complete = false;
+        break;
+      }
     }
-    if (found.length >= need) { complete = false; break; }
+    if (found.length >= need) {
+      complete = false;
+      break;
+    }
   }
   const start = (page - 1) * perPage;
   return {

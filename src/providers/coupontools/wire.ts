@@ -114,12 +114,28 @@ export interface WireUser {
   updatedAt: number | null;
 }
 
-const STAMP_KEYS = ['stamps', 'stamps_count', 'current_stamps', 'stamp_count', 'stampsCount', 'currentStamps', 'saved_stamps', 'number_of_stamps'];
+const STAMP_KEYS = [
+  'stamps',
+  'stamps_count',
+  'current_stamps',
+  'stamp_count',
+  'stampsCount',
+  'currentStamps',
+  'saved_stamps',
+  'number_of_stamps',
+];
 const REWARD_LIST_KEYS = ['rewards', 'available_rewards', 'user_rewards', 'earned_rewards'];
 const USED_LIST_KEYS = ['used_rewards', 'redeemed_rewards'];
 const REWARD_COUNT_KEYS = ['rewards_count', 'available_rewards_count', 'rewards_available', 'reward_count'];
 const USED_STATUSES = new Set(['used', 'redeemed', 'claimed', 'consumed', 'spent', 'expired', 'void', 'voided']);
-const LINK_KEYS: Record<string, string> = { url: 'card', card_url: 'card', link: 'card', wallet_url: 'wallet', apple_wallet_url: 'apple', google_wallet_url: 'google' };
+const LINK_KEYS: Record<string, string> = {
+  url: 'card',
+  card_url: 'card',
+  link: 'card',
+  wallet_url: 'wallet',
+  apple_wallet_url: 'apple',
+  google_wallet_url: 'google',
+};
 
 function readReward(v: unknown, defaultStatus: 'available' | 'used'): WireReward | null {
   if (typeof v === 'number' || typeof v === 'string') {
@@ -158,7 +174,10 @@ export function readUser(v: unknown): WireUser | null {
 
   let rewards: WireReward[] | null = null;
   let rewardsCount: number | null = null;
-  for (const [keys, status] of [[REWARD_LIST_KEYS, 'available'], [USED_LIST_KEYS, 'used']] as const) {
+  for (const [keys, status] of [
+    [REWARD_LIST_KEYS, 'available'],
+    [USED_LIST_KEYS, 'used'],
+  ] as const) {
     for (const k of keys) {
       const raw = o[k];
       if (raw === undefined || raw === null) continue;
@@ -178,7 +197,10 @@ export function readUser(v: unknown): WireUser | null {
   }
   for (const k of REWARD_COUNT_KEYS) {
     const n = countOf(o[k]);
-    if (n !== undefined && !Number.isNaN(n)) { rewardsCount ??= n; break; }
+    if (n !== undefined && !Number.isNaN(n)) {
+      rewardsCount ??= n;
+      break;
+    }
   }
   if (rewards) rewardsCount = rewards.filter((r) => r.status === 'available').length;
 
@@ -230,7 +252,11 @@ export interface WireUserPage {
 }
 
 /** Pagination headers some APIs send beside a bare array (X-Pagination-Total, X-Total-Count, ...). */
-export function headerTotals(h: Record<string, string | string[] | undefined>): { total: number | null; pages: number | null; page: number | null } {
+export function headerTotals(h: Record<string, string | string[] | undefined>): {
+  total: number | null;
+  pages: number | null;
+  page: number | null;
+} {
   const num = (...names: string[]): number | null => {
     for (const n of names) {
       const v = h[n];
@@ -267,7 +293,8 @@ export function readUserList(v: unknown): WireUserPage | null {
       if (more !== undefined) hasMore ??= more;
       const page = countOf(meta.page ?? meta.current_page);
       const pages = countOf(meta.pages ?? meta.total_pages ?? meta.last_page);
-      if (hasMore === null && page !== undefined && pages !== undefined && !Number.isNaN(page) && !Number.isNaN(pages)) hasMore = page < pages;
+      if (hasMore === null && page !== undefined && pages !== undefined && !Number.isNaN(page) && !Number.isNaN(pages))
+        hasMore = page < pages;
     }
   }
   return { users, total, hasMore };
@@ -294,8 +321,14 @@ export function readError(v: unknown): WireError {
   let failed = false;
 
   const take = (e: unknown): void => {
-    if (Array.isArray(e)) { for (const x of e) take(x); return; }
-    if (typeof e === 'string') { message ??= e; return; }
+    if (Array.isArray(e)) {
+      for (const x of e) take(x);
+      return;
+    }
+    if (typeof e === 'string') {
+      message ??= e;
+      return;
+    }
     if (!isObject(e)) return;
     code ??= str(e, 'error_code', 'code', 'errorCode');
     message ??= str(e, 'error_message', 'message', 'errorMessage', 'detail', 'description');
@@ -303,7 +336,10 @@ export function readError(v: unknown): WireError {
       // {field: ["msg"]}: the first message.
       for (const [field, msgs] of Object.entries(e)) {
         const first = Array.isArray(msgs) ? msgs.find((m) => typeof m === 'string') : msgs;
-        if (typeof first === 'string') { message = `${field}: ${first}`; break; }
+        if (typeof first === 'string') {
+          message = `${field}: ${first}`;
+          break;
+        }
       }
     }
   };

@@ -12,7 +12,12 @@ import { errorMessageOf } from './wire.js';
  * error/detail/errors) is quoted, cut short and scrubbed of the key.
  */
 
-export type NotFoundKind = 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found' | 'notification_not_found';
+export type NotFoundKind =
+  | 'card_not_found'
+  | 'customer_not_found'
+  | 'program_not_found'
+  | 'reward_not_found'
+  | 'notification_not_found';
 
 export interface CallOptions {
   query?: Query;
@@ -65,7 +70,11 @@ export class HighlightClient {
   private messageOf(res: HttpResult): string | null {
     const raw = errorMessageOf(res.body);
     if (!raw) return null;
-    const clean = raw.split(this.apiKey).join('***').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+    const clean = raw
+      .split(this.apiKey)
+      .join('***')
+      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+      .trim();
     return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
   }
 
@@ -73,8 +82,14 @@ export class HighlightClient {
     const message = this.messageOf(res);
     const said = message ? `: ${message}` : '';
     if (res.status === 409) {
-      if (opts.conflict === 'customer_exists') return new ProviderError('customer_exists', `${what}: Highlight already has this customer (same email or phone)${said}.`, 'no');
-      if (opts.conflict === 'coupon_already_redeemed') return new ProviderError('coupon_already_redeemed', `${what}: the coupon was already redeemed${said}.`, 'no');
+      if (opts.conflict === 'customer_exists')
+        return new ProviderError(
+          'customer_exists',
+          `${what}: Highlight already has this customer (same email or phone)${said}.`,
+          'no',
+        );
+      if (opts.conflict === 'coupon_already_redeemed')
+        return new ProviderError('coupon_already_redeemed', `${what}: the coupon was already redeemed${said}.`, 'no');
     }
     if (res.status === 400 || res.status === 409 || res.status === 422) {
       if (opts.conflict === 'coupon_already_redeemed' && message && ALREADY_REDEEMED.test(message)) {

@@ -1,11 +1,28 @@
-import type { CreateCustomerBody, CustomerListQuery, PageMeta, UpdateCustomerBody } from '../../api/schemas/customers.js';
+import type {
+  CreateCustomerBody,
+  CustomerListQuery,
+  PageMeta,
+  UpdateCustomerBody,
+} from '../../api/schemas/customers.js';
 import type { IssueCardInput, Page, ProviderCustomer, ProviderNotification, ProviderProgram } from '../adapter.js';
 import { ProviderError } from '../provider-error.js';
 import { badResponse } from '../http/provider-http.js';
 import type { HighlightClient } from './client.js';
 import type { CardType } from './mapping.js';
 import { REFERENCE, timeOf, toCustomer, toProgram } from './normalize.js';
-import { isCard, isCustomer, isPush, isTemplate, itemOf, listOf, type WireCard, type WireCustomer, type WireMeta, type WirePush, type WireTemplate } from './wire.js';
+import {
+  isCard,
+  isCustomer,
+  isPush,
+  isTemplate,
+  itemOf,
+  listOf,
+  type WireCard,
+  type WireCustomer,
+  type WireMeta,
+  type WirePush,
+  type WireTemplate,
+} from './wire.js';
 
 /**
  * Customers, programs (templates), card issue and pushes: the Highlight calls that are not
@@ -26,7 +43,12 @@ export abstract class HighlightDirectory {
   protected abstract cardInfo(ref: string): Promise<{ type: CardType; templateId: string }>;
 
   private customerPath(ref: string): string {
-    if (!REFERENCE.test(ref)) throw new ProviderError('customer_not_found', `Highlight (connection ${this.client.connection}): "${ref.slice(0, 60)}" is not a customer id.`, 'no');
+    if (!REFERENCE.test(ref))
+      throw new ProviderError(
+        'customer_not_found',
+        `Highlight (connection ${this.client.connection}): "${ref.slice(0, 60)}" is not a customer id.`,
+        'no',
+      );
     return `/customers/${encodeURIComponent(ref)}`;
   }
 
@@ -38,7 +60,10 @@ export abstract class HighlightDirectory {
 
   /** Serials of a customer's cards (first 100). */
   private async cardsOf(customerId: string): Promise<string[]> {
-    const res = await this.client.call('GET', '/cards', { query: { customerId, page: 1, itemsPerPage: 100 }, notFound: 'customer_not_found' });
+    const res = await this.client.call('GET', '/cards', {
+      query: { customerId, page: 1, itemsPerPage: 100 },
+      notFound: 'customer_not_found',
+    });
     const list = listOf(res.body, isCard);
     if (!list) throw badResponse(this.client.what('GET', '/cards'), 'no card list in data', false);
     return list.data.map((c) => c.id);
@@ -49,7 +74,11 @@ export abstract class HighlightDirectory {
     const perPage = q.per_page ?? 20;
     const empty = { data: [], meta: { page, per_page: perPage, total: 0, has_more: false } };
     if (q.external_reference !== undefined) {
-      throw new ProviderError('validation_failed', 'Highlight cannot look customers up by external_reference; use email, phone or search.', 'no');
+      throw new ProviderError(
+        'validation_failed',
+        'Highlight cannot look customers up by external_reference; use email, phone or search.',
+        'no',
+      );
     }
     let email = q.email;
     let phone = q.phone;
@@ -82,7 +111,10 @@ export abstract class HighlightDirectory {
     if (!list) throw badResponse(this.client.what('GET', '/customers'), 'no customer list in data', false);
     const page = Number(query.page);
     const perPage = Number(query.itemsPerPage);
-    return { data: list.data.map((c) => toCustomer(c, [])), meta: pageMeta(page, perPage, list.data.length, list.meta) };
+    return {
+      data: list.data.map((c) => toCustomer(c, [])),
+      meta: pageMeta(page, perPage, list.data.length, list.meta),
+    };
   }
 
   async getCustomer(reference: string): Promise<ProviderCustomer | null> {
@@ -98,17 +130,33 @@ export abstract class HighlightDirectory {
   }
 
   async createCustomer(body: CreateCustomerBody & { programReference?: string }): Promise<ProviderCustomer> {
-    if (!body.first_name) throw new ProviderError('validation_failed', 'Highlight requires first_name to create a customer.', 'no');
+    if (!body.first_name)
+      throw new ProviderError('validation_failed', 'Highlight requires first_name to create a customer.', 'no');
     if (body.metadata !== undefined) throw noMetadata();
-    const res = await this.client.call('POST', '/customers', { body: customerFields(body, body.external_reference), notFound: 'customer_not_found', conflict: 'customer_exists' });
+    const res = await this.client.call('POST', '/customers', {
+      body: customerFields(body, body.external_reference),
+      notFound: 'customer_not_found',
+      conflict: 'customer_exists',
+    });
     const c = this.customerOf(res.body, 'POST', '/customers');
     const cards: string[] = [];
     if (body.programReference) {
       try {
-        const card = await this.issue({ customerReference: String(c.id), programReference: body.programReference, customer: null, externalReference: null });
+        const card = await this.issue({
+          customerReference: String(c.id),
+          programReference: body.programReference,
+          customer: null,
+          externalReference: null,
+        });
         cards.push(card.id);
       } catch (err) {
-        if (err instanceof ProviderError) throw new ProviderError(err.code, `${err.message} (customer ${String(c.id)} was created without a card)`, err.applied, err.extra);
+        if (err instanceof ProviderError)
+          throw new ProviderError(
+            err.code,
+            `${err.message} (customer ${String(c.id)} was created without a card)`,
+            err.applied,
+            err.extra,
+          );
         throw err;
       }
     }
@@ -118,7 +166,11 @@ export abstract class HighlightDirectory {
   async updateCustomer(reference: string, body: UpdateCustomerBody): Promise<ProviderCustomer> {
     if (body.metadata !== undefined) throw noMetadata();
     const path = this.customerPath(reference);
-    const res = await this.client.call('PATCH', path, { body: customerFields(body, undefined), notFound: 'customer_not_found', conflict: 'customer_exists' });
+    const res = await this.client.call('PATCH', path, {
+      body: customerFields(body, undefined),
+      notFound: 'customer_not_found',
+      conflict: 'customer_exists',
+    });
     const c = this.customerOf(res.body, 'PATCH', path);
     return toCustomer(c, await this.cardsOf(String(c.id)));
   }
@@ -131,11 +183,20 @@ export abstract class HighlightDirectory {
   protected async issue(input: IssueCardInput): Promise<WireCard> {
     const templateId = input.programReference;
     if (!templateId || !/^[0-9]{1,15}$/.test(templateId)) {
-      throw new ProviderError(templateId ? 'program_not_found' : 'validation_failed', 'Highlight issues a card on a template: program_id (a numeric template id) is required.', 'no');
+      throw new ProviderError(
+        templateId ? 'program_not_found' : 'validation_failed',
+        'Highlight issues a card on a template: program_id (a numeric template id) is required.',
+        'no',
+      );
     }
     let customerId = input.customerReference;
     if (!customerId) {
-      if (!input.customer?.first_name) throw new ProviderError('validation_failed', 'Highlight issues a card to a customer: give customer_id, or customer with at least first_name.', 'no');
+      if (!input.customer?.first_name)
+        throw new ProviderError(
+          'validation_failed',
+          'Highlight issues a card to a customer: give customer_id, or customer with at least first_name.',
+          'no',
+        );
       customerId = await this.findOrCreate(input.customer, input.externalReference);
     }
     const body = { customerId, templateId: Number(templateId) };
@@ -145,9 +206,13 @@ export abstract class HighlightDirectory {
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       // A 404 names the customer or the template: say which when the provider's message does.
-      if (err.code === 'customer_not_found' && /template/i.test(err.message)) throw new ProviderError('program_not_found', err.message, 'no');
+      if (err.code === 'customer_not_found' && /template/i.test(err.message))
+        throw new ProviderError('program_not_found', err.message, 'no');
       if (err.code === 'duplicate_at_provider') {
-        const existing = await this.client.call('GET', '/cards', { query: { customerId, templateId, page: 1, itemsPerPage: 1 }, notFound: 'customer_not_found' });
+        const existing = await this.client.call('GET', '/cards', {
+          query: { customerId, templateId, page: 1, itemsPerPage: 1 },
+          notFound: 'customer_not_found',
+        });
         const found = listOf(existing.body, isCard)?.data[0];
         if (found) return found;
       }
@@ -159,9 +224,16 @@ export abstract class HighlightDirectory {
   }
 
   /** A new customer's id; on 409 the existing one with the same email, then phone. */
-  private async findOrCreate(customer: NonNullable<IssueCardInput['customer']>, externalReference: string | null): Promise<string> {
+  private async findOrCreate(
+    customer: NonNullable<IssueCardInput['customer']>,
+    externalReference: string | null,
+  ): Promise<string> {
     try {
-      const res = await this.client.call('POST', '/customers', { body: customerFields(customer, externalReference ?? undefined), notFound: 'customer_not_found', conflict: 'customer_exists' });
+      const res = await this.client.call('POST', '/customers', {
+        body: customerFields(customer, externalReference ?? undefined),
+        notFound: 'customer_not_found',
+        conflict: 'customer_exists',
+      });
       return String(this.customerOf(res.body, 'POST', '/customers').id);
     } catch (err) {
       if (!(err instanceof ProviderError) || err.code !== 'customer_exists') throw err;
@@ -181,8 +253,14 @@ export abstract class HighlightDirectory {
     return { data, meta: pageMeta(q.page, q.perPage, list.data.length, list.meta) };
   }
 
-  private async templatePage(page: number, itemsPerPage: number): Promise<{ data: WireTemplate[]; meta: WireMeta | null }> {
-    const res = await this.client.call('GET', '/templates', { query: { page, itemsPerPage }, notFound: 'program_not_found' });
+  private async templatePage(
+    page: number,
+    itemsPerPage: number,
+  ): Promise<{ data: WireTemplate[]; meta: WireMeta | null }> {
+    const res = await this.client.call('GET', '/templates', {
+      query: { page, itemsPerPage },
+      notFound: 'program_not_found',
+    });
     const list = listOf(res.body, isTemplate);
     if (!list) throw badResponse(this.client.what('GET', '/templates'), 'no template list in data', false);
     return list;
@@ -196,7 +274,8 @@ export abstract class HighlightDirectory {
       const t = itemOf(res.body, isTemplate);
       if (!t) throw badResponse(this.client.what('GET', path), 'no template in data', false);
       const p = toProgram(t);
-      if (!p) throw badResponse(this.client.what('GET', path), `unknown template type ${JSON.stringify(t.type)}`, false);
+      if (!p)
+        throw badResponse(this.client.what('GET', path), `unknown template type ${JSON.stringify(t.type)}`, false);
       return p;
     } catch (err) {
       if (err instanceof ProviderError && err.code === 'program_not_found') return null;
@@ -206,7 +285,10 @@ export abstract class HighlightDirectory {
 
   /** GET /pushes: the pushes sent so far, newest as Highlight orders them. */
   async listNotifications(q: { page: number; perPage: number }): Promise<Page<ProviderNotification>> {
-    const res = await this.client.call('GET', '/pushes', { query: { page: q.page, itemsPerPage: q.perPage }, notFound: 'notification_not_found' });
+    const res = await this.client.call('GET', '/pushes', {
+      query: { page: q.page, itemsPerPage: q.perPage },
+      notFound: 'notification_not_found',
+    });
     const list = listOf(res.body, isPush);
     if (!list) throw badResponse(this.client.what('GET', '/pushes'), 'no push list in data', false);
     return { data: list.data.map(pushOf), meta: pageMeta(q.page, q.perPage, list.data.length, list.meta) };
@@ -216,7 +298,9 @@ export abstract class HighlightDirectory {
   async getNotification(id: string): Promise<ProviderNotification | null> {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return null;
     try {
-      const res = await this.client.call('GET', `/pushes/${encodeURIComponent(id)}`, { notFound: 'notification_not_found' });
+      const res = await this.client.call('GET', `/pushes/${encodeURIComponent(id)}`, {
+        notFound: 'notification_not_found',
+      });
       const push = itemOf(res.body, isPush);
       if (!push) throw badResponse(this.client.what('GET', '/pushes/{id}'), 'no push in data', false);
       return pushOf(push);
@@ -230,14 +314,30 @@ export abstract class HighlightDirectory {
    * POST /pushes {message, templateId, cardId?, scheduledAt?}: one push per card; a program is
    * one push with templateId only; the whole connection is one push per template.
    */
-  async notify(input: { message: string; cardReferences?: string[]; programReference?: string; scheduledAt?: string }): Promise<ProviderNotification> {
+  async notify(input: {
+    message: string;
+    cardReferences?: string[];
+    programReference?: string;
+    scheduledAt?: string;
+  }): Promise<ProviderNotification> {
     const bodies: Record<string, unknown>[] = [];
     const extra = input.scheduledAt ? { scheduledAt: input.scheduledAt } : {};
     if (input.cardReferences?.length) {
       // Every card is resolved before the first push goes out, so an unknown card sends nothing.
-      for (const ref of input.cardReferences) bodies.push({ message: input.message, templateId: Number((await this.cardInfo(ref)).templateId), cardId: ref, ...extra });
+      for (const ref of input.cardReferences)
+        bodies.push({
+          message: input.message,
+          templateId: Number((await this.cardInfo(ref)).templateId),
+          cardId: ref,
+          ...extra,
+        });
     } else if (input.programReference) {
-      if (!/^[0-9]{1,15}$/.test(input.programReference)) throw new ProviderError('program_not_found', `Highlight has no template "${input.programReference.slice(0, 60)}".`, 'no');
+      if (!/^[0-9]{1,15}$/.test(input.programReference))
+        throw new ProviderError(
+          'program_not_found',
+          `Highlight has no template "${input.programReference.slice(0, 60)}".`,
+          'no',
+        );
       bodies.push({ message: input.message, templateId: Number(input.programReference), ...extra });
     } else {
       for (let page = 1; page <= 50; page++) {
@@ -249,14 +349,22 @@ export abstract class HighlightDirectory {
     const pushes: WirePush[] = [];
     for (const body of bodies) {
       try {
-        const res = await this.client.call('POST', '/pushes', { body, notFound: body.cardId ? 'card_not_found' : 'program_not_found' });
+        const res = await this.client.call('POST', '/pushes', {
+          body,
+          notFound: body.cardId ? 'card_not_found' : 'program_not_found',
+        });
         const push = itemOf(res.body, isPush);
         if (!push) throw badResponse(this.client.what('POST', '/pushes'), 'no push in data', true);
         pushes.push(push);
       } catch (err) {
         if (pushes.length === 0 || !(err instanceof ProviderError)) throw err;
         const sent = pushes.map((p) => String(p.id)).join(', ');
-        throw new ProviderError(err.code, `${err.message} (${pushes.length} of ${bodies.length} pushes were already sent: ${sent})`, 'unknown', err.extra);
+        throw new ProviderError(
+          err.code,
+          `${err.message} (${pushes.length} of ${bodies.length} pushes were already sent: ${sent})`,
+          'unknown',
+          err.extra,
+        );
       }
     }
     const statuses = new Set(pushes.map((p) => p.status ?? ''));
@@ -266,7 +374,11 @@ export abstract class HighlightDirectory {
     return {
       id: pushes.length ? pushes.map((p) => String(p.id)).join(',') : null,
       message: input.message,
-      recipients: input.cardReferences?.length ? input.cardReferences.length : sentAmounts.length && sentAmounts.every((n) => typeof n === 'number') ? sentAmounts.reduce<number>((a, n) => a + (n ?? 0), 0) : null,
+      recipients: input.cardReferences?.length
+        ? input.cardReferences.length
+        : sentAmounts.length && sentAmounts.every((n) => typeof n === 'number')
+          ? sentAmounts.reduce<number>((a, n) => a + (n ?? 0), 0)
+          : null,
       status: statuses.size === 1 && only ? only : input.scheduledAt ? 'scheduled' : 'sent',
       created_at: new Date(timeOf(first?.createdAt) ?? Date.now()).toISOString(),
     };
@@ -275,7 +387,12 @@ export abstract class HighlightDirectory {
 
 /** Highlight customers have no place for free-form data: refused rather than dropped. */
 function noMetadata(): ProviderError {
-  return new ProviderError('validation_failed', 'Highlight customers keep no metadata; send the customer without it.', 'no', { errors: [{ field: '/metadata', message: 'is not supported by Highlight' }] });
+  return new ProviderError(
+    'validation_failed',
+    'Highlight customers keep no metadata; send the customer without it.',
+    'no',
+    { errors: [{ field: '/metadata', message: 'is not supported by Highlight' }] },
+  );
 }
 
 function pushOf(p: WirePush): ProviderNotification {
@@ -289,7 +406,10 @@ function pushOf(p: WirePush): ProviderNotification {
 }
 
 /** Gateway customer fields → Highlight's (metadata has no place at Highlight and is not sent). */
-function customerFields(b: { first_name?: string; last_name?: string; email?: string; phone?: string; birthday?: string }, externalUserId: string | undefined): Record<string, string> {
+function customerFields(
+  b: { first_name?: string; last_name?: string; email?: string; phone?: string; birthday?: string },
+  externalUserId: string | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (b.first_name !== undefined) out.firstName = b.first_name;
   if (b.last_name !== undefined) out.surname = b.last_name;

@@ -1,17 +1,43 @@
 import type { EarnedReward } from '../../api/schemas/programs.js';
 import type { HighlightConnection } from '../../config/connections.js';
 import type {
-  CardTypeCapabilities, IssueCardInput, MoveResult, Movement, Page, ProviderAdapter, ProviderBalance, ProviderCard, ProviderHistoryEntry,
+  CardTypeCapabilities,
+  IssueCardInput,
+  MoveResult,
+  Movement,
+  Page,
+  ProviderAdapter,
+  ProviderBalance,
+  ProviderCard,
+  ProviderHistoryEntry,
 } from '../adapter.js';
 import { ProviderError } from '../provider-error.js';
 import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { HighlightClient } from './client.js';
 import {
-  CARD_TYPES, DEFAULT_LIMITS, DEFAULT_MECHANICS, capabilitiesOf, findRow, moveKindOf, typeCapabilities,
-  type CardType, type MoveKind, type TemplateSettings,
+  CARD_TYPES,
+  DEFAULT_LIMITS,
+  DEFAULT_MECHANICS,
+  capabilitiesOf,
+  findRow,
+  moveKindOf,
+  typeCapabilities,
+  type CardType,
+  type MoveKind,
+  type TemplateSettings,
 } from './mapping.js';
-import { REFERENCE, balanceOf, historyEntryOf, minorToDecimal, rewardsOf, timeOf, toProviderCard, typeOfCard, unitsOf } from './normalize.js';
+import {
+  REFERENCE,
+  balanceOf,
+  historyEntryOf,
+  minorToDecimal,
+  rewardsOf,
+  timeOf,
+  toProviderCard,
+  typeOfCard,
+  unitsOf,
+} from './normalize.js';
 import { HighlightDirectory, pageMeta } from './directory.js';
 import { isCard, isOperation, itemOf, listOf, type WireCard, type WireOperation } from './wire.js';
 
@@ -26,7 +52,14 @@ interface CardInfo {
   templateId: string;
 }
 
-const SUBTRACTIONS = new Set<MoveKind>(['redeem', 'expire', 'adjust-', 'refund_purchase', 'redeem_reward', 'redeem_coupon']);
+const SUBTRACTIONS = new Set<MoveKind>([
+  'redeem',
+  'expire',
+  'adjust-',
+  'refund_purchase',
+  'redeem_reward',
+  'redeem_coupon',
+]);
 
 /** findApplied: how much earlier than `sinceMs` an operation may be stamped (Highlight's clock against ours). */
 const FIND_SKEW_MS = 5 * 60_000;
@@ -45,7 +78,10 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
   private readonly cache = new Map<string, CardInfo & { until: number }>();
   private readonly cacheMs: number;
 
-  constructor(private readonly conn: HighlightConnection, gate?: RequestGate) {
+  constructor(
+    private readonly conn: HighlightConnection,
+    gate?: RequestGate,
+  ) {
     super(new HighlightClient(conn, gate));
     this.cacheMs = (conn.cardTypeCacheSeconds ?? 300) * 1000;
   }
@@ -63,13 +99,23 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
   }
 
   private cardPath(ref: string): string {
-    if (!REFERENCE.test(ref)) throw new ProviderError('card_not_found', `Highlight (connection ${this.conn.id}): "${ref.slice(0, 60)}" is not a card serial.`, 'no');
+    if (!REFERENCE.test(ref))
+      throw new ProviderError(
+        'card_not_found',
+        `Highlight (connection ${this.conn.id}): "${ref.slice(0, 60)}" is not a card serial.`,
+        'no',
+      );
     return `/cards/${encodeURIComponent(ref)}`;
   }
 
   private remember(card: WireCard): CardInfo {
     const type = typeOfCard(card);
-    if (!type) throw badResponse(this.client.what('GET', `/cards/${card.id}`), `unknown card type ${JSON.stringify(card.type)}`, false);
+    if (!type)
+      throw badResponse(
+        this.client.what('GET', `/cards/${card.id}`),
+        `unknown card type ${JSON.stringify(card.type)}`,
+        false,
+      );
     const info = { type, templateId: String(card.templateId) };
     if (this.cacheMs > 0) this.cache.set(card.id, { ...info, until: Date.now() + this.cacheMs });
     return info;
@@ -104,7 +150,10 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     const caps = this.capsOf(info);
     const s = this.settingsOf(info.type, info.templateId);
     const setting = info.type === 'membership' ? `${s.limits ? 'with' : 'without'} limits` : `${s.mechanics} mechanics`;
-    const asked = m.operation === 'adjust' ? `adjust (${m.quantity < 0 ? 'subtract' : 'add'}) in ${m.unit}` : `${m.operation} in ${m.unit}`;
+    const asked =
+      m.operation === 'adjust'
+        ? `adjust (${m.quantity < 0 ? 'subtract' : 'add'}) in ${m.unit}`
+        : `${m.operation} in ${m.unit}`;
     return new ProviderError(
       'unsupported_operation',
       `Card ${ref} is a Highlight ${info.type} card (template ${info.templateId}, ${setting}): ${asked} is not supported. ` +
@@ -126,26 +175,37 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     const what = this.client.what('POST', `${path}/${row.path}`);
     const currency = this.conn.currency ?? 'EUR';
     if (m.money && m.money.currency !== currency) {
-      throw new ProviderError('validation_failed', `${what}: the connection counts money in ${currency}, not ${m.money.currency}.`, 'no');
+      throw new ProviderError(
+        'validation_failed',
+        `${what}: the connection counts money in ${currency}, not ${m.money.currency}.`,
+        'no',
+      );
     }
     const qty = Math.abs(m.quantity);
     const body: Record<string, unknown> = {};
     let need: number | null = null;
     if (row.field === 'amount') {
-      const decimal = m.money?.decimal ?? (kind === 'purchase' || kind === 'refund_purchase' ? null : minorToDecimal(qty));
-      if (decimal === null || Number(decimal) <= 0) throw new ProviderError('validation_failed', `${what}: a positive amount of money is required.`, 'no');
+      const decimal =
+        m.money?.decimal ?? (kind === 'purchase' || kind === 'refund_purchase' ? null : minorToDecimal(qty));
+      if (decimal === null || Number(decimal) <= 0)
+        throw new ProviderError('validation_failed', `${what}: a positive amount of money is required.`, 'no');
       body.amount = Number(decimal);
       need = m.money?.minor ?? qty;
     } else if (row.field === 'id') {
       if (!m.rewardId || !/^[0-9]{1,15}$/.test(m.rewardId)) {
-        throw new ProviderError(m.rewardId ? 'reward_not_found' : 'validation_failed', `${what}: a Reward card redeems a reward tier by its numeric id (reward_id; see the card's rewards).`, 'no');
+        throw new ProviderError(
+          m.rewardId ? 'reward_not_found' : 'validation_failed',
+          `${what}: a Reward card redeems a reward tier by its numeric id (reward_id; see the card's rewards).`,
+          'no',
+        );
       }
       body.id = Number(m.rewardId);
       const tier = fresh?.card.availableRewardTiers?.find((t) => String(t.id) === m.rewardId);
       need = tier?.threshold ?? null;
     } else if (row.field) {
       const n = kind === 'redeem_reward' ? Math.max(1, qty) : qty;
-      if (!Number.isInteger(n) || n < 1) throw new ProviderError('invalid_points_amount', `${what}: a whole quantity of at least 1 is required.`, 'no');
+      if (!Number.isInteger(n) || n < 1)
+        throw new ProviderError('invalid_points_amount', `${what}: a whole quantity of at least 1 is required.`, 'no');
       body[row.field] = n;
       need = n;
     }
@@ -157,15 +217,24 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
       if (kind === 'redeem_reward' && info.type === 'stamp' && m.rewardId !== null) {
         const ids = rewardsOf(fresh.card, 'stamp').map((r) => r.id);
         if (ids.length > 0 && !ids.includes(m.rewardId)) {
-          throw new ProviderError('reward_not_found', `${what}: card ${reference} has no reward "${m.rewardId.slice(0, 60)}"; its earned reward is ${ids.join(', ')}.`, 'no');
+          throw new ProviderError(
+            'reward_not_found',
+            `${what}: card ${reference} has no reward "${m.rewardId.slice(0, 60)}"; its earned reward is ${ids.join(', ')}.`,
+            'no',
+          );
         }
       }
       if (kind === 'redeem_coupon' && fresh.card.couponRedeemed === true) {
-        throw new ProviderError('coupon_already_redeemed', `${what}: the coupon on card ${reference} was already redeemed.`, 'no');
+        throw new ProviderError(
+          'coupon_already_redeemed',
+          `${what}: the coupon on card ${reference} was already redeemed.`,
+          'no',
+        );
       }
       const heldUnit = row.field === 'id' ? 'scores' : row.unit;
       const held = heldUnit ? unitsOf(fresh.card, info.type)[heldUnit] : undefined;
-      if (held !== undefined && need !== null && held < need) throw insufficient(what, reference, held, need, heldUnit!);
+      if (held !== undefined && need !== null && held < need)
+        throw insufficient(what, reference, held, need, heldUnit!);
     }
 
     let res;
@@ -176,7 +245,8 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
         ...(kind === 'redeem_coupon' ? { conflict: 'coupon_already_redeemed' as const } : {}),
       });
     } catch (err) {
-      if (err instanceof ProviderError && err.code === 'insufficient_points' && row.unit) throw await this.withHolding(err, reference, info.type, row.unit);
+      if (err instanceof ProviderError && err.code === 'insufficient_points' && row.unit)
+        throw await this.withHolding(err, reference, info.type, row.unit);
       throw err;
     }
     const card = itemOf(res.body, isCard);
@@ -188,19 +258,34 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     }
     const after = unitsOf(card, info.type)[m.unit];
     // A purchase on a cashback card is credited as the amount itself (add-transaction-amount), and a refund taken back.
-    if ((kind === 'purchase' || kind === 'refund_purchase') && row.path.endsWith('-transaction-amount') && need !== null) {
-      return { balanceAfter: after ?? null, providerReference: null, effect: { unit: 'amount', delta: kind === 'purchase' ? need : -need } };
+    if (
+      (kind === 'purchase' || kind === 'refund_purchase') &&
+      row.path.endsWith('-transaction-amount') &&
+      need !== null
+    ) {
+      return {
+        balanceAfter: after ?? null,
+        providerReference: null,
+        effect: { unit: 'amount', delta: kind === 'purchase' ? need : -need },
+      };
     }
     return { balanceAfter: after ?? null, providerReference: null };
   }
 
   /** Adds what the card holds to an insufficient_points refusal (best effort). */
-  private async withHolding(err: ProviderError, ref: string, type: CardType, unit: NonNullable<Movement['unit']>): Promise<ProviderError> {
+  private async withHolding(
+    err: ProviderError,
+    ref: string,
+    type: CardType,
+    unit: NonNullable<Movement['unit']>,
+  ): Promise<ProviderError> {
     try {
       const { card } = await this.fetchCard(ref);
       const held = unitsOf(card, type)[unit];
       if (held === undefined) return err;
-      return new ProviderError('insufficient_points', `${err.message} The card holds ${fmt(held, unit)}.`, 'no', { available: held });
+      return new ProviderError('insufficient_points', `${err.message} The card holds ${fmt(held, unit)}.`, 'no', {
+        available: held,
+      });
     } catch {
       return err;
     }
@@ -211,11 +296,20 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     return balanceOf(card, info.type);
   }
 
-  async history(reference: string, opts: { limit: number; fromMs?: number; toMs?: number }): Promise<ProviderHistoryEntry[]> {
+  async history(
+    reference: string,
+    opts: { limit: number; fromMs?: number; toMs?: number },
+  ): Promise<ProviderHistoryEntry[]> {
     const info = await this.cardInfo(reference);
     const perPage = Math.max(1, Math.min(opts.limit, 100));
     const page = (n: number) =>
-      this.operationPage(reference, n, perPage, opts.fromMs !== undefined ? dayOf(opts.fromMs) : undefined, opts.toMs !== undefined ? dayOf(opts.toMs) : undefined);
+      this.operationPage(
+        reference,
+        n,
+        perPage,
+        opts.fromMs !== undefined ? dayOf(opts.fromMs) : undefined,
+        opts.toMs !== undefined ? dayOf(opts.toMs) : undefined,
+      );
     const first = await page(1);
     let ops: WireOperation[] = first.data;
     // The order is undocumented: when the first page is oldest-first and more pages exist, read the newest ones too.
@@ -229,7 +323,11 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     const units = this.capsOf(info).units;
     return ops
       .map((o) => historyEntryOf(o, info.type, units))
-      .filter((e) => (opts.fromMs === undefined || e.createdAt >= opts.fromMs) && (opts.toMs === undefined || e.createdAt <= opts.toMs))
+      .filter(
+        (e) =>
+          (opts.fromMs === undefined || e.createdAt >= opts.fromMs) &&
+          (opts.toMs === undefined || e.createdAt <= opts.toMs),
+      )
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, opts.limit);
   }
@@ -295,9 +393,13 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     // guess from eventId: when it is another unit the balance is not given), the cashback purchase effect.
     const kind = moveKindOf(m);
     const row = findRow(kind, info.type, this.settingsOf(info.type, info.templateId), m.unit);
-    const cashbackPurchase = (kind === 'purchase' || kind === 'refund_purchase') && !!row?.path.endsWith('-transaction-amount');
+    const cashbackPurchase =
+      (kind === 'purchase' || kind === 'refund_purchase') && !!row?.path.endsWith('-transaction-amount');
     const unit = cashbackPurchase ? 'amount' : m.unit;
-    const result: MoveResult = { balanceAfter: found.unit === unit ? found.balanceAfter : null, providerReference: found.providerReference };
+    const result: MoveResult = {
+      balanceAfter: found.unit === unit ? found.balanceAfter : null,
+      providerReference: found.providerReference,
+    };
     if (cashbackPurchase) {
       const need = m.money?.minor ?? Math.abs(m.quantity);
       result.effect = { unit: 'amount', delta: kind === 'purchase' ? need : -need };
@@ -315,9 +417,22 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     }
   }
 
-  async listCards(q: { customerReference?: string; programReference?: string; page: number; perPage: number }): Promise<Page<ProviderCard>> {
-    const query = { customerId: q.customerReference, templateId: q.programReference, page: q.page, itemsPerPage: q.perPage };
-    const res = await this.client.call('GET', '/cards', { query, notFound: q.customerReference ? 'customer_not_found' : 'program_not_found' });
+  async listCards(q: {
+    customerReference?: string;
+    programReference?: string;
+    page: number;
+    perPage: number;
+  }): Promise<Page<ProviderCard>> {
+    const query = {
+      customerId: q.customerReference,
+      templateId: q.programReference,
+      page: q.page,
+      itemsPerPage: q.perPage,
+    };
+    const res = await this.client.call('GET', '/cards', {
+      query,
+      notFound: q.customerReference ? 'customer_not_found' : 'program_not_found',
+    });
     const list = listOf(res.body, isCard);
     if (!list) throw badResponse(this.client.what('GET', '/cards'), 'no card list in data', false);
     // A card of a type this adapter does not know is left out rather than failing the whole page.
@@ -350,14 +465,22 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
 
 /** The comment of a movement: its reason and the gateway txn id, which history() finds back. */
 export function commentOf(m: Pick<Movement, 'reason' | 'txnId'>): string {
-  const reason = m.reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 200);
+  const reason = m.reason
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim()
+    .slice(0, 200);
   return reason ? `${reason} [lgw:${m.txnId}]` : `[lgw:${m.txnId}]`;
 }
 
 const fmt = (n: number, unit: string) => (unit === 'amount' ? `${minorToDecimal(n)} (amount)` : `${n} ${unit}`);
 
 function insufficient(what: string, ref: string, held: number, need: number, unit: string): ProviderError {
-  return new ProviderError('insufficient_points', `${what}: card ${ref} holds ${fmt(held, unit)}; ${fmt(need, unit)} were asked for.`, 'no', { available: held });
+  return new ProviderError(
+    'insufficient_points',
+    `${what}: card ${ref} holds ${fmt(held, unit)}; ${fmt(need, unit)} were asked for.`,
+    'no',
+    { available: held },
+  );
 }
 
 export function createHighlightAdapter(conn: HighlightConnection, gate?: RequestGate): ProviderAdapter {

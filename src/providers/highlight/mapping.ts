@@ -10,7 +10,16 @@ import type { WireBalance } from './wire.js';
  * with unsupported_operation (nothing is converted from one unit to another).
  */
 
-export const CARD_TYPES = ['stamp', 'cashback', 'multipass', 'coupon', 'discount', 'gift', 'membership', 'reward'] as const;
+export const CARD_TYPES = [
+  'stamp',
+  'cashback',
+  'multipass',
+  'coupon',
+  'discount',
+  'gift',
+  'membership',
+  'reward',
+] as const;
 export type CardType = (typeof CARD_TYPES)[number];
 export type Mechanics = 'stamps' | 'visit' | 'spend' | 'points';
 
@@ -22,19 +31,41 @@ export interface TemplateSettings {
 
 /** Mechanics of a template that is not configured: the plain mechanics of its type. */
 export const DEFAULT_MECHANICS: Record<CardType, Mechanics> = {
-  stamp: 'stamps', cashback: 'points', multipass: 'points', coupon: 'points',
-  discount: 'points', gift: 'points', membership: 'visit', reward: 'points',
+  stamp: 'stamps',
+  cashback: 'points',
+  multipass: 'points',
+  coupon: 'points',
+  discount: 'points',
+  gift: 'points',
+  membership: 'visit',
+  reward: 'points',
 };
 /** Membership without limits unless configured (add-visit allowed, subtract-visit not). */
 export const DEFAULT_LIMITS = false;
 
 export const NATIVE_UNIT: Record<CardType, Unit> = {
-  stamp: 'stamps', cashback: 'points', multipass: 'scores', coupon: 'rewards',
-  discount: 'points', gift: 'points', membership: 'visits', reward: 'scores',
+  stamp: 'stamps',
+  cashback: 'points',
+  multipass: 'scores',
+  coupon: 'rewards',
+  discount: 'points',
+  gift: 'points',
+  membership: 'visits',
+  reward: 'scores',
 };
 
 /** A movement as the table sees it: adjust split by sign; expire is a subtraction. */
-export type MoveKind = 'award' | 'redeem' | 'adjust+' | 'adjust-' | 'expire' | 'visit' | 'purchase' | 'refund_purchase' | 'redeem_reward' | 'redeem_coupon';
+export type MoveKind =
+  | 'award'
+  | 'redeem'
+  | 'adjust+'
+  | 'adjust-'
+  | 'expire'
+  | 'visit'
+  | 'purchase'
+  | 'refund_purchase'
+  | 'redeem_reward'
+  | 'redeem_coupon';
 /** When a row applies: always, for one template mechanics, or by the membership `limits` flag. */
 export type Condition = 'any' | Mechanics | 'limits' | 'no-limits';
 /** The body field carrying the quantity (amount: a decimal of money; id: the reward tier id). */
@@ -61,14 +92,28 @@ export const OPERATION_TABLE: readonly Row[] = [
   { ops: ['redeem_reward'], type: 'stamp', when: 'any', unit: 'rewards', path: 'subtract-reward', field: 'rewards' },
   { ops: ['visit'], type: 'stamp', when: 'visit', unit: 'visits', path: 'add-visit', field: 'visits' },
   { ops: ['purchase'], type: 'stamp', when: 'spend', unit: 'amount', path: 'add-purchase', field: 'amount' },
-  { ops: ['refund_purchase'], type: 'stamp', when: 'spend', unit: 'amount', path: 'subtract-purchase', field: 'amount' },
+  {
+    ops: ['refund_purchase'],
+    type: 'stamp',
+    when: 'spend',
+    unit: 'amount',
+    path: 'subtract-purchase',
+    field: 'amount',
+  },
 
   { ops: ADD, type: 'cashback', when: 'any', unit: 'points', path: 'add-point', field: 'points' },
   { ops: SUB, type: 'cashback', when: 'any', unit: 'points', path: 'subtract-point', field: 'points' },
   { ops: ADD, type: 'cashback', when: 'any', unit: 'amount', path: 'add-transaction-amount', field: 'amount' },
   { ops: SUB, type: 'cashback', when: 'any', unit: 'amount', path: 'subtract-transaction-amount', field: 'amount' },
   { ops: ['purchase'], type: 'cashback', when: 'any', unit: 'amount', path: 'add-transaction-amount', field: 'amount' },
-  { ops: ['refund_purchase'], type: 'cashback', when: 'any', unit: 'amount', path: 'subtract-transaction-amount', field: 'amount' },
+  {
+    ops: ['refund_purchase'],
+    type: 'cashback',
+    when: 'any',
+    unit: 'amount',
+    path: 'subtract-transaction-amount',
+    field: 'amount',
+  },
 
   { ops: ADD, type: 'multipass', when: 'any', unit: 'scores', path: 'add-scores', field: 'scores' },
   { ops: SUB, type: 'multipass', when: 'any', unit: 'scores', path: 'subtract-scores', field: 'scores' },
@@ -90,7 +135,14 @@ export const OPERATION_TABLE: readonly Row[] = [
   { ops: SUB, type: 'reward', when: 'any', unit: 'scores', path: 'subtract-scores', field: 'scores' },
   { ops: ['visit'], type: 'reward', when: 'visit', unit: 'visits', path: 'add-visit', field: 'visits' },
   { ops: ['purchase'], type: 'reward', when: 'spend', unit: 'amount', path: 'add-purchase', field: 'amount' },
-  { ops: ['refund_purchase'], type: 'reward', when: 'spend', unit: 'amount', path: 'subtract-purchase', field: 'amount' },
+  {
+    ops: ['refund_purchase'],
+    type: 'reward',
+    when: 'spend',
+    unit: 'amount',
+    path: 'subtract-purchase',
+    field: 'amount',
+  },
   { ops: ['redeem_reward'], type: 'reward', when: 'any', unit: null, path: 'receive-reward', field: 'id' },
 ];
 
@@ -110,11 +162,26 @@ export function moveKindOf(m: Pick<Movement, 'operation' | 'quantity'>): MoveKin
 
 /** The row for a movement on a card, or null when the card type (with its settings) cannot do it. */
 export function findRow(kind: MoveKind, type: CardType, s: TemplateSettings, unit: Unit): Row | null {
-  return OPERATION_TABLE.find((r) => r.type === type && r.ops.includes(kind) && holds(r.when, s) && (DEDICATED.has(kind) || r.unit === unit)) ?? null;
+  return (
+    OPERATION_TABLE.find(
+      (r) => r.type === type && r.ops.includes(kind) && holds(r.when, s) && (DEDICATED.has(kind) || r.unit === unit),
+    ) ?? null
+  );
 }
 
 /** Operations every Highlight card supports whatever its type. */
-const COMMON: Operation[] = ['balance', 'history', 'get_card', 'list_cards', 'issue_card', 'delete_card', 'notify', 'customers', 'delete_customer', 'programs'];
+const COMMON: Operation[] = [
+  'balance',
+  'history',
+  'get_card',
+  'list_cards',
+  'issue_card',
+  'delete_card',
+  'notify',
+  'customers',
+  'delete_customer',
+  'programs',
+];
 
 /** What one card type supports with given template settings. */
 export function capabilitiesOf(type: CardType, s: TemplateSettings): CardTypeCapabilities {
@@ -128,20 +195,33 @@ export function capabilitiesOf(type: CardType, s: TemplateSettings): CardTypeCap
     }
   }
   // reverse = an adjust of the opposite sign, so it needs both directions of one unit.
-  const both = rows.some((a) => a.ops.includes('adjust+') && rows.some((b) => b.unit === a.unit && b.ops.includes('adjust-')));
+  const both = rows.some(
+    (a) => a.ops.includes('adjust+') && rows.some((b) => b.unit === a.unit && b.ops.includes('adjust-')),
+  );
   if (both) ops.add('reverse');
   if (type === 'stamp' || type === 'reward') ops.add('rewards');
-  return { cardType: type, operations: OPERATIONS.filter((o) => ops.has(o)), units: [...units], nativeUnit: NATIVE_UNIT[type] };
+  return {
+    cardType: type,
+    operations: OPERATIONS.filter((o) => ops.has(o)),
+    units: [...units],
+    nativeUnit: NATIVE_UNIT[type],
+  };
 }
 
 /** What a card type can support at most, over every template setting (the connection-level matrix). */
 export function typeCapabilities(type: CardType): CardTypeCapabilities {
   const all: TemplateSettings[] = [];
-  for (const mechanics of ['stamps', 'visit', 'spend', 'points'] as const) for (const limits of [false, true]) all.push({ mechanics, limits });
+  for (const mechanics of ['stamps', 'visit', 'spend', 'points'] as const)
+    for (const limits of [false, true]) all.push({ mechanics, limits });
   const caps = all.map((s) => capabilitiesOf(type, s));
   const ops = new Set(caps.flatMap((c) => c.operations));
   const units = new Set(caps.flatMap((c) => c.units));
-  return { cardType: type, operations: OPERATIONS.filter((o) => ops.has(o)), units: [...units], nativeUnit: NATIVE_UNIT[type] };
+  return {
+    cardType: type,
+    operations: OPERATIONS.filter((o) => ops.has(o)),
+    units: [...units],
+    nativeUnit: NATIVE_UNIT[type],
+  };
 }
 
 /**
@@ -174,5 +254,12 @@ export function cardTypeOf(v: string | number): CardType | null {
  * The unit an operation's `eventId` suggests (one public client's guess; Highlight does not
  * document them, so it is only used when that unit is one the card holds).
  */
-export const EVENT_UNIT_GUESS: Record<number, Unit> = { 1: 'stamps', 2: 'stamps', 5: 'points', 6: 'amount', 7: 'visits', 42: 'rewards' };
+export const EVENT_UNIT_GUESS: Record<number, Unit> = {
+  1: 'stamps',
+  2: 'stamps',
+  5: 'points',
+  6: 'amount',
+  7: 'visits',
+  42: 'rewards',
+};
 export const EVENT_COUPON_GUESS = 43;

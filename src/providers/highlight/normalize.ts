@@ -1,6 +1,20 @@
 import type { EarnedReward } from '../../api/schemas/programs.js';
-import type { ProviderBalance, ProviderCard, ProviderCustomer, ProviderHistoryEntry, ProviderProgram, Unit } from '../adapter.js';
-import { BALANCE_READING, EVENT_COUPON_GUESS, EVENT_UNIT_GUESS, NATIVE_UNIT, cardTypeOf, type CardType } from './mapping.js';
+import type {
+  ProviderBalance,
+  ProviderCard,
+  ProviderCustomer,
+  ProviderHistoryEntry,
+  ProviderProgram,
+  Unit,
+} from '../adapter.js';
+import {
+  BALANCE_READING,
+  EVENT_COUPON_GUESS,
+  EVENT_UNIT_GUESS,
+  NATIVE_UNIT,
+  cardTypeOf,
+  type CardType,
+} from './mapping.js';
 import type { WireCard, WireCustomer, WireOperation, WireRewardTier, WireTemplate } from './wire.js';
 
 /** Highlight answers → the gateway's normalized shapes. */
@@ -26,7 +40,8 @@ const isoOf = (s: string | null | undefined): string | null => {
   return t === null ? null : new Date(t).toISOString();
 };
 
-const str = (v: string | number | null | undefined): string | null => (v === null || v === undefined || v === '' ? null : String(v));
+const str = (v: string | number | null | undefined): string | null =>
+  v === null || v === undefined || v === '' ? null : String(v);
 
 /** The card's type, or null when Highlight names a type this adapter does not know. */
 export const typeOfCard = (card: WireCard): CardType | null => cardTypeOf(card.type);
@@ -59,8 +74,15 @@ export function balanceOf(card: WireCard, type: CardType): ProviderBalance {
 }
 
 const STATUS: Record<string, ProviderCard['status']> = {
-  active: 'active', installed: 'active', not_installed: 'inactive', notinstalled: 'inactive', inactive: 'inactive',
-  expired: 'expired', deleted: 'voided', removed: 'voided', blocked: 'inactive',
+  active: 'active',
+  installed: 'active',
+  not_installed: 'inactive',
+  notinstalled: 'inactive',
+  inactive: 'inactive',
+  expired: 'expired',
+  deleted: 'voided',
+  removed: 'voided',
+  blocked: 'inactive',
 };
 
 export function toProviderCard(card: WireCard, type: CardType): ProviderCard {
@@ -107,13 +129,23 @@ export function toCustomer(c: WireCustomer, cardReferences: string[]): ProviderC
   };
 }
 
-const tierReward = (t: WireRewardTier, unit: Unit | null) => ({ id: String(t.id), name: t.name ?? null, cost: t.threshold ?? null, unit });
+const tierReward = (t: WireRewardTier, unit: Unit | null) => ({
+  id: String(t.id),
+  name: t.name ?? null,
+  cost: t.threshold ?? null,
+  unit,
+});
 
 export function toProgram(t: WireTemplate): ProviderProgram | null {
   const type = cardTypeOf(t.type);
   if (!type) return null;
   const unit = type === 'stamp' || type === 'reward' ? NATIVE_UNIT[type] : null;
-  return { reference: String(t.id), name: t.name ?? null, card_type: type, rewards: (t.rewardTiers ?? []).map((r) => ({ ...tierReward(r, unit), active: null })) };
+  return {
+    reference: String(t.id),
+    name: t.name ?? null,
+    card_type: type,
+    rewards: (t.rewardTiers ?? []).map((r) => ({ ...tierReward(r, unit), active: null })),
+  };
 }
 
 /**
@@ -129,7 +161,16 @@ export function rewardsOf(card: WireCard, type: CardType): EarnedReward[] {
     if (count <= 0) return [];
     const tier = tiers[0];
     const cost = card.balance?.numberStampsTotal ?? tier?.threshold ?? null;
-    return [{ id: tier ? String(tier.id) : 'reward', name: tier?.name ?? null, status: 'available', cost, unit: 'stamps', count }];
+    return [
+      {
+        id: tier ? String(tier.id) : 'reward',
+        name: tier?.name ?? null,
+        status: 'available',
+        cost,
+        unit: 'stamps',
+        count,
+      },
+    ];
   }
   if (type === 'reward') {
     const scores = units.scores;
@@ -153,7 +194,12 @@ export function historyEntryOf(op: WireOperation, type: CardType, cardUnits: Uni
   const guess = op.eventId != null ? EVENT_UNIT_GUESS[op.eventId] : undefined;
   const raw = op.amount ?? 0;
   // eventId meanings are guesses; without one that fits, a fractional amount on a card that counts money is money.
-  const unit: Unit = guess && cardUnits.includes(guess) ? guess : !Number.isInteger(raw) && cardUnits.includes('amount') ? 'amount' : NATIVE_UNIT[type];
+  const unit: Unit =
+    guess && cardUnits.includes(guess)
+      ? guess
+      : !Number.isInteger(raw) && cardUnits.includes('amount')
+        ? 'amount'
+        : NATIVE_UNIT[type];
   const delta = unit === 'amount' ? toMinor(raw) : raw;
   let operation: ProviderHistoryEntry['operation'] = delta > 0 ? 'award' : delta < 0 ? 'redeem' : 'other';
   if (type === 'coupon' && (op.eventId === EVENT_COUPON_GUESS || delta === 0)) operation = 'redeem_coupon';

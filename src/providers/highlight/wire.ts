@@ -10,7 +10,8 @@ export const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== n
 const optNum = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'number' && Number.isFinite(v));
 const optStr = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
 const optBool = (v: unknown): boolean => v === undefined || v === null || typeof v === 'boolean';
-const isId = (v: unknown): v is string | number => (typeof v === 'string' && v.length > 0) || (typeof v === 'number' && Number.isFinite(v));
+const isId = (v: unknown): v is string | number =>
+  (typeof v === 'string' && v.length > 0) || (typeof v === 'number' && Number.isFinite(v));
 
 export interface WireBalance {
   balance?: number | null;
@@ -95,7 +96,16 @@ export interface WireMeta {
   totalItems?: number;
 }
 
-const BALANCE_FIELDS = ['balance', 'bonusBalance', 'currentNumberOfUses', 'numberStampsTotal', 'stampsBeforeReward', 'numberRewardsUnused', 'discountPercentage', 'discountAmount'];
+const BALANCE_FIELDS = [
+  'balance',
+  'bonusBalance',
+  'currentNumberOfUses',
+  'numberStampsTotal',
+  'stampsBeforeReward',
+  'numberRewardsUnused',
+  'discountPercentage',
+  'discountAmount',
+];
 
 export function isBalance(v: unknown): v is WireBalance {
   return isObj(v) && BALANCE_FIELDS.every((k) => optNum(v[k]));
@@ -108,7 +118,9 @@ export function isRewardTier(v: unknown): v is WireRewardTier {
 const optTiers = (v: unknown): boolean => v === undefined || v === null || (Array.isArray(v) && v.every(isRewardTier));
 
 function isCustomerFields(v: Json): boolean {
-  return ['firstName', 'surname', 'email', 'phone', 'dateOfBirth', 'externalUserId', 'createdAt', 'updatedAt'].every((k) => optStr(v[k]));
+  return ['firstName', 'surname', 'email', 'phone', 'dateOfBirth', 'externalUserId', 'createdAt', 'updatedAt'].every(
+    (k) => optStr(v[k]),
+  );
 }
 
 export function isCustomer(v: unknown): v is WireCustomer {
@@ -118,34 +130,60 @@ export function isCustomer(v: unknown): v is WireCustomer {
 export function isCard(v: unknown): v is WireCard {
   if (!isObj(v)) return false;
   return (
-    typeof v.id === 'string' && v.id.length > 0 &&
+    typeof v.id === 'string' &&
+    v.id.length > 0 &&
     (typeof v.type === 'string' || typeof v.type === 'number') &&
     isId(v.templateId) &&
     (v.customerId === undefined || v.customerId === null || isId(v.customerId)) &&
     (v.customer === undefined || v.customer === null || (isObj(v.customer) && isCustomerFields(v.customer))) &&
     (v.balance === undefined || v.balance === null || isBalance(v.balance)) &&
     optTiers(v.availableRewardTiers) &&
-    optStr(v.status) && optBool(v.couponRedeemed) &&
-    optStr(v.installLink) && optStr(v.shareLink) && optStr(v.qrLink) &&
+    optStr(v.status) &&
+    optBool(v.couponRedeemed) &&
+    optStr(v.installLink) &&
+    optStr(v.shareLink) &&
+    optStr(v.qrLink) &&
     (v.directInstallLink === undefined || v.directInstallLink === null || isObj(v.directInstallLink)) &&
-    optNum(v.totalRewardsEarned) && optNum(v.totalRewardsRedeemed) &&
-    optStr(v.createdAt) && optStr(v.updatedAt)
+    optNum(v.totalRewardsEarned) &&
+    optNum(v.totalRewardsRedeemed) &&
+    optStr(v.createdAt) &&
+    optStr(v.updatedAt)
   );
 }
 
 export function isTemplate(v: unknown): v is WireTemplate {
-  return isObj(v) && isId(v.id) && (typeof v.type === 'number' || typeof v.type === 'string') && optStr(v.name) && optTiers(v.rewardTiers);
+  return (
+    isObj(v) &&
+    isId(v.id) &&
+    (typeof v.type === 'number' || typeof v.type === 'string') &&
+    optStr(v.name) &&
+    optTiers(v.rewardTiers)
+  );
 }
 
 export function isOperation(v: unknown): v is WireOperation {
   return (
-    isObj(v) && isId(v.id) && optNum(v.eventId) && optNum(v.amount) && optNum(v.balance) && optNum(v.purchaseSum) &&
-    optStr(v.comment) && optStr(v.createdAt)
+    isObj(v) &&
+    isId(v.id) &&
+    optNum(v.eventId) &&
+    optNum(v.amount) &&
+    optNum(v.balance) &&
+    optNum(v.purchaseSum) &&
+    optStr(v.comment) &&
+    optStr(v.createdAt)
   );
 }
 
 export function isPush(v: unknown): v is WirePush {
-  return isObj(v) && isId(v.id) && optStr(v.message) && optStr(v.status) && optStr(v.createdAt) && optStr(v.scheduledAt) && optNum(v.sentAmount);
+  return (
+    isObj(v) &&
+    isId(v.id) &&
+    optStr(v.message) &&
+    optStr(v.status) &&
+    optStr(v.createdAt) &&
+    optStr(v.scheduledAt) &&
+    optNum(v.sentAmount)
+  );
 }
 
 function isMeta(v: unknown): v is WireMeta {
@@ -174,7 +212,9 @@ export function errorMessageOf(body: unknown): string | null {
     if (isObj(v) && typeof v.message === 'string') return v.message;
   }
   if (Array.isArray(body.errors)) {
-    const parts = body.errors.map((e) => (typeof e === 'string' ? e : isObj(e) && typeof e.message === 'string' ? e.message : null)).filter((s) => s);
+    const parts = body.errors
+      .map((e) => (typeof e === 'string' ? e : isObj(e) && typeof e.message === 'string' ? e.message : null))
+      .filter((s) => s);
     if (parts.length) return parts.join('; ');
   }
   if (isObj(body.errors)) {

@@ -84,9 +84,10 @@ export class LocalRequestGate implements RequestGate {
   }
 
   private refusal(what: string, waitMs: number): ProviderError {
-    const why = this.blockedUntil > Date.now() || !this.limit
-      ? "the provider's rate limit holds the connection back (Retry-After, or a spent RateLimit window)"
-      : `the connection's rate limit (${this.limit.requests} per ${this.limit.perSeconds} s) is reached`;
+    const why =
+      this.blockedUntil > Date.now() || !this.limit
+        ? "the provider's rate limit holds the connection back (Retry-After, or a spent RateLimit window)"
+        : `the connection's rate limit (${this.limit.requests} per ${this.limit.perSeconds} s) is reached`;
     return new ProviderError('provider_rate_limited', `${what}: ${why}; retry later.`, 'no', {
       headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
     });

@@ -41,7 +41,14 @@ export interface HttpResult {
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 export class ProviderHttp {
   private readonly pool: Pool;
@@ -103,12 +110,27 @@ export class ProviderHttp {
       const e = err as Error & { code?: string; cause?: { code?: string } };
       const code = e.code ?? e.cause?.code ?? '';
       if (CONNECT_FAILURES.has(code)) {
-        throw new ProviderError('provider_unavailable', `${what}: could not connect to the provider.`, 'no', { headers: { 'retry-after': '5' } });
+        throw new ProviderError('provider_unavailable', `${what}: could not connect to the provider.`, 'no', {
+          headers: { 'retry-after': '5' },
+        });
       }
-      if (e.name === 'TimeoutError' || e.name === 'AbortError' || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
-        throw new ProviderError('provider_timeout', `${what}: no answer within ${this.opts.timeoutMs} ms.`, write ? 'unknown' : 'no');
+      if (
+        e.name === 'TimeoutError' ||
+        e.name === 'AbortError' ||
+        err instanceof undiciErrors.HeadersTimeoutError ||
+        err instanceof undiciErrors.BodyTimeoutError
+      ) {
+        throw new ProviderError(
+          'provider_timeout',
+          `${what}: no answer within ${this.opts.timeoutMs} ms.`,
+          write ? 'unknown' : 'no',
+        );
       }
-      throw new ProviderError('provider_unavailable', `${what}: the connection failed (${code || e.name}).`, write ? 'unknown' : 'no');
+      throw new ProviderError(
+        'provider_unavailable',
+        `${what}: the connection failed (${code || e.name}).`,
+        write ? 'unknown' : 'no',
+      );
     } finally {
       release?.();
     }
@@ -119,8 +141,14 @@ export class ProviderHttp {
     try {
       return await this.gate!.acquire(what, this.opts.maxGateWaitMs ?? this.opts.timeoutMs);
     } catch (err) {
-      if (err instanceof ProviderError) throw err.applied === 'no' ? err : new ProviderError(err.code, err.message, 'no', err.extra);
-      throw new ProviderError('provider_unavailable', `${what}: the connection's rate-limit gate failed (${(err as Error).name}); nothing was sent.`, 'no', { headers: { 'retry-after': '1' } });
+      if (err instanceof ProviderError)
+        throw err.applied === 'no' ? err : new ProviderError(err.code, err.message, 'no', err.extra);
+      throw new ProviderError(
+        'provider_unavailable',
+        `${what}: the connection's rate-limit gate failed (${(err as Error).name}); nothing was sent.`,
+        'no',
+        { headers: { 'retry-after': '1' } },
+      );
     }
   }
 
@@ -146,21 +174,48 @@ export function retryAfterOf(res: HttpResult, fallbackSeconds = 1): string {
  * The default mapping of an HTTP failure status to the gateway's codes; adapters refine it with
  * what their provider's body says (insufficient balance, duplicate...).
  */
-export function mapStatus(res: HttpResult, what: string, notFound: 'card_not_found' | 'customer_not_found' | 'program_not_found' | 'reward_not_found' | 'notification_not_found', message: string | null): ProviderError {
+export function mapStatus(
+  res: HttpResult,
+  what: string,
+  notFound:
+    | 'card_not_found'
+    | 'customer_not_found'
+    | 'program_not_found'
+    | 'reward_not_found'
+    | 'notification_not_found',
+  message: string | null,
+): ProviderError {
   const said = message ? `: ${message}` : '';
   if (res.status === 401 || res.status === 403) {
-    return new ProviderError('provider_auth_failed', `${what}: the provider refused the connection's credentials (HTTP ${res.status}).`, 'no');
+    return new ProviderError(
+      'provider_auth_failed',
+      `${what}: the provider refused the connection's credentials (HTTP ${res.status}).`,
+      'no',
+    );
   }
   if (res.status === 404) return new ProviderError(notFound, `${what}: not found at the provider${said}.`, 'no');
   if (res.status === 429) {
-    return new ProviderError('provider_rate_limited', `${what}: the provider's rate limit is reached; retry later.`, 'no', { headers: { 'retry-after': retryAfterOf(res) } });
+    return new ProviderError(
+      'provider_rate_limited',
+      `${what}: the provider's rate limit is reached; retry later.`,
+      'no',
+      { headers: { 'retry-after': retryAfterOf(res) } },
+    );
   }
-  if (res.status >= 500) return new ProviderError('provider_unavailable', `${what}: the provider failed (HTTP ${res.status}).`, 'unknown', { headers: { 'retry-after': '5' } });
-  if (res.status === 409) return new ProviderError('duplicate_at_provider', `${what}: the provider reports a duplicate${said}.`, 'no');
+  if (res.status >= 500)
+    return new ProviderError('provider_unavailable', `${what}: the provider failed (HTTP ${res.status}).`, 'unknown', {
+      headers: { 'retry-after': '5' },
+    });
+  if (res.status === 409)
+    return new ProviderError('duplicate_at_provider', `${what}: the provider reports a duplicate${said}.`, 'no');
   return new ProviderError('provider_rejected', `${what}: the provider refused it (HTTP ${res.status})${said}.`, 'no');
 }
 
 /** A 2xx body that is not what the provider documents. */
 export function badResponse(what: string, why: string, write: boolean): ProviderError {
-  return new ProviderError('provider_bad_response', `${what}: the provider's answer could not be read (${why}).`, write ? 'unknown' : 'no');
+  return new ProviderError(
+    'provider_bad_response',
+    `${what}: the provider's answer could not be read (${why}).`,
+    write ? 'unknown' : 'no',
+  );
 }

@@ -62,9 +62,19 @@ export class LealClient {
   private readonly root: string;
   /** The connection's gate: the one given (shared), else a local one (at `rateLimit` when set; it always honours blocks). */
   private readonly gate: RequestGate;
-  private rl: LealRateLimitState = { limit: null, remaining: null, resetAt: null, policy: null, blockedUntil: null, observedAt: null };
+  private rl: LealRateLimitState = {
+    limit: null,
+    remaining: null,
+    resetAt: null,
+    policy: null,
+    blockedUntil: null,
+    observedAt: null,
+  };
 
-  constructor(private readonly conn: LealConnection, gate?: RequestGate) {
+  constructor(
+    private readonly conn: LealConnection,
+    gate?: RequestGate,
+  ) {
     this.label = `Leal (connection ${conn.id})`;
     this.root = `/accounts/${conn.accountId}`;
     this.gate = gate ?? new LocalRequestGate(rateLimitOf(conn));
@@ -107,19 +117,34 @@ export class LealClient {
     const text = message ?? '';
     const status = res.status;
     if (status === 401 || status === 403) {
-      return new ProviderError('provider_auth_failed', `${what}: Leal refused the connection's API token (HTTP ${status}).`, 'no');
+      return new ProviderError(
+        'provider_auth_failed',
+        `${what}: Leal refused the connection's API token (HTTP ${status}).`,
+        'no',
+      );
     }
     if (status === 429) {
-      return new ProviderError('provider_rate_limited', `${what}: Leal's rate limit is reached; retry later.`, 'no', { headers: { 'retry-after': retryAfterOf(res) } });
+      return new ProviderError('provider_rate_limited', `${what}: Leal's rate limit is reached; retry later.`, 'no', {
+        headers: { 'retry-after': retryAfterOf(res) },
+      });
     }
     if (status >= 500) {
-      return new ProviderError('provider_unavailable', `${what}: Leal failed (HTTP ${status})${said}.`, write ? 'unknown' : 'no', { headers: { 'retry-after': '5' } });
+      return new ProviderError(
+        'provider_unavailable',
+        `${what}: Leal failed (HTTP ${status})${said}.`,
+        write ? 'unknown' : 'no',
+        { headers: { 'retry-after': '5' } },
+      );
     }
-    const fail = (code: ErrorCode, sentence: string): ProviderError => new ProviderError(code, `${what}: ${sentence} (HTTP ${status})${said}.`, 'no');
+    const fail = (code: ErrorCode, sentence: string): ProviderError =>
+      new ProviderError(code, `${what}: ${sentence} (HTTP ${status})${said}.`, 'no');
     if (status === 404) {
       // The store itself is missing: the connection's accountId is wrong or not reachable with this token.
       if (STORE.test(text) && !/customer|reward|card/i.test(text)) {
-        return fail('provider_auth_failed', `Leal does not know store ${this.conn.accountId} (check the connection's accountId and token)`);
+        return fail(
+          'provider_auth_failed',
+          `Leal does not know store ${this.conn.accountId} (check the connection's accountId and token)`,
+        );
       }
       if (opts.reward && /reward/i.test(text)) return fail('reward_not_found', 'the reward is not found at Leal');
       return fail(opts.notFound, 'not found at Leal');
@@ -155,7 +180,13 @@ export class LealClient {
     let holdUntil: number | null = null;
     if (res.status === 429) {
       const until = now + Number(retryAfterOf(res)) * 1000;
-      this.rl = { ...this.rl, remaining: 0, resetAt: Math.max(this.rl.resetAt ?? 0, until), blockedUntil: until, observedAt: now };
+      this.rl = {
+        ...this.rl,
+        remaining: 0,
+        resetAt: Math.max(this.rl.resetAt ?? 0, until),
+        blockedUntil: until,
+        observedAt: now,
+      };
       holdUntil = until;
     } else {
       if (res.status < 500) this.rl = { ...this.rl, blockedUntil: null };

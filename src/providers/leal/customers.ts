@@ -27,7 +27,10 @@ export function customerBody(fields: Fields, externalReference: string | null | 
 /** Leal requires first_name and at least one of email or phone to create a customer. */
 export function requireNewCustomerFields(fields: Fields | null | undefined, what: string): void {
   if (!fields?.first_name || (!fields.email && !fields.phone)) {
-    throw new ApiError('validation_failed', `${what}: Leal needs the customer's first_name and an email or a phone to create a customer.`);
+    throw new ApiError(
+      'validation_failed',
+      `${what}: Leal needs the customer's first_name and an email or a phone to create a customer.`,
+    );
   }
 }
 
@@ -40,14 +43,22 @@ export class LealCustomers {
   ) {}
 
   /** POST /customers; `cardId` enrols the customer in that card template. */
-  async create(fields: Fields, externalReference: string | null | undefined, cardId: string | null): Promise<WireCustomer> {
+  async create(
+    fields: Fields,
+    externalReference: string | null | undefined,
+    cardId: string | null,
+  ): Promise<WireCustomer> {
     const body: Record<string, unknown> = { customer: customerBody(fields, externalReference) };
     if (cardId !== null) {
       body.card_id = Number(cardId);
       // Card links (email/SMS) only when the connection asks for customer notifications explicitly: Leal's own default is not to send them.
       if (this.notifyCustomers === true) body.send_card_links = true;
     }
-    const res = await this.client.call('POST', '/customers', { body, notFound: 'program_not_found', duplicate: 'customer_exists' });
+    const res = await this.client.call('POST', '/customers', {
+      body,
+      notFound: 'program_not_found',
+      duplicate: 'customer_exists',
+    });
     const c = readCustomer(res);
     if (!c) throw badResponse(this.client.what('POST', '/customers'), 'not a customer', true);
     return c;
@@ -60,12 +71,17 @@ export class LealCustomers {
     const list = readCustomerList(res);
     if (!list) throw badResponse(this.client.what('GET', '/customers'), 'not a customer list', false);
     // Matched here too: a store that ignored the filter must not hand back someone else.
-    return list.customers.find((c) => c.external_references.some((r) => r.source === EXTERNAL_SOURCE && r.external_id === externalReference)) ?? null;
+    return (
+      list.customers.find((c) =>
+        c.external_references.some((r) => r.source === EXTERNAL_SOURCE && r.external_id === externalReference),
+      ) ?? null
+    );
   }
 
   async fetch(reference: string): Promise<WireCustomer> {
     const id = parseId(reference);
-    if (id === null) throw new ProviderError('customer_not_found', `Leal customer "${reference}" is not a Leal customer id.`, 'no');
+    if (id === null)
+      throw new ProviderError('customer_not_found', `Leal customer "${reference}" is not a Leal customer id.`, 'no');
     const res = await this.client.call('GET', `/customers/${id}`, { notFound: 'customer_not_found' });
     const c = readCustomer(res);
     if (!c) throw badResponse(this.client.what('GET', `/customers/${id}`), 'not a customer', false);
@@ -95,7 +111,8 @@ export class LealCustomers {
     const xref = q.external_reference;
     const filtered = list.customers.filter(
       (c) =>
-        (xref === undefined || c.external_references.some((r) => r.source === EXTERNAL_SOURCE && r.external_id === xref)) &&
+        (xref === undefined ||
+          c.external_references.some((r) => r.source === EXTERNAL_SOURCE && r.external_id === xref)) &&
         (email === undefined || c.email?.toLowerCase() === email) &&
         (phone === undefined || (c.phone !== null && digits(c.phone) === phone)),
     );
@@ -126,11 +143,13 @@ export class LealCustomers {
     const { connection: _c, external_reference, program_id, programReference, ...fields } = body;
     requireNewCustomerFields(fields, 'Leal create customer');
     // The route passes programReference; a bare gateway program_id ("<connection>:<id>") is accepted too.
-    const program = programReference ?? (program_id !== undefined ? program_id.slice(program_id.indexOf(':') + 1) : undefined);
+    const program =
+      programReference ?? (program_id !== undefined ? program_id.slice(program_id.indexOf(':') + 1) : undefined);
     let cardId: string | null = null;
     if (program !== undefined) {
       cardId = parseId(program);
-      if (cardId === null) throw new ProviderError('program_not_found', `Leal card template "${program}" is not a Leal card id.`, 'no');
+      if (cardId === null)
+        throw new ProviderError('program_not_found', `Leal card template "${program}" is not a Leal card id.`, 'no');
     }
     return customerOf(await this.create(fields, external_reference, cardId));
   }
@@ -138,9 +157,14 @@ export class LealCustomers {
   /** PATCH /customers/{id} {customer}: metadata is shallow-merged by Leal. */
   async update(reference: string, body: UpdateCustomerBody): Promise<ProviderCustomer> {
     const id = parseId(reference);
-    if (id === null) throw new ProviderError('customer_not_found', `Leal customer "${reference}" is not a Leal customer id.`, 'no');
+    if (id === null)
+      throw new ProviderError('customer_not_found', `Leal customer "${reference}" is not a Leal customer id.`, 'no');
     const path = `/customers/${id}`;
-    const res = await this.client.call('PATCH', path, { body: { customer: customerBody(body, null) }, notFound: 'customer_not_found', duplicate: 'customer_exists' });
+    const res = await this.client.call('PATCH', path, {
+      body: { customer: customerBody(body, null) },
+      notFound: 'customer_not_found',
+      duplicate: 'customer_exists',
+    });
     const c = readCustomer(res);
     if (!c) throw badResponse(this.client.what('PATCH', path), 'not a customer', true);
     return customerOf(c);

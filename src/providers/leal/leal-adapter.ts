@@ -2,7 +2,15 @@ import { ApiError } from '../../api/errors.js';
 import type { EarnedReward } from '../../api/schemas/programs.js';
 import type { LealConnection } from '../../config/connections.js';
 import type {
-  CardTypeCapabilities, IssueCardInput, Movement, MoveResult, Page, ProviderAdapter, ProviderBalance, ProviderCard, ProviderProgram,
+  CardTypeCapabilities,
+  IssueCardInput,
+  Movement,
+  MoveResult,
+  Page,
+  ProviderAdapter,
+  ProviderBalance,
+  ProviderCard,
+  ProviderProgram,
 } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
@@ -10,7 +18,17 @@ import { ProviderError } from '../provider-error.js';
 import { LealClient, type LealRateLimitState } from './client.js';
 import { LealCustomers, requireNewCustomerFields } from './customers.js';
 import { STAMP_CARD, cardOf, earnedRewardsOf, parseCardRef, parseId, programOf } from './mapping.js';
-import { listOf, readAll, readCardTemplate, readCustomerCard, readRedemption, readReward, type WireCustomer, type WireCustomerCard, type WireReward } from './wire.js';
+import {
+  listOf,
+  readAll,
+  readCardTemplate,
+  readCustomerCard,
+  readRedemption,
+  readReward,
+  type WireCustomer,
+  type WireCustomerCard,
+  type WireReward,
+} from './wire.js';
 
 /**
  * The Leal (getleal.com) API v1 adapter: stamp cards only. A card is a customer card, addressed
@@ -31,10 +49,15 @@ export function createLealAdapter(conn: LealConnection, gate?: RequestGate): Lea
 const KNOWN_CARDS_MAX = 10_000;
 
 const unsupported = (detail: string): ProviderError =>
-  new ProviderError('unsupported_operation', `${detail} Leal stamp cards support: ${STAMP_CARD.operations.join(', ')} (units: ${STAMP_CARD.units.join(', ')}).`, 'no', {
-    supported: STAMP_CARD.operations,
-    units: STAMP_CARD.units,
-  });
+  new ProviderError(
+    'unsupported_operation',
+    `${detail} Leal stamp cards support: ${STAMP_CARD.operations.join(', ')} (units: ${STAMP_CARD.units.join(', ')}).`,
+    'no',
+    {
+      supported: STAMP_CARD.operations,
+      units: STAMP_CARD.units,
+    },
+  );
 
 class Leal implements LealAdapter {
   readonly cardTypes: CardTypeCapabilities[] = [STAMP_CARD];
@@ -56,7 +79,12 @@ class Leal implements LealAdapter {
 
   private cardPath(reference: string): string {
     const p = parseCardRef(reference);
-    if (!p) throw new ProviderError('card_not_found', `"${reference}" is not a Leal card reference (<customer_id>.<customer_card_id>).`, 'no');
+    if (!p)
+      throw new ProviderError(
+        'card_not_found',
+        `"${reference}" is not a Leal card reference (<customer_id>.<customer_card_id>).`,
+        'no',
+      );
     return `/customers/${p.customerId}/customer_cards/${p.cardId}`;
   }
 
@@ -83,10 +111,14 @@ class Leal implements LealAdapter {
     const path = this.cardPath(reference);
     switch (m.operation) {
       case 'award':
-        if (m.unit !== 'stamps') throw unsupported(`award in ${m.unit} is not possible on a Leal card, which counts stamps only (nothing is converted).`);
+        if (m.unit !== 'stamps')
+          throw unsupported(
+            `award in ${m.unit} is not possible on a Leal card, which counts stamps only (nothing is converted).`,
+          );
         return this.stamp(reference, path, m);
       case 'redeem_reward':
-        if (!STAMP_CARD.units.includes(m.unit)) throw unsupported(`redeem_reward in ${m.unit} is not possible on a Leal card.`);
+        if (!STAMP_CARD.units.includes(m.unit))
+          throw unsupported(`redeem_reward in ${m.unit} is not possible on a Leal card.`);
         return this.redeemReward(reference, path, m);
       case 'redeem':
         throw unsupported(
@@ -94,7 +126,9 @@ class Leal implements LealAdapter {
         );
       case 'adjust':
       case 'expire':
-        throw unsupported(`${m.operation} is not possible: Leal documents no way to remove or set stamps (no negative stamps).`);
+        throw unsupported(
+          `${m.operation} is not possible: Leal documents no way to remove or set stamps (no negative stamps).`,
+        );
       default:
         throw unsupported(`${m.operation} is not a Leal operation.`);
     }
@@ -103,10 +137,15 @@ class Leal implements LealAdapter {
   /** POST .../stamp {stamps, skip_notifications}. Leal's stamp has no free-text field: the txn id cannot travel. */
   private async stamp(reference: string, path: string, m: Movement): Promise<MoveResult> {
     if (!Number.isSafeInteger(m.quantity) || m.quantity < 1) {
-      throw new ApiError('invalid_points_amount', `Leal adds whole stamps: ${m.quantity} is not a positive whole number.`);
+      throw new ApiError(
+        'invalid_points_amount',
+        `Leal adds whole stamps: ${m.quantity} is not a positive whole number.`,
+      );
     }
     const body = { stamps: m.quantity, skip_notifications: !m.notify };
-    const card = readCustomerCard(await this.client.call('POST', `${path}/stamp`, { body, notFound: 'card_not_found' }));
+    const card = readCustomerCard(
+      await this.client.call('POST', `${path}/stamp`, { body, notFound: 'card_not_found' }),
+    );
     if (!card) throw badResponse(this.client.what('POST', `${path}/stamp`), 'not a customer card', true);
     this.remember(reference);
     return { balanceAfter: card.stamps_count, providerReference: null };
@@ -116,25 +155,42 @@ class Leal implements LealAdapter {
   private async redeemReward(reference: string, path: string, m: Movement): Promise<MoveResult> {
     const rewardId = m.rewardId === null ? null : parseId(m.rewardId);
     if (m.money !== null) {
-      throw new ApiError('validation_failed', 'Leal keeps no value for a redeemed reward: send the redemption without value.', { errors: [{ field: '/value', message: 'is not supported by Leal' }] });
+      throw new ApiError(
+        'validation_failed',
+        'Leal keeps no value for a redeemed reward: send the redemption without value.',
+        { errors: [{ field: '/value', message: 'is not supported by Leal' }] },
+      );
     }
     if (rewardId === null) {
       throw m.rewardId === null
-        ? new ApiError('validation_failed', 'A Leal reward redemption needs reward_id (see GET /v1/cards/{card_id}/rewards).')
+        ? new ApiError(
+            'validation_failed',
+            'A Leal reward redemption needs reward_id (see GET /v1/cards/{card_id}/rewards).',
+          )
         : new ProviderError('reward_not_found', `"${m.rewardId}" is not a Leal reward id.`, 'no');
     }
     const what = this.client.what('POST', `${path}/redeem`);
     let res: unknown;
     try {
-      res = await this.client.call('POST', `${path}/redeem`, { body: { reward_id: Number(rewardId) }, notFound: 'card_not_found', reward: true });
+      res = await this.client.call('POST', `${path}/redeem`, {
+        body: { reward_id: Number(rewardId) },
+        notFound: 'card_not_found',
+        reward: true,
+      });
     } catch (err) {
-      if (err instanceof ProviderError && err.code === 'insufficient_points') throw await this.withHolding(reference, err);
+      if (err instanceof ProviderError && err.code === 'insufficient_points')
+        throw await this.withHolding(reference, err);
       throw err;
     }
     const r = readRedemption(res);
     if (!r) throw badResponse(what, 'not a redemption', true);
     // success: false beside a redemption record: whether the stamps were taken is not clear.
-    if (r.success === false) throw new ProviderError('provider_rejected', `${what}: Leal answered success: false with redemption ${String(r.id)}.`, 'unknown');
+    if (r.success === false)
+      throw new ProviderError(
+        'provider_rejected',
+        `${what}: Leal answered success: false with redemption ${String(r.id)}.`,
+        'unknown',
+      );
     this.remember(reference);
     return { balanceAfter: m.unit === 'stamps' ? r.stamps_remaining : null, providerReference: String(r.id) };
   }
@@ -143,7 +199,11 @@ class Leal implements LealAdapter {
   private async withHolding(reference: string, err: ProviderError): Promise<ProviderError> {
     try {
       const card = await this.fetchCard(reference);
-      return new ProviderError(err.code, `${err.message} The card holds ${card.stamps_count} stamp${card.stamps_count === 1 ? '' : 's'}.`, 'no');
+      return new ProviderError(
+        err.code,
+        `${err.message} The card holds ${card.stamps_count} stamp${card.stamps_count === 1 ? '' : 's'}.`,
+        'no',
+      );
     } catch {
       return err;
     }
@@ -151,7 +211,12 @@ class Leal implements LealAdapter {
 
   async balance(reference: string): Promise<ProviderBalance> {
     const card = await this.fetchCard(reference);
-    return { nativeUnit: 'stamps', units: { stamps: card.stamps_count, rewards: card.available_rewards.length }, totalEarned: null, totalRedeemed: null };
+    return {
+      nativeUnit: 'stamps',
+      units: { stamps: card.stamps_count, rewards: card.available_rewards.length },
+      totalEarned: null,
+      totalRedeemed: null,
+    };
   }
 
   async getCard(reference: string): Promise<ProviderCard | null> {
@@ -167,19 +232,30 @@ class Leal implements LealAdapter {
   /** GET /customers/{id}/customer_cards. */
   private async customerCards(customerId: string): Promise<WireCustomerCard[]> {
     const path = `/customers/${customerId}/customer_cards`;
-    const cards = readAll(listOf(await this.client.call('GET', path, { notFound: 'customer_not_found' }), 'customer_cards'), readCustomerCard);
+    const cards = readAll(
+      listOf(await this.client.call('GET', path, { notFound: 'customer_not_found' }), 'customer_cards'),
+      readCustomerCard,
+    );
     if (!cards) throw badResponse(this.client.what('GET', path), 'not a list of customer cards', false);
     return cards;
   }
 
   /** A customer's cards only: Leal lists cards per customer, never per template. */
-  async listCards(q: { customerReference?: string; programReference?: string; page: number; perPage: number }): Promise<Page<ProviderCard>> {
+  async listCards(q: {
+    customerReference?: string;
+    programReference?: string;
+    page: number;
+    perPage: number;
+  }): Promise<Page<ProviderCard>> {
     if (q.customerReference === undefined) {
       throw unsupported('Leal lists cards per customer only (GET /customers/{id}/customer_cards): give customer_id.');
     }
     const customerId = parseId(q.customerReference);
-    if (customerId === null) throw new ProviderError('customer_not_found', `"${q.customerReference}" is not a Leal customer id.`, 'no');
-    const all = (await this.customerCards(customerId)).filter((c) => q.programReference === undefined || String(c.card_id) === q.programReference);
+    if (customerId === null)
+      throw new ProviderError('customer_not_found', `"${q.customerReference}" is not a Leal customer id.`, 'no');
+    const all = (await this.customerCards(customerId)).filter(
+      (c) => q.programReference === undefined || String(c.card_id) === q.programReference,
+    );
     for (const c of all) this.remember(cardOf(c).reference);
     const start = (q.page - 1) * q.perPage;
     return {
@@ -196,9 +272,11 @@ class Leal implements LealAdapter {
    */
   async issueCard(input: IssueCardInput): Promise<ProviderCard> {
     const what = 'Leal issue card';
-    if (input.programReference === null) throw new ApiError('validation_failed', `${what}: program_id (the Leal card template) is required.`);
+    if (input.programReference === null)
+      throw new ApiError('validation_failed', `${what}: program_id (the Leal card template) is required.`);
     const program = parseId(input.programReference);
-    if (program === null) throw new ProviderError('program_not_found', `"${input.programReference}" is not a Leal card id.`, 'no');
+    if (program === null)
+      throw new ProviderError('program_not_found', `"${input.programReference}" is not a Leal card id.`, 'no');
 
     let existing: WireCustomer | null = null;
     if (input.customerReference !== null) existing = await this.customers.fetch(input.customerReference);
@@ -214,9 +292,18 @@ class Leal implements LealAdapter {
     }
     requireNewCustomerFields(input.customer, what);
     const created = await this.customers.create(input.customer ?? {}, input.externalReference, program);
-    const inline = created.customer_cards.map(readCustomerCard).find((c) => c !== null && String(c.card_id) === program);
-    const card = inline ?? (await this.customerCards(String(created.id)).catch(() => [])).find((c) => String(c.card_id) === program);
-    if (!card) throw badResponse(this.client.what('POST', '/customers'), `customer ${created.id} was created but holds no card of template ${program}`, true);
+    const inline = created.customer_cards
+      .map(readCustomerCard)
+      .find((c) => c !== null && String(c.card_id) === program);
+    const card =
+      inline ??
+      (await this.customerCards(String(created.id)).catch(() => [])).find((c) => String(c.card_id) === program);
+    if (!card)
+      throw badResponse(
+        this.client.what('POST', '/customers'),
+        `customer ${created.id} was created but holds no card of template ${program}`,
+        true,
+      );
     return this.found(card, created);
   }
 
@@ -229,11 +316,15 @@ class Leal implements LealAdapter {
   listCustomers = (q: Parameters<LealCustomers['list']>[0]) => this.customers.list(q);
   getCustomer = (reference: string) => this.customers.get(reference);
   createCustomer = (body: Parameters<LealCustomers['createCustomer']>[0]) => this.customers.createCustomer(body);
-  updateCustomer = (reference: string, body: Parameters<LealCustomers['update']>[1]) => this.customers.update(reference, body);
+  updateCustomer = (reference: string, body: Parameters<LealCustomers['update']>[1]) =>
+    this.customers.update(reference, body);
 
   /** GET /cards: the store's (unarchived) card templates, as one unpaginated list. */
   private async templates() {
-    const list = readAll(listOf(await this.client.call('GET', '/cards', { notFound: 'program_not_found' }), 'cards'), readCardTemplate);
+    const list = readAll(
+      listOf(await this.client.call('GET', '/cards', { notFound: 'program_not_found' }), 'cards'),
+      readCardTemplate,
+    );
     if (!list) throw badResponse(this.client.what('GET', '/cards'), 'not a list of cards', false);
     return list;
   }
@@ -241,7 +332,10 @@ class Leal implements LealAdapter {
   /** GET /rewards[?card_id][&active=true]. */
   private async programRewards(cardId?: string, activeOnly = false): Promise<WireReward[]> {
     const query = { card_id: cardId, active: activeOnly ? 'true' : undefined };
-    const list = readAll(listOf(await this.client.call('GET', '/rewards', { query, notFound: 'program_not_found' }), 'rewards'), readReward);
+    const list = readAll(
+      listOf(await this.client.call('GET', '/rewards', { query, notFound: 'program_not_found' }), 'rewards'),
+      readReward,
+    );
     if (!list) throw badResponse(this.client.what('GET', '/rewards'), 'not a list of rewards', false);
     return list;
   }
@@ -256,8 +350,18 @@ class Leal implements LealAdapter {
     const [templates, rewards] = await Promise.all([this.templates(), this.programRewards()]);
     const start = (q.page - 1) * q.perPage;
     return {
-      data: templates.slice(start, start + q.perPage).map((t) => programOf(t, rewards.filter((r) => r.card_id === t.id))),
-      meta: { page: q.page, per_page: q.perPage, total: templates.length, has_more: start + q.perPage < templates.length },
+      data: templates.slice(start, start + q.perPage).map((t) =>
+        programOf(
+          t,
+          rewards.filter((r) => r.card_id === t.id),
+        ),
+      ),
+      meta: {
+        page: q.page,
+        per_page: q.perPage,
+        total: templates.length,
+        has_more: start + q.perPage < templates.length,
+      },
     };
   }
 

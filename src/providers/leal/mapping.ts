@@ -1,6 +1,13 @@
 import type { EarnedReward } from '../../api/schemas/programs.js';
 import type { CardTypeCapabilities, ProviderCard, ProviderCustomer, ProviderProgram } from '../adapter.js';
-import { readAvailableReward, readCustomerCard, type WireCardTemplate, type WireCustomer, type WireCustomerCard, type WireReward } from './wire.js';
+import {
+  readAvailableReward,
+  readCustomerCard,
+  type WireCardTemplate,
+  type WireCustomer,
+  type WireCustomerCard,
+  type WireReward,
+} from './wire.js';
 
 /**
  * Leal has one kind of card: a stamp card (a customer's instance of a card template). Stamps are
@@ -9,7 +16,17 @@ import { readAvailableReward, readCustomerCard, type WireCardTemplate, type Wire
  */
 export const STAMP_CARD: CardTypeCapabilities = {
   cardType: 'stamp',
-  operations: ['award', 'balance', 'get_card', 'list_cards', 'issue_card', 'rewards', 'redeem_reward', 'customers', 'programs'],
+  operations: [
+    'award',
+    'balance',
+    'get_card',
+    'list_cards',
+    'issue_card',
+    'rewards',
+    'redeem_reward',
+    'customers',
+    'programs',
+  ],
   units: ['stamps', 'rewards'],
   nativeUnit: 'stamps',
 };
@@ -84,7 +101,8 @@ export function cardReferencesOf(c: WireCustomer): string[] {
     if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return [cardRefOf(c.id, v)];
     const card = readCustomerCard(v);
     if (card) return [cardRefOf(c.id, card.id)];
-    if (typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'number') return [cardRefOf(c.id, (v as { id: number }).id)];
+    if (typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'number')
+      return [cardRefOf(c.id, (v as { id: number }).id)];
     return [];
   });
 }
@@ -112,7 +130,13 @@ export function programOf(t: WireCardTemplate, rewards: WireReward[]): ProviderP
     card_type: STAMP_CARD.cardType,
     rewards: rewards
       .filter((r) => r.card_id === null || r.card_id === t.id)
-      .map((r) => ({ id: String(r.id), name: r.name, cost: r.stamps_required, unit: 'stamps' as const, active: r.active })),
+      .map((r) => ({
+        id: String(r.id),
+        name: r.name,
+        cost: r.stamps_required,
+        unit: 'stamps' as const,
+        active: r.active,
+      })),
   };
 }
 
@@ -142,7 +166,15 @@ export function earnedRewardsOf(card: WireCustomerCard, programRewards: WireRewa
     if (matched.has(i) || a.id === null) return;
     const prior = out.find((o) => o.id === a.id);
     if (prior) prior.count += 1;
-    else out.push({ id: a.id, name: a.name, status: 'available', cost: a.cost, unit: a.cost !== null ? 'stamps' : null, count: 1 });
+    else
+      out.push({
+        id: a.id,
+        name: a.name,
+        status: 'available',
+        cost: a.cost,
+        unit: a.cost !== null ? 'stamps' : null,
+        count: 1,
+      });
   });
   return out;
 }

@@ -34,7 +34,8 @@ export function readCustomerCard(v: unknown): WireCustomerCard | null {
   if (!isObject(v)) return null;
   const { id, customer_id, card_id, stamps_count } = v;
   if (!isId(id) || !isId(customer_id) || !isId(card_id) || !isId(stamps_count)) return null;
-  if (v.available_rewards !== undefined && v.available_rewards !== null && !Array.isArray(v.available_rewards)) return null;
+  if (v.available_rewards !== undefined && v.available_rewards !== null && !Array.isArray(v.available_rewards))
+    return null;
   return {
     id,
     customer_id,
@@ -124,11 +125,16 @@ export interface WirePagination {
   pages: number;
 }
 
-export function readCustomerList(body: unknown): { customers: WireCustomer[]; pagination: WirePagination | null } | null {
+export function readCustomerList(
+  body: unknown,
+): { customers: WireCustomer[]; pagination: WirePagination | null } | null {
   const customers = readAll(listOf(body, 'customers'), readCustomer);
   if (customers === null) return null;
   const p = isObject(body) ? body.pagination : undefined;
-  const pagination = isObject(p) && isId(p.count) && isId(p.items) && isId(p.page) && isId(p.pages) ? { count: p.count, items: p.items, page: p.page, pages: p.pages } : null;
+  const pagination =
+    isObject(p) && isId(p.count) && isId(p.items) && isId(p.page) && isId(p.pages)
+      ? { count: p.count, items: p.items, page: p.page, pages: p.pages }
+      : null;
   return { customers, pagination };
 }
 
@@ -193,7 +199,8 @@ export interface WireAvailableReward {
 
 export function readAvailableReward(v: unknown): WireAvailableReward | null {
   if (typeof v === 'number' && isId(v)) return { id: String(v), name: null, cost: null };
-  if (typeof v === 'string' && v.length > 0) return /^\d{1,15}$/.test(v) ? { id: v, name: null, cost: null } : { id: null, name: v, cost: null };
+  if (typeof v === 'string' && v.length > 0)
+    return /^\d{1,15}$/.test(v) ? { id: v, name: null, cost: null } : { id: null, name: v, cost: null };
   if (!isObject(v)) return null;
   const rawId = v.id ?? v.reward_id;
   const id = isId(rawId) ? String(rawId) : typeof rawId === 'string' && /^\d{1,15}$/.test(rawId) ? rawId : null;
@@ -212,7 +219,11 @@ export function readErrorMessage(body: unknown): string | null {
     for (const e of errors) if (typeof e === 'string') parts.push(e);
   } else if (isObject(errors)) {
     for (const [field, msgs] of Object.entries(errors)) {
-      const list = Array.isArray(msgs) ? msgs.filter((m): m is string => typeof m === 'string') : typeof msgs === 'string' ? [msgs] : [];
+      const list = Array.isArray(msgs)
+        ? msgs.filter((m): m is string => typeof m === 'string')
+        : typeof msgs === 'string'
+          ? [msgs]
+          : [];
       for (const m of list) parts.push(`${field} ${m}`);
     }
   } else if (typeof errors === 'string') {

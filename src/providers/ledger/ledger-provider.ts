@@ -15,7 +15,18 @@ export const MAX_BALANCE = 10_000_000_000_000;
 const HISTORY_SCAN_BUDGET = 5000;
 
 const CAPABILITIES: Capabilities = {
-  operations: ['award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history', 'issue_card', 'get_card', 'block_card'],
+  operations: [
+    'award',
+    'redeem',
+    'adjust',
+    'expire',
+    'reverse',
+    'balance',
+    'history',
+    'issue_card',
+    'get_card',
+    'block_card',
+  ],
   units: ['points'],
   native_unit: 'points',
 };
@@ -72,7 +83,12 @@ export class LedgerProvider implements PointsProvider {
         k.txn(txn.id),
         ctx.idempotencyKey ?? k.none,
         ctx.naturalKey ?? k.none,
-        card!, buckets!, rest!, totals!, history!, due!,
+        card!,
+        buckets!,
+        rest!,
+        totals!,
+        history!,
+        due!,
         txn.reversal_of ? k.txn(txn.reversal_of) : k.none,
         k.txn(sweepId),
       ],
@@ -89,7 +105,13 @@ export class LedgerProvider implements PointsProvider {
     const res = raw.split('|');
     switch (res[0]) {
       case 'ok':
-        return { kind: 'applied', balanceAfter: Number(res[1]), delta: Number(res[2]), points: Number(res[3]), completedAt: Number(res[4]) };
+        return {
+          kind: 'applied',
+          balanceAfter: Number(res[1]),
+          delta: Number(res[2]),
+          points: Number(res[3]),
+          completedAt: Number(res[4]),
+        };
       case 'already':
       case 'gone':
         return { kind: 'already' };
@@ -105,21 +127,37 @@ export class LedgerProvider implements PointsProvider {
       case 'card_not_found':
         return new ApiError('card_not_found', `No card ${txn.card_id} on connection ${this.connection.id}.`);
       case 'card_blocked':
-        return new ApiError('card_blocked', `Card ${txn.card_id} is blocked: it takes no ${txn.type}s until it is unblocked.`);
+        return new ApiError(
+          'card_blocked',
+          `Card ${txn.card_id} is blocked: it takes no ${txn.type}s until it is unblocked.`,
+        );
       case 'insufficient_points':
-        return new ApiError('insufficient_points', `Card ${txn.card_id} has ${detail} points available for this; ${typeof asked === 'number' ? `${asked} were` : `${asked} was`} asked for.`, {
-          available: Number(detail),
-        });
+        return new ApiError(
+          'insufficient_points',
+          `Card ${txn.card_id} has ${detail} points available for this; ${typeof asked === 'number' ? `${asked} were` : `${asked} was`} asked for.`,
+          {
+            available: Number(detail),
+          },
+        );
       case 'nothing_to_expire':
         return new ApiError('nothing_to_expire', `Card ${txn.card_id} has no points that match this expiry.`);
       case 'reversal_exceeds_original':
-        return new ApiError('reversal_exceeds_original', `Only ${detail} points of ${txn.reversal_of} are left to reverse; ${asked} were asked for.`);
+        return new ApiError(
+          'reversal_exceeds_original',
+          `Only ${detail} points of ${txn.reversal_of} are left to reverse; ${asked} were asked for.`,
+        );
       case 'balance_limit_exceeded':
-        return new ApiError('balance_limit_exceeded', `Card ${txn.card_id} would hold more than ${MAX_BALANCE} points.`);
+        return new ApiError(
+          'balance_limit_exceeded',
+          `Card ${txn.card_id} would hold more than ${MAX_BALANCE} points.`,
+        );
       case 'already_reversed':
         return new ApiError('already_reversed', `Transaction ${txn.reversal_of} is already fully reversed.`);
       case 'transaction_not_reversible':
-        return new ApiError('transaction_not_reversible', `Transaction ${txn.reversal_of} cannot be reversed (${detail}).`);
+        return new ApiError(
+          'transaction_not_reversible',
+          `Transaction ${txn.reversal_of} cannot be reversed (${detail}).`,
+        );
       default:
         return new ApiError('internal_error', `The ledger refused the transaction (${code}).`);
     }
@@ -128,12 +166,12 @@ export class LedgerProvider implements PointsProvider {
   /** Runs read-balance.lua: expires what is due, then reads. `heal` re-indexes the card's earliest expiry. */
   private async readBalance(cardId: string, now: number, soonMs: number, heal: boolean): Promise<string[]> {
     const sweepId = `txn_${ulid(now)}`;
-    const raw = await runScript<string>(this.redis, 'lgwLedgerBalance', [...this.cardKeys(cardId), this.keys.txn(sweepId)], [
-      now,
-      sweepId,
-      soonMs,
-      heal ? '1' : '0',
-    ]);
+    const raw = await runScript<string>(
+      this.redis,
+      'lgwLedgerBalance',
+      [...this.cardKeys(cardId), this.keys.txn(sweepId)],
+      [now, sweepId, soonMs, heal ? '1' : '0'],
+    );
     return raw.split('|');
   }
 
@@ -186,16 +224,21 @@ export class LedgerProvider implements PointsProvider {
     let upper = toId !== undefined ? `[${toId}` : '+';
     if (q.after !== undefined && (toId === undefined || q.after <= toId)) upper = `(${q.after}`;
     const lower = q.fromMs !== undefined ? `[txn_${ulidLowerBound(q.fromMs)}` : '-';
-    const res = await runScript<string[]>(this.redis, 'lgwLedgerHistory', [this.keys.history(cardId)], [
-      upper,
-      lower,
-      q.limit,
-      q.type && q.type !== 'all' ? q.type : '',
-      q.referenceId ?? '',
-      q.staff ?? '',
-      this.keys.txnPrefix,
-      HISTORY_SCAN_BUDGET,
-    ]);
+    const res = await runScript<string[]>(
+      this.redis,
+      'lgwLedgerHistory',
+      [this.keys.history(cardId)],
+      [
+        upper,
+        lower,
+        q.limit,
+        q.type && q.type !== 'all' ? q.type : '',
+        q.referenceId ?? '',
+        q.staff ?? '',
+        this.keys.txnPrefix,
+        HISTORY_SCAN_BUDGET,
+      ],
+    );
     const [next, ...ids] = res;
     return { ids, next: next ? next : null };
   }
@@ -204,16 +247,26 @@ export class LedgerProvider implements PointsProvider {
     const k = this.keys;
     const ext = body.external_reference;
     const fields = [
-      'id', cardId,
-      'connection', this.connection.id,
-      'reference', cardId.slice(this.connection.id.length + 1),
-      'status', 'active',
-      'status_reason', '',
-      'customer', body.customer ? JSON.stringify(body.customer) : '',
-      'external_reference', ext ?? '',
-      'metadata', body.metadata ? JSON.stringify(body.metadata) : '',
-      'created_at', String(now),
-      'updated_at', String(now),
+      'id',
+      cardId,
+      'connection',
+      this.connection.id,
+      'reference',
+      cardId.slice(this.connection.id.length + 1),
+      'status',
+      'active',
+      'status_reason',
+      '',
+      'customer',
+      body.customer ? JSON.stringify(body.customer) : '',
+      'external_reference',
+      ext ?? '',
+      'metadata',
+      body.metadata ? JSON.stringify(body.metadata) : '',
+      'created_at',
+      String(now),
+      'updated_at',
+      String(now),
     ];
     const res = await runScript<string[]>(
       this.redis,
@@ -252,7 +305,12 @@ export class LedgerProvider implements PointsProvider {
   }
 
   async setCardStatus(cardId: string, status: 'active' | 'blocked', reason: string | null): Promise<Card | null> {
-    const ok = await runScript<number>(this.redis, 'lgwLedgerCardStatus', [this.keys.card(cardId)], [status, reason ?? '', Date.now()]);
+    const ok = await runScript<number>(
+      this.redis,
+      'lgwLedgerCardStatus',
+      [this.keys.card(cardId)],
+      [status, reason ?? '', Date.now()],
+    );
     return ok === 1 ? this.getCard(cardId) : null;
   }
 }

@@ -43,12 +43,21 @@ export function parseErrorBody(body: unknown): ErrorBody {
   const fields: string[] = [];
   if (isObj(o.errors)) {
     for (const [k, v] of Object.entries(o.errors)) {
-      const msgs = Array.isArray(v) ? v.filter((m): m is string => typeof m === 'string') : typeof v === 'string' ? [v] : [];
+      const msgs = Array.isArray(v)
+        ? v.filter((m): m is string => typeof m === 'string')
+        : typeof v === 'string'
+          ? [v]
+          : [];
       if (msgs.length > 0) fields.push(`${k}: ${msgs.join(' ')}`);
     }
   }
   const ra = nested?.retry_after ?? o.retry_after ?? (isObj(o.data) ? o.data.retry_after : undefined);
-  const retryAfter = typeof ra === 'number' && Number.isFinite(ra) && ra >= 0 ? ra : typeof ra === 'string' && /^\d+$/.test(ra) ? Number(ra) : null;
+  const retryAfter =
+    typeof ra === 'number' && Number.isFinite(ra) && ra >= 0
+      ? ra
+      : typeof ra === 'string' && /^\d+$/.test(ra)
+        ? Number(ra)
+        : null;
   return { appCode, message, fields, retryAfter };
 }
 
@@ -85,7 +94,10 @@ export class LoyaltyltClient {
   private readonly prefix: string;
   private readonly secrets: string[];
 
-  constructor(private readonly conn: LoyaltyltConnection, gate?: RequestGate) {
+  constructor(
+    private readonly conn: LoyaltyltConnection,
+    gate?: RequestGate,
+  ) {
     this.http = new ProviderHttp({
       connection: conn.id,
       provider: 'Loyalty.lt',
@@ -109,7 +121,8 @@ export class LoyaltyltClient {
     const what = this.what(method, path);
     const res = await this.http.request(method, this.prefix + path, { query: opts.query, body: opts.body });
     if (res.status >= 200 && res.status < 300) {
-      if (res.invalidJson || !check(Envelope, res.body)) throw badResponse(what, res.invalidJson ? 'not JSON' : 'no {success, data} envelope', write);
+      if (res.invalidJson || !check(Envelope, res.body))
+        throw badResponse(what, res.invalidJson ? 'not JSON' : 'no {success, data} envelope', write);
       if (res.body.success) return res.body;
       const b = parseErrorBody(res.body);
       throw this.errorFor(res, statusOfCode(b.appCode, 422), what, write, opts.notFound ?? 'card_not_found');
@@ -123,35 +136,82 @@ export class LoyaltyltClient {
     const code = typeof b.appCode === 'string' ? b.appCode.toUpperCase() : b.appCode;
     const text = this.redact([b.message, ...b.fields].filter((s): s is string => s !== null).join('; ')).slice(0, 400);
     const said = text ? `: ${text}` : '';
-    if (status === 429 || code === 'TRANSACTION_LIMIT_EXCEEDED' || code === 'RATE_LIMIT_EXCEEDED' || code === 'TOO_MANY_REQUESTS') {
+    if (
+      status === 429 ||
+      code === 'TRANSACTION_LIMIT_EXCEEDED' ||
+      code === 'RATE_LIMIT_EXCEEDED' ||
+      code === 'TOO_MANY_REQUESTS'
+    ) {
       const header = res.headers['retry-after'] !== undefined;
       const retryAfter = header ? retryAfterOf(res) : String(Math.ceil(b.retryAfter ?? 1));
-      return new ProviderError('provider_rate_limited', `${what}: the provider's rate limit is reached; retry later${said}.`, 'no', { headers: { 'retry-after': retryAfter } });
+      return new ProviderError(
+        'provider_rate_limited',
+        `${what}: the provider's rate limit is reached; retry later${said}.`,
+        'no',
+        { headers: { 'retry-after': retryAfter } },
+      );
     }
     if (status >= 500) {
-      return new ProviderError('provider_unavailable', `${what}: the provider failed (HTTP ${status}).`, write ? 'unknown' : 'no', { headers: { 'retry-after': '5' } });
+      return new ProviderError(
+        'provider_unavailable',
+        `${what}: the provider failed (HTTP ${status}).`,
+        write ? 'unknown' : 'no',
+        { headers: { 'retry-after': '5' } },
+      );
     }
-    if (code === 'CARD_BLOCKED' || code === 'CARD_INACTIVE' || (status === 403 && BLOCKED_RE.test(text)) || CARD_BLOCKED_RE.test(text)) {
-      return new ProviderError('card_blocked', `${what}: the card is blocked or inactive at the provider${said}.`, 'no');
+    if (
+      code === 'CARD_BLOCKED' ||
+      code === 'CARD_INACTIVE' ||
+      (status === 403 && BLOCKED_RE.test(text)) ||
+      CARD_BLOCKED_RE.test(text)
+    ) {
+      return new ProviderError(
+        'card_blocked',
+        `${what}: the card is blocked or inactive at the provider${said}.`,
+        'no',
+      );
     }
     if (status === 401 || status === 403 || code === 1004) {
-      return new ProviderError('provider_auth_failed', `${what}: the provider refused the connection's credentials (HTTP ${status})${said}.`, 'no');
+      return new ProviderError(
+        'provider_auth_failed',
+        `${what}: the provider refused the connection's credentials (HTTP ${status})${said}.`,
+        'no',
+      );
     }
     if (status === 402 || code === 1322) {
-      return new ProviderError('provider_rejected', `${what}: the provider's plan limit stops this call (HTTP ${status})${said}.`, 'no');
+      return new ProviderError(
+        'provider_rejected',
+        `${what}: the provider's plan limit stops this call (HTTP ${status})${said}.`,
+        'no',
+      );
     }
     if (code === 'INSUFFICIENT_POINTS' || INSUFFICIENT_RE.test(text)) {
       const holds = holdsOf(text);
       const sentence = holds !== null ? ` The card holds ${holds} points.` : '';
-      return new ProviderError('insufficient_points', `${what}: the card does not hold enough points${said}.${sentence}`, 'no', holds !== null ? { available: holds } : {});
+      return new ProviderError(
+        'insufficient_points',
+        `${what}: the card does not hold enough points${said}.${sentence}`,
+        'no',
+        holds !== null ? { available: holds } : {},
+      );
     }
-    if (status === 404 || code === 1200 || code === 'CARD_NOT_FOUND' || code === 'USER_NOT_FOUND' || code === 'NOT_FOUND') {
+    if (
+      status === 404 ||
+      code === 1200 ||
+      code === 'CARD_NOT_FOUND' ||
+      code === 'USER_NOT_FOUND' ||
+      code === 'NOT_FOUND'
+    ) {
       return new ProviderError(notFound, `${what}: not found at the provider${said}.`, 'no');
     }
     if (status === 409 || code === 'RESOURCE_ALREADY_EXISTS') {
       return new ProviderError('duplicate_at_provider', `${what}: the provider reports a duplicate${said}.`, 'no');
     }
-    return new ProviderError('provider_rejected', `${what}: the provider refused it (HTTP ${status}${code !== null ? `, code ${code}` : ''})${said}.`, 'no');
+    return new ProviderError(
+      'provider_rejected',
+      `${what}: the provider refused it (HTTP ${status}${code !== null ? `, code ${code}` : ''})${said}.`,
+      'no',
+    );
   }
 
   /** Provider messages go into error details: never let a credential through. */

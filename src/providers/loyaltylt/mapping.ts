@@ -10,12 +10,25 @@ import { idText, type CardData, type TransactionData } from './wire.js';
 /** Loyalty.lt has one kind of card: a points card (partner_specific / universal cards all count points). */
 export const POINTS_CARD: CardTypeCapabilities = {
   cardType: 'points',
-  operations: ['award', 'redeem', 'adjust', 'expire', 'reverse', 'purchase', 'balance', 'history', 'issue_card', 'get_card', 'list_cards'],
+  operations: [
+    'award',
+    'redeem',
+    'adjust',
+    'expire',
+    'reverse',
+    'purchase',
+    'balance',
+    'history',
+    'issue_card',
+    'get_card',
+    'list_cards',
+  ],
   units: ['points'],
   nativeUnit: 'points',
 };
 
-const SUPPORTS = 'Loyalty.lt points cards support award, redeem, adjust, expire (a number of points), reverse and purchase (an amount spent), counted in points';
+const SUPPORTS =
+  'Loyalty.lt points cards support award, redeem, adjust, expire (a number of points), reverse and purchase (an amount spent), counted in points';
 
 /** Card reference: digits only = the integer card_id; anything else = the card_number (XXX-XXX-XXX, LC00000567, QR UUID). */
 export type CardKey = { card_id: number } | { card_number: string };
@@ -36,25 +49,44 @@ export function referenceOf(card: { id: string | number; card_number?: string | 
 
 /** What one movement becomes at the provider. */
 export type Plan =
-  | { call: 'create'; points: number | null; pointsRedeemed: number | null; orderTotal: string | null; discount: string | null }
+  | {
+      call: 'create';
+      points: number | null;
+      pointsRedeemed: number | null;
+      orderTotal: string | null;
+      discount: string | null;
+    }
   | { call: 'deduct'; points: number; expired: boolean };
 
-const unsupported = (detail: string): ProviderError => new ProviderError('unsupported_operation', `${detail}. ${SUPPORTS}.`, 'no');
+const unsupported = (detail: string): ProviderError =>
+  new ProviderError('unsupported_operation', `${detail}. ${SUPPORTS}.`, 'no');
 
 export function planOf(m: Movement): Plan {
   if (m.operation === 'purchase') {
     // A purchase books an order; the provider computes the points from the card's rules.
-    if (!m.money) throw new ProviderError('validation_failed', 'A Loyalty.lt purchase needs an amount (the order total the provider computes the points from).', 'no');
+    if (!m.money)
+      throw new ProviderError(
+        'validation_failed',
+        'A Loyalty.lt purchase needs an amount (the order total the provider computes the points from).',
+        'no',
+      );
     return { call: 'create', points: null, pointsRedeemed: null, orderTotal: m.money.decimal, discount: null };
   }
-  if (m.operation === 'visit' || m.operation === 'redeem_reward' || m.operation === 'redeem_coupon' || m.operation === 'refund_purchase') {
+  if (
+    m.operation === 'visit' ||
+    m.operation === 'redeem_reward' ||
+    m.operation === 'redeem_coupon' ||
+    m.operation === 'refund_purchase'
+  ) {
     throw unsupported(`Loyalty.lt cards have no ${m.operation.replace('_', ' ')} operation`);
   }
   if (m.unit !== 'points') throw unsupported(`Loyalty.lt cannot ${m.operation} ${m.unit}`);
   const q = m.quantity;
-  if (!Number.isSafeInteger(q)) throw new ProviderError('invalid_points_amount', `points must be a whole number, not ${q}.`, 'no');
+  if (!Number.isSafeInteger(q))
+    throw new ProviderError('invalid_points_amount', `points must be a whole number, not ${q}.`, 'no');
   const positive = (): void => {
-    if (q <= 0) throw new ProviderError('invalid_points_amount', `points must be positive for ${m.operation}, not ${q}.`, 'no');
+    if (q <= 0)
+      throw new ProviderError('invalid_points_amount', `points must be positive for ${m.operation}, not ${q}.`, 'no');
   };
   switch (m.operation) {
     case 'award':
@@ -66,10 +98,15 @@ export function planOf(m: Movement): Plan {
       return { call: 'create', points: 0, pointsRedeemed: q, orderTotal: null, discount: m.money?.decimal ?? null };
     case 'adjust':
       if (q === 0) throw new ProviderError('invalid_points_amount', 'An adjustment of 0 points changes nothing.', 'no');
-      return q > 0 ? { call: 'create', points: q, pointsRedeemed: null, orderTotal: null, discount: null } : { call: 'deduct', points: -q, expired: false };
+      return q > 0
+        ? { call: 'create', points: q, pointsRedeemed: null, orderTotal: null, discount: null }
+        : { call: 'deduct', points: -q, expired: false };
     case 'expire':
       // Only "expire N points": the API has no expiry by date.
-      if (q <= 0) throw unsupported('Loyalty.lt can only expire a given number of points (deduct-points), not points due before a date');
+      if (q <= 0)
+        throw unsupported(
+          'Loyalty.lt can only expire a given number of points (deduct-points), not points due before a date',
+        );
       return { call: 'deduct', points: q, expired: true };
   }
 }
@@ -110,7 +147,8 @@ function customerOf(card: CardData): ProviderCard['customer'] {
   if (!u) return null;
   const c: NonNullable<ProviderCard['customer']> = {};
   const first = u.first_name ?? (u.name ? u.name.trim().split(/\s+/)[0] : null);
-  const last = u.last_name ?? (u.name && u.name.trim().includes(' ') ? u.name.trim().split(/\s+/).slice(1).join(' ') : null);
+  const last =
+    u.last_name ?? (u.name && u.name.trim().includes(' ') ? u.name.trim().split(/\s+/).slice(1).join(' ') : null);
   if (first) c.first_name = cut(first);
   if (last) c.last_name = cut(last);
   if (u.email && EMAIL_RE.test(u.email) && u.email.length <= 254) c.email = u.email;
@@ -130,7 +168,8 @@ export function cardOf(card: CardData): ProviderCard {
   if (s === 'expired') status = 'expired';
   else if (s === 'voided' || s === 'deleted' || s === 'cancelled') status = 'voided';
   else if ((s !== null && s !== 'active') || card.is_active === false) status = 'inactive';
-  const providerStatus = card.status ?? (typeof card.is_active === 'boolean' ? (card.is_active ? 'active' : 'inactive') : null);
+  const providerStatus =
+    card.status ?? (typeof card.is_active === 'boolean' ? (card.is_active ? 'active' : 'inactive') : null);
   const qr = card.qr_code_url;
   return {
     reference: referenceOf(card),
@@ -199,11 +238,20 @@ export function historyOf(raws: TransactionData[]): ProviderHistoryEntry[] {
   return [...groups.values()].map((g) => {
     const parts = g.map(historyEntryOf);
     if (parts.length === 1) return parts[0]!;
-    const num = (e: ProviderHistoryEntry): number => (/^\d+$/.test(e.providerReference) ? Number(e.providerReference) : -1);
+    const num = (e: ProviderHistoryEntry): number =>
+      /^\d+$/.test(e.providerReference) ? Number(e.providerReference) : -1;
     const top = parts.reduce((a, b) => (num(b) > num(a) ? b : a));
     const delta = parts.reduce((sum, e) => sum + e.delta, 0);
     const ops = new Set(parts.map((e) => e.operation));
-    const operation = ops.has('expire') ? 'expire' : ops.has('adjust') ? 'adjust' : delta > 0 ? 'award' : delta < 0 ? 'redeem' : 'other';
+    const operation = ops.has('expire')
+      ? 'expire'
+      : ops.has('adjust')
+        ? 'adjust'
+        : delta > 0
+          ? 'award'
+          : delta < 0
+            ? 'redeem'
+            : 'other';
     return {
       ...top,
       operation,

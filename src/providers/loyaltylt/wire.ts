@@ -95,7 +95,9 @@ export const TransactionData = Type.Object({
   order_id: OptStr,
   status: OptStr,
   loyalty_card_id: OptId,
-  loyalty_card: Type.Optional(Type.Union([Type.Object({ id: OptId, number: OptStr, card_number: OptStr }), Type.Null()])),
+  loyalty_card: Type.Optional(
+    Type.Union([Type.Object({ id: OptId, number: OptStr, card_number: OptStr }), Type.Null()]),
+  ),
   balance_after: OptInt,
   transaction_date: OptStr,
   created_at: OptStr,
@@ -123,4 +125,5 @@ export function listOf(env: Envelope): { items: unknown[]; page: PageInfo } | nu
 }
 
 /** A string id, from an integer or string. */
-export const idText = (v: string | number | null | undefined): string | null => (v === null || v === undefined ? null : String(v));
+export const idText = (v: string | number | null | undefined): string | null =>
+  v === null || v === undefined ? null : String(v);

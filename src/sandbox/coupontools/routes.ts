@@ -3,9 +3,28 @@
  * fully before changing anything, so a refused request applies nothing and counts nothing.
  */
 import type { SimRequest, SimResponse, Simulator } from '../harness.js';
-import { programBody, userBody, USER_FIELDS, type CoupontoolsState, type Program, type User, type UserData } from './state.js';
 import {
-  ERR, badJson, cardNotFound, failed, invalid, isObject, isUserField, missing, parseUserData, toId, unknownParam, userNotFound,
+  programBody,
+  userBody,
+  USER_FIELDS,
+  type CoupontoolsState,
+  type Program,
+  type User,
+  type UserData,
+} from './state.js';
+import {
+  ERR,
+  badJson,
+  cardNotFound,
+  failed,
+  invalid,
+  isObject,
+  isUserField,
+  missing,
+  parseUserData,
+  toId,
+  unknownParam,
+  userNotFound,
 } from './wire.js';
 
 const CARDS = '/loyalty/loyalty-cards';
@@ -14,7 +33,15 @@ const MAX_STAMPS = 1000;
 const MAX_PER_PAGE = 100;
 const DEFAULT_PER_PAGE = 25;
 const MAX_MESSAGE = 255;
-const FILTER_KEYS = new Set<string>(['email', 'phone', 'first_name', 'last_name', 'city', 'zip', ...USER_FIELDS.filter((f) => f.startsWith('custom_'))]);
+const FILTER_KEYS = new Set<string>([
+  'email',
+  'phone',
+  'first_name',
+  'last_name',
+  'city',
+  'zip',
+  ...USER_FIELDS.filter((f) => f.startsWith('custom_')),
+]);
 
 type Found<T> = { ok: T } | { error: SimResponse };
 
@@ -36,7 +63,9 @@ export function registerRoutes(sim: Simulator, st: CoupontoolsState): void {
     const bad = badJson(req.rawBody, req.body);
     if (bad) return { error: bad };
     if (req.body === undefined) return { ok: {} };
-    return isObject(req.body) ? { ok: req.body } : { error: failed(400, ERR.invalidJson, 'Request body must be a JSON object') };
+    return isObject(req.body)
+      ? { ok: req.body }
+      : { error: failed(400, ERR.invalidJson, 'Request body must be a JSON object') };
   };
   const ok = (body: unknown, status = 200): SimResponse => ({ status, body });
 
@@ -96,8 +125,10 @@ export function registerRoutes(sim: Simulator, st: CoupontoolsState): void {
       status: 200,
       body: slice.map((u) => userBody(p.ok, u)),
       headers: {
-        'x-pagination-page': String(page), 'x-pagination-per-page': String(perPage),
-        'x-pagination-total': String(all.length), 'x-pagination-total-pages': String(pages),
+        'x-pagination-page': String(page),
+        'x-pagination-per-page': String(perPage),
+        'x-pagination-total': String(all.length),
+        'x-pagination-total-pages': String(pages),
       },
     };
   });
@@ -143,7 +174,10 @@ export function registerRoutes(sim: Simulator, st: CoupontoolsState): void {
     }
     const created = parsed.map((d) => st.createUser(p.ok.id, d));
     sim.count('bulk_create_users');
-    return ok(created.map((u) => userBody(p.ok, u)), 201);
+    return ok(
+      created.map((u) => userBody(p.ok, u)),
+      201,
+    );
   });
 
   // Same method and path for "Update user" and "Add stamps": a body with `amount` adds stamps.
@@ -162,12 +196,15 @@ export function registerRoutes(sim: Simulator, st: CoupontoolsState): void {
       return ok(userBody(p, u));
     }
     const others = Object.keys(b.ok).filter((k) => k !== 'amount');
-    if (others.some(isUserField)) return failed(422, ERR.mixedBody, 'amount cannot be combined with user data; send them in separate requests');
+    if (others.some(isUserField))
+      return failed(422, ERR.mixedBody, 'amount cannot be combined with user data; send them in separate requests');
     if (others.length > 0) return unknownParam(others[0]!);
     const amount = b.ok.amount;
-    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount < 1) return invalid('amount must be a whole number of at least 1');
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount < 1)
+      return invalid('amount must be a whole number of at least 1');
     if (amount > MAX_STAMPS) return invalid(`amount may be at most ${MAX_STAMPS}`);
-    if (p.type !== 'stamp') return failed(422, ERR.notStampCard, 'Stamps can only be added to users of a stamp loyalty card');
+    if (p.type !== 'stamp')
+      return failed(422, ERR.notStampCard, 'Stamps can only be added to users of a stamp loyalty card');
     if (u.voided) return failed(422, ERR.userVoided, 'User is voided');
     st.addStamps(p, u, amount);
     sim.count('add_stamps');
@@ -240,7 +277,8 @@ export function registerRoutes(sim: Simulator, st: CoupontoolsState): void {
     const raw = b.ok.recipient_stat_ids;
     if (raw === undefined || raw === null) ids = active.map((u) => u.id);
     else {
-      if (!Array.isArray(raw) || raw.length === 0) return invalid('recipient_stat_ids must be a non-empty list of user ids');
+      if (!Array.isArray(raw) || raw.length === 0)
+        return invalid('recipient_stat_ids must be a non-empty list of user ids');
       ids = [];
       for (const v of raw) {
         const id = toId(v);

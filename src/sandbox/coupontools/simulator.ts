@@ -65,7 +65,9 @@ const API_SECRET = 'ct_sandbox_secret';
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
-export function createCoupontoolsSandbox(options?: { rateLimit?: { requests: number; perSeconds: number } }): CoupontoolsSandbox {
+export function createCoupontoolsSandbox(options?: {
+  rateLimit?: { requests: number; perSeconds: number };
+}): CoupontoolsSandbox {
   const state = new CoupontoolsState();
   const sim = new Simulator({
     name: 'coupontools',
@@ -74,7 +76,8 @@ export function createCoupontoolsSandbox(options?: { rateLimit?: { requests: num
     rateLimited: (retryAfter) =>
       failed(429, ERR.rateLimited, 'Too many requests, slow down', { 'retry-after': String(retryAfter) }),
     authenticate: (req) => {
-      if (header(req.headers['x-api-key']) === API_KEY && header(req.headers['x-api-secret']) === API_SECRET) return null;
+      if (header(req.headers['x-api-key']) === API_KEY && header(req.headers['x-api-secret']) === API_SECRET)
+        return null;
       return failed(401, ERR.invalidCredentials, 'Invalid or missing API credentials (x-api-key, x-api-secret)');
     },
     errorBody: (status, message) => failed(status, status * 10, message).body,

@@ -26,8 +26,21 @@ export interface Reward {
 }
 
 export const USER_FIELDS = [
-  'first_name', 'last_name', 'address', 'zip', 'city', 'phone', 'email',
-  'custom_1', 'custom_2', 'custom_3', 'custom_4', 'custom_5', 'custom_6', 'custom_7', 'custom_8',
+  'first_name',
+  'last_name',
+  'address',
+  'zip',
+  'city',
+  'phone',
+  'email',
+  'custom_1',
+  'custom_2',
+  'custom_3',
+  'custom_4',
+  'custom_5',
+  'custom_6',
+  'custom_7',
+  'custom_8',
 ] as const;
 export type UserField = (typeof USER_FIELDS)[number];
 export type UserData = Partial<Record<UserField, string | null>>;
@@ -97,28 +110,76 @@ export class CoupontoolsState {
     this.nextPushId = 70001;
     const domain = 'sandbox.coupontools.com';
     this.programs.set(SEED.stampCardId, {
-      id: SEED.stampCardId, code: SEED.stampCardCode, name: 'Coffee Stamp Card', domain, type: 'stamp',
-      stampsRequired: SEED.stampsRequired, rewardName: 'Free coffee',
+      id: SEED.stampCardId,
+      code: SEED.stampCardCode,
+      name: 'Coffee Stamp Card',
+      domain,
+      type: 'stamp',
+      stampsRequired: SEED.stampsRequired,
+      rewardName: 'Free coffee',
     });
     this.programs.set(SEED.membershipCardId, {
-      id: SEED.membershipCardId, code: SEED.membershipCardCode, name: 'VIP Membership', domain, type: 'membership',
-      stampsRequired: null, rewardName: null,
+      id: SEED.membershipCardId,
+      code: SEED.membershipCardCode,
+      name: 'VIP Membership',
+      domain,
+      type: 'membership',
+      stampsRequired: null,
+      rewardName: null,
     });
     const at = '2024-03-01T09:00:00.000Z';
     const mk = (id: number, data: UserData, extra: Partial<User>): User => ({
-      id, loyaltyCardId: SEED.stampCardId, data: { ...emptyData(), ...data }, stamps: 0, stampsTotal: 0, rewards: [],
-      voided: false, voidedAt: null, createdAt: at, updatedAt: at, ...extra,
+      id,
+      loyaltyCardId: SEED.stampCardId,
+      data: { ...emptyData(), ...data },
+      stamps: 0,
+      stampsTotal: 0,
+      rewards: [],
+      voided: false,
+      voidedAt: null,
+      createdAt: at,
+      updatedAt: at,
+      ...extra,
     });
-    this.users.set(SEED.userWithRewardId, mk(SEED.userWithRewardId,
-      { first_name: 'Alice', last_name: 'Martens', email: 'alice@example.com', phone: '+32470000001', city: 'Gent' },
-      {
-        stamps: 2, stampsTotal: 12, updatedAt: '2024-03-10T12:00:00.000Z',
-        rewards: [{ id: SEED.availableRewardId, name: 'Free coffee', status: 'available', earned_at: '2024-03-10T12:00:00.000Z', used_at: null }],
-      }));
-    this.users.set(SEED.freshUserId, mk(SEED.freshUserId, { first_name: 'Bram', last_name: 'Peeters', email: 'bram@example.com' }, {}));
-    this.users.set(SEED.voidedUserId, mk(SEED.voidedUserId,
-      { first_name: 'Chloé', last_name: 'Dubois', email: 'chloe@example.com' },
-      { stamps: 4, stampsTotal: 4, voided: true, voidedAt: '2024-03-05T08:00:00.000Z', updatedAt: '2024-03-05T08:00:00.000Z' }));
+    this.users.set(
+      SEED.userWithRewardId,
+      mk(
+        SEED.userWithRewardId,
+        { first_name: 'Alice', last_name: 'Martens', email: 'alice@example.com', phone: '+32470000001', city: 'Gent' },
+        {
+          stamps: 2,
+          stampsTotal: 12,
+          updatedAt: '2024-03-10T12:00:00.000Z',
+          rewards: [
+            {
+              id: SEED.availableRewardId,
+              name: 'Free coffee',
+              status: 'available',
+              earned_at: '2024-03-10T12:00:00.000Z',
+              used_at: null,
+            },
+          ],
+        },
+      ),
+    );
+    this.users.set(
+      SEED.freshUserId,
+      mk(SEED.freshUserId, { first_name: 'Bram', last_name: 'Peeters', email: 'bram@example.com' }, {}),
+    );
+    this.users.set(
+      SEED.voidedUserId,
+      mk(
+        SEED.voidedUserId,
+        { first_name: 'Chloé', last_name: 'Dubois', email: 'chloe@example.com' },
+        {
+          stamps: 4,
+          stampsTotal: 4,
+          voided: true,
+          voidedAt: '2024-03-05T08:00:00.000Z',
+          updatedAt: '2024-03-05T08:00:00.000Z',
+        },
+      ),
+    );
   }
 
   program(id: number): Program | undefined {
@@ -147,8 +208,16 @@ export class CoupontoolsState {
   createUser(programId: number, data: UserData): User {
     const now = new Date().toISOString();
     const u: User = {
-      id: this.nextUserId++, loyaltyCardId: programId, data: { ...emptyData(), ...data }, stamps: 0, stampsTotal: 0,
-      rewards: [], voided: false, voidedAt: null, createdAt: now, updatedAt: now,
+      id: this.nextUserId++,
+      loyaltyCardId: programId,
+      data: { ...emptyData(), ...data },
+      stamps: 0,
+      stampsTotal: 0,
+      rewards: [],
+      voided: false,
+      voidedAt: null,
+      createdAt: now,
+      updatedAt: now,
     };
     this.users.set(u.id, u);
     return u;
@@ -166,7 +235,13 @@ export class CoupontoolsState {
     const total = u.stamps + amount;
     const earned: Reward[] = [];
     for (let i = 0; i < Math.floor(total / required); i++) {
-      earned.push({ id: this.nextRewardId++, name: p.rewardName ?? 'Reward', status: 'available', earned_at: now, used_at: null });
+      earned.push({
+        id: this.nextRewardId++,
+        name: p.rewardName ?? 'Reward',
+        status: 'available',
+        earned_at: now,
+        used_at: null,
+      });
     }
     u.stamps = total % required;
     u.stampsTotal += amount;
@@ -197,7 +272,11 @@ export class CoupontoolsState {
 
   push(programId: number, message: string, ids: number[]): PushNotification {
     const n: PushNotification = {
-      id: this.nextPushId++, loyalty_card_id: programId, message, recipient_stat_ids: ids, recipients: ids.length,
+      id: this.nextPushId++,
+      loyalty_card_id: programId,
+      message,
+      recipient_stat_ids: ids,
+      recipients: ids.length,
       created_at: new Date().toISOString(),
     };
     this.notifications.push(n);
@@ -205,7 +284,11 @@ export class CoupontoolsState {
   }
 
   snapshot(): unknown {
-    return { programs: [...this.programs.values()], users: [...this.users.values()], notifications: this.notifications };
+    return {
+      programs: [...this.programs.values()],
+      users: [...this.users.values()],
+      notifications: this.notifications,
+    };
   }
 }
 

@@ -25,7 +25,10 @@ export const ERR = {
 } as const;
 
 export function failed(status: number, code: number, message: string, headers?: Record<string, string>): SimResponse {
-  const r: SimResponse = { status, body: { status: { status: 'failed', errors: { error_code: code, error_message: message } } } };
+  const r: SimResponse = {
+    status,
+    body: { status: { status: 'failed', errors: { error_code: code, error_message: message } } },
+  };
   if (headers) r.headers = headers;
   return r;
 }
@@ -43,17 +46,32 @@ export function toId(v: unknown): number | null {
   return null;
 }
 
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A body that was sent but is not JSON is refused before anything else. */
 export function badJson(rawBody: string, body: unknown): SimResponse | null {
-  if (rawBody.trim().length > 0 && body === undefined) return failed(400, ERR.invalidJson, 'Request body is not valid JSON');
+  if (rawBody.trim().length > 0 && body === undefined)
+    return failed(400, ERR.invalidJson, 'Request body is not valid JSON');
   return null;
 }
 
 const MAX_LEN: Record<UserField, number> = {
-  first_name: 100, last_name: 100, address: 255, zip: 20, city: 100, phone: 30, email: 255,
-  custom_1: 255, custom_2: 255, custom_3: 255, custom_4: 255, custom_5: 255, custom_6: 255, custom_7: 255, custom_8: 255,
+  first_name: 100,
+  last_name: 100,
+  address: 255,
+  zip: 20,
+  city: 100,
+  phone: 30,
+  email: 255,
+  custom_1: 255,
+  custom_2: 255,
+  custom_3: 255,
+  custom_4: 255,
+  custom_5: 255,
+  custom_6: 255,
+  custom_7: 255,
+  custom_8: 255,
 };
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -74,7 +92,8 @@ export function parseUserData(o: Record<string, unknown>, where = ''): { data: U
     if (typeof v !== 'string') return { error: invalid(`${where}${k} must be a string`) };
     const s = v.trim();
     if (s.length > MAX_LEN[k]) return { error: invalid(`${where}${k} may have at most ${MAX_LEN[k]} characters`) };
-    if (k === 'email' && s !== '' && !EMAIL.test(s)) return { error: invalid(`${where}email is not a valid email address`) };
+    if (k === 'email' && s !== '' && !EMAIL.test(s))
+      return { error: invalid(`${where}email is not a valid email address`) };
     data[k] = s === '' ? null : s;
   }
   return { data };

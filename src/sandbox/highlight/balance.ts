@@ -20,38 +20,101 @@ interface OpDef {
 }
 
 const typeOf = (t: Template) => CARD_TYPES[t.type];
-const isType = (...names: string[]) => (t: Template) => names.includes(typeOf(t) ?? '');
-const withMech = (mech: string, ...names: string[]) => (t: Template) => names.includes(typeOf(t) ?? '') && t.mechanics === mech;
+const isType =
+  (...names: string[]) =>
+  (t: Template) =>
+    names.includes(typeOf(t) ?? '');
+const withMech =
+  (mech: string, ...names: string[]) =>
+  (t: Template) =>
+    names.includes(typeOf(t) ?? '') && t.mechanics === mech;
 
 export const OPS: Record<string, OpDef> = {
   'add-stamp': { field: 'stamps', kind: 'int', eventId: 1, appliesTo: isType('stamp'), allowed: 'stamp cards' },
   'subtract-stamp': { field: 'stamps', kind: 'int', eventId: 2, appliesTo: isType('stamp'), allowed: 'stamp cards' },
   'add-reward': { field: 'rewards', kind: 'int', eventId: 3, appliesTo: isType('stamp'), allowed: 'stamp cards' },
   'subtract-reward': { field: 'rewards', kind: 'int', eventId: 42, appliesTo: isType('stamp'), allowed: 'stamp cards' },
-  'add-point': { field: 'points', kind: 'decimal', eventId: 5, appliesTo: isType('cashback', 'discount', 'gift'), allowed: 'cashback, discount and gift cards' },
-  'subtract-point': { field: 'points', kind: 'decimal', eventId: 8, appliesTo: isType('cashback', 'discount', 'gift'), allowed: 'cashback, discount and gift cards' },
-  'add-transaction-amount': { field: 'amount', kind: 'decimal', eventId: 6, appliesTo: isType('cashback'), allowed: 'cashback cards' },
-  'subtract-transaction-amount': { field: 'amount', kind: 'decimal', eventId: 9, appliesTo: isType('cashback'), allowed: 'cashback cards' },
-  'add-scores': {
-    field: 'scores', kind: 'decimal', eventId: 10,
-    appliesTo: (t) => isType('multipass')(t) || withMech('points', 'reward')(t), allowed: 'multipass cards and reward cards with points mechanics',
+  'add-point': {
+    field: 'points',
+    kind: 'decimal',
+    eventId: 5,
+    appliesTo: isType('cashback', 'discount', 'gift'),
+    allowed: 'cashback, discount and gift cards',
   },
-  'subtract-scores': { field: 'scores', kind: 'decimal', eventId: 11, appliesTo: isType('multipass', 'reward'), allowed: 'multipass and reward cards' },
+  'subtract-point': {
+    field: 'points',
+    kind: 'decimal',
+    eventId: 8,
+    appliesTo: isType('cashback', 'discount', 'gift'),
+    allowed: 'cashback, discount and gift cards',
+  },
+  'add-transaction-amount': {
+    field: 'amount',
+    kind: 'decimal',
+    eventId: 6,
+    appliesTo: isType('cashback'),
+    allowed: 'cashback cards',
+  },
+  'subtract-transaction-amount': {
+    field: 'amount',
+    kind: 'decimal',
+    eventId: 9,
+    appliesTo: isType('cashback'),
+    allowed: 'cashback cards',
+  },
+  'add-scores': {
+    field: 'scores',
+    kind: 'decimal',
+    eventId: 10,
+    appliesTo: (t) => isType('multipass')(t) || withMech('points', 'reward')(t),
+    allowed: 'multipass cards and reward cards with points mechanics',
+  },
+  'subtract-scores': {
+    field: 'scores',
+    kind: 'decimal',
+    eventId: 11,
+    appliesTo: isType('multipass', 'reward'),
+    allowed: 'multipass and reward cards',
+  },
   'add-visit': {
-    field: 'visits', kind: 'int', eventId: 7,
-    appliesTo: (t) => isType('multipass')(t) || (isType('membership')(t) && !t.limits) || withMech('visit', 'stamp', 'reward')(t),
+    field: 'visits',
+    kind: 'int',
+    eventId: 7,
+    appliesTo: (t) =>
+      isType('multipass')(t) || (isType('membership')(t) && !t.limits) || withMech('visit', 'stamp', 'reward')(t),
     allowed: 'multipass cards, membership cards without limits, stamp and reward cards with visit mechanics',
   },
   'subtract-visit': {
-    field: 'visits', kind: 'int', eventId: 12,
-    appliesTo: (t) => isType('multipass')(t) || (isType('membership')(t) && t.limits === true), allowed: 'multipass cards and membership cards with limits',
+    field: 'visits',
+    kind: 'int',
+    eventId: 12,
+    appliesTo: (t) => isType('multipass')(t) || (isType('membership')(t) && t.limits === true),
+    allowed: 'multipass cards and membership cards with limits',
   },
-  'add-purchase': { field: 'amount', kind: 'decimal', eventId: 13, appliesTo: withMech('spend', 'stamp', 'reward'), allowed: 'stamp and reward cards with spend mechanics' },
-  'subtract-purchase': { field: 'amount', kind: 'decimal', eventId: 14, appliesTo: withMech('spend', 'stamp', 'reward'), allowed: 'stamp and reward cards with spend mechanics' },
+  'add-purchase': {
+    field: 'amount',
+    kind: 'decimal',
+    eventId: 13,
+    appliesTo: withMech('spend', 'stamp', 'reward'),
+    allowed: 'stamp and reward cards with spend mechanics',
+  },
+  'subtract-purchase': {
+    field: 'amount',
+    kind: 'decimal',
+    eventId: 14,
+    appliesTo: withMech('spend', 'stamp', 'reward'),
+    allowed: 'stamp and reward cards with spend mechanics',
+  },
   'receive-reward': { field: 'id', kind: 'int', eventId: 44, appliesTo: isType('reward'), allowed: 'reward cards' },
   'redeem-coupon': { field: null, kind: 'none', eventId: 43, appliesTo: isType('coupon'), allowed: 'coupon cards' },
   'set-expiration-date': { field: null, kind: 'none', eventId: 20, appliesTo: () => true, allowed: 'all cards' },
-  'set-membership-tier': { field: null, kind: 'none', eventId: 21, appliesTo: isType('membership'), allowed: 'membership cards' },
+  'set-membership-tier': {
+    field: null,
+    kind: 'none',
+    eventId: 21,
+    appliesTo: isType('membership'),
+    allowed: 'membership cards',
+  },
 };
 
 const MAX_QTY = 10_000_000;
@@ -91,20 +154,40 @@ function parseExpiry(v: string): string | null {
  * Validates and applies `op` to `card`. Returns the refusal, or what to record in the ledger.
  * Nothing is mutated unless the whole request is valid and the balance allows it.
  */
-export function applyOp(store: Store, card: Card, t: Template, op: string, body: Record<string, unknown>): SimResponse | Applied {
+export function applyOp(
+  store: Store,
+  card: Card,
+  t: Template,
+  op: string,
+  body: Record<string, unknown>,
+): SimResponse | Applied {
   const def = OPS[op]!;
   const type = typeOf(t);
   if (!def.appliesTo(t)) {
-    const mech = type === 'stamp' || type === 'reward' ? ` with ${t.mechanics} mechanics` : type === 'membership' ? (t.limits ? ' with limits' : ' without limits') : '';
-    return fail(400, `Operation "${op}" is not available for this card (${type} card${mech}); it applies to ${def.allowed}`);
+    const mech =
+      type === 'stamp' || type === 'reward'
+        ? ` with ${t.mechanics} mechanics`
+        : type === 'membership'
+          ? t.limits
+            ? ' with limits'
+            : ' without limits'
+          : '';
+    return fail(
+      400,
+      `Operation "${op}" is not available for this card (${type} card${mech}); it applies to ${def.allowed}`,
+    );
   }
 
   const errors: FieldErrors = {};
   const qty = def.field ? quantity(body[def.field], def.kind, def.field, errors) : 0;
   const comment = body.comment ?? null;
-  if (comment !== null && (typeof comment !== 'string' || comment.length > 255)) errors.comment = ['This value should be a string of at most 255 characters.'];
+  if (comment !== null && (typeof comment !== 'string' || comment.length > 255))
+    errors.comment = ['This value should be a string of at most 255 characters.'];
   const ps = body.purchaseSum ?? null;
-  if (ps !== null && (typeof ps !== 'number' || !Number.isFinite(ps) || ps < 0 || ps > MAX_QTY || !hasTwoDecimals(ps))) {
+  if (
+    ps !== null &&
+    (typeof ps !== 'number' || !Number.isFinite(ps) || ps < 0 || ps > MAX_QTY || !hasTwoDecimals(ps))
+  ) {
     errors.purchaseSum = ['This value should be a non-negative number with at most 2 decimals.'];
   }
   let expiresAt: string | null = null;
@@ -114,12 +197,14 @@ export function applyOp(store: Store, card: Card, t: Template, op: string, body:
   }
   const tier = op === 'set-membership-tier' ? t.membershipTiers?.find((m) => m.id === body.tierId) : undefined;
   if (op === 'set-membership-tier') {
-    if (!PERIODS.includes(body.period as string)) errors.period = ['The value should be one of: day, week, month, year.'];
+    if (!PERIODS.includes(body.period as string))
+      errors.period = ['The value should be one of: day, week, month, year.'];
     if (!Number.isInteger(body.tierId)) errors.tierId = ['This value should be an integer.'];
-    else if (!tier) errors.tierId = ['Membership tier not found for this card\'s template.'];
+    else if (!tier) errors.tierId = ["Membership tier not found for this card's template."];
   }
   const rewardTier = op === 'receive-reward' && !errors.id ? t.rewardTiers.find((r) => r.id === qty) : undefined;
-  if (op === 'receive-reward' && !errors.id && !rewardTier) errors.id = ['Reward tier not found for this card\'s template.'];
+  if (op === 'receive-reward' && !errors.id && !rewardTier)
+    errors.id = ["Reward tier not found for this card's template."];
   if (Object.keys(errors).length > 0) return validation(errors);
 
   if (op !== 'set-expiration-date' && isExpired(card)) return fail(400, 'Card has expired');
@@ -233,7 +318,10 @@ export function applyOp(store: Store, card: Card, t: Template, op: string, body:
     }
     case 'receive-reward':
       if (card.pointsCents < rewardTier!.threshold * 100) {
-        return fail(400, `Insufficient balance: the card has ${card.pointsCents / 100}, reward "${rewardTier!.name}" needs ${rewardTier!.threshold}`);
+        return fail(
+          400,
+          `Insufficient balance: the card has ${card.pointsCents / 100}, reward "${rewardTier!.name}" needs ${rewardTier!.threshold}`,
+        );
       }
       card.pointsCents -= rewardTier!.threshold * 100;
       card.totalRewardsRedeemed += 1;
@@ -266,7 +354,7 @@ export function applyOp(store: Store, card: Card, t: Template, op: string, body:
   if (customer && purchaseSumCents !== null) customer.ltvCents += purchaseSumCents;
   return {
     amount,
-    balance: balanceField === null ? null : balanceJson(card, t)[balanceField] ?? null,
+    balance: balanceField === null ? null : (balanceJson(card, t)[balanceField] ?? null),
     purchaseSumCents,
     comment: comment as string | null,
   };

@@ -6,14 +6,26 @@ import type { Simulator, SimRequest, SimResponse } from '../harness.js';
 import { applyOp, OPS } from './balance.js';
 import { newCard, newCustomer, newSerial, type Customer, type Store } from './state.js';
 import {
-  cardJson, customerJson, fail, list, noContent, objectBody, ok, operationJson, paging, pushJson, templateJson, validation,
+  cardJson,
+  customerJson,
+  fail,
+  list,
+  noContent,
+  objectBody,
+  ok,
+  operationJson,
+  paging,
+  pushJson,
+  templateJson,
+  validation,
   type FieldErrors,
 } from './wire.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+?[0-9 ()-]{5,20}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const isDate = (v: string) => DATE.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
+const isDate = (v: string) =>
+  DATE.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
 const normPhone = (p: string) => p.replace(/[^\d+]/g, '');
 const sameEmail = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
 const samePhone = (a: string | null, b: string) => a !== null && normPhone(a) === normPhone(b);
@@ -32,7 +44,8 @@ function customerFields(body: Record<string, unknown>, create: boolean, errors: 
       errors[name] = [`This value is not valid.`];
     } else (out as Record<string, unknown>)[name] = v.trim();
   };
-  if (create && (body.firstName === undefined || body.firstName === null)) errors.firstName = ['This value should not be blank.'];
+  if (create && (body.firstName === undefined || body.firstName === null))
+    errors.firstName = ['This value should not be blank.'];
   str('firstName', 100);
   str('surname', 100);
   str('email', 254, EMAIL);
@@ -57,9 +70,14 @@ function duplicate(store: Store, fields: Partial<Customer>, exceptId?: string): 
 
 function customFieldsOf(v: unknown, errors: FieldErrors): { id: number | string; value: unknown }[] {
   // A custom field's value is a scalar (text, number, flag), as a form field is.
-  const scalar = (v: unknown) => v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 1000);
+  const scalar = (v: unknown) =>
+    v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 1000);
   const okItem = (x: unknown) =>
-    typeof x === 'object' && x !== null && (typeof (x as { id: unknown }).id === 'number' || typeof (x as { id: unknown }).id === 'string') && 'value' in x && scalar((x as { value: unknown }).value);
+    typeof x === 'object' &&
+    x !== null &&
+    (typeof (x as { id: unknown }).id === 'number' || typeof (x as { id: unknown }).id === 'string') &&
+    'value' in x &&
+    scalar((x as { value: unknown }).value);
   if (!Array.isArray(v) || !v.every(okItem)) {
     errors.customFields = ['This value should be a list of {id, value} with scalar values.'];
     return [];
@@ -83,7 +101,9 @@ export function registerRoutes(sim: Simulator, store: Store): void {
     if (Object.keys(errors).length) return validation(errors);
     const email = req.query.get('email');
     const phone = req.query.get('phone');
-    const items = [...store.customers.values()].filter((c) => (!email || sameEmail(c.email, email)) && (!phone || samePhone(c.phone, phone)));
+    const items = [...store.customers.values()].filter(
+      (c) => (!email || sameEmail(c.email, email)) && (!phone || samePhone(c.phone, phone)),
+    );
     return list(items, page, customerJson);
   });
 
@@ -142,8 +162,12 @@ export function registerRoutes(sim: Simulator, store: Store): void {
     const phone = req.query.get('customerPhone');
     const items = [...store.cards.values()].filter((card) => {
       const c = store.customers.get(card.customerId);
-      return (!customerId || card.customerId === customerId) && (templateId === null || card.templateId === templateId) &&
-        (!email || (c !== undefined && sameEmail(c.email, email))) && (!phone || (c !== undefined && samePhone(c.phone, phone)));
+      return (
+        (!customerId || card.customerId === customerId) &&
+        (templateId === null || card.templateId === templateId) &&
+        (!email || (c !== undefined && sameEmail(c.email, email))) &&
+        (!phone || (c !== undefined && samePhone(c.phone, phone)))
+      );
     });
     return list(items, page, (card) => cardJson(store, card, false));
   });
@@ -153,7 +177,8 @@ export function registerRoutes(sim: Simulator, store: Store): void {
     if ('error' in parsed) return parsed.error;
     const b = parsed.body;
     const errors: FieldErrors = {};
-    if (typeof b.customerId !== 'string' || b.customerId === '') errors.customerId = ['This value should be a non-empty string.'];
+    if (typeof b.customerId !== 'string' || b.customerId === '')
+      errors.customerId = ['This value should be a non-empty string.'];
     if (!Number.isInteger(b.templateId)) errors.templateId = ['This value should be an integer.'];
     const customFields = b.customFields === undefined ? [] : customFieldsOf(b.customFields, errors);
     if (Object.keys(errors).length) return validation(errors);
@@ -162,7 +187,8 @@ export function registerRoutes(sim: Simulator, store: Store): void {
     const template = store.templates.get(b.templateId as number);
     if (!template) return notFound('Template');
     for (const card of store.cards.values()) {
-      if (card.customerId === customer.id && card.templateId === template.id) return fail(409, 'Customer already has a card of this template');
+      if (card.customerId === customer.id && card.templateId === template.id)
+        return fail(409, 'Customer already has a card of this template');
     }
     const card = newCard(newSerial(store), template, customer.id, new Date().toISOString());
     card.customFields = customFields;
@@ -212,9 +238,16 @@ export function registerRoutes(sim: Simulator, store: Store): void {
     const result = applyOp(store, card, template, op, parsed.body);
     if ('status' in result) return result;
     store.operations.push({
-      id: store.nextOperationId++, cardId: card.serial, customerId: card.customerId, templateId: card.templateId,
-      eventId: OPS[op]!.eventId, op, amount: result.amount, balance: result.balance,
-      purchaseSum: result.purchaseSumCents === null ? null : result.purchaseSumCents / 100, comment: result.comment,
+      id: store.nextOperationId++,
+      cardId: card.serial,
+      customerId: card.customerId,
+      templateId: card.templateId,
+      eventId: OPS[op]!.eventId,
+      op,
+      amount: result.amount,
+      balance: result.balance,
+      purchaseSum: result.purchaseSumCents === null ? null : result.purchaseSumCents / 100,
+      comment: result.comment,
       createdAt: card.updatedAt,
     });
     sim.count(`cards.${op}`);
@@ -233,11 +266,18 @@ export function registerRoutes(sim: Simulator, store: Store): void {
     if (Object.keys(errors).length) return validation(errors);
     const cardId = req.query.get('cardId');
     const customerId = req.query.get('customerId');
-    const items = store.operations.filter((o) => {
-      const day = o.createdAt.slice(0, 10);
-      return (!cardId || o.cardId === cardId) && (!customerId || o.customerId === customerId) &&
-        (templateId === null || o.templateId === templateId) && (!start || day >= start) && (!end || day <= end);
-    }).reverse();
+    const items = store.operations
+      .filter((o) => {
+        const day = o.createdAt.slice(0, 10);
+        return (
+          (!cardId || o.cardId === cardId) &&
+          (!customerId || o.customerId === customerId) &&
+          (templateId === null || o.templateId === templateId) &&
+          (!start || day >= start) &&
+          (!end || day <= end)
+        );
+      })
+      .reverse();
     return list(items, page, (o) => operationJson(store, o));
   });
 
@@ -259,17 +299,23 @@ export function registerRoutes(sim: Simulator, store: Store): void {
     if ('error' in parsed) return parsed.error;
     const b = parsed.body;
     const errors: FieldErrors = {};
-    if (typeof b.message !== 'string' || b.message.trim() === '' || b.message.length > 500) errors.message = ['This value should be a non-empty string of at most 500 characters.'];
+    if (typeof b.message !== 'string' || b.message.trim() === '' || b.message.length > 500)
+      errors.message = ['This value should be a non-empty string of at most 500 characters.'];
     if (!Number.isInteger(b.templateId)) errors.templateId = ['This value should be an integer.'];
     if (b.cardId != null && typeof b.cardId !== 'string') errors.cardId = ['This value should be a string.'];
-    if (b.scheduledAt != null && (typeof b.scheduledAt !== 'string' || Number.isNaN(Date.parse(b.scheduledAt)))) errors.scheduledAt = ['This value should be a date-time.'];
+    if (b.scheduledAt != null && (typeof b.scheduledAt !== 'string' || Number.isNaN(Date.parse(b.scheduledAt))))
+      errors.scheduledAt = ['This value should be a date-time.'];
     if (Object.keys(errors).length) return validation(errors);
     if (!store.templates.has(b.templateId as number)) return notFound('Template');
     const cardId = (b.cardId as string | null | undefined) ?? null;
     if (cardId !== null && store.cards.get(cardId)?.templateId !== b.templateId) return notFound('Card');
     const push = {
-      id: store.nextPushId++, templateId: b.templateId as number, cardId, message: b.message as string,
-      scheduledAt: b.scheduledAt == null ? null : new Date(b.scheduledAt as string).toISOString(), createdAt: new Date().toISOString(),
+      id: store.nextPushId++,
+      templateId: b.templateId as number,
+      cardId,
+      message: b.message as string,
+      scheduledAt: b.scheduledAt == null ? null : new Date(b.scheduledAt as string).toISOString(),
+      createdAt: new Date().toISOString(),
     };
     store.pushes.push(push);
     sim.count('pushes.create');

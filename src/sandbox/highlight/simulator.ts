@@ -76,13 +76,18 @@ export interface HighlightSandbox {
 
 export const HIGHLIGHT_SANDBOX_API_KEY = 'hl_sandbox_5f1c2e7a9b3d4f60';
 
-export function createHighlightSandbox(options?: { rateLimit?: { requests: number; perSeconds: number } }): HighlightSandbox {
+export function createHighlightSandbox(options?: {
+  rateLimit?: { requests: number; perSeconds: number };
+}): HighlightSandbox {
   const store = createStore();
   const sim = new Simulator({
     name: 'highlight',
     basePath: '/api/v2',
     rateLimit: options?.rateLimit ?? { requests: 10, perSeconds: 1 },
-    rateLimited: (retryAfter) => ({ ...fail(429, 'Too Many Requests'), headers: { 'Retry-After': String(retryAfter) } }),
+    rateLimited: (retryAfter) => ({
+      ...fail(429, 'Too Many Requests'),
+      headers: { 'Retry-After': String(retryAfter) },
+    }),
     authenticate: (req: SimRequest) => {
       const key = req.headers['x-api-key'];
       if (key === undefined || key === '') return fail(401, 'API key is missing');
@@ -91,7 +96,11 @@ export function createHighlightSandbox(options?: { rateLimit?: { requests: numbe
     errorBody: (status, message) => fail(status, message).body,
     notFound: routeNotFound,
     decorate: (res, w) => {
-      res.headers = { ...res.headers, 'X-RateLimit-Limit': String(w.limit), 'X-RateLimit-Remaining': String(w.remaining) };
+      res.headers = {
+        ...res.headers,
+        'X-RateLimit-Limit': String(w.limit),
+        'X-RateLimit-Remaining': String(w.remaining),
+      };
     },
     state: () => ({
       templates: [...store.templates.values()],
@@ -127,9 +136,17 @@ export function createHighlightSandbox(options?: { rateLimit?: { requests: numbe
       membershipTiers: { membership: [801, 802], membershipUnlimited: [901] },
       /** Starting balances of the seeded cards. */
       balances: {
-        stamp: '3 stamps of 8, 1 reward', stampVisit: '2 stamps of 10', cashback: '12.50 cashback, 40 points',
-        multipass: '100 scores, 2 visits', coupon: 'not redeemed', discount: '150 points (10%)', gift: '50 points',
-        membership: '3 of 10 visits used', membershipUnlimited: '4 visits', rewardSpend: '35.00 spent', rewardPoints: '120 scores',
+        stamp: '3 stamps of 8, 1 reward',
+        stampVisit: '2 stamps of 10',
+        cashback: '12.50 cashback, 40 points',
+        multipass: '100 scores, 2 visits',
+        coupon: 'not redeemed',
+        discount: '150 points (10%)',
+        gift: '50 points',
+        membership: '3 of 10 visits used',
+        membershipUnlimited: '4 visits',
+        rewardSpend: '35.00 spent',
+        rewardPoints: '120 scores',
       },
     },
   };

@@ -8,7 +8,16 @@
 import { randomInt } from 'node:crypto';
 
 export const COMPANY_ID = 4242;
-export const CARD_TYPES = ['stamp', 'cashback', 'multipass', 'coupon', 'discount', 'gift', 'membership', 'reward'] as const;
+export const CARD_TYPES = [
+  'stamp',
+  'cashback',
+  'multipass',
+  'coupon',
+  'discount',
+  'gift',
+  'membership',
+  'reward',
+] as const;
 export type CardTypeName = (typeof CARD_TYPES)[number];
 export type Mechanics = 'stamps' | 'visit' | 'spend' | 'points';
 
@@ -131,12 +140,31 @@ export interface Store {
 const SEEDED_AT = '2024-01-15T09:00:00.000Z';
 
 const tier = (id: number, templateId: number, name: string, threshold: number): RewardTier => ({
-  id, templateId, type: 0, name, threshold, value: null, valueLimit: null, usageLimit: null,
+  id,
+  templateId,
+  type: 0,
+  name,
+  threshold,
+  value: null,
+  valueLimit: null,
+  usageLimit: null,
 });
 
 function seedTemplates(): Template[] {
-  const t = (id: number, type: number, name: string, mechanics: Mechanics, extra: Partial<Template> = {}): Template => ({
-    id, type, name, mechanics, rewardTiers: [], createdAt: SEEDED_AT, ...extra,
+  const t = (
+    id: number,
+    type: number,
+    name: string,
+    mechanics: Mechanics,
+    extra: Partial<Template> = {},
+  ): Template => ({
+    id,
+    type,
+    name,
+    mechanics,
+    rewardTiers: [],
+    createdAt: SEEDED_AT,
+    ...extra,
   });
   return [
     t(101, 0, 'Coffee stamps', 'stamps', { stampsPerReward: 8 }),
@@ -145,19 +173,30 @@ function seedTemplates(): Template[] {
     t(104, 2, 'Multipass', 'visit'),
     t(105, 3, 'Welcome coupon -20%', 'visit', { couponDiscountPercent: 20 }),
     t(106, 4, 'Discount club', 'points', {
-      discountLevels: [{ threshold: 0, percent: 5 }, { threshold: 100, percent: 10 }, { threshold: 500, percent: 15 }],
+      discountLevels: [
+        { threshold: 0, percent: 5 },
+        { threshold: 100, percent: 10 },
+        { threshold: 500, percent: 15 },
+      ],
     }),
     t(107, 5, 'Gift certificate', 'points'),
     t(108, 6, 'Gym membership (limited)', 'visit', {
       limits: true,
-      membershipTiers: [{ id: 801, name: '10 visits', visitsLimit: 10 }, { id: 802, name: '20 visits', visitsLimit: 20 }],
+      membershipTiers: [
+        { id: 801, name: '10 visits', visitsLimit: 10 },
+        { id: 802, name: '20 visits', visitsLimit: 20 },
+      ],
     }),
     t(109, 6, 'Club membership (unlimited)', 'visit', {
       limits: false,
       membershipTiers: [{ id: 901, name: 'Unlimited', visitsLimit: null }],
     }),
-    t(110, 7, 'Spend rewards', 'spend', { rewardTiers: [tier(1101, 110, 'Free coffee', 25), tier(1102, 110, 'Free lunch', 100)] }),
-    t(111, 7, 'Points rewards', 'points', { rewardTiers: [tier(1111, 111, 'Free drink', 50), tier(1112, 111, 'Free meal', 200)] }),
+    t(110, 7, 'Spend rewards', 'spend', {
+      rewardTiers: [tier(1101, 110, 'Free coffee', 25), tier(1102, 110, 'Free lunch', 100)],
+    }),
+    t(111, 7, 'Points rewards', 'points', {
+      rewardTiers: [tier(1111, 111, 'Free drink', 50), tier(1112, 111, 'Free meal', 200)],
+    }),
     t(112, 0, 'Spend stamps', 'spend', { stampsPerReward: 6 }),
     t(113, 7, 'Visit rewards', 'visit', { rewardTiers: [tier(1131, 113, 'Free class', 5)] }),
   ];
@@ -194,8 +233,20 @@ const SEED_BALANCES: Record<keyof typeof SEED_CARDS, Partial<Card>> = {
   coupon: {},
   discount: { pointsCents: 15000 },
   gift: { pointsCents: 5000 },
-  membership: { visits: 3, countVisits: 3, membershipTierId: 801, membershipPeriod: 'month', membershipStartedAt: SEEDED_AT },
-  membershipUnlimited: { visits: 4, countVisits: 4, membershipTierId: 901, membershipPeriod: 'month', membershipStartedAt: SEEDED_AT },
+  membership: {
+    visits: 3,
+    countVisits: 3,
+    membershipTierId: 801,
+    membershipPeriod: 'month',
+    membershipStartedAt: SEEDED_AT,
+  },
+  membershipUnlimited: {
+    visits: 4,
+    countVisits: 4,
+    membershipTierId: 901,
+    membershipPeriod: 'month',
+    membershipStartedAt: SEEDED_AT,
+  },
   rewardSpend: { pointsCents: 3500 },
   rewardPoints: { pointsCents: 12000 },
   stampSpend: { stamps: 1 },
@@ -206,34 +257,89 @@ export const isExpired = (card: Card): boolean => card.expiresAt !== null && Dat
 
 export function newCustomer(id: string, fields: Partial<Customer>, now: string): Customer {
   return {
-    id, firstName: '', surname: null, email: null, phone: null, dateOfBirth: null, gender: null, externalUserId: null,
-    createdAt: now, updatedAt: now, ltvCents: 0, ...fields,
+    id,
+    firstName: '',
+    surname: null,
+    email: null,
+    phone: null,
+    dateOfBirth: null,
+    gender: null,
+    externalUserId: null,
+    createdAt: now,
+    updatedAt: now,
+    ltvCents: 0,
+    ...fields,
   };
 }
 
 export function newCard(serial: string, template: Template, customerId: string, now: string): Card {
   const firstTier = template.membershipTiers?.[0];
   return {
-    serial, templateId: template.id, customerId, status: 'not_installed', expiresAt: null, customFields: [],
-    stamps: 0, rewards: 0, cashCents: 0, pointsCents: 0, visits: 0, spendRemainderCents: 0, couponRedeemed: false,
-    membershipTierId: firstTier?.id ?? null, membershipPeriod: firstTier ? 'month' : null, membershipStartedAt: firstTier ? now : null,
-    countVisits: 0, totalRewardsEarned: 0, totalRewardsRedeemed: 0, lastVisitAt: null, lastRewardEarnedAt: null,
-    lastRewardRedeemedAt: null, createdAt: now, updatedAt: now,
+    serial,
+    templateId: template.id,
+    customerId,
+    status: 'not_installed',
+    expiresAt: null,
+    customFields: [],
+    stamps: 0,
+    rewards: 0,
+    cashCents: 0,
+    pointsCents: 0,
+    visits: 0,
+    spendRemainderCents: 0,
+    couponRedeemed: false,
+    membershipTierId: firstTier?.id ?? null,
+    membershipPeriod: firstTier ? 'month' : null,
+    membershipStartedAt: firstTier ? now : null,
+    countVisits: 0,
+    totalRewardsEarned: 0,
+    totalRewardsRedeemed: 0,
+    lastVisitAt: null,
+    lastRewardEarnedAt: null,
+    lastRewardRedeemedAt: null,
+    createdAt: now,
+    updatedAt: now,
   };
 }
 
 export function seedStore(store: Store): void {
   store.templates = new Map(seedTemplates().map((t) => [t.id, t]));
   store.customers = new Map([
-    [SEED_CUSTOMERS.first, newCustomer(SEED_CUSTOMERS.first, {
-      firstName: 'Ada', surname: 'Lovelace', email: 'ada@example.com', phone: '+447700900001', dateOfBirth: '1985-12-10', gender: 2,
-    }, SEEDED_AT)],
-    [SEED_CUSTOMERS.second, newCustomer(SEED_CUSTOMERS.second, {
-      firstName: 'Alan', surname: 'Turing', email: 'alan@example.com', phone: '+447700900002', gender: 1,
-    }, SEEDED_AT)],
+    [
+      SEED_CUSTOMERS.first,
+      newCustomer(
+        SEED_CUSTOMERS.first,
+        {
+          firstName: 'Ada',
+          surname: 'Lovelace',
+          email: 'ada@example.com',
+          phone: '+447700900001',
+          dateOfBirth: '1985-12-10',
+          gender: 2,
+        },
+        SEEDED_AT,
+      ),
+    ],
+    [
+      SEED_CUSTOMERS.second,
+      newCustomer(
+        SEED_CUSTOMERS.second,
+        {
+          firstName: 'Alan',
+          surname: 'Turing',
+          email: 'alan@example.com',
+          phone: '+447700900002',
+          gender: 1,
+        },
+        SEEDED_AT,
+      ),
+    ],
   ]);
   store.cards = new Map();
-  for (const [key, [serial, templateId]] of Object.entries(SEED_CARDS) as [keyof typeof SEED_CARDS, readonly [string, number]][]) {
+  for (const [key, [serial, templateId]] of Object.entries(SEED_CARDS) as [
+    keyof typeof SEED_CARDS,
+    readonly [string, number],
+  ][]) {
     const card = newCard(serial, store.templates.get(templateId)!, SEED_CUSTOMERS.first, SEEDED_AT);
     Object.assign(card, { status: 'active' }, SEED_BALANCES[key]);
     store.cards.set(serial, card);
@@ -261,6 +367,8 @@ export function newSerial(store: Store): string {
 /** The mechanics/limits map the gateway needs in its connection settings, keyed by template id. */
 export function templateSettings(): Record<string, { mechanics: Mechanics; limits?: boolean }> {
   const out: Record<string, { mechanics: Mechanics; limits?: boolean }> = {};
-  for (const t of seedTemplates()) out[String(t.id)] = t.limits === undefined ? { mechanics: t.mechanics } : { mechanics: t.mechanics, limits: t.limits };
+  for (const t of seedTemplates())
+    out[String(t.id)] =
+      t.limits === undefined ? { mechanics: t.mechanics } : { mechanics: t.mechanics, limits: t.limits };
   return out;
 }

@@ -4,7 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SimRequest, SimResponse } from '../harness.js';
-import { CARD_TYPES, COMPANY_ID, isExpired, type Card, type Customer, type Operation, type Push, type Store, type Template } from './state.js';
+import {
+  CARD_TYPES,
+  COMPANY_ID,
+  isExpired,
+  type Card,
+  type Customer,
+  type Operation,
+  type Push,
+  type Store,
+  type Template,
+} from './state.js';
 
 const envelope = (code: number) => ({ code, createdAt: new Date().toISOString(), responseId: randomUUID() });
 
@@ -16,7 +26,11 @@ export function list<T>(items: T[], page: Paging, map: (x: T) => unknown): SimRe
   const slice = items.slice((page.page - 1) * page.itemsPerPage, page.page * page.itemsPerPage);
   return {
     status: 200,
-    body: { ...envelope(200), data: slice.map(map), meta: { currentPage: page.page, itemsPerPage: page.itemsPerPage, totalItems: items.length } },
+    body: {
+      ...envelope(200),
+      data: slice.map(map),
+      meta: { currentPage: page.page, itemsPerPage: page.itemsPerPage, totalItems: items.length },
+    },
   };
 }
 
@@ -30,9 +44,14 @@ export function fail(status: number, message: string, errors?: FieldErrors): Sim
 export const validation = (errors: FieldErrors): SimResponse => fail(422, 'Validation failed', errors);
 
 /** The JSON object body, or a 400 when the body is not JSON / not an object. */
-export function objectBody(req: SimRequest, optional = false): { body: Record<string, unknown> } | { error: SimResponse } {
-  if (req.rawBody.trim() === '') return optional ? { body: {} } : { error: fail(400, 'Request body must be a JSON object') };
-  if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return { error: fail(400, 'Malformed JSON body') };
+export function objectBody(
+  req: SimRequest,
+  optional = false,
+): { body: Record<string, unknown> } | { error: SimResponse } {
+  if (req.rawBody.trim() === '')
+    return optional ? { body: {} } : { error: fail(400, 'Request body must be a JSON object') };
+  if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body))
+    return { error: fail(400, 'Malformed JSON body') };
   return { body: req.body as Record<string, unknown> };
 }
 
@@ -61,15 +80,30 @@ const cents = (n: number): number => n / 100;
 
 export function customerJson(c: Customer): Record<string, unknown> {
   return {
-    id: c.id, firstName: c.firstName, surname: c.surname, email: c.email, phone: c.phone, dateOfBirth: c.dateOfBirth,
-    gender: c.gender, externalUserId: c.externalUserId, segments: [], createdAt: c.createdAt, updatedAt: c.updatedAt,
+    id: c.id,
+    firstName: c.firstName,
+    surname: c.surname,
+    email: c.email,
+    phone: c.phone,
+    dateOfBirth: c.dateOfBirth,
+    gender: c.gender,
+    externalUserId: c.externalUserId,
+    segments: [],
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
   };
 }
 
 export function templateJson(t: Template): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    id: t.id, companyId: COMPANY_ID, type: t.type, name: t.name, status: 'active', rewardTiers: t.rewardTiers,
-    createdAt: t.createdAt, updatedAt: t.createdAt,
+    id: t.id,
+    companyId: COMPANY_ID,
+    type: t.type,
+    name: t.name,
+    status: 'active',
+    rewardTiers: t.rewardTiers,
+    createdAt: t.createdAt,
+    updatedAt: t.createdAt,
   };
   if (t.membershipTiers) out.membershipTiers = t.membershipTiers;
   return out;
@@ -84,13 +118,24 @@ export function visitsLimit(card: Card, t: Template): number | null {
 /** Per-type meaning of the eight generic balance fields (documented in simulator.ts). */
 export function balanceJson(card: Card, t: Template): Record<string, number | null> {
   const b: Record<string, number | null> = {
-    balance: null, bonusBalance: null, currentNumberOfUses: null, numberStampsTotal: null, stampsBeforeReward: null,
-    numberRewardsUnused: null, discountPercentage: null, discountAmount: null,
+    balance: null,
+    bonusBalance: null,
+    currentNumberOfUses: null,
+    numberStampsTotal: null,
+    stampsBeforeReward: null,
+    numberRewardsUnused: null,
+    discountPercentage: null,
+    discountAmount: null,
   };
   switch (CARD_TYPES[t.type]) {
     case 'stamp': {
       const total = t.stampsPerReward ?? 10;
-      Object.assign(b, { currentNumberOfUses: card.stamps, numberStampsTotal: total, stampsBeforeReward: total - card.stamps, numberRewardsUnused: card.rewards });
+      Object.assign(b, {
+        currentNumberOfUses: card.stamps,
+        numberStampsTotal: total,
+        stampsBeforeReward: total - card.stamps,
+        numberRewardsUnused: card.rewards,
+      });
       break;
     }
     case 'cashback':
@@ -140,7 +185,9 @@ export function cardJson(store: Store, card: Card, withCounters = true): Record<
     expiresAt: card.expiresAt,
     device: card.status === 'not_installed' ? null : 'apple',
     customFields: card.customFields,
-    membershipTier: tier ? { id: tier.id, name: tier.name, period: card.membershipPeriod, startedAt: card.membershipStartedAt } : null,
+    membershipTier: tier
+      ? { id: tier.id, name: tier.name, period: card.membershipPeriod, startedAt: card.membershipStartedAt }
+      : null,
     customerSubscription: null,
     couponRedeemed: t.type === 3 ? card.couponRedeemed : null,
     installLink: `${LINK_HOST}/i/${card.serial}`,
@@ -157,8 +204,12 @@ export function cardJson(store: Store, card: Card, withCounters = true): Record<
   };
   // List responses leave the activity counters empty (as the real API does).
   const counters = {
-    countVisits: card.countVisits, totalRewardsEarned: card.totalRewardsEarned, totalRewardsRedeemed: card.totalRewardsRedeemed,
-    lastVisitAt: card.lastVisitAt, lastRewardEarnedAt: card.lastRewardEarnedAt, lastRewardRedeemedAt: card.lastRewardRedeemedAt,
+    countVisits: card.countVisits,
+    totalRewardsEarned: card.totalRewardsEarned,
+    totalRewardsRedeemed: card.totalRewardsRedeemed,
+    lastVisitAt: card.lastVisitAt,
+    lastRewardEarnedAt: card.lastRewardEarnedAt,
+    lastRewardRedeemedAt: card.lastRewardRedeemedAt,
   };
   for (const [k, v] of Object.entries(counters)) out[k] = withCounters ? v : null;
   return out;
@@ -167,17 +218,36 @@ export function cardJson(store: Store, card: Card, withCounters = true): Record<
 export function operationJson(store: Store, op: Operation): Record<string, unknown> {
   const customer = store.customers.get(op.customerId);
   return {
-    id: op.id, cardId: op.cardId, customerId: op.customerId, customer: customer ? customerJson(customer) : null,
-    templateId: op.templateId, companyId: COMPANY_ID, eventId: op.eventId, amount: op.amount, balance: op.balance,
-    purchaseSum: op.purchaseSum, source: 'api', comment: op.comment, locationId: null, managerId: null, cardDevice: null,
-    createdAt: op.createdAt, updatedAt: op.createdAt,
+    id: op.id,
+    cardId: op.cardId,
+    customerId: op.customerId,
+    customer: customer ? customerJson(customer) : null,
+    templateId: op.templateId,
+    companyId: COMPANY_ID,
+    eventId: op.eventId,
+    amount: op.amount,
+    balance: op.balance,
+    purchaseSum: op.purchaseSum,
+    source: 'api',
+    comment: op.comment,
+    locationId: null,
+    managerId: null,
+    cardDevice: null,
+    createdAt: op.createdAt,
+    updatedAt: op.createdAt,
   };
 }
 
 export function pushJson(p: Push): Record<string, unknown> {
   const sent = p.scheduledAt === null || Date.parse(p.scheduledAt) <= Date.now();
   return {
-    id: p.id, companyId: COMPANY_ID, templateId: p.templateId, cardId: p.cardId, message: p.message, scheduledAt: p.scheduledAt,
-    status: sent ? 'sent' : 'scheduled', createdAt: p.createdAt,
+    id: p.id,
+    companyId: COMPANY_ID,
+    templateId: p.templateId,
+    cardId: p.cardId,
+    message: p.message,
+    scheduledAt: p.scheduledAt,
+    status: sent ? 'sent' : 'scheduled',
+    createdAt: p.createdAt,
   };
 }

@@ -28,19 +28,35 @@ export function findAccount(store: LealStore, params: Record<string, string>): F
 export function findCustomer(store: LealStore, account: Account, raw: string | undefined): Found<Customer> {
   const id = parseId(raw);
   const c = id === null ? undefined : store.customers.get(id);
-  return c && c.account_id === account.id ? { ok: true, value: c } : { ok: false, res: fail(404, 'Customer not found') };
+  return c && c.account_id === account.id
+    ? { ok: true, value: c }
+    : { ok: false, res: fail(404, 'Customer not found') };
 }
 
 export function findCustomerCard(store: LealStore, customer: Customer, raw: string | undefined): Found<CustomerCard> {
   const id = parseId(raw);
   const cc = id === null ? undefined : store.customerCards.get(id);
-  return cc && cc.customer_id === customer.id ? { ok: true, value: cc } : { ok: false, res: fail(404, 'Customer card not found') };
+  return cc && cc.customer_id === customer.id
+    ? { ok: true, value: cc }
+    : { ok: false, res: fail(404, 'Customer card not found') };
 }
 
 /** Account + customer (+ customer card) from the path, or the first 404. */
-export function resolve(store: LealStore, params: Record<string, string>, withCard: true): Found<{ account: Account; customer: Customer; card: CustomerCard }>;
-export function resolve(store: LealStore, params: Record<string, string>, withCard: false): Found<{ account: Account; customer: Customer }>;
-export function resolve(store: LealStore, params: Record<string, string>, withCard: boolean): Found<{ account: Account; customer: Customer; card?: CustomerCard }> {
+export function resolve(
+  store: LealStore,
+  params: Record<string, string>,
+  withCard: true,
+): Found<{ account: Account; customer: Customer; card: CustomerCard }>;
+export function resolve(
+  store: LealStore,
+  params: Record<string, string>,
+  withCard: false,
+): Found<{ account: Account; customer: Customer }>;
+export function resolve(
+  store: LealStore,
+  params: Record<string, string>,
+  withCard: boolean,
+): Found<{ account: Account; customer: Customer; card?: CustomerCard }> {
   const a = findAccount(store, params);
   if (!a.ok) return a;
   const c = findCustomer(store, a.value, params.customer_id);

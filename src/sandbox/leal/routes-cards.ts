@@ -12,7 +12,10 @@ export function registerCardRoutes(sim: Simulator, store: LealStore): void {
   sim.route('GET', base, (_req, params) => {
     const r = resolve(store, params, false);
     if (!r.ok) return r.res;
-    return { status: 200, body: { customer_cards: store.cardsOfCustomer(r.value.customer.id).map((cc) => customerCardView(store, cc)) } };
+    return {
+      status: 200,
+      body: { customer_cards: store.cardsOfCustomer(r.value.customer.id).map((cc) => customerCardView(store, cc)) },
+    };
   });
 
   // NOT in Leal's documents: enrolment of an existing customer (the docs only enrol via POST /customers with card_id).
@@ -62,8 +65,16 @@ export function registerCardRoutes(sim: Simulator, store: LealStore): void {
     if (skip) store.notifications.skipped += 1;
     else store.notifications.sent += 1;
     store.ledger.push({
-      id: store.nextId('ledger'), account_id: account.id, customer_id: customer.id, customer_card_id: card.id, event: 'stamp.earned',
-      stamps, balance_after: card.stamps_count, reward_id: null, notification: skip ? 'skipped' : 'sent', created_at: now,
+      id: store.nextId('ledger'),
+      account_id: account.id,
+      customer_id: customer.id,
+      customer_card_id: card.id,
+      event: 'stamp.earned',
+      stamps,
+      balance_after: card.stamps_count,
+      reward_id: null,
+      notification: skip ? 'skipped' : 'sent',
+      created_at: now,
     });
     sim.count('customer_cards.stamp');
     return { status: 200, body: customerCardView(store, card) };
@@ -76,7 +87,8 @@ export function registerCardRoutes(sim: Simulator, store: LealStore): void {
     if (bad) return bad;
     const body = isObject(req.body) ? req.body : {};
     const rewardId = parseInteger(body.reward_id);
-    if (body.reward_id === undefined || body.reward_id === null || body.reward_id === '') return invalid({ reward_id: ["can't be blank"] });
+    if (body.reward_id === undefined || body.reward_id === null || body.reward_id === '')
+      return invalid({ reward_id: ["can't be blank"] });
     if (rewardId === null) return invalid({ reward_id: ['must be a number'] });
 
     const { account, customer, card } = r.value;
@@ -85,7 +97,10 @@ export function registerCardRoutes(sim: Simulator, store: LealStore): void {
     if (reward.card_id !== card.card_id) return fail(422, 'Reward does not belong to this card');
     if (!reward.active) return fail(422, 'Reward is not active');
     if (card.stamps_count < reward.stamps_required) {
-      return fail(422, `Not enough stamps: ${reward.name} needs ${reward.stamps_required}, card has ${card.stamps_count}`);
+      return fail(
+        422,
+        `Not enough stamps: ${reward.name} needs ${reward.stamps_required}, card has ${card.stamps_count}`,
+      );
     }
 
     const now = new Date().toISOString();
@@ -93,17 +108,35 @@ export function registerCardRoutes(sim: Simulator, store: LealStore): void {
     card.updated_at = now;
     store.notifications.sent += 1;
     const redemption: Redemption = {
-      id: store.nextId('redemption'), account_id: account.id, customer_id: customer.id, customer_card_id: card.id, reward_id: reward.id,
-      reward_name: reward.name, stamps_spent: reward.stamps_required, stamps_remaining: card.stamps_count, redeemed_at: now,
+      id: store.nextId('redemption'),
+      account_id: account.id,
+      customer_id: customer.id,
+      customer_card_id: card.id,
+      reward_id: reward.id,
+      reward_name: reward.name,
+      stamps_spent: reward.stamps_required,
+      stamps_remaining: card.stamps_count,
+      redeemed_at: now,
     };
     store.redemptions.push(redemption);
     store.ledger.push({
-      id: store.nextId('ledger'), account_id: account.id, customer_id: customer.id, customer_card_id: card.id, event: 'reward.redeemed',
-      stamps: -reward.stamps_required, balance_after: card.stamps_count, reward_id: reward.id, notification: 'sent', created_at: now,
+      id: store.nextId('ledger'),
+      account_id: account.id,
+      customer_id: customer.id,
+      customer_card_id: card.id,
+      event: 'reward.redeemed',
+      stamps: -reward.stamps_required,
+      balance_after: card.stamps_count,
+      reward_id: reward.id,
+      notification: 'sent',
+      created_at: now,
     });
     sim.count('customer_cards.redeem');
     const { id, reward_id, reward_name, stamps_spent, stamps_remaining, redeemed_at } = redemption;
-    return { status: 200, body: { success: true, redemption: { id, reward_id, reward_name, stamps_spent, stamps_remaining, redeemed_at } } };
+    return {
+      status: 200,
+      body: { success: true, redemption: { id, reward_id, reward_name, stamps_spent, stamps_remaining, redeemed_at } },
+    };
   });
 
   sim.route('GET', '/accounts/:account_id/cards', (_req, params) => {
@@ -125,7 +158,12 @@ export function registerCardRoutes(sim: Simulator, store: LealStore): void {
     if (active === null) errors.active = ['must be one of: true, false, 1, 0'];
     if (Object.keys(errors).length > 0) return invalid(errors);
     const rewards = [...store.rewards.values()]
-      .filter((r) => r.account_id === a.value.id && (cardId === null || r.card_id === cardId) && (active === undefined || r.active === active))
+      .filter(
+        (r) =>
+          r.account_id === a.value.id &&
+          (cardId === null || r.card_id === cardId) &&
+          (active === undefined || r.active === active),
+      )
       .sort((x, y) => x.id - y.id);
     return { status: 200, body: { rewards: rewards.map(rewardView) } };
   });

@@ -1,7 +1,15 @@
 import type { Simulator, SimRequest, SimResponse } from '../harness.js';
 import { badJson, fail, findAccount, findCustomer, invalid } from './http.js';
 import { emailKey, phoneKey, type Account, type CardTemplate, type Customer, type LealStore } from './state.js';
-import { addError, isObject, parseFlag, parseInteger, validateCustomer, type CustomerFields, type FieldErrors } from './validate.js';
+import {
+  addError,
+  isObject,
+  parseFlag,
+  parseInteger,
+  validateCustomer,
+  type CustomerFields,
+  type FieldErrors,
+} from './validate.js';
 import { customerView } from './views.js';
 
 /** /accounts/:account_id/customers — search, create (upsert by external reference), show, update. */
@@ -25,14 +33,23 @@ export function registerCustomerRoutes(sim: Simulator, store: LealStore): void {
     const externalId = req.query.get('external_id');
     const found = [...store.customers.values()]
       .filter((c) => c.account_id === a.value.id)
-      .filter((c) => (source === null && externalId === null) || c.external_references.some((r) => (source === null || r.source === source) && (externalId === null || r.external_id === externalId)))
+      .filter(
+        (c) =>
+          (source === null && externalId === null) ||
+          c.external_references.some(
+            (r) => (source === null || r.source === source) && (externalId === null || r.external_id === externalId),
+          ),
+      )
       .filter((c) => search === '' || matchesSearch(store, c, search))
       .sort((x, y) => x.id - y.id);
     const pages = Math.max(1, Math.ceil(found.length / items));
     const slice = found.slice((page - 1) * items, page * items);
     return {
       status: 200,
-      body: { customers: slice.map((c) => customerView(store, c)), pagination: { count: found.length, items, page, pages } },
+      body: {
+        customers: slice.map((c) => customerView(store, c)),
+        pagination: { count: found.length, items, page, pages },
+      },
     };
   });
 
@@ -169,15 +186,28 @@ function matchesSearch(store: LealStore, c: Customer, q: string): boolean {
   return store.cardsOfCustomer(c.id).some((cc) => cc.uuid.toLowerCase() === q);
 }
 
-function findByReference(store: LealStore, account: Account, refs: { source: string; external_id: string }[]): Customer | undefined {
+function findByReference(
+  store: LealStore,
+  account: Account,
+  refs: { source: string; external_id: string }[],
+): Customer | undefined {
   if (refs.length === 0) return undefined;
   return [...store.customers.values()]
     .sort((x, y) => x.id - y.id)
-    .find((c) => c.account_id === account.id && c.external_references.some((r) => refs.some((q) => q.source === r.source && q.external_id === r.external_id)));
+    .find(
+      (c) =>
+        c.account_id === account.id &&
+        c.external_references.some((r) => refs.some((q) => q.source === r.source && q.external_id === r.external_id)),
+    );
 }
 
 /** Email and phone are unique per store; so is each (source, external_id). */
-function uniquenessErrors(store: LealStore, account: Account, f: CustomerFields, selfId: number | null): FieldErrors | null {
+function uniquenessErrors(
+  store: LealStore,
+  account: Account,
+  f: CustomerFields,
+  selfId: number | null,
+): FieldErrors | null {
   const errors: FieldErrors = {};
   const others = [...store.customers.values()].filter((c) => c.account_id === account.id && c.id !== selfId);
   const email = emailKey(f.email ?? null);
@@ -185,7 +215,9 @@ function uniquenessErrors(store: LealStore, account: Account, f: CustomerFields,
   if (email && others.some((c) => emailKey(c.email) === email)) addError(errors, 'email', 'has already been taken');
   if (phone && others.some((c) => phoneKey(c.phone) === phone)) addError(errors, 'phone', 'has already been taken');
   for (const r of f.external_references ?? []) {
-    if (others.some((c) => c.external_references.some((x) => x.source === r.source && x.external_id === r.external_id))) {
+    if (
+      others.some((c) => c.external_references.some((x) => x.source === r.source && x.external_id === r.external_id))
+    ) {
       addError(errors, 'external_references', `${r.source}/${r.external_id} has already been taken`);
     }
   }

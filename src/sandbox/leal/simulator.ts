@@ -116,7 +116,14 @@ export function createLealSandbox(options?: { rateLimit?: { requests: number; pe
 
   sim.route('GET', '/status', () => ({
     status: 200,
-    body: { status: 'ok', rate_limit: { limit: sim.options.rateLimit.requests, scope: 'token', window_seconds: sim.options.rateLimit.perSeconds } },
+    body: {
+      status: 'ok',
+      rate_limit: {
+        limit: sim.options.rateLimit.requests,
+        scope: 'token',
+        window_seconds: sim.options.rateLimit.perSeconds,
+      },
+    },
   }));
   registerCustomerRoutes(sim, store);
   registerCardRoutes(sim, store);
@@ -130,7 +137,12 @@ export function createLealSandbox(options?: { rateLimit?: { requests: number; pe
       cardId: SEED.cardId,
       rewards: { freeCoffee: SEED.rewardActiveId, freeCakeInactive: SEED.rewardInactiveId },
       customers: {
-        withStamps: { id: SEED.customerWithStampsId, customerCardId: SEED.customerCardWithStampsId, stamps: 12, ...SEED.customerWithStamps },
+        withStamps: {
+          id: SEED.customerWithStampsId,
+          customerCardId: SEED.customerCardWithStampsId,
+          stamps: 12,
+          ...SEED.customerWithStamps,
+        },
         fresh: { id: SEED.customerFreshId, customerCardId: SEED.customerCardFreshId, stamps: 0, ...SEED.customerFresh },
       },
       customerCardUuids: { ...SEED.customerCardUuids },

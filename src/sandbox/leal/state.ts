@@ -132,30 +132,93 @@ export class LealStore {
   load(): void {
     this.accounts = new Map([[SEED.accountId, { id: SEED.accountId, name: 'Sandbox Coffee Shop' }]]);
     this.cards = new Map([
-      [SEED.cardId, { id: SEED.cardId, account_id: SEED.accountId, name: 'Coffee card', description: 'Collect 10 stamps for a free coffee', stamps_required: 10, created_at: T0, updated_at: T0 }],
+      [
+        SEED.cardId,
+        {
+          id: SEED.cardId,
+          account_id: SEED.accountId,
+          name: 'Coffee card',
+          description: 'Collect 10 stamps for a free coffee',
+          stamps_required: 10,
+          created_at: T0,
+          updated_at: T0,
+        },
+      ],
     ]);
     const reward = (id: number, name: string, stamps: number, active: boolean): [number, Reward] => [
       id,
-      { id, account_id: SEED.accountId, card_id: SEED.cardId, name, description: name, stamps_required: stamps, active, created_at: T0, updated_at: T0 },
+      {
+        id,
+        account_id: SEED.accountId,
+        card_id: SEED.cardId,
+        name,
+        description: name,
+        stamps_required: stamps,
+        active,
+        created_at: T0,
+        updated_at: T0,
+      },
     ];
-    this.rewards = new Map([reward(SEED.rewardActiveId, 'Free coffee', 10, true), reward(SEED.rewardInactiveId, 'Free cake', 15, false)]);
+    this.rewards = new Map([
+      reward(SEED.rewardActiveId, 'Free coffee', 10, true),
+      reward(SEED.rewardInactiveId, 'Free cake', 15, false),
+    ]);
     const a = SEED.customerWithStamps;
     const b = SEED.customerFresh;
     this.customers = new Map<number, Customer>([
-      [SEED.customerWithStampsId, {
-        id: SEED.customerWithStampsId, account_id: SEED.accountId, first_name: 'Ana', last_name: 'Silva', email: a.email, phone: a.phone,
-        birthday: '1990-04-12', metadata: { tier: 'gold' }, external_references: [{ source: a.source, external_id: a.external_id }], created_at: T0, updated_at: T0,
-      }],
-      [SEED.customerFreshId, {
-        id: SEED.customerFreshId, account_id: SEED.accountId, first_name: 'Ben', last_name: 'Okafor', email: b.email, phone: null,
-        birthday: null, metadata: {}, external_references: [{ source: b.source, external_id: b.external_id }], created_at: T0, updated_at: T0,
-      }],
+      [
+        SEED.customerWithStampsId,
+        {
+          id: SEED.customerWithStampsId,
+          account_id: SEED.accountId,
+          first_name: 'Ana',
+          last_name: 'Silva',
+          email: a.email,
+          phone: a.phone,
+          birthday: '1990-04-12',
+          metadata: { tier: 'gold' },
+          external_references: [{ source: a.source, external_id: a.external_id }],
+          created_at: T0,
+          updated_at: T0,
+        },
+      ],
+      [
+        SEED.customerFreshId,
+        {
+          id: SEED.customerFreshId,
+          account_id: SEED.accountId,
+          first_name: 'Ben',
+          last_name: 'Okafor',
+          email: b.email,
+          phone: null,
+          birthday: null,
+          metadata: {},
+          external_references: [{ source: b.source, external_id: b.external_id }],
+          created_at: T0,
+          updated_at: T0,
+        },
+      ],
     ]);
     const cc = (id: 501 | 502, customerId: number, stamps: number, installed: boolean): [number, CustomerCard] => [
       id,
-      { id, account_id: SEED.accountId, customer_id: customerId, card_id: SEED.cardId, uuid: SEED.customerCardUuids[id], stamps_count: stamps, status: 'active', pass_installed: installed, issued_at: T0, created_at: T0, updated_at: T0 },
+      {
+        id,
+        account_id: SEED.accountId,
+        customer_id: customerId,
+        card_id: SEED.cardId,
+        uuid: SEED.customerCardUuids[id],
+        stamps_count: stamps,
+        status: 'active',
+        pass_installed: installed,
+        issued_at: T0,
+        created_at: T0,
+        updated_at: T0,
+      },
     ];
-    this.customerCards = new Map([cc(501, SEED.customerWithStampsId, 12, true), cc(502, SEED.customerFreshId, 0, false)]);
+    this.customerCards = new Map([
+      cc(501, SEED.customerWithStampsId, 12, true),
+      cc(502, SEED.customerFreshId, 0, false),
+    ]);
     this.ledger = [];
     this.redemptions = [];
     this.notifications = { sent: 0, skipped: 0, card_links_sent: 0 };
@@ -175,8 +238,17 @@ export class LealStore {
   enrol(customer: Customer, card: CardTemplate): CustomerCard {
     const now = new Date().toISOString();
     const cc: CustomerCard = {
-      id: this.nextId('customerCard'), account_id: customer.account_id, customer_id: customer.id, card_id: card.id, uuid: randomUUID(),
-      stamps_count: 0, status: 'active', pass_installed: false, issued_at: now, created_at: now, updated_at: now,
+      id: this.nextId('customerCard'),
+      account_id: customer.account_id,
+      customer_id: customer.id,
+      card_id: card.id,
+      uuid: randomUUID(),
+      stamps_count: 0,
+      status: 'active',
+      pass_installed: false,
+      issued_at: now,
+      created_at: now,
+      updated_at: now,
     };
     this.customerCards.set(cc.id, cc);
     return cc;

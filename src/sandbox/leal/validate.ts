@@ -8,7 +8,8 @@ export function addError(errors: FieldErrors, field: string, message: string): v
   (errors[field] ??= []).push(message);
 }
 
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Path ids "Must be a number": anything else cannot name a record. */
 export function parseId(s: string | undefined): number | null {
@@ -66,12 +67,16 @@ function optionalString(input: Record<string, unknown>, key: string, errors: Fie
  * Validates `customer` attributes. On create `first_name` and one of email/phone are required;
  * on update only the attributes given are checked (unknown attributes are ignored, like strong params).
  */
-export function validateCustomer(input: Record<string, unknown>, mode: 'create' | 'update'): { fields: CustomerFields; errors: FieldErrors } {
+export function validateCustomer(
+  input: Record<string, unknown>,
+  mode: 'create' | 'update',
+): { fields: CustomerFields; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const fields: CustomerFields = {};
 
   const first = optionalString(input, 'first_name', errors);
-  if (first === null || (first === undefined && mode === 'create' && !errors.first_name)) addError(errors, 'first_name', "can't be blank");
+  if (first === null || (first === undefined && mode === 'create' && !errors.first_name))
+    addError(errors, 'first_name', "can't be blank");
   else if (first !== undefined) {
     if (first.length > 100) addError(errors, 'first_name', 'is too long (maximum is 100 characters)');
     else fields.first_name = first;
@@ -91,13 +96,15 @@ export function validateCustomer(input: Record<string, unknown>, mode: 'create' 
 
   const phone = optionalString(input, 'phone', errors);
   if (phone !== undefined) {
-    if (phone !== null && (!PHONE.test(phone) || phone.replace(/\D/g, '').length < 6)) addError(errors, 'phone', 'is invalid');
+    if (phone !== null && (!PHONE.test(phone) || phone.replace(/\D/g, '').length < 6))
+      addError(errors, 'phone', 'is invalid');
     else fields.phone = phone;
   }
 
   const birthday = optionalString(input, 'birthday', errors);
   if (birthday !== undefined) {
-    if (birthday !== null && !isValidDate(birthday)) addError(errors, 'birthday', 'must be a date in YYYY-MM-DD format');
+    if (birthday !== null && !isValidDate(birthday))
+      addError(errors, 'birthday', 'must be a date in YYYY-MM-DD format');
     else fields.birthday = birthday;
   }
 
@@ -116,7 +123,10 @@ export function validateCustomer(input: Record<string, unknown>, mode: 'create' 
       const out: ExternalReference[] = [];
       for (const r of refs) {
         const source = isObject(r) && typeof r.source === 'string' ? r.source.trim() : '';
-        const ext = isObject(r) && (typeof r.external_id === 'string' || typeof r.external_id === 'number') ? String(r.external_id).trim() : '';
+        const ext =
+          isObject(r) && (typeof r.external_id === 'string' || typeof r.external_id === 'number')
+            ? String(r.external_id).trim()
+            : '';
         if (!source || !ext) {
           addError(errors, 'external_references', 'each reference needs a source and an external_id');
           break;

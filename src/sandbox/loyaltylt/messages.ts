@@ -5,7 +5,10 @@ export type Locale = 'lt' | 'en';
 export const LOCALES: readonly string[] = ['lt', 'en'];
 
 const TEXTS = {
-  unauthorized: { en: 'Invalid or missing API credentials', lt: 'Neteisingi arba nepateikti API prisijungimo duomenys' },
+  unauthorized: {
+    en: 'Invalid or missing API credentials',
+    lt: 'Neteisingi arba nepateikti API prisijungimo duomenys',
+  },
   notFound: { en: 'Endpoint not found', lt: 'Maršrutas nerastas' },
   rateLimited: { en: 'Too many requests. Please try again later.', lt: 'Per daug užklausų. Bandykite vėliau.' },
   validation: { en: 'The given data was invalid', lt: 'Pateikti duomenys neteisingi' },
@@ -33,19 +36,34 @@ export function text(locale: Locale, key: TextKey, vars: Record<string, string> 
 /** Laravel-style validation messages; `{f}` is the field, `{o}` the other field, `{n}` a limit. */
 const RULES = {
   required: { en: 'The {f} field is required.', lt: 'Laukas {f} yra privalomas.' },
-  required_without: { en: 'The {f} field is required when {o} is not present.', lt: 'Laukas {f} yra privalomas, kai nenurodytas {o}.' },
+  required_without: {
+    en: 'The {f} field is required when {o} is not present.',
+    lt: 'Laukas {f} yra privalomas, kai nenurodytas {o}.',
+  },
   integer: { en: 'The {f} field must be an integer.', lt: 'Laukas {f} turi būti sveikasis skaičius.' },
   numeric: { en: 'The {f} field must be a number.', lt: 'Laukas {f} turi būti skaičius.' },
   string: { en: 'The {f} field must be a string.', lt: 'Laukas {f} turi būti tekstas.' },
-  email: { en: 'The {f} field must be a valid email address.', lt: 'Laukas {f} turi būti galiojantis el. pašto adresas.' },
+  email: {
+    en: 'The {f} field must be a valid email address.',
+    lt: 'Laukas {f} turi būti galiojantis el. pašto adresas.',
+  },
   min: { en: 'The {f} field must be at least {n}.', lt: 'Laukas {f} turi būti ne mažesnis nei {n}.' },
   max: { en: 'The {f} field must not be greater than {n}.', lt: 'Laukas {f} negali būti didesnis nei {n}.' },
-  max_string: { en: 'The {f} field must not be greater than {n} characters.', lt: 'Laukas {f} negali būti ilgesnis nei {n} simbolių.' },
+  max_string: {
+    en: 'The {f} field must not be greater than {n} characters.',
+    lt: 'Laukas {f} negali būti ilgesnis nei {n} simbolių.',
+  },
   array: { en: 'The {f} field must be an array.', lt: 'Laukas {f} turi būti masyvas.' },
   object: { en: 'The {f} field must be an object.', lt: 'Laukas {f} turi būti objektas.' },
   max_kb: { en: 'The {f} field must not be larger than {n} KB.', lt: 'Laukas {f} negali būti didesnis nei {n} KB.' },
-  currency: { en: 'The {f} field must be a 3-letter currency code.', lt: 'Laukas {f} turi būti 3 raidžių valiutos kodas.' },
-  card_owner: { en: 'The selected {f} does not belong to this user.', lt: 'Pasirinkta {f} nepriklauso šiam vartotojui.' },
+  currency: {
+    en: 'The {f} field must be a 3-letter currency code.',
+    lt: 'Laukas {f} turi būti 3 raidžių valiutos kodas.',
+  },
+  card_owner: {
+    en: 'The selected {f} does not belong to this user.',
+    lt: 'Pasirinkta {f} nepriklauso šiam vartotojui.',
+  },
 } as const;
 
 export type Rule = keyof typeof RULES;

@@ -35,7 +35,13 @@ export function ok(locale: Locale, key: TextKey, data: unknown, meta?: Meta): Si
   return { status: 200, body };
 }
 
-export function fail(status: number, code: number | string, locale: Locale, key: TextKey, extra: Record<string, unknown> = {}): SimResponse {
+export function fail(
+  status: number,
+  code: number | string,
+  locale: Locale,
+  key: TextKey,
+  extra: Record<string, unknown> = {},
+): SimResponse {
   return { status, body: { success: false, code, message: text(locale, key), ...extra, request_id: randomUUID() } };
 }
 
@@ -78,7 +84,12 @@ export class Checker {
       if (opts.required) this.add(field, 'required');
       return undefined;
     }
-    const n = typeof v === 'number' && Number.isInteger(v) ? v : typeof v === 'string' && INT_RE.test(v.trim()) ? Number(v.trim()) : NaN;
+    const n =
+      typeof v === 'number' && Number.isInteger(v)
+        ? v
+        : typeof v === 'string' && INT_RE.test(v.trim())
+          ? Number(v.trim())
+          : NaN;
     if (Number.isNaN(n)) return void this.add(field, 'integer');
     if (opts.min !== undefined && n < opts.min) return void this.add(field, 'min', { n: opts.min });
     const max = opts.max ?? 2_147_483_647;
@@ -93,7 +104,12 @@ export class Checker {
       if (opts.required) this.add(field, 'required');
       return undefined;
     }
-    const n = typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && NUM_RE.test(v.trim()) ? Number(v.trim()) : NaN;
+    const n =
+      typeof v === 'number' && Number.isFinite(v)
+        ? v
+        : typeof v === 'string' && NUM_RE.test(v.trim())
+          ? Number(v.trim())
+          : NaN;
     if (Number.isNaN(n)) return void this.add(field, 'numeric');
     if (opts.min !== undefined && n < opts.min) return void this.add(field, 'min', { n: opts.min });
     const max = opts.max ?? 1e9;

@@ -70,7 +70,8 @@ function cardFromQuery(state: LoyaltyltState, locale: Locale, q: URLSearchParams
   const cardId = c.int('card_id', { min: 1 });
   const cardNumber = c.str('card_number', { max: 255 });
   const userId = c.int('user_id', { min: 1 });
-  if (!c.has('card_id') && !c.has('card_number') && !c.has('user_id')) c.add('card_number', 'required_without', { o: 'card_id / user_id' });
+  if (!c.has('card_id') && !c.has('card_number') && !c.has('user_id'))
+    c.add('card_number', 'required_without', { o: 'card_id / user_id' });
   if (c.failed) return { res: invalid(locale, c.errors) };
   let card: Card | undefined;
   if (cardId !== undefined) card = state.cards.get(cardId);
@@ -121,7 +122,8 @@ function createTransaction(sim: Simulator, state: LoyaltyltState, locale: Locale
           if (v !== undefined && v !== null && typeof v !== 'string' && typeof v !== 'number') sub.add(k, 'string');
           else if (typeof v === 'string' && v.length > 255) sub.add(k, 'max_string', { n: 255 });
         }
-        for (const [k, msgs] of Object.entries(sub.errors)) c.errors[`cart_items.${i}.${k}`] = msgs.map((m) => m.replace(k.replace(/_/g, ' '), `cart_items.${i}.${k}`));
+        for (const [k, msgs] of Object.entries(sub.errors))
+          c.errors[`cart_items.${i}.${k}`] = msgs.map((m) => m.replace(k.replace(/_/g, ' '), `cart_items.${i}.${k}`));
       });
   }
   const meta = input.meta_data;
@@ -165,7 +167,13 @@ function createTransaction(sim: Simulator, state: LoyaltyltState, locale: Locale
   const common = { card, order_id: orderId!, shop_id: shopId ?? null, currency, order_total_cents: totalCents };
   // Redemption is checked against the balance before this order's award, and booked first.
   if (redeemed > 0) {
-    state.record({ ...common, type: 'spent', points: redeemed, points_discount_cents: discount === undefined ? null : Math.round(discount * 100), description: description ?? null });
+    state.record({
+      ...common,
+      type: 'spent',
+      points: redeemed,
+      points_discount_cents: discount === undefined ? null : Math.round(discount * 100),
+      description: description ?? null,
+    });
   }
   const earned = state.record({
     ...common,
@@ -208,7 +216,13 @@ function deductPoints(sim: Simulator, state: LoyaltyltState, locale: Locale, req
   if (card.status !== 'active') return fail(403, CODES.cardInactive, locale, 'cardInactive');
   if (points! > card.points) return fail(400, CODES.insufficientPoints, locale, 'insufficientPoints');
   // No de-duplication: every accepted call deducts again.
-  const t = state.record({ type: 'refund', points: points!, card, description: description ?? null, shop_id: shopId ?? null });
+  const t = state.record({
+    type: 'refund',
+    points: points!,
+    card,
+    description: description ?? null,
+    shop_id: shopId ?? null,
+  });
   sim.count('transactions.deductPoints');
   return ok(locale, 'pointsDeducted', {
     transaction_id: t.id,
@@ -224,7 +238,11 @@ export function registerRoutes(sim: Simulator, state: LoyaltyltState): void {
   const create = localized((locale, req) => createTransaction(sim, state, locale, req));
   sim.route('POST', '/:locale/shop/transactions/create', create);
   sim.route('POST', '/:locale/shop/transactions/award-points', create);
-  sim.route('POST', '/:locale/shop/transactions/deduct-points', localized((locale, req) => deductPoints(sim, state, locale, req)));
+  sim.route(
+    'POST',
+    '/:locale/shop/transactions/deduct-points',
+    localized((locale, req) => deductPoints(sim, state, locale, req)),
+  );
 
   sim.route(
     'GET',
@@ -236,10 +254,18 @@ export function registerRoutes(sim: Simulator, state: LoyaltyltState): void {
       const cardId = c.int('card_id', { min: 1 });
       if (c.failed) return invalid(locale, c.errors);
       const rows = state.txns
-        .filter((t) => (shopId === undefined || t.shop_id === shopId) && (cardId === undefined || t.loyalty_card_id === cardId))
+        .filter(
+          (t) =>
+            (shopId === undefined || t.shop_id === shopId) && (cardId === undefined || t.loyalty_card_id === cardId),
+        )
         .sort((a, b) => b.id - a.id);
       const p = paginate(rows, page, perPage);
-      return ok(locale, 'transactions', p.items.map((t) => txnJson(state, t)), p.meta);
+      return ok(
+        locale,
+        'transactions',
+        p.items.map((t) => txnJson(state, t)),
+        p.meta,
+      );
     }),
   );
 
@@ -270,9 +296,16 @@ export function registerRoutes(sim: Simulator, state: LoyaltyltState): void {
       const { page, perPage } = paging(c);
       const userId = c.int('user_id', { min: 1 });
       if (c.failed) return invalid(locale, c.errors);
-      const rows = [...state.cards.values()].filter((x) => userId === undefined || x.user_id === userId).sort((a, b) => a.id - b.id);
+      const rows = [...state.cards.values()]
+        .filter((x) => userId === undefined || x.user_id === userId)
+        .sort((a, b) => a.id - b.id);
       const p = paginate(rows, page, perPage);
-      return ok(locale, 'cards', p.items.map((x) => cardJson(state, x)), p.meta);
+      return ok(
+        locale,
+        'cards',
+        p.items.map((x) => cardJson(state, x)),
+        p.meta,
+      );
     }),
   );
 

@@ -70,7 +70,9 @@ const header = (req: SimRequest, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-export function createLoyaltyltSandbox(options: { rateLimit?: { requests: number; perSeconds: number } } = {}): LoyaltyltSandbox {
+export function createLoyaltyltSandbox(
+  options: { rateLimit?: { requests: number; perSeconds: number } } = {},
+): LoyaltyltSandbox {
   const state = new LoyaltyltState();
   // The harness calls authenticate, then (synchronously) the rate limiter: remember the request's language.
   let lastLocale: Locale = 'en';
@@ -81,7 +83,8 @@ export function createLoyaltyltSandbox(options: { rateLimit?: { requests: number
     rateLimit: options.rateLimit ?? { requests: 300, perSeconds: 60 },
     authenticate: (req) => {
       lastLocale = localeOf(req);
-      if (header(req, 'x-api-key') === LOYALTYLT_API_KEY && header(req, 'x-api-secret') === LOYALTYLT_API_SECRET) return null;
+      if (header(req, 'x-api-key') === LOYALTYLT_API_KEY && header(req, 'x-api-secret') === LOYALTYLT_API_SECRET)
+        return null;
       return fail(401, CODES.unauthorized, lastLocale, 'unauthorized');
     },
     rateLimited: (retryAfter) => {
@@ -92,7 +95,11 @@ export function createLoyaltyltSandbox(options: { rateLimit?: { requests: number
     errorBody: (status, message) => ({ success: false, code: status * 10, message, request_id: randomUUID() }),
     notFound: (req) => routeNotFound(localeOf(req)),
     decorate: (res, w) => {
-      res.headers = { ...res.headers, 'X-RateLimit-Limit': String(w.limit), 'X-RateLimit-Remaining': String(w.remaining) };
+      res.headers = {
+        ...res.headers,
+        'X-RateLimit-Limit': String(w.limit),
+        'X-RateLimit-Remaining': String(w.remaining),
+      };
       const id = (res.body as { request_id?: unknown } | undefined)?.request_id;
       if (typeof id === 'string') res.headers['X-Request-Id'] = id;
     },

@@ -62,11 +62,29 @@ export const SEED = {
   },
   cards: {
     /** User 1's active card with 500 points (one seeded `earned` transaction, order SEED-ORDER-1001). */
-    active: { card_id: 101, card_number: '100-000-101', qr_code: '6f1c2a4e-0101-4d7a-9b1e-000000000101', user_id: 1, points: 500 },
+    active: {
+      card_id: 101,
+      card_number: '100-000-101',
+      qr_code: '6f1c2a4e-0101-4d7a-9b1e-000000000101',
+      user_id: 1,
+      points: 500,
+    },
     /** User 2's active card with 0 points. */
-    empty: { card_id: 102, card_number: '100-000-102', qr_code: '6f1c2a4e-0102-4d7a-9b1e-000000000102', user_id: 2, points: 0 },
+    empty: {
+      card_id: 102,
+      card_number: '100-000-102',
+      qr_code: '6f1c2a4e-0102-4d7a-9b1e-000000000102',
+      user_id: 2,
+      points: 0,
+    },
     /** User 3's blocked card (is_active false) with 50 points: earning, redeeming and deducting → 403. */
-    inactive: { card_id: 103, card_number: '100-000-103', qr_code: '6f1c2a4e-0103-4d7a-9b1e-000000000103', user_id: 3, points: 50 },
+    inactive: {
+      card_id: 103,
+      card_number: '100-000-103',
+      qr_code: '6f1c2a4e-0103-4d7a-9b1e-000000000103',
+      user_id: 3,
+      points: 50,
+    },
   },
   /** An order_id already processed: creating a transaction with it again → 409. */
   processedOrderId: 'SEED-ORDER-1001',
@@ -76,7 +94,9 @@ const SEED_TIME = '2025-01-15T10:00:00.000Z';
 
 /** "XXX-XXX-XXX" from the card id, e.g. 104 → "100-000-104". */
 export function cardNumberFor(id: number): string {
-  const digits = String(100_000_000 + id).padStart(9, '0').slice(-9);
+  const digits = String(100_000_000 + id)
+    .padStart(9, '0')
+    .slice(-9);
   return `${digits.slice(0, 3)}-${digits.slice(3, 6)}-${digits.slice(6)}`;
 }
 
@@ -123,8 +143,32 @@ export class LoyaltyltState {
       });
     }
     // Seed history so balances reconcile with the ledger.
-    this.record({ type: 'earned', points: 500, card: this.cards.get(101)!, order_id: SEED.processedOrderId, order_total_cents: 50_000, currency: 'EUR', description: 'Seed purchase', shop_id: SEED.shopId }, SEED_TIME);
-    this.record({ type: 'earned', points: 50, card: this.cards.get(103)!, order_id: 'SEED-ORDER-1003', order_total_cents: 5_000, currency: 'EUR', description: 'Seed purchase', shop_id: SEED.shopId }, SEED_TIME);
+    this.record(
+      {
+        type: 'earned',
+        points: 500,
+        card: this.cards.get(101)!,
+        order_id: SEED.processedOrderId,
+        order_total_cents: 50_000,
+        currency: 'EUR',
+        description: 'Seed purchase',
+        shop_id: SEED.shopId,
+      },
+      SEED_TIME,
+    );
+    this.record(
+      {
+        type: 'earned',
+        points: 50,
+        card: this.cards.get(103)!,
+        order_id: 'SEED-ORDER-1003',
+        order_total_cents: 5_000,
+        currency: 'EUR',
+        description: 'Seed purchase',
+        shop_id: SEED.shopId,
+      },
+      SEED_TIME,
+    );
   }
 
   userByEmail(email: string): User | undefined {
