@@ -1,3 +1,4 @@
+import { statusOf } from './api/problem.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -7,7 +8,8 @@ import type { ApiKeyTable } from './config/api-keys.js';
 import type { ConnectionConfig } from './config/connections.js';
 import type { Env } from './config/env.js';
 import { registerAuth } from './api/auth.js';
-import { ApiError, sendProblem, toApiError } from './api/errors.js';
+import { GatewayError } from './domain/errors.js';
+import { sendProblem, toGatewayError } from './api/problem.js';
 import { hoistTitledSchemas } from './api/openapi/hoist-schemas.js';
 import { registerClientRateLimit } from './api/rate-limit.js';
 import { validatorCompiler } from './api/validation.js';
@@ -94,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           : 'The URL is not valid (check its percent-encoding).';
       return sendProblem(
         reply,
-        new ApiError('validation_failed', detail, { errors: [{ field: 'url', message: detail }] }),
+        new GatewayError('validation_failed', detail, { errors: [{ field: 'url', message: detail }] }),
       );
     },
   });
@@ -105,20 +107,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    const apiError = toApiError(error);
+    const apiError = toGatewayError(error);
     if (apiError.code.startsWith('provider_')) {
       // The provider's failure, not ours: one line an operator can act on (its transaction, if kept for review).
       req.log.warn(
         { reqId: req.id, code: apiError.code, detail: apiError.message, transaction_id: apiError.extra.transaction_id },
         'provider call failed',
       );
-    } else if (apiError.status >= 500) req.log.error({ reqId: req.id, err: error }, 'request failed');
+    } else if (statusOf(apiError.code) >= 500) req.log.error({ reqId: req.id, err: error }, 'request failed');
     return sendProblem(reply, apiError);
   });
   app.setNotFoundHandler((req, reply) =>
     sendProblem(
       reply,
-      new ApiError('not_found', `There is no route ${req.method} ${req.url.split('?')[0]}; see /docs.`),
+      new GatewayError('not_found', `There is no route ${req.method} ${req.url.split('?')[0]}; see /docs.`),
     ),
   );
 
@@ -131,9 +133,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('preValidation', async (req) => {
     const field = illFormedField(req.body, '');
     if (field !== null) {
-      throw new ApiError('validation_failed', `${field || 'the body'} is not well-formed Unicode (a lone surrogate).`, {
-        errors: [{ field: field || '/', message: 'must be well-formed Unicode' }],
-      });
+      throw new GatewayError(
+        'validation_failed',
+        `${field || 'the body'} is not well-formed Unicode (a lone surrogate).`,
+        {
+          errors: [{ field: field || '/', message: 'must be well-formed Unicode' }],
+        },
+      );
     }
   });
 

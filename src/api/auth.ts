@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hashKey, type ApiClient, type ApiKeyTable, type Scope } from '../config/api-keys.js';
-import { ApiError } from './errors.js';
+import { GatewayError } from '../domain/errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -22,12 +22,12 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyTable): void {
     if (scope === undefined) return;
     const header = req.headers['x-api-key'];
     if (typeof header !== 'string' || header === '') {
-      throw new ApiError('unauthorized', 'Send your API key in the x-api-key header.');
+      throw new GatewayError('unauthorized', 'Send your API key in the x-api-key header.');
     }
     const client = keys.get(hashKey(header));
-    if (!client) throw new ApiError('unauthorized', 'The API key is not known to this gateway.');
+    if (!client) throw new GatewayError('unauthorized', 'The API key is not known to this gateway.');
     if (!client.scopes.has(scope)) {
-      throw new ApiError(
+      throw new GatewayError(
         'forbidden',
         `This operation needs the "${scope}" scope; the key has: ${[...client.scopes].join(', ')}.`,
       );
@@ -37,6 +37,6 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyTable): void {
 }
 
 export function clientOf(req: FastifyRequest): ApiClient {
-  if (!req.client) throw new ApiError('unauthorized', 'Send your API key in the x-api-key header.');
+  if (!req.client) throw new GatewayError('unauthorized', 'Send your API key in the x-api-key header.');
   return req.client;
 }

@@ -1,4 +1,4 @@
-import { ApiError } from './errors.js';
+import { GatewayError } from '../domain/errors.js';
 import { sha256 } from '../ledger/idempotency.js';
 
 /**
@@ -15,17 +15,23 @@ export function decodeCursor(cursor: string, cardId: string, filters: object): s
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof parsed;
   } catch {
-    throw new ApiError('invalid_cursor', 'The cursor is not one this gateway made; pass next_cursor back unchanged.');
+    throw new GatewayError(
+      'invalid_cursor',
+      'The cursor is not one this gateway made; pass next_cursor back unchanged.',
+    );
   }
   if (
     parsed?.v !== 1 ||
     typeof parsed.id !== 'string' ||
     !/^(txn_[0-9A-Z]{26}|[0-9]{15}\|[A-Za-z0-9_.:~@+=!$*()-]{1,250})$/.test(parsed.id)
   ) {
-    throw new ApiError('invalid_cursor', 'The cursor is not one this gateway made; pass next_cursor back unchanged.');
+    throw new GatewayError(
+      'invalid_cursor',
+      'The cursor is not one this gateway made; pass next_cursor back unchanged.',
+    );
   }
   if (parsed.f !== sha256(cardId + JSON.stringify(filters)).slice(0, 16)) {
-    throw new ApiError(
+    throw new GatewayError(
       'invalid_cursor',
       'The cursor was made for another card or other filters; use it with the same query.',
     );

@@ -1,10 +1,12 @@
+import { statusOf } from './problem.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fingerprint, parseIdempotencyKey } from '../ledger/idempotency.js';
 import type { TransactionLedger } from '../ledger/transaction-ledger.js';
 import { ulid } from '../lib/ids.js';
 import { clientOf } from './auth.js';
-import { ApiError, problemOf, toApiError } from './errors.js';
-import { ProviderError } from '../providers/provider-error.js';
+import { GatewayError } from '../domain/errors.js';
+import { problemOf, toGatewayError } from './problem.js';
+import { ProviderError } from '../domain/errors.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,11 +42,11 @@ export async function idempotentRequest<T>(
           'An earlier attempt with this Idempotency-Key did not finish; it may have been applied at the provider, so it is not run again. Check at the provider, then use a new key.',
           'unknown',
         );
-        await ledger.complete(idem.key, resource, err.status, problemOf(err, req));
+        await ledger.complete(idem.key, resource, statusOf(err.code), problemOf(err, req));
         throw err;
       }
       if (claim.kind === 'mismatch')
-        throw new ApiError(
+        throw new GatewayError(
           'idempotency_key_reused',
           'This Idempotency-Key was already used with a different request; use a new key for a new request.',
         );
@@ -55,10 +57,10 @@ export async function idempotentRequest<T>(
       }
       if (claim.kind === 'claimed') break;
       if (Date.now() >= deadline)
-        throw new ApiError(
+        throw new GatewayError(
           'idempotency_in_flight',
           'A request with this Idempotency-Key is still being processed; retry in a moment.',
-          { headers: { 'retry-after': '1' } },
+          { retryAfter: '1' },
         );
       await sleep(pause);
     }
@@ -70,11 +72,11 @@ export async function idempotentRequest<T>(
     if (idem) {
       // A refusal made before anything was created frees the key for a retry; a failure that may
       // have created something at the provider is kept as the key's answer, so a retry replays it.
-      const definite = err instanceof ProviderError ? err.applied === 'no' : err instanceof ApiError;
+      const definite = err instanceof ProviderError ? err.applied === 'no' : err instanceof GatewayError;
       if (definite) await ledger.releaseRequest(idem.key, resource);
       else {
-        const e = toApiError(err as Error);
-        await ledger.complete(idem.key, resource, e.status, problemOf(e, req));
+        const e = toGatewayError(err as Error);
+        await ledger.complete(idem.key, resource, statusOf(e.code), problemOf(e, req));
       }
     }
     throw err;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../redis/keys.js';
-import { ApiError } from './errors.js';
+import { GatewayError } from '../domain/errors.js';
 
 /**
  * Per-API-key request limit, shared by every gateway process on the same Redis (a fixed window:
@@ -26,11 +26,11 @@ export function registerClientRateLimit(
     reply.header('ratelimit-remaining', String(left));
     if (count > limit.requests) {
       const retry = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
-      throw new ApiError(
+      throw new GatewayError(
         'rate_limited',
         `This API key may make ${limit.requests} requests per ${limit.perSeconds} s; retry in ${retry} s.`,
         {
-          headers: { 'retry-after': String(retry) },
+          retryAfter: String(retry),
         },
       );
     }

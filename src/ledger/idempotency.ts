@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ApiError } from '../api/errors.js';
+import { GatewayError } from '../domain/errors.js';
 
 /**
  * Reads an Idempotency-Key header (IETF draft-ietf-httpapi-idempotency-key-header). The draft
@@ -9,16 +9,17 @@ import { ApiError } from '../api/errors.js';
 export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
   if (Array.isArray(header))
-    throw new ApiError('invalid_idempotency_key', 'Send one Idempotency-Key header, not several.');
+    throw new GatewayError('invalid_idempotency_key', 'Send one Idempotency-Key header, not several.');
   let key = header.trim();
   if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) {
     key = key.slice(1, -1).replace(/\\(["\\])/g, '$1');
   }
-  if (key.trim().length === 0) throw new ApiError('invalid_idempotency_key', 'The Idempotency-Key header is empty.');
+  if (key.trim().length === 0)
+    throw new GatewayError('invalid_idempotency_key', 'The Idempotency-Key header is empty.');
   if (key.length > 255)
-    throw new ApiError('invalid_idempotency_key', 'The Idempotency-Key is longer than 255 characters.');
+    throw new GatewayError('invalid_idempotency_key', 'The Idempotency-Key is longer than 255 characters.');
   if (!/^[\x20-\x7e]+$/.test(key)) {
-    throw new ApiError('invalid_idempotency_key', 'The Idempotency-Key may hold only printable ASCII characters.');
+    throw new GatewayError('invalid_idempotency_key', 'The Idempotency-Key may hold only printable ASCII characters.');
   }
   return key;
 }

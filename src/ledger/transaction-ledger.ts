@@ -1,13 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../redis/keys.js';
 import { defineScript, runScript } from '../redis/scripts.js';
-import {
-  fromHash,
-  toFields,
-  type NewTransaction,
-  type TransactionRecord,
-  type TransactionStatus,
-} from './transaction-record.js';
+import { fromHash, toFields, type NewTransaction, type TransactionRecord } from './transaction-record.js';
+import type { TransactionStatus } from '../domain/transactions.js';
 import { sha256 } from './idempotency.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { Transaction, TransactionType } from '../api/schemas/transactions.js';
-import type { Unit } from '../api/schemas/programs.js';
+import type { Transaction, TransactionType } from '../domain/transactions.js';
+import type { Unit } from '../domain/units.js';
 
 /** A transaction as the ledger stores it (a Redis hash; times in ms). */
 export interface TransactionRecord {

@@ -4,9 +4,10 @@ import type {
   CustomerResource,
   PageMeta,
   UpdateCustomerBody,
-} from '../api/schemas/customers.js';
-import type { EarnedReward, Notification, Program, Unit } from '../api/schemas/programs.js';
-import type { Operation } from './provider.js';
+} from '../domain/customers.js';
+import type { EarnedReward, Notification, Program } from '../domain/programs.js';
+import type { Unit } from '../domain/units.js';
+import type { Operation } from '../domain/capabilities.js';
 
 /**
  * What an external provider's adapter (src/providers/<name>/) implements: the translation of the

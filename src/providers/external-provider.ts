@@ -1,28 +1,29 @@
 import type { Redis } from 'ioredis';
-import { ERROR_CODES, type ErrorCode } from '../api/errors.js';
-import type { Card } from '../api/schemas/cards.js';
-import type { CustomerResource } from '../api/schemas/customers.js';
-import type { Program } from '../api/schemas/programs.js';
-import type { Balance, HistoryEntry } from '../api/schemas/transactions.js';
+import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+import type { Card } from '../domain/cards.js';
+import type { CustomerResource } from '../domain/customers.js';
+import type { Program } from '../domain/programs.js';
+import type { Balance, HistoryEntry } from '../domain/transactions.js';
 import type { ExternalConnection } from '../config/connections.js';
 import type { TransactionLedger } from '../ledger/transaction-ledger.js';
 import { render, type TransactionRecord } from '../ledger/transaction-record.js';
 import type { KeySpace } from '../redis/keys.js';
 import { decimalToMinor, minorToDecimal } from '../lib/money.js';
+import type { CardTypeCapabilities } from '../domain/capabilities.js';
 import type {
-  CardTypeCapabilities,
   Movement,
-  Unit,
   ProviderAdapter,
   ProviderCard,
   ProviderCustomer,
   ProviderHistoryEntry,
   ProviderProgram,
 } from './adapter.js';
+import type { Unit } from '../domain/units.js';
 import { queuedAdapter } from '../queue/queued-adapter.js';
 import type { Dispatcher } from '../queue/dispatcher.js';
 import type { MoveResult } from './adapter.js';
-import type { Capabilities, HistoryPage, HistoryQuery, Operation, PointsProvider } from './provider.js';
+import type { Capabilities, Operation } from '../domain/capabilities.js';
+import type { HistoryPage, HistoryQuery, PointsProvider } from './provider.js';
 
 /**
  * How much of each side history merges: the latest entries of the gateway and of the provider

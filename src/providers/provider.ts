@@ -1,8 +1,8 @@
-import type { ApiError } from '../api/errors.js';
-import type { Balance, HistoryEntry } from '../api/schemas/transactions.js';
-import type { Card, CreateCardBody } from '../api/schemas/cards.js';
+import type { GatewayError } from '../domain/errors.js';
+import type { Balance, HistoryEntry } from '../domain/transactions.js';
+import type { Card, CreateCardBody } from '../domain/cards.js';
 import type { ConnectionConfig } from '../config/connections.js';
-import type { Unit } from '../api/schemas/programs.js';
+import type { Unit } from '../domain/units.js';
 
 /** Normalized operations a connection (and a card on it) can support. */
 export const OPERATIONS = [
@@ -54,7 +54,7 @@ export type ApplyOutcome =
   /** Already past processing (a duplicate apply, or a takeover after a crash). */
   | { kind: 'already' }
   /** Refused before anything changed; the claim is released. */
-  | { kind: 'rejected'; error: ApiError };
+  | { kind: 'rejected'; error: GatewayError };
 
 export interface HistoryQuery {
   type?: string;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ApiError } from '../api/errors.js';
+import { GatewayError } from '../domain/errors.js';
 import { publicSettings, type ConnectionConfig } from '../config/connections.js';
 import type { KeySpace } from '../redis/keys.js';
 import { LedgerProvider } from './ledger/ledger-provider.js';
@@ -48,7 +48,7 @@ export class ProviderRegistry {
   external(connectionId: string, what: string): ExternalProvider {
     const p = this.get(connectionId);
     if (!(p instanceof ExternalProvider)) {
-      throw new ApiError(
+      throw new GatewayError(
         'unsupported_operation',
         `Connection ${connectionId} is the built-in ledger, which has no ${what}.`,
         { supported: p.capabilities.operations },
@@ -68,7 +68,7 @@ export class ProviderRegistry {
   get(connectionId: string): PointsProvider {
     const p = this.byId.get(connectionId);
     if (!p) {
-      throw new ApiError(
+      throw new GatewayError(
         'unknown_connection',
         `There is no connection "${connectionId}". Configured: ${[...this.byId.keys()].join(', ')}.`,
       );

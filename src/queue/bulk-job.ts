@@ -1,9 +1,11 @@
+import { statusOf } from '../api/problem.js';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import { ApiError, toApiError, validationError } from '../api/errors.js';
-import { BulkAdjust, BulkAward, BulkRedeem } from '../api/schemas/transactions.js';
-import type { BulkView } from '../api/schemas/bulk.js';
+import { GatewayError } from '../domain/errors.js';
+import { toGatewayError, validationError } from '../api/problem.js';
+import { BulkAdjust, BulkAward, BulkRedeem } from '../api/schemas/points.js';
+import type { BulkView } from '../api/schemas/points.js';
 import { ulid } from '../lib/ids.js';
 import { fieldErrors, strictAjv } from '../lib/schema-check.js';
 import type { KeySpace } from '../redis/keys.js';
@@ -46,12 +48,12 @@ export function checkBulkItem(item: unknown, index: number, admin: boolean): Tra
   const type = (item as { type?: unknown } | null)?.type;
   const validate = typeof type === 'string' ? validators[type as keyof typeof validators] : undefined;
   if (!validate) {
-    throw new ApiError('validation_failed', `Item ${index}: type must be one of award, redeem, adjust.`, {
+    throw new GatewayError('validation_failed', `Item ${index}: type must be one of award, redeem, adjust.`, {
       errors: [{ field: `/transactions/${index}/type`, message: 'must be one of: award, redeem, adjust' }],
     });
   }
   if (!validate(item)) throw validationError(fieldErrors(validate.errors, `/transactions/${index}`), 'body');
-  if (type === 'adjust' && !admin) throw new ApiError('forbidden', 'Adjust items need the "admin" scope.');
+  if (type === 'adjust' && !admin) throw new GatewayError('forbidden', 'Adjust items need the "admin" scope.');
   return item as TransactionInput;
 }
 
@@ -155,12 +157,13 @@ export class BulkJobs {
       const outcome = await this.points.transact(input, { ...base, body: item }, `#${index}`);
       return { index, status: outcome.status, replayed: outcome.replayed, transaction_id: outcome.body.id };
     } catch (err) {
-      const e = toApiError(err as Error);
-      if (e.status >= 500 && !e.code.startsWith('provider_')) this.log.error({ err, index }, 'bulk item failed');
+      const e = toGatewayError(err as Error);
+      if (statusOf(e.code) >= 500 && !e.code.startsWith('provider_'))
+        this.log.error({ err, index }, 'bulk item failed');
       const txn = typeof e.extra.transaction_id === 'string' ? e.extra.transaction_id : undefined;
       return {
         index,
-        status: e.status,
+        status: statusOf(e.code),
         replayed: false,
         ...(txn ? { transaction_id: txn } : {}),
         error: { code: e.code, detail: e.message, ...(e.extra.errors ? { errors: e.extra.errors } : {}) },

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import { ulid } from '../lib/ids.js';
 import type { KeySpace } from '../redis/keys.js';
-import { ProviderError } from '../providers/provider-error.js';
+import { ProviderError } from '../domain/errors.js';
 import type { ExternalConnection } from '../config/connections.js';
 import { rateLimitOf } from '../config/connections.js';
 import { RedisRateLimiter } from './rate-limiter.js';
@@ -262,7 +262,7 @@ export class Dispatcher {
           ? `${what}: the call did not get its turn within ${waitMs} ms (the connection's queue is long, or its rate limit is reached); it was not sent.`
           : `${what}: no answer within ${waitMs} ms.`,
         removed || !opts.write ? 'no' : 'unknown',
-        { headers: { 'retry-after': '1' } },
+        { retryAfter: '1' },
       );
     }
     this.redis.del(resultKey).catch(() => undefined);

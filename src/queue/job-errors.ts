@@ -1,5 +1,5 @@
-import { ApiError, ERROR_CODES, type ErrorCode } from '../api/errors.js';
-import { ProviderError } from '../providers/provider-error.js';
+import { GatewayError, ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+import { ProviderError } from '../domain/errors.js';
 
 /** An error as it travels from a worker back to the API process waiting on the call. */
 export interface SerializedError {
@@ -12,14 +12,14 @@ export interface SerializedError {
 export function serializeError(err: unknown, fallback: string): SerializedError {
   if (err instanceof ProviderError)
     return { code: err.code, detail: err.message, applied: err.applied, extra: err.extra };
-  if (err instanceof ApiError) return { code: err.code, detail: err.message, extra: err.extra };
+  if (err instanceof GatewayError) return { code: err.code, detail: err.message, extra: err.extra };
   // Not ours to show: the detail of an unexpected failure stays in the worker's log.
   return { code: 'provider_bad_response', detail: fallback, applied: 'unknown', extra: {} };
 }
 
-export function deserializeError(e: SerializedError): ApiError {
+export function deserializeError(e: SerializedError): GatewayError {
   const code: ErrorCode = Object.hasOwn(ERROR_CODES, e.code) ? (e.code as ErrorCode) : 'provider_unavailable';
-  return e.applied ? new ProviderError(code, e.detail, e.applied, e.extra) : new ApiError(code, e.detail, e.extra);
+  return e.applied ? new ProviderError(code, e.detail, e.applied, e.extra) : new GatewayError(code, e.detail, e.extra);
 }
 
 /** A failure worth another try: the provider was unreachable, timed out or failed (a read), or certainly did not get it (a write). */
@@ -37,7 +37,7 @@ export function isOwnLimit(err: unknown): boolean {
 /** The provider's 429 (or a spent RateLimit window): how long it asked to wait, in ms; null for any other error. */
 export function rateLimitWaitMs(err: unknown): number | null {
   if (!(err instanceof ProviderError) || err.code !== 'provider_rate_limited') return null;
-  const v = err.extra.headers?.['retry-after'];
+  const v = err.extra.retryAfter;
   const n = v !== undefined ? Number(v) : NaN;
   if (Number.isFinite(n) && n >= 0) return n * 1000;
   const at = v !== undefined ? Date.parse(v) : NaN;

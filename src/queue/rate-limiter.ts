@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ProviderError } from '../providers/provider-error.js';
+import { ProviderError } from '../domain/errors.js';
 import type { RateLimitSetting, RequestGate } from '../providers/http/request-gate.js';
 import { defineScript, runScript } from '../redis/scripts.js';
 
@@ -62,7 +62,7 @@ export class RedisRateLimiter implements RequestGate {
           `${what}: connection ${this.connection} is at its rate limit (${this.limit.requests} per ${this.limit.perSeconds} s); retry later.`,
           'no',
           {
-            headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
+            retryAfter: String(Math.max(1, Math.ceil(wait / 1000))),
             gate: true,
           },
         );

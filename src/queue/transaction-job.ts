@@ -1,10 +1,12 @@
+import { statusOf } from '../api/problem.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { ApiError } from '../api/errors.js';
+import { GatewayError } from '../domain/errors.js';
 import type { TransactionLedger } from '../ledger/transaction-ledger.js';
 import type { TransactionRecord } from '../ledger/transaction-record.js';
-import { ProviderError } from '../providers/provider-error.js';
+import { ProviderError } from '../domain/errors.js';
 import type { MoveResult } from '../providers/adapter.js';
-import { ExternalProvider, referenceOf } from '../providers/external-provider.js';
+import { ExternalProvider } from '../providers/external-provider.js';
+import { referenceOf } from '../domain/ids.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Dispatcher, TxnProcessor } from './dispatcher.js';
 import { isTransient } from './job-errors.js';
@@ -97,17 +99,17 @@ export class TransactionJobs implements TxnProcessor {
 
   private async failed(provider: ExternalProvider, rec: TransactionRecord, err: unknown, last: boolean): Promise<void> {
     const error =
-      err instanceof ApiError
+      err instanceof GatewayError
         ? err
         : new ProviderError(
             'provider_bad_response',
             `${provider.connection.provider} (connection ${provider.connection.id}): the adapter failed on the provider's answer.`,
             'unknown',
           );
-    if (!(err instanceof ApiError))
+    if (!(err instanceof GatewayError))
       this.log.error({ connection: provider.connection.id, transaction_id: rec.id, err }, 'adapter failed');
     const errorFields = { error_code: error.code, error_detail: error.message };
-    const definite = err instanceof ProviderError ? err.applied === 'no' : err instanceof ApiError;
+    const definite = err instanceof ProviderError ? err.applied === 'no' : err instanceof GatewayError;
 
     const hold = await this.dispatch.holdFor(provider.connection.id, err);
     if (hold) {
@@ -120,13 +122,13 @@ export class TransactionJobs implements TxnProcessor {
         await this.ledger.transition(rec, 'queued', { fields: errorFields });
         throw error;
       }
-      await this.ledger.settle(rec, 'failed', { httpStatus: error.status, fields: errorFields });
+      await this.ledger.settle(rec, 'failed', { httpStatus: statusOf(error.code), fields: errorFields });
       await this.done(provider, rec);
       return;
     }
     // It may have been applied.
     if (this.reconcileOf(provider, rec) === 'none' || last) {
-      await this.ledger.settle(rec, 'needs_review', { httpStatus: error.status, fields: errorFields });
+      await this.ledger.settle(rec, 'needs_review', { httpStatus: statusOf(error.code), fields: errorFields });
       await this.done(provider, rec);
       return;
     }

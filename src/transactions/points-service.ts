@@ -1,20 +1,17 @@
-import { ApiError } from '../api/errors.js';
-import type { Transaction, TransactionType } from '../api/schemas/transactions.js';
+import { GatewayError } from '../domain/errors.js';
+import type { Transaction, TransactionType } from '../domain/transactions.js';
 import { ulid } from '../lib/ids.js';
 import { decimalToMinor } from '../lib/money.js';
 import { fingerprint } from '../ledger/idempotency.js';
-import {
-  render,
-  type NewTransaction,
-  type TransactionRecord,
-  type TransactionStatus,
-} from '../ledger/transaction-record.js';
+import { render, type NewTransaction, type TransactionRecord } from '../ledger/transaction-record.js';
+import type { TransactionStatus } from '../domain/transactions.js';
 import type { TransactionLedger, IdempotencyClaim } from '../ledger/transaction-ledger.js';
-import type { Operation } from '../providers/provider.js';
+import type { Operation } from '../domain/capabilities.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { LedgerProvider } from '../providers/ledger/ledger-provider.js';
-import { ExternalProvider, storedErrorCode } from '../providers/external-provider.js';
-import type { Money, Unit } from '../api/schemas/programs.js';
+import { ExternalProvider } from '../providers/external-provider.js';
+import { storedErrorCode } from '../domain/errors.js';
+import type { Money, Unit } from '../domain/units.js';
 import type { Dispatcher, Lane } from '../queue/dispatcher.js';
 
 /** The unit each dedicated card operation counts in (award, redeem and adjust take the request's or the card's). */
@@ -106,8 +103,8 @@ function queuedRecord(
   };
 }
 
-function fieldError(field: string, message: string): ApiError {
-  return new ApiError('validation_failed', `${field} ${message}.`, { errors: [{ field: `/${field}`, message }] });
+function fieldError(field: string, message: string): GatewayError {
+  return new GatewayError('validation_failed', `${field} ${message}.`, { errors: [{ field: `/${field}`, message }] });
 }
 
 /**
@@ -144,7 +141,7 @@ export class PointsService {
     const provider = this.providers.forCard(cardId);
     const caps = await provider.cardCapabilities(cardId);
     if (!caps.operations.includes(op)) {
-      throw new ApiError(
+      throw new GatewayError(
         'unsupported_operation',
         `Card ${cardId} does not support ${op}; it supports: ${caps.operations.join(', ')} (units: ${caps.units.join(', ')}).`,
         {
@@ -153,7 +150,7 @@ export class PointsService {
       );
     }
     if (unit !== undefined && !caps.units.includes(unit)) {
-      throw new ApiError(
+      throw new GatewayError(
         'unsupported_operation',
         `Card ${cardId} does not count in ${unit}; its units are: ${caps.units.join(', ')}. Nothing is converted between units.`,
         {
@@ -263,13 +260,13 @@ export class PointsService {
     ctx: CallContext,
   ): Promise<Outcome> {
     const orig = await this.ledger.get(originalId);
-    if (!orig) throw new ApiError('transaction_not_found', `No transaction ${originalId}.`);
+    if (!orig) throw new GatewayError('transaction_not_found', `No transaction ${originalId}.`);
     if (
       !['award', 'redeem', 'adjust'].includes(orig.type) ||
       orig.reversal_of !== null ||
       orig.status !== 'succeeded'
     ) {
-      throw new ApiError(
+      throw new GatewayError(
         'transaction_not_reversible',
         orig.reversal_of !== null
           ? `Transaction ${originalId} is itself a reversal; make an adjustment instead.`
@@ -358,7 +355,7 @@ export class PointsService {
       const claim = await this.ledger.claimTransaction(txn, { idem, naturalKey, reserve, queued: true });
       if (claim.kind === 'exceeds') throw this.exceeds(claim.left, reserve);
       if (claim.kind === 'mismatch') {
-        throw new ApiError(
+        throw new GatewayError(
           'idempotency_key_reused',
           'This Idempotency-Key was already used with a different request; use a new key for a new request.',
         );
@@ -371,10 +368,10 @@ export class PointsService {
         record = claim.record;
         replayed = true;
       } else if (tries > 20) {
-        throw new ApiError(
+        throw new GatewayError(
           'idempotency_in_flight',
           'A request with this Idempotency-Key is still being processed; retry in a moment to get its result.',
-          { headers: { 'retry-after': '1' } },
+          { retryAfter: '1' },
         );
       } else {
         await sleep(5);
@@ -396,14 +393,14 @@ export class PointsService {
     return { status: 202, body: render((await this.ledger.get(id)) ?? record), replayed };
   }
 
-  private exceeds(left: number, reserve?: { of: string; amount: number }): ApiError {
+  private exceeds(left: number, reserve?: { of: string; amount: number }): GatewayError {
     // Another reversal of the same transaction took (or is taking) the rest first.
     return left <= 0
-      ? new ApiError(
+      ? new GatewayError(
           'already_reversed',
           `Transaction ${reserve?.of} is already fully reversed (or its reversals are still being applied).`,
         )
-      : new ApiError(
+      : new GatewayError(
           'reversal_exceeds_original',
           `Only ${left} of ${reserve?.of} are left to reverse; ${reserve?.amount} were asked for.`,
         );
@@ -422,7 +419,7 @@ export class PointsService {
       const claim = await this.ledger.claimTransaction(txn, { idem, naturalKey });
       if (claim.kind === 'exceeds') throw this.exceeds(claim.left, opts.reserve);
       if (claim.kind === 'mismatch') {
-        throw new ApiError(
+        throw new GatewayError(
           'idempotency_key_reused',
           'This Idempotency-Key was already used with a different request; use a new key for a new request.',
         );
@@ -446,12 +443,12 @@ export class PointsService {
       }
       // Someone else holds it (or just released it): look again shortly.
       if (Date.now() >= deadline) {
-        throw new ApiError(
+        throw new GatewayError(
           'idempotency_in_flight',
           idem
             ? 'A request with this Idempotency-Key is still being processed; retry in a moment to get its result.'
             : 'A transaction with this reference_id is still being processed; retry in a moment to get its result.',
-          { headers: { 'retry-after': '1' } },
+          { retryAfter: '1' },
         );
       }
       await sleep(pause);
@@ -498,10 +495,10 @@ export class PointsService {
         record.status === 'needs_review'
           ? 'the provider may have applied it, so the gateway will not send it again by itself'
           : "the provider did not apply it; a new request (or an admin's retry) may send it again";
-      throw new ApiError(
+      throw new GatewayError(
         storedErrorCode(record.error_code),
         `${record.error_detail ?? 'The provider call failed.'} Transaction ${record.id} is ${record.status}: ${why}; GET /v1/transactions/${record.id} shows it.`,
-        { transaction_id: record.id, headers: { location: `/v1/transactions/${record.id}` } },
+        { transaction_id: record.id },
       );
     }
     return { status: 201, body: render({ ...record, reversed_points: 0 }), replayed };
@@ -513,7 +510,7 @@ export class PointsService {
 
   async getTransaction(id: string): Promise<Transaction> {
     const rec = await this.ledger.get(id);
-    if (!rec) throw new ApiError('transaction_not_found', `No transaction ${id}.`);
+    if (!rec) throw new GatewayError('transaction_not_found', `No transaction ${id}.`);
     const audit = await this.ledger.auditOf(id);
     return {
       ...render(rec),
@@ -548,10 +545,10 @@ export class PointsService {
 
   private async dispatchedRecord(id: string): Promise<{ rec: TransactionRecord; provider: ExternalProvider }> {
     const rec = await this.ledger.get(id);
-    if (!rec) throw new ApiError('transaction_not_found', `No transaction ${id}.`);
+    if (!rec) throw new GatewayError('transaction_not_found', `No transaction ${id}.`);
     const provider = this.providers.get(rec.connection);
     if (!(provider instanceof ExternalProvider)) {
-      throw new ApiError(
+      throw new GatewayError(
         'transaction_not_retryable',
         `Transaction ${id} is on the built-in ledger, which applies or refuses a transaction at once; there is nothing to retry or resolve.`,
       );
@@ -571,13 +568,13 @@ export class PointsService {
   ): Promise<Outcome> {
     const { rec, provider } = await this.dispatchedRecord(id);
     if (rec.status !== 'failed' && rec.status !== 'needs_review') {
-      throw new ApiError(
+      throw new GatewayError(
         'transaction_not_retryable',
         `Transaction ${id} is ${rec.status}; only failed and needs_review transactions can be retried.`,
       );
     }
     if (rec.status === 'failed' && rec.reversal_of !== null) {
-      throw new ApiError(
+      throw new GatewayError(
         'transaction_not_retryable',
         `Transaction ${id} is a failed reversal; make a new reversal of ${rec.reversal_of} instead.`,
       );
@@ -594,7 +591,7 @@ export class PointsService {
           : undefined,
     });
     if (!res.ok) {
-      throw new ApiError(
+      throw new GatewayError(
         'transaction_not_retryable',
         res.takenBy
           ? `Transaction ${id}'s reference_id or Idempotency-Key was used by transaction ${res.takenBy} since it failed; retrying it could apply the order twice.`
@@ -624,7 +621,7 @@ export class PointsService {
   ): Promise<Transaction> {
     const { rec, provider } = await this.dispatchedRecord(id);
     if (rec.status !== 'needs_review') {
-      throw new ApiError(
+      throw new GatewayError(
         'transaction_not_retryable',
         `Transaction ${id} is ${rec.status}; only needs_review transactions are resolved by hand.`,
       );
@@ -653,7 +650,7 @@ export class PointsService {
       httpStatus: body.outcome === 'succeeded' ? 201 : 422,
     });
     if (!ok)
-      throw new ApiError('transaction_not_retryable', `Transaction ${id} was settled by someone else meanwhile.`);
+      throw new GatewayError('transaction_not_retryable', `Transaction ${id} was settled by someone else meanwhile.`);
     await provider.invalidateBalance(rec.card_id);
     return this.getTransaction(id);
   }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/api/errors.js';
+import { ERROR_CODES } from '../../src/domain/errors.js';
+import { HTTP_STATUS } from '../../src/api/problem.js';
 import { award, issueCard, KEYS, startGateway, type Res, type TestGateway, expectProblem } from '../helpers/gateway.js';
 
 let gw: TestGateway;
@@ -214,9 +215,9 @@ describe('open routes', () => {
     const res = await send('GET', '/problems/insufficient_points', { key: null });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ code: 'insufficient_points', status: 400, title: 'Insufficient points' });
-    for (const [code, { status, title }] of Object.entries(ERROR_CODES)) {
+    for (const [code, title] of Object.entries(ERROR_CODES)) {
       const r = await send('GET', `/problems/${code}`, { key: null });
-      expect(r.body).toEqual({ code, status, title });
+      expect(r.body).toEqual({ code, status: HTTP_STATUS[code as keyof typeof HTTP_STATUS], title });
     }
     for (const code of ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
       expectProblem(await send('GET', `/problems/${code}`, { key: null }), 404, 'not_found');

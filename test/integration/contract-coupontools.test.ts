@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/api/errors.js';
+import { GatewayError } from '../../src/domain/errors.js';
 import type { CoupontoolsConnection } from '../../src/config/connections.js';
 import type { Movement } from '../../src/providers/adapter.js';
 import {
@@ -33,7 +33,7 @@ let seed: Seed;
 let adapter: CoupontoolsAdapterApi;
 const adapters: CoupontoolsAdapterApi[] = [];
 /** Every error an adapter threw in this file: none may carry a secret. */
-const errors: ApiError[] = [];
+const errors: GatewayError[] = [];
 
 function connection(over: Partial<CoupontoolsConnection> = {}): CoupontoolsConnection {
   return {
@@ -51,11 +51,11 @@ function make(over: Partial<CoupontoolsConnection> = {}): CoupontoolsAdapterApi 
   adapters.push(a);
   return a;
 }
-async function failure(p: Promise<unknown>): Promise<ApiError & { applied?: 'no' | 'unknown' }> {
+async function failure(p: Promise<unknown>): Promise<GatewayError & { applied?: 'no' | 'unknown' }> {
   try {
     await p;
   } catch (e) {
-    if (!(e instanceof ApiError)) throw e;
+    if (!(e instanceof GatewayError)) throw e;
     errors.push(e);
     return e;
   }
@@ -437,7 +437,7 @@ describe('provider failures', () => {
     await adapter.getCard(stampRef(seed.freshUserId));
     const e = await failure(adapter.getCard(stampRef(seed.freshUserId)));
     expect(e).toMatchObject({ code: 'provider_rate_limited', applied: 'no' });
-    expect(Number(e.extra.headers?.['retry-after'])).toBeGreaterThan(0);
+    expect(Number(e.extra.retryAfter)).toBeGreaterThan(0);
   });
 
   it('client-side rateLimit refuses when the wait would pass the timeout', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HighlightConnection } from '../../src/config/connections.js';
 import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/domain/errors.js';
 import { createHighlightAdapter } from '../../src/providers/highlight/highlight-adapter.js';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 

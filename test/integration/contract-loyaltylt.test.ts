@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LoyaltyltConnection } from '../../src/config/connections.js';
 import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/domain/errors.js';
 import { createLoyaltyltAdapter } from '../../src/providers/loyaltylt/loyaltylt-adapter.js';
 import { createLoyaltyltSandbox } from '../../src/sandbox/loyaltylt/simulator.js';
 
@@ -353,12 +353,12 @@ describe('failures', () => {
     sb.sim.inject({ kind: 'status', status: 429 });
     const e = await failure(adapter.balance(CARD()));
     expect(e.code).toBe('provider_rate_limited');
-    expect(e.extra.headers?.['retry-after']).toMatch(/^\d+$/);
+    expect(e.extra.retryAfter).toMatch(/^\d+$/);
     sb.sim.setRateLimit({ requests: 1, perSeconds: 60 });
     const w = await failure(adapter.move(CARD(), mv('award', 1)));
     expect(w.code).toBe('provider_rate_limited');
     expect(w.applied).toBe('no');
-    expect(Number(w.extra.headers?.['retry-after'])).toBeGreaterThan(1);
+    expect(Number(w.extra.retryAfter)).toBeGreaterThan(1);
   });
 
   it('applies the connection rateLimit setting locally', async () => {
@@ -367,7 +367,7 @@ describe('failures', () => {
     await limited.getCard(CARD());
     const e = await failure(limited.getCard(CARD()));
     expect(e.code).toBe('provider_rate_limited');
-    expect(Number(e.extra.headers?.['retry-after'])).toBeGreaterThan(50);
+    expect(Number(e.extra.retryAfter)).toBeGreaterThan(50);
   });
 
   it('maps 5xx to provider_unavailable: unknown for writes, no for reads', async () => {

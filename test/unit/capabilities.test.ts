@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/api/errors.js';
-import type { Capabilities, PointsProvider } from '../../src/providers/provider.js';
+import { GatewayError } from '../../src/domain/errors.js';
+import type { Capabilities } from '../../src/domain/capabilities.js';
+import type { PointsProvider } from '../../src/providers/provider.js';
 import type { ProviderRegistry } from '../../src/providers/registry.js';
 import type { TransactionLedger } from '../../src/ledger/transaction-ledger.js';
 import { PointsService } from '../../src/transactions/points-service.js';
@@ -23,11 +24,11 @@ const service = new PointsService({} as TransactionLedger, registry, {} as Dispa
 describe('capabilities', () => {
   it('refuses what a card cannot do with 422 unsupported_operation naming what it supports', async () => {
     const err = await service.requireOperation('stamps:card-1', 'redeem').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ code: 'unsupported_operation', status: 422 });
-    expect((err as ApiError).message).toContain('award, balance, history, get_card');
-    expect((err as ApiError).message).toContain('stamps');
-    expect((err as ApiError).extra.supported).toEqual(stampCard.operations);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect(err).toMatchObject({ code: 'unsupported_operation' });
+    expect((err as GatewayError).message).toContain('award, balance, history, get_card');
+    expect((err as GatewayError).message).toContain('stamps');
+    expect((err as GatewayError).extra.supported).toEqual(stampCard.operations);
   });
 
   it('lets through what the card supports', async () => {

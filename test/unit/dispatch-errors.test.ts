@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { retryAfterOf, type HttpResult } from '../../src/providers/http/provider-http.js';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/domain/errors.js';
 import { isOwnLimit, isTransient, rateLimitWaitMs } from '../../src/queue/job-errors.js';
 import { rateLimitOf, type ExternalConnection } from '../../src/config/connections.js';
 
@@ -12,7 +12,7 @@ const answer = (retryAfter: string | undefined): HttpResult => ({
   text: '',
 });
 const limited = (retryAfter: string, extra: Record<string, unknown> = {}) =>
-  new ProviderError('provider_rate_limited', 'limited', 'no', { headers: { 'retry-after': retryAfter }, ...extra });
+  new ProviderError('provider_rate_limited', 'limited', 'no', { retryAfter: retryAfter, ...extra });
 
 describe('a 429 and its Retry-After', () => {
   it('reads seconds or an HTTP date, and falls back to a second', () => {

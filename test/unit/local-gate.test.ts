@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalRequestGate } from '../../src/providers/http/local-gate.js';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/domain/errors.js';
 
 // The in-process rate-limit gate: a request counts from acquire until one window after its release.
 // Windows are short (200 ms); the time checks only say "not before", never "within".
@@ -68,18 +68,18 @@ describe('LocalRequestGate', () => {
     // In flight: the wait is at least the 2 s window.
     const inFlight = await refusal(gate.acquire('Highlight (connection hl) GET /cards/1', 500));
     expect(inFlight).toMatchObject({ code: 'provider_rate_limited', applied: 'no' });
-    expect(inFlight.extra.headers?.['retry-after']).toBe('2');
+    expect(inFlight.extra.retryAfter).toBe('2');
     expect(inFlight.message).toContain('Highlight (connection hl) GET /cards/1');
     release();
     // Released: the exact wait is known (about 2 s).
     const released = await refusal(gate.acquire('test', 500));
-    expect(Number(released.extra.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(released.extra.retryAfter)).toBeGreaterThanOrEqual(1);
 
     const blocked = new LocalRequestGate(null);
     await blocked.block(Date.now() + 5000);
     const b = await refusal(blocked.acquire('test', 100));
     expect(b).toMatchObject({ code: 'provider_rate_limited', applied: 'no' });
-    expect(b.extra.headers?.['retry-after']).toBe('5');
+    expect(b.extra.retryAfter).toBe('5');
   });
 
   it('waits when the wait fits in maxWaitMs', async () => {

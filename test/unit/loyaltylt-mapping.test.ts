@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { statusOf } from '../../src/api/problem.js';
 import type { Movement } from '../../src/providers/adapter.js';
 import type { HttpResult } from '../../src/providers/http/provider-http.js';
 import { LoyaltyltClient, parseErrorBody } from '../../src/providers/loyaltylt/client.js';
@@ -80,7 +81,7 @@ describe('Loyalty.lt error bodies', () => {
       message: 'Nepakanka taškų nuskaityti. Turimi: 300 taškų',
       code: 'VALIDATION_ERROR',
     });
-    expect([lt.code, lt.status, lt.applied]).toEqual(['insufficient_points', 400, 'no']);
+    expect([lt.code, statusOf(lt.code), lt.applied]).toEqual(['insufficient_points', 400, 'no']);
     expect(lt.message).toContain('The card holds 300 points.');
     expect(
       err(400, { success: false, error: { code: 'INSUFFICIENT_POINTS', message: 'Insufficient points' } }).code,
@@ -114,8 +115,8 @@ describe('Loyalty.lt error bodies', () => {
       error: { code: 'TRANSACTION_LIMIT_EXCEEDED', message: 'Slow down' },
       retry_after: 60,
     });
-    expect([limited.code, limited.extra.headers?.['retry-after']]).toEqual(['provider_rate_limited', '60']);
-    expect(err(429, {}, { 'retry-after': '7' }).extra.headers?.['retry-after']).toBe('7');
+    expect([limited.code, limited.extra.retryAfter]).toEqual(['provider_rate_limited', '60']);
+    expect(err(429, {}, { 'retry-after': '7' }).extra.retryAfter).toBe('7');
     const down = err(502, '<html>');
     expect([down.code, down.applied]).toEqual(['provider_unavailable', 'unknown']);
   });

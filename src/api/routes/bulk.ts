@@ -6,9 +6,9 @@ import { ulid } from '../../lib/ids.js';
 import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
 import type { BulkJobData, BulkJobs } from '../../queue/bulk-job.js';
 import { clientOf } from '../auth.js';
-import { ApiError } from '../errors.js';
-import { commonErrors, problem } from '../schemas/common.js';
-import { BulkJobSchema, type BulkView } from '../schemas/bulk.js';
+import { GatewayError } from '../../domain/errors.js';
+import { commonErrors, problem } from '../schemas/responses.js';
+import { BulkJobSchema, type BulkView } from '../schemas/points.js';
 
 /**
  * Starts a bulk job; with an Idempotency-Key, the same key (and body) names the same bulk: a
@@ -28,7 +28,7 @@ export async function submitBulk(
   };
   const claim = await ledger.claimRequest(idem, `blk_${ulid()}`);
   if (claim.kind === 'mismatch') {
-    throw new ApiError(
+    throw new GatewayError(
       'idempotency_key_reused',
       'This Idempotency-Key was already used with a different request; use a new key for a new request.',
     );
@@ -40,15 +40,15 @@ export async function submitBulk(
     return view;
   }
   if (claim.kind !== 'replay') {
-    throw new ApiError(
+    throw new GatewayError(
       'idempotency_in_flight',
       'A bulk request with this Idempotency-Key is still being accepted; retry in a moment to get it.',
-      { headers: { 'retry-after': '1' } },
+      { retryAfter: '1' },
     );
   }
   const id = (JSON.parse(claim.body) as { id: string }).id;
   const view = await bulk.view(id, ctx.clientId);
-  if (!view) throw new ApiError('bulk_not_found', `Bulk ${id} is no longer kept.`);
+  if (!view) throw new GatewayError('bulk_not_found', `Bulk ${id} is no longer kept.`);
   return view;
 }
 
@@ -74,7 +74,7 @@ export async function bulkRoutes(app: FastifyInstance, opts: { bulk: BulkJobs })
     async (req) => {
       const client = clientOf(req);
       const view = await opts.bulk.view(req.params.id, client.scopes.has('admin') ? null : client.id);
-      if (!view) throw new ApiError('bulk_not_found', `No bulk ${req.params.id}.`);
+      if (!view) throw new GatewayError('bulk_not_found', `No bulk ${req.params.id}.`);
       return view;
     },
   );

@@ -1,21 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ExternalProvider, referenceOf } from '../../providers/external-provider.js';
+import { ExternalProvider } from '../../providers/external-provider.js';
+import { referenceOf } from '../../domain/ids.js';
 import type { PointsService } from '../../transactions/points-service.js';
-import { ApiError } from '../errors.js';
+import { GatewayError } from '../../domain/errors.js';
 import { CouponRedeemBody, PurchaseBody, RedeemRewardBody, VisitBody } from '../schemas/cards.js';
+import { CardId } from '../../domain/fields.js';
 import {
-  CardId,
   commonErrors,
   idempotencyErrors,
   TransactionHeaders,
   acceptedResponse,
   problem,
   upstreamErrors,
-} from '../schemas/common.js';
-import { RewardList } from '../schemas/programs.js';
-import { TransactionSchema } from '../schemas/transactions.js';
+} from '../schemas/responses.js';
+import { RewardList } from '../schemas/cards.js';
+import { TransactionSchema } from '../../domain/transactions.js';
 import { callContext, sendOutcome } from './points.js';
 
 const CardParams = Type.Object({ card_id: CardId });
@@ -61,7 +62,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     async (req) => {
       const { provider } = await points.requireOperation(req.params.card_id, 'rewards');
       if (!(provider instanceof ExternalProvider) || !provider.adapter.rewards)
-        throw new ApiError('unsupported_operation', `Card ${req.params.card_id} has no rewards.`);
+        throw new GatewayError('unsupported_operation', `Card ${req.params.card_id} has no rewards.`);
       return { card_id: req.params.card_id, data: await provider.adapter.rewards(referenceOf(req.params.card_id)) };
     },
   );

@@ -7,28 +7,23 @@ import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type { PointsService } from '../../transactions/points-service.js';
 import { clientOf } from '../auth.js';
-import { ApiError } from '../errors.js';
-import {
-  CardList,
-  CardListQuery,
-  CardSchema,
-  CreateCardBody,
-  UpdateCardBody,
-  type CreateCardBody as CreateCardBodyType,
-} from '../schemas/cards.js';
-import { ExternalProvider, referenceOf } from '../../providers/external-provider.js';
+import { GatewayError } from '../../domain/errors.js';
+import { CardList, CardListQuery, UpdateCardBody } from '../schemas/cards.js';
+import { CardSchema, CreateCardBody, type CreateCardBody as CreateCardBodyType } from '../../domain/cards.js';
+import { ExternalProvider } from '../../providers/external-provider.js';
+import { referenceOf } from '../../domain/ids.js';
 import { idempotentRequest } from '../idempotent-request.js';
-import { requireOnConnection } from '../gateway-ids.js';
+import { requireOnConnection } from '../../domain/ids.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { CardId } from '../../domain/fields.js';
 import {
-  CardId,
   commonErrors,
   idempotencyErrors,
   IdempotencyKeyHeader,
   problem,
   upstreamErrors,
-} from '../schemas/common.js';
+} from '../schemas/responses.js';
 
 const CardParams = Type.Object({ card_id: CardId });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,7 +45,7 @@ export async function cardRoutes(
     const a = provider.adapter;
     // Kept only where the provider has a place for it; elsewhere refused rather than dropped.
     if (body.metadata !== undefined) {
-      throw new ApiError(
+      throw new GatewayError(
         'validation_failed',
         'metadata is kept on built-in ledger cards only; providers have no place for it.',
         { errors: [{ field: '/metadata', message: `is not supported by ${provider.connection.provider}` }] },
@@ -63,7 +58,7 @@ export async function cardRoutes(
         (provider.connection.provider === 'highlight' && body.customer !== undefined && body.customer_id === undefined)
       )
     ) {
-      throw new ApiError(
+      throw new GatewayError(
         'validation_failed',
         `external_reference is kept by Leal (the customer's external reference) and by Highlight for a new customer (externalUserId); not by this request to ${provider.connection.provider}.`,
         {
@@ -72,7 +67,7 @@ export async function cardRoutes(
       );
     }
     if (!a.issueCard)
-      throw new ApiError(
+      throw new GatewayError(
         'unsupported_operation',
         `${provider.connection.provider} (connection ${provider.connection.id}) cannot issue cards through its API.`,
         { supported: provider.capabilities.operations },
@@ -127,7 +122,7 @@ export async function cardRoutes(
       const provider = body.connection !== undefined ? providers.get(body.connection) : ledgers[0];
       if (provider instanceof ExternalProvider) return issueExternal(req, reply, provider, body);
       if (body.customer_id !== undefined || body.program_id !== undefined) {
-        throw new ApiError(
+        throw new GatewayError(
           'validation_failed',
           'customer_id and program_id apply to external provider connections; the built-in ledger takes customer.',
           {
@@ -141,13 +136,13 @@ export async function cardRoutes(
         );
       }
       if (!provider)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           'No ledger connection is configured, so the gateway cannot issue cards itself.',
           { supported: [] },
         );
       if (!provider.issueCard) {
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `Connection ${provider.connection.id} (${provider.connection.provider}) does not issue cards through the gateway.`,
           {
@@ -156,7 +151,7 @@ export async function cardRoutes(
         );
       }
       if (body.metadata !== undefined && Buffer.byteLength(JSON.stringify(body.metadata)) > 1024) {
-        throw new ApiError('validation_failed', 'metadata must be at most 1024 bytes as JSON.', {
+        throw new GatewayError('validation_failed', 'metadata must be at most 1024 bytes as JSON.', {
           errors: [{ field: '/metadata', message: 'must be at most 1024 bytes as JSON' }],
         });
       }
@@ -172,7 +167,7 @@ export async function cardRoutes(
         for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
           const claim = await ledger.claimRequest(idem, cardId);
           if (claim.kind === 'mismatch')
-            throw new ApiError(
+            throw new GatewayError(
               'idempotency_key_reused',
               'This Idempotency-Key was already used with a different request; use a new key for a new request.',
             );
@@ -185,10 +180,10 @@ export async function cardRoutes(
             break;
           }
           if (Date.now() >= deadline)
-            throw new ApiError(
+            throw new GatewayError(
               'idempotency_in_flight',
               'A request with this Idempotency-Key is still being processed; retry in a moment.',
-              { headers: { 'retry-after': '1' } },
+              { retryAfter: '1' },
             );
           await sleep(pause);
         }
@@ -222,7 +217,7 @@ export async function cardRoutes(
     async (req) => {
       const provider = providers.forCard(req.params.card_id);
       const card = await provider.getCard(req.params.card_id);
-      if (!card) throw new ApiError('card_not_found', `No card ${req.params.card_id}.`);
+      if (!card) throw new GatewayError('card_not_found', `No card ${req.params.card_id}.`);
       return card;
     },
   );
@@ -251,7 +246,7 @@ export async function cardRoutes(
       const q = req.query;
       const provider = providers.external(q.connection, 'card list through the gateway');
       if (!provider.adapter.listCards)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${q.connection}) cannot list cards.`,
           { supported: provider.capabilities.operations },
@@ -289,7 +284,7 @@ export async function cardRoutes(
     async (req, reply) => {
       const provider = providers.forCard(req.params.card_id);
       if (!(provider instanceof ExternalProvider) || !provider.adapter.deleteCard) {
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `Cards on ${provider.connection.id} cannot be deleted through the gateway.`,
           { supported: provider.capabilities.operations },
@@ -325,12 +320,12 @@ export async function cardRoutes(
       if (req.body.status === 'voided') {
         const { provider } = await points.requireOperation(req.params.card_id, 'void_card');
         if (!(provider instanceof ExternalProvider) || !provider.adapter.voidCard)
-          throw new ApiError('unsupported_operation', `Cards on ${provider.connection.id} cannot be voided.`);
+          throw new GatewayError('unsupported_operation', `Cards on ${provider.connection.id} cannot be voided.`);
         return provider.cardOf(await provider.adapter.voidCard(referenceOf(req.params.card_id)));
       }
       const { provider } = await points.requireOperation(req.params.card_id, 'block_card');
       if (!provider.setCardStatus)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `Cards on ${provider.connection.id} cannot be blocked through the gateway.`,
         );
@@ -339,7 +334,7 @@ export async function cardRoutes(
         req.body.status as 'active' | 'blocked',
         req.body.reason ?? null,
       );
-      if (!card) throw new ApiError('card_not_found', `No card ${req.params.card_id}.`);
+      if (!card) throw new GatewayError('card_not_found', `No card ${req.params.card_id}.`);
       return card;
     },
   );

@@ -2,23 +2,28 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
-import { connectionOf, referenceOf } from '../../providers/external-provider.js';
+import { connectionOf, referenceOf } from '../../domain/ids.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
-import { ApiError } from '../errors.js';
+import { GatewayError } from '../../domain/errors.js';
 import { idempotentRequest } from '../idempotent-request.js';
-import { requireOnConnection } from '../gateway-ids.js';
-import { commonErrors, idempotencyErrors, IdempotencyKeyHeader, problem, upstreamErrors } from '../schemas/common.js';
-import { CardSchema } from '../schemas/cards.js';
-import { Nullable } from '../schemas/common.js';
+import { requireOnConnection } from '../../domain/ids.js';
 import {
-  BulkCreateCustomersBody,
+  commonErrors,
+  idempotencyErrors,
+  IdempotencyKeyHeader,
+  problem,
+  upstreamErrors,
+} from '../schemas/responses.js';
+import { CardSchema } from '../../domain/cards.js';
+import { Nullable } from '../../domain/fields.js';
+import { BulkCreateCustomersBody, CustomerList } from '../schemas/customers.js';
+import {
   CreateCustomerBody,
-  CustomerId,
-  CustomerList,
   CustomerListQuery,
   CustomerResourceSchema,
   UpdateCustomerBody,
-} from '../schemas/customers.js';
+} from '../../domain/customers.js';
+import { CustomerId } from '../../domain/fields.js';
 
 const Params = Type.Object({ customer_id: CustomerId });
 const notFound = { 404: problem('No such customer (customer_not_found) or connection (unknown_connection).') };
@@ -72,7 +77,7 @@ export async function customerRoutes(
       const provider = providers.external(req.body.connection, 'customers of its own at a provider');
       const a = provider.adapter;
       if (!a.createCustomer)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${provider.connection.id}) cannot create customers.`,
           { supported: provider.capabilities.operations },
@@ -123,7 +128,7 @@ export async function customerRoutes(
       const provider = providers.external(connection, 'customers of its own at a provider');
       const a = provider.adapter;
       if (!a.bulkCreateCustomers)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${connection}) has no bulk customer creation; create them one by one with POST /v1/customers.`,
           { supported: provider.capabilities.operations },
@@ -163,7 +168,7 @@ export async function customerRoutes(
     async (req) => {
       const provider = providers.external(req.query.connection, 'customer list');
       if (!provider.adapter.listCustomers)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${provider.connection.id}) cannot list customers.`,
           { supported: provider.capabilities.operations },
@@ -198,13 +203,13 @@ export async function customerRoutes(
     async (req) => {
       const provider = providers.external(connectionOf(req.params.customer_id), 'customers');
       if (!provider.adapter.getCustomer)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${provider.connection.id}) has no customers.`,
           { supported: provider.capabilities.operations },
         );
       const c = await provider.adapter.getCustomer(referenceOf(req.params.customer_id));
-      if (!c) throw new ApiError('customer_not_found', `No customer ${req.params.customer_id}.`);
+      if (!c) throw new GatewayError('customer_not_found', `No customer ${req.params.customer_id}.`);
       return provider.customerOf(c);
     },
   );
@@ -233,7 +238,7 @@ export async function customerRoutes(
     async (req) => {
       const provider = providers.external(connectionOf(req.params.customer_id), 'customers');
       if (!provider.adapter.updateCustomer)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${provider.connection.id}) cannot update customers.`,
           { supported: provider.capabilities.operations },
@@ -263,7 +268,7 @@ export async function customerRoutes(
     async (req, reply) => {
       const provider = providers.external(connectionOf(req.params.customer_id), 'customers');
       if (!provider.adapter.deleteCustomer)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${provider.connection.id}) cannot delete customers.`,
           { supported: provider.capabilities.operations },

@@ -1,36 +1,37 @@
+import { statusOf } from '../problem.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { parseIdempotencyKey } from '../../ledger/idempotency.js';
 import type { CallContext, Outcome, PointsService } from '../../transactions/points-service.js';
 import { clientOf } from '../auth.js';
-import { ApiError, toApiError } from '../errors.js';
+import { GatewayError } from '../../domain/errors.js';
+import { toGatewayError } from '../problem.js';
 import { checkBulkItem, type BulkJobs } from '../../queue/bulk-job.js';
 import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
 import { submitBulk } from './bulk.js';
-import { BulkJobSchema } from '../schemas/bulk.js';
+import { BulkJobSchema } from '../schemas/points.js';
 import {
   acceptedResponse,
-  CardId,
   commonErrors,
   idempotencyErrors,
   IdempotencyKeyHeader,
   problem,
   TransactionHeaders,
   upstreamErrors,
-} from '../schemas/common.js';
+} from '../schemas/responses.js';
+import { CardId } from '../../domain/fields.js';
 import {
   AdjustBody,
   AwardBody,
-  BalanceSchema,
   BulkBody,
   BulkResponse,
   ExpireBody,
   HistoryQuery,
   HistorySchema,
   RedeemBody,
-  TransactionSchema,
-} from '../schemas/transactions.js';
+} from '../schemas/points.js';
+import { BalanceSchema, TransactionSchema } from '../../domain/transactions.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 
 /** RFC 7240 Prefer: `respond-async`, and `wait=<seconds>`. Unknown preferences are ignored, as the RFC says. */
@@ -216,11 +217,11 @@ export async function pointsRoutes(
           succeeded++;
           results.push({ index, status: outcome.status, replayed: outcome.replayed, transaction: outcome.body });
         } catch (err) {
-          const e = toApiError(err as Error);
-          if (e.status >= 500) req.log.error({ reqId: req.id, err, index }, 'bulk item failed');
+          const e = toGatewayError(err as Error);
+          if (statusOf(e.code) >= 500) req.log.error({ reqId: req.id, err, index }, 'bulk item failed');
           results.push({
             index,
-            status: e.status,
+            status: statusOf(e.code),
             replayed: false,
             error: { code: e.code, detail: e.message, ...(e.extra.errors ? { errors: e.extra.errors } : {}) },
           });
@@ -251,7 +252,7 @@ export async function pointsRoutes(
     async (req) => {
       const { provider } = await points.requireOperation(req.params.card_id, 'balance');
       const balance = await provider.balance(req.params.card_id);
-      if (!balance) throw new ApiError('card_not_found', `No card ${req.params.card_id}.`);
+      if (!balance) throw new GatewayError('card_not_found', `No card ${req.params.card_id}.`);
       return balance;
     },
   );
@@ -291,7 +292,7 @@ export async function pointsRoutes(
         limit: q.limit ?? 20,
         after,
       });
-      if (!page) throw new ApiError('card_not_found', `No card ${card_id}.`);
+      if (!page) throw new GatewayError('card_not_found', `No card ${card_id}.`);
       const data =
         page.entries ?? (await points.transactions(page.ids)).map((t) => ({ ...t, recorded_by: 'gateway' as const }));
       return { card_id, data, next_cursor: page.next ? encodeCursor(page.next, card_id, filters) : null };

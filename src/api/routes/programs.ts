@@ -2,28 +2,24 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
-import { connectionOf, referenceOf } from '../../providers/external-provider.js';
+import { connectionOf, referenceOf } from '../../domain/ids.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
-import { ApiError } from '../errors.js';
+import { GatewayError } from '../../domain/errors.js';
 import { idempotentRequest } from '../idempotent-request.js';
-import { requireOnConnection } from '../gateway-ids.js';
+import { requireOnConnection } from '../../domain/ids.js';
 import {
   commonErrors,
-  ConnectionId,
   idempotencyErrors,
   IdempotencyKeyHeader,
   problem,
   upstreamErrors,
-} from '../schemas/common.js';
-import { PageMeta, pageQuery } from '../schemas/customers.js';
-import {
-  CopyProgramBody,
-  NotificationBody,
-  NotificationSchema,
-  ProgramId,
-  ProgramList,
-  ProgramSchema,
-} from '../schemas/programs.js';
+} from '../schemas/responses.js';
+import { ConnectionId } from '../../domain/fields.js';
+import { PageMeta } from '../../domain/customers.js';
+import { pageQuery } from '../../domain/fields.js';
+import { CopyProgramBody, NotificationBody, ProgramList } from '../schemas/programs.js';
+import { NotificationSchema, ProgramSchema } from '../../domain/programs.js';
+import { ProgramId } from '../../domain/fields.js';
 
 const notFound = { 404: problem('No such program (program_not_found) or connection (unknown_connection).') };
 const unsupported = {
@@ -63,7 +59,7 @@ export async function programRoutes(
     async (req) => {
       const provider = providers.external(req.query.connection, 'programs');
       if (!provider.adapter.listPrograms)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${provider.connection.id}) has no programs to list.`,
           { supported: provider.capabilities.operations },
@@ -97,13 +93,13 @@ export async function programRoutes(
     async (req) => {
       const provider = providers.external(connectionOf(req.params.program_id), 'programs');
       if (!provider.adapter.getProgram)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${provider.connection.id}) has no programs.`,
           { supported: provider.capabilities.operations },
         );
       const p = await provider.adapter.getProgram(referenceOf(req.params.program_id));
-      if (!p) throw new ApiError('program_not_found', `No program ${req.params.program_id}.`);
+      if (!p) throw new GatewayError('program_not_found', `No program ${req.params.program_id}.`);
       return provider.programOf(p);
     },
   );
@@ -132,7 +128,7 @@ export async function programRoutes(
       const provider = providers.external(connectionOf(req.params.program_id), 'programs');
       const a = provider.adapter;
       if (!a.copyProgram)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${provider.connection.id}) cannot copy programs.`,
           { supported: provider.capabilities.operations },
@@ -179,7 +175,7 @@ export async function notificationRoutes(
     async (req) => {
       const provider = opts.providers.external(req.query.connection, 'push notifications');
       if (!provider.adapter.listNotifications)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${req.query.connection}) cannot list pushes.`,
           { supported: provider.capabilities.operations },
@@ -216,14 +212,14 @@ export async function notificationRoutes(
     async (req) => {
       const provider = opts.providers.external(req.params.connection, 'push notifications');
       if (!provider.adapter.getNotification)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${req.params.connection}) cannot show pushes.`,
           { supported: provider.capabilities.operations },
         );
       const n = await provider.adapter.getNotification(req.params.notification_id);
       if (!n)
-        throw new ApiError(
+        throw new GatewayError(
           'notification_not_found',
           `No push ${req.params.notification_id} on ${req.params.connection}.`,
         );
@@ -257,7 +253,7 @@ export async function notificationRoutes(
       const provider = opts.providers.external(connection, 'push notifications');
       const a = provider.adapter;
       if (!a.notify)
-        throw new ApiError(
+        throw new GatewayError(
           'unsupported_operation',
           `${provider.connection.provider} (connection ${connection}) has no push notifications in its API.`,
           { supported: provider.capabilities.operations },
@@ -265,14 +261,14 @@ export async function notificationRoutes(
       for (const [i, id] of (card_ids ?? []).entries()) requireOnConnection(connection, `/card_ids/${i}`, id);
       requireOnConnection(connection, '/program_id', program_id);
       if (program_id !== undefined && card_ids !== undefined) {
-        throw new ApiError(
+        throw new GatewayError(
           'validation_failed',
           'Send card_ids or program_id, not both: a push goes to some cards, or to a whole program.',
           { errors: [{ field: '/program_id', message: 'must not be sent with card_ids' }] },
         );
       }
       if (scheduled_at !== undefined && Date.parse(scheduled_at) <= Date.now()) {
-        throw new ApiError('validation_failed', 'scheduled_at must be in the future (leave it out to send now).', {
+        throw new GatewayError('validation_failed', 'scheduled_at must be in the future (leave it out to send now).', {
           errors: [{ field: '/scheduled_at', message: 'must be in the future' }],
         });
       }

@@ -3,9 +3,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Redis } from 'ioredis';
 import Type from 'typebox';
 import type { ProviderRegistry } from '../../providers/registry.js';
-import { ApiError, ERROR_CODES, sendProblem, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, GatewayError, isErrorCode } from '../../domain/errors.js';
+import { sendProblem, statusOf } from '../problem.js';
 import { ConnectionList } from '../schemas/cards.js';
-import { commonErrors, problem } from '../schemas/common.js';
+import { commonErrors, problem } from '../schemas/responses.js';
 
 const Health = Type.Object({ status: Type.String({ examples: ['ok'] }) }, { additionalProperties: false });
 
@@ -47,7 +48,7 @@ export async function systemRoutes(app: FastifyInstance, opts: { redis: Redis; p
         ]);
         return { status: 'ready' };
       } catch {
-        return sendProblem(reply, new ApiError('service_unavailable', 'Redis does not answer.'));
+        return sendProblem(reply, new GatewayError('service_unavailable', 'Redis does not answer.'));
       }
     },
   );
@@ -85,11 +86,9 @@ export async function systemRoutes(app: FastifyInstance, opts: { redis: Redis; p
       },
     },
     async (req, reply) => {
-      const entry = ERROR_CODES[req.params.code as ErrorCode];
-      if (!Object.hasOwn(ERROR_CODES, req.params.code) || !entry) {
-        return sendProblem(reply, new ApiError('not_found', `No error code ${req.params.code}.`));
-      }
-      return { code: req.params.code, status: entry.status, title: entry.title };
+      const code = req.params.code;
+      if (!isErrorCode(code)) return sendProblem(reply, new GatewayError('not_found', `No error code ${code}.`));
+      return { code, status: statusOf(code), title: ERROR_CODES[code] };
     },
   );
 }

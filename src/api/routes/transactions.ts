@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { PointsService } from '../../transactions/points-service.js';
 import { clientOf } from '../auth.js';
-import { ApiError } from '../errors.js';
+import { GatewayError } from '../../domain/errors.js';
 import {
   acceptedResponse,
   upstreamErrors,
@@ -11,9 +11,10 @@ import {
   idempotencyErrors,
   problem,
   TransactionHeaders,
-  Nullable,
-} from '../schemas/common.js';
-import { ReverseBody, TransactionSchema, TransactionStatusSchema } from '../schemas/transactions.js';
+} from '../schemas/responses.js';
+import { Nullable } from '../../domain/fields.js';
+import { ReverseBody } from '../schemas/points.js';
+import { TransactionSchema, TransactionStatusSchema } from '../../domain/transactions.js';
 import { callContext, preferOf, sendOutcome } from './points.js';
 
 const TxnParams = Type.Object({
@@ -76,7 +77,7 @@ export async function transactionRoutes(app: FastifyInstance, opts: { points: Po
     async (req) => {
       const q = req.query;
       if (q.cursor !== undefined && !TXN_ID.test(q.cursor)) {
-        throw new ApiError('invalid_cursor', 'cursor is not a next_cursor this endpoint gave.', {
+        throw new GatewayError('invalid_cursor', 'cursor is not a next_cursor this endpoint gave.', {
           errors: [{ field: '/cursor', message: 'must be a next_cursor from a previous page' }],
         });
       }

@@ -1,6 +1,6 @@
 import { rateLimitOf, type CoupontoolsConnection } from '../../config/connections.js';
-import type { ErrorCode } from '../../api/errors.js';
-import { ProviderError } from '../provider-error.js';
+import type { ErrorCode } from '../../domain/errors.js';
+import { ProviderError } from '../../domain/errors.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { readError, type WireError } from './wire.js';
@@ -110,7 +110,7 @@ export class CoupontoolsClient {
         'provider_rate_limited',
         `${what}: the provider's rate limit is reached; retry later.`,
         'no',
-        { headers: { 'retry-after': retryAfterOf(res) } },
+        { retryAfter: retryAfterOf(res) },
       );
     }
     if (status >= 500) {
@@ -118,7 +118,7 @@ export class CoupontoolsClient {
         'provider_unavailable',
         `${what}: the provider failed (HTTP ${status})${said}.`,
         write ? 'unknown' : 'no',
-        { headers: { 'retry-after': '5' } },
+        { retryAfter: '5' },
       );
     }
     const fail = (code: ErrorCode, sentence: string): ProviderError =>

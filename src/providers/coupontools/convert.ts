@@ -1,6 +1,6 @@
-import type { ErrorCode } from '../../api/errors.js';
-import { ProviderError } from '../provider-error.js';
-import type { EarnedReward } from '../../api/schemas/programs.js';
+import type { ErrorCode } from '../../domain/errors.js';
+import { ProviderError } from '../../domain/errors.js';
+import type { EarnedReward } from '../../domain/programs.js';
 import type { ProviderCard, ProviderCustomer, ProviderProgram } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
 import { isObject, readUser, type WireProgram, type WireUser } from './wire.js';

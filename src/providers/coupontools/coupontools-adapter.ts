@@ -1,9 +1,9 @@
-import { ApiError } from '../../api/errors.js';
-import type { CustomerListQuery, CreateCustomerBody, UpdateCustomerBody } from '../../api/schemas/customers.js';
-import type { EarnedReward } from '../../api/schemas/programs.js';
+import { GatewayError } from '../../domain/errors.js';
+import type { CustomerListQuery, CreateCustomerBody, UpdateCustomerBody } from '../../domain/customers.js';
+import type { EarnedReward } from '../../domain/programs.js';
 import type { CoupontoolsConnection } from '../../config/connections.js';
+import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import type {
-  CardTypeCapabilities,
   IssueCardInput,
   Movement,
   MoveResult,
@@ -17,7 +17,7 @@ import type {
 } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import { CoupontoolsClient, type NotFoundCode } from './client.js';
 import {
   afterOf,
@@ -144,7 +144,7 @@ class CoupontoolsAdapter implements ProviderAdapter {
     try {
       return { programId: r.programId, user: await this.getUser(r.programId, r.userId, code) };
     } catch (e) {
-      if (e instanceof ApiError && e.code === code) return null;
+      if (e instanceof GatewayError && e.code === code) return null;
       throw e;
     }
   }
@@ -278,9 +278,13 @@ class CoupontoolsAdapter implements ProviderAdapter {
   ): Promise<BulkCreateResult> {
     const i = customers.findIndex((c) => c.birthday !== undefined);
     if (i !== -1) {
-      throw new ApiError('validation_failed', 'Coupontools users have no birthday; send the customers without it.', {
-        errors: [{ field: `/customers/${i}/birthday`, message: 'is not supported by Coupontools' }],
-      });
+      throw new GatewayError(
+        'validation_failed',
+        'Coupontools users have no birthday; send the customers without it.',
+        {
+          errors: [{ field: `/customers/${i}/birthday`, message: 'is not supported by Coupontools' }],
+        },
+      );
     }
     return this.bulkCreateUsers(programReference, customers);
   }
@@ -404,7 +408,7 @@ class CoupontoolsAdapter implements ProviderAdapter {
       return { balanceAfter: afterOf(body, 'stamps', this.client.what('POST', path)), providerReference: null };
     }
     if (m.money !== null) {
-      throw new ApiError(
+      throw new GatewayError(
         'validation_failed',
         'Coupontools keeps no value for a used reward: send the redemption without value.',
         { errors: [{ field: '/value', message: 'is not supported by Coupontools' }] },

@@ -1,6 +1,7 @@
 import { refused } from './convert.js';
-import type { CardTypeCapabilities, Movement } from '../adapter.js';
-import type { Operation } from '../provider.js';
+import type { CardTypeCapabilities } from '../../domain/capabilities.js';
+import type { Movement } from '../adapter.js';
+import type { Operation } from '../../domain/capabilities.js';
 
 /**
  * What each Coupontools loyalty-card type supports through API v4. The program's `type` is the

@@ -1,7 +1,7 @@
-import type { CustomerListQuery } from '../../api/schemas/customers.js';
+import type { CustomerListQuery } from '../../domain/customers.js';
 import type { Page, ProviderCustomer } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import type { CoupontoolsClient, NotFoundCode } from './client.js';
 import { makeRef, matchesUser, toCustomer } from './convert.js';
 import { headerTotals, readUserList, type WireUser } from './wire.js';

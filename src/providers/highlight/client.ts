@@ -1,5 +1,5 @@
 import { rateLimitOf, type HighlightConnection } from '../../config/connections.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import { ProviderHttp, badResponse, mapStatus, type HttpResult, type Query } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { errorMessageOf } from './wire.js';

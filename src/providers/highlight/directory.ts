@@ -1,11 +1,6 @@
-import type {
-  CreateCustomerBody,
-  CustomerListQuery,
-  PageMeta,
-  UpdateCustomerBody,
-} from '../../api/schemas/customers.js';
+import type { CreateCustomerBody, CustomerListQuery, PageMeta, UpdateCustomerBody } from '../../domain/customers.js';
 import type { IssueCardInput, Page, ProviderCustomer, ProviderNotification, ProviderProgram } from '../adapter.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import { badResponse } from '../http/provider-http.js';
 import type { HighlightClient } from './client.js';
 import type { CardType } from './mapping.js';

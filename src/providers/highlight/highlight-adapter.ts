@@ -1,7 +1,7 @@
-import type { EarnedReward } from '../../api/schemas/programs.js';
+import type { EarnedReward } from '../../domain/programs.js';
 import type { HighlightConnection } from '../../config/connections.js';
+import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import type {
-  CardTypeCapabilities,
   IssueCardInput,
   MoveResult,
   Movement,
@@ -11,7 +11,7 @@ import type {
   ProviderCard,
   ProviderHistoryEntry,
 } from '../adapter.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { HighlightClient } from './client.js';

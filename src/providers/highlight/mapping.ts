@@ -1,6 +1,8 @@
-import type { CardTypeCapabilities, Movement, Unit } from '../adapter.js';
-import type { Operation } from '../provider.js';
-import { OPERATIONS } from '../provider.js';
+import type { CardTypeCapabilities } from '../../domain/capabilities.js';
+import type { Movement } from '../adapter.js';
+import type { Unit } from '../../domain/units.js';
+import type { Operation } from '../../domain/capabilities.js';
+import { OPERATIONS } from '../../domain/capabilities.js';
 import type { WireBalance } from './wire.js';
 
 /**

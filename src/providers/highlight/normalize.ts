@@ -1,12 +1,12 @@
-import type { EarnedReward } from '../../api/schemas/programs.js';
+import type { EarnedReward } from '../../domain/programs.js';
 import type {
   ProviderBalance,
   ProviderCard,
   ProviderCustomer,
   ProviderHistoryEntry,
   ProviderProgram,
-  Unit,
 } from '../adapter.js';
+import type { Unit } from '../../domain/units.js';
 import {
   BALANCE_READING,
   EVENT_COUPON_GUESS,

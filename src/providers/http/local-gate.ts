@@ -1,4 +1,4 @@
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import type { RateLimitSetting, RequestGate } from './request-gate.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -89,7 +89,7 @@ export class LocalRequestGate implements RequestGate {
         ? "the provider's rate limit holds the connection back (Retry-After, or a spent RateLimit window)"
         : `the connection's rate limit (${this.limit.requests} per ${this.limit.perSeconds} s) is reached`;
     return new ProviderError('provider_rate_limited', `${what}: ${why}; retry later.`, 'no', {
-      headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+      retryAfter: String(Math.max(1, Math.ceil(waitMs / 1000))),
     });
   }
 }

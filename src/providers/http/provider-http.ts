@@ -1,5 +1,5 @@
 import { Pool, errors as undiciErrors } from 'undici';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import { LocalRequestGate } from './local-gate.js';
 import type { RateLimitSetting, RequestGate } from './request-gate.js';
 
@@ -111,7 +111,7 @@ export class ProviderHttp {
       const code = e.code ?? e.cause?.code ?? '';
       if (CONNECT_FAILURES.has(code)) {
         throw new ProviderError('provider_unavailable', `${what}: could not connect to the provider.`, 'no', {
-          headers: { 'retry-after': '5' },
+          retryAfter: '5',
         });
       }
       if (
@@ -147,7 +147,7 @@ export class ProviderHttp {
         'provider_unavailable',
         `${what}: the connection's rate-limit gate failed (${(err as Error).name}); nothing was sent.`,
         'no',
-        { headers: { 'retry-after': '1' } },
+        { retryAfter: '1' },
       );
     }
   }
@@ -199,12 +199,12 @@ export function mapStatus(
       'provider_rate_limited',
       `${what}: the provider's rate limit is reached; retry later.`,
       'no',
-      { headers: { 'retry-after': retryAfterOf(res) } },
+      { retryAfter: retryAfterOf(res) },
     );
   }
   if (res.status >= 500)
     return new ProviderError('provider_unavailable', `${what}: the provider failed (HTTP ${res.status}).`, 'unknown', {
-      headers: { 'retry-after': '5' },
+      retryAfter: '5',
     });
   if (res.status === 409)
     return new ProviderError('duplicate_at_provider', `${what}: the provider reports a duplicate${said}.`, 'no');

@@ -1,9 +1,9 @@
-import type { ErrorCode } from '../../api/errors.js';
+import type { ErrorCode } from '../../domain/errors.js';
 import { rateLimitOf, type LealConnection } from '../../config/connections.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
 import { LocalRequestGate } from '../http/local-gate.js';
 import type { RequestGate } from '../http/request-gate.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import { readErrorMessage } from './wire.js';
 
 /**
@@ -125,7 +125,7 @@ export class LealClient {
     }
     if (status === 429) {
       return new ProviderError('provider_rate_limited', `${what}: Leal's rate limit is reached; retry later.`, 'no', {
-        headers: { 'retry-after': retryAfterOf(res) },
+        retryAfter: retryAfterOf(res),
       });
     }
     if (status >= 500) {
@@ -133,7 +133,7 @@ export class LealClient {
         'provider_unavailable',
         `${what}: Leal failed (HTTP ${status})${said}.`,
         write ? 'unknown' : 'no',
-        { headers: { 'retry-after': '5' } },
+        { retryAfter: '5' },
       );
     }
     const fail = (code: ErrorCode, sentence: string): ProviderError =>

@@ -1,8 +1,8 @@
-import { ApiError } from '../../api/errors.js';
-import type { CreateCustomerBody, CustomerListQuery, UpdateCustomerBody } from '../../api/schemas/customers.js';
+import { GatewayError } from '../../domain/errors.js';
+import type { CreateCustomerBody, CustomerListQuery, UpdateCustomerBody } from '../../domain/customers.js';
 import type { Page, ProviderCard, ProviderCustomer } from '../adapter.js';
 import { badResponse, type Query } from '../http/provider-http.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import type { LealClient } from './client.js';
 import { EXTERNAL_SOURCE, customerOf, parseId } from './mapping.js';
 import { readCustomer, readCustomerList, type WireCustomer } from './wire.js';
@@ -27,7 +27,7 @@ export function customerBody(fields: Fields, externalReference: string | null | 
 /** Leal requires first_name and at least one of email or phone to create a customer. */
 export function requireNewCustomerFields(fields: Fields | null | undefined, what: string): void {
   if (!fields?.first_name || (!fields.email && !fields.phone)) {
-    throw new ApiError(
+    throw new GatewayError(
       'validation_failed',
       `${what}: Leal needs the customer's first_name and an email or a phone to create a customer.`,
     );

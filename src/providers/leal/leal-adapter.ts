@@ -1,8 +1,8 @@
-import { ApiError } from '../../api/errors.js';
-import type { EarnedReward } from '../../api/schemas/programs.js';
+import { GatewayError } from '../../domain/errors.js';
+import type { EarnedReward } from '../../domain/programs.js';
 import type { LealConnection } from '../../config/connections.js';
+import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import type {
-  CardTypeCapabilities,
   IssueCardInput,
   Movement,
   MoveResult,
@@ -14,7 +14,7 @@ import type {
 } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import { LealClient, type LealRateLimitState } from './client.js';
 import { LealCustomers, requireNewCustomerFields } from './customers.js';
 import { STAMP_CARD, cardOf, earnedRewardsOf, parseCardRef, parseId, programOf } from './mapping.js';
@@ -137,7 +137,7 @@ class Leal implements LealAdapter {
   /** POST .../stamp {stamps, skip_notifications}. Leal's stamp has no free-text field: the txn id cannot travel. */
   private async stamp(reference: string, path: string, m: Movement): Promise<MoveResult> {
     if (!Number.isSafeInteger(m.quantity) || m.quantity < 1) {
-      throw new ApiError(
+      throw new GatewayError(
         'invalid_points_amount',
         `Leal adds whole stamps: ${m.quantity} is not a positive whole number.`,
       );
@@ -155,7 +155,7 @@ class Leal implements LealAdapter {
   private async redeemReward(reference: string, path: string, m: Movement): Promise<MoveResult> {
     const rewardId = m.rewardId === null ? null : parseId(m.rewardId);
     if (m.money !== null) {
-      throw new ApiError(
+      throw new GatewayError(
         'validation_failed',
         'Leal keeps no value for a redeemed reward: send the redemption without value.',
         { errors: [{ field: '/value', message: 'is not supported by Leal' }] },
@@ -163,7 +163,7 @@ class Leal implements LealAdapter {
     }
     if (rewardId === null) {
       throw m.rewardId === null
-        ? new ApiError(
+        ? new GatewayError(
             'validation_failed',
             'A Leal reward redemption needs reward_id (see GET /v1/cards/{card_id}/rewards).',
           )
@@ -273,7 +273,7 @@ class Leal implements LealAdapter {
   async issueCard(input: IssueCardInput): Promise<ProviderCard> {
     const what = 'Leal issue card';
     if (input.programReference === null)
-      throw new ApiError('validation_failed', `${what}: program_id (the Leal card template) is required.`);
+      throw new GatewayError('validation_failed', `${what}: program_id (the Leal card template) is required.`);
     const program = parseId(input.programReference);
     if (program === null)
       throw new ProviderError('program_not_found', `"${input.programReference}" is not a Leal card id.`, 'no');

@@ -1,5 +1,6 @@
-import type { EarnedReward } from '../../api/schemas/programs.js';
-import type { CardTypeCapabilities, ProviderCard, ProviderCustomer, ProviderProgram } from '../adapter.js';
+import type { EarnedReward } from '../../domain/programs.js';
+import type { CardTypeCapabilities } from '../../domain/capabilities.js';
+import type { ProviderCard, ProviderCustomer, ProviderProgram } from '../adapter.js';
 import {
   readAvailableReward,
   readCustomerCard,

@@ -1,13 +1,14 @@
 import type { Redis } from 'ioredis';
-import { ApiError } from '../../api/errors.js';
-import type { Balance } from '../../api/schemas/transactions.js';
-import type { Card, CreateCardBody } from '../../api/schemas/cards.js';
+import { GatewayError } from '../../domain/errors.js';
+import type { Balance } from '../../domain/transactions.js';
+import type { Card, CreateCardBody } from '../../domain/cards.js';
 import type { LedgerConnection } from '../../config/connections.js';
 import type { KeySpace } from '../../redis/keys.js';
 import { defineScript, runScript } from '../../redis/scripts.js';
 import { ulid, ulidLowerBound, ulidUpperBound } from '../../lib/ids.js';
 import type { TransactionRecord } from '../../ledger/transaction-record.js';
-import type { ApplyOutcome, Capabilities, HistoryPage, HistoryQuery, PointsProvider } from '../provider.js';
+import type { ApplyOutcome, HistoryPage, HistoryQuery, PointsProvider } from '../provider.js';
+import type { Capabilities } from '../../domain/capabilities.js';
 
 const DAY_MS = 86_400_000;
 /** Kept below 1e14 so that every number stays exact through Redis' Lua. */
@@ -120,19 +121,19 @@ export class LedgerProvider implements PointsProvider {
     }
   }
 
-  private rejection(txn: TransactionRecord, code: string, detail: string): ApiError {
+  private rejection(txn: TransactionRecord, code: string, detail: string): GatewayError {
     // A full reversal names no amount until it is applied: "the rest of" the original.
     const asked = txn.points ?? (txn.reversal_of !== null ? `the rest of ${txn.reversal_of}` : Math.abs(txn.delta));
     switch (code) {
       case 'card_not_found':
-        return new ApiError('card_not_found', `No card ${txn.card_id} on connection ${this.connection.id}.`);
+        return new GatewayError('card_not_found', `No card ${txn.card_id} on connection ${this.connection.id}.`);
       case 'card_blocked':
-        return new ApiError(
+        return new GatewayError(
           'card_blocked',
           `Card ${txn.card_id} is blocked: it takes no ${txn.type}s until it is unblocked.`,
         );
       case 'insufficient_points':
-        return new ApiError(
+        return new GatewayError(
           'insufficient_points',
           `Card ${txn.card_id} has ${detail} points available for this; ${typeof asked === 'number' ? `${asked} were` : `${asked} was`} asked for.`,
           {
@@ -140,26 +141,26 @@ export class LedgerProvider implements PointsProvider {
           },
         );
       case 'nothing_to_expire':
-        return new ApiError('nothing_to_expire', `Card ${txn.card_id} has no points that match this expiry.`);
+        return new GatewayError('nothing_to_expire', `Card ${txn.card_id} has no points that match this expiry.`);
       case 'reversal_exceeds_original':
-        return new ApiError(
+        return new GatewayError(
           'reversal_exceeds_original',
           `Only ${detail} points of ${txn.reversal_of} are left to reverse; ${asked} were asked for.`,
         );
       case 'balance_limit_exceeded':
-        return new ApiError(
+        return new GatewayError(
           'balance_limit_exceeded',
           `Card ${txn.card_id} would hold more than ${MAX_BALANCE} points.`,
         );
       case 'already_reversed':
-        return new ApiError('already_reversed', `Transaction ${txn.reversal_of} is already fully reversed.`);
+        return new GatewayError('already_reversed', `Transaction ${txn.reversal_of} is already fully reversed.`);
       case 'transaction_not_reversible':
-        return new ApiError(
+        return new GatewayError(
           'transaction_not_reversible',
           `Transaction ${txn.reversal_of} cannot be reversed (${detail}).`,
         );
       default:
-        return new ApiError('internal_error', `The ledger refused the transaction (${code}).`);
+        return new GatewayError('internal_error', `The ledger refused the transaction (${code}).`);
     }
   }
 

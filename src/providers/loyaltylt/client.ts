@@ -1,7 +1,7 @@
 import { rateLimitOf, type LoyaltyltConnection } from '../../config/connections.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import { Envelope, check } from './wire.js';
 
 /**
@@ -148,7 +148,7 @@ export class LoyaltyltClient {
         'provider_rate_limited',
         `${what}: the provider's rate limit is reached; retry later${said}.`,
         'no',
-        { headers: { 'retry-after': retryAfter } },
+        { retryAfter: retryAfter },
       );
     }
     if (status >= 500) {
@@ -156,7 +156,7 @@ export class LoyaltyltClient {
         'provider_unavailable',
         `${what}: the provider failed (HTTP ${status}).`,
         write ? 'unknown' : 'no',
-        { headers: { 'retry-after': '5' } },
+        { retryAfter: '5' },
       );
     }
     if (

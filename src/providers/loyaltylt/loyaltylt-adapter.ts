@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LoyaltyltConnection } from '../../config/connections.js';
+import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import type {
-  CardTypeCapabilities,
   IssueCardInput,
   Movement,
   MoveResult,
@@ -13,7 +13,7 @@ import type {
 } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../domain/errors.js';
 import { LoyaltyltClient } from './client.js';
 import {
   POINTS_CARD,

@@ -1,5 +1,6 @@
-import type { CardTypeCapabilities, Movement, ProviderCard, ProviderHistoryEntry } from '../adapter.js';
-import { ProviderError } from '../provider-error.js';
+import type { CardTypeCapabilities } from '../../domain/capabilities.js';
+import type { Movement, ProviderCard, ProviderHistoryEntry } from '../adapter.js';
+import { ProviderError } from '../../domain/errors.js';
 import { idText, type CardData, type TransactionData } from './wire.js';
 
 /**

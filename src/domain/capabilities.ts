@@ -1,0 +1,77 @@
+import Type from 'typebox';
+import type { Unit } from './units.js';
+
+/** Normalized operations a connection (and a card on it) can support. */
+export const OPERATIONS = [
+  'award',
+  'redeem',
+  'adjust',
+  'expire',
+  'reverse',
+  'balance',
+  'history',
+  'issue_card',
+  'get_card',
+  'list_cards',
+  'delete_card',
+  'block_card',
+  'void_card',
+  'visit',
+  'purchase',
+  'refund_purchase',
+  'rewards',
+  'redeem_reward',
+  'redeem_coupon',
+  'notify',
+  'customers',
+  'delete_customer',
+  'programs',
+  'copy_program',
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** What a card, a card type or a whole connection supports, as the API shows it. */
+export interface Capabilities {
+  operations: Operation[];
+  units: Unit[];
+  native_unit?: Unit;
+  card_types?: { card_type: string; operations: Operation[]; units: Unit[]; native_unit: Unit }[];
+}
+
+/** What one of a provider's card types supports: a row of its capability table. */
+export interface CardTypeCapabilities {
+  /** The provider's card type name, lower case (stamp, cashback, ...; `points` when there is one kind). */
+  cardType: string;
+  operations: Operation[];
+  units: Unit[];
+  /** The unit of award/redeem when the request names none. */
+  nativeUnit: Unit;
+}
+
+export const CapabilitiesSchema = Type.Object(
+  {
+    operations: Type.Array(Type.String(), {
+      description: 'Normalized operations the card or connection supports.',
+      examples: [['award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history']],
+    }),
+    units: Type.Array(Type.String(), { description: 'Units it counts in.', examples: [['points']] }),
+    native_unit: Type.Optional(
+      Type.String({ description: 'The unit of award and redeem when the request names none.', examples: ['points'] }),
+    ),
+    card_types: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            card_type: Type.String(),
+            operations: Type.Array(Type.String()),
+            units: Type.Array(Type.String()),
+            native_unit: Type.String(),
+          },
+          { additionalProperties: false },
+        ),
+        { description: "For a connection: what each of the provider's card types supports." },
+      ),
+    ),
+  },
+  { title: 'Capabilities', additionalProperties: false },
+);
