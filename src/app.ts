@@ -17,10 +17,10 @@ import { cardRoutes } from './api/routes/cards.js';
 import { pointsRoutes } from './api/routes/points.js';
 import { systemRoutes } from './api/routes/system.js';
 import { transactionRoutes } from './api/routes/transactions.js';
-import type { TransactionLedger } from './ledger/transaction-ledger.js';
-import type { ProviderRegistry } from './providers/registry.js';
+import type { TransactionStore } from './store/transaction-store.js';
+import type { ConnectionRegistry } from './services/connections/registry.js';
 import { createGateway, type Gateway } from './gateway.js';
-import type { Role } from './queue/dispatcher.js';
+import type { Role } from './dispatch/dispatcher.js';
 import { bulkRoutes } from './api/routes/bulk.js';
 import { pino } from 'pino';
 import { cardOperationRoutes } from './api/routes/card-operations.js';
@@ -41,8 +41,8 @@ export interface AppDeps {
 
 export interface App {
   app: FastifyInstance;
-  providers: ProviderRegistry;
-  ledger: TransactionLedger;
+  providers: ConnectionRegistry;
+  ledger: TransactionStore;
   gateway: Gateway;
 }
 

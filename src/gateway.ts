@@ -2,13 +2,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ConnectionConfig } from './config/connections.js';
 import type { Env } from './config/env.js';
-import { TransactionLedger } from './ledger/transaction-ledger.js';
-import { ProviderRegistry } from './providers/registry.js';
-import { Dispatcher, type Role } from './queue/dispatcher.js';
-import { TransactionJobs } from './queue/transaction-job.js';
-import { BulkJobs } from './queue/bulk-job.js';
+import { TransactionStore } from './store/transaction-store.js';
+import { ConnectionRegistry } from './services/connections/registry.js';
+import { Dispatcher, type Role } from './dispatch/dispatcher.js';
+import { TransactionJobs } from './dispatch/transaction-job.js';
+import { BulkJobs } from './services/bulk/bulk-jobs.js';
 import { keySpace, type KeySpace } from './redis/keys.js';
-import { PointsService } from './transactions/points-service.js';
+import { PointsService } from './services/points/points-service.js';
 
 /**
  * The gateway without its HTTP face: ledger, providers, queues and, for the worker roles, the
@@ -16,9 +16,9 @@ import { PointsService } from './transactions/points-service.js';
  */
 export interface Gateway {
   keys: KeySpace;
-  ledger: TransactionLedger;
+  ledger: TransactionStore;
   dispatch: Dispatcher;
-  providers: ProviderRegistry;
+  providers: ConnectionRegistry;
   points: PointsService;
   bulk: BulkJobs;
   role: Role;
@@ -38,7 +38,7 @@ export async function createGateway(deps: {
   const { env, redis, log } = deps;
   const role = deps.role ?? env.ROLE;
   const keys = keySpace(env.REDIS_KEY_PREFIX);
-  const ledger = new TransactionLedger(redis, keys, {
+  const ledger = new TransactionStore(redis, keys, {
     idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000,
     leaseMs: 30_000,
   });
@@ -56,7 +56,7 @@ export async function createGateway(deps: {
     },
     log,
   );
-  const providers = new ProviderRegistry(deps.connections, redis, keys, ledger, dispatch);
+  const providers = new ConnectionRegistry(deps.connections, redis, keys, ledger, dispatch);
   const points = new PointsService(ledger, providers, dispatch, {
     inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS,
     dispatchWaitMs: env.DISPATCH_WAIT_MS,

@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 import { loadApiKeys } from './config/api-keys.js';
 import { loadConnections } from './config/connections.js';
 import { ConfigError, loadEnv } from './config/env.js';
-import type { startExpirySchedule as StartExpirySchedule } from './expiry/expiry-schedule.js';
-import type { Role } from './queue/dispatcher.js';
+import type { startExpirySchedule as StartExpirySchedule } from './builtin-ledger/expiry-schedule.js';
+import type { Role } from './dispatch/dispatcher.js';
 import { createLogger } from './logger.js';
 import { createRedis } from './redis/client.js';
 import { RedisBinaryMissingError, startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const [{ buildApp }, { createGateway }, { startExpirySchedule }] = await Promise.all([
     import('./app.js'),
     import('./gateway.js'),
-    import('./expiry/expiry-schedule.js'),
+    import('./builtin-ledger/expiry-schedule.js'),
   ]);
 
   let embedded: EmbeddedRedis | undefined;

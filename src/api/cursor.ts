@@ -1,5 +1,5 @@
 import { GatewayError } from '../domain/errors.js';
-import { sha256 } from '../ledger/idempotency.js';
+import { sha256 } from '../lib/hash.js';
 
 /**
  * History cursors are opaque to clients: base64url of the last entry's id and a digest of the

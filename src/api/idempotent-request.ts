@@ -1,7 +1,7 @@
 import { statusOf } from './problem.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { fingerprint, parseIdempotencyKey } from '../ledger/idempotency.js';
-import type { TransactionLedger } from '../ledger/transaction-ledger.js';
+import { fingerprint, parseIdempotencyKey } from '../idempotency/key.js';
+import type { TransactionStore } from '../store/transaction-store.js';
 import { ulid } from '../lib/ids.js';
 import { clientOf } from './auth.js';
 import { GatewayError } from '../domain/errors.js';
@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function idempotentRequest<T>(
   req: FastifyRequest,
   reply: FastifyReply,
-  ledger: TransactionLedger,
+  ledger: TransactionStore,
   opts: { inFlightWaitMs: number; path: string },
   run: () => Promise<{ status: number; body: T; location?: string }>,
 ): Promise<FastifyReply> {

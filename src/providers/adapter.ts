@@ -13,7 +13,7 @@ import type { Operation } from '../domain/capabilities.js';
  * What an external provider's adapter (src/providers/<name>/) implements: the translation of the
  * gateway's normalized operations into one provider's HTTP API, and of its answers back.
  *
- * Adapters know nothing of Redis, idempotency or the transaction ledger: ExternalProvider
+ * Adapters know nothing of Redis, idempotency or the transaction ledger: ProviderConnection
  * (external-provider.ts) claims each transaction in the ledger, calls `move`, and records the
  * outcome. An adapter only has to translate faithfully and to say, when a call fails, whether
  * the provider may have applied it (ProviderError.applied).

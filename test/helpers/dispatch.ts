@@ -1,4 +1,4 @@
-import type { TransactionRecord } from '../../src/ledger/transaction-record.js';
+import type { TransactionRecord } from '../../src/store/transaction-record.js';
 import type { TestGateway } from './gateway.js';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'needs_review']);

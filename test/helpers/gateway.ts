@@ -9,9 +9,9 @@ import { DEFAULT_CONNECTIONS, parseConnections, type ConnectionConfig } from '..
 import { loadEnv, type Env } from '../../src/config/env.js';
 import { REDACT_PATHS } from '../../src/logger.js';
 import { createRedis } from '../../src/redis/client.js';
-import type { ProviderRegistry } from '../../src/providers/registry.js';
-import type { TransactionLedger } from '../../src/ledger/transaction-ledger.js';
-import type { Dispatcher } from '../../src/queue/dispatcher.js';
+import type { ConnectionRegistry } from '../../src/services/connections/registry.js';
+import type { TransactionStore } from '../../src/store/transaction-store.js';
+import type { Dispatcher } from '../../src/dispatch/dispatcher.js';
 
 export const KEYS = {
   admin: 'test_admin_key_0001',
@@ -25,8 +25,8 @@ export interface TestGateway {
   redis: Redis;
   env: Env;
   prefix: string;
-  providers: ProviderRegistry;
-  ledger: TransactionLedger;
+  providers: ConnectionRegistry;
+  ledger: TransactionStore;
   dispatch: Dispatcher;
   /** Every log line the gateway wrote, as text. */
   logs: string[];

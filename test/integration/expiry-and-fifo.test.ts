@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { startExpirySchedule } from '../../src/expiry/expiry-schedule.js';
+import { startExpirySchedule } from '../../src/builtin-ledger/expiry-schedule.js';
 import { keySpace } from '../../src/redis/keys.js';
 import { award, issueCard, startGateway, type TestGateway, historyOf } from '../helpers/gateway.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { award, issueCard, KEYS, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { sha256 } from '../../src/ledger/idempotency.js';
+import { sha256 } from '../../src/lib/hash.js';
 import { keySpace } from '../../src/redis/keys.js';
 
 let gw: TestGateway;
@@ -57,7 +57,7 @@ describe('Idempotency-Key', () => {
     // Another gateway process has claimed this key and is still working (its lease runs).
     const keys = keySpace(gw.prefix);
     const record = keys.idempotency(`key_${sha256(KEYS.admin).slice(0, 12)}`, sha256('k-busy'));
-    const { fingerprint } = await import('../../src/ledger/idempotency.js');
+    const { fingerprint } = await import('../../src/idempotency/key.js');
     const body = { card_id: card, points: 5, reason: 'busy' };
     await gw.redis.hset(keys.txn('txn_01BUSY0000000000000000000X'), {
       id: 'txn_01BUSY0000000000000000000X',
@@ -81,7 +81,7 @@ describe('Idempotency-Key', () => {
   it('finishes the work of a claimer that died mid-way (lease expired), exactly once', async () => {
     const card = await issueCard(gw);
     const keys = keySpace(gw.prefix);
-    const { fingerprint } = await import('../../src/ledger/idempotency.js');
+    const { fingerprint } = await import('../../src/idempotency/key.js');
     const body = { card_id: card, points: 7, reason: 'crash' };
     const id = 'txn_01CRASH000000000000000000X';
     // Claimed by a process that crashed before applying: transaction processing, lease over.

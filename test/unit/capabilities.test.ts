@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/domain/errors.js';
 import type { Capabilities } from '../../src/domain/capabilities.js';
-import type { PointsProvider } from '../../src/providers/provider.js';
-import type { ProviderRegistry } from '../../src/providers/registry.js';
-import type { TransactionLedger } from '../../src/ledger/transaction-ledger.js';
-import { PointsService } from '../../src/transactions/points-service.js';
-import type { Dispatcher } from '../../src/queue/dispatcher.js';
+import type { Connection } from '../../src/services/connections/connection.js';
+import type { ConnectionRegistry } from '../../src/services/connections/registry.js';
+import type { TransactionStore } from '../../src/store/transaction-store.js';
+import { PointsService } from '../../src/services/points/points-service.js';
+import type { Dispatcher } from '../../src/dispatch/dispatcher.js';
 
 // No Redis and no HTTP here: only the capability check that runs before anything is claimed.
 // (The built-in ledger supports every operation; stamp-card providers arrive with the Providers issue.)
@@ -14,9 +14,9 @@ const provider = {
   connection: { id: 'stamps', provider: 'ledger' },
   capabilities: stampCard,
   cardCapabilities: async () => stampCard,
-} as unknown as PointsProvider;
-const registry = { forCard: () => provider, get: () => provider } as unknown as ProviderRegistry;
-const service = new PointsService({} as TransactionLedger, registry, {} as Dispatcher, {
+} as unknown as Connection;
+const registry = { forCard: () => provider, get: () => provider } as unknown as ConnectionRegistry;
+const service = new PointsService({} as TransactionStore, registry, {} as Dispatcher, {
   inFlightWaitMs: 0,
   dispatchWaitMs: 0,
 });

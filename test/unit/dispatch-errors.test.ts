@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { retryAfterOf, type HttpResult } from '../../src/providers/http/provider-http.js';
 import { ProviderError } from '../../src/domain/errors.js';
-import { isOwnLimit, isTransient, rateLimitWaitMs } from '../../src/queue/job-errors.js';
+import { isOwnLimit, isTransient, rateLimitWaitMs } from '../../src/dispatch/job-errors.js';
 import { rateLimitOf, type ExternalConnection } from '../../src/config/connections.js';
 
 const answer = (retryAfter: string | undefined): HttpResult => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, fingerprint, parseIdempotencyKey } from '../../src/ledger/idempotency.js';
+import { canonicalJson, fingerprint, parseIdempotencyKey } from '../../src/idempotency/key.js';
 import { ulid, ulidTime } from '../../src/lib/ids.js';
 
 describe('Idempotency-Key header', () => {

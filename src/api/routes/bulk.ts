@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { fingerprint } from '../../ledger/idempotency.js';
+import { fingerprint } from '../../idempotency/key.js';
 import { ulid } from '../../lib/ids.js';
-import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
-import type { BulkJobData, BulkJobs } from '../../queue/bulk-job.js';
+import type { TransactionStore } from '../../store/transaction-store.js';
+import type { BulkJobData, BulkJobs } from '../../services/bulk/bulk-jobs.js';
 import { clientOf } from '../auth.js';
 import { GatewayError } from '../../domain/errors.js';
 import { commonErrors, problem } from '../schemas/responses.js';
@@ -15,7 +15,7 @@ import { BulkJobSchema, type BulkView } from '../schemas/points.js';
  * retry answers its progress instead of starting another.
  */
 export async function submitBulk(
-  ledger: TransactionLedger,
+  ledger: TransactionStore,
   bulk: BulkJobs,
   body: unknown,
   ctx: BulkJobData['ctx'],

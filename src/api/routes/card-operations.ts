@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ExternalProvider } from '../../providers/external-provider.js';
+import { ProviderConnection } from '../../services/connections/provider-connection.js';
 import { referenceOf } from '../../domain/ids.js';
-import type { PointsService } from '../../transactions/points-service.js';
+import type { PointsService } from '../../services/points/points-service.js';
 import { GatewayError } from '../../domain/errors.js';
 import { CouponRedeemBody, PurchaseBody, RedeemRewardBody, VisitBody } from '../schemas/cards.js';
 import { CardId } from '../../domain/fields.js';
@@ -61,7 +61,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     },
     async (req) => {
       const { provider } = await points.requireOperation(req.params.card_id, 'rewards');
-      if (!(provider instanceof ExternalProvider) || !provider.adapter.rewards)
+      if (!(provider instanceof ProviderConnection) || !provider.adapter.rewards)
         throw new GatewayError('unsupported_operation', `Card ${req.params.card_id} has no rewards.`);
       return { card_id: req.params.card_id, data: await provider.adapter.rewards(referenceOf(req.params.card_id)) };
     },

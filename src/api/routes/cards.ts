@@ -2,15 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { newCardRef } from '../../lib/ids.js';
-import { fingerprint, parseIdempotencyKey } from '../../ledger/idempotency.js';
-import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
-import type { ProviderRegistry } from '../../providers/registry.js';
-import type { PointsService } from '../../transactions/points-service.js';
+import { fingerprint, parseIdempotencyKey } from '../../idempotency/key.js';
+import type { TransactionStore } from '../../store/transaction-store.js';
+import type { ConnectionRegistry } from '../../services/connections/registry.js';
+import type { PointsService } from '../../services/points/points-service.js';
 import { clientOf } from '../auth.js';
 import { GatewayError } from '../../domain/errors.js';
 import { CardList, CardListQuery, UpdateCardBody } from '../schemas/cards.js';
 import { CardSchema, CreateCardBody, type CreateCardBody as CreateCardBodyType } from '../../domain/cards.js';
-import { ExternalProvider } from '../../providers/external-provider.js';
+import { ProviderConnection } from '../../services/connections/provider-connection.js';
 import { referenceOf } from '../../domain/ids.js';
 import { idempotentRequest } from '../idempotent-request.js';
 import { requireOnConnection } from '../../domain/ids.js';
@@ -30,7 +30,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function cardRoutes(
   app: FastifyInstance,
-  opts: { providers: ProviderRegistry; ledger: TransactionLedger; points: PointsService; inFlightWaitMs: number },
+  opts: { providers: ConnectionRegistry; ledger: TransactionStore; points: PointsService; inFlightWaitMs: number },
 ) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { providers, ledger, points } = opts;
@@ -39,7 +39,7 @@ export async function cardRoutes(
   async function issueExternal(
     req: FastifyRequest,
     reply: FastifyReply,
-    provider: ExternalProvider,
+    provider: ProviderConnection,
     body: CreateCardBodyType,
   ) {
     const a = provider.adapter;
@@ -120,7 +120,7 @@ export async function cardRoutes(
       const body = req.body ?? {};
       const ledgers = providers.ledgers();
       const provider = body.connection !== undefined ? providers.get(body.connection) : ledgers[0];
-      if (provider instanceof ExternalProvider) return issueExternal(req, reply, provider, body);
+      if (provider instanceof ProviderConnection) return issueExternal(req, reply, provider, body);
       if (body.customer_id !== undefined || body.program_id !== undefined) {
         throw new GatewayError(
           'validation_failed',
@@ -283,7 +283,7 @@ export async function cardRoutes(
     },
     async (req, reply) => {
       const provider = providers.forCard(req.params.card_id);
-      if (!(provider instanceof ExternalProvider) || !provider.adapter.deleteCard) {
+      if (!(provider instanceof ProviderConnection) || !provider.adapter.deleteCard) {
         throw new GatewayError(
           'unsupported_operation',
           `Cards on ${provider.connection.id} cannot be deleted through the gateway.`,
@@ -319,7 +319,7 @@ export async function cardRoutes(
     async (req) => {
       if (req.body.status === 'voided') {
         const { provider } = await points.requireOperation(req.params.card_id, 'void_card');
-        if (!(provider instanceof ExternalProvider) || !provider.adapter.voidCard)
+        if (!(provider instanceof ProviderConnection) || !provider.adapter.voidCard)
           throw new GatewayError('unsupported_operation', `Cards on ${provider.connection.id} cannot be voided.`);
         return provider.cardOf(await provider.adapter.voidCard(referenceOf(req.params.card_id)));
       }

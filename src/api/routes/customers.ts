@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
+import type { TransactionStore } from '../../store/transaction-store.js';
 import { connectionOf, referenceOf } from '../../domain/ids.js';
-import type { ProviderRegistry } from '../../providers/registry.js';
+import type { ConnectionRegistry } from '../../services/connections/registry.js';
 import { GatewayError } from '../../domain/errors.js';
 import { idempotentRequest } from '../idempotent-request.js';
 import { requireOnConnection } from '../../domain/ids.js';
@@ -44,7 +44,7 @@ const BulkCreateCustomersResponse = Type.Object(
 /** Customers live at the provider: these routes translate to its customer (or card-user) API. */
 export async function customerRoutes(
   app: FastifyInstance,
-  opts: { providers: ProviderRegistry; ledger: TransactionLedger; inFlightWaitMs: number },
+  opts: { providers: ConnectionRegistry; ledger: TransactionStore; inFlightWaitMs: number },
 ) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { providers, ledger } = opts;

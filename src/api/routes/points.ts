@@ -2,13 +2,13 @@ import { statusOf } from '../problem.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { parseIdempotencyKey } from '../../ledger/idempotency.js';
-import type { CallContext, Outcome, PointsService } from '../../transactions/points-service.js';
+import { parseIdempotencyKey } from '../../idempotency/key.js';
+import type { CallContext, Outcome, PointsService } from '../../services/points/points-service.js';
 import { clientOf } from '../auth.js';
 import { GatewayError } from '../../domain/errors.js';
 import { toGatewayError } from '../problem.js';
-import { checkBulkItem, type BulkJobs } from '../../queue/bulk-job.js';
-import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
+import { checkBulkItem, type BulkJobs } from '../../services/bulk/bulk-jobs.js';
+import type { TransactionStore } from '../../store/transaction-store.js';
 import { submitBulk } from './bulk.js';
 import { BulkJobSchema } from '../schemas/points.js';
 import {
@@ -89,7 +89,7 @@ const transactionResponses = {
 
 export async function pointsRoutes(
   app: FastifyInstance,
-  opts: { points: PointsService; bulk: BulkJobs; ledger: TransactionLedger },
+  opts: { points: PointsService; bulk: BulkJobs; ledger: TransactionStore },
 ) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { points, bulk } = opts;

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { TransactionLedger } from '../../ledger/transaction-ledger.js';
+import type { TransactionStore } from '../../store/transaction-store.js';
 import { connectionOf, referenceOf } from '../../domain/ids.js';
-import type { ProviderRegistry } from '../../providers/registry.js';
+import type { ConnectionRegistry } from '../../services/connections/registry.js';
 import { GatewayError } from '../../domain/errors.js';
 import { idempotentRequest } from '../idempotent-request.js';
 import { requireOnConnection } from '../../domain/ids.js';
@@ -33,7 +33,7 @@ const NotificationList = Type.Object(
 /** Programs: Highlight card templates, Coupontools loyalty cards, Leal cards. */
 export async function programRoutes(
   app: FastifyInstance,
-  opts: { providers: ProviderRegistry; ledger: TransactionLedger; inFlightWaitMs: number },
+  opts: { providers: ConnectionRegistry; ledger: TransactionStore; inFlightWaitMs: number },
 ) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { providers, ledger } = opts;
@@ -150,7 +150,7 @@ export async function programRoutes(
 /** Push notifications: to some cards, a program, or every card of a connection. */
 export async function notificationRoutes(
   app: FastifyInstance,
-  opts: { providers: ProviderRegistry; ledger: TransactionLedger; inFlightWaitMs: number },
+  opts: { providers: ConnectionRegistry; ledger: TransactionStore; inFlightWaitMs: number },
 ) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Redis } from 'ioredis';
 import Type from 'typebox';
-import type { ProviderRegistry } from '../../providers/registry.js';
+import type { ConnectionRegistry } from '../../services/connections/registry.js';
 import { ERROR_CODES, GatewayError, isErrorCode } from '../../domain/errors.js';
 import { sendProblem, statusOf } from '../problem.js';
 import { ConnectionList } from '../schemas/cards.js';
@@ -11,7 +11,7 @@ import { commonErrors, problem } from '../schemas/responses.js';
 const Health = Type.Object({ status: Type.String({ examples: ['ok'] }) }, { additionalProperties: false });
 
 /** Health, readiness, connections and the problem-type descriptions. */
-export async function systemRoutes(app: FastifyInstance, opts: { redis: Redis; providers: ProviderRegistry }) {
+export async function systemRoutes(app: FastifyInstance, opts: { redis: Redis; providers: ConnectionRegistry }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get(

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { PointsService } from '../../transactions/points-service.js';
+import type { PointsService } from '../../services/points/points-service.js';
 import { clientOf } from '../auth.js';
 import { GatewayError } from '../../domain/errors.js';
 import {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../redis/keys.js';
-import type { ProviderRegistry } from '../providers/registry.js';
-import { LedgerProvider } from '../providers/ledger/ledger-provider.js';
+import type { ConnectionRegistry } from '../services/connections/registry.js';
+import { BuiltinLedger } from './builtin-ledger.js';
 
 export interface ExpirySchedule {
   /** Expires what is due on every card; returns the points expired. */
@@ -21,7 +21,7 @@ export interface ExpirySchedule {
 export function startExpirySchedule(opts: {
   redis: Redis;
   keys: KeySpace;
-  providers: ProviderRegistry;
+  providers: ConnectionRegistry;
   intervalMs: number;
   log: FastifyBaseLogger;
 }): ExpirySchedule {
@@ -46,7 +46,7 @@ export function startExpirySchedule(opts: {
             await redis.zrem(keys.expiryDue, cardId); // its connection was removed from the config
             continue;
           }
-          if (provider instanceof LedgerProvider) total += await provider.sweep(cardId);
+          if (provider instanceof BuiltinLedger) total += await provider.sweep(cardId);
         }
         if (due.length < 200) break;
       }

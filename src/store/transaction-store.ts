@@ -3,7 +3,7 @@ import type { KeySpace } from '../redis/keys.js';
 import { defineScript, runScript } from '../redis/scripts.js';
 import { fromHash, toFields, type NewTransaction, type TransactionRecord } from './transaction-record.js';
 import type { TransactionStatus } from '../domain/transactions.js';
-import { sha256 } from './idempotency.js';
+import { sha256 } from '../lib/hash.js';
 
 /**
  * The gateway's ledger of transactions: every transaction is claimed here, with its status,
@@ -48,7 +48,7 @@ export interface LedgerOptions {
   leaseMs: number;
 }
 
-export class TransactionLedger {
+export class TransactionStore {
   constructor(
     private readonly redis: Redis,
     readonly keys: KeySpace,

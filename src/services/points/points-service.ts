@@ -1,18 +1,18 @@
-import { GatewayError } from '../domain/errors.js';
-import type { Transaction, TransactionType } from '../domain/transactions.js';
-import { ulid } from '../lib/ids.js';
-import { decimalToMinor } from '../lib/money.js';
-import { fingerprint } from '../ledger/idempotency.js';
-import { render, type NewTransaction, type TransactionRecord } from '../ledger/transaction-record.js';
-import type { TransactionStatus } from '../domain/transactions.js';
-import type { TransactionLedger, IdempotencyClaim } from '../ledger/transaction-ledger.js';
-import type { Operation } from '../domain/capabilities.js';
-import type { ProviderRegistry } from '../providers/registry.js';
-import { LedgerProvider } from '../providers/ledger/ledger-provider.js';
-import { ExternalProvider } from '../providers/external-provider.js';
-import { storedErrorCode } from '../domain/errors.js';
-import type { Money, Unit } from '../domain/units.js';
-import type { Dispatcher, Lane } from '../queue/dispatcher.js';
+import { GatewayError } from '../../domain/errors.js';
+import type { Transaction, TransactionType } from '../../domain/transactions.js';
+import { ulid } from '../../lib/ids.js';
+import { decimalToMinor } from '../../lib/money.js';
+import { fingerprint } from '../../idempotency/key.js';
+import { render, type NewTransaction, type TransactionRecord } from '../../store/transaction-record.js';
+import type { TransactionStatus } from '../../domain/transactions.js';
+import type { TransactionStore, IdempotencyClaim } from '../../store/transaction-store.js';
+import type { Operation } from '../../domain/capabilities.js';
+import type { ConnectionRegistry } from '../connections/registry.js';
+import { BuiltinLedger } from '../../builtin-ledger/builtin-ledger.js';
+import { ProviderConnection } from '../connections/provider-connection.js';
+import { storedErrorCode } from '../../domain/errors.js';
+import type { Money, Unit } from '../../domain/units.js';
+import type { Dispatcher, Lane } from '../../dispatch/dispatcher.js';
 
 /** The unit each dedicated card operation counts in (award, redeem and adjust take the request's or the card's). */
 const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = {
@@ -113,8 +113,8 @@ function fieldError(field: string, message: string): GatewayError {
  */
 export class PointsService {
   constructor(
-    private readonly ledger: TransactionLedger,
-    private readonly providers: ProviderRegistry,
+    private readonly ledger: TransactionStore,
+    private readonly providers: ConnectionRegistry,
     private readonly dispatch: Dispatcher,
     private readonly options: { inFlightWaitMs: number; dispatchWaitMs: number },
   ) {}
@@ -131,7 +131,7 @@ export class PointsService {
   isExternalCard(cardId: unknown): boolean {
     if (typeof cardId !== 'string') return false;
     try {
-      return this.providers.forCard(cardId) instanceof ExternalProvider;
+      return this.providers.forCard(cardId) instanceof ProviderConnection;
     } catch {
       return false;
     }
@@ -167,7 +167,7 @@ export class PointsService {
     const { provider, caps } = await this.requireOperation(input.card_id, input.type, input.unit);
     const unit: Unit = FIXED_UNIT[input.type] ?? input.unit ?? caps.native_unit ?? 'points';
     const now = Date.now();
-    if (provider instanceof ExternalProvider) {
+    if (provider instanceof ProviderConnection) {
       if (input.expires_at !== undefined)
         throw fieldError(
           'expires_at',
@@ -196,7 +196,7 @@ export class PointsService {
       if (!(expiresAt > now)) throw fieldError('expires_at', 'must be in the future');
     } else if (
       (input.type === 'award' || (input.type === 'adjust' && (input.points ?? 0) > 0)) &&
-      provider instanceof LedgerProvider
+      provider instanceof BuiltinLedger
     ) {
       expiresAt = provider.defaultExpiry(now);
     }
@@ -211,7 +211,7 @@ export class PointsService {
           ? 1
           : (input.points ?? null);
     // An expire's delta on the built-in ledger is what its script finds due; at a provider, what was asked.
-    const externalExpire = input.type === 'expire' && provider instanceof ExternalProvider;
+    const externalExpire = input.type === 'expire' && provider instanceof ProviderConnection;
     const delta =
       input.type === 'award' || input.type === 'visit'
         ? points!
@@ -248,7 +248,7 @@ export class PointsService {
       input.reference_id !== undefined
         ? this.ledger.keys.naturalKey(input.card_id, input.type, input.reference_id)
         : undefined;
-    if (provider instanceof ExternalProvider)
+    if (provider instanceof ProviderConnection)
       return this.dispatched(provider, txn, this.idem(ctx, idemSuffix), naturalKey, ctx);
     return this.run(txn, this.idem(ctx, idemSuffix), naturalKey);
   }
@@ -280,7 +280,7 @@ export class PointsService {
     // is sent an exact opposite movement, so the amount is worked out here.
     let points: number | null = body.points ?? null;
     let delta = orig.delta > 0 ? -1 : 1;
-    if (provider instanceof ExternalProvider) {
+    if (provider instanceof ProviderConnection) {
       // The claim script is the one judge of what is left: it replays a retried reversal (its keys)
       // and refuses one that exceeds the rest, counting reversals still in flight. Nothing left,
       // for a full reversal: ask for the whole original, which the script refuses as already reversed.
@@ -325,7 +325,7 @@ export class PointsService {
           : undefined;
     const naturalKey =
       natural !== undefined ? this.ledger.keys.naturalKey(orig.card_id, 'reversal', natural) : undefined;
-    if (provider instanceof ExternalProvider) {
+    if (provider instanceof ProviderConnection) {
       return this.dispatched(provider, txn, this.idem(ctx), naturalKey, ctx, {
         of: originalId,
         amount: Math.abs(delta),
@@ -341,7 +341,7 @@ export class PointsService {
    * same key or reference_id finds the same transaction (and queues its job again if it was lost).
    */
   private async dispatched(
-    provider: ExternalProvider,
+    provider: ProviderConnection,
     txn: NewTransaction,
     idem: IdempotencyClaim | undefined,
     naturalKey: string | undefined,
@@ -463,7 +463,7 @@ export class PointsService {
     naturalKey: string | undefined,
   ): Promise<TransactionRecord | null> {
     // Only the built-in ledger gets here: external transactions are dispatched (dispatched()).
-    const provider = this.providers.get(record.connection) as LedgerProvider;
+    const provider = this.providers.get(record.connection) as BuiltinLedger;
     const outcome = await provider.apply(record, { idempotencyKey: idem?.key, naturalKey });
     if (outcome.kind === 'rejected') throw outcome.error;
     if (outcome.kind === 'applied' && record.reversed_points === 0) {
@@ -543,11 +543,11 @@ export class PointsService {
     return { data, next: data.length === q.limit ? (after ?? null) : null };
   }
 
-  private async dispatchedRecord(id: string): Promise<{ rec: TransactionRecord; provider: ExternalProvider }> {
+  private async dispatchedRecord(id: string): Promise<{ rec: TransactionRecord; provider: ProviderConnection }> {
     const rec = await this.ledger.get(id);
     if (!rec) throw new GatewayError('transaction_not_found', `No transaction ${id}.`);
     const provider = this.providers.get(rec.connection);
-    if (!(provider instanceof ExternalProvider)) {
+    if (!(provider instanceof ProviderConnection)) {
       throw new GatewayError(
         'transaction_not_retryable',
         `Transaction ${id} is on the built-in ledger, which applies or refuses a transaction at once; there is nothing to retry or resolve.`,

@@ -1,16 +1,16 @@
-import { statusOf } from '../api/problem.js';
+import { statusOf } from '../../api/problem.js';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import { GatewayError } from '../domain/errors.js';
-import { toGatewayError, validationError } from '../api/problem.js';
-import { BulkAdjust, BulkAward, BulkRedeem } from '../api/schemas/points.js';
-import type { BulkView } from '../api/schemas/points.js';
-import { ulid } from '../lib/ids.js';
-import { fieldErrors, strictAjv } from '../lib/schema-check.js';
-import type { KeySpace } from '../redis/keys.js';
-import type { CallContext, PointsService, TransactionInput } from '../transactions/points-service.js';
-import { stopWorkers } from './dispatcher.js';
+import { GatewayError } from '../../domain/errors.js';
+import { toGatewayError, validationError } from '../../api/problem.js';
+import { BulkAdjust, BulkAward, BulkRedeem } from '../../api/schemas/points.js';
+import type { BulkView } from '../../api/schemas/points.js';
+import { ulid } from '../../lib/ids.js';
+import { fieldErrors, strictAjv } from '../../lib/schema-check.js';
+import type { KeySpace } from '../../redis/keys.js';
+import type { CallContext, PointsService, TransactionInput } from '../points/points-service.js';
+import { stopWorkers } from '../../dispatch/dispatcher.js';
 
 /**
  * Bulk requests that reach an external provider run as a job (queue `bulk`): POST answers 202

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../lib/hash.js';
 import { GatewayError } from '../domain/errors.js';
 
 /**
@@ -23,8 +23,6 @@ export function parseIdempotencyKey(header: string | string[] | undefined): stri
   }
   return key;
 }
-
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** JSON with object keys sorted, so that the same body always gives the same fingerprint. */
 export function canonicalJson(value: unknown): string {

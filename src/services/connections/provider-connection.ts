@@ -1,15 +1,15 @@
 import type { Redis } from 'ioredis';
-import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
-import type { Card } from '../domain/cards.js';
-import type { CustomerResource } from '../domain/customers.js';
-import type { Program } from '../domain/programs.js';
-import type { Balance, HistoryEntry } from '../domain/transactions.js';
-import type { ExternalConnection } from '../config/connections.js';
-import type { TransactionLedger } from '../ledger/transaction-ledger.js';
-import { render, type TransactionRecord } from '../ledger/transaction-record.js';
-import type { KeySpace } from '../redis/keys.js';
-import { decimalToMinor, minorToDecimal } from '../lib/money.js';
-import type { CardTypeCapabilities } from '../domain/capabilities.js';
+import { ERROR_CODES, type ErrorCode } from '../../domain/errors.js';
+import type { Card } from '../../domain/cards.js';
+import type { CustomerResource } from '../../domain/customers.js';
+import type { Program } from '../../domain/programs.js';
+import type { Balance, HistoryEntry } from '../../domain/transactions.js';
+import type { ExternalConnection } from '../../config/connections.js';
+import type { TransactionStore } from '../../store/transaction-store.js';
+import { render, type TransactionRecord } from '../../store/transaction-record.js';
+import type { KeySpace } from '../../redis/keys.js';
+import { decimalToMinor, minorToDecimal } from '../../lib/money.js';
+import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import type {
   Movement,
   ProviderAdapter,
@@ -17,13 +17,13 @@ import type {
   ProviderCustomer,
   ProviderHistoryEntry,
   ProviderProgram,
-} from './adapter.js';
-import type { Unit } from '../domain/units.js';
-import { queuedAdapter } from '../queue/queued-adapter.js';
-import type { Dispatcher } from '../queue/dispatcher.js';
-import type { MoveResult } from './adapter.js';
-import type { Capabilities, Operation } from '../domain/capabilities.js';
-import type { HistoryPage, HistoryQuery, PointsProvider } from './provider.js';
+} from '../../providers/adapter.js';
+import type { Unit } from '../../domain/units.js';
+import { queuedAdapter } from '../../dispatch/queued-adapter.js';
+import type { Dispatcher } from '../../dispatch/dispatcher.js';
+import type { MoveResult } from '../../providers/adapter.js';
+import type { Capabilities, Operation } from '../../domain/capabilities.js';
+import type { HistoryPage, HistoryQuery, Connection } from './connection.js';
 
 /**
  * How much of each side history merges: the latest entries of the gateway and of the provider
@@ -48,7 +48,7 @@ export const connectionOf = (id: string): string => (id.includes(':') ? id.slice
 const CAPABILITIES_MEMO_MS = 60_000;
 
 /**
- * A connection to an external provider, behind the same PointsProvider interface as the built-in
+ * A connection to an external provider, behind the same Connection interface as the built-in
  * ledger. The adapter translates; this class keeps the gateway's promises around it.
  *
  * Two views of the adapter: `adapter` (what routes use) turns every provider call into a job on
@@ -56,7 +56,7 @@ const CAPABILITIES_MEMO_MS = 60_000;
  * that run those jobs. Transactions are not applied here: PointsService claims them as queued and
  * a worker applies them (src/queue/transaction-job.ts).
  */
-export class ExternalProvider implements PointsProvider {
+export class ProviderConnection implements Connection {
   readonly capabilities: Capabilities;
   readonly adapter: ProviderAdapter;
   private readonly capsMemo = new Map<string, { caps: Capabilities; until: number }>();
@@ -64,7 +64,7 @@ export class ExternalProvider implements PointsProvider {
   constructor(
     readonly connection: ExternalConnection,
     readonly direct: ProviderAdapter,
-    private readonly ledger: TransactionLedger,
+    private readonly ledger: TransactionStore,
     private readonly redis: Redis,
     private readonly keys: KeySpace,
     dispatch: Dispatcher,

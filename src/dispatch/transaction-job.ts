@@ -1,13 +1,13 @@
 import { statusOf } from '../api/problem.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { GatewayError } from '../domain/errors.js';
-import type { TransactionLedger } from '../ledger/transaction-ledger.js';
-import type { TransactionRecord } from '../ledger/transaction-record.js';
+import type { TransactionStore } from '../store/transaction-store.js';
+import type { TransactionRecord } from '../store/transaction-record.js';
 import { ProviderError } from '../domain/errors.js';
 import type { MoveResult } from '../providers/adapter.js';
-import { ExternalProvider } from '../providers/external-provider.js';
+import { ProviderConnection } from '../services/connections/provider-connection.js';
 import { referenceOf } from '../domain/ids.js';
-import type { ProviderRegistry } from '../providers/registry.js';
+import type { ConnectionRegistry } from '../services/connections/registry.js';
 import type { Dispatcher, TxnProcessor } from './dispatcher.js';
 import { isTransient } from './job-errors.js';
 
@@ -31,8 +31,8 @@ const TERMINAL = new Set(['succeeded', 'failed', 'needs_review']);
  */
 export class TransactionJobs implements TxnProcessor {
   constructor(
-    private readonly ledger: TransactionLedger,
-    private readonly providers: ProviderRegistry,
+    private readonly ledger: TransactionStore,
+    private readonly providers: ConnectionRegistry,
     private readonly dispatch: Dispatcher,
     private readonly log: FastifyBaseLogger,
   ) {}
@@ -59,7 +59,7 @@ export class TransactionJobs implements TxnProcessor {
     const rec = await this.ledger.get(txnId);
     if (!rec || TERMINAL.has(rec.status)) return;
     const provider = this.providers.get(connectionId);
-    if (!(provider instanceof ExternalProvider)) return;
+    if (!(provider instanceof ProviderConnection)) return;
     const last = job.attemptsMade + 1 >= job.attempts;
 
     let current: TransactionRecord = rec;
@@ -87,17 +87,22 @@ export class TransactionJobs implements TxnProcessor {
     await this.succeed(provider, current, res);
   }
 
-  private async succeed(provider: ExternalProvider, rec: TransactionRecord, res: MoveResult): Promise<void> {
+  private async succeed(provider: ProviderConnection, rec: TransactionRecord, res: MoveResult): Promise<void> {
     await this.ledger.settle(rec, 'succeeded', { now: Date.now(), fields: provider.successFields(rec, res) });
     await this.done(provider, rec);
   }
 
-  private async done(provider: ExternalProvider, rec: TransactionRecord): Promise<void> {
+  private async done(provider: ProviderConnection, rec: TransactionRecord): Promise<void> {
     await provider.invalidateBalance(rec.card_id);
     await this.dispatch.announce(rec.id);
   }
 
-  private async failed(provider: ExternalProvider, rec: TransactionRecord, err: unknown, last: boolean): Promise<void> {
+  private async failed(
+    provider: ProviderConnection,
+    rec: TransactionRecord,
+    err: unknown,
+    last: boolean,
+  ): Promise<void> {
     const error =
       err instanceof GatewayError
         ? err
@@ -137,7 +142,7 @@ export class TransactionJobs implements TxnProcessor {
     throw error;
   }
 
-  private reconcileOf(provider: ExternalProvider, rec: TransactionRecord): 'lookup' | 'resend' | 'none' {
+  private reconcileOf(provider: ProviderConnection, rec: TransactionRecord): 'lookup' | 'resend' | 'none' {
     return provider.direct.reconcileFor?.(provider.movementOf(rec)) ?? provider.direct.reconcile;
   }
 
@@ -146,7 +151,7 @@ export class TransactionJobs implements TxnProcessor {
    * is now decided (succeeded, or needs_review), 'send' when it certainly was not applied.
    */
   private async reconcile(
-    provider: ExternalProvider,
+    provider: ProviderConnection,
     rec: TransactionRecord,
     last: boolean,
   ): Promise<'settled' | 'send'> {

@@ -1,14 +1,14 @@
 import type { Redis } from 'ioredis';
-import { GatewayError } from '../../domain/errors.js';
-import type { Balance } from '../../domain/transactions.js';
-import type { Card, CreateCardBody } from '../../domain/cards.js';
-import type { LedgerConnection } from '../../config/connections.js';
-import type { KeySpace } from '../../redis/keys.js';
-import { defineScript, runScript } from '../../redis/scripts.js';
-import { ulid, ulidLowerBound, ulidUpperBound } from '../../lib/ids.js';
-import type { TransactionRecord } from '../../ledger/transaction-record.js';
-import type { ApplyOutcome, HistoryPage, HistoryQuery, PointsProvider } from '../provider.js';
-import type { Capabilities } from '../../domain/capabilities.js';
+import { GatewayError } from '../domain/errors.js';
+import type { Balance } from '../domain/transactions.js';
+import type { Card, CreateCardBody } from '../domain/cards.js';
+import type { LedgerConnection } from '../config/connections.js';
+import type { KeySpace } from '../redis/keys.js';
+import { defineScript, runScript } from '../redis/scripts.js';
+import { ulid, ulidLowerBound, ulidUpperBound } from '../lib/ids.js';
+import type { TransactionRecord } from '../store/transaction-record.js';
+import type { ApplyOutcome, HistoryPage, HistoryQuery, Connection } from '../services/connections/connection.js';
+import type { Capabilities } from '../domain/capabilities.js';
 
 const DAY_MS = 86_400_000;
 /** Kept below 1e14 so that every number stays exact through Redis' Lua. */
@@ -39,7 +39,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * Its arithmetic lives in ./lua: each write is one script that applies the entry and records the
  * transaction's outcome together.
  */
-export class LedgerProvider implements PointsProvider {
+export class BuiltinLedger implements Connection {
   readonly capabilities = CAPABILITIES;
 
   constructor(

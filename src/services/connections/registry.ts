@@ -1,41 +1,41 @@
 import type { Redis } from 'ioredis';
-import { GatewayError } from '../domain/errors.js';
-import { publicSettings, type ConnectionConfig } from '../config/connections.js';
-import type { KeySpace } from '../redis/keys.js';
-import { LedgerProvider } from './ledger/ledger-provider.js';
-import { ExternalProvider } from './external-provider.js';
-import { createAdapter } from './adapters.js';
-import type { TransactionLedger } from '../ledger/transaction-ledger.js';
-import type { PointsProvider } from './provider.js';
-import type { Dispatcher } from '../queue/dispatcher.js';
-import { isQueuedMethod } from '../queue/queued-adapter.js';
+import { GatewayError } from '../../domain/errors.js';
+import { publicSettings, type ConnectionConfig } from '../../config/connections.js';
+import type { KeySpace } from '../../redis/keys.js';
+import { BuiltinLedger } from '../../builtin-ledger/builtin-ledger.js';
+import { ProviderConnection } from './provider-connection.js';
+import { createAdapter } from '../../providers/adapters.js';
+import type { TransactionStore } from '../../store/transaction-store.js';
+import type { Connection } from './connection.js';
+import type { Dispatcher } from '../../dispatch/dispatcher.js';
+import { isQueuedMethod } from '../../dispatch/queued-adapter.js';
 
 /** The provider of every configured connection, and the card-id → connection lookup. */
-export class ProviderRegistry {
-  private readonly byId = new Map<string, PointsProvider>();
+export class ConnectionRegistry {
+  private readonly byId = new Map<string, Connection>();
 
   constructor(
     connections: ConnectionConfig[],
     redis: Redis,
     keys: KeySpace,
-    ledger: TransactionLedger,
+    ledger: TransactionStore,
     dispatch: Dispatcher,
   ) {
     for (const conn of connections) {
       if (conn.provider === 'ledger') {
-        this.byId.set(conn.id, new LedgerProvider(conn, redis, keys));
+        this.byId.set(conn.id, new BuiltinLedger(conn, redis, keys));
         continue;
       }
       // The connection's queue, and the Redis limiter every request of its adapter goes through.
       const gate = dispatch.addConnection(conn);
-      this.byId.set(conn.id, new ExternalProvider(conn, createAdapter(conn, gate), ledger, redis, keys, dispatch));
+      this.byId.set(conn.id, new ProviderConnection(conn, createAdapter(conn, gate), ledger, redis, keys, dispatch));
     }
   }
 
   /** Runs an adapter method for a call job (workers only): the connection's real adapter, not the queued one. */
   readonly directCall = async (connectionId: string, method: string, args: unknown[]): Promise<unknown> => {
     const provider = this.get(connectionId);
-    if (!(provider instanceof ExternalProvider) || !isQueuedMethod(method))
+    if (!(provider instanceof ProviderConnection) || !isQueuedMethod(method))
       throw new Error(`no provider call ${method} on ${connectionId}`);
     const fn = (provider.direct as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>)[
       method
@@ -45,9 +45,9 @@ export class ProviderRegistry {
   };
 
   /** The external connection `connectionId`, or unsupported_operation naming what it is. */
-  external(connectionId: string, what: string): ExternalProvider {
+  external(connectionId: string, what: string): ProviderConnection {
     const p = this.get(connectionId);
-    if (!(p instanceof ExternalProvider)) {
+    if (!(p instanceof ProviderConnection)) {
       throw new GatewayError(
         'unsupported_operation',
         `Connection ${connectionId} is the built-in ledger, which has no ${what}.`,
@@ -58,14 +58,14 @@ export class ProviderRegistry {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.list().map((p) => (p instanceof ExternalProvider ? p.close() : undefined)));
+    await Promise.all(this.list().map((p) => (p instanceof ProviderConnection ? p.close() : undefined)));
   }
 
-  list(): PointsProvider[] {
+  list(): Connection[] {
     return [...this.byId.values()];
   }
 
-  get(connectionId: string): PointsProvider {
+  get(connectionId: string): Connection {
     const p = this.byId.get(connectionId);
     if (!p) {
       throw new GatewayError(
@@ -77,14 +77,14 @@ export class ProviderRegistry {
   }
 
   /** The provider holding a card, from the `<connection>:` part of its id. */
-  forCard(cardId: string): PointsProvider {
+  forCard(cardId: string): Connection {
     const colon = cardId.indexOf(':');
     return this.get(colon === -1 ? cardId : cardId.slice(0, colon));
   }
 
   /** The built-in ledger connections (where cards can be issued by the gateway itself). */
-  ledgers(): LedgerProvider[] {
-    return this.list().filter((p): p is LedgerProvider => p instanceof LedgerProvider);
+  ledgers(): BuiltinLedger[] {
+    return this.list().filter((p): p is BuiltinLedger => p instanceof BuiltinLedger);
   }
 
   describe() {

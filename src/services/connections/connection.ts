@@ -1,8 +1,8 @@
-import type { GatewayError } from '../domain/errors.js';
-import type { Balance, HistoryEntry } from '../domain/transactions.js';
-import type { Card, CreateCardBody } from '../domain/cards.js';
-import type { ConnectionConfig } from '../config/connections.js';
-import type { Unit } from '../domain/units.js';
+import type { GatewayError } from '../../domain/errors.js';
+import type { Balance, HistoryEntry } from '../../domain/transactions.js';
+import type { Card, CreateCardBody } from '../../domain/cards.js';
+import type { ConnectionConfig } from '../../config/connections.js';
+import type { Unit } from '../../domain/units.js';
 
 /** Normalized operations a connection (and a card on it) can support. */
 export const OPERATIONS = [
@@ -77,10 +77,10 @@ export interface HistoryPage {
 
 /**
  * What the gateway needs of a provider. One instance per configured connection. Applying a
- * transaction is each kind's own: the built-in ledger in the request (LedgerProvider.apply), an
+ * transaction is each kind's own: the built-in ledger in the request (BuiltinLedger.apply), an
  * external provider through its connection's queue (src/queue/transaction-job.ts).
  */
-export interface PointsProvider {
+export interface Connection {
   readonly connection: ConnectionConfig;
   readonly capabilities: Capabilities;
   /** Capabilities of one card (a provider may support less on some card types). */
