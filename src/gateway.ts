@@ -2,25 +2,36 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ConnectionConfig } from './config/connections.js';
 import type { Env } from './config/env.js';
-import { TransactionStore } from './store/transaction-store.js';
+import { Dispatch } from './dispatch/dispatch.js';
+import type { Role } from './dispatch/queues.js';
+import { RequestClaims } from './idempotency/request-claims.js';
+import { type KeySpace, keySpace } from './redis/keys.js';
+import { BulkService } from './services/bulk/bulk-service.js';
 import { ConnectionRegistry } from './services/connections/registry.js';
-import { Dispatcher, type Role } from './dispatch/dispatcher.js';
-import { TransactionJobs } from './dispatch/transaction-job.js';
-import { BulkJobs } from './services/bulk/bulk-jobs.js';
-import { keySpace, type KeySpace } from './redis/keys.js';
 import { PointsService } from './services/points/points-service.js';
+import { TransactionReview } from './services/points/transaction-review.js';
+import { CardService } from './services/resources/card-service.js';
+import { CustomerService } from './services/resources/customer-service.js';
+import { ProgramService } from './services/resources/program-service.js';
+import { BalanceCache } from './store/balance-cache.js';
+import { TransactionStore } from './store/transaction-store.js';
 
 /**
- * The gateway without its HTTP face: ledger, providers, queues and, for the worker roles, the
- * workers. `--role api` serves HTTP and queues jobs; `--role worker` runs jobs only; `all` both.
+ * The gateway without its HTTP face: the store, the connections, the dispatch queues and the
+ * services the routes call; for the worker roles, the workers. `--role api` serves HTTP and
+ * queues jobs; `--role worker` runs jobs only; `all` both. The one place where the parts meet.
  */
 export interface Gateway {
   keys: KeySpace;
-  ledger: TransactionStore;
-  dispatch: Dispatcher;
-  providers: ConnectionRegistry;
+  store: TransactionStore;
+  dispatch: Dispatch;
+  connections: ConnectionRegistry;
   points: PointsService;
-  bulk: BulkJobs;
+  review: TransactionReview;
+  cards: CardService;
+  customers: CustomerService;
+  programs: ProgramService;
+  bulk: BulkService;
   role: Role;
   /** Stops workers (running jobs get up to SHUTDOWN_GRACE_MS), queues and provider connections. */
   close(): Promise<void>;
@@ -38,14 +49,20 @@ export async function createGateway(deps: {
   const { env, redis, log } = deps;
   const role = deps.role ?? env.ROLE;
   const keys = keySpace(env.REDIS_KEY_PREFIX);
-  const ledger = new TransactionStore(redis, keys, {
-    idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000,
-    leaseMs: 30_000,
-  });
-  const dispatch = new Dispatcher(
+  const leaseMs = 30_000;
+  const idempotencyTtlMs = env.IDEMPOTENCY_TTL_HOURS * 3_600_000;
+  const waits = { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS, dispatchWaitMs: env.DISPATCH_WAIT_MS };
+
+  const store = new TransactionStore(redis, keys, { idempotencyTtlMs, leaseMs });
+  const balances = new BalanceCache(redis, keys);
+  const requests = new RequestClaims(redis, { leaseMs, ttlMs: idempotencyTtlMs, waitMs: env.IDEMPOTENCY_WAIT_MS });
+  const dispatch = new Dispatch({
     redis,
     keys,
-    {
+    store,
+    balances,
+    log,
+    options: {
       waitMs: env.DISPATCH_WAIT_MS,
       attempts: env.DISPATCH_ATTEMPTS,
       backoffMs: env.DISPATCH_BACKOFF_MS,
@@ -54,26 +71,35 @@ export async function createGateway(deps: {
       stalledIntervalMs: env.DISPATCH_STALLED_INTERVAL_MS,
       sweepIntervalMs: env.DISPATCH_SWEEP_INTERVAL_MS,
     },
-    log,
-  );
-  const providers = new ConnectionRegistry(deps.connections, redis, keys, ledger, dispatch);
-  const points = new PointsService(ledger, providers, dispatch, {
-    inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS,
-    dispatchWaitMs: env.DISPATCH_WAIT_MS,
   });
-  const bulk = new BulkJobs(redis, keys, points, () => dispatch.connection, log);
+  const connections = new ConnectionRegistry(deps.connections, {
+    redis,
+    keys,
+    store,
+    balances,
+    dispatch,
+    options: waits,
+  });
+  const points = new PointsService(store, keys, connections);
+  const review = new TransactionReview(store, connections, dispatch, points, waits);
+  const bulk = new BulkService({ redis, keys, points, requests, bull: () => dispatch.connection, log });
+
   if (!deps.offline) await dispatch.start();
   if (role !== 'api' && !deps.offline) {
-    dispatch.startWorkers(providers.directCall, new TransactionJobs(ledger, providers, dispatch, log));
+    dispatch.startWorkers();
     bulk.startWorker(env.DISPATCH_LOCK_MS);
   }
   let closing: Promise<void> | null = null;
   return {
     keys,
-    ledger,
+    store,
     dispatch,
-    providers,
+    connections,
     points,
+    review,
+    cards: new CardService(connections, requests, keys),
+    customers: new CustomerService(connections, requests, keys),
+    programs: new ProgramService(connections, requests, keys),
     bulk,
     role,
     close() {
@@ -82,7 +108,6 @@ export async function createGateway(deps: {
         await Promise.all([bulk.stopWorker(env.SHUTDOWN_GRACE_MS), dispatch.stopWorkers(env.SHUTDOWN_GRACE_MS)]);
         await bulk.close();
         await dispatch.close();
-        await providers.close();
       })();
       return closing;
     },

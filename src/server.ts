@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 import { loadApiKeys } from './config/api-keys.js';
 import { loadConnections } from './config/connections.js';
 import { ConfigError, loadEnv } from './config/env.js';
-import type { startExpirySchedule as StartExpirySchedule } from './builtin-ledger/expiry-schedule.js';
-import type { Role } from './dispatch/dispatcher.js';
+import type { Role } from './dispatch/queues.js';
+import type { Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { createRedis } from './redis/client.js';
 import { RedisBinaryMissingError, startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
@@ -126,11 +126,11 @@ async function main(): Promise<void> {
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     process.on('SIGINT', () => void shutdown('SIGINT'));
   };
-  const expiryOf = (providers: Parameters<typeof StartExpirySchedule>[0]['providers']) =>
+  const expiryOf = (gateway: Gateway) =>
     startExpirySchedule({
       redis,
-      keys: keySpace(env.REDIS_KEY_PREFIX),
-      providers,
+      keys: gateway.keys,
+      ledgerFor: (cardId) => gateway.connections.ledgerFor(cardId),
       intervalMs: env.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000,
       log,
     });
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   if (env.ROLE === 'worker') {
     // No HTTP: take jobs from the connections' queues until told to stop.
     const gateway = await createGateway({ env, redis, connections, log, role: 'worker' });
-    onSignals('worker', () => gateway.close(), expiryOf(gateway.providers));
+    onSignals('worker', () => gateway.close(), expiryOf(gateway));
     log.info(
       { connections: connections.map((c) => `${c.id} (${c.provider})`), concurrency: env.DISPATCH_CONCURRENCY },
       'loyalty-gateway worker started',
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const { app, providers } = await buildApp({
+  const { app, gateway } = await buildApp({
     env,
     redis,
     connections,
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   });
   // app.close(): the server stops accepting and answers 503 on open connections, waits for the
   // requests in flight, then (its onClose hook) closes the gateway: workers, queues, pools.
-  onSignals('gateway', () => app.close(), expiryOf(providers));
+  onSignals('gateway', () => app.close(), expiryOf(gateway));
 
   try {
     await app.listen({ port: env.PORT, host: env.HOST });

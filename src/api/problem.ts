@@ -82,8 +82,12 @@ export function problemOf(err: GatewayError, req?: FastifyRequest): Problem {
   };
 }
 
-/** Sends an error as problem+json, with Retry-After when it says when to try again and the Location of its transaction. */
+/**
+ * Sends an error as problem+json, with Retry-After when it says when to try again, the Location of
+ * its transaction, and Idempotent-Replayed when it is an earlier request's answer given again.
+ */
 export function sendProblem(reply: FastifyReply, err: GatewayError): FastifyReply {
+  if (err.replayed) reply.header('idempotent-replayed', 'true');
   if (err.extra.retryAfter !== undefined) reply.header('retry-after', err.extra.retryAfter);
   if (typeof err.extra.transaction_id === 'string') {
     reply.header('location', `/v1/transactions/${err.extra.transaction_id}`);

@@ -19,7 +19,7 @@ export function registerClientRateLimit(
     if (!req.client) return;
     const now = Date.now();
     const window = Math.floor(now / windowMs);
-    const key = keys.lock(`rate:${req.client.id}:${window}`);
+    const key = keys.clientRate(req.client.id, window);
     const [[, count]] = (await redis.multi().incr(key).pexpire(key, windowMs).exec()) as [[Error | null, number]];
     const left = Math.max(0, limit.requests - count);
     reply.header('ratelimit-limit', String(limit.requests));

@@ -2,20 +2,21 @@ import type { Redis } from 'ioredis';
 import { GatewayError } from '../domain/errors.js';
 import type { Balance } from '../domain/transactions.js';
 import type { Card, CreateCardBody } from '../domain/cards.js';
-import type { LedgerConnection } from '../config/connections.js';
 import type { KeySpace } from '../redis/keys.js';
 import { defineScript, runScript } from '../redis/scripts.js';
 import { ulid, ulidLowerBound, ulidUpperBound } from '../lib/ids.js';
 import type { TransactionRecord } from '../store/transaction-record.js';
-import type { ApplyOutcome, HistoryPage, HistoryQuery, Connection } from '../services/connections/connection.js';
 import type { Capabilities } from '../domain/capabilities.js';
+import type { HistoryQuery } from '../domain/transactions.js';
+import type { BuiltinLedgerSettings } from './settings.js';
 
 const DAY_MS = 86_400_000;
 /** Kept below 1e14 so that every number stays exact through Redis' Lua. */
 export const MAX_BALANCE = 10_000_000_000_000;
 const HISTORY_SCAN_BUDGET = 5000;
 
-const CAPABILITIES: Capabilities = {
+/** What every card of the built-in ledger supports. */
+export const BUILTIN_CAPABILITIES: Capabilities = {
   operations: [
     'award',
     'redeem',
@@ -34,16 +35,23 @@ const CAPABILITIES: Capabilities = {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** What applying a claimed transaction did. */
+export type ApplyOutcome =
+  /** Applied and recorded: the transaction is now succeeded. */
+  | { kind: 'applied'; balanceAfter: number; delta: number; points: number; completedAt: number }
+  /** Already past processing (a duplicate apply, or a takeover after a crash). */
+  | { kind: 'already' }
+  /** Refused before anything changed; the transaction and its claims are gone. */
+  | { kind: 'rejected'; error: GatewayError };
+
 /**
  * The built-in points ledger, `provider: "ledger"`: the gateway keeps the points itself, in Redis.
  * Its arithmetic lives in ./lua: each write is one script that applies the entry and records the
  * transaction's outcome together.
  */
-export class BuiltinLedger implements Connection {
-  readonly capabilities = CAPABILITIES;
-
+export class BuiltinLedger {
   constructor(
-    readonly connection: LedgerConnection,
+    readonly settings: BuiltinLedgerSettings,
     private readonly redis: Redis,
     private readonly keys: KeySpace,
   ) {
@@ -57,13 +65,9 @@ export class BuiltinLedger implements Connection {
 
   /** Default expiry for points awarded without expires_at. */
   defaultExpiry(now: number): number | null {
-    const policy = this.connection.pointsExpiry;
+    const policy = this.settings.pointsExpiry;
     if (policy === undefined || policy === 'never') return null;
     return now + policy.days * DAY_MS;
-  }
-
-  async cardCapabilities(): Promise<Capabilities> {
-    return CAPABILITIES;
   }
 
   private cardKeys(cardId: string): string[] {
@@ -126,7 +130,7 @@ export class BuiltinLedger implements Connection {
     const asked = txn.points ?? (txn.reversal_of !== null ? `the rest of ${txn.reversal_of}` : Math.abs(txn.delta));
     switch (code) {
       case 'card_not_found':
-        return new GatewayError('card_not_found', `No card ${txn.card_id} on connection ${this.connection.id}.`);
+        return new GatewayError('card_not_found', `No card ${txn.card_id} on connection ${this.settings.id}.`);
       case 'card_blocked':
         return new GatewayError(
           'card_blocked',
@@ -184,7 +188,7 @@ export class BuiltinLedger implements Connection {
     const totalEarned = Number(earned);
     return {
       card_id: cardId,
-      connection: this.connection.id,
+      connection: this.settings.id,
       unit: 'points',
       available: Number(available),
       units: { points: Number(available) },
@@ -206,7 +210,7 @@ export class BuiltinLedger implements Connection {
   }
 
   private tierFor(earned: number): Balance['tier'] {
-    const tiers = [...(this.connection.tiers ?? [])].sort((a, b) => a.minPoints - b.minPoints);
+    const tiers = [...(this.settings.tiers ?? [])].sort((a, b) => a.minPoints - b.minPoints);
     if (tiers.length === 0) return null;
     let index = -1;
     tiers.forEach((t, i) => {
@@ -219,7 +223,7 @@ export class BuiltinLedger implements Connection {
     return { name: current.name, min_points: current.minPoints, next: nextInfo };
   }
 
-  async history(cardId: string, q: HistoryQuery): Promise<HistoryPage | null> {
+  async history(cardId: string, q: HistoryQuery): Promise<{ ids: string[]; next: string | null } | null> {
     if (!(await this.redis.exists(this.keys.card(cardId)))) return null;
     const toId = q.toMs !== undefined ? `txn_${ulidUpperBound(q.toMs)}` : undefined;
     let upper = toId !== undefined ? `[${toId}` : '+';
@@ -251,9 +255,9 @@ export class BuiltinLedger implements Connection {
       'id',
       cardId,
       'connection',
-      this.connection.id,
+      this.settings.id,
       'reference',
-      cardId.slice(this.connection.id.length + 1),
+      cardId.slice(this.settings.id.length + 1),
       'status',
       'active',
       'status_reason',
@@ -272,7 +276,7 @@ export class BuiltinLedger implements Connection {
     const res = await runScript<string[]>(
       this.redis,
       'lgwLedgerCreateCard',
-      [k.card(cardId), ext ? k.cardByExternalRef(this.connection.id, ext) : k.none, k.cardsOf(this.connection.id)],
+      [k.card(cardId), ext ? k.cardByExternalRef(this.settings.id, ext) : k.none, k.cardsOf(this.settings.id)],
       [ext ? '1' : '0', cardId, now, ...fields],
     );
     const id = res[1] as string;
@@ -287,7 +291,7 @@ export class BuiltinLedger implements Connection {
     const json = (v: string | undefined) => (v ? (JSON.parse(v) as Record<string, unknown>) : null);
     return {
       id: h.id,
-      connection: h.connection ?? this.connection.id,
+      connection: h.connection ?? this.settings.id,
       reference: h.reference ?? '',
       status: h.status === 'blocked' ? 'blocked' : 'active',
       status_reason: h.status_reason ? h.status_reason : null,
@@ -299,7 +303,7 @@ export class BuiltinLedger implements Connection {
       customer_id: null,
       provider_status: null,
       links: null,
-      capabilities: CAPABILITIES,
+      capabilities: BUILTIN_CAPABILITIES,
       created_at: iso(Number(h.created_at)),
       updated_at: iso(Number(h.updated_at)),
     };

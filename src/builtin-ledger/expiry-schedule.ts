@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../redis/keys.js';
-import type { ConnectionRegistry } from '../services/connections/registry.js';
-import { BuiltinLedger } from './builtin-ledger.js';
+import type { BuiltinLedger } from './builtin-ledger.js';
 
 export interface ExpirySchedule {
   /** Expires what is due on every card; returns the points expired. */
@@ -21,11 +20,12 @@ export interface ExpirySchedule {
 export function startExpirySchedule(opts: {
   redis: Redis;
   keys: KeySpace;
-  providers: ConnectionRegistry;
+  /** The built-in ledger holding a card; undefined when its connection is gone, null when it is a provider's. */
+  ledgerFor: (cardId: string) => BuiltinLedger | null | undefined;
   intervalMs: number;
   log: FastifyBaseLogger;
 }): ExpirySchedule {
-  const { redis, keys, providers, log } = opts;
+  const { redis, keys, ledgerFor, log } = opts;
   const lockKey = keys.lock('expiry-sweep');
   let running: Promise<number> | null = null;
 
@@ -39,14 +39,10 @@ export function startExpirySchedule(opts: {
         const due = await redis.zrangebyscore(keys.expiryDue, '-inf', Date.now(), 'LIMIT', 0, 200);
         if (due.length === 0) break;
         for (const cardId of due) {
-          let provider;
-          try {
-            provider = providers.forCard(cardId);
-          } catch {
-            await redis.zrem(keys.expiryDue, cardId); // its connection was removed from the config
-            continue;
-          }
-          if (provider instanceof BuiltinLedger) total += await provider.sweep(cardId);
+          const ledger = ledgerFor(cardId);
+          // Its connection was removed from the config.
+          if (ledger === undefined) await redis.zrem(keys.expiryDue, cardId);
+          else if (ledger !== null) total += await ledger.sweep(cardId);
         }
         if (due.length < 200) break;
       }

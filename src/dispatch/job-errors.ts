@@ -1,5 +1,4 @@
-import { GatewayError, ERROR_CODES, type ErrorCode } from '../domain/errors.js';
-import { ProviderError } from '../domain/errors.js';
+import { GatewayError, ProviderError, storedErrorCode } from '../domain/errors.js';
 
 /** An error as it travels from a worker back to the API process waiting on the call. */
 export interface SerializedError {
@@ -18,7 +17,7 @@ export function serializeError(err: unknown, fallback: string): SerializedError 
 }
 
 export function deserializeError(e: SerializedError): GatewayError {
-  const code: ErrorCode = Object.hasOwn(ERROR_CODES, e.code) ? (e.code as ErrorCode) : 'provider_unavailable';
+  const code = storedErrorCode(e.code);
   return e.applied ? new ProviderError(code, e.detail, e.applied, e.extra) : new GatewayError(code, e.detail, e.extra);
 }
 

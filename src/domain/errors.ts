@@ -72,6 +72,8 @@ export interface ErrorExtra {
  */
 export class GatewayError extends Error {
   override name = 'GatewayError';
+  /** The stored answer of an earlier request with the same Idempotency-Key, given again. */
+  replayed = false;
   constructor(
     readonly code: ErrorCode,
     detail: string,

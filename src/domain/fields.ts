@@ -36,6 +36,12 @@ export const ProgramId = Type.String({
   examples: ['hl:1'],
 });
 
+/** A connection id in the configuration file. */
+export const ConnectionIdSetting = Type.String({
+  pattern: '^[a-z][a-z0-9_-]{0,31}$',
+  description: 'Lower-case letters, digits, "_" and "-", starting with a letter; at most 32 characters.',
+});
+
 export const Points = Type.Integer({
   minimum: 1,
   maximum: 1_000_000_000,

@@ -186,3 +186,15 @@ export const HistoryEntrySchema = Type.Object(
 );
 
 export type HistoryEntry = Static<typeof HistoryEntrySchema>;
+
+/** A query of a card's history, as the API takes it (times in ms). */
+export interface HistoryQuery {
+  type?: string;
+  fromMs?: number;
+  toMs?: number;
+  referenceId?: string;
+  staff?: string;
+  limit: number;
+  /** The last id (or position) of the previous page. */
+  after?: string;
+}

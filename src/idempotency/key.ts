@@ -1,5 +1,7 @@
-import { sha256 } from '../lib/hash.js';
 import { GatewayError } from '../domain/errors.js';
+import { sha256 } from '../lib/hash.js';
+import type { KeySpace } from '../redis/keys.js';
+import type { IdempotencyScope } from '../store/transaction-store.js';
 
 /**
  * Reads an Idempotency-Key header (IETF draft-ietf-httpapi-idempotency-key-header). The draft
@@ -37,4 +39,28 @@ export function canonicalJson(value: unknown): string {
 /** What makes two requests "the same request" for an Idempotency-Key: method, path and body. */
 export function fingerprint(method: string, path: string, body: unknown): string {
   return sha256(`${method} ${path}\n${canonicalJson(body ?? null)}`);
+}
+
+/** Who asks, and with what: what an Idempotency-Key is judged on. */
+export interface WriteRequest {
+  /** The API key's client id: keys are per client. */
+  clientId: string;
+  idempotencyKey?: string;
+  /** Method and path of the request, for the fingerprint. */
+  method: string;
+  path: string;
+  /** The body as received, for the fingerprint. */
+  body: unknown;
+}
+
+/**
+ * The idempotency record a request's key names, and the request's fingerprint; undefined without
+ * a key. `suffix` names one part of a request (a bulk's item i is "<key>#i").
+ */
+export function scopeOf(keys: KeySpace, req: WriteRequest, suffix = ''): IdempotencyScope | undefined {
+  if (req.idempotencyKey === undefined) return undefined;
+  return {
+    key: keys.idempotency(req.clientId, sha256(req.idempotencyKey + suffix)),
+    fingerprint: fingerprint(req.method, req.path, req.body),
+  };
 }

@@ -7,32 +7,22 @@ import type {
 } from '../domain/customers.js';
 import type { EarnedReward, Notification, Program } from '../domain/programs.js';
 import type { Unit } from '../domain/units.js';
-import type { Operation } from '../domain/capabilities.js';
+import type { CardTypeCapabilities } from '../domain/capabilities.js';
 
 /**
- * What an external provider's adapter (src/providers/<name>/) implements: the translation of the
- * gateway's normalized operations into one provider's HTTP API, and of its answers back.
+ * What a provider's adapter (src/providers/<kind>/) implements: the translation of the gateway's
+ * normalized operations into one provider's HTTP API, and of its answers back. What the gateway
+ * knows of the provider without calling it (its card types, how it reconciles, its settings) is
+ * its descriptor (descriptor.ts).
  *
- * Adapters know nothing of Redis, idempotency or the transaction ledger: ProviderConnection
- * (external-provider.ts) claims each transaction in the ledger, calls `move`, and records the
+ * Adapters know nothing of routes, queues, Redis, idempotency or the transaction store: a worker
+ * (src/dispatch/transaction-job.ts) claims each transaction, calls `move`, and records the
  * outcome. An adapter only has to translate faithfully and to say, when a call fails, whether
  * the provider may have applied it (ProviderError.applied).
  *
  * References: the part of a gateway id after `<connection>:`. An adapter owns the format of its
  * references (e.g. Leal joins customer and customer card ids as `<customer>.<card>`).
  */
-
-export type { Unit };
-
-/** What one card type supports. */
-export interface CardTypeCapabilities {
-  /** The provider's card type name, lower case (stamp, cashback, ...; `points` when there is one kind). */
-  cardType: string;
-  operations: Operation[];
-  units: Unit[];
-  /** The unit of award/redeem when the request names none. */
-  nativeUnit: Unit;
-}
 
 /** A money value, exact: `decimal` is the canonical decimal string ("10.50"), `minor` the same in minor units (1050). */
 export interface MoneyValue {
@@ -153,29 +143,13 @@ export interface IssueCardInput {
 }
 
 export interface ProviderAdapter {
-  /** The connection-level matrix: every card type this provider has, and what each supports. */
-  readonly cardTypes: CardTypeCapabilities[];
-
   /** What this card's type supports (the adapter may cache the card's type). Throws card_not_found. */
   cardCapabilities(reference: string): Promise<CardTypeCapabilities>;
 
   /** Applies a movement. Throws ProviderError on refusal or failure. */
   move(reference: string, movement: Movement): Promise<MoveResult>;
 
-  /**
-   * How a movement whose outcome is unknown (a timeout or a 5xx after it was sent) is settled
-   * before anything is sent again (src/queue/transaction-job.ts):
-   *  - 'lookup': findApplied searches the provider's records for the movement's txn id; found, it
-   *    succeeded; not found, it was not applied and may be sent again;
-   *  - 'resend': the provider de-duplicates on `dedupKey`, so sending it again is safe;
-   *  - 'none': there is no way to tell; the transaction is kept as needs_review for a person.
-   */
-  readonly reconcile: 'lookup' | 'resend' | 'none';
-
-  /** Where the answer depends on the movement (Loyalty.lt: only transactions/create de-duplicates); else `reconcile`. */
-  reconcileFor?(movement: Movement): 'lookup' | 'resend' | 'none';
-
-  /** For reconcile 'lookup': the provider's record of this movement (by its txn id) made at or after `sinceMs`, or null. */
+  /** For reconcile 'lookup' (see the descriptor): the provider's record of this movement (by its txn id) made at or after `sinceMs`, or null. */
   findApplied?(reference: string, movement: Movement, sinceMs: number): Promise<MoveResult | null>;
 
   balance(reference: string): Promise<ProviderBalance>;
@@ -208,9 +182,6 @@ export interface ProviderAdapter {
   listPrograms?(q: { page: number; perPage: number }): Promise<Page<ProviderProgram>>;
   getProgram?(reference: string): Promise<ProviderProgram | null>;
   copyProgram?(reference: string, name: string | undefined): Promise<ProviderProgram>;
-  /** What a card of this program supports, where it depends on the program (Highlight template mechanics). */
-  programCapabilities?(program: ProviderProgram): CardTypeCapabilities | null;
-
   /** Rewards the card has earned (and used, where the provider keeps them). */
   rewards?(reference: string): Promise<EarnedReward[]>;
 

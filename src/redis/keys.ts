@@ -10,7 +10,8 @@
  *   {lgw}:cards:<connection>                     card ids of a connection (sorted set)
  *   {lgw}:card-ext:<connection>:<external ref>   external reference -> card id
  *   {lgw}:expiry-due                             card id -> earliest expiry (sorted set)
- *   {lgw}:lock:<name>                            short-lived locks
+ *   {lgw}:lock:<name>                            short-lived locks (the expiry sweep's)
+ *   {lgw}:client-rate:<client id>:<window>       requests of an API key in one window (CLIENT_RATE_LIMIT)
  *   {lgw}:txns:<status>                          dispatched transactions in a status (sorted set by creation time)
  *   {lgw}:txn:<txn id>:audit                     admin actions on a transaction (list of JSON)
  *   {lgw}:bulk:<bulk id>                         a bulk job (hash) and its items (:items, hash index -> JSON)
@@ -39,6 +40,7 @@ export interface KeySpace {
   cardByExternalRef(connection: string, ref: string): string;
   expiryDue: string;
   lock(name: string): string;
+  clientRate(clientId: string, window: number): string;
   txnsIn(status: string): string;
   audit(txnId: string): string;
   bulk(id: string): string;
@@ -71,6 +73,7 @@ export function keySpace(prefix: string): KeySpace {
     cardByExternalRef: (conn, ref) => `${p}:card-ext:${conn}:${ref}`,
     expiryDue: `${p}:expiry-due`,
     lock: (name) => `${p}:lock:${name}`,
+    clientRate: (clientId, window) => `${p}:client-rate:${clientId}:${window}`,
     txnsIn: (status) => `${p}:txns:${status}`,
     audit: (id) => `${p}:txn:${id}:audit`,
     bulk: (id) => `${p}:bulk:${id}`,

@@ -1,7 +1,7 @@
-import type { Transaction, TransactionType } from '../domain/transactions.js';
+import type { TransactionStatus, TransactionType } from '../domain/transactions.js';
 import type { Unit } from '../domain/units.js';
 
-/** A transaction as the ledger stores it (a Redis hash; times in ms). */
+/** A transaction as the store keeps it (a Redis hash; times in ms). */
 export interface TransactionRecord {
   id: string;
   type: TransactionType;
@@ -49,15 +49,6 @@ export interface TransactionRecord {
   idem_fp: string | null;
   natural_key: string | null;
 }
-
-export type TransactionStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'needs_review';
-export const TRANSACTION_STATUSES: TransactionStatus[] = [
-  'queued',
-  'processing',
-  'succeeded',
-  'failed',
-  'needs_review',
-];
 
 export type NewTransaction = Omit<
   TransactionRecord,
@@ -180,33 +171,32 @@ export function fromHash(h: Record<string, string>): TransactionRecord | null {
   };
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** The API's view of a transaction. */
-export function render(t: TransactionRecord): Transaction {
-  return {
-    id: t.id,
-    type: t.type,
-    status: t.status,
-    card_id: t.card_id,
-    connection: t.connection,
-    unit: t.unit,
-    points: t.points ?? Math.abs(t.delta),
-    amount: t.amount !== null && t.currency !== null ? { amount: t.amount, currency: t.currency } : null,
-    reward_id: t.reward_id,
-    provider_reference: t.provider_reference,
-    error: t.error_code !== null ? { code: t.error_code, detail: t.error_detail ?? '' } : null,
-    delta: t.delta,
-    balance_after: t.balance_after,
-    reason: t.reason,
-    reference_id: t.reference_id,
-    staff: t.staff,
-    metadata: t.metadata,
-    expires_at: t.expires_at === null ? null : iso(t.expires_at),
-    reversal_of: t.reversal_of,
-    reversed_points: t.reversed_points,
-    source: t.source,
-    created_at: iso(t.created_at),
-    completed_at: t.completed_at === null ? null : iso(t.completed_at),
+/**
+ * The record a claim has just written (claim-transaction-5.lua): a dispatched one queued with its
+ * keys, a built-in one processing under a lease.
+ */
+export function claimedRecord(
+  txn: NewTransaction,
+  how:
+    | { queued: true; idem_key: string | null; idem_fp: string | null; natural_key: string | null }
+    | { queued: false },
+): TransactionRecord {
+  const base: TransactionRecord = {
+    ...txn,
+    status: 'processing',
+    balance_after: null,
+    completed_at: null,
+    reversed_points: 0,
+    lease_until: null,
+    provider_reference: null,
+    error_code: null,
+    error_detail: null,
+    attempts: 0,
+    attempt_at: null,
+    idem_key: null,
+    idem_fp: null,
+    natural_key: null,
   };
+  if (!how.queued) return base;
+  return { ...base, status: 'queued', idem_key: how.idem_key, idem_fp: how.idem_fp, natural_key: how.natural_key };
 }

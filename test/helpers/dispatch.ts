@@ -8,7 +8,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function settled(gw: TestGateway, ids: string[], timeoutMs = 90_000): Promise<TransactionRecord[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const recs = await gw.ledger.getMany(ids);
+    const recs = await gw.store.getMany(ids);
     if (recs.length === ids.length && recs.every((r) => TERMINAL.has(r.status))) return recs;
     if (Date.now() > deadline) {
       const open = recs.filter((r) => !TERMINAL.has(r.status)).map((r) => `${r.id}:${r.status}`);

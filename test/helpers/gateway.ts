@@ -9,9 +9,9 @@ import { DEFAULT_CONNECTIONS, parseConnections, type ConnectionConfig } from '..
 import { loadEnv, type Env } from '../../src/config/env.js';
 import { REDACT_PATHS } from '../../src/logger.js';
 import { createRedis } from '../../src/redis/client.js';
-import type { ConnectionRegistry } from '../../src/services/connections/registry.js';
 import type { TransactionStore } from '../../src/store/transaction-store.js';
-import type { Dispatcher } from '../../src/dispatch/dispatcher.js';
+import type { Dispatch } from '../../src/dispatch/dispatch.js';
+import type { Gateway } from '../../src/gateway.js';
 
 export const KEYS = {
   admin: 'test_admin_key_0001',
@@ -25,9 +25,10 @@ export interface TestGateway {
   redis: Redis;
   env: Env;
   prefix: string;
-  providers: ConnectionRegistry;
-  ledger: TransactionStore;
-  dispatch: Dispatcher;
+  gateway: Gateway;
+  /** The gateway's transaction records. */
+  store: TransactionStore;
+  dispatch: Dispatch;
   /** Every log line the gateway wrote, as text. */
   logs: string[];
   request(
@@ -78,7 +79,7 @@ export async function startGateway(
   });
   const logger = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
   const redis = createRedis(inject('redisUrl'));
-  const { app, providers, ledger, gateway } = await buildApp({ env, redis, connections, apiKeys, logger });
+  const { app, gateway } = await buildApp({ env, redis, connections, apiKeys, logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -88,8 +89,8 @@ export async function startGateway(
     redis,
     env,
     prefix,
-    providers,
-    ledger,
+    gateway,
+    store: gateway.store,
     dispatch: gateway.dispatch,
     logs,
     async request(method, path, o = {}) {

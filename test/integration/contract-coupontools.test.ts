@@ -2,12 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/domain/errors.js';
-import type { CoupontoolsConnection } from '../../src/config/connections.js';
-import type { Movement } from '../../src/providers/adapter.js';
-import {
-  createCoupontoolsAdapter,
-  type CoupontoolsAdapterApi,
-} from '../../src/providers/coupontools/coupontools-adapter.js';
+import { coupontools } from '../../src/providers/coupontools/index.js';
+import type { CoupontoolsSettings as CoupontoolsConnection } from '../../src/providers/coupontools/settings.js';
+import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
+import { type CoupontoolsAdapter as CoupontoolsAdapterApi } from '../../src/providers/coupontools/coupontools-adapter.js';
 import { createCoupontoolsSandbox } from '../../src/sandbox/coupontools/simulator.js';
 
 /**
@@ -47,7 +45,7 @@ function connection(over: Partial<CoupontoolsConnection> = {}): CoupontoolsConne
   } as CoupontoolsConnection;
 }
 function make(over: Partial<CoupontoolsConnection> = {}): CoupontoolsAdapterApi {
-  const a = createCoupontoolsAdapter(connection(over));
+  const a = coupontools.create(connection(over)) as CoupontoolsAdapterApi;
   adapters.push(a);
   return a;
 }
@@ -258,8 +256,8 @@ describe('cards (users of a loyalty card)', () => {
 
 describe('capabilities and moves', () => {
   it('declares stamp and membership card types; cardCapabilities follows the program type', async () => {
-    expect(adapter.cardTypes.map((c) => c.cardType)).toEqual(['stamp', 'membership']);
-    expect(adapter.history).toBeUndefined();
+    expect(coupontools.cardTypes.map((c) => c.cardType)).toEqual(['stamp', 'membership']);
+    expect((adapter as ProviderAdapter).history).toBeUndefined();
     const stamp = await adapter.cardCapabilities(stampRef(seed.userWithRewardId));
     expect(stamp).toMatchObject({ cardType: 'stamp', nativeUnit: 'stamps' });
     expect(stamp.operations).toEqual(expect.arrayContaining(['award', 'redeem_reward', 'rewards', 'void_card']));

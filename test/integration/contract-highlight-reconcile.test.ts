@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { HighlightConnection } from '../../src/config/connections.js';
+import { highlight } from '../../src/providers/highlight/index.js';
+import type { HighlightSettings as HighlightConnection } from '../../src/providers/highlight/settings.js';
 import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
 import { ProviderError } from '../../src/domain/errors.js';
-import { createHighlightAdapter } from '../../src/providers/highlight/highlight-adapter.js';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 
 // Highlight's reconcile 'lookup': findApplied finds a movement by the [lgw:<txnId>] of its comment.
@@ -56,20 +56,20 @@ afterAll(async () => sb.sim.stop());
 beforeEach(() => {
   sim().reset();
   sim().setRateLimit({ requests: 100_000, perSeconds: 1 });
-  adapter = createHighlightAdapter(conn());
+  adapter = highlight.create(conn());
 });
 afterEach(async () => adapter.close());
 
 describe('Highlight reconcile', () => {
   it('declares lookup', () => {
-    expect(adapter.reconcile).toBe('lookup');
+    expect(highlight.reconcile({} as Movement)).toBe('lookup');
     expect(adapter.findApplied).toBeTypeOf('function');
   });
 
   it('finds a movement whose answer was lost, with the balance after it and the operation id', async () => {
     const since = Date.now();
     const m = mv({ quantity: 5 });
-    const quick = createHighlightAdapter(conn({ timeoutMs: 300 }));
+    const quick = highlight.create(conn({ timeoutMs: 300 }));
     await quick.cardCapabilities(cashback());
     sim().inject({ kind: 'timeout', applied: true, match: 'add-point' });
     const err = await quick.move(cashback(), m).then(

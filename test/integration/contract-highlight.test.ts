@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { HighlightConnection } from '../../src/config/connections.js';
+import { highlight } from '../../src/providers/highlight/index.js';
+import type { HighlightSettings as HighlightConnection } from '../../src/providers/highlight/settings.js';
 import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
 import { ProviderError } from '../../src/domain/errors.js';
-import { createHighlightAdapter } from '../../src/providers/highlight/highlight-adapter.js';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 
 // The Highlight adapter against the Highlight simulator, as a black box (seeded ids are read from sandbox.seed).
@@ -92,13 +92,13 @@ afterAll(async () => {
 beforeEach(() => {
   sim().reset();
   sim().setRateLimit({ requests: 1000, perSeconds: 1 });
-  adapter = createHighlightAdapter(conn());
+  adapter = highlight.create(conn());
 });
 afterEach(async () => adapter.close());
 
 describe('capabilities', () => {
   it('declares all 8 card types with native units', () => {
-    expect(adapter.cardTypes.map((c) => [c.cardType, c.nativeUnit])).toEqual([
+    expect(highlight.cardTypes.map((c) => [c.cardType, c.nativeUnit])).toEqual([
       ['stamp', 'stamps'],
       ['cashback', 'points'],
       ['multipass', 'scores'],
@@ -382,8 +382,8 @@ describe('cards', () => {
       customer: null,
       externalReference: null,
     };
-    const cached = createHighlightAdapter(conn());
-    const uncached = createHighlightAdapter(conn({ cardTypeCacheSeconds: 0 }));
+    const cached = highlight.create(conn());
+    const uncached = highlight.create(conn({ cardTypeCacheSeconds: 0 }));
     const ref = (await cached.issueCard!(input)).reference;
     await uncached.cardCapabilities(ref);
     await adapter.deleteCard!(ref);
@@ -480,7 +480,7 @@ describe('programs and pushes', () => {
 
 describe('failures', () => {
   it('maps wrong credentials to provider_auth_failed without the key in the message', async () => {
-    const bad = createHighlightAdapter(conn({ apiKey: 'wrong-key-123' }));
+    const bad = highlight.create(conn({ apiKey: 'wrong-key-123' }));
     const err = await failure(bad.balance(card('stamp')));
     expect(err).toMatchObject({ code: 'provider_auth_failed', applied: 'no' });
     expect(err.message).not.toContain('wrong-key-123');
@@ -496,7 +496,7 @@ describe('failures', () => {
   });
 
   it('queues requests over the connection rate limit instead of sending them', async () => {
-    const slow = createHighlightAdapter(conn({ rateLimit: { requests: 2, perSeconds: 0.5 } }));
+    const slow = highlight.create(conn({ rateLimit: { requests: 2, perSeconds: 0.5 } }));
     const t0 = Date.now();
     await Promise.all([1, 2, 3].map(() => slow.balance(card('gift'))));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
@@ -517,7 +517,7 @@ describe('failures', () => {
   });
 
   it('timeouts and dropped connections on writes: applied unknown', async () => {
-    const quick = createHighlightAdapter(conn({ timeoutMs: 300 }));
+    const quick = highlight.create(conn({ timeoutMs: 300 }));
     await quick.cardCapabilities(card('stamp'));
     sim().inject({ kind: 'timeout', match: 'add-stamp' });
     expect(await failure(quick.move(card('stamp'), mv({})))).toMatchObject({

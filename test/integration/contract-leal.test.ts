@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LealConnection } from '../../src/config/connections.js';
+import { leal } from '../../src/providers/leal/index.js';
+import type { LealSettings as LealConnection } from '../../src/providers/leal/settings.js';
 import type { Movement } from '../../src/providers/adapter.js';
 import { ProviderError } from '../../src/domain/errors.js';
 import { statusOf } from '../../src/api/problem.js';
-import { createLealAdapter, type LealAdapter } from '../../src/providers/leal/leal-adapter.js';
+import type { LealAdapter } from '../../src/providers/leal/leal-adapter.js';
 import { createLealSandbox } from '../../src/sandbox/leal/simulator.js';
 
 // The Leal adapter against the Leal simulator, as a black box: every adapter operation, and each error class.
@@ -26,7 +27,7 @@ const conn = (over: Partial<LealConnection> = {}): LealConnection =>
     ...over,
   }) as LealConnection;
 const another = (over: Partial<LealConnection> = {}): LealAdapter => {
-  const a = createLealAdapter(conn(over));
+  const a = leal.create(conn(over)) as LealAdapter;
   extra.push(a);
   return a;
 };
@@ -72,7 +73,7 @@ async function failure(p: Promise<unknown>): Promise<ProviderError> {
 beforeAll(async () => {
   sb = createLealSandbox();
   url = await sb.sim.start(0);
-  adapter = createLealAdapter(conn());
+  adapter = leal.create(conn()) as LealAdapter;
 });
 afterAll(async () => {
   await adapter.close();
@@ -90,7 +91,7 @@ beforeEach(() => {
 
 describe('cards', () => {
   it('declares one stamp card type and answers cardCapabilities, card_not_found for unknown cards', async () => {
-    expect(adapter.cardTypes.map((t) => t.cardType)).toEqual(['stamp']);
+    expect(leal.cardTypes.map((t) => t.cardType)).toEqual(['stamp']);
     const caps = await adapter.cardCapabilities(ana());
     expect(caps).toMatchObject({ cardType: 'stamp', nativeUnit: 'stamps' });
     expect(caps.operations).toEqual(expect.arrayContaining(['award', 'redeem_reward', 'rewards', 'balance']));

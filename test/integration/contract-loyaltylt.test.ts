@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LoyaltyltConnection } from '../../src/config/connections.js';
+import { loyaltylt } from '../../src/providers/loyaltylt/index.js';
+import type { LoyaltyltSettings as LoyaltyltConnection } from '../../src/providers/loyaltylt/settings.js';
 import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
 import { ProviderError } from '../../src/domain/errors.js';
-import { createLoyaltyltAdapter } from '../../src/providers/loyaltylt/loyaltylt-adapter.js';
 import { createLoyaltyltSandbox } from '../../src/sandbox/loyaltylt/simulator.js';
 
 /** The Loyalty.lt adapter against the sandbox simulator, used as a black box. */
@@ -28,7 +28,7 @@ const conn = (over: Partial<LoyaltyltConnection> = {}): LoyaltyltConnection =>
   }) as LoyaltyltConnection;
 
 const other = (over: Partial<LoyaltyltConnection>): ProviderAdapter => {
-  const a = createLoyaltyltAdapter(conn(over));
+  const a = loyaltylt.create(conn(over));
   extra.push(a);
   return a;
 };
@@ -87,14 +87,14 @@ afterAll(async () => {
 beforeEach(() => {
   sb.sim.reset();
   sb.sim.setRateLimit({ requests: 1000, perSeconds: 1 });
-  adapter = createLoyaltyltAdapter(conn());
+  adapter = loyaltylt.create(conn());
 });
 afterEach(async () => adapter.close());
 
 describe('capabilities and references', () => {
   it('declares one points card type and answers it for a card_number, a card_id and a QR code', async () => {
-    expect(adapter.cardTypes).toHaveLength(1);
-    const [points] = adapter.cardTypes;
+    expect(loyaltylt.cardTypes).toHaveLength(1);
+    const [points] = loyaltylt.cardTypes;
     expect(points).toMatchObject({ cardType: 'points', units: ['points'], nativeUnit: 'points' });
     expect(points!.operations).toEqual(
       expect.arrayContaining([
@@ -188,7 +188,7 @@ describe('movements', () => {
   it('treats a repeated order_id (the dedupKey) as already applied, without applying it twice', async () => {
     const m = mv('award', 30);
     const first = await adapter.move(CARD(), m);
-    const again = await createLoyaltyltAdapter(conn()).move(CARD(), m);
+    const again = await loyaltylt.create(conn()).move(CARD(), m);
     expect(again).toEqual({ balanceAfter: 530, providerReference: first.providerReference });
     expect(counters()['transactions.create']).toBe(1);
     expect((await adapter.balance(CARD())).units.points).toBe(530);

@@ -118,7 +118,7 @@ describe('worker processes', () => {
     const appliedAtKill = Object.keys(sb.sim.appliedByTxn()).length;
     expect(appliedAtKill).toBeLessThan(40);
     // Killed mid-call: some transactions were being sent (processing) and their outcome is unknown.
-    const midCall = (await gw.ledger.getMany(ids)).filter((r) => r.status === 'processing').map((r) => r.id);
+    const midCall = (await gw.store.getMany(ids)).filter((r) => r.status === 'processing').map((r) => r.id);
     expect(midCall.length, first.output().slice(-3000)).toBeGreaterThan(0);
 
     const second = startWorker();
@@ -148,7 +148,7 @@ describe('worker processes', () => {
     w.proc.kill('SIGTERM');
     expect(await w.exited).toEqual({ code: 0, signal: null });
     // Nothing left half-done: whatever it was sending has its answer recorded.
-    const after = await gw.ledger.getMany(ids);
+    const after = await gw.store.getMany(ids);
     expect(after.filter((r) => r.status === 'processing')).toEqual([]);
     expect(after.filter((r) => r.status === 'succeeded').length).toBeGreaterThan(0);
     expect(after.filter((r) => r.status === 'queued').length).toBeGreaterThan(0);

@@ -78,7 +78,7 @@ describe('the rate limit, as the provider counts it', () => {
     const balance = await sb.gw.request('GET', `/v1/points/balance/${other}`);
     expect(balance.status, balance.text).toBe(200);
     // Five seconds of writes at 10/s were queued before it; it did not wait for them.
-    const recs = await sb.gw.ledger.getMany(accepted.map((r) => r.body.id));
+    const recs = await sb.gw.store.getMany(accepted.map((r) => r.body.id));
     expect(recs.filter((r) => r.status === 'succeeded').length).toBeLessThan(35);
     await settled(
       sb.gw,
@@ -421,7 +421,7 @@ describe('lost jobs', () => {
     await sb.gw.request('GET', `/v1/points/balance/${card}`); // its capabilities, remembered
     const id = await stranded(sb.gw, card, 'lost-2');
     await sleep(300);
-    expect((await sb.gw.ledger.get(id))!.status).toBe('queued');
+    expect((await sb.gw.store.get(id))!.status).toBe('queued');
     const retry = await sb.gw.request('POST', '/v1/points/award', {
       body: { card_id: card, points: 1, reason: 'lost' },
       headers: { 'idempotency-key': 'lost-2' },

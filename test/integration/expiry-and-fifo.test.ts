@@ -196,7 +196,7 @@ describe.concurrent('the expiry schedule', () => {
     const schedule = startExpirySchedule({
       redis: g.redis,
       keys,
-      providers: g.providers,
+      ledgerFor: (cardId) => g.gateway.connections.ledgerFor(cardId),
       intervalMs: 0,
       log: pino({ level: 'silent' }),
     });
@@ -263,7 +263,7 @@ describe.concurrent('the expiry schedule', () => {
     const schedule = startExpirySchedule({
       redis: g.redis,
       keys,
-      providers: g.providers,
+      ledgerFor: (cardId) => g.gateway.connections.ledgerFor(cardId),
       intervalMs: 0,
       log: pino({ level: 'silent' }),
     });

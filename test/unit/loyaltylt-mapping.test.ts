@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { statusOf } from '../../src/api/problem.js';
 import type { Movement } from '../../src/providers/adapter.js';
 import type { HttpResult } from '../../src/providers/http/provider-http.js';
+import { LocalRequestGate } from '../../src/providers/http/local-gate.js';
 import { LoyaltyltClient, parseErrorBody } from '../../src/providers/loyaltylt/client.js';
 import {
   cardKeyOf,
@@ -12,13 +13,16 @@ import {
   referenceOf,
 } from '../../src/providers/loyaltylt/mapping.js';
 
-const client = new LoyaltyltClient({
-  id: 'x',
-  provider: 'loyaltylt',
-  baseUrl: 'http://127.0.0.1:9',
-  apiKey: 'key-abcdef',
-  apiSecret: 'secret-uvwxyz',
-});
+const client = new LoyaltyltClient(
+  {
+    id: 'x',
+    provider: 'loyaltylt',
+    baseUrl: 'http://127.0.0.1:9',
+    apiKey: 'key-abcdef',
+    apiSecret: 'secret-uvwxyz',
+  },
+  new LocalRequestGate(null),
+);
 afterAll(async () => client.close());
 
 const res = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({

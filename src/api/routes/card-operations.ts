@@ -1,23 +1,20 @@
-import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { ProviderConnection } from '../../services/connections/provider-connection.js';
-import { referenceOf } from '../../domain/ids.js';
-import type { PointsService } from '../../services/points/points-service.js';
-import { GatewayError } from '../../domain/errors.js';
-import { CouponRedeemBody, PurchaseBody, RedeemRewardBody, VisitBody } from '../schemas/cards.js';
 import { CardId } from '../../domain/fields.js';
+import { TransactionSchema } from '../../domain/transactions.js';
+import type { PointsService } from '../../services/points/points-service.js';
+import type { CardService } from '../../services/resources/card-service.js';
+import { callContext, sendOutcome } from '../request-context.js';
+import { CouponRedeemBody, PurchaseBody, RedeemRewardBody, RewardList, VisitBody } from '../schemas/cards.js';
 import {
+  acceptedResponse,
   commonErrors,
   idempotencyErrors,
-  TransactionHeaders,
-  acceptedResponse,
   problem,
+  TransactionHeaders,
   upstreamErrors,
 } from '../schemas/responses.js';
-import { RewardList } from '../schemas/cards.js';
-import { TransactionSchema } from '../../domain/transactions.js';
-import { callContext, sendOutcome } from './points.js';
 
 const CardParams = Type.Object({ card_id: CardId });
 const txnResponses = {
@@ -37,9 +34,9 @@ const txnResponses = {
  * The card operations beyond points: visits, purchases, rewards and coupons. Each is a transaction
  * like award and redeem: claimed once in the ledger, then applied by the card's provider.
  */
-export async function cardOperationRoutes(app: FastifyInstance, opts: { points: PointsService }) {
+export async function cardOperationRoutes(app: FastifyInstance, opts: { points: PointsService; cards: CardService }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { points } = opts;
+  const { points, cards } = opts;
 
   r.get(
     '/:card_id/rewards',
@@ -59,12 +56,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
         },
       },
     },
-    async (req) => {
-      const { provider } = await points.requireOperation(req.params.card_id, 'rewards');
-      if (!(provider instanceof ProviderConnection) || !provider.adapter.rewards)
-        throw new GatewayError('unsupported_operation', `Card ${req.params.card_id} has no rewards.`);
-      return { card_id: req.params.card_id, data: await provider.adapter.rewards(referenceOf(req.params.card_id)) };
-    },
+    async (req) => cards.rewards(req.params.card_id),
   );
 
   r.post(

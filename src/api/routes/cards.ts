@@ -1,98 +1,25 @@
-import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { newCardRef } from '../../lib/ids.js';
-import { fingerprint, parseIdempotencyKey } from '../../idempotency/key.js';
-import type { TransactionStore } from '../../store/transaction-store.js';
-import type { ConnectionRegistry } from '../../services/connections/registry.js';
-import type { PointsService } from '../../services/points/points-service.js';
-import { clientOf } from '../auth.js';
-import { GatewayError } from '../../domain/errors.js';
-import { CardList, CardListQuery, UpdateCardBody } from '../schemas/cards.js';
-import { CardSchema, CreateCardBody, type CreateCardBody as CreateCardBodyType } from '../../domain/cards.js';
-import { ProviderConnection } from '../../services/connections/provider-connection.js';
-import { referenceOf } from '../../domain/ids.js';
-import { idempotentRequest } from '../idempotent-request.js';
-import { requireOnConnection } from '../../domain/ids.js';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-
+import { CardSchema, CreateCardBody } from '../../domain/cards.js';
 import { CardId } from '../../domain/fields.js';
+import type { CardService } from '../../services/resources/card-service.js';
+import { sendAnswer, writeRequest } from '../request-context.js';
+import { CardList, CardListQuery, UpdateCardBody } from '../schemas/cards.js';
 import {
   commonErrors,
-  idempotencyErrors,
   IdempotencyKeyHeader,
+  idempotencyErrors,
   problem,
   upstreamErrors,
 } from '../schemas/responses.js';
 
 const CardParams = Type.Object({ card_id: CardId });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function cardRoutes(
-  app: FastifyInstance,
-  opts: { providers: ConnectionRegistry; ledger: TransactionStore; points: PointsService; inFlightWaitMs: number },
-) {
+/** Cards on any connection: issued, read, listed, deleted, blocked or voided. */
+export async function cardRoutes(app: FastifyInstance, opts: { cards: CardService }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { providers, ledger, points } = opts;
-
-  /** Issues a card at an external provider (once per Idempotency-Key). */
-  async function issueExternal(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    provider: ProviderConnection,
-    body: CreateCardBodyType,
-  ) {
-    const a = provider.adapter;
-    // Kept only where the provider has a place for it; elsewhere refused rather than dropped.
-    if (body.metadata !== undefined) {
-      throw new GatewayError(
-        'validation_failed',
-        'metadata is kept on built-in ledger cards only; providers have no place for it.',
-        { errors: [{ field: '/metadata', message: `is not supported by ${provider.connection.provider}` }] },
-      );
-    }
-    if (
-      body.external_reference !== undefined &&
-      !(
-        provider.connection.provider === 'leal' ||
-        (provider.connection.provider === 'highlight' && body.customer !== undefined && body.customer_id === undefined)
-      )
-    ) {
-      throw new GatewayError(
-        'validation_failed',
-        `external_reference is kept by Leal (the customer's external reference) and by Highlight for a new customer (externalUserId); not by this request to ${provider.connection.provider}.`,
-        {
-          errors: [{ field: '/external_reference', message: 'cannot be stored by this provider here' }],
-        },
-      );
-    }
-    if (!a.issueCard)
-      throw new GatewayError(
-        'unsupported_operation',
-        `${provider.connection.provider} (connection ${provider.connection.id}) cannot issue cards through its API.`,
-        { supported: provider.capabilities.operations },
-      );
-    requireOnConnection(provider.connection.id, '/customer_id', body.customer_id);
-    requireOnConnection(provider.connection.id, '/program_id', body.program_id);
-    return idempotentRequest(
-      req,
-      reply,
-      ledger,
-      { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/cards' },
-      async () => {
-        const c = await a.issueCard!({
-          customerReference: body.customer_id !== undefined ? referenceOf(body.customer_id) : null,
-          programReference: body.program_id !== undefined ? referenceOf(body.program_id) : null,
-          customer: body.customer ?? null,
-          externalReference: body.external_reference ?? null,
-        });
-        // This card's own capabilities (its template's mechanics); the type's if that read fails, as the card exists now.
-        const caps = await a.cardCapabilities(c.reference).catch(() => undefined);
-        const card = provider.cardOf(c, caps);
-        return { status: 201, body: card, location: `/v1/cards/${card.id}` };
-      },
-    );
-  }
+  const { cards } = opts;
 
   r.post(
     '/',
@@ -116,85 +43,8 @@ export async function cardRoutes(
         },
       },
     },
-    async (req, reply) => {
-      const body = req.body ?? {};
-      const ledgers = providers.ledgers();
-      const provider = body.connection !== undefined ? providers.get(body.connection) : ledgers[0];
-      if (provider instanceof ProviderConnection) return issueExternal(req, reply, provider, body);
-      if (body.customer_id !== undefined || body.program_id !== undefined) {
-        throw new GatewayError(
-          'validation_failed',
-          'customer_id and program_id apply to external provider connections; the built-in ledger takes customer.',
-          {
-            errors: [
-              {
-                field: body.customer_id !== undefined ? '/customer_id' : '/program_id',
-                message: 'applies to external provider connections only',
-              },
-            ],
-          },
-        );
-      }
-      if (!provider)
-        throw new GatewayError(
-          'unsupported_operation',
-          'No ledger connection is configured, so the gateway cannot issue cards itself.',
-          { supported: [] },
-        );
-      if (!provider.issueCard) {
-        throw new GatewayError(
-          'unsupported_operation',
-          `Connection ${provider.connection.id} (${provider.connection.provider}) does not issue cards through the gateway.`,
-          {
-            supported: provider.capabilities.operations,
-          },
-        );
-      }
-      if (body.metadata !== undefined && Buffer.byteLength(JSON.stringify(body.metadata)) > 1024) {
-        throw new GatewayError('validation_failed', 'metadata must be at most 1024 bytes as JSON.', {
-          errors: [{ field: '/metadata', message: 'must be at most 1024 bytes as JSON' }],
-        });
-      }
-      const key = parseIdempotencyKey(req.headers['idempotency-key']);
-      let cardId = `${provider.connection.id}:${newCardRef()}`;
-      let idem: { key: string; fingerprint: string } | undefined;
-      if (key !== undefined) {
-        idem = {
-          key: ledger.idempotencyKey(clientOf(req).id, key),
-          fingerprint: fingerprint(req.method, '/v1/cards', body),
-        };
-        const deadline = Date.now() + opts.inFlightWaitMs;
-        for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
-          const claim = await ledger.claimRequest(idem, cardId);
-          if (claim.kind === 'mismatch')
-            throw new GatewayError(
-              'idempotency_key_reused',
-              'This Idempotency-Key was already used with a different request; use a new key for a new request.',
-            );
-          if (claim.kind === 'replay') {
-            reply.header('idempotent-replayed', 'true');
-            return reply.code(claim.status).send(JSON.parse(claim.body));
-          }
-          if (claim.kind === 'claimed' || claim.kind === 'takeover') {
-            cardId = claim.resource;
-            break;
-          }
-          if (Date.now() >= deadline)
-            throw new GatewayError(
-              'idempotency_in_flight',
-              'A request with this Idempotency-Key is still being processed; retry in a moment.',
-              { retryAfter: '1' },
-            );
-          await sleep(pause);
-        }
-      }
-      const { card, created } = await provider.issueCard(cardId, body, Date.now());
-      const status = created ? 201 : 200;
-      if (idem) await ledger.complete(idem.key, cardId, status, card);
-      if (!created) reply.header('idempotent-replayed', 'true');
-      reply.header('location', `/v1/cards/${card.id}`);
-      return reply.code(status).send(card);
-    },
+    async (req, reply) =>
+      sendAnswer(reply, await cards.issue(req.body ?? {}, writeRequest(req)), (card) => `/v1/cards/${card.id}`),
   );
 
   r.get(
@@ -214,12 +64,7 @@ export async function cardRoutes(
         },
       },
     },
-    async (req) => {
-      const provider = providers.forCard(req.params.card_id);
-      const card = await provider.getCard(req.params.card_id);
-      if (!card) throw new GatewayError('card_not_found', `No card ${req.params.card_id}.`);
-      return card;
-    },
+    async (req) => cards.get(req.params.card_id),
   );
 
   r.get(
@@ -242,25 +87,7 @@ export async function cardRoutes(
         },
       },
     },
-    async (req) => {
-      const q = req.query;
-      const provider = providers.external(q.connection, 'card list through the gateway');
-      if (!provider.adapter.listCards)
-        throw new GatewayError(
-          'unsupported_operation',
-          `${provider.connection.provider} (connection ${q.connection}) cannot list cards.`,
-          { supported: provider.capabilities.operations },
-        );
-      requireOnConnection(q.connection, '/customer_id', q.customer_id);
-      requireOnConnection(q.connection, '/program_id', q.program_id);
-      const page = await provider.adapter.listCards({
-        ...(q.customer_id !== undefined ? { customerReference: referenceOf(q.customer_id) } : {}),
-        ...(q.program_id !== undefined ? { programReference: referenceOf(q.program_id) } : {}),
-        page: q.page ?? 1,
-        perPage: q.per_page ?? 20,
-      });
-      return { data: page.data.map((c) => provider.cardOf(c)), meta: page.meta };
-    },
+    async (req) => cards.list(req.query),
   );
 
   r.delete(
@@ -282,15 +109,7 @@ export async function cardRoutes(
       },
     },
     async (req, reply) => {
-      const provider = providers.forCard(req.params.card_id);
-      if (!(provider instanceof ProviderConnection) || !provider.adapter.deleteCard) {
-        throw new GatewayError(
-          'unsupported_operation',
-          `Cards on ${provider.connection.id} cannot be deleted through the gateway.`,
-          { supported: provider.capabilities.operations },
-        );
-      }
-      await provider.adapter.deleteCard(referenceOf(req.params.card_id));
+      await cards.delete(req.params.card_id);
       return reply.code(204).send(null);
     },
   );
@@ -316,26 +135,6 @@ export async function cardRoutes(
         },
       },
     },
-    async (req) => {
-      if (req.body.status === 'voided') {
-        const { provider } = await points.requireOperation(req.params.card_id, 'void_card');
-        if (!(provider instanceof ProviderConnection) || !provider.adapter.voidCard)
-          throw new GatewayError('unsupported_operation', `Cards on ${provider.connection.id} cannot be voided.`);
-        return provider.cardOf(await provider.adapter.voidCard(referenceOf(req.params.card_id)));
-      }
-      const { provider } = await points.requireOperation(req.params.card_id, 'block_card');
-      if (!provider.setCardStatus)
-        throw new GatewayError(
-          'unsupported_operation',
-          `Cards on ${provider.connection.id} cannot be blocked through the gateway.`,
-        );
-      const card = await provider.setCardStatus(
-        req.params.card_id,
-        req.body.status as 'active' | 'blocked',
-        req.body.reason ?? null,
-      );
-      if (!card) throw new GatewayError('card_not_found', `No card ${req.params.card_id}.`);
-      return card;
-    },
+    async (req) => cards.setStatus(req.params.card_id, req.body.status, req.body.reason ?? null),
   );
 }

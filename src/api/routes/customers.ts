@@ -1,29 +1,24 @@
-import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { TransactionStore } from '../../store/transaction-store.js';
-import { connectionOf, referenceOf } from '../../domain/ids.js';
-import type { ConnectionRegistry } from '../../services/connections/registry.js';
-import { GatewayError } from '../../domain/errors.js';
-import { idempotentRequest } from '../idempotent-request.js';
-import { requireOnConnection } from '../../domain/ids.js';
-import {
-  commonErrors,
-  idempotencyErrors,
-  IdempotencyKeyHeader,
-  problem,
-  upstreamErrors,
-} from '../schemas/responses.js';
 import { CardSchema } from '../../domain/cards.js';
-import { Nullable } from '../../domain/fields.js';
-import { BulkCreateCustomersBody, CustomerList } from '../schemas/customers.js';
 import {
   CreateCustomerBody,
   CustomerListQuery,
   CustomerResourceSchema,
   UpdateCustomerBody,
 } from '../../domain/customers.js';
-import { CustomerId } from '../../domain/fields.js';
+import { CustomerId, Nullable } from '../../domain/fields.js';
+import type { CustomerService } from '../../services/resources/customer-service.js';
+import { sendAnswer, writeRequest } from '../request-context.js';
+import { BulkCreateCustomersBody, CustomerList } from '../schemas/customers.js';
+import {
+  commonErrors,
+  IdempotencyKeyHeader,
+  idempotencyErrors,
+  problem,
+  upstreamErrors,
+} from '../schemas/responses.js';
 
 const Params = Type.Object({ customer_id: CustomerId });
 const notFound = { 404: problem('No such customer (customer_not_found) or connection (unknown_connection).') };
@@ -42,12 +37,9 @@ const BulkCreateCustomersResponse = Type.Object(
 );
 
 /** Customers live at the provider: these routes translate to its customer (or card-user) API. */
-export async function customerRoutes(
-  app: FastifyInstance,
-  opts: { providers: ConnectionRegistry; ledger: TransactionStore; inFlightWaitMs: number },
-) {
+export async function customerRoutes(app: FastifyInstance, opts: { customers: CustomerService }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { providers, ledger } = opts;
+  const { customers } = opts;
 
   r.post(
     '/',
@@ -73,33 +65,8 @@ export async function customerRoutes(
         },
       },
     },
-    async (req, reply) => {
-      const provider = providers.external(req.body.connection, 'customers of its own at a provider');
-      const a = provider.adapter;
-      if (!a.createCustomer)
-        throw new GatewayError(
-          'unsupported_operation',
-          `${provider.connection.provider} (connection ${provider.connection.id}) cannot create customers.`,
-          { supported: provider.capabilities.operations },
-        );
-      const { program_id, ...body } = req.body;
-      requireOnConnection(provider.connection.id, '/program_id', program_id);
-      return idempotentRequest(
-        req,
-        reply,
-        ledger,
-        { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/customers' },
-        async () => {
-          const c = provider.customerOf(
-            await a.createCustomer!({
-              ...body,
-              ...(program_id !== undefined ? { programReference: referenceOf(program_id) } : {}),
-            }),
-          );
-          return { status: 201, body: c, location: `/v1/customers/${c.id}` };
-        },
-      );
-    },
+    async (req, reply) =>
+      sendAnswer(reply, await customers.create(req.body, writeRequest(req)), (c) => `/v1/customers/${c.id}`),
   );
 
   r.post(
@@ -123,28 +90,7 @@ export async function customerRoutes(
         },
       },
     },
-    async (req, reply) => {
-      const { connection, program_id, customers } = req.body;
-      const provider = providers.external(connection, 'customers of its own at a provider');
-      const a = provider.adapter;
-      if (!a.bulkCreateCustomers)
-        throw new GatewayError(
-          'unsupported_operation',
-          `${provider.connection.provider} (connection ${connection}) has no bulk customer creation; create them one by one with POST /v1/customers.`,
-          { supported: provider.capabilities.operations },
-        );
-      requireOnConnection(connection, '/program_id', program_id);
-      return idempotentRequest(
-        req,
-        reply,
-        ledger,
-        { inFlightWaitMs: opts.inFlightWaitMs, path: '/v1/customers/bulk' },
-        async () => {
-          const res = await a.bulkCreateCustomers!(referenceOf(program_id), customers);
-          return { status: 201, body: { created: res.created, cards: res.cards.map((c) => provider.cardOf(c)) } };
-        },
-      );
-    },
+    async (req, reply) => sendAnswer(reply, await customers.bulkCreate(req.body, writeRequest(req))),
   );
 
   r.get(
@@ -165,21 +111,7 @@ export async function customerRoutes(
         },
       },
     },
-    async (req) => {
-      const provider = providers.external(req.query.connection, 'customer list');
-      if (!provider.adapter.listCustomers)
-        throw new GatewayError(
-          'unsupported_operation',
-          `${provider.connection.provider} (connection ${provider.connection.id}) cannot list customers.`,
-          { supported: provider.capabilities.operations },
-        );
-      const page = await provider.adapter.listCustomers({
-        ...req.query,
-        page: req.query.page ?? 1,
-        per_page: req.query.per_page ?? 20,
-      });
-      return { data: page.data.map((c) => provider.customerOf(c)), meta: page.meta };
-    },
+    async (req) => customers.list(req.query),
   );
 
   r.get(
@@ -200,18 +132,7 @@ export async function customerRoutes(
         },
       },
     },
-    async (req) => {
-      const provider = providers.external(connectionOf(req.params.customer_id), 'customers');
-      if (!provider.adapter.getCustomer)
-        throw new GatewayError(
-          'unsupported_operation',
-          `${provider.connection.provider} (connection ${provider.connection.id}) has no customers.`,
-          { supported: provider.capabilities.operations },
-        );
-      const c = await provider.adapter.getCustomer(referenceOf(req.params.customer_id));
-      if (!c) throw new GatewayError('customer_not_found', `No customer ${req.params.customer_id}.`);
-      return provider.customerOf(c);
-    },
+    async (req) => customers.get(req.params.customer_id),
   );
 
   r.patch(
@@ -235,16 +156,7 @@ export async function customerRoutes(
         },
       },
     },
-    async (req) => {
-      const provider = providers.external(connectionOf(req.params.customer_id), 'customers');
-      if (!provider.adapter.updateCustomer)
-        throw new GatewayError(
-          'unsupported_operation',
-          `${provider.connection.provider} (connection ${provider.connection.id}) cannot update customers.`,
-          { supported: provider.capabilities.operations },
-        );
-      return provider.customerOf(await provider.adapter.updateCustomer(referenceOf(req.params.customer_id), req.body));
-    },
+    async (req) => customers.update(req.params.customer_id, req.body),
   );
 
   r.delete(
@@ -266,14 +178,7 @@ export async function customerRoutes(
       },
     },
     async (req, reply) => {
-      const provider = providers.external(connectionOf(req.params.customer_id), 'customers');
-      if (!provider.adapter.deleteCustomer)
-        throw new GatewayError(
-          'unsupported_operation',
-          `${provider.connection.provider} (connection ${provider.connection.id}) cannot delete customers.`,
-          { supported: provider.capabilities.operations },
-        );
-      await provider.adapter.deleteCustomer(referenceOf(req.params.customer_id));
+      await customers.delete(req.params.customer_id);
       return reply.code(204).send(null);
     },
   );

@@ -1,76 +1,34 @@
-import { statusOf } from '../problem.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { parseIdempotencyKey } from '../../idempotency/key.js';
-import type { CallContext, Outcome, PointsService } from '../../services/points/points-service.js';
-import { clientOf } from '../auth.js';
-import { GatewayError } from '../../domain/errors.js';
-import { toGatewayError } from '../problem.js';
-import { checkBulkItem, type BulkJobs } from '../../services/bulk/bulk-jobs.js';
-import type { TransactionStore } from '../../store/transaction-store.js';
-import { submitBulk } from './bulk.js';
-import { BulkJobSchema } from '../schemas/points.js';
-import {
-  acceptedResponse,
-  commonErrors,
-  idempotencyErrors,
-  IdempotencyKeyHeader,
-  problem,
-  TransactionHeaders,
-  upstreamErrors,
-} from '../schemas/responses.js';
 import { CardId } from '../../domain/fields.js';
+import { BalanceSchema, TransactionSchema } from '../../domain/transactions.js';
+import type { BulkService } from '../../services/bulk/bulk-service.js';
+import type { PointsService } from '../../services/points/points-service.js';
+import { clientOf } from '../auth.js';
+import { bulkJobView, bulkResultView, checkBulkItems } from '../bulk-items.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { callContext, sendOutcome, writeRequest } from '../request-context.js';
 import {
   AdjustBody,
   AwardBody,
   BulkBody,
+  BulkJobSchema,
   BulkResponse,
   ExpireBody,
   HistoryQuery,
   HistorySchema,
   RedeemBody,
 } from '../schemas/points.js';
-import { BalanceSchema, TransactionSchema } from '../../domain/transactions.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
-
-/** RFC 7240 Prefer: `respond-async`, and `wait=<seconds>`. Unknown preferences are ignored, as the RFC says. */
-export function preferOf(header: string | string[] | undefined): { respondAsync: boolean; waitMs?: number } {
-  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
-  let respondAsync = false;
-  let waitMs: number | undefined;
-  for (const part of text.split(/[,;]/)) {
-    const [name, value] = part
-      .trim()
-      .toLowerCase()
-      .split('=')
-      .map((x) => x.trim().replace(/^"|"$/g, ''));
-    if (name === 'respond-async') respondAsync = true;
-    else if (name === 'wait' && value !== undefined && /^[0-9]{1,6}$/.test(value)) waitMs = Number(value) * 1000;
-  }
-  return { respondAsync, waitMs };
-}
-
-export function callContext(req: FastifyRequest): CallContext {
-  return {
-    clientId: clientOf(req).id,
-    idempotencyKey: parseIdempotencyKey(req.headers['idempotency-key']),
-    method: req.method,
-    path: req.url.split('?')[0] ?? req.url,
-    body: req.body,
-    ...preferOf(req.headers.prefer),
-  };
-}
-
-export function sendOutcome(reply: FastifyReply, outcome: Outcome) {
-  if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-  reply.header('location', `/v1/transactions/${outcome.body.id}`);
-  if (outcome.status === 202) {
-    reply.header('retry-after', '1');
-    if (outcome.asyncPreferred) reply.header('preference-applied', 'respond-async');
-  }
-  return reply.code(outcome.status).send(outcome.body);
-}
+import {
+  acceptedResponse,
+  commonErrors,
+  IdempotencyKeyHeader,
+  idempotencyErrors,
+  problem,
+  TransactionHeaders,
+  upstreamErrors,
+} from '../schemas/responses.js';
 
 const CardParams = Type.Object({ card_id: CardId });
 
@@ -87,10 +45,8 @@ const transactionResponses = {
   ...upstreamErrors,
 };
 
-export async function pointsRoutes(
-  app: FastifyInstance,
-  opts: { points: PointsService; bulk: BulkJobs; ledger: TransactionStore },
-) {
+/** Award, redeem, adjust, expire and bulk; balance and history. */
+export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsService; bulk: BulkService }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { points, bulk } = opts;
 
@@ -188,46 +144,16 @@ export async function pointsRoutes(
       },
     },
     async (req, reply) => {
-      const ctx = callContext(req);
-      const client = clientOf(req);
-      const items = req.body.transactions as unknown[];
-      if (items.some((item) => points.isExternalCard((item as { card_id?: unknown } | null)?.card_id))) {
-        const view = await submitBulk(
-          opts.ledger,
-          bulk,
-          req.body,
-          {
-            clientId: ctx.clientId,
-            idempotencyKey: ctx.idempotencyKey,
-            method: ctx.method,
-            path: ctx.path,
-            admin: client.scopes.has('admin'),
-          },
-          items,
-        );
+      const raw = req.body.transactions as unknown[];
+      const items = checkBulkItems(raw, clientOf(req).scopes.has('admin'));
+      const request = writeRequest(req);
+      if (raw.some((item) => points.isDispatched((item as { card_id?: unknown } | null)?.card_id))) {
+        const view = bulkJobView(await bulk.submit(items, request));
         reply.header('location', `/v1/bulk/${view.id}`).header('retry-after', '1');
         return reply.code(202).send(view);
       }
-      const results = [];
-      let succeeded = 0;
-      for (const [index, item] of items.entries()) {
-        try {
-          const input = checkBulkItem(item, index, client.scopes.has('admin'));
-          const outcome = await points.transact(input, { ...ctx, body: item, path: `${ctx.path}#item` }, `#${index}`);
-          succeeded++;
-          results.push({ index, status: outcome.status, replayed: outcome.replayed, transaction: outcome.body });
-        } catch (err) {
-          const e = toGatewayError(err as Error);
-          if (statusOf(e.code) >= 500) req.log.error({ reqId: req.id, err, index }, 'bulk item failed');
-          results.push({
-            index,
-            status: statusOf(e.code),
-            replayed: false,
-            error: { code: e.code, detail: e.message, ...(e.extra.errors ? { errors: e.extra.errors } : {}) },
-          });
-        }
-      }
-      return reply.code(200).send({ succeeded, failed: items.length - succeeded, results });
+      const { succeeded, failed, results } = await bulk.runNow(items, request);
+      return reply.code(200).send({ succeeded, failed, results: results.map(bulkResultView) });
     },
   );
 
@@ -249,12 +175,7 @@ export async function pointsRoutes(
         },
       },
     },
-    async (req) => {
-      const { provider } = await points.requireOperation(req.params.card_id, 'balance');
-      const balance = await provider.balance(req.params.card_id);
-      if (!balance) throw new GatewayError('card_not_found', `No card ${req.params.card_id}.`);
-      return balance;
-    },
+    async (req) => points.balance(req.params.card_id),
   );
 
   r.get(
@@ -282,8 +203,7 @@ export async function pointsRoutes(
       const q = req.query;
       const filters = { type: q.type ?? 'all', from: q.from, to: q.to, reference_id: q.reference_id, staff: q.staff };
       const after = q.cursor !== undefined ? decodeCursor(q.cursor, card_id, filters) : undefined;
-      const { provider } = await points.requireOperation(card_id, 'history');
-      const page = await provider.history(card_id, {
+      const page = await points.history(card_id, {
         type: filters.type,
         fromMs: q.from !== undefined ? Date.parse(q.from) : undefined,
         toMs: q.to !== undefined ? Date.parse(q.to) : undefined,
@@ -292,10 +212,7 @@ export async function pointsRoutes(
         limit: q.limit ?? 20,
         after,
       });
-      if (!page) throw new GatewayError('card_not_found', `No card ${card_id}.`);
-      const data =
-        page.entries ?? (await points.transactions(page.ids)).map((t) => ({ ...t, recorded_by: 'gateway' as const }));
-      return { card_id, data, next_cursor: page.next ? encodeCursor(page.next, card_id, filters) : null };
+      return { card_id, data: page.data, next_cursor: page.next ? encodeCursor(page.next, card_id, filters) : null };
     },
   );
 }

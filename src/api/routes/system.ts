@@ -8,10 +8,13 @@ import { sendProblem, statusOf } from '../problem.js';
 import { ConnectionList } from '../schemas/cards.js';
 import { commonErrors, problem } from '../schemas/responses.js';
 
+/** How long /readyz waits for Redis's PONG. */
+const READY_TIMEOUT_MS = 1000;
+
 const Health = Type.Object({ status: Type.String({ examples: ['ok'] }) }, { additionalProperties: false });
 
 /** Health, readiness, connections and the problem-type descriptions. */
-export async function systemRoutes(app: FastifyInstance, opts: { redis: Redis; providers: ConnectionRegistry }) {
+export async function systemRoutes(app: FastifyInstance, opts: { redis: Redis; connections: ConnectionRegistry }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get(
@@ -41,14 +44,18 @@ export async function systemRoutes(app: FastifyInstance, opts: { redis: Redis; p
       },
     },
     async (_req, reply) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise((_, no) => {
+        timer = setTimeout(() => no(new Error('timeout')), READY_TIMEOUT_MS);
+      });
       try {
-        await Promise.race([
-          opts.redis.ping(),
-          new Promise((_, no) => setTimeout(() => no(new Error('timeout')), 1000)),
-        ]);
+        await Promise.race([opts.redis.ping(), timeout]);
         return { status: 'ready' };
       } catch {
         return sendProblem(reply, new GatewayError('service_unavailable', 'Redis does not answer.'));
+      } finally {
+        // A ready answer must not leave a timer behind: one per probe would pile up under load.
+        clearTimeout(timer);
       }
     },
   );
@@ -65,7 +72,7 @@ export async function systemRoutes(app: FastifyInstance, opts: { redis: Redis; p
         response: { 200: { ...ConnectionList, description: 'The connections.' }, ...commonErrors },
       },
     },
-    async () => ({ data: opts.providers.describe() }),
+    async () => ({ data: opts.connections.describe() }),
   );
 
   r.get(

@@ -1,21 +1,22 @@
-import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { PointsService } from '../../services/points/points-service.js';
-import { clientOf } from '../auth.js';
 import { GatewayError } from '../../domain/errors.js';
+import { Nullable } from '../../domain/fields.js';
+import { TransactionSchema, TransactionStatusSchema } from '../../domain/transactions.js';
+import type { PointsService } from '../../services/points/points-service.js';
+import type { TransactionReview } from '../../services/points/transaction-review.js';
+import { clientOf } from '../auth.js';
+import { callContext, preferOf, sendOutcome } from '../request-context.js';
+import { ReverseBody } from '../schemas/points.js';
 import {
   acceptedResponse,
-  upstreamErrors,
   commonErrors,
   idempotencyErrors,
   problem,
   TransactionHeaders,
+  upstreamErrors,
 } from '../schemas/responses.js';
-import { Nullable } from '../../domain/fields.js';
-import { ReverseBody } from '../schemas/points.js';
-import { TransactionSchema, TransactionStatusSchema } from '../../domain/transactions.js';
-import { callContext, preferOf, sendOutcome } from './points.js';
 
 const TxnParams = Type.Object({
   id: Type.String({ maxLength: 64, description: 'Transaction id.', examples: ['txn_01JD3X7B2C4D6E8F0G2H4J6K8M'] }),
@@ -56,9 +57,13 @@ const ResolveBody = Type.Object(
   { additionalProperties: false },
 );
 
-export async function transactionRoutes(app: FastifyInstance, opts: { points: PointsService }) {
+/** One transaction, its reversal; the review queue with an admin's retry and resolution. */
+export async function transactionRoutes(
+  app: FastifyInstance,
+  opts: { points: PointsService; review: TransactionReview },
+) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { points } = opts;
+  const { points, review } = opts;
 
   r.get(
     '/',
@@ -81,7 +86,7 @@ export async function transactionRoutes(app: FastifyInstance, opts: { points: Po
           errors: [{ field: '/cursor', message: 'must be a next_cursor from a previous page' }],
         });
       }
-      const page = await points.listTransactions({
+      const page = await review.list({
         status: q.status,
         connection: q.connection,
         limit: q.limit ?? 50,
@@ -169,11 +174,8 @@ export async function transactionRoutes(app: FastifyInstance, opts: { points: Po
     },
     async (req, reply) => {
       const prefer = preferOf(req.headers.prefer);
-      const out = await points.retryTransaction(req.params.id, clientOf(req).id, req.body?.note ?? null, prefer);
-      reply.header('location', `/v1/transactions/${out.body.id}`);
-      if (out.status === 202) reply.header('retry-after', '1');
-      if (out.asyncPreferred) reply.header('preference-applied', 'respond-async');
-      return reply.code(out.status).send(out.body);
+      const out = await review.retry(req.params.id, clientOf(req).id, req.body?.note ?? null, prefer);
+      return sendOutcome(reply, { ...out, replayed: false, asyncPreferred: prefer.respondAsync }, 200);
     },
   );
 
@@ -197,6 +199,6 @@ export async function transactionRoutes(app: FastifyInstance, opts: { points: Po
         },
       },
     },
-    async (req) => points.resolveTransaction(req.params.id, clientOf(req).id, req.body),
+    async (req) => review.resolve(req.params.id, clientOf(req).id, req.body),
   );
 }

@@ -127,6 +127,6 @@ redis.call('ZADD', k.history, 0, txnId)
 if k.dirty then refreshDue(k) end
 -- The Idempotency-Key's request is answered from this transaction from now on.
 if ARGV[3] == '1' and redis.call('HGET', KEYS[2], 'resource') == txnId then
-  redis.call('HSET', KEYS[2], 'state', 'done', 'status', '201')
+  redis.call('HSET', KEYS[2], 'state', 'done')
 end
 return table.concat({'ok', int(avail), int(delta), int(math.abs(tonumber(redis.call('HGET', KEYS[1], 'points')) or math.abs(delta))), int(now)}, '|')

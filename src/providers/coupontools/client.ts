@@ -1,14 +1,14 @@
-import { rateLimitOf, type CoupontoolsConnection } from '../../config/connections.js';
 import type { ErrorCode } from '../../domain/errors.js';
 import { ProviderError } from '../../domain/errors.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
+import type { CoupontoolsSettings } from './settings.js';
 import { readError, type WireError } from './wire.js';
 
 /**
  * HTTP for one Coupontools connection: `x-api-key` / `x-api-secret` headers (v4; v3's
  * X-Client-Id / X-Client-Secret are not sent), every request through the connection's rate-limit
- * gate (without a shared one, a local one when the connection sets `rateLimit`), and the mapping
+ * gate, and the mapping
  * of failures. Coupontools v3 may answer a failure with HTTP 200 and
  * `{"status": {"status": "failed", ...}}`; v4's format is unknown, so any 2xx whose body says it
  * failed is treated as that failure.
@@ -36,25 +36,19 @@ const AUTH_CODES = new Set(['1000', '101']);
 
 export class CoupontoolsClient {
   private readonly http: ProviderHttp;
-  private readonly secrets: string[];
-  private readonly label: string;
 
-  constructor(conn: CoupontoolsConnection, gate?: RequestGate) {
-    this.label = `Coupontools (connection ${conn.id})`;
+  constructor(conn: CoupontoolsSettings, gate: RequestGate) {
     this.http = new ProviderHttp({
-      connection: conn.id,
+      connection: conn,
       provider: 'Coupontools',
-      baseUrl: conn.baseUrl,
       headers: { 'x-api-key': conn.apiKey, 'x-api-secret': conn.apiSecret },
-      timeoutMs: conn.timeoutMs ?? 10_000,
+      secrets: [conn.apiKey, conn.apiSecret],
       gate,
-      rateLimit: rateLimitOf(conn),
     });
-    this.secrets = [conn.apiKey, conn.apiSecret].filter((s) => s.length >= 4);
   }
 
   what(method: string, path: string): string {
-    return `${this.label} ${method} ${path}`;
+    return this.http.what(method, path);
   }
 
   /** Sends one request and returns its parsed body; throws a mapped ProviderError on any failure. */
@@ -88,7 +82,7 @@ export class CoupontoolsClient {
 
   /** Maps a failure (an error status, or a 2xx whose body says failed) to the gateway's codes. */
   private refusal(res: HttpResult, err: WireError, what: string, write: boolean, opts: CallOptions): ProviderError {
-    const message = err.message === null ? null : this.scrub(err.message).slice(0, 300);
+    const message = err.message === null ? null : this.http.scrub(err.message);
     const said = message ? `: ${message}` : '';
     const text = `${err.code ?? ''} ${message ?? ''}`;
     const status = res.status;
@@ -138,13 +132,6 @@ export class CoupontoolsClient {
     if (status === 409 || DUPLICATE.test(text))
       return fail(opts.duplicate ?? 'duplicate_at_provider', 'the provider reports a duplicate');
     return fail('provider_rejected', 'the provider refused it');
-  }
-
-  /** Provider messages may echo request headers: never let a secret through. */
-  private scrub(s: string): string {
-    let out = s;
-    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
-    return out;
   }
 
   close(): Promise<void> {

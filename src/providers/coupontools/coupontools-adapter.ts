@@ -1,7 +1,6 @@
 import { GatewayError } from '../../domain/errors.js';
 import type { CustomerListQuery, CreateCustomerBody, UpdateCustomerBody } from '../../domain/customers.js';
 import type { EarnedReward } from '../../domain/programs.js';
-import type { CoupontoolsConnection } from '../../config/connections.js';
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import type {
   IssueCardInput,
@@ -35,7 +34,8 @@ import {
   wireId,
   type UserFields,
 } from './convert.js';
-import { CARD_TYPES, capabilitiesOf, checkMovement } from './mapping.js';
+import { capabilitiesOf, checkMovement } from './mapping.js';
+import type { CoupontoolsSettings } from './settings.js';
 import {
   isObject,
   readProgram,
@@ -62,16 +62,13 @@ export interface BulkCreateResult {
   cards: ProviderCard[];
 }
 
-class CoupontoolsAdapter implements ProviderAdapter {
-  readonly cardTypes: CardTypeCapabilities[] = CARD_TYPES;
-  /** Coupontools' writes carry no gateway id and are not de-duplicated: an unknown outcome cannot be checked (needs_review). */
-  readonly reconcile = 'none' as const;
+export class CoupontoolsAdapter implements ProviderAdapter {
   private readonly client: CoupontoolsClient;
   private cache: { at: number; list: WireProgram[] } | null = null;
   /** Users seen to exist: their capabilities need no second read (each read spends the provider's rate limit). */
   private readonly knownUsers = new Set<string>();
 
-  constructor(conn: CoupontoolsConnection, gate?: RequestGate) {
+  constructor(conn: CoupontoolsSettings, gate: RequestGate) {
     this.client = new CoupontoolsClient(conn, gate);
   }
 
@@ -470,12 +467,4 @@ class CoupontoolsAdapter implements ProviderAdapter {
   async close(): Promise<void> {
     await this.client.close();
   }
-}
-
-export type CoupontoolsAdapterApi = ProviderAdapter & {
-  bulkCreateUsers(programRef: string, users: Array<Record<string, unknown>>): Promise<BulkCreateResult>;
-};
-
-export function createCoupontoolsAdapter(conn: CoupontoolsConnection, gate?: RequestGate): CoupontoolsAdapterApi {
-  return new CoupontoolsAdapter(conn, gate);
 }

@@ -1,14 +1,13 @@
-import { rateLimitOf, type HighlightConnection } from '../../config/connections.js';
 import { ProviderError } from '../../domain/errors.js';
 import { ProviderHttp, badResponse, mapStatus, type HttpResult, type Query } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
+import type { HighlightSettings } from './settings.js';
 import { errorMessageOf } from './wire.js';
 
 /**
  * The HTTP client of one Highlight connection: `x-api-key` auth, every request through the
- * connection's rate-limit gate (Highlight allows 10 requests/second and answers 429 beyond; without
- * a shared gate, ProviderHttp keeps a local one at rateLimitOf(conn)), and the mapping of error
- * answers to gateway codes. The error body is undocumented: its `message` (or
+ * connection's rate-limit gate (Highlight allows 10 requests/second and answers 429 beyond), and
+ * the mapping of error answers to gateway codes. The error body is undocumented: its `message` (or
  * error/detail/errors) is quoted, cut short and scrubbed of the key.
  */
 
@@ -33,25 +32,22 @@ const ALREADY_REDEEMED = /already\s+(been\s+)?(redeemed|used)/i;
 
 export class HighlightClient {
   private readonly http: ProviderHttp;
-  private readonly apiKey: string;
+  /** The connection id, for messages. */
   readonly connection: string;
 
-  constructor(conn: HighlightConnection, gate?: RequestGate) {
+  constructor(conn: HighlightSettings, gate: RequestGate) {
     this.connection = conn.id;
-    this.apiKey = conn.apiKey;
     this.http = new ProviderHttp({
-      connection: conn.id,
+      connection: conn,
       provider: 'Highlight',
-      baseUrl: conn.baseUrl,
       headers: { 'x-api-key': conn.apiKey },
-      timeoutMs: conn.timeoutMs ?? 10_000,
+      secrets: [conn.apiKey],
       gate,
-      rateLimit: rateLimitOf(conn),
     });
   }
 
   what(method: string, path: string): string {
-    return `Highlight (connection ${this.connection}) ${method} ${path}`;
+    return this.http.what(method, path);
   }
 
   /** Sends one request; returns a 2xx answer or throws the mapped ProviderError. */
@@ -69,13 +65,7 @@ export class HighlightClient {
   /** The provider's message, short and without the key. */
   private messageOf(res: HttpResult): string | null {
     const raw = errorMessageOf(res.body);
-    if (!raw) return null;
-    const clean = raw
-      .split(this.apiKey)
-      .join('***')
-      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-      .trim();
-    return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+    return raw ? this.http.scrub(raw, 200) : null;
   }
 
   private errorOf(res: HttpResult, what: string, write: boolean, opts: CallOptions): ProviderError {

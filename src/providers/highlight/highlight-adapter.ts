@@ -1,5 +1,4 @@
 import type { EarnedReward } from '../../domain/programs.js';
-import type { HighlightConnection } from '../../config/connections.js';
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import type {
   IssueCardInput,
@@ -15,14 +14,12 @@ import { ProviderError } from '../../domain/errors.js';
 import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { HighlightClient } from './client.js';
+import type { HighlightSettings } from './settings.js';
 import {
-  CARD_TYPES,
-  DEFAULT_LIMITS,
-  DEFAULT_MECHANICS,
   capabilitiesOf,
   findRow,
   moveKindOf,
-  typeCapabilities,
+  templateSettings,
   type CardType,
   type MoveKind,
   type TemplateSettings,
@@ -72,30 +69,19 @@ const DAY_MS = 86_400_000;
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 export class HighlightAdapter extends HighlightDirectory implements ProviderAdapter {
-  readonly cardTypes: CardTypeCapabilities[] = CARD_TYPES.map(typeCapabilities);
-  /** Every balance call carries `[lgw:<txnId>]` in its comment: an unknown outcome is settled by finding it in GET /operations. */
-  readonly reconcile = 'lookup' as const;
   private readonly cache = new Map<string, CardInfo & { until: number }>();
   private readonly cacheMs: number;
 
   constructor(
-    private readonly conn: HighlightConnection,
-    gate?: RequestGate,
+    private readonly conn: HighlightSettings,
+    gate: RequestGate,
   ) {
     super(new HighlightClient(conn, gate));
     this.cacheMs = (conn.cardTypeCacheSeconds ?? 300) * 1000;
   }
 
-  /** A template's settings; a template not configured gets its type's default mechanics, no limits. */
-  /** A template's cards support what its type does with its configured mechanics. */
-  programCapabilities(program: { reference: string; card_type: string }): CardTypeCapabilities | null {
-    const type = CARD_TYPES.find((t) => t === program.card_type);
-    return type ? capabilitiesOf(type, this.settingsOf(type, program.reference)) : null;
-  }
-
   settingsOf(type: CardType, templateId: string): TemplateSettings {
-    const t = this.conn.templates?.[templateId];
-    return { mechanics: t?.mechanics ?? DEFAULT_MECHANICS[type], limits: t?.limits ?? DEFAULT_LIMITS };
+    return templateSettings(this.conn, type, templateId);
   }
 
   private cardPath(ref: string): string {
@@ -481,8 +467,4 @@ function insufficient(what: string, ref: string, held: number, need: number, uni
     'no',
     { available: held },
   );
-}
-
-export function createHighlightAdapter(conn: HighlightConnection, gate?: RequestGate): ProviderAdapter {
-  return new HighlightAdapter(conn, gate);
 }

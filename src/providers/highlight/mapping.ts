@@ -3,6 +3,7 @@ import type { Movement } from '../adapter.js';
 import type { Unit } from '../../domain/units.js';
 import type { Operation } from '../../domain/capabilities.js';
 import { OPERATIONS } from '../../domain/capabilities.js';
+import type { HighlightSettings } from './settings.js';
 import type { WireBalance } from './wire.js';
 
 /**
@@ -44,6 +45,25 @@ export const DEFAULT_MECHANICS: Record<CardType, Mechanics> = {
 };
 /** Membership without limits unless configured (add-visit allowed, subtract-visit not). */
 export const DEFAULT_LIMITS = false;
+
+/** A template's settings; a template not configured gets its type's default mechanics, no limits. */
+export function templateSettings(
+  settings: Pick<HighlightSettings, 'templates'>,
+  type: CardType,
+  templateId: string,
+): TemplateSettings {
+  const t = settings.templates?.[templateId];
+  return { mechanics: t?.mechanics ?? DEFAULT_MECHANICS[type], limits: t?.limits ?? DEFAULT_LIMITS };
+}
+
+/** What the cards of a template support: its type with the template's configured mechanics. */
+export function programCapabilities(
+  settings: Pick<HighlightSettings, 'templates'>,
+  program: { reference: string; card_type: string },
+): CardTypeCapabilities | null {
+  const type = CARD_TYPES.find((t) => t === program.card_type);
+  return type ? capabilitiesOf(type, templateSettings(settings, type, program.reference)) : null;
+}
 
 export const NATIVE_UNIT: Record<CardType, Unit> = {
   stamp: 'stamps',

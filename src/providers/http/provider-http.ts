@@ -1,32 +1,31 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { ProviderError } from '../../domain/errors.js';
-import { LocalRequestGate } from './local-gate.js';
-import type { RateLimitSetting, RequestGate } from './request-gate.js';
+import type { RequestGate } from './request-gate.js';
 
 /**
  * The HTTP client of one provider connection: one keep-alive undici pool, connect and request
- * timeouts, JSON in and out. Every adapter builds one with its provider's auth headers. Secrets
- * live only in `headers`, which are never logged and never put in an error message.
+ * timeouts, JSON in and out, the connection's rate-limit gate, and the hygiene every provider's
+ * messages need before they reach an error (secrets scrubbed, control characters dropped, cut
+ * short). Each adapter's client builds one with its provider's auth headers. Secrets live only in
+ * `headers`, which are never logged and never put in an error message.
  *
  * Every request passes the connection's rate-limit gate (request-gate.ts): it acquires a slot
  * before it is sent and gives it back once its body is read or it failed.
  */
 
 export interface ProviderHttpOptions {
-  /** The connection id, for error messages. */
-  connection: string;
-  /** The provider's name, for error messages (e.g. "Highlight"). */
+  /** The connection's settings: its id (for messages), the API root and the request timeout. */
+  connection: { id: string; baseUrl: string; timeoutMs?: number };
+  /** The provider's name, for messages (e.g. "Highlight"). */
   provider: string;
-  baseUrl: string;
   headers: Record<string, string>;
-  timeoutMs: number;
+  /** Values that must never appear in a message (API keys, tokens): scrub() blanks them. */
+  secrets: string[];
+  /** The connection's rate-limit gate (the shared Redis limiter in a running gateway). */
+  gate: RequestGate;
   connectTimeoutMs?: number;
   connections?: number;
-  /** The connection's rate-limit gate (the shared Redis limiter in a running gateway). */
-  gate?: RequestGate;
-  /** Without `gate`: the limit of an in-process gate (LocalRequestGate); null or absent, no limit. */
-  rateLimit?: RateLimitSetting | null;
-  /** The longest a request waits at the gate before it is refused (provider_rate_limited); default `timeoutMs`. */
+  /** The longest a request waits at the gate before it is refused (provider_rate_limited); default the timeout. */
   maxGateWaitMs?: number;
 }
 
@@ -53,20 +52,41 @@ const CONNECT_FAILURES = new Set([
 export class ProviderHttp {
   private readonly pool: Pool;
   private readonly basePath: string;
-  /** The gate every request passes; null when there is no limit. */
-  readonly gate: RequestGate | null;
+  private readonly timeoutMs: number;
+  private readonly secrets: string[];
+  /** The gate every request passes. */
+  readonly gate: RequestGate;
 
   constructor(private readonly opts: ProviderHttpOptions) {
-    this.gate = opts.gate ?? (opts.rateLimit ? new LocalRequestGate(opts.rateLimit) : null);
-    const url = new URL(opts.baseUrl);
+    this.gate = opts.gate;
+    this.timeoutMs = opts.connection.timeoutMs ?? 10_000;
+    // Too short a "secret" would blank ordinary words out of messages.
+    this.secrets = opts.secrets.filter((x) => x.length >= 4);
+    const url = new URL(opts.connection.baseUrl);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
       connections: opts.connections ?? 16,
-      connectTimeout: opts.connectTimeoutMs ?? Math.min(opts.timeoutMs, 5000),
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
+      connectTimeout: opts.connectTimeoutMs ?? Math.min(this.timeoutMs, 5000),
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
       keepAliveTimeout: 4000,
     });
+  }
+
+  /** "<Provider> (connection <id>) <METHOD> <path>": how every message names a call. */
+  what(method: string, path: string): string {
+    return `${this.opts.provider} (connection ${this.opts.connection.id}) ${method} ${path}`;
+  }
+
+  /**
+   * A provider's message made fit for an error detail: the connection's secrets blanked (a
+   * provider may echo request headers), control characters dropped, cut to `max` characters.
+   */
+  scrub(text: string, max = 300): string {
+    let out = text;
+    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
+    out = out.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+    return out.length > max ? `${out.slice(0, max)}…` : out;
   }
 
   /** Sends one request. Throws ProviderError for network failures and timeouts only; statuses are the adapter's to map. */
@@ -85,15 +105,15 @@ export class ProviderHttp {
       headers['content-type'] = 'application/json';
     }
     const write = method !== 'GET' && method !== 'HEAD';
-    const what = `${this.opts.provider} (connection ${this.opts.connection}) ${method} ${path}`;
-    const release = this.gate ? await this.acquire(what) : null;
+    const what = this.what(method, path);
+    const release = await this.acquire(what);
     try {
       const res = await this.pool.request({
         method: method as 'GET',
         path: fullPath,
         headers,
         body: payload,
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
       const text = await res.body.text();
       let body: unknown;
@@ -122,7 +142,7 @@ export class ProviderHttp {
       ) {
         throw new ProviderError(
           'provider_timeout',
-          `${what}: no answer within ${this.opts.timeoutMs} ms.`,
+          `${what}: no answer within ${this.timeoutMs} ms.`,
           write ? 'unknown' : 'no',
         );
       }
@@ -132,14 +152,14 @@ export class ProviderHttp {
         write ? 'unknown' : 'no',
       );
     } finally {
-      release?.();
+      release();
     }
   }
 
   /** A slot at the gate. Whatever goes wrong here, nothing was sent: the error says applied 'no'. */
   private async acquire(what: string): Promise<() => void> {
     try {
-      return await this.gate!.acquire(what, this.opts.maxGateWaitMs ?? this.opts.timeoutMs);
+      return await this.gate.acquire(what, this.opts.maxGateWaitMs ?? this.timeoutMs);
     } catch (err) {
       if (err instanceof ProviderError)
         throw err.applied === 'no' ? err : new ProviderError(err.code, err.message, 'no', err.extra);

@@ -1,9 +1,8 @@
 import type { ErrorCode } from '../../domain/errors.js';
-import { rateLimitOf, type LealConnection } from '../../config/connections.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
-import { LocalRequestGate } from '../http/local-gate.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../../domain/errors.js';
+import type { LealSettings } from './settings.js';
 import { readErrorMessage } from './wire.js';
 
 /**
@@ -57,10 +56,8 @@ const intHeader = (res: HttpResult, name: string): number | null => {
 
 export class LealClient {
   private readonly http: ProviderHttp;
-  private readonly secrets: string[];
-  private readonly label: string;
   private readonly root: string;
-  /** The connection's gate: the one given (shared), else a local one (at `rateLimit` when set; it always honours blocks). */
+  /** The connection's gate: Leal's RateLimit-* answers block it. */
   private readonly gate: RequestGate;
   private rl: LealRateLimitState = {
     limit: null,
@@ -72,25 +69,22 @@ export class LealClient {
   };
 
   constructor(
-    private readonly conn: LealConnection,
-    gate?: RequestGate,
+    private readonly conn: LealSettings,
+    gate: RequestGate,
   ) {
-    this.label = `Leal (connection ${conn.id})`;
     this.root = `/accounts/${conn.accountId}`;
-    this.gate = gate ?? new LocalRequestGate(rateLimitOf(conn));
+    this.gate = gate;
     this.http = new ProviderHttp({
-      connection: conn.id,
+      connection: conn,
       provider: 'Leal',
-      baseUrl: conn.baseUrl,
       headers: { authorization: `Bearer ${conn.token}` },
-      timeoutMs: conn.timeoutMs ?? 10_000,
-      gate: this.gate,
+      secrets: [conn.token],
+      gate,
     });
-    this.secrets = [conn.token].filter((s) => s.length >= 4);
   }
 
   what(method: string, path: string): string {
-    return `${this.label} ${method} ${this.root}${path}`;
+    return this.http.what(method, this.root + path);
   }
 
   rateLimitState(): LealRateLimitState {
@@ -112,7 +106,7 @@ export class LealClient {
 
   private refusal(res: HttpResult, what: string, write: boolean, opts: CallOptions): ProviderError {
     const raw = res.invalidJson ? null : readErrorMessage(res.body);
-    const message = raw === null ? null : this.scrub(raw).slice(0, 300);
+    const message = raw === null ? null : this.http.scrub(raw);
     const said = message ? `: ${message}` : '';
     const text = message ?? '';
     const status = res.status;
@@ -194,13 +188,6 @@ export class LealClient {
     }
     // Best effort: a gate that cannot record the block (Redis away) leaves Leal's own 429 to say it.
     if (holdUntil !== null) await this.gate.block(holdUntil).catch(() => undefined);
-  }
-
-  /** Provider messages may echo request headers: never let the token through. */
-  private scrub(s: string): string {
-    let out = s;
-    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
-    return out;
   }
 
   close(): Promise<void> {

@@ -1,6 +1,5 @@
 import { GatewayError } from '../../domain/errors.js';
 import type { EarnedReward } from '../../domain/programs.js';
-import type { LealConnection } from '../../config/connections.js';
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import type {
   IssueCardInput,
@@ -16,6 +15,7 @@ import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../../domain/errors.js';
 import { LealClient, type LealRateLimitState } from './client.js';
+import type { LealSettings } from './settings.js';
 import { LealCustomers, requireNewCustomerFields } from './customers.js';
 import { STAMP_CARD, cardOf, earnedRewardsOf, parseCardRef, parseId, programOf } from './mapping.js';
 import {
@@ -37,15 +37,6 @@ import {
  * documents are silent.
  */
 
-export interface LealAdapter extends ProviderAdapter {
-  /** The last RateLimit-* headers seen (and a running 429 Retry-After), so a queue can slow down before Leal answers 429. */
-  rateLimitState(): LealRateLimitState;
-}
-
-export function createLealAdapter(conn: LealConnection, gate?: RequestGate): LealAdapter {
-  return new Leal(conn, gate);
-}
-
 const KNOWN_CARDS_MAX = 10_000;
 
 const unsupported = (detail: string): ProviderError =>
@@ -59,20 +50,21 @@ const unsupported = (detail: string): ProviderError =>
     },
   );
 
-class Leal implements LealAdapter {
-  readonly cardTypes: CardTypeCapabilities[] = [STAMP_CARD];
-  /** Leal's stamp and redeem calls take no free text and are not de-duplicated: an unknown outcome cannot be checked (needs_review). */
-  readonly reconcile = 'none' as const;
+export class LealAdapter implements ProviderAdapter {
   private readonly client: LealClient;
   private readonly customers: LealCustomers;
   /** Card references seen to exist: cardCapabilities answers these without a request. */
   private readonly known = new Set<string>();
 
-  constructor(conn: LealConnection, gate?: RequestGate) {
+  constructor(conn: LealSettings, gate: RequestGate) {
     this.client = new LealClient(conn, gate);
     this.customers = new LealCustomers(this.client, conn.notifyCustomers);
   }
 
+  /**
+   * The last RateLimit-* headers this adapter saw (and a running 429 Retry-After). Diagnostics of
+   * this one adapter object: the hold itself is in the connection's gate, shared by every process.
+   */
   rateLimitState(): LealRateLimitState {
     return this.client.rateLimitState();
   }

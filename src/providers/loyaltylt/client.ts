@@ -1,13 +1,12 @@
-import { rateLimitOf, type LoyaltyltConnection } from '../../config/connections.js';
 import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../../domain/errors.js';
+import type { LoyaltyltSettings } from './settings.js';
 import { Envelope, check } from './wire.js';
 
 /**
  * The HTTP client of one Loyalty.lt connection: `X-API-Key` / `X-API-Secret` auth, the
- * `/{locale}/shop` prefix, every request through the connection's rate-limit gate (without a
- * shared one, a local one at rateLimitOf(conn): 300 per minute unless set), and the parsing of the three error-body
+ * `/{locale}/shop` prefix, every request through the connection's rate-limit gate, and the parsing of the three error-body
  * generations the documents show into the gateway's error codes.
  */
 
@@ -92,27 +91,20 @@ function statusOfCode(code: number | string | null, fallback: number): number {
 export class LoyaltyltClient {
   private readonly http: ProviderHttp;
   private readonly prefix: string;
-  private readonly secrets: string[];
 
-  constructor(
-    private readonly conn: LoyaltyltConnection,
-    gate?: RequestGate,
-  ) {
+  constructor(conn: LoyaltyltSettings, gate: RequestGate) {
     this.http = new ProviderHttp({
-      connection: conn.id,
+      connection: conn,
       provider: 'Loyalty.lt',
-      baseUrl: conn.baseUrl,
       headers: { 'x-api-key': conn.apiKey, 'x-api-secret': conn.apiSecret },
-      timeoutMs: conn.timeoutMs ?? 10_000,
+      secrets: [conn.apiKey, conn.apiSecret],
       gate,
-      rateLimit: rateLimitOf(conn),
     });
     this.prefix = `/${conn.locale ?? 'en'}/shop`;
-    this.secrets = [conn.apiKey, conn.apiSecret].filter((s) => s.length >= 4);
   }
 
   what(method: string, path: string): string {
-    return `Loyalty.lt (connection ${this.conn.id}) ${method} ${this.prefix}${path}`;
+    return this.http.what(method, this.prefix + path);
   }
 
   /** Sends one call; answers the envelope of a 2xx `success: true`, throws ProviderError otherwise. */
@@ -134,7 +126,7 @@ export class LoyaltyltClient {
   errorFor(res: HttpResult, status: number, what: string, write: boolean, notFound: NotFoundKind): ProviderError {
     const b = parseErrorBody(res.body);
     const code = typeof b.appCode === 'string' ? b.appCode.toUpperCase() : b.appCode;
-    const text = this.redact([b.message, ...b.fields].filter((s): s is string => s !== null).join('; ')).slice(0, 400);
+    const text = this.http.scrub([b.message, ...b.fields].filter((s): s is string => s !== null).join('; '), 400);
     const said = text ? `: ${text}` : '';
     if (
       status === 429 ||
@@ -212,13 +204,6 @@ export class LoyaltyltClient {
       `${what}: the provider refused it (HTTP ${status}${code !== null ? `, code ${code}` : ''})${said}.`,
       'no',
     );
-  }
-
-  /** Provider messages go into error details: never let a credential through. */
-  private redact(s: string): string {
-    let out = s;
-    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
-    return out;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { LoyaltyltConnection } from '../../config/connections.js';
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import type {
   IssueCardInput,
@@ -15,6 +14,7 @@ import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../../domain/errors.js';
 import { LoyaltyltClient } from './client.js';
+import type { LoyaltyltSettings } from './settings.js';
 import {
   POINTS_CARD,
   cardKeyOf,
@@ -36,10 +36,6 @@ import { BalanceData, CardData, CreateData, DeductData, TransactionData, check, 
  * documents are silent.
  */
 
-export function createLoyaltyltAdapter(conn: LoyaltyltConnection, gate?: RequestGate): ProviderAdapter {
-  return new LoyaltyltAdapter(conn, gate);
-}
-
 /** What transactions/create needs of a card: it is user-based. A card's user never changes, so this is cached. */
 interface CardIds {
   cardId: number;
@@ -51,20 +47,7 @@ const HISTORY_PER_PAGE = 50;
 const HISTORY_MAX_PAGES = 20;
 const LOOKUP_MAX_PAGES = 4;
 
-class LoyaltyltAdapter implements ProviderAdapter {
-  readonly cardTypes: CardTypeCapabilities[] = [POINTS_CARD];
-  /**
-   * transactions/create de-duplicates on order_id (= Movement.dedupKey): sending the movement again
-   * either applies it once or answers 409, which alreadyApplied() turns into success when the order
-   * is found on the card. (deduct-points, used by adjust −N and expire, has no order_id: see README.)
-   */
-  readonly reconcile = 'resend' as const;
-
-  /** deduct-points has no order_id to de-duplicate on: its description carries [lgw:<txn id>], so it is looked up instead. */
-  reconcileFor(m: Movement): 'lookup' | 'resend' {
-    return m.operation === 'expire' || (m.operation === 'adjust' && m.quantity < 0) ? 'lookup' : 'resend';
-  }
-
+export class LoyaltyltAdapter implements ProviderAdapter {
   async findApplied(reference: string, m: Movement, sinceMs: number): Promise<MoveResult | null> {
     const entries = await this.history(reference, { limit: 200, fromMs: sinceMs - 5 * 60_000 });
     const found = entries.find((e) => e.txnId === m.txnId);
@@ -74,8 +57,8 @@ class LoyaltyltAdapter implements ProviderAdapter {
   private readonly ids = new Map<string, CardIds>();
 
   constructor(
-    private readonly conn: LoyaltyltConnection,
-    gate?: RequestGate,
+    private readonly conn: LoyaltyltSettings,
+    gate: RequestGate,
   ) {
     this.client = new LoyaltyltClient(conn, gate);
   }

@@ -1,93 +1,47 @@
-import type { GatewayError } from '../../domain/errors.js';
-import type { Balance, HistoryEntry } from '../../domain/transactions.js';
-import type { Card, CreateCardBody } from '../../domain/cards.js';
 import type { ConnectionConfig } from '../../config/connections.js';
-import type { Unit } from '../../domain/units.js';
-
-/** Normalized operations a connection (and a card on it) can support. */
-export const OPERATIONS = [
-  'award',
-  'redeem',
-  'adjust',
-  'expire',
-  'reverse',
-  'balance',
-  'history',
-  'issue_card',
-  'get_card',
-  'list_cards',
-  'delete_card',
-  'block_card',
-  'void_card',
-  'visit',
-  'purchase',
-  'refund_purchase',
-  'rewards',
-  'redeem_reward',
-  'redeem_coupon',
-  'notify',
-  'customers',
-  'delete_customer',
-  'programs',
-  'copy_program',
-] as const;
-export type Operation = (typeof OPERATIONS)[number];
-
-export interface Capabilities {
-  operations: Operation[];
-  units: Unit[];
-  native_unit?: Unit;
-  card_types?: { card_type: string; operations: Operation[]; units: Unit[]; native_unit: Unit }[];
-}
-
-export type ApplyOutcome =
-  /** Applied and recorded: the transaction is now succeeded. */
-  | {
-      kind: 'applied';
-      balanceAfter: number | null;
-      delta: number;
-      points: number;
-      completedAt: number;
-      providerReference?: string | null;
-      unit?: Unit;
-    }
-  /** Already past processing (a duplicate apply, or a takeover after a crash). */
-  | { kind: 'already' }
-  /** Refused before anything changed; the claim is released. */
-  | { kind: 'rejected'; error: GatewayError };
-
-export interface HistoryQuery {
-  type?: string;
-  fromMs?: number;
-  toMs?: number;
-  referenceId?: string;
-  staff?: string;
-  limit: number;
-  /** The last id of the previous page. */
-  after?: string;
-}
+import type { Card, CreateCardBody } from '../../domain/cards.js';
+import type { Capabilities } from '../../domain/capabilities.js';
+import type { Balance, HistoryEntry, HistoryQuery } from '../../domain/transactions.js';
+import type { ProviderAdapter } from '../../providers/adapter.js';
+import type { PointsEngine } from '../points/engine.js';
+import type { ViewContext } from './views.js';
 
 export interface HistoryPage {
+  /** Transactions of the store, newest first, when `entries` is absent. */
   ids: string[];
-  /** Entries already rendered (external providers merge their own record in); else `ids` are rendered from the ledger. */
+  /** Entries already made (a provider's own record merged in). */
   entries?: HistoryEntry[];
-  /** The last id looked at, when older entries remain. */
+  /** Where the next page starts, when older entries remain. */
   next: string | null;
 }
 
 /**
- * What the gateway needs of a provider. One instance per configured connection. Applying a
- * transaction is each kind's own: the built-in ledger in the request (BuiltinLedger.apply), an
- * external provider through its connection's queue (src/queue/transaction-job.ts).
+ * One configured connection, whatever holds its points: the built-in ledger
+ * (builtin-connection.ts) or a provider (provider-connection.ts). The services use this and
+ * never ask which it is; what differs is behind `engine` (how a transaction is applied) and the
+ * optional parts each kind has.
  */
 export interface Connection {
-  readonly connection: ConnectionConfig;
+  readonly id: string;
+  readonly config: ConnectionConfig;
+  /** Everything any of its cards supports, plus what the connection itself offers. */
   readonly capabilities: Capabilities;
+  /** How its transactions are applied: in the request, or through its provider's queue. */
+  readonly engine: PointsEngine;
   /** Capabilities of one card (a provider may support less on some card types). */
   cardCapabilities(cardId: string): Promise<Capabilities>;
   balance(cardId: string): Promise<Balance | null>;
   history(cardId: string, query: HistoryQuery): Promise<HistoryPage | null>;
-  issueCard?(cardId: string, body: CreateCardBody, now: number): Promise<{ card: Card; created: boolean }>;
   getCard(cardId: string): Promise<Card | null>;
-  setCardStatus?(cardId: string, status: 'active' | 'blocked', reason: string | null): Promise<Card | null>;
+  /** Forgets what was remembered of a card (deleted, voided). */
+  forgetCard(cardId: string): void;
+  /** A write the gateway made to the card outside a transaction job (an admin's resolution): no cached balance survives it. */
+  invalidateBalance(cardId: string): Promise<void>;
+  /** Cards the gateway issues and blocks itself (the built-in ledger). */
+  readonly ownCards?: {
+    issue(cardId: string, body: CreateCardBody, now: number): Promise<{ card: Card; created: boolean }>;
+    setStatus(cardId: string, status: 'active' | 'blocked', reason: string | null): Promise<Card | null>;
+  };
+  /** The provider behind a provider connection: its adapter with every call queued, and how its objects are shown. */
+  readonly provider?: { api: ProviderAdapter; view: ViewContext };
 }

@@ -1,64 +1,48 @@
 import type { Redis } from 'ioredis';
-import { GatewayError } from '../../domain/errors.js';
-import { publicSettings, type ConnectionConfig } from '../../config/connections.js';
-import type { KeySpace } from '../../redis/keys.js';
 import { BuiltinLedger } from '../../builtin-ledger/builtin-ledger.js';
-import { ProviderConnection } from './provider-connection.js';
-import { createAdapter } from '../../providers/adapters.js';
+import { type ConnectionConfig, publicSettings } from '../../config/connections.js';
+import type { Capabilities, Operation } from '../../domain/capabilities.js';
+import { GatewayError } from '../../domain/errors.js';
+import { connectionOf } from '../../domain/ids.js';
+import type { Unit } from '../../domain/units.js';
+import type { Dispatch } from '../../dispatch/dispatch.js';
+import { descriptorOf, type ProviderConnectionSettings } from '../../providers/index.js';
+import type { KeySpace } from '../../redis/keys.js';
+import type { BalanceCache } from '../../store/balance-cache.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
+import { BuiltinConnection } from './builtin-connection.js';
 import type { Connection } from './connection.js';
-import type { Dispatcher } from '../../dispatch/dispatcher.js';
-import { isQueuedMethod } from '../../dispatch/queued-adapter.js';
+import { ProviderConnection } from './provider-connection.js';
 
-/** The provider of every configured connection, and the card-id → connection lookup. */
+/**
+ * Every configured connection, and the card id → connection lookup. The one place that tells the
+ * built-in ledger from a provider: it builds each connection from its configuration, and answers
+ * the few questions that depend on the kind (the built-in ledgers, a card's ledger).
+ */
 export class ConnectionRegistry {
   private readonly byId = new Map<string, Connection>();
 
   constructor(
     connections: ConnectionConfig[],
-    redis: Redis,
-    keys: KeySpace,
-    ledger: TransactionStore,
-    dispatch: Dispatcher,
+    deps: {
+      redis: Redis;
+      keys: KeySpace;
+      store: TransactionStore;
+      balances: BalanceCache;
+      dispatch: Dispatch;
+      options: { inFlightWaitMs: number; dispatchWaitMs: number };
+    },
   ) {
-    for (const conn of connections) {
-      if (conn.provider === 'ledger') {
-        this.byId.set(conn.id, new BuiltinLedger(conn, redis, keys));
+    for (const config of connections) {
+      if (config.provider === 'ledger') {
+        const ledger = new BuiltinLedger(config, deps.redis, deps.keys);
+        this.byId.set(config.id, new BuiltinConnection(ledger, deps.store, deps.options));
         continue;
       }
-      // The connection's queue, and the Redis limiter every request of its adapter goes through.
-      const gate = dispatch.addConnection(conn);
-      this.byId.set(conn.id, new ProviderConnection(conn, createAdapter(conn, gate), ledger, redis, keys, dispatch));
+      const descriptor = descriptorOf(config.provider);
+      if (!descriptor) throw new Error(`connection ${config.id}: no provider ${config.provider} in this build`);
+      this.byId.set(config.id, new ProviderConnection(config as ProviderConnectionSettings, descriptor, deps));
     }
-  }
-
-  /** Runs an adapter method for a call job (workers only): the connection's real adapter, not the queued one. */
-  readonly directCall = async (connectionId: string, method: string, args: unknown[]): Promise<unknown> => {
-    const provider = this.get(connectionId);
-    if (!(provider instanceof ProviderConnection) || !isQueuedMethod(method))
-      throw new Error(`no provider call ${method} on ${connectionId}`);
-    const fn = (provider.direct as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>)[
-      method
-    ];
-    if (typeof fn !== 'function') throw new Error(`${connectionId} has no ${method}`);
-    return fn.apply(provider.direct, args);
-  };
-
-  /** The external connection `connectionId`, or unsupported_operation naming what it is. */
-  external(connectionId: string, what: string): ProviderConnection {
-    const p = this.get(connectionId);
-    if (!(p instanceof ProviderConnection)) {
-      throw new GatewayError(
-        'unsupported_operation',
-        `Connection ${connectionId} is the built-in ledger, which has no ${what}.`,
-        { supported: p.capabilities.operations },
-      );
-    }
-    return p;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.list().map((p) => (p instanceof ProviderConnection ? p.close() : undefined)));
   }
 
   list(): Connection[] {
@@ -66,33 +50,67 @@ export class ConnectionRegistry {
   }
 
   get(connectionId: string): Connection {
-    const p = this.byId.get(connectionId);
-    if (!p) {
+    const c = this.byId.get(connectionId);
+    if (!c) {
       throw new GatewayError(
         'unknown_connection',
         `There is no connection "${connectionId}". Configured: ${[...this.byId.keys()].join(', ')}.`,
       );
     }
-    return p;
+    return c;
   }
 
-  /** The provider holding a card, from the `<connection>:` part of its id. */
+  /** The connection holding a card, from the `<connection>:` part of its id. */
   forCard(cardId: string): Connection {
-    const colon = cardId.indexOf(':');
-    return this.get(colon === -1 ? cardId : cardId.slice(0, colon));
+    return this.get(cardId.includes(':') ? connectionOf(cardId) : cardId);
   }
 
-  /** The built-in ledger connections (where cards can be issued by the gateway itself). */
-  ledgers(): BuiltinLedger[] {
-    return this.list().filter((p): p is BuiltinLedger => p instanceof BuiltinLedger);
+  /** The first built-in ledger connection: where POST /v1/cards issues a card when it names no connection. */
+  defaultLedger(): Connection | undefined {
+    return this.list().find((c) => c instanceof BuiltinConnection);
+  }
+
+  /** The built-in ledger holding a card (the expiry schedule); null on a provider's connection, undefined on none. */
+  ledgerFor(cardId: string): BuiltinLedger | null | undefined {
+    const c = this.byId.get(connectionOf(cardId));
+    if (!c) return undefined;
+    return c instanceof BuiltinConnection ? c.ledger : null;
+  }
+
+  /**
+   * The card's connection and capabilities, when the card supports `op` (and counts in `unit`);
+   * else unsupported_operation naming what it supports.
+   */
+  async requireOperation(
+    cardId: string,
+    op: Operation,
+    unit?: Unit,
+  ): Promise<{ conn: Connection; caps: Capabilities }> {
+    const conn = this.forCard(cardId);
+    const caps = await conn.cardCapabilities(cardId);
+    if (!caps.operations.includes(op)) {
+      throw new GatewayError(
+        'unsupported_operation',
+        `Card ${cardId} does not support ${op}; it supports: ${caps.operations.join(', ')} (units: ${caps.units.join(', ')}).`,
+        { supported: caps.operations },
+      );
+    }
+    if (unit !== undefined && !caps.units.includes(unit)) {
+      throw new GatewayError(
+        'unsupported_operation',
+        `Card ${cardId} does not count in ${unit}; its units are: ${caps.units.join(', ')}. Nothing is converted between units.`,
+        { supported: caps.operations, units: caps.units },
+      );
+    }
+    return { conn, caps };
   }
 
   describe() {
-    return this.list().map((p) => ({
-      id: p.connection.id,
-      provider: p.connection.provider,
-      capabilities: p.capabilities,
-      settings: publicSettings(p.connection),
+    return this.list().map((c) => ({
+      id: c.id,
+      provider: c.config.provider,
+      capabilities: c.capabilities,
+      settings: publicSettings(c.config),
     }));
   }
 }

@@ -13,9 +13,9 @@
   ARGV[5] lease, ms: how long the claimer may work before another request may take over
   ARGV[6] idempotency record TTL, ms
   ARGV[7] the new transaction's id
-  ARGV[9] prefix of transaction keys (same hash tag), to return an existing transaction's fields
   ARGV[8] the new transaction's fields, as a JSON array of strings: field, value, field, value...
           (strings only, so cjson keeps every value exact)
+  ARGV[9] prefix of transaction keys (same hash tag), to return an existing transaction's fields
   ARGV[10] amount a reversal at an external provider reserves on KEYS[4] ('' for none): checked
           against what is left of the original, counting reversals still in flight or in review,
           so that concurrent partial reversals can never take back more than it gave
@@ -24,12 +24,11 @@
   KEYS[5] the status index of ARGV[11] (sorted set of txn ids, scores 0: ids sort by creation time), or a placeholder
 
   Returns one string (one reply element decodes far faster than many):
-    'claimed|<txn id>'                 the caller owns the transaction and must apply it
-    'replay|<http status>|<body>'      the key's first request finished: replay its stored response
-    'replay_txn|<http status>|<json>'  the key's first request finished: answer from its transaction
-    'existing|<txn id>|<json>'         the key or the natural key names a transaction already claimed
-    'mismatch'                         the key was used with another request
-    'exceeds|<left>'                   the reversal is more than what is left of the original
+    'claimed|<txn id>'            the caller owns the transaction and must apply it
+    'done|<txn id>|<json>'        the key's first request finished: answer from its transaction
+    'existing|<txn id>|<json>'    the key or the natural key names a transaction already claimed
+    'mismatch'                    the key was used with another request (another route, another body)
+    'exceeds|<left>'              the reversal is more than what is left of the original
   <json> is the transaction's fields as a JSON array [field, value, ...] ([] if it was just released).
 ]]
 local now = tonumber(ARGV[4])
@@ -44,11 +43,9 @@ local leaseUntil = now + tonumber(ARGV[5])
 if ARGV[1] == '1' then
   local rec = redis.call('HMGET', KEYS[1], 'fp', 'state', 'resource', 'status', 'body')
   if rec[1] then
-    if rec[1] ~= ARGV[3] then return 'mismatch' end
-    if rec[2] == 'done' then
-      if rec[5] then return 'replay|' .. rec[4] .. '|' .. rec[5] end
-      return 'replay_txn|' .. rec[4] .. '|' .. fieldsOf(rec[3])
-    end
+    -- A record with a stored answer belongs to a request that is not a transaction.
+    if rec[1] ~= ARGV[3] or rec[5] then return 'mismatch' end
+    if rec[2] == 'done' then return 'done|' .. rec[3] .. '|' .. fieldsOf(rec[3]) end
     return 'existing|' .. rec[3] .. '|' .. fieldsOf(rec[3])
   end
 end

@@ -1,10 +1,10 @@
 --[[
-  Stores the response of a finished request under its Idempotency-Key, for replays.
+  Stores the answer of a finished request under its Idempotency-Key, for replays.
 
   KEYS[1] idempotency record
   ARGV[1] resource id the claim holds (a stale claimer must not overwrite another's answer)
-  ARGV[2] HTTP status
-  ARGV[3] response body (JSON)
+  ARGV[2] the kind of answer (created, ok, existing, accepted, error)
+  ARGV[3] the answer (JSON)
 
   Returns 1 when stored, 0 when the record is gone or names another resource.
 ]]

@@ -1,7 +1,7 @@
 --[[
   Claims an Idempotency-Key for a request that is not a points transaction (issuing a card,
-  blocking one). The resource id is chosen up front, so a request that takes over after a
-  crash creates the same resource, never a second one.
+  creating a customer, starting a bulk). The resource id is chosen up front, so a request that
+  takes over after a crash creates the same resource, never a second one.
 
   KEYS[1] idempotency record of (client, Idempotency-Key)
 
@@ -11,7 +11,7 @@
   ARGV[4] lease, ms
   ARGV[5] record TTL, ms
 
-  Returns {'claimed', resource} | {'replay', http_status, body} | {'in_flight', resource, lease_until}
+  Returns {'claimed', resource} | {'replay', kind, answer} | {'in_flight', resource, lease_until}
         | {'takeover', resource} (the first claimer's lease ran out: carry on with its resource id) | {'mismatch'}
 ]]
 local now = tonumber(ARGV[3])

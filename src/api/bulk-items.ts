@@ -1,0 +1,77 @@
+import { GatewayError } from '../domain/errors.js';
+import { fieldErrors, strictAjv } from '../lib/schema-check.js';
+import type { BulkItem, BulkProgress, ItemResult } from '../services/bulk/bulk-service.js';
+import type { TransactionInput } from '../services/points/transaction-input.js';
+import { statusOf, validationError } from './problem.js';
+import { BulkAdjust, BulkAward, BulkRedeem, type BulkView } from './schemas/points.js';
+
+const validators = {
+  award: strictAjv().compile(BulkAward),
+  redeem: strictAjv().compile(BulkRedeem),
+  adjust: strictAjv().compile(BulkAdjust),
+};
+
+/** Checks one bulk item; throws its error (the index names the field). */
+function checkItem(item: unknown, index: number, admin: boolean): TransactionInput {
+  const type = (item as { type?: unknown } | null)?.type;
+  const validate = typeof type === 'string' ? validators[type as keyof typeof validators] : undefined;
+  if (!validate) {
+    throw new GatewayError('validation_failed', `Item ${index}: type must be one of award, redeem, adjust.`, {
+      errors: [{ field: `/transactions/${index}/type`, message: 'must be one of: award, redeem, adjust' }],
+    });
+  }
+  if (!validate(item)) throw validationError(fieldErrors(validate.errors, `/transactions/${index}`), 'body');
+  if (type === 'adjust' && !admin) throw new GatewayError('forbidden', 'Adjust items need the "admin" scope.');
+  return item as TransactionInput;
+}
+
+/** Bulk requests at the edge: their items checked on the way in, their results given HTTP statuses on the way out. */
+
+/**
+ * The items of a bulk request, each checked on its own (the route's schema leaves them
+ * unchecked): the transaction it asks for, or why it is refused, so that a bad item never sinks
+ * the others.
+ */
+export function checkBulkItems(items: unknown[], admin: boolean): BulkItem[] {
+  return items.map((item, index) => {
+    try {
+      return { input: checkItem(item, index, admin) };
+    } catch (err) {
+      const e = err as GatewayError;
+      return { error: { code: e.code, detail: e.message, ...(e.extra.errors ? { errors: e.extra.errors } : {}) } };
+    }
+  });
+}
+
+const OUTCOME_STATUS = { done: 201, accepted: 202 } as const;
+
+/** The HTTP status an item would have had on its own. */
+function itemStatus(r: Pick<ItemResult, 'outcome' | 'error'>): number {
+  return r.outcome === 'error' ? statusOf(r.error?.code ?? 'internal_error') : OUTCOME_STATUS[r.outcome];
+}
+
+/** One item's result in a bulk answer (BulkResult). */
+export function bulkResultView(r: ItemResult) {
+  return {
+    index: r.index,
+    status: itemStatus(r),
+    replayed: r.replayed,
+    ...(r.transaction ? { transaction: r.transaction } : {}),
+    ...(r.error ? { error: r.error } : {}),
+  };
+}
+
+/** A bulk job as GET /v1/bulk/{id} shows it (BulkJob): each item's status is 201 once its transaction succeeded. */
+export function bulkJobView(p: BulkProgress): BulkView {
+  return {
+    ...p,
+    results: p.results.map((r) => ({
+      index: r.index,
+      status: r.transaction?.status === 'succeeded' ? 201 : itemStatus(r),
+      state: r.state,
+      replayed: r.replayed,
+      ...(r.transaction ? { transaction: r.transaction } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    })),
+  };
+}

@@ -1,0 +1,61 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { hoistTitledSchemas } from './hoist-schemas.js';
+
+const VERSION = '0.1.0';
+
+/**
+ * The OpenAPI document, made from the routes' own schemas (openapi/openapi.json is this, written
+ * by `npm run openapi`), served at /openapi.json with Swagger UI at /docs.
+ */
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'loyalty-gateway',
+        version: VERSION,
+        description:
+          'One normalized loyalty API (award, redeem, adjust, expire, balance, history, bulk, cards, customers, programs, rewards, visits, purchases, coupons, notifications) over Highlight Cards, Coupontools, Leal, Loyalty.lt and a built-in points ledger. Every POST takes an Idempotency-Key; errors are RFC 9457 problem details with a stable `code`.',
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      servers: [{ url: 'http://localhost:3000', description: 'A gateway on this machine' }],
+      tags: [
+        { name: 'points', description: 'Award, redeem, adjust, expire, bulk; balance and history' },
+        { name: 'transactions', description: 'One transaction; reversals' },
+        { name: 'cards', description: 'Cards on any connection; visits, purchases, rewards and coupons' },
+        { name: 'customers', description: 'Customers at a provider' },
+        { name: 'programs', description: 'Programs: card templates and loyalty cards' },
+        { name: 'notifications', description: 'Push notifications to cards' },
+        { name: 'connections', description: 'Configured providers' },
+        { name: 'system', description: 'Health and problem types' },
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description: 'A key from API_KEYS, with the scope the operation names.',
+          },
+        },
+      },
+    },
+    transform: ({ schema, url, route }) => {
+      const scope = (route.config as { scope?: string } | undefined)?.scope;
+      const s = { ...(schema as Record<string, unknown>) };
+      s.security = scope ? [{ apiKey: [] }] : [];
+      if (scope)
+        s.description = `${(s.description as string | undefined) ?? s.summary ?? ''}\n\nScope: \`${scope}\`.`.trim();
+      return { schema: s as typeof schema, url };
+    },
+    transformObject: (doc) => hoistTitledSchemas((doc as { openapiObject: Record<string, unknown> }).openapiObject),
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+}
+
+/** Serves the document (after the routes are registered: it describes them). */
+export function serveOpenApi(app: FastifyInstance): void {
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}

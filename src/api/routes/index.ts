@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Gateway } from '../../gateway.js';
+import { bulkRoutes } from './bulk.js';
+import { cardOperationRoutes } from './card-operations.js';
+import { cardRoutes } from './cards.js';
+import { customerRoutes } from './customers.js';
+import { notificationRoutes } from './notifications.js';
+import { pointsRoutes } from './points.js';
+import { programRoutes } from './programs.js';
+import { systemRoutes } from './system.js';
+import { transactionRoutes } from './transactions.js';
+
+/** Every route group, under its URL prefix; each calls the services and decides nothing else. */
+export async function registerRoutes(app: FastifyInstance, gateway: Gateway, redis: Redis): Promise<void> {
+  const { points, review, bulk, cards, customers, programs, connections } = gateway;
+  await app.register(systemRoutes, { redis, connections });
+  await app.register(pointsRoutes, { prefix: '/v1/points', points, bulk });
+  await app.register(bulkRoutes, { prefix: '/v1/bulk', bulk });
+  await app.register(transactionRoutes, { prefix: '/v1/transactions', points, review });
+  await app.register(cardRoutes, { prefix: '/v1/cards', cards });
+  await app.register(cardOperationRoutes, { prefix: '/v1/cards', points, cards });
+  await app.register(customerRoutes, { prefix: '/v1/customers', customers });
+  await app.register(programRoutes, { prefix: '/v1/programs', programs });
+  await app.register(notificationRoutes, { prefix: '/v1/notifications', programs });
+}

@@ -1,0 +1,101 @@
+import type { Queue } from 'bullmq';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { ProviderAdapter } from '../providers/adapter.js';
+import type { ProviderDescriptor } from '../providers/descriptor.js';
+import type { ProviderConnectionSettings } from '../providers/index.js';
+import type { KeySpace } from '../redis/keys.js';
+import type { BalanceCache } from '../store/balance-cache.js';
+import type { TransactionStore } from '../store/transaction-store.js';
+import { DoneSignal } from './done-signal.js';
+import { Holds } from './holds.js';
+import { ProviderCalls } from './provider-calls.js';
+import { queuedAdapter } from './queued-adapter.js';
+import { ConnectionQueues, type DispatchOptions, type Lane } from './queues.js';
+import { TransactionJobs } from './transaction-job.js';
+import { Workers } from './workers.js';
+
+/**
+ * Every call to a provider goes through the BullMQ queue of its connection, shared by every
+ * gateway process on the same Redis: API processes add jobs and wait for their outcome; worker
+ * processes take them, the connection's rate limit gating every HTTP request they make.
+ *
+ *   queues.ts           the queue, rate limiter and adapter of each connection
+ *   provider-calls.ts   call jobs: one adapter method, its answer handed back
+ *   transaction-job.ts  transaction jobs: one stored transaction applied, exactly once
+ *   workers.ts          the workers and the sweep;  holds.ts  what a 429 does
+ *   done-signal.ts      "job <id> is done", told to every process
+ */
+export class Dispatch {
+  private readonly queues: ConnectionQueues;
+  private readonly signal: DoneSignal;
+  private readonly calls: ProviderCalls;
+  private readonly holds: Holds;
+  private readonly workers: Workers;
+
+  constructor(deps: {
+    redis: Redis;
+    keys: KeySpace;
+    store: TransactionStore;
+    balances: BalanceCache;
+    options: DispatchOptions;
+    log: FastifyBaseLogger;
+  }) {
+    const { redis, keys, store, balances, options, log } = deps;
+    this.queues = new ConnectionQueues(redis, keys, options, log);
+    this.signal = new DoneSignal(redis, keys);
+    this.holds = new Holds(this.queues, log);
+    this.calls = new ProviderCalls(redis, keys, this.queues, this.signal, this.holds, log);
+    const txns = new TransactionJobs(store, balances, this.holds, this.signal, log);
+    this.workers = new Workers(this.queues, store, this.calls, txns, log);
+  }
+
+  /** BullMQ's connection of this process (the bulk queue shares it). */
+  get connection(): Redis {
+    return this.queues.connection;
+  }
+
+  /** Adds a provider connection; returns its adapter as the API side uses it (every call a job). */
+  addConnection(settings: ProviderConnectionSettings, descriptor: ProviderDescriptor): ProviderAdapter {
+    const lane = this.queues.add(settings, descriptor);
+    return queuedAdapter(lane.adapter, settings.id, this.calls);
+  }
+
+  /** Listens for finished jobs (every role). */
+  start(): Promise<void> {
+    return this.signal.start();
+  }
+
+  /** Starts this process's workers (roles worker and all). */
+  startWorkers(): void {
+    this.workers.start();
+  }
+
+  /** Queues a transaction's job (a no-op while one exists); `fresh` replaces a finished one (an admin's retry). */
+  enqueueTxn(connectionId: string, txnId: string, lane: Lane, opts: { fresh?: boolean } = {}): Promise<void> {
+    return this.queues.enqueueTxn(connectionId, txnId, lane, opts);
+  }
+
+  /** Waits (at most `timeoutMs`) until `check` finds job `id` done; woken by its announcement. */
+  waitFor<T>(id: string, timeoutMs: number, check: () => Promise<T | null>): Promise<T | null> {
+    return this.signal.waitFor(id, timeoutMs, check);
+  }
+
+  /** Holds a connection as a provider's 429 would (operators, tests). */
+  holdConnection(connectionId: string, waitMs: number): Promise<number> {
+    return this.holds.holdConnection(connectionId, waitMs);
+  }
+
+  queueOf(connectionId: string): Queue {
+    return this.queues.lane(connectionId).queue;
+  }
+
+  stopWorkers(graceMs: number): Promise<void> {
+    return this.workers.stop(graceMs);
+  }
+
+  async close(): Promise<void> {
+    await this.signal.close();
+    await this.queues.close();
+  }
+}

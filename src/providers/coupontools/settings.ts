@@ -1,0 +1,9 @@
+import Type, { type Static } from 'typebox';
+import { Secret, providerSettings } from '../settings.js';
+
+export const CoupontoolsSettingsSchema = Type.Object(
+  { ...providerSettings, provider: Type.Literal('coupontools'), apiKey: Secret, apiSecret: Secret },
+  { additionalProperties: false },
+);
+
+export type CoupontoolsSettings = Static<typeof CoupontoolsSettingsSchema>;

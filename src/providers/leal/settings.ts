@@ -1,0 +1,9 @@
+import Type, { type Static } from 'typebox';
+import { Secret, providerSettings } from '../settings.js';
+
+export const LealSettingsSchema = Type.Object(
+  { ...providerSettings, provider: Type.Literal('leal'), token: Secret, accountId: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+
+export type LealSettings = Static<typeof LealSettingsSchema>;

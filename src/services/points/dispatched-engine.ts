@@ -1,0 +1,120 @@
+import { fieldError } from '../../domain/errors.js';
+import { isFinal } from '../../domain/transactions.js';
+import type { Dispatch } from '../../dispatch/dispatch.js';
+import { type Claim, once } from '../../idempotency/once.js';
+import type { ProviderSettings } from '../../providers/settings.js';
+import { claimedRecord, type TransactionRecord } from '../../store/transaction-record.js';
+import type { TransactionStore } from '../../store/transaction-store.js';
+import type { PointsEngine, Submission, TransactionOutcome } from './engine.js';
+import { outcomeOf, reversalRefused } from './outcome.js';
+import type { TransactionInput } from './transaction-input.js';
+import { transactionView } from './transaction-view.js';
+
+/**
+ * Transactions at a provider: claimed in the store as queued, their job put on the connection's
+ * queue (src/dispatch), and their outcome awaited up to the dispatch wait; still running then (or
+ * with Prefer: respond-async), the answer is `accepted` with the transaction to poll. A retry of
+ * the same key or reference_id finds the same transaction, and queues its job again if it was lost.
+ */
+export class DispatchedEngine implements PointsEngine {
+  readonly dispatched = true;
+
+  constructor(
+    private readonly settings: ProviderSettings,
+    private readonly store: TransactionStore,
+    private readonly dispatch: Dispatch,
+    private readonly options: { inFlightWaitMs: number; dispatchWaitMs: number },
+  ) {}
+
+  get currency(): string {
+    return this.settings.currency ?? 'EUR';
+  }
+
+  check(input: TransactionInput): void {
+    const kind = this.settings.provider;
+    if (input.expires_at !== undefined) {
+      throw fieldError('expires_at', `is not supported on ${kind} connections: the provider sets expiry itself`);
+    }
+    if (input.before !== undefined) {
+      throw fieldError('before', `is not supported on ${kind} connections; name the points to expire`);
+    }
+    if (input.amount !== undefined && input.amount.currency !== this.currency) {
+      throw fieldError('amount/currency', `must be ${this.currency}, the currency of connection ${this.settings.id}`);
+    }
+  }
+
+  defaultExpiry(): null {
+    return null;
+  }
+
+  /** What was asked: the provider is sent exactly that. */
+  expireDelta(points: number | null): number {
+    return points === null ? 0 : -points;
+  }
+
+  /**
+   * A provider is sent an exact opposite movement, so the amount is worked out here. The claim
+   * script is the one judge of what is left: it replays a retried reversal (its keys) and refuses
+   * one that exceeds the rest, counting reversals still in flight. Nothing left, for a full
+   * reversal: ask for the whole original, which the script refuses as already reversed.
+   */
+  reversal(orig: TransactionRecord, asked: number | undefined) {
+    const left = Math.abs(orig.delta) - orig.reversed_points;
+    const amount = asked ?? (left > 0 ? left : Math.abs(orig.delta));
+    const delta = orig.delta > 0 ? -amount : amount;
+    return { points: delta, delta };
+  }
+
+  async submit({ txn, idem, naturalKey, ctx }: Submission): Promise<TransactionOutcome> {
+    const reserve = txn.reversal_of !== null ? { of: txn.reversal_of, amount: Math.abs(txn.delta) } : undefined;
+    // A transaction the key or reference_id already names, still queued or running: wait for it.
+    let found: TransactionRecord | null = null;
+    const claim = async (): Promise<Claim<TransactionRecord>> => {
+      const c = await this.store.claim(txn, { idem, naturalKey, reserve, queued: true });
+      switch (c.kind) {
+        case 'claimed':
+          return { kind: 'claimed', resource: c.txnId };
+        case 'exceeds':
+          throw reversalRefused(c.left, txn);
+        case 'mismatch':
+          return c;
+        default:
+          if (!c.record) return { kind: 'in_flight' };
+          if (isFinal(c.record.status)) return { kind: 'replay', answer: c.record };
+          found = c.record;
+          return { kind: 'takeover', resource: c.record.id };
+      }
+    };
+    const queued = claimedRecord(txn, {
+      queued: true,
+      idem_key: idem?.key ?? null,
+      idem_fp: idem?.fingerprint ?? null,
+      natural_key: naturalKey ?? null,
+    });
+    const res = await once<TransactionRecord>(
+      {
+        claim,
+        run: async (_id, resumed) => (resumed && found ? found : queued),
+        takeover: 'resume',
+        naming: idem ? 'key' : 'reference',
+      },
+      this.options.inFlightWaitMs,
+    );
+    const record = res.answer;
+    const replayed = res.replayed || res.resumed;
+    if (isFinal(record.status)) return outcomeOf(record, replayed);
+
+    // Queued again on a retry: a no-op while its job exists, a rescue when its first API process died before queueing it.
+    await this.dispatch.enqueueTxn(this.settings.id, record.id, ctx.lane ?? 'write');
+    if (ctx.respondAsync || ctx.lane === 'bulk') {
+      return { state: 'accepted', transaction: transactionView(record), replayed, asyncPreferred: ctx.respondAsync };
+    }
+    const waitMs = Math.min(ctx.waitMs ?? this.options.dispatchWaitMs, this.options.dispatchWaitMs);
+    const done = await this.dispatch.waitFor(record.id, waitMs, async () => {
+      const r = await this.store.get(record.id);
+      return r && isFinal(r.status) ? r : null;
+    });
+    if (done) return outcomeOf(done, replayed);
+    return { state: 'accepted', transaction: transactionView((await this.store.get(record.id)) ?? record), replayed };
+  }
+}

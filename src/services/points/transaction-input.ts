@@ -1,0 +1,142 @@
+import type { Capabilities } from '../../domain/capabilities.js';
+import { fieldError } from '../../domain/errors.js';
+import type { TransactionType } from '../../domain/transactions.js';
+import type { Money, Unit } from '../../domain/units.js';
+import { ulid } from '../../lib/ids.js';
+import { decimalToMinor } from '../../lib/money.js';
+import type { NewTransaction, TransactionRecord } from '../../store/transaction-record.js';
+import type { PointsEngine } from './engine.js';
+
+/** A transaction request, whichever route it came from (points, card operations, bulk items). */
+export interface TransactionInput {
+  type: TransactionType;
+  card_id: string;
+  points?: number;
+  unit?: Unit;
+  /** Money: a purchase's amount, or the value of a redeemed reward or coupon. */
+  amount?: Money;
+  reward_id?: string;
+  reason?: string;
+  reference_id?: string;
+  expires_at?: string;
+  staff?: string;
+  metadata?: Record<string, unknown>;
+  before?: string;
+}
+
+export interface ReversalInput {
+  points?: number;
+  reason?: string;
+  reference_id?: string;
+  staff?: string;
+}
+
+/** The unit each dedicated card operation counts in (award, redeem and adjust take the request's or the card's). */
+const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = {
+  visit: 'visits',
+  purchase: 'amount',
+  refund_purchase: 'amount',
+  redeem_reward: 'rewards',
+  redeem_coupon: 'rewards',
+};
+
+const METADATA_MAX_BYTES = 1024;
+
+/** The transaction a request makes on a card of `connection`: checked, its unit, points, delta and expiry decided. */
+export function newTransaction(
+  input: TransactionInput,
+  where: { connection: string; caps: Capabilities; engine: PointsEngine; clientId: string },
+): NewTransaction {
+  const { engine } = where;
+  const unit: Unit = FIXED_UNIT[input.type] ?? input.unit ?? where.caps.native_unit ?? 'points';
+  const now = Date.now();
+  engine.check(input);
+  if (input.metadata !== undefined && Buffer.byteLength(JSON.stringify(input.metadata)) > METADATA_MAX_BYTES) {
+    throw fieldError('metadata', `must be at most ${METADATA_MAX_BYTES} bytes as JSON`);
+  }
+  const adds = input.type === 'award' || (input.type === 'adjust' && (input.points ?? 0) > 0);
+  let expiresAt: number | null = null;
+  if (input.expires_at !== undefined) {
+    expiresAt = Date.parse(input.expires_at);
+    if (!(expiresAt > now)) throw fieldError('expires_at', 'must be in the future');
+  } else if (adds) {
+    expiresAt = engine.defaultExpiry(now);
+  }
+  if (input.type === 'adjust' && (input.points ?? 0) < 0 && input.expires_at !== undefined) {
+    throw fieldError('expires_at', 'applies only to a positive adjustment');
+  }
+  const points =
+    input.type === 'purchase' || input.type === 'refund_purchase'
+      ? decimalToMinor(input.amount!.amount)
+      : input.type === 'redeem_reward' || input.type === 'redeem_coupon'
+        ? 1
+        : (input.points ?? null);
+  const delta =
+    input.type === 'award' || input.type === 'visit' || input.type === 'adjust'
+      ? points!
+      : input.type === 'redeem' || input.type === 'redeem_reward'
+        ? -points!
+        : input.type === 'expire'
+          ? engine.expireDelta(points)
+          : 0;
+  // Made first: an expiry entry the write makes happens before it, so its id sorts first.
+  const sweepId = `txn_${ulid(now)}`;
+  return {
+    id: `txn_${ulid(now)}`,
+    type: input.type,
+    card_id: input.card_id,
+    connection: where.connection,
+    unit,
+    points: input.type === 'adjust' ? points : points === null ? null : Math.abs(points),
+    amount: input.amount?.amount ?? null,
+    currency: input.amount?.currency ?? null,
+    reward_id: input.reward_id ?? null,
+    delta,
+    reason: input.reason ?? (input.type === 'expire' ? 'Points expired by request' : ''),
+    reference_id: input.reference_id ?? null,
+    staff: input.staff ?? null,
+    metadata: input.metadata ?? null,
+    expires_at: expiresAt,
+    expire_before: input.before !== undefined ? Date.parse(input.before) : null,
+    reversal_of: null,
+    source: 'api',
+    client: where.clientId,
+    created_at: now,
+    sweep_id: sweepId,
+  };
+}
+
+/** The compensating adjustment that reverses `orig` (an order cancelled or refunded), fully or in part. */
+export function reversalTransaction(
+  orig: TransactionRecord,
+  body: ReversalInput,
+  where: { engine: PointsEngine; clientId: string },
+): NewTransaction {
+  const { points, delta } = where.engine.reversal(orig, body.points);
+  const now = Date.now();
+  const sweepId = `txn_${ulid(now)}`;
+  return {
+    id: `txn_${ulid(now)}`,
+    type: 'adjust',
+    card_id: orig.card_id,
+    connection: orig.connection,
+    unit: orig.unit,
+    amount: null,
+    currency: null,
+    reward_id: null,
+    // Null: "all that is left", which the built-in ledger settles atomically.
+    points,
+    delta,
+    reason: body.reason ?? `Reversal of ${orig.id}`,
+    reference_id: body.reference_id ?? null,
+    staff: body.staff ?? null,
+    metadata: null,
+    expires_at: null,
+    expire_before: null,
+    reversal_of: orig.id,
+    source: 'api',
+    client: where.clientId,
+    created_at: now,
+    sweep_id: sweepId,
+  };
+}
