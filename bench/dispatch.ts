@@ -13,7 +13,7 @@
  *   - the gateway's own overhead per dispatched call: a synchronous award through the gateway to
  *     an unlimited simulator, minus the same request sent to that simulator directly (p50, p99).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,7 +104,7 @@ try {
     `dispatch bench: ${SECONDS} s of awards into a Highlight simulator limited to ${LIMIT} requests/s, ${BACKLOG} kept queued`,
   );
   const accepted = new Map<string, number>();
-  let inFlight = 0;
+  let _inFlight = 0;
   let n = 0;
   const started = Date.now();
   const stopAt = started + SECONDS * 1000;
@@ -115,14 +115,14 @@ try {
         await sleep(20);
         continue;
       }
-      inFlight++;
+      _inFlight++;
       const i = n++;
       const res = await fetch(`${gw}/v1/points/award`, {
         method: 'POST',
         headers: { ...headers, prefer: 'respond-async' },
         body: JSON.stringify({ card_id: cards[i % 2], points: 1, reason: 'bench', reference_id: `bench-${i}` }),
       });
-      inFlight--;
+      _inFlight--;
       const body = (await res.json()) as { id: string };
       if (res.status !== 202) throw new Error(`award answered ${res.status}: ${JSON.stringify(body)}`);
       accepted.set(body.id, Date.now());

@@ -5,7 +5,7 @@
  * The gateway runs as its own process (`src/server.ts`, LOG_LEVEL=info, logs to /dev/null) on an
  * embedded redis-server with AOF on, as `npm start` runs it; autocannon drives it from here.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

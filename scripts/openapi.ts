@@ -2,9 +2,9 @@
  * Writes openapi/openapi.json from the route schemas (`write`), or fails when the committed file
  * differs from what the code generates (`check`). Needs no Redis: the app is built, never started.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { buildApp } from '../src/app.js';
+import { buildApp } from '../src/api/app.js';
 import { parseApiKeys } from '../src/config/api-keys.js';
 import { DEFAULT_CONNECTIONS } from '../src/config/connections.js';
 import { loadEnv } from '../src/config/env.js';
@@ -22,7 +22,7 @@ export async function generateOpenApi(): Promise<string> {
     offline: true,
   });
   await app.ready();
-  const doc = JSON.stringify(app.swagger(), null, 2) + '\n';
+  const doc = `${JSON.stringify(app.swagger(), null, 2)}\n`;
   await app.close();
   redis.disconnect();
   return doc;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { hashKey, type ApiClient, type ApiKeyTable, type Scope } from '../config/api-keys.js';
+import { type ApiClient, type ApiKeyTable, hashKey, type Scope } from '../config/api-keys.js';
 import { GatewayError } from '../domain/errors.js';
 
 declare module 'fastify' {

@@ -1,7 +1,7 @@
 import { GatewayError } from '../domain/errors.js';
 import { fieldErrors, strictAjv } from '../lib/schema-check.js';
 import type { BulkItem, BulkProgress, ItemResult } from '../services/bulk/bulk-service.js';
-import type { TransactionInput } from '../services/points/transaction-input.js';
+import type { TransactionInput } from '../services/points/engine.js';
 import { statusOf, validationError } from './problem.js';
 import { BulkAdjust, BulkAward, BulkRedeem, type BulkView } from './schemas/points.js';
 

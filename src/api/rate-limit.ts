@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { KeySpace } from '../redis/keys.js';
 import { GatewayError } from '../domain/errors.js';
+import type { KeySpace } from '../redis/keys.js';
 
 /**
  * Per-API-key request limit, shared by every gateway process on the same Redis (a fixed window:

@@ -1,39 +1,25 @@
 import type { Redis } from 'ioredis';
-import { GatewayError } from '../domain/errors.js';
-import type { Balance } from '../domain/transactions.js';
+import { type Capabilities, POINTS_OPERATIONS } from '../domain/capabilities.js';
 import type { Card, CreateCardBody } from '../domain/cards.js';
+import { GatewayError } from '../domain/errors.js';
+import type { Balance, HistoryQuery } from '../domain/transactions.js';
+import { ulid, ulidLowerBound, ulidUpperBound } from '../lib/ids.js';
+import { DAY_MS, isoTime as iso } from '../lib/time.js';
 import type { KeySpace } from '../redis/keys.js';
 import { defineScript, runScript } from '../redis/scripts.js';
-import { ulid, ulidLowerBound, ulidUpperBound } from '../lib/ids.js';
 import type { TransactionRecord } from '../store/transaction-record.js';
-import type { Capabilities } from '../domain/capabilities.js';
-import type { HistoryQuery } from '../domain/transactions.js';
 import type { BuiltinLedgerSettings } from './settings.js';
 
-const DAY_MS = 86_400_000;
 /** Kept below 1e14 so that every number stays exact through Redis' Lua. */
 export const MAX_BALANCE = 10_000_000_000_000;
 const HISTORY_SCAN_BUDGET = 5000;
 
 /** What every card of the built-in ledger supports. */
 export const BUILTIN_CAPABILITIES: Capabilities = {
-  operations: [
-    'award',
-    'redeem',
-    'adjust',
-    'expire',
-    'reverse',
-    'balance',
-    'history',
-    'issue_card',
-    'get_card',
-    'block_card',
-  ],
+  operations: [...POINTS_OPERATIONS, 'issue_card', 'get_card', 'block_card'],
   units: ['points'],
   native_unit: 'points',
 };
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** What applying a claimed transaction did. */
 export type ApplyOutcome =

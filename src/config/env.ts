@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { strictAjv, fieldErrors } from '../lib/schema-check.js';
+import { fieldErrors, strictAjv } from '../lib/schema-check.js';
 
 /**
  * Every environment variable the gateway reads. `.env.example` explains each one;
@@ -25,7 +25,7 @@ export const EnvSchema = Type.Object({
   EXPIRY_SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 0, maximum: 86400, default: 60 }),
   CLIENT_RATE_LIMIT: Type.String({ pattern: '^[0-9]{1,9}/[1-9][0-9]{0,4}$', default: '0/1' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 104857600, default: 2097152 }),
-  // Dispatch to external providers (src/queue/): see .env.example.
+  // Dispatch to providers (src/dispatch/): see .env.example.
   ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], { default: 'all' }),
   DISPATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 120000, default: 10000 }),
   DISPATCH_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ProviderError } from '../domain/errors.js';
+import { sleep } from '../lib/time.js';
 import type { RateLimitSetting, RequestGate } from '../providers/http/request-gate.js';
 import { defineScript, runScript } from '../redis/scripts.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A connection's rate limit held in Redis, so that every gateway process sharing the Redis

@@ -1,15 +1,12 @@
 import Type from 'typebox';
 import type { Unit } from './units.js';
 
+/** What a card that holds points takes: the points transactions, their reversal, and reads of both. */
+export const POINTS_OPERATIONS = ['award', 'redeem', 'adjust', 'expire', 'reverse', 'balance', 'history'] as const;
+
 /** Normalized operations a connection (and a card on it) can support. */
 export const OPERATIONS = [
-  'award',
-  'redeem',
-  'adjust',
-  'expire',
-  'reverse',
-  'balance',
-  'history',
+  ...POINTS_OPERATIONS,
   'issue_card',
   'get_card',
   'list_cards',

@@ -198,3 +198,13 @@ export interface HistoryQuery {
   /** The last id (or position) of the previous page. */
   after?: string;
 }
+
+/** One page of a card's history: the store's transactions by id, or entries already made (a provider's record merged in). */
+export interface HistoryPage {
+  /** Transactions of the store, newest first, when `entries` is absent. */
+  ids: string[];
+  /** Entries already made (a provider's own record merged in). */
+  entries?: HistoryEntry[];
+  /** Where the next page starts, when older entries remain. */
+  next: string | null;
+}

@@ -1,4 +1,5 @@
 import { GatewayError, ProviderError } from '../domain/errors.js';
+import { sleep } from '../lib/time.js';
 
 /**
  * The one idempotency flow every idempotent write goes through (points, cards, customers, bulk,
@@ -53,8 +54,6 @@ export interface OnceResult<A> {
   /** This request finished what an earlier one started. */
   resumed: boolean;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Runs `write` once per claim: see IdempotentWrite. Waits at most `waitMs` for a request holding it. */
 export async function once<A>(write: IdempotentWrite<A>, waitMs: number): Promise<OnceResult<A>> {

@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 
 // Crockford base32, as in ULID: ids sort lexicographically in creation order,
-// which the ledger's history index relies on (keyset pagination on time + id).
+// which the card history indexes rely on (keyset pagination on time + id).
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 let lastTime = -1;
@@ -72,5 +72,4 @@ export function ulidUpperBound(ms: number): string {
   return encodeTime(ms) + 'Z'.repeat(16);
 }
 
-export const newTransactionId = (): string => `txn_${ulid()}`;
 export const newCardRef = (): string => `c_${ulid()}`;

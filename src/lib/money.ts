@@ -6,7 +6,7 @@
 /** "10.5" → 1050. */
 export function decimalToMinor(decimal: string): number {
   const [whole = '0', frac = ''] = decimal.split('.');
-  return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
+  return Number(whole) * 100 + Number(`${frac}00`.slice(0, 2));
 }
 
 /** 1050 → "10.50"; -5 → "-0.05". */

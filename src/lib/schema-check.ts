@@ -43,9 +43,10 @@ export function fieldErrors(errors: ErrorObject[] | null | undefined, prefix = '
   for (const e of errors ?? []) {
     let field = prefix + e.instancePath;
     let message = e.message ?? 'is invalid';
-    if (e.keyword === 'required')
-      (field += `/${(e.params as { missingProperty: string }).missingProperty}`), (message = 'is required');
-    else if (e.keyword === 'additionalProperties') {
+    if (e.keyword === 'required') {
+      field += `/${(e.params as { missingProperty: string }).missingProperty}`;
+      message = 'is required';
+    } else if (e.keyword === 'additionalProperties') {
       field += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
       message = 'is not a known field';
     } else if (e.keyword === 'enum') {

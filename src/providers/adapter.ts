@@ -1,3 +1,4 @@
+import type { CardTypeCapabilities } from '../domain/capabilities.js';
 import type {
   CreateCustomerBody,
   CustomerListQuery,
@@ -6,8 +7,8 @@ import type {
   UpdateCustomerBody,
 } from '../domain/customers.js';
 import type { EarnedReward, Notification, Program } from '../domain/programs.js';
+import type { TransactionType } from '../domain/transactions.js';
 import type { Unit } from '../domain/units.js';
-import type { CardTypeCapabilities } from '../domain/capabilities.js';
 
 /**
  * What a provider's adapter (src/providers/<kind>/) implements: the translation of the gateway's
@@ -32,22 +33,13 @@ export interface MoneyValue {
 }
 
 /**
- * A change to a card's balance, as the gateway's ledger recorded it. `txnId` must travel in the
+ * A change to a card's balance, as the gateway's store recorded it. `txnId` must travel in the
  * provider's free-text field where it has one (Highlight `comment`, Loyalty.lt description /
  * order_id), so that an operation can be found again after a timeout.
  */
 export interface Movement {
   /** award / redeem / adjust / expire, or the dedicated card operations. */
-  operation:
-    | 'award'
-    | 'redeem'
-    | 'adjust'
-    | 'expire'
-    | 'visit'
-    | 'purchase'
-    | 'refund_purchase'
-    | 'redeem_reward'
-    | 'redeem_coupon';
+  operation: TransactionType;
   unit: Unit;
   /** Positive whole quantity in `unit` (award, redeem, expire, visit); signed for adjust; 0 where none applies (purchase, coupon). */
   quantity: number;
@@ -142,6 +134,22 @@ export interface IssueCardInput {
   externalReference: string | null;
 }
 
+/** Cards of a customer or of a program, a page at a time. */
+export interface ListCardsInput {
+  customerReference?: string;
+  programReference?: string;
+  page: number;
+  perPage: number;
+}
+
+/** A push: to some cards, to a program's cards, or (neither) to every card of the connection. */
+export interface NotifyInput {
+  message: string;
+  cardReferences?: string[];
+  programReference?: string;
+  scheduledAt?: string;
+}
+
 export interface ProviderAdapter {
   /** What this card's type supports (the adapter may cache the card's type). Throws card_not_found. */
   cardCapabilities(reference: string): Promise<CardTypeCapabilities>;
@@ -157,12 +165,7 @@ export interface ProviderAdapter {
   history?(reference: string, opts: { limit: number; fromMs?: number; toMs?: number }): Promise<ProviderHistoryEntry[]>;
 
   getCard(reference: string): Promise<ProviderCard | null>;
-  listCards?(q: {
-    customerReference?: string;
-    programReference?: string;
-    page: number;
-    perPage: number;
-  }): Promise<Page<ProviderCard>>;
+  listCards?(q: ListCardsInput): Promise<Page<ProviderCard>>;
   issueCard?(input: IssueCardInput): Promise<ProviderCard>;
   deleteCard?(reference: string): Promise<void>;
   /** Ends a card at the provider (Coupontools void). */
@@ -187,12 +190,7 @@ export interface ProviderAdapter {
 
   listNotifications?(q: { page: number; perPage: number }): Promise<Page<ProviderNotification>>;
   getNotification?(id: string): Promise<ProviderNotification | null>;
-  notify?(input: {
-    message: string;
-    cardReferences?: string[];
-    programReference?: string;
-    scheduledAt?: string;
-  }): Promise<ProviderNotification>;
+  notify?(input: NotifyInput): Promise<ProviderNotification>;
 
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { coupontools } from './coupontools/index.js';
-import { type ProviderDescriptor, rateLimitOf as limitOf } from './descriptor.js';
-import type { RateLimitSetting } from './http/request-gate.js';
+import { rateLimitOf as limitOf, type ProviderDescriptor } from './descriptor.js';
 import { highlight } from './highlight/index.js';
+import type { RateLimitSetting } from './http/request-gate.js';
 import { leal } from './leal/index.js';
 import { loyaltylt } from './loyaltylt/index.js';
 

@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { sleep } from '../lib/time.js';
 
 /**
  * A private redis-server child process: the gateway's default store when REDIS_URL is unset,
@@ -17,7 +18,7 @@ export interface EmbeddedRedisOptions {
   bin?: string;
   /** Folder for the AOF files and the pid file. */
   dir: string;
-  /** Append-only file on (the ledger's durability) or off (throw-away test servers). */
+  /** Append-only file on (the store's and the built-in ledger's durability) or off (throw-away test servers). */
   appendonly?: boolean;
   appendfsync?: 'always' | 'everysec';
 }
@@ -51,8 +52,6 @@ function ping(port: number): Promise<boolean> {
     sock.on('data', (d) => done(d.toString().startsWith('+PONG')));
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A redis-server left running by a gateway that was killed would share our AOF: stop it first. */
 async function stopOrphan(pidFile: string): Promise<void> {
@@ -100,7 +99,7 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
     opts.appendonly === false ? 'no' : 'yes',
     '--appendfsync',
     opts.appendfsync ?? 'everysec',
-    // BullMQ and the ledger both need every key kept: never evict.
+    // BullMQ, the store and the built-in ledger all need every key kept: never evict.
     '--maxmemory-policy',
     'noeviction',
     '--loglevel',

@@ -1,6 +1,6 @@
 /**
  * Every Redis key the gateway writes, in one place. All of them share one hash tag, `{<prefix>}`,
- * so that the multi-key Lua scripts also run on Redis Cluster (one slot holds the ledger).
+ * so that the multi-key Lua scripts also run on Redis Cluster (one slot holds all the gateway's data).
  *
  *   {lgw}:txn:<txn id>                           transaction (hash)
  *   {lgw}:idem:<client id>:<sha256 of key>       Idempotency-Key record (hash, TTL)

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 
 /**
  * Loads a Lua script that lives beside the calling module. The file name ends in the number of
- * keys it takes when that number is fixed (`claim-transaction-3.lua`); `prepend` adds shared
+ * keys it takes when that number is fixed (`claim-transaction-5.lua`); `prepend` adds shared
  * functions. ioredis runs it with EVALSHA and falls back to EVAL when Redis has not seen it.
  */
 export function defineScript(

@@ -568,12 +568,6 @@ export class Simulator {
   }
 }
 
-/** Reads a sandbox server's counters over HTTP (for a sandbox started in another process). */
-export async function fetchCounters(rootUrl: string): Promise<Record<string, number>> {
-  const res = await fetch(new URL('/_sandbox/counters', rootUrl));
-  return (await res.json()) as Record<string, number>;
-}
-
 /** Reads a sandbox server's request statistics over HTTP (GET /_sandbox/stats). */
 export async function fetchStats(rootUrl: string): Promise<SimStats> {
   const res = await fetch(new URL('/_sandbox/stats', rootUrl));

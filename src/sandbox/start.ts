@@ -6,8 +6,8 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Simulator } from './harness.js';
 import { createCoupontoolsSandbox } from './coupontools/simulator.js';
+import type { Simulator } from './harness.js';
 import { createHighlightSandbox } from './highlight/simulator.js';
 import { createLealSandbox } from './leal/simulator.js';
 import { createLoyaltyltSandbox } from './loyaltylt/simulator.js';

@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { expect, inject } from 'vitest';
-import { pino } from 'pino';
 import type { Redis } from 'ioredis';
-import { buildApp } from '../../src/app.js';
+import { pino } from 'pino';
+import { expect, inject } from 'vitest';
+import { buildApp } from '../../src/api/app.js';
 import { parseApiKeys } from '../../src/config/api-keys.js';
-import { DEFAULT_CONNECTIONS, parseConnections, type ConnectionConfig } from '../../src/config/connections.js';
-import { loadEnv, type Env } from '../../src/config/env.js';
+import { type ConnectionConfig, DEFAULT_CONNECTIONS, parseConnections } from '../../src/config/connections.js';
+import { type Env, loadEnv } from '../../src/config/env.js';
+import type { Dispatch } from '../../src/dispatch/dispatch.js';
 import { REDACT_PATHS } from '../../src/logger.js';
 import { createRedis } from '../../src/redis/client.js';
+import type { Gateway } from '../../src/services/gateway.js';
 import type { TransactionStore } from '../../src/store/transaction-store.js';
-import type { Dispatch } from '../../src/dispatch/dispatch.js';
-import type { Gateway } from '../../src/gateway.js';
 
 export const KEYS = {
   admin: 'test_admin_key_0001',

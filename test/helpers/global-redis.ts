@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
+import { type EmbeddedRedis, startEmbeddedRedis } from '../../src/redis/embedded-redis.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,5 +1,5 @@
-import type { Simulator } from '../../src/sandbox/harness.js';
 import { createCoupontoolsSandbox } from '../../src/sandbox/coupontools/simulator.js';
+import type { Simulator } from '../../src/sandbox/harness.js';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 import { createLealSandbox } from '../../src/sandbox/leal/simulator.js';
 import { createLoyaltyltSandbox } from '../../src/sandbox/loyaltylt/simulator.js';

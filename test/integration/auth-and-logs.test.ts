@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/domain/errors.js';
 import { HTTP_STATUS } from '../../src/api/problem.js';
-import { award, issueCard, KEYS, startGateway, type Res, type TestGateway, expectProblem } from '../helpers/gateway.js';
+import { ERROR_CODES } from '../../src/domain/errors.js';
+import { award, expectProblem, issueCard, KEYS, type Res, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;
 /** Every response this file saw, to search for leaked keys. */

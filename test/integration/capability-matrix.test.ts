@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandboxGateway, type SandboxGateway } from '../helpers/sandbox.js';
+import { type SandboxGateway, startSandboxGateway } from '../helpers/sandbox.js';
 
 /**
  * Every card type of every provider × every normalized card operation, through the HTTP API:

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { award, issueCard, KEYS, startGateway, type TestGateway, expectProblem } from '../helpers/gateway.js';
+import { award, expectProblem, issueCard, KEYS, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;
 beforeAll(async () => {

@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/domain/errors.js';
+import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
+import type { CoupontoolsAdapter as CoupontoolsAdapterApi } from '../../src/providers/coupontools/coupontools-adapter.js';
 import { coupontools } from '../../src/providers/coupontools/index.js';
 import type { CoupontoolsSettings as CoupontoolsConnection } from '../../src/providers/coupontools/settings.js';
-import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
-import { type CoupontoolsAdapter as CoupontoolsAdapterApi } from '../../src/providers/coupontools/coupontools-adapter.js';
 import { createCoupontoolsSandbox } from '../../src/sandbox/coupontools/simulator.js';
 
 /**

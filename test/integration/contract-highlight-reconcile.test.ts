@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ProviderError } from '../../src/domain/errors.js';
+import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
 import { highlight } from '../../src/providers/highlight/index.js';
 import type { HighlightSettings as HighlightConnection } from '../../src/providers/highlight/settings.js';
-import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
-import { ProviderError } from '../../src/domain/errors.js';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 
 // Highlight's reconcile 'lookup': findApplied finds a movement by the [lgw:<txnId>] of its comment.

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { leal } from '../../src/providers/leal/index.js';
-import type { LealSettings as LealConnection } from '../../src/providers/leal/settings.js';
-import type { Movement } from '../../src/providers/adapter.js';
-import { ProviderError } from '../../src/domain/errors.js';
 import { statusOf } from '../../src/api/problem.js';
+import type { ProviderError } from '../../src/domain/errors.js';
+import type { Movement } from '../../src/providers/adapter.js';
+import { leal } from '../../src/providers/leal/index.js';
 import type { LealAdapter } from '../../src/providers/leal/leal-adapter.js';
+import type { LealSettings as LealConnection } from '../../src/providers/leal/settings.js';
 import { createLealSandbox } from '../../src/sandbox/leal/simulator.js';
 
 // The Leal adapter against the Leal simulator, as a black box: every adapter operation, and each error class.

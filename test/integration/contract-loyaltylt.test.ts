@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ProviderError } from '../../src/domain/errors.js';
+import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
 import { loyaltylt } from '../../src/providers/loyaltylt/index.js';
 import type { LoyaltyltSettings as LoyaltyltConnection } from '../../src/providers/loyaltylt/settings.js';
-import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
-import { ProviderError } from '../../src/domain/errors.js';
 import { createLoyaltyltSandbox } from '../../src/sandbox/loyaltylt/simulator.js';
 
 /** The Loyalty.lt adapter against the sandbox simulator, used as a black box. */

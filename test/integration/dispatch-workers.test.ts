@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { settled } from '../helpers/dispatch.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
 
 /**
  * Scale-out: an API process (role api, in this test process) and worker processes

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectProblem, KEYS, type TestGateway } from '../helpers/gateway.js';
-import { startSandboxGateway, type SandboxGateway } from '../helpers/sandbox.js';
 import { settled } from '../helpers/dispatch.js';
+import { expectProblem, KEYS, type TestGateway } from '../helpers/gateway.js';
+import { type SandboxGateway, startSandboxGateway } from '../helpers/sandbox.js';
 
 /**
  * Dispatch through the connections' queues (src/queue/), against the provider simulators: the

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem, historyOf, type Res } from '../helpers/gateway.js';
-import { startSandboxGateway, type SandboxGateway, type SandboxHandle } from '../helpers/sandbox.js';
+import { type SandboxGateway, type SandboxHandle, startSandboxGateway } from '../helpers/sandbox.js';
 
 /**
  * End to end, through the gateway's HTTP API against the four real sandbox simulators (real HTTP on

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { award, startGateway, type TestGateway } from '../helpers/gateway.js';
+
 let gw: TestGateway;
 beforeAll(async () => {
   gw = await startGateway();
@@ -15,7 +16,7 @@ it('body-less POSTs, bad URLs, metadata key length, control characters, blank ke
   const bad = await gw.request('GET', '/v1/cards/%zz');
   expect(bad.status).toBe(400);
   expect(bad.body.code).toBe('validation_failed');
-  const long = await gw.request('GET', '/v1/cards/' + 'a'.repeat(400));
+  const long = await gw.request('GET', `/v1/cards/${'a'.repeat(400)}`);
   expect(long.status).toBe(400);
   expect(long.headers.get('content-type')).toContain('problem+json');
   const mk = await award(gw, card, 1, { metadata: { ['k'.repeat(65)]: 1 } });

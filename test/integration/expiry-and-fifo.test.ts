@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExpirySchedule } from '../../src/builtin-ledger/expiry-schedule.js';
 import { keySpace } from '../../src/redis/keys.js';
-import { award, issueCard, startGateway, type TestGateway, historyOf } from '../helpers/gateway.js';
+import { award, historyOf, issueCard, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -213,7 +213,7 @@ describe.concurrent('the expiry schedule', () => {
       const zs = await award(g, z, 10, { expires_at: inMs(HOUR) });
 
       expect(await schedule.runOnce()).toBe(0); // nothing due yet
-      await waitPast(xs.body.expires_at > ys.body.expires_at ? xs.body.expires_at : ys.body.expires_at);
+      await waitPast([xs.body.expires_at, ys.body.expires_at].sort().at(-1)!);
 
       // The due index names x and y; z is not due.
       const due = await g.redis.zrangebyscore(keys.expiryDue, '-inf', Date.now());

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem, KEYS } from '../helpers/gateway.js';
-import { startSandboxGateway, type SandboxGateway } from '../helpers/sandbox.js';
+import { type SandboxGateway, startSandboxGateway } from '../helpers/sandbox.js';
 
 /** Reversals and bulk on external providers, through the HTTP API against the simulators. */
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { award, issueCard, KEYS, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { sha256 } from '../../src/lib/hash.js';
 import { keySpace } from '../../src/redis/keys.js';
+import { award, issueCard, KEYS, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from '../helpers/gateway.js';
-import { startSandboxGateway, type SandboxGateway } from '../helpers/sandbox.js';
+import { type SandboxGateway, startSandboxGateway } from '../helpers/sandbox.js';
 
 let sb: SandboxGateway;
 beforeAll(async () => {
@@ -67,7 +67,7 @@ describe('bulk customers (Coupontools users)', () => {
       },
     });
     expect(res.status, res.text).toBe(201);
-    expect(sb.ct.sim.counters()['bulk_create_users']).toBe(1);
+    expect(sb.ct.sim.counters().bulk_create_users).toBe(1);
     expect(res.body.cards).toHaveLength(2);
     const card = await sb.gw.request('GET', `/v1/cards/${res.body.cards[0].id}`);
     expect(card.status, card.text).toBe(200);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { expectProblem, startGateway } from '../helpers/gateway.js';
-import { startSandboxGateway, type SandboxGateway } from '../helpers/sandbox.js';
+import { type SandboxGateway, startSandboxGateway } from '../helpers/sandbox.js';
 
 /**
  * What the gateway does when a provider fails, through the HTTP API against a real simulator:

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { award, issueCard, KEYS, startGateway, type TestGateway, historyOf } from '../helpers/gateway.js';
+import { award, historyOf, issueCard, KEYS, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 const HOUR = 3_600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCoupontoolsSandbox, type CoupontoolsSandbox } from '../../src/sandbox/coupontools/simulator.js';
+import { type CoupontoolsSandbox, createCoupontoolsSandbox } from '../../src/sandbox/coupontools/simulator.js';
 
 let sb: CoupontoolsSandbox;
 let base: string;

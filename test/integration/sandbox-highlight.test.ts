@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHighlightSandbox, type HighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 
 let sb: HighlightSandbox;

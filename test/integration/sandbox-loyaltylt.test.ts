@@ -228,10 +228,10 @@ describe('Loyalty.lt sandbox', () => {
     expect(s.status).toBe(503);
 
     sb.sim.inject({ kind: 'drop' });
-    await expect(fetch(base + '/en/shop/loyalty-cards/balance?card_id=101', { headers: auth() })).rejects.toThrow();
+    await expect(fetch(`${base}/en/shop/loyalty-cards/balance?card_id=101`, { headers: auth() })).rejects.toThrow();
 
     sb.sim.inject({ kind: 'malformed' });
-    const m = await fetch(base + '/en/shop/transactions/create', {
+    const m = await fetch(`${base}/en/shop/transactions/create`, {
       method: 'POST',
       headers: { ...auth(), 'content-type': 'application/json' },
       body: JSON.stringify({ ...order, order_id: 'F-2' }),
@@ -247,7 +247,7 @@ describe('Loyalty.lt sandbox', () => {
 
     sb.sim.inject({ kind: 'timeout', applied: true, ms: 2000 });
     await expect(
-      fetch(base + '/en/shop/transactions/create', {
+      fetch(`${base}/en/shop/transactions/create`, {
         method: 'POST',
         headers: { ...auth(), 'content-type': 'application/json' },
         body: JSON.stringify({ ...order, order_id: 'F-3' }),
@@ -265,7 +265,7 @@ describe('Loyalty.lt sandbox', () => {
 
   it('re-seeds on reset over HTTP', async () => {
     await call('POST', '/en/shop/transactions/deduct-points', { card_id: 101, points: 500 });
-    const r = await fetch(base + '/_sandbox/reset', { method: 'POST' });
+    const r = await fetch(`${base}/_sandbox/reset`, { method: 'POST' });
     expect(r.status).toBe(204);
     const bal = await call('GET', '/en/shop/loyalty-cards/balance?card_id=101');
     expect(bal.body.data.points).toBe(500);

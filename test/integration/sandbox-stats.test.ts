@@ -3,12 +3,12 @@
  * 429s, the exact sliding-window maximum), `status` faults with `applied`, `probability` faults, and
  * the per-simulator count of applied operations per gateway txn id.
  */
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
-import { createHighlightSandbox, type HighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
-import { createLoyaltyltSandbox, type LoyaltyltSandbox } from '../../src/sandbox/loyaltylt/simulator.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCoupontoolsSandbox } from '../../src/sandbox/coupontools/simulator.js';
-import { createLealSandbox } from '../../src/sandbox/leal/simulator.js';
 import { fetchAppliedByTxn, fetchArrivals, fetchStats, type SimStats } from '../../src/sandbox/harness.js';
+import { createHighlightSandbox, type HighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
+import { createLealSandbox } from '../../src/sandbox/leal/simulator.js';
+import { createLoyaltyltSandbox, type LoyaltyltSandbox } from '../../src/sandbox/loyaltylt/simulator.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TXN_A = 'txn_01HZX3K9Q7V2M4N6P8R0S1T2U3';

@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILTIN_CAPABILITIES } from '../../src/builtin-ledger/builtin-ledger.js';
+import type { Dispatch } from '../../src/dispatch/dispatch.js';
 import { GatewayError } from '../../src/domain/errors.js';
 import { keySpace } from '../../src/redis/keys.js';
 import { ConnectionRegistry } from '../../src/services/connections/registry.js';
-import type { Dispatch } from '../../src/dispatch/dispatch.js';
 import type { BalanceCache } from '../../src/store/balance-cache.js';
 import type { TransactionStore } from '../../src/store/transaction-store.js';
 

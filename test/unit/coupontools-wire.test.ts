@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Movement } from '../../src/providers/adapter.js';
 import { makeRef, parseRef, wireId } from '../../src/providers/coupontools/convert.js';
 import { checkMovement, MEMBERSHIP, STAMP } from '../../src/providers/coupontools/mapping.js';
 import { readError, readProgramList, readUser, readUserList } from '../../src/providers/coupontools/wire.js';
-import type { Movement } from '../../src/providers/adapter.js';
 
 const mv = (over: Partial<Movement>): Movement => ({
   operation: 'award',

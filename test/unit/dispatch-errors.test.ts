@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { retryAfterOf, type HttpResult } from '../../src/providers/http/provider-http.js';
-import { ProviderError } from '../../src/domain/errors.js';
 import { isOwnLimit, isTransient, rateLimitWaitMs } from '../../src/dispatch/job-errors.js';
-import { rateLimitOf, type ProviderConnectionSettings as ExternalConnection } from '../../src/providers/index.js';
+import { ProviderError } from '../../src/domain/errors.js';
+import { type HttpResult, retryAfterOf } from '../../src/providers/http/provider-http.js';
+import { type ProviderConnectionSettings as ExternalConnection, rateLimitOf } from '../../src/providers/index.js';
 
 const answer = (retryAfter: string | undefined): HttpResult => ({
   status: 429,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { commentOf } from '../../src/providers/highlight/highlight-adapter.js';
-import { OPERATION_TABLE, capabilitiesOf, cardTypeOf, findRow } from '../../src/providers/highlight/mapping.js';
+import { capabilitiesOf, cardTypeOf, findRow, OPERATION_TABLE } from '../../src/providers/highlight/mapping.js';
 import { historyEntryOf, minorToDecimal, timeOf } from '../../src/providers/highlight/normalize.js';
 
 const plain = { mechanics: 'stamps', limits: false } as const;

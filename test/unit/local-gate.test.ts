@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LocalRequestGate } from '../../src/providers/http/local-gate.js';
 import { ProviderError } from '../../src/domain/errors.js';
+import { LocalRequestGate } from '../../src/providers/http/local-gate.js';
 
 // The in-process rate-limit gate: a request counts from acquire until one window after its release.
 // Windows are short (200 ms); the time checks only say "not before", never "within".
@@ -24,7 +24,10 @@ describe('LocalRequestGate', () => {
     expect(gate.held()).toBe(3);
 
     let fourthAt = 0;
-    const fourth = gate.acquire('test').then((release) => ((fourthAt = Date.now()), release));
+    const fourth = gate.acquire('test').then((release) => {
+      fourthAt = Date.now();
+      return release;
+    });
     // While all three are in flight, no slot frees, however long they take.
     await sleep(WINDOW_MS + 100);
     expect(fourthAt).toBe(0);

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { statusOf } from '../../src/api/problem.js';
 import type { Movement } from '../../src/providers/adapter.js';
-import type { HttpResult } from '../../src/providers/http/provider-http.js';
 import { LocalRequestGate } from '../../src/providers/http/local-gate.js';
+import type { HttpResult } from '../../src/providers/http/provider-http.js';
 import { LoyaltyltClient, parseErrorBody } from '../../src/providers/loyaltylt/client.js';
 import {
   cardKeyOf,

@@ -3,8 +3,10 @@
  * so that the OpenAPI document (and the clients generated from it) has named types.
  */
 export function hoistTitledSchemas(doc: Record<string, unknown>): Record<string, unknown> {
-  const components = (doc.components ??= {}) as Record<string, unknown>;
-  const schemas = (components.schemas ??= {}) as Record<string, unknown>;
+  doc.components ??= {};
+  const components = doc.components as Record<string, unknown>;
+  components.schemas ??= {};
+  const schemas = components.schemas as Record<string, unknown>;
 
   const visit = (node: unknown, inComponent: string | null): unknown => {
     if (Array.isArray(node)) return node.map((n) => visit(n, inComponent));

@@ -1,42 +1,35 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { CardId } from '../../domain/fields.js';
-import { TransactionSchema } from '../../domain/transactions.js';
+import type { TransactionInput } from '../../services/points/engine.js';
 import type { PointsService } from '../../services/points/points-service.js';
 import type { CardService } from '../../services/resources/card-service.js';
 import { callContext, sendOutcome } from '../request-context.js';
 import { CouponRedeemBody, PurchaseBody, RedeemRewardBody, RewardList, VisitBody } from '../schemas/cards.js';
 import {
-  acceptedResponse,
   commonErrors,
-  idempotencyErrors,
   problem,
   TransactionHeaders,
+  transactionResponses,
   upstreamErrors,
 } from '../schemas/responses.js';
 
 const CardParams = Type.Object({ card_id: CardId });
-const txnResponses = {
-  201: {
-    ...TransactionSchema,
-    description:
-      'The transaction, applied. A replay (same Idempotency-Key or reference_id) answers the same, with `Idempotent-Replayed: true`.',
-  },
-  ...acceptedResponse(TransactionSchema),
-  ...commonErrors,
-  ...idempotencyErrors,
-  404: problem('No such card (card_not_found), reward (reward_not_found) or connection (unknown_connection).'),
-  ...upstreamErrors,
-};
+const txnResponses = transactionResponses(
+  'No such card (card_not_found), reward (reward_not_found) or connection (unknown_connection).',
+);
 
 /**
  * The card operations beyond points: visits, purchases, rewards and coupons. Each is a transaction
- * like award and redeem: claimed once in the ledger, then applied by the card's provider.
+ * like award and redeem: claimed once in the store, then applied by the card's connection.
  */
 export async function cardOperationRoutes(app: FastifyInstance, opts: { points: PointsService; cards: CardService }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { points, cards } = opts;
+  /** A card operation is a transaction like any other: applied once, answered with the transaction. */
+  const transact = async (req: FastifyRequest, reply: FastifyReply, input: TransactionInput) =>
+    sendOutcome(reply, await points.transact(input, callContext(req)));
 
   r.get(
     '/:card_id/rewards',
@@ -77,19 +70,13 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     },
     async (req, reply) => {
       const { value, ...rest } = req.body;
-      return sendOutcome(
-        reply,
-        await points.transact(
-          {
-            type: 'redeem_reward',
-            card_id: req.params.card_id,
-            reason: 'Reward redeemed',
-            ...rest,
-            ...(value ? { amount: value } : {}),
-          },
-          callContext(req),
-        ),
-      );
+      return transact(req, reply, {
+        type: 'redeem_reward',
+        card_id: req.params.card_id,
+        reason: 'Reward redeemed',
+        ...rest,
+        ...(value ? { amount: value } : {}),
+      });
     },
   );
 
@@ -110,13 +97,13 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     },
     async (req, reply) => {
       const { visits, ...rest } = req.body;
-      return sendOutcome(
-        reply,
-        await points.transact(
-          { type: 'visit', card_id: req.params.card_id, points: visits ?? 1, reason: 'Visit', ...rest },
-          callContext(req),
-        ),
-      );
+      return transact(req, reply, {
+        type: 'visit',
+        card_id: req.params.card_id,
+        points: visits ?? 1,
+        reason: 'Visit',
+        ...rest,
+      });
     },
   );
 
@@ -137,13 +124,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
       },
     },
     async (req, reply) =>
-      sendOutcome(
-        reply,
-        await points.transact(
-          { type: 'purchase', card_id: req.params.card_id, reason: 'Purchase', ...req.body },
-          callContext(req),
-        ),
-      ),
+      transact(req, reply, { type: 'purchase', card_id: req.params.card_id, reason: 'Purchase', ...req.body }),
   );
 
   r.post(
@@ -163,13 +144,12 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
       },
     },
     async (req, reply) =>
-      sendOutcome(
-        reply,
-        await points.transact(
-          { type: 'refund_purchase', card_id: req.params.card_id, reason: 'Purchase refunded', ...req.body },
-          callContext(req),
-        ),
-      ),
+      transact(req, reply, {
+        type: 'refund_purchase',
+        card_id: req.params.card_id,
+        reason: 'Purchase refunded',
+        ...req.body,
+      }),
   );
 
   r.post(
@@ -195,19 +175,13 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
     },
     async (req, reply) => {
       const { value, ...rest } = req.body ?? {};
-      return sendOutcome(
-        reply,
-        await points.transact(
-          {
-            type: 'redeem_coupon',
-            card_id: req.params.card_id,
-            reason: 'Coupon redeemed',
-            ...rest,
-            ...(value ? { amount: value } : {}),
-          },
-          callContext(req),
-        ),
-      );
+      return transact(req, reply, {
+        type: 'redeem_coupon',
+        card_id: req.params.card_id,
+        reason: 'Coupon redeemed',
+        ...rest,
+        ...(value ? { amount: value } : {}),
+      });
     },
   );
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { Gateway } from '../../gateway.js';
+import type { Gateway } from '../../services/gateway.js';
 import { bulkRoutes } from './bulk.js';
 import { cardOperationRoutes } from './card-operations.js';
 import { cardRoutes } from './cards.js';

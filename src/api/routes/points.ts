@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { CardId } from '../../domain/fields.js';
-import { BalanceSchema, TransactionSchema } from '../../domain/transactions.js';
+import { BalanceSchema } from '../../domain/transactions.js';
 import type { BulkService } from '../../services/bulk/bulk-service.js';
 import type { PointsService } from '../../services/points/points-service.js';
 import { clientOf } from '../auth.js';
@@ -21,29 +21,20 @@ import {
   RedeemBody,
 } from '../schemas/points.js';
 import {
-  acceptedResponse,
   commonErrors,
   IdempotencyKeyHeader,
   idempotencyErrors,
   problem,
   TransactionHeaders,
+  transactionResponses as transactionResponsesOf,
   upstreamErrors,
 } from '../schemas/responses.js';
 
 const CardParams = Type.Object({ card_id: CardId });
 
-const transactionResponses = {
-  201: {
-    ...TransactionSchema,
-    description:
-      'The transaction, applied. A replay (same Idempotency-Key, or same reference_id) answers the same, with `Idempotent-Replayed: true`.',
-  },
-  ...acceptedResponse(TransactionSchema),
-  ...commonErrors,
-  ...idempotencyErrors,
-  404: problem('No such card (card_not_found) or connection (unknown_connection).'),
-  ...upstreamErrors,
-};
+const transactionResponses = transactionResponsesOf(
+  'No such card (card_not_found) or connection (unknown_connection).',
+);
 
 /** Award, redeem, adjust, expire and bulk; balance and history. */
 export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsService; bulk: BulkService }) {

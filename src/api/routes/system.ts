@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import Type from 'typebox';
-import type { ConnectionRegistry } from '../../services/connections/registry.js';
 import { ERROR_CODES, GatewayError, isErrorCode } from '../../domain/errors.js';
+import type { ConnectionRegistry } from '../../services/connections/registry.js';
 import { sendProblem, statusOf } from '../problem.js';
 import { ConnectionList } from '../schemas/cards.js';
 import { commonErrors, problem } from '../schemas/responses.js';

@@ -8,10 +8,10 @@ import {
   Metadata,
   Points,
   ProgramId,
+  pageQuery,
   Reason,
   ReferenceId,
   Staff,
-  pageQuery,
 } from '../../domain/fields.js';
 import { EarnedRewardSchema } from '../../domain/programs.js';
 import { MoneySchema } from '../../domain/units.js';

@@ -1,7 +1,6 @@
 import Type from 'typebox';
-import { CardSchema } from '../../domain/cards.js';
 import { CustomerFields, CustomerResourceSchema, PageMeta } from '../../domain/customers.js';
-import { ConnectionId, GATEWAY_ID_PATTERN, Nullable } from '../../domain/fields.js';
+import { ConnectionId, GATEWAY_ID_PATTERN } from '../../domain/fields.js';
 
 export const CustomerList = Type.Object(
   { data: Type.Array(CustomerResourceSchema), meta: PageMeta },

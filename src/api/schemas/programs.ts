@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { PageMeta } from '../../domain/customers.js';
-import { CardId, ConnectionId, GATEWAY_ID_PATTERN, Nullable, ProgramId } from '../../domain/fields.js';
-import { NotificationSchema, ProgramSchema } from '../../domain/programs.js';
+import { CardId, ConnectionId, ProgramId } from '../../domain/fields.js';
+import { ProgramSchema } from '../../domain/programs.js';
 
 export const ProgramList = Type.Object(
   { data: Type.Array(ProgramSchema), meta: PageMeta },

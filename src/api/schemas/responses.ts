@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { ERROR_CODES } from '../../domain/errors.js';
+import { TransactionSchema } from '../../domain/transactions.js';
 
 export const FieldErrorSchema = Type.Object(
   {
@@ -115,3 +116,20 @@ export const idempotencyErrors = {
     'The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply (unsupported_operation, nothing_to_expire, ...).',
   ),
 };
+
+/**
+ * The responses of a transaction request: 201 applied (a replay answers the same), 202 accepted,
+ * and what it can be refused with; `notFound` says what a 404 names.
+ */
+export const transactionResponses = (notFound: string) => ({
+  201: {
+    ...TransactionSchema,
+    description:
+      'The transaction, applied. A replay (same Idempotency-Key, or same reference_id) answers the same, with `Idempotent-Replayed: true`.',
+  },
+  ...acceptedResponse(TransactionSchema),
+  ...commonErrors,
+  ...idempotencyErrors,
+  404: problem(notFound),
+  ...upstreamErrors,
+});

@@ -1,6 +1,13 @@
 import type { ErrorCode } from '../../domain/errors.js';
 import { ProviderError } from '../../domain/errors.js';
-import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
+import {
+  badResponse,
+  type HttpResult,
+  keyAndSecretHttp,
+  type ProviderHttp,
+  type Query,
+  retryAfterOf,
+} from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import type { CoupontoolsSettings } from './settings.js';
 import { readError, type WireError } from './wire.js';
@@ -38,13 +45,7 @@ export class CoupontoolsClient {
   private readonly http: ProviderHttp;
 
   constructor(conn: CoupontoolsSettings, gate: RequestGate) {
-    this.http = new ProviderHttp({
-      connection: conn,
-      provider: 'Coupontools',
-      headers: { 'x-api-key': conn.apiKey, 'x-api-secret': conn.apiSecret },
-      secrets: [conn.apiKey, conn.apiSecret],
-      gate,
-    });
+    this.http = keyAndSecretHttp(conn, 'Coupontools', gate);
   }
 
   what(method: string, path: string): string {

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../domain/errors.js';
 import { ProviderError } from '../../domain/errors.js';
 import type { EarnedReward } from '../../domain/programs.js';
+import { isoTime } from '../../lib/time.js';
 import type { ProviderCard, ProviderCustomer, ProviderProgram } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
 import { isObject, readUser, type WireProgram, type WireUser } from './wire.js';
@@ -61,7 +62,7 @@ export function wireId(id: string): number | string {
   return /^(0|[1-9][0-9]{0,14})$/.test(id) ? Number(id) : id;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number | null): string | null => (ms === null ? null : isoTime(ms));
 
 export function toProgram(p: WireProgram): ProviderProgram {
   return { reference: p.id, name: p.name, card_type: p.type, rewards: [] };
@@ -176,7 +177,7 @@ export function matchesUser(u: WireUser, f: { email?: string; phone?: string; se
   if (f.search) {
     const q = f.search.toLowerCase();
     const hay = [u.firstName, u.lastName, [u.firstName, u.lastName].filter(Boolean).join(' '), u.email, u.phone, u.id];
-    if (!hay.some((h) => h && h.toLowerCase().includes(q))) return false;
+    if (!hay.some((h) => h?.toLowerCase().includes(q))) return false;
   }
   return true;
 }

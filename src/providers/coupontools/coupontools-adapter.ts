@@ -1,11 +1,13 @@
-import { GatewayError } from '../../domain/errors.js';
-import type { CustomerListQuery, CreateCustomerBody, UpdateCustomerBody } from '../../domain/customers.js';
-import type { EarnedReward } from '../../domain/programs.js';
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
+import type { CreateCustomerBody, CustomerListQuery, UpdateCustomerBody } from '../../domain/customers.js';
+import { GatewayError, ProviderError } from '../../domain/errors.js';
+import type { EarnedReward } from '../../domain/programs.js';
 import type {
   IssueCardInput,
+  ListCardsInput,
   Movement,
   MoveResult,
+  NotifyInput,
   Page,
   ProviderAdapter,
   ProviderBalance,
@@ -16,26 +18,27 @@ import type {
 } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
-import { ProviderError } from '../../domain/errors.js';
 import { CoupontoolsClient, type NotFoundCode } from './client.js';
 import {
   afterOf,
   cleanUserFields,
-  refused,
   emptyUser,
   makeRef,
   parseRef,
   refOrThrow,
+  refused,
   toCard,
   toCustomer,
   toProgram,
   toRewards,
+  type UserFields,
   userBody,
   wireId,
-  type UserFields,
 } from './convert.js';
 import { capabilitiesOf, checkMovement } from './mapping.js';
+import { sendPushes } from './push.js';
 import type { CoupontoolsSettings } from './settings.js';
+import { usersPage, walkCustomers } from './users.js';
 import {
   isObject,
   readProgram,
@@ -45,8 +48,6 @@ import {
   type WireProgram,
   type WireUser,
 } from './wire.js';
-import { sendPushes } from './push.js';
-import { usersPage, walkCustomers } from './users.js';
 
 /** How long the program list (id → type) is kept before it is read again. */
 const PROGRAM_TTL_MS = 300_000;
@@ -156,12 +157,7 @@ export class CoupontoolsAdapter implements ProviderAdapter {
     return (await this.findProgram(programId))?.type ?? 'unknown';
   }
 
-  async listCards(q: {
-    customerReference?: string;
-    programReference?: string;
-    page: number;
-    perPage: number;
-  }): Promise<Page<ProviderCard>> {
+  async listCards(q: ListCardsInput): Promise<Page<ProviderCard>> {
     if (q.customerReference) {
       // A Coupontools customer is the user of one card: its reference is the card's.
       const card = await this.getCard(q.customerReference);
@@ -445,12 +441,7 @@ export class CoupontoolsAdapter implements ProviderAdapter {
 
   // ------------------------------------------------------------ push
 
-  async notify(input: {
-    message: string;
-    cardReferences?: string[];
-    programReference?: string;
-    scheduledAt?: string;
-  }): Promise<ProviderNotification> {
+  async notify(input: NotifyInput): Promise<ProviderNotification> {
     if (input.scheduledAt)
       throw refused(
         'unsupported_operation',

@@ -1,4 +1,4 @@
-import { type ProviderDescriptor, defaultGate } from '../descriptor.js';
+import { defaultGate, type ProviderDescriptor } from '../descriptor.js';
 import { CoupontoolsAdapter } from './coupontools-adapter.js';
 import { CARD_TYPES } from './mapping.js';
 import { type CoupontoolsSettings, CoupontoolsSettingsSchema } from './settings.js';

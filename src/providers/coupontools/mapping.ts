@@ -1,7 +1,6 @@
-import { refused } from './convert.js';
-import type { CardTypeCapabilities } from '../../domain/capabilities.js';
+import type { CardTypeCapabilities, Operation } from '../../domain/capabilities.js';
 import type { Movement } from '../adapter.js';
-import type { Operation } from '../../domain/capabilities.js';
+import { refused } from './convert.js';
 
 /**
  * What each Coupontools loyalty-card type supports through API v4. The program's `type` is the
@@ -63,19 +62,17 @@ export function describe(caps: CardTypeCapabilities): string {
 
 /** Refuses (unsupported_operation) any movement the card type cannot do through v4. */
 export function checkMovement(caps: CardTypeCapabilities, m: Movement): void {
-  const refuse = (why: string): never => {
-    throw refused('unsupported_operation', `${why}; ${describe(caps)}.`);
-  };
+  const refuse = (why: string) => refused('unsupported_operation', `${why}; ${describe(caps)}.`);
   switch (m.operation) {
     case 'redeem':
     case 'adjust':
     case 'expire':
-      return refuse(
+      throw refuse(
         `Coupontools API v4 has no endpoint to subtract stamps or points, so ${m.operation} is not possible (use redeem_reward to take value)`,
       );
     case 'award':
-      if (!caps.operations.includes('award')) return refuse(`a ${caps.cardType} program takes no stamps`);
-      if (m.unit !== 'stamps') return refuse(`award in ${m.unit} is not possible: Coupontools cards only add stamps`);
+      if (!caps.operations.includes('award')) throw refuse(`a ${caps.cardType} program takes no stamps`);
+      if (m.unit !== 'stamps') throw refuse(`award in ${m.unit} is not possible: Coupontools cards only add stamps`);
       if (!Number.isSafeInteger(m.quantity) || m.quantity < 1) {
         throw refused(
           'invalid_points_amount',
@@ -87,6 +84,6 @@ export function checkMovement(caps: CardTypeCapabilities, m: Movement): void {
       if (!m.rewardId) throw refused('validation_failed', 'reward_id is required to use a reward on Coupontools.');
       return;
     default:
-      return refuse(`${m.operation} is not an operation of Coupontools loyalty cards`);
+      throw refuse(`${m.operation} is not an operation of Coupontools loyalty cards`);
   }
 }

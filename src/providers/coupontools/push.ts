@@ -1,6 +1,6 @@
+import { ProviderError } from '../../domain/errors.js';
 import type { ProviderNotification } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
-import { ProviderError } from '../../domain/errors.js';
 import type { CoupontoolsClient } from './client.js';
 import { refOrThrow, refused, wireId } from './convert.js';
 import { isObject } from './wire.js';

@@ -1,7 +1,7 @@
 import type { CustomerListQuery } from '../../domain/customers.js';
+import { ProviderError } from '../../domain/errors.js';
 import type { Page, ProviderCustomer } from '../adapter.js';
 import { badResponse } from '../http/provider-http.js';
-import { ProviderError } from '../../domain/errors.js';
 import type { CoupontoolsClient, NotFoundCode } from './client.js';
 import { makeRef, matchesUser, toCustomer } from './convert.js';
 import { headerTotals, readUserList, type WireUser } from './wire.js';
@@ -48,7 +48,7 @@ export async function usersPage(
   const sent = { ...query };
   if (filter.email) sent['filter[email]'] = filter.email;
   if (filter.phone) sent['filter[phone]'] = filter.phone;
-  let res;
+  let res: Awaited<ReturnType<CoupontoolsClient['send']>>;
   try {
     res = await client.send('GET', path, { query: sent, notFound: code });
   } catch (e) {

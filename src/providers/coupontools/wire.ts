@@ -73,15 +73,7 @@ export function readProgram(v: unknown): WireProgram | null {
 }
 
 export function readProgramList(v: unknown): WireProgram[] | null {
-  const list = listOf(v, ['loyalty_cards', 'loyaltyCards', 'data', 'items', 'results']);
-  if (!list) return null;
-  const out: WireProgram[] = [];
-  for (const item of list) {
-    const p = readProgram(item);
-    if (!p) return null;
-    out.push(p);
-  }
-  return out;
+  return everyOf(listOf(v, ['loyalty_cards', 'loyaltyCards', 'data', 'items', 'results']), readProgram);
 }
 
 // ---------------------------------------------------------------- users ("stats")
@@ -274,14 +266,8 @@ export function headerTotals(h: Record<string, string | string[] | undefined>): 
 
 /** A user list: a bare array, or {data|users|stats|items: [...], total?, pagination?/meta?}. */
 export function readUserList(v: unknown): WireUserPage | null {
-  const list = listOf(v, ['data', 'users', 'stats', 'items', 'results']);
-  if (!list) return null;
-  const users: WireUser[] = [];
-  for (const item of list) {
-    const u = readUser(item);
-    if (!u) return null;
-    users.push(u);
-  }
+  const users = everyOf(listOf(v, ['data', 'users', 'stats', 'items', 'results']), readUser);
+  if (!users) return null;
   let total: number | null = null;
   let hasMore: boolean | null = null;
   if (isObject(v)) {
@@ -368,6 +354,18 @@ function unwrap(v: unknown, keys: string[]): Json | null {
   if (['id', 'stat_id', 'user_id', 'userId', 'uid'].some((k) => k in v)) return v;
   for (const k of keys) if (isObject(v[k])) return v[k] as Json;
   return v;
+}
+
+/** Every item read, or null when the list is missing or any item is unreadable. */
+function everyOf<T>(list: unknown[] | null, read: (item: unknown) => T | null): T[] | null {
+  if (!list) return null;
+  const out: T[] = [];
+  for (const item of list) {
+    const x = read(item);
+    if (x === null) return null;
+    out.push(x);
+  }
+  return out;
 }
 
 function listOf(v: unknown, keys: string[]): unknown[] | null {

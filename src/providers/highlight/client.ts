@@ -1,5 +1,5 @@
 import { ProviderError } from '../../domain/errors.js';
-import { ProviderHttp, badResponse, mapStatus, type HttpResult, type Query } from '../http/provider-http.js';
+import { badResponse, type HttpResult, mapStatus, ProviderHttp, type Query } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import type { HighlightSettings } from './settings.js';
 import { errorMessageOf } from './wire.js';

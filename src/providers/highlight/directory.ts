@@ -1,7 +1,14 @@
 import type { CreateCustomerBody, CustomerListQuery, PageMeta, UpdateCustomerBody } from '../../domain/customers.js';
-import type { IssueCardInput, Page, ProviderCustomer, ProviderNotification, ProviderProgram } from '../adapter.js';
 import { ProviderError } from '../../domain/errors.js';
-import { badResponse } from '../http/provider-http.js';
+import type {
+  IssueCardInput,
+  NotifyInput,
+  Page,
+  ProviderCustomer,
+  ProviderNotification,
+  ProviderProgram,
+} from '../adapter.js';
+import { badResponse, type HttpResult, orNullIfMissing } from '../http/provider-http.js';
 import type { HighlightClient } from './client.js';
 import type { CardType } from './mapping.js';
 import { REFERENCE, timeOf, toCustomer, toProgram } from './normalize.js';
@@ -37,14 +44,24 @@ export abstract class HighlightDirectory {
   protected abstract fetchCard(ref: string): Promise<{ card: WireCard; info: { type: CardType; templateId: string } }>;
   protected abstract cardInfo(ref: string): Promise<{ type: CardType; templateId: string }>;
 
-  private customerPath(ref: string): string {
-    if (!REFERENCE.test(ref))
+  /** The path of a card or customer: a reference that cannot be Highlight's is not found, without a call. */
+  protected pathOf(kind: 'cards' | 'customers', ref: string): string {
+    if (!REFERENCE.test(ref)) {
+      const [code, what] =
+        kind === 'cards'
+          ? (['card_not_found', 'a card serial'] as const)
+          : (['customer_not_found', 'a customer id'] as const);
       throw new ProviderError(
-        'customer_not_found',
-        `Highlight (connection ${this.client.connection}): "${ref.slice(0, 60)}" is not a customer id.`,
+        code,
+        `Highlight (connection ${this.client.connection}): "${ref.slice(0, 60)}" is not ${what}.`,
         'no',
       );
-    return `/customers/${encodeURIComponent(ref)}`;
+    }
+    return `/${kind}/${encodeURIComponent(ref)}`;
+  }
+
+  private customerPath(ref: string): string {
+    return this.pathOf('customers', ref);
   }
 
   private customerOf(body: unknown, method: string, path: string): WireCustomer {
@@ -113,15 +130,12 @@ export abstract class HighlightDirectory {
   }
 
   async getCustomer(reference: string): Promise<ProviderCustomer | null> {
-    try {
+    return orNullIfMissing('customer_not_found', async () => {
       const path = this.customerPath(reference);
       const res = await this.client.call('GET', path, { notFound: 'customer_not_found' });
       const c = this.customerOf(res.body, 'GET', path);
       return toCustomer(c, await this.cardsOf(String(c.id)));
-    } catch (err) {
-      if (err instanceof ProviderError && err.code === 'customer_not_found') return null;
-      throw err;
-    }
+    });
   }
 
   async createCustomer(body: CreateCustomerBody & { programReference?: string }): Promise<ProviderCustomer> {
@@ -195,7 +209,7 @@ export abstract class HighlightDirectory {
       customerId = await this.findOrCreate(input.customer, input.externalReference);
     }
     const body = { customerId, templateId: Number(templateId) };
-    let res;
+    let res: HttpResult;
     try {
       res = await this.client.call('POST', '/cards', { body, notFound: 'customer_not_found' });
     } catch (err) {
@@ -264,7 +278,7 @@ export abstract class HighlightDirectory {
   async getProgram(reference: string): Promise<ProviderProgram | null> {
     if (!/^[0-9]{1,15}$/.test(reference)) return null;
     const path = `/templates/${reference}`;
-    try {
+    return orNullIfMissing('program_not_found', async () => {
       const res = await this.client.call('GET', path, { notFound: 'program_not_found' });
       const t = itemOf(res.body, isTemplate);
       if (!t) throw badResponse(this.client.what('GET', path), 'no template in data', false);
@@ -272,10 +286,7 @@ export abstract class HighlightDirectory {
       if (!p)
         throw badResponse(this.client.what('GET', path), `unknown template type ${JSON.stringify(t.type)}`, false);
       return p;
-    } catch (err) {
-      if (err instanceof ProviderError && err.code === 'program_not_found') return null;
-      throw err;
-    }
+    });
   }
 
   /** GET /pushes: the pushes sent so far, newest as Highlight orders them. */
@@ -292,29 +303,21 @@ export abstract class HighlightDirectory {
   /** GET /pushes/{id}. */
   async getNotification(id: string): Promise<ProviderNotification | null> {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return null;
-    try {
+    return orNullIfMissing('notification_not_found', async () => {
       const res = await this.client.call('GET', `/pushes/${encodeURIComponent(id)}`, {
         notFound: 'notification_not_found',
       });
       const push = itemOf(res.body, isPush);
       if (!push) throw badResponse(this.client.what('GET', '/pushes/{id}'), 'no push in data', false);
       return pushOf(push);
-    } catch (err) {
-      if (err instanceof ProviderError && err.code === 'notification_not_found') return null;
-      throw err;
-    }
+    });
   }
 
   /**
    * POST /pushes {message, templateId, cardId?, scheduledAt?}: one push per card; a program is
    * one push with templateId only; the whole connection is one push per template.
    */
-  async notify(input: {
-    message: string;
-    cardReferences?: string[];
-    programReference?: string;
-    scheduledAt?: string;
-  }): Promise<ProviderNotification> {
+  async notify(input: NotifyInput): Promise<ProviderNotification> {
     const bodies: Record<string, unknown>[] = [];
     const extra = input.scheduledAt ? { scheduledAt: input.scheduledAt } : {};
     if (input.cardReferences?.length) {

@@ -1,31 +1,32 @@
-import type { EarnedReward } from '../../domain/programs.js';
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
+import { ProviderError } from '../../domain/errors.js';
+import type { EarnedReward } from '../../domain/programs.js';
+import { DAY_MS, isoDay } from '../../lib/time.js';
 import type {
   IssueCardInput,
-  MoveResult,
+  ListCardsInput,
   Movement,
+  MoveResult,
   Page,
   ProviderAdapter,
   ProviderBalance,
   ProviderCard,
   ProviderHistoryEntry,
 } from '../adapter.js';
-import { ProviderError } from '../../domain/errors.js';
-import { badResponse } from '../http/provider-http.js';
+import { badResponse, type HttpResult, orNullIfMissing } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { HighlightClient } from './client.js';
-import type { HighlightSettings } from './settings.js';
+import { HighlightDirectory, pageMeta } from './directory.js';
 import {
+  type CardType,
   capabilitiesOf,
   findRow,
-  moveKindOf,
-  templateSettings,
-  type CardType,
   type MoveKind,
+  moveKindOf,
   type TemplateSettings,
+  templateSettings,
 } from './mapping.js';
 import {
-  REFERENCE,
   balanceOf,
   historyEntryOf,
   minorToDecimal,
@@ -35,7 +36,7 @@ import {
   typeOfCard,
   unitsOf,
 } from './normalize.js';
-import { HighlightDirectory, pageMeta } from './directory.js';
+import type { HighlightSettings } from './settings.js';
 import { isCard, isOperation, itemOf, listOf, type WireCard, type WireOperation } from './wire.js';
 
 /**
@@ -63,10 +64,6 @@ const FIND_SKEW_MS = 5 * 60_000;
 /** findApplied reads at most this many pages of this many operations (the newest of the card since the day before). */
 const FIND_PER_PAGE = 100;
 const FIND_MAX_PAGES = 10;
-const DAY_MS = 86_400_000;
-
-/** A Y-m-d day (UTC) for startDate/endDate. */
-const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 export class HighlightAdapter extends HighlightDirectory implements ProviderAdapter {
   private readonly cache = new Map<string, CardInfo & { until: number }>();
@@ -85,13 +82,7 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
   }
 
   private cardPath(ref: string): string {
-    if (!REFERENCE.test(ref))
-      throw new ProviderError(
-        'card_not_found',
-        `Highlight (connection ${this.conn.id}): "${ref.slice(0, 60)}" is not a card serial.`,
-        'no',
-      );
-    return `/cards/${encodeURIComponent(ref)}`;
+    return this.pathOf('cards', ref);
   }
 
   private remember(card: WireCard): CardInfo {
@@ -223,7 +214,7 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
         throw insufficient(what, reference, held, need, heldUnit!);
     }
 
-    let res;
+    let res: HttpResult;
     try {
       res = await this.client.call('POST', `${path}/${row.path}`, {
         body,
@@ -293,8 +284,8 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
         reference,
         n,
         perPage,
-        opts.fromMs !== undefined ? dayOf(opts.fromMs) : undefined,
-        opts.toMs !== undefined ? dayOf(opts.toMs) : undefined,
+        opts.fromMs !== undefined ? isoDay(opts.fromMs) : undefined,
+        opts.toMs !== undefined ? isoDay(opts.toMs) : undefined,
       );
     const first = await page(1);
     let ops: WireOperation[] = first.data;
@@ -339,7 +330,7 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     const info = await this.cardInfo(reference);
     const units = this.capsOf(info).units;
     const from = sinceMs - FIND_SKEW_MS;
-    const startDate = dayOf(from - DAY_MS);
+    const startDate = isoDay(from - DAY_MS);
     const page = (n: number) => this.operationPage(reference, n, FIND_PER_PAGE, startDate);
     const t = (o: WireOperation) => timeOf(o.createdAt) ?? 0;
     const match = (ops: WireOperation[]): ProviderHistoryEntry | null => {
@@ -394,21 +385,13 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
   }
 
   async getCard(reference: string): Promise<ProviderCard | null> {
-    try {
+    return orNullIfMissing('card_not_found', async () => {
       const { card, info } = await this.fetchCard(reference);
       return toProviderCard(card, info.type);
-    } catch (err) {
-      if (err instanceof ProviderError && err.code === 'card_not_found') return null;
-      throw err;
-    }
+    });
   }
 
-  async listCards(q: {
-    customerReference?: string;
-    programReference?: string;
-    page: number;
-    perPage: number;
-  }): Promise<Page<ProviderCard>> {
+  async listCards(q: ListCardsInput): Promise<Page<ProviderCard>> {
     const query = {
       customerId: q.customerReference,
       templateId: q.programReference,

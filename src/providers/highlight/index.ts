@@ -1,4 +1,4 @@
-import { type ProviderDescriptor, defaultGate } from '../descriptor.js';
+import { defaultGate, type ProviderDescriptor } from '../descriptor.js';
 import { HighlightAdapter } from './highlight-adapter.js';
 import { CARD_TYPES, programCapabilities, typeCapabilities } from './mapping.js';
 import { type HighlightSettings, HighlightSettingsSchema } from './settings.js';

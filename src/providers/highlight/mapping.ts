@@ -1,8 +1,7 @@
-import type { CardTypeCapabilities } from '../../domain/capabilities.js';
-import type { Movement } from '../adapter.js';
+import { type CardTypeCapabilities, OPERATIONS, type Operation } from '../../domain/capabilities.js';
+import type { TransactionType } from '../../domain/transactions.js';
 import type { Unit } from '../../domain/units.js';
-import type { Operation } from '../../domain/capabilities.js';
-import { OPERATIONS } from '../../domain/capabilities.js';
+import type { Movement } from '../adapter.js';
 import type { HighlightSettings } from './settings.js';
 import type { WireBalance } from './wire.js';
 
@@ -77,17 +76,7 @@ export const NATIVE_UNIT: Record<CardType, Unit> = {
 };
 
 /** A movement as the table sees it: adjust split by sign; expire is a subtraction. */
-export type MoveKind =
-  | 'award'
-  | 'redeem'
-  | 'adjust+'
-  | 'adjust-'
-  | 'expire'
-  | 'visit'
-  | 'purchase'
-  | 'refund_purchase'
-  | 'redeem_reward'
-  | 'redeem_coupon';
+export type MoveKind = Exclude<TransactionType, 'adjust'> | 'adjust+' | 'adjust-';
 /** When a row applies: always, for one template mechanics, or by the membership `limits` flag. */
 export type Condition = 'any' | Mechanics | 'limits' | 'no-limits';
 /** The body field carrying the quantity (amount: a decimal of money; id: the reward tier id). */
@@ -105,6 +94,7 @@ export interface Row {
 
 const ADD: MoveKind[] = ['award', 'adjust+'];
 const SUB: MoveKind[] = ['redeem', 'expire', 'adjust-'];
+const REFUND: MoveKind[] = ['refund_purchase'];
 
 export const OPERATION_TABLE: readonly Row[] = [
   { ops: ADD, type: 'stamp', when: 'any', unit: 'stamps', path: 'add-stamp', field: 'stamps' },
@@ -114,28 +104,14 @@ export const OPERATION_TABLE: readonly Row[] = [
   { ops: ['redeem_reward'], type: 'stamp', when: 'any', unit: 'rewards', path: 'subtract-reward', field: 'rewards' },
   { ops: ['visit'], type: 'stamp', when: 'visit', unit: 'visits', path: 'add-visit', field: 'visits' },
   { ops: ['purchase'], type: 'stamp', when: 'spend', unit: 'amount', path: 'add-purchase', field: 'amount' },
-  {
-    ops: ['refund_purchase'],
-    type: 'stamp',
-    when: 'spend',
-    unit: 'amount',
-    path: 'subtract-purchase',
-    field: 'amount',
-  },
+  { ops: REFUND, type: 'stamp', when: 'spend', unit: 'amount', path: 'subtract-purchase', field: 'amount' },
 
   { ops: ADD, type: 'cashback', when: 'any', unit: 'points', path: 'add-point', field: 'points' },
   { ops: SUB, type: 'cashback', when: 'any', unit: 'points', path: 'subtract-point', field: 'points' },
   { ops: ADD, type: 'cashback', when: 'any', unit: 'amount', path: 'add-transaction-amount', field: 'amount' },
   { ops: SUB, type: 'cashback', when: 'any', unit: 'amount', path: 'subtract-transaction-amount', field: 'amount' },
   { ops: ['purchase'], type: 'cashback', when: 'any', unit: 'amount', path: 'add-transaction-amount', field: 'amount' },
-  {
-    ops: ['refund_purchase'],
-    type: 'cashback',
-    when: 'any',
-    unit: 'amount',
-    path: 'subtract-transaction-amount',
-    field: 'amount',
-  },
+  { ops: REFUND, type: 'cashback', when: 'any', unit: 'amount', path: 'subtract-transaction-amount', field: 'amount' },
 
   { ops: ADD, type: 'multipass', when: 'any', unit: 'scores', path: 'add-scores', field: 'scores' },
   { ops: SUB, type: 'multipass', when: 'any', unit: 'scores', path: 'subtract-scores', field: 'scores' },

@@ -1,4 +1,5 @@
 import type { EarnedReward } from '../../domain/programs.js';
+import type { Unit } from '../../domain/units.js';
 import type {
   ProviderBalance,
   ProviderCard,
@@ -6,14 +7,13 @@ import type {
   ProviderHistoryEntry,
   ProviderProgram,
 } from '../adapter.js';
-import type { Unit } from '../../domain/units.js';
 import {
   BALANCE_READING,
+  type CardType,
+  cardTypeOf,
   EVENT_COUPON_GUESS,
   EVENT_UNIT_GUESS,
   NATIVE_UNIT,
-  cardTypeOf,
-  type CardType,
 } from './mapping.js';
 import type { WireCard, WireCustomer, WireOperation, WireRewardTier, WireTemplate } from './wire.js';
 

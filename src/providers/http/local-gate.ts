@@ -1,7 +1,6 @@
 import { ProviderError } from '../../domain/errors.js';
+import { sleep } from '../../lib/time.js';
 import type { RateLimitSetting, RequestGate } from './request-gate.js';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * A connection's rate limit kept in this process: the RequestGate ProviderHttp uses when it is

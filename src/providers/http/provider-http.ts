@@ -1,5 +1,5 @@
 import { Pool, errors as undiciErrors } from 'undici';
-import { ProviderError } from '../../domain/errors.js';
+import { type ErrorCode, ProviderError } from '../../domain/errors.js';
 import type { RequestGate } from './request-gate.js';
 
 /**
@@ -27,6 +27,22 @@ export interface ProviderHttpOptions {
   connections?: number;
   /** The longest a request waits at the gate before it is refused (provider_rate_limited); default the timeout. */
   maxGateWaitMs?: number;
+}
+
+/** The client of a provider that authenticates with an API key and secret (`x-api-key`, `x-api-secret` headers). */
+export function keyAndSecretHttp(
+  connection: ProviderHttpOptions['connection'] & { apiKey: string; apiSecret: string },
+  provider: string,
+  gate: RequestGate,
+): ProviderHttp {
+  const { apiKey, apiSecret } = connection;
+  return new ProviderHttp({
+    connection,
+    provider,
+    headers: { 'x-api-key': apiKey, 'x-api-secret': apiSecret },
+    secrets: [apiKey, apiSecret],
+    gate,
+  });
 }
 
 export interface HttpResult {
@@ -238,4 +254,14 @@ export function badResponse(what: string, why: string, write: boolean): Provider
     `${what}: the provider's answer could not be read (${why}).`,
     write ? 'unknown' : 'no',
   );
+}
+
+/** What `run` answers, or null when the provider says the thing is not there (`missing`): a read that finds nothing. */
+export async function orNullIfMissing<T>(missing: ErrorCode, run: () => Promise<T>): Promise<T | null> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ProviderError && err.code === missing) return null;
+    throw err;
+  }
 }

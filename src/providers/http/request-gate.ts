@@ -2,7 +2,7 @@
  * What stands between an adapter and its provider: the connection's rate limit. Every HTTP
  * request of a connection first acquires a slot, and gives it back when its answer (or its
  * failure) is in. In a running gateway the gate is the connection's Redis limiter
- * (src/queue/rate-limiter.ts), shared by every process; without one, ProviderHttp keeps an
+ * (src/dispatch/rate-limiter.ts), shared by every process; without one, ProviderHttp keeps an
  * in-process gate with the same rule (src/providers/http/local-gate.ts).
  *
  * The rule: a request counts against the limit from the moment it is sent until one full window

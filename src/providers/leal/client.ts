@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../../domain/errors.js';
-import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
-import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../../domain/errors.js';
+import { badResponse, type HttpResult, ProviderHttp, type Query, retryAfterOf } from '../http/provider-http.js';
+import type { RequestGate } from '../http/request-gate.js';
 import type { LealSettings } from './settings.js';
 import { readErrorMessage } from './wire.js';
 

@@ -1,10 +1,9 @@
-import { GatewayError } from '../../domain/errors.js';
 import type { CreateCustomerBody, CustomerListQuery, UpdateCustomerBody } from '../../domain/customers.js';
+import { GatewayError, ProviderError } from '../../domain/errors.js';
 import type { Page, ProviderCard, ProviderCustomer } from '../adapter.js';
-import { badResponse, type Query } from '../http/provider-http.js';
-import { ProviderError } from '../../domain/errors.js';
+import { badResponse, orNullIfMissing, type Query } from '../http/provider-http.js';
 import type { LealClient } from './client.js';
-import { EXTERNAL_SOURCE, customerOf, parseId } from './mapping.js';
+import { customerOf, EXTERNAL_SOURCE, parseId } from './mapping.js';
 import { readCustomer, readCustomerList, type WireCustomer } from './wire.js';
 
 /**
@@ -131,12 +130,7 @@ export class LealCustomers {
 
   async get(reference: string): Promise<ProviderCustomer | null> {
     if (parseId(reference) === null) return null;
-    try {
-      return customerOf(await this.fetch(reference));
-    } catch (err) {
-      if (err instanceof ProviderError && err.code === 'customer_not_found') return null;
-      throw err;
-    }
+    return orNullIfMissing('customer_not_found', async () => customerOf(await this.fetch(reference)));
   }
 
   async createCustomer(body: CreateCustomerBody & { programReference?: string }): Promise<ProviderCustomer> {

@@ -1,4 +1,4 @@
-import { type ProviderDescriptor, defaultGate } from '../descriptor.js';
+import { defaultGate, type ProviderDescriptor } from '../descriptor.js';
 import { LealAdapter } from './leal-adapter.js';
 import { STAMP_CARD } from './mapping.js';
 import { type LealSettings, LealSettingsSchema } from './settings.js';

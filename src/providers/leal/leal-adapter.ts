@@ -1,8 +1,9 @@
-import { GatewayError } from '../../domain/errors.js';
-import type { EarnedReward } from '../../domain/programs.js';
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
+import { GatewayError, ProviderError } from '../../domain/errors.js';
+import type { EarnedReward } from '../../domain/programs.js';
 import type {
   IssueCardInput,
+  ListCardsInput,
   Movement,
   MoveResult,
   Page,
@@ -11,13 +12,12 @@ import type {
   ProviderCard,
   ProviderProgram,
 } from '../adapter.js';
-import { badResponse } from '../http/provider-http.js';
+import { badResponse, orNullIfMissing } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
-import { ProviderError } from '../../domain/errors.js';
 import { LealClient, type LealRateLimitState } from './client.js';
-import type { LealSettings } from './settings.js';
 import { LealCustomers, requireNewCustomerFields } from './customers.js';
-import { STAMP_CARD, cardOf, earnedRewardsOf, parseCardRef, parseId, programOf } from './mapping.js';
+import { cardOf, earnedRewardsOf, parseCardRef, parseId, programOf, STAMP_CARD } from './mapping.js';
+import type { LealSettings } from './settings.js';
 import {
   listOf,
   readAll,
@@ -213,12 +213,7 @@ export class LealAdapter implements ProviderAdapter {
 
   async getCard(reference: string): Promise<ProviderCard | null> {
     if (!parseCardRef(reference)) return null;
-    try {
-      return cardOf(await this.fetchCard(reference));
-    } catch (err) {
-      if (err instanceof ProviderError && err.code === 'card_not_found') return null;
-      throw err;
-    }
+    return orNullIfMissing('card_not_found', async () => cardOf(await this.fetchCard(reference)));
   }
 
   /** GET /customers/{id}/customer_cards. */
@@ -233,12 +228,7 @@ export class LealAdapter implements ProviderAdapter {
   }
 
   /** A customer's cards only: Leal lists cards per customer, never per template. */
-  async listCards(q: {
-    customerReference?: string;
-    programReference?: string;
-    page: number;
-    perPage: number;
-  }): Promise<Page<ProviderCard>> {
+  async listCards(q: ListCardsInput): Promise<Page<ProviderCard>> {
     if (q.customerReference === undefined) {
       throw unsupported('Leal lists cards per customer only (GET /customers/{id}/customer_cards): give customer_id.');
     }

@@ -1,5 +1,5 @@
-import type { EarnedReward } from '../../domain/programs.js';
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
+import type { EarnedReward } from '../../domain/programs.js';
 import type { ProviderCard, ProviderCustomer, ProviderProgram } from '../adapter.js';
 import {
   readAvailableReward,

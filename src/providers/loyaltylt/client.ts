@@ -1,8 +1,15 @@
-import { ProviderHttp, badResponse, retryAfterOf, type HttpResult, type Query } from '../http/provider-http.js';
-import type { RequestGate } from '../http/request-gate.js';
 import { ProviderError } from '../../domain/errors.js';
+import {
+  badResponse,
+  type HttpResult,
+  keyAndSecretHttp,
+  type ProviderHttp,
+  type Query,
+  retryAfterOf,
+} from '../http/provider-http.js';
+import type { RequestGate } from '../http/request-gate.js';
 import type { LoyaltyltSettings } from './settings.js';
-import { Envelope, check } from './wire.js';
+import { check, Envelope } from './wire.js';
 
 /**
  * The HTTP client of one Loyalty.lt connection: `X-API-Key` / `X-API-Secret` auth, the
@@ -93,13 +100,7 @@ export class LoyaltyltClient {
   private readonly prefix: string;
 
   constructor(conn: LoyaltyltSettings, gate: RequestGate) {
-    this.http = new ProviderHttp({
-      connection: conn,
-      provider: 'Loyalty.lt',
-      headers: { 'x-api-key': conn.apiKey, 'x-api-secret': conn.apiSecret },
-      secrets: [conn.apiKey, conn.apiSecret],
-      gate,
-    });
+    this.http = keyAndSecretHttp(conn, 'Loyalty.lt', gate);
     this.prefix = `/${conn.locale ?? 'en'}/shop`;
   }
 

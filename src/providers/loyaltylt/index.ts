@@ -1,5 +1,5 @@
 import type { Movement } from '../adapter.js';
-import { type ProviderDescriptor, defaultGate } from '../descriptor.js';
+import { defaultGate, type ProviderDescriptor } from '../descriptor.js';
 import { LoyaltyltAdapter } from './loyaltylt-adapter.js';
 import { POINTS_CARD } from './mapping.js';
 import { type LoyaltyltSettings, LoyaltyltSettingsSchema } from './settings.js';

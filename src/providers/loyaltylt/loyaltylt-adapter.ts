@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
+import { ProviderError } from '../../domain/errors.js';
 import type {
   IssueCardInput,
+  ListCardsInput,
   Movement,
   MoveResult,
   Page,
@@ -10,13 +12,10 @@ import type {
   ProviderCard,
   ProviderHistoryEntry,
 } from '../adapter.js';
-import { badResponse } from '../http/provider-http.js';
+import { badResponse, orNullIfMissing } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
-import { ProviderError } from '../../domain/errors.js';
 import { LoyaltyltClient } from './client.js';
-import type { LoyaltyltSettings } from './settings.js';
 import {
-  POINTS_CARD,
   cardKeyOf,
   cardOf,
   dayOf,
@@ -24,11 +23,13 @@ import {
   entryCardId,
   historyEntryOf,
   historyOf,
+  type Plan,
+  POINTS_CARD,
   planOf,
   referenceOf,
-  type Plan,
 } from './mapping.js';
-import { BalanceData, CardData, CreateData, DeductData, TransactionData, check, idText, listOf } from './wire.js';
+import type { LoyaltyltSettings } from './settings.js';
+import { BalanceData, CardData, CreateData, check, DeductData, idText, listOf, TransactionData } from './wire.js';
 
 /**
  * Loyalty.lt Shop API adapter (current `/{locale}/shop/...` generation, X-API-Key + X-API-Secret).
@@ -120,20 +121,10 @@ export class LoyaltyltAdapter implements ProviderAdapter {
   }
 
   async getCard(reference: string): Promise<ProviderCard | null> {
-    try {
-      return cardOf(await this.info(reference));
-    } catch (err) {
-      if (err instanceof ProviderError && err.code === 'card_not_found') return null;
-      throw err;
-    }
+    return orNullIfMissing('card_not_found', async () => cardOf(await this.info(reference)));
   }
 
-  async listCards(q: {
-    customerReference?: string;
-    programReference?: string;
-    page: number;
-    perPage: number;
-  }): Promise<Page<ProviderCard>> {
+  async listCards(q: ListCardsInput): Promise<Page<ProviderCard>> {
     const path = '/loyalty-cards';
     const userId = q.customerReference && /^\d+$/.test(q.customerReference) ? q.customerReference : undefined;
     const programId = q.programReference && /^\d+$/.test(q.programReference) ? q.programReference : undefined;
@@ -141,7 +132,7 @@ export class LoyaltyltAdapter implements ProviderAdapter {
       query: { page: q.page, per_page: Math.min(q.perPage, 50), user_id: userId, partner_card_id: programId },
     });
     const list = listOf(env);
-    if (!list || !list.items.every((c) => check(CardData, c)))
+    if (!list?.items.every((c) => check(CardData, c)))
       throw badResponse(this.client.what('GET', path), 'not a list of cards', false);
     // The filters are not documented for this list: apply them here too where the items carry the fields.
     const cards = (list.items as CardData[])

@@ -1,7 +1,8 @@
-import type { CardTypeCapabilities } from '../../domain/capabilities.js';
-import type { Movement, ProviderCard, ProviderHistoryEntry } from '../adapter.js';
+import { type CardTypeCapabilities, POINTS_OPERATIONS } from '../../domain/capabilities.js';
 import { ProviderError } from '../../domain/errors.js';
-import { idText, type CardData, type TransactionData } from './wire.js';
+import { DAY_MS, isoDay } from '../../lib/time.js';
+import type { Movement, ProviderCard, ProviderHistoryEntry } from '../adapter.js';
+import { type CardData, idText, type TransactionData } from './wire.js';
 
 /**
  * The pure translation table of the Loyalty.lt adapter: references, the capability matrix, which
@@ -11,19 +12,7 @@ import { idText, type CardData, type TransactionData } from './wire.js';
 /** Loyalty.lt has one kind of card: a points card (partner_specific / universal cards all count points). */
 export const POINTS_CARD: CardTypeCapabilities = {
   cardType: 'points',
-  operations: [
-    'award',
-    'redeem',
-    'adjust',
-    'expire',
-    'reverse',
-    'purchase',
-    'balance',
-    'history',
-    'issue_card',
-    'get_card',
-    'list_cards',
-  ],
+  operations: [...POINTS_OPERATIONS, 'purchase', 'issue_card', 'get_card', 'list_cards'],
   units: ['points'],
   nativeUnit: 'points',
 };
@@ -148,8 +137,7 @@ function customerOf(card: CardData): ProviderCard['customer'] {
   if (!u) return null;
   const c: NonNullable<ProviderCard['customer']> = {};
   const first = u.first_name ?? (u.name ? u.name.trim().split(/\s+/)[0] : null);
-  const last =
-    u.last_name ?? (u.name && u.name.trim().includes(' ') ? u.name.trim().split(/\s+/).slice(1).join(' ') : null);
+  const last = u.last_name ?? (u.name?.trim().includes(' ') ? u.name.trim().split(/\s+/).slice(1).join(' ') : null);
   if (first) c.first_name = cut(first);
   if (last) c.last_name = cut(last);
   if (u.email && EMAIL_RE.test(u.email) && u.email.length <= 254) c.email = u.email;
@@ -266,5 +254,5 @@ export function historyOf(raws: TransactionData[]): ProviderHistoryEntry[] {
 
 /** A UTC calendar date, shifted by whole days (the provider filters by local date: ask for a day more each side). */
 export function dayOf(ms: number, shiftDays: number): string {
-  return new Date(ms + shiftDays * 86_400_000).toISOString().slice(0, 10);
+  return isoDay(ms + shiftDays * DAY_MS);
 }

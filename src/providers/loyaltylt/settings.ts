@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Secret, providerSettings } from '../settings.js';
+import { providerSettings, Secret } from '../settings.js';
 
 export const LoyaltyltSettingsSchema = Type.Object(
   {

@@ -4,18 +4,18 @@
  */
 import type { SimRequest, SimResponse, Simulator } from '../harness.js';
 import {
-  programBody,
-  userBody,
-  USER_FIELDS,
   type CoupontoolsState,
   type Program,
+  programBody,
+  USER_FIELDS,
   type User,
   type UserData,
+  userBody,
 } from './state.js';
 import {
-  ERR,
   badJson,
   cardNotFound,
+  ERR,
   failed,
   invalid,
   isObject,

@@ -3,8 +3,8 @@
  * mechanics) each one applies to, its body, and its effect. Refusals never change state.
  */
 import type { SimResponse } from '../harness.js';
-import { CARD_TYPES, isExpired, type Card, type Store, type Template } from './state.js';
-import { balanceJson, fail, validation, visitsLimit, type FieldErrors } from './wire.js';
+import { CARD_TYPES, type Card, isExpired, type Store, type Template } from './state.js';
+import { balanceJson, type FieldErrors, fail, validation, visitsLimit } from './wire.js';
 
 type Kind = 'int' | 'decimal' | 'none';
 

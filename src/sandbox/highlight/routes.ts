@@ -2,12 +2,13 @@
  * Routes of the Highlight Cards API v2 sandbox (paths relative to /api/v2).
  */
 import { randomBytes } from 'node:crypto';
-import type { Simulator, SimRequest, SimResponse } from '../harness.js';
+import type { SimRequest, SimResponse, Simulator } from '../harness.js';
 import { applyOp, OPS } from './balance.js';
-import { newCard, newCustomer, newSerial, type Customer, type Store } from './state.js';
+import { type Customer, newCard, newCustomer, newSerial, type Store } from './state.js';
 import {
   cardJson,
   customerJson,
+  type FieldErrors,
   fail,
   list,
   noContent,
@@ -18,7 +19,6 @@ import {
   pushJson,
   templateJson,
   validation,
-  type FieldErrors,
 } from './wire.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -39,7 +39,10 @@ function customerFields(body: Record<string, unknown>, create: boolean, errors: 
   const str = (name: keyof Customer, max: number, re?: RegExp, check?: (v: string) => boolean) => {
     const v = body[name];
     if (v === undefined) return;
-    if (v === null && name !== 'firstName') return void ((out as Record<string, unknown>)[name] = null);
+    if (v === null && name !== 'firstName') {
+      (out as Record<string, unknown>)[name] = null;
+      return;
+    }
     if (typeof v !== 'string' || v.trim() === '' || v.length > max || (re && !re.test(v)) || (check && !check(v))) {
       errors[name] = [`This value is not valid.`];
     } else (out as Record<string, unknown>)[name] = v.trim();

@@ -59,7 +59,7 @@
  * - Templates do not expose mechanics or limits (the gateway gets them from `settings.templates`).
  * - Seeded cards have no operations in the ledger; their balances are set directly.
  */
-import { Simulator, tallyTxnIds, txnIdInText, type SimRequest } from '../harness.js';
+import { type SimRequest, Simulator, tallyTxnIds, txnIdInText } from '../harness.js';
 import { registerRoutes, routeNotFound } from './routes.js';
 import { createStore, SEED_CARDS, SEED_CUSTOMERS, seedStore, templateSettings } from './state.js';
 import { fail } from './wire.js';

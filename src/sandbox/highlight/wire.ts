@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { SimRequest, SimResponse } from '../harness.js';
 import {
   CARD_TYPES,
-  COMPANY_ID,
-  isExpired,
   type Card,
+  COMPANY_ID,
   type Customer,
+  isExpired,
   type Operation,
   type Push,
   type Store,

@@ -1,6 +1,6 @@
 import type { SimRequest, SimResponse } from '../harness.js';
 import type { Account, Customer, CustomerCard, LealStore } from './state.js';
-import { parseId, type FieldErrors } from './validate.js';
+import { type FieldErrors, parseId } from './validate.js';
 
 /** Leal's error bodies and the lookups every nested route starts with. */
 

@@ -1,14 +1,14 @@
-import type { Simulator, SimRequest, SimResponse } from '../harness.js';
+import type { SimRequest, SimResponse, Simulator } from '../harness.js';
 import { badJson, fail, findAccount, findCustomer, invalid } from './http.js';
-import { emailKey, phoneKey, type Account, type CardTemplate, type Customer, type LealStore } from './state.js';
+import { type Account, type CardTemplate, type Customer, emailKey, type LealStore, phoneKey } from './state.js';
 import {
   addError,
+  type CustomerFields,
+  type FieldErrors,
   isObject,
   parseFlag,
   parseInteger,
   validateCustomer,
-  type CustomerFields,
-  type FieldErrors,
 } from './validate.js';
 import { customerView } from './views.js';
 

@@ -61,7 +61,7 @@
  * Counters: customers.create, customers.update, customer_cards.create, customer_cards.stamp,
  * customer_cards.redeem (one per applied change; a create with card_id counts a customer and a card).
  */
-import { Simulator, type SimRequest } from '../harness.js';
+import { type SimRequest, Simulator } from '../harness.js';
 import { fail } from './http.js';
 import { registerCardRoutes } from './routes-cards.js';
 import { registerCustomerRoutes } from './routes-customers.js';

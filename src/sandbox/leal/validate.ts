@@ -5,7 +5,8 @@ import type { ExternalReference } from './state.js';
 export type FieldErrors = Record<string, string[]>;
 
 export function addError(errors: FieldErrors, field: string, message: string): void {
-  (errors[field] ??= []).push(message);
+  errors[field] ??= [];
+  errors[field].push(message);
 }
 
 export const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -1,7 +1,7 @@
 /** Loyalty.lt envelopes, app error codes and a small Laravel-like validator. */
 import { randomUUID } from 'node:crypto';
 import type { SimResponse } from '../harness.js';
-import { ruleText, text, type Locale, type Rule, type TextKey } from './messages.js';
+import { type Locale, type Rule, ruleText, type TextKey, text } from './messages.js';
 
 /**
  * Application codes. 1004, 1100 and 1200 are documented numeric codes; the create endpoint's own page
@@ -75,7 +75,8 @@ export class Checker {
   }
 
   add(field: string, rule: Rule, vars: { o?: string; n?: number } = {}): void {
-    (this.errors[field] ??= []).push(ruleText(this.locale, rule, field, vars));
+    this.errors[field] ??= [];
+    this.errors[field].push(ruleText(this.locale, rule, field, vars));
   }
 
   int(field: string, opts: { required?: boolean; min?: number; max?: number } = {}): number | undefined {

@@ -1,8 +1,8 @@
 /** The Loyalty.lt Shop API routes: /{locale}/shop/transactions/* and /{locale}/shop/loyalty-cards/*. */
 import type { Handler, SimRequest, SimResponse, Simulator } from '../harness.js';
-import { LOCALES, text, type Locale } from './messages.js';
-import { Checker, CODES, bodyOf, fail, invalid, ok, paginate, paging } from './respond.js';
-import { SEED, type Card, type LoyaltyltState, type Txn } from './state.js';
+import { LOCALES, type Locale, text } from './messages.js';
+import { bodyOf, Checker, CODES, fail, invalid, ok, paginate, paging } from './respond.js';
+import { type Card, type LoyaltyltState, SEED, type Txn } from './state.js';
 
 type LocaleHandler = (locale: Locale, req: SimRequest, params: Record<string, string>) => SimResponse;
 
@@ -111,7 +111,10 @@ function createTransaction(sim: Simulator, state: LoyaltyltState, locale: Locale
     else if (cart.length > 200) c.add('cart_items', 'max', { n: 200 });
     else
       cart.forEach((item, i) => {
-        if (!item || typeof item !== 'object' || Array.isArray(item)) return c.add(`cart_items.${i}`, 'object');
+        if (!item || typeof item !== 'object' || Array.isArray(item)) {
+          c.add(`cart_items.${i}`, 'object');
+          return;
+        }
         const sub = new Checker(locale, item as Record<string, unknown>);
         sub.num('quantity', { min: 0 });
         sub.num('unit_price', { min: 0 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SimRequest } from '../harness.js';
 /**
  * Loyalty.lt Shop API sandbox: the current `/{locale}/shop/...` contract (locale `lt` | `en`), authenticated with
  * `X-API-Key` + `X-API-Secret`, answering in the `{success, code, message, data, request_id}` envelope. The
@@ -44,7 +45,6 @@ import { randomUUID } from 'node:crypto';
  * - `meta_data` must be an object ≤ 1 KB of JSON (the legacy page's metadata limit).
  */
 import { Simulator } from '../harness.js';
-import type { SimRequest } from '../harness.js';
 import type { Locale } from './messages.js';
 import { CODES, fail } from './respond.js';
 import { registerRoutes, routeNotFound } from './routes.js';

@@ -1,18 +1,17 @@
 import { type Job, Queue, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
+import { stopWorkers } from '../../dispatch/workers.js';
 import { type ErrorCode, GatewayError } from '../../domain/errors.js';
 import type { Transaction, TransactionStatus } from '../../domain/transactions.js';
-import { stopWorkers } from '../../dispatch/workers.js';
 import { scopeOf, type WriteRequest } from '../../idempotency/key.js';
 import { asGatewayError } from '../../idempotency/once.js';
 import type { RequestClaims } from '../../idempotency/request-claims.js';
 import { ulid } from '../../lib/ids.js';
 import type { FieldError } from '../../lib/schema-check.js';
 import type { KeySpace } from '../../redis/keys.js';
-import type { CallContext } from '../points/engine.js';
+import type { CallContext, TransactionInput } from '../points/engine.js';
 import type { PointsService } from '../points/points-service.js';
-import type { TransactionInput } from '../points/transaction-input.js';
 
 /**
  * Bulk requests: up to 1,000 award, redeem and adjust items, each validated and applied on its

@@ -1,19 +1,10 @@
 import type { ConnectionConfig } from '../../config/connections.js';
-import type { Card, CreateCardBody } from '../../domain/cards.js';
 import type { Capabilities } from '../../domain/capabilities.js';
-import type { Balance, HistoryEntry, HistoryQuery } from '../../domain/transactions.js';
+import type { Card, CreateCardBody } from '../../domain/cards.js';
+import type { Balance, HistoryPage, HistoryQuery } from '../../domain/transactions.js';
 import type { ProviderAdapter } from '../../providers/adapter.js';
 import type { PointsEngine } from '../points/engine.js';
 import type { ViewContext } from './views.js';
-
-export interface HistoryPage {
-  /** Transactions of the store, newest first, when `entries` is absent. */
-  ids: string[];
-  /** Entries already made (a provider's own record merged in). */
-  entries?: HistoryEntry[];
-  /** Where the next page starts, when older entries remain. */
-  next: string | null;
-}
 
 /**
  * One configured connection, whatever holds its points: the built-in ledger

@@ -1,9 +1,9 @@
 import type { HistoryEntry, HistoryQuery } from '../../domain/transactions.js';
 import type { Unit } from '../../domain/units.js';
+import { isoTime as iso } from '../../lib/time.js';
 import type { ProviderHistoryEntry } from '../../providers/adapter.js';
 import type { TransactionRecord } from '../../store/transaction-record.js';
 import { transactionView } from '../points/transaction-view.js';
-import { iso } from './views.js';
 
 /**
  * How much of each side a provider card's history merges: the latest entries of the gateway and

@@ -1,18 +1,19 @@
-import type { Card } from '../../domain/cards.js';
-import type { Capabilities, Operation } from '../../domain/capabilities.js';
-import { referenceOf } from '../../domain/ids.js';
-import type { Balance, HistoryQuery } from '../../domain/transactions.js';
-import type { Unit } from '../../domain/units.js';
 import type { Dispatch } from '../../dispatch/dispatch.js';
+import type { Capabilities, Operation } from '../../domain/capabilities.js';
+import type { Card } from '../../domain/cards.js';
+import { referenceOf } from '../../domain/ids.js';
+import type { Balance, HistoryPage, HistoryQuery } from '../../domain/transactions.js';
+import type { Unit } from '../../domain/units.js';
+import { isoTime as iso } from '../../lib/time.js';
 import type { ProviderAdapter } from '../../providers/adapter.js';
 import type { ProviderDescriptor } from '../../providers/descriptor.js';
 import type { ProviderConnectionSettings } from '../../providers/index.js';
 import type { BalanceCache } from '../../store/balance-cache.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
 import { DispatchedEngine } from '../points/dispatched-engine.js';
-import type { Connection, HistoryPage } from './connection.js';
+import type { Connection } from './connection.js';
 import { HISTORY_GATEWAY_WINDOW, HISTORY_PROVIDER_WINDOW, mergedHistory } from './merged-history.js';
-import { capabilitiesOfType, cardView, iso, type ViewContext } from './views.js';
+import { capabilitiesOfType, cardView, type ViewContext } from './views.js';
 
 /** How long a card's capabilities (its type, its template's mechanics) are remembered by an API process. */
 const CAPABILITIES_MEMO_MS = 60_000;

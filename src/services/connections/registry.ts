@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import { BuiltinLedger } from '../../builtin-ledger/builtin-ledger.js';
 import { type ConnectionConfig, publicSettings } from '../../config/connections.js';
+import type { Dispatch } from '../../dispatch/dispatch.js';
 import type { Capabilities, Operation } from '../../domain/capabilities.js';
 import { GatewayError } from '../../domain/errors.js';
 import { connectionOf } from '../../domain/ids.js';
 import type { Unit } from '../../domain/units.js';
-import type { Dispatch } from '../../dispatch/dispatch.js';
 import { descriptorOf, type ProviderConnectionSettings } from '../../providers/index.js';
 import type { KeySpace } from '../../redis/keys.js';
 import type { BalanceCache } from '../../store/balance-cache.js';

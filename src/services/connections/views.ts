@@ -1,8 +1,9 @@
+import type { Capabilities, CardTypeCapabilities, Operation } from '../../domain/capabilities.js';
 import type { Card } from '../../domain/cards.js';
-import type { CardTypeCapabilities, Capabilities, Operation } from '../../domain/capabilities.js';
 import type { CustomerResource } from '../../domain/customers.js';
 import { gatewayId } from '../../domain/ids.js';
 import type { Program } from '../../domain/programs.js';
+import { isoTime as iso } from '../../lib/time.js';
 import type { ProviderCard, ProviderCustomer, ProviderProgram } from '../../providers/adapter.js';
 import type { ProviderDescriptor } from '../../providers/descriptor.js';
 import type { ProviderSettings } from '../../providers/settings.js';
@@ -12,12 +13,6 @@ import type { ProviderSettings } from '../../providers/settings.js';
  * (`<connection>:<reference>`), and cards and programs say what they support. The one place
  * that maps them, for every route and every provider.
  */
-
-/** A time as ISO 8601; a provider time out of range reads as the epoch rather than failing the answer. */
-export const iso = (ms: number): string => {
-  const d = new Date(ms);
-  return Number.isFinite(d.getTime()) ? d.toISOString() : new Date(0).toISOString();
-};
 
 /** The gateway always keeps history (its own record) and can show any card; reverse is the provider's to declare. */
 export function withGatewayOps(operations: readonly Operation[]): Operation[] {

@@ -3,9 +3,8 @@ import { fieldError } from '../../domain/errors.js';
 import { type Claim, once } from '../../idempotency/once.js';
 import { claimedRecord, type TransactionRecord } from '../../store/transaction-record.js';
 import type { IdempotencyScope, TransactionStore } from '../../store/transaction-store.js';
-import type { PointsEngine, Submission, TransactionOutcome } from './engine.js';
-import { outcomeOf, reversalRefused } from './outcome.js';
-import type { TransactionInput } from './transaction-input.js';
+import type { PointsEngine, Submission, TransactionInput, TransactionOutcome } from './engine.js';
+import { claimOf, outcomeOf } from './outcome.js';
 
 /**
  * Transactions on the built-in ledger: claimed in the store, then applied in the request by one
@@ -42,26 +41,15 @@ export class BuiltinEngine implements PointsEngine {
   async submit({ txn, idem, naturalKey }: Submission): Promise<TransactionOutcome> {
     // A transaction whose claimer stopped before applying it: applying is idempotent, so finish its work.
     let stranded: TransactionRecord | null = null;
-    const claim = async (): Promise<Claim<TransactionRecord>> => {
-      const c = await this.store.claim(txn, { idem, naturalKey });
-      switch (c.kind) {
-        case 'claimed':
-          return { kind: 'claimed', resource: c.txnId };
-        case 'exceeds':
-          throw reversalRefused(c.left, txn);
-        case 'mismatch':
-          return c;
-        default: {
-          const r = c.record;
-          if (r && r.status !== 'processing') return { kind: 'replay', answer: r };
-          if (c.kind === 'existing' && r && r.lease_until !== null && r.lease_until < Date.now()) {
-            stranded = r;
-            return { kind: 'takeover', resource: r.id };
-          }
-          return { kind: 'in_flight' };
+    const claim = async () =>
+      claimOf(await this.store.claim(txn, { idem, naturalKey }), txn, (r, kind): Claim<TransactionRecord> => {
+        if (r && r.status !== 'processing') return { kind: 'replay', answer: r };
+        if (kind === 'existing' && r && r.lease_until !== null && r.lease_until < Date.now()) {
+          stranded = r;
+          return { kind: 'takeover', resource: r.id };
         }
-      }
-    };
+        return { kind: 'in_flight' };
+      });
     const res = await once<TransactionRecord>(
       {
         claim,

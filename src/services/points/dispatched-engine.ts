@@ -1,13 +1,12 @@
+import type { Dispatch } from '../../dispatch/dispatch.js';
 import { fieldError } from '../../domain/errors.js';
 import { isFinal } from '../../domain/transactions.js';
-import type { Dispatch } from '../../dispatch/dispatch.js';
 import { type Claim, once } from '../../idempotency/once.js';
 import type { ProviderSettings } from '../../providers/settings.js';
 import { claimedRecord, type TransactionRecord } from '../../store/transaction-record.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
-import type { PointsEngine, Submission, TransactionOutcome } from './engine.js';
-import { outcomeOf, reversalRefused } from './outcome.js';
-import type { TransactionInput } from './transaction-input.js';
+import type { PointsEngine, Submission, TransactionInput, TransactionOutcome } from './engine.js';
+import { claimOf, outcomeOf } from './outcome.js';
 import { transactionView } from './transaction-view.js';
 
 /**
@@ -69,22 +68,17 @@ export class DispatchedEngine implements PointsEngine {
     const reserve = txn.reversal_of !== null ? { of: txn.reversal_of, amount: Math.abs(txn.delta) } : undefined;
     // A transaction the key or reference_id already names, still queued or running: wait for it.
     let found: TransactionRecord | null = null;
-    const claim = async (): Promise<Claim<TransactionRecord>> => {
-      const c = await this.store.claim(txn, { idem, naturalKey, reserve, queued: true });
-      switch (c.kind) {
-        case 'claimed':
-          return { kind: 'claimed', resource: c.txnId };
-        case 'exceeds':
-          throw reversalRefused(c.left, txn);
-        case 'mismatch':
-          return c;
-        default:
-          if (!c.record) return { kind: 'in_flight' };
-          if (isFinal(c.record.status)) return { kind: 'replay', answer: c.record };
-          found = c.record;
-          return { kind: 'takeover', resource: c.record.id };
-      }
-    };
+    const claim = async () =>
+      claimOf(
+        await this.store.claim(txn, { idem, naturalKey, reserve, queued: true }),
+        txn,
+        (r): Claim<TransactionRecord> => {
+          if (!r) return { kind: 'in_flight' };
+          if (isFinal(r.status)) return { kind: 'replay', answer: r };
+          found = r;
+          return { kind: 'takeover', resource: r.id };
+        },
+      );
     const queued = claimedRecord(txn, {
       queued: true,
       idem_key: idem?.key ?? null,

@@ -1,8 +1,33 @@
-import type { Transaction } from '../../domain/transactions.js';
+import type { Capabilities, Operation } from '../../domain/capabilities.js';
+import type { Balance, HistoryPage, HistoryQuery, Transaction, TransactionType } from '../../domain/transactions.js';
+import type { Money, Unit } from '../../domain/units.js';
 import type { WriteRequest } from '../../idempotency/key.js';
 import type { NewTransaction, TransactionRecord } from '../../store/transaction-record.js';
-import type { IdempotencyScope, Reservation } from '../../store/transaction-store.js';
-import type { TransactionInput } from './transaction-input.js';
+import type { IdempotencyScope } from '../../store/transaction-store.js';
+
+/** A transaction request, whichever route it came from (points, card operations, bulk items). */
+export interface TransactionInput {
+  type: TransactionType;
+  card_id: string;
+  points?: number;
+  unit?: Unit;
+  /** Money: a purchase's amount, or the value of a redeemed reward or coupon. */
+  amount?: Money;
+  reward_id?: string;
+  reason?: string;
+  reference_id?: string;
+  expires_at?: string;
+  staff?: string;
+  metadata?: Record<string, unknown>;
+  before?: string;
+}
+
+export interface ReversalInput {
+  points?: number;
+  reason?: string;
+  reference_id?: string;
+  staff?: string;
+}
 
 /** Who asks, and how: what idempotency is judged on, and how long to wait for a provider. */
 export interface CallContext extends WriteRequest {
@@ -51,4 +76,24 @@ export interface PointsEngine {
   reversal(orig: TransactionRecord, asked: number | undefined): { points: number | null; delta: number };
   /** Claims the transaction once (whatever the retries), has it applied, and answers. */
   submit(s: Submission): Promise<TransactionOutcome>;
+}
+
+/**
+ * What the points services need of a connection and of the connection registry
+ * (src/services/connections provides both; the points services name only this).
+ */
+export interface PointsConnection {
+  readonly id: string;
+  readonly engine: PointsEngine;
+  balance(cardId: string): Promise<Balance | null>;
+  history(cardId: string, query: HistoryQuery): Promise<HistoryPage | null>;
+  /** A write the gateway made to the card outside a transaction job: no cached balance survives it. */
+  invalidateBalance(cardId: string): Promise<void>;
+}
+
+export interface PointsConnections {
+  get(connectionId: string): PointsConnection;
+  forCard(cardId: string): PointsConnection;
+  /** The card's connection and capabilities, when the card supports `op` (and counts in `unit`); else unsupported_operation. */
+  requireOperation(cardId: string, op: Operation, unit?: Unit): Promise<{ conn: PointsConnection; caps: Capabilities }>;
 }

@@ -1,5 +1,7 @@
 import { GatewayError, storedErrorCode } from '../../domain/errors.js';
+import type { Claim } from '../../idempotency/once.js';
 import type { NewTransaction, TransactionRecord } from '../../store/transaction-record.js';
+import type { TransactionClaim } from '../../store/transaction-store.js';
 import type { TransactionOutcome } from './engine.js';
 import { transactionView } from './transaction-view.js';
 
@@ -35,4 +37,25 @@ export function reversalRefused(left: number, txn: Pick<NewTransaction, 'reversa
         'reversal_exceeds_original',
         `Only ${left} of ${txn.reversal_of} are left to reverse; ${Math.abs(txn.delta)} were asked for.`,
       );
+}
+
+/**
+ * A store claim as the idempotency flow sees it. What a transaction already claimed under the key
+ * or reference_id means (a replay, one to wait for, one to take over) is the engine's: `found`.
+ */
+export function claimOf(
+  c: TransactionClaim,
+  txn: NewTransaction,
+  found: (record: TransactionRecord | null, kind: 'done' | 'existing') => Claim<TransactionRecord>,
+): Claim<TransactionRecord> {
+  switch (c.kind) {
+    case 'claimed':
+      return { kind: 'claimed', resource: c.txnId };
+    case 'exceeds':
+      throw reversalRefused(c.left, txn);
+    case 'mismatch':
+      return c;
+    default:
+      return found(c.record, c.kind);
+  }
 }

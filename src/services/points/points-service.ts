@@ -3,9 +3,8 @@ import type { HistoryEntry, HistoryQuery, Transaction } from '../../domain/trans
 import { scopeOf } from '../../idempotency/key.js';
 import type { KeySpace } from '../../redis/keys.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
-import type { ConnectionRegistry } from '../connections/registry.js';
-import type { CallContext, TransactionOutcome } from './engine.js';
-import { newTransaction, type ReversalInput, reversalTransaction, type TransactionInput } from './transaction-input.js';
+import type { CallContext, PointsConnections, ReversalInput, TransactionInput, TransactionOutcome } from './engine.js';
+import { newTransaction, reversalTransaction } from './transaction-input.js';
 import { transactionView } from './transaction-view.js';
 
 /**
@@ -18,7 +17,7 @@ export class PointsService {
   constructor(
     private readonly store: TransactionStore,
     private readonly keys: KeySpace,
-    private readonly connections: ConnectionRegistry,
+    private readonly connections: PointsConnections,
   ) {}
 
   /** A transaction on a card, applied once whatever the retries. `idemSuffix` names one item of a bulk. */

@@ -1,35 +1,11 @@
 import type { Capabilities } from '../../domain/capabilities.js';
 import { fieldError } from '../../domain/errors.js';
 import type { TransactionType } from '../../domain/transactions.js';
-import type { Money, Unit } from '../../domain/units.js';
+import type { Unit } from '../../domain/units.js';
 import { ulid } from '../../lib/ids.js';
 import { decimalToMinor } from '../../lib/money.js';
 import type { NewTransaction, TransactionRecord } from '../../store/transaction-record.js';
-import type { PointsEngine } from './engine.js';
-
-/** A transaction request, whichever route it came from (points, card operations, bulk items). */
-export interface TransactionInput {
-  type: TransactionType;
-  card_id: string;
-  points?: number;
-  unit?: Unit;
-  /** Money: a purchase's amount, or the value of a redeemed reward or coupon. */
-  amount?: Money;
-  reward_id?: string;
-  reason?: string;
-  reference_id?: string;
-  expires_at?: string;
-  staff?: string;
-  metadata?: Record<string, unknown>;
-  before?: string;
-}
-
-export interface ReversalInput {
-  points?: number;
-  reason?: string;
-  reference_id?: string;
-  staff?: string;
-}
+import type { PointsEngine, ReversalInput, TransactionInput } from './engine.js';
 
 /** The unit each dedicated card operation counts in (award, redeem and adjust take the request's or the card's). */
 const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = {

@@ -1,11 +1,9 @@
+import type { Dispatch } from '../../dispatch/dispatch.js';
 import { GatewayError } from '../../domain/errors.js';
 import { isFinal, type Transaction, type TransactionStatus } from '../../domain/transactions.js';
-import type { Dispatch } from '../../dispatch/dispatch.js';
 import type { TransactionRecord } from '../../store/transaction-record.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
-import type { Connection } from '../connections/connection.js';
-import type { ConnectionRegistry } from '../connections/registry.js';
-import type { CallContext } from './engine.js';
+import type { CallContext, PointsConnection, PointsConnections } from './engine.js';
 import type { PointsService } from './points-service.js';
 import { transactionView } from './transaction-view.js';
 
@@ -17,7 +15,7 @@ import { transactionView } from './transaction-view.js';
 export class TransactionReview {
   constructor(
     private readonly store: TransactionStore,
-    private readonly connections: ConnectionRegistry,
+    private readonly connections: PointsConnections,
     private readonly dispatch: Dispatch,
     private readonly points: PointsService,
     private readonly options: { dispatchWaitMs: number },
@@ -144,7 +142,7 @@ export class TransactionReview {
   }
 
   /** A transaction at a provider: the built-in ledger applies or refuses at once, leaving nothing to retry. */
-  private async dispatched(id: string): Promise<{ rec: TransactionRecord; conn: Connection }> {
+  private async dispatched(id: string): Promise<{ rec: TransactionRecord; conn: PointsConnection }> {
     const rec = await this.store.get(id);
     if (!rec) throw new GatewayError('transaction_not_found', `No transaction ${id}.`);
     const conn = this.connections.get(rec.connection);

@@ -1,7 +1,6 @@
 import type { Transaction } from '../../domain/transactions.js';
+import { isoTime as iso } from '../../lib/time.js';
 import type { TransactionRecord } from '../../store/transaction-record.js';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** What a client sees of a stored transaction. */
 export function transactionView(t: TransactionRecord): Transaction {

@@ -3,7 +3,7 @@ import type { PageMeta } from '../../domain/customers.js';
 import { GatewayError } from '../../domain/errors.js';
 import { referenceOf, requireOnConnection } from '../../domain/ids.js';
 import type { EarnedReward } from '../../domain/programs.js';
-import { type WriteRequest, scopeOf } from '../../idempotency/key.js';
+import { scopeOf, type WriteRequest } from '../../idempotency/key.js';
 import type { OnceResult } from '../../idempotency/once.js';
 import type { Answer, RequestClaims } from '../../idempotency/request-claims.js';
 import { newCardRef, ulid } from '../../lib/ids.js';

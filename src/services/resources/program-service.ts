@@ -2,7 +2,7 @@ import type { PageMeta } from '../../domain/customers.js';
 import { GatewayError } from '../../domain/errors.js';
 import { connectionOf, referenceOf, requireOnConnection } from '../../domain/ids.js';
 import type { Notification, Program } from '../../domain/programs.js';
-import { type WriteRequest, scopeOf } from '../../idempotency/key.js';
+import { scopeOf, type WriteRequest } from '../../idempotency/key.js';
 import type { OnceResult } from '../../idempotency/once.js';
 import type { Answer, RequestClaims } from '../../idempotency/request-claims.js';
 import { ulid } from '../../lib/ids.js';

@@ -1,10 +1,11 @@
 --[[
-  Claims a transaction before any provider is called: the ledger's "record once" promise.
+  Claims a transaction before any provider is called: the store's "record once" promise.
 
   KEYS[1] idempotency record of (client, Idempotency-Key), or a placeholder when the request has no key
   KEYS[2] natural-key record (card, type, reference_id), or a placeholder when there is no reference_id
   KEYS[3] the new transaction's hash
   KEYS[4] the transaction a reversal at an external provider reverses, or a placeholder
+  KEYS[5] the status index of ARGV[11] (sorted set of txn ids, scores 0: ids sort by creation time), or a placeholder
 
   ARGV[1] '1' when KEYS[1] is a real idempotency record
   ARGV[2] '1' when KEYS[2] is a real natural-key record
@@ -21,7 +22,6 @@
           so that concurrent partial reversals can never take back more than it gave
   ARGV[11] the status it starts in: 'processing' (the built-in ledger applies it in this request,
           under a lease) or 'queued' (dispatched to an external provider's queue)
-  KEYS[5] the status index of ARGV[11] (sorted set of txn ids, scores 0: ids sort by creation time), or a placeholder
 
   Returns one string (one reply element decodes far faster than many):
     'claimed|<txn id>'            the caller owns the transaction and must apply it

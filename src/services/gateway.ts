@@ -1,20 +1,20 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { ConnectionConfig } from './config/connections.js';
-import type { Env } from './config/env.js';
-import { Dispatch } from './dispatch/dispatch.js';
-import type { Role } from './dispatch/queues.js';
-import { RequestClaims } from './idempotency/request-claims.js';
-import { type KeySpace, keySpace } from './redis/keys.js';
-import { BulkService } from './services/bulk/bulk-service.js';
-import { ConnectionRegistry } from './services/connections/registry.js';
-import { PointsService } from './services/points/points-service.js';
-import { TransactionReview } from './services/points/transaction-review.js';
-import { CardService } from './services/resources/card-service.js';
-import { CustomerService } from './services/resources/customer-service.js';
-import { ProgramService } from './services/resources/program-service.js';
-import { BalanceCache } from './store/balance-cache.js';
-import { TransactionStore } from './store/transaction-store.js';
+import type { ConnectionConfig } from '../config/connections.js';
+import type { Env } from '../config/env.js';
+import { Dispatch } from '../dispatch/dispatch.js';
+import type { Role } from '../dispatch/queues.js';
+import { RequestClaims } from '../idempotency/request-claims.js';
+import { type KeySpace, keySpace } from '../redis/keys.js';
+import { BalanceCache } from '../store/balance-cache.js';
+import { TransactionStore } from '../store/transaction-store.js';
+import { BulkService } from './bulk/bulk-service.js';
+import { ConnectionRegistry } from './connections/registry.js';
+import { PointsService } from './points/points-service.js';
+import { TransactionReview } from './points/transaction-review.js';
+import { CardService } from './resources/card-service.js';
+import { CustomerService } from './resources/customer-service.js';
+import { ProgramService } from './resources/program-service.js';
 
 /**
  * The gateway without its HTTP face: the store, the connections, the dispatch queues and the

@@ -1,20 +1,20 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { registerAuth } from './api/auth.js';
-import { registerHooks } from './api/hooks.js';
-import { registerOpenApi, serveOpenApi } from './api/openapi/document.js';
-import { sendProblem } from './api/problem.js';
-import { registerClientRateLimit } from './api/rate-limit.js';
-import { registerRoutes } from './api/routes/index.js';
-import { validatorCompiler } from './api/validation.js';
-import type { ApiKeyTable } from './config/api-keys.js';
-import type { ConnectionConfig } from './config/connections.js';
-import type { Env } from './config/env.js';
-import type { Role } from './dispatch/queues.js';
-import { GatewayError } from './domain/errors.js';
-import { createGateway, type Gateway } from './gateway.js';
-import { ulid } from './lib/ids.js';
+import type { ApiKeyTable } from '../config/api-keys.js';
+import type { ConnectionConfig } from '../config/connections.js';
+import type { Env } from '../config/env.js';
+import type { Role } from '../dispatch/queues.js';
+import { GatewayError } from '../domain/errors.js';
+import { ulid } from '../lib/ids.js';
+import { createGateway, type Gateway } from '../services/gateway.js';
+import { registerAuth } from './auth.js';
+import { registerHooks } from './hooks.js';
+import { registerOpenApi, serveOpenApi } from './openapi/document.js';
+import { sendProblem } from './problem.js';
+import { registerClientRateLimit } from './rate-limit.js';
+import { registerRoutes } from './routes/index.js';
+import { validatorCompiler } from './validation.js';
 
 export interface AppDeps {
   env: Env;
