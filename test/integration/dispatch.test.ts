@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LealAdapter } from '../../src/providers/leal/leal-adapter.js';
 import { settled } from '../helpers/dispatch.js';
 import { expectProblem, KEYS, type TestGateway } from '../helpers/gateway.js';
 import { type SandboxGateway, startSandboxGateway } from '../helpers/sandbox.js';
@@ -378,6 +379,18 @@ describe('balance cache', () => {
     expect(award.status, award.text).toBe(201);
     const third = (await sb.gw.request('GET', `/v1/points/balance/${card}`)).body;
     expect(third.available).toBe(first.available + 5);
+  });
+});
+
+describe('nothing reaches a provider around its queue', () => {
+  it('an adapter method that is not a queued call is refused in an API process, not answered from local state', async () => {
+    sb = await startSandboxGateway();
+    const api = sb.gw.gateway.connections.get('leal').provider!.api as LealAdapter;
+    // Leal's RateLimit-* state lives in the worker that saw the answers; the shared gate holds the connection.
+    await expect(Promise.resolve().then(() => api.rateLimitState())).rejects.toThrow(/not a queued provider call/);
+    // A queued call goes through the queue and answers.
+    const { id, customerCardId } = sb.leal.seed.customers.withStamps;
+    expect((await api.cardCapabilities(`${id}.${customerCardId}`)).cardType).toBe('stamp');
   });
 });
 

@@ -574,9 +574,16 @@ describe('highlight: visits, coupons, customers, cards, programs and notificatio
     expect(one.body).toMatchObject({ id: visitCard.id, card_type: 'stamp', customer_id: customer });
     expect(one.body.capabilities.operations).toContain('visit');
 
+    // A balance read makes the gateway remember what the card supports (for a minute).
+    expect((await get(`/v1/points/balance/${visitCard.id}`)).status).toBe(200);
     const del = await call('DELETE', `/v1/cards/${visitCard.id}`);
     expect(del.status, del.text).toBe(204);
     expectProblem(await get(`/v1/cards/${visitCard.id}`), 404, 'card_not_found');
+    // Deleting it forgot that: an award is refused before anything is recorded (no transaction kept).
+    const late = await award(visitCard.id as string, 1);
+    expectProblem(late, 404, 'card_not_found');
+    expect(late.body.transaction_id).toBeUndefined();
+    expect(late.headers.get('location')).toBeNull();
     const after = await get(`/v1/cards?connection=hl&customer_id=${customer}`);
     expect(after.body.data).toHaveLength(2);
   });
