@@ -101,7 +101,8 @@ try {
 
   // ---- sustained: keep BACKLOG awards queued for SECONDS ----
   console.log(
-    `dispatch bench: ${SECONDS} s of awards into a Highlight simulator limited to ${LIMIT} requests/s, ${BACKLOG} kept queued`,
+    `dispatch bench: ${SECONDS} s of awards into a Highlight simulator limited to ${LIMIT} requests/s, ${BACKLOG} ` +
+      `kept queued`,
   );
   const accepted = new Map<string, number>();
   let _inFlight = 0;
@@ -190,7 +191,8 @@ try {
   console.log('| figure | value | target |');
   console.log('| --- | --- | --- |');
   console.log(
-    `| awards accepted / transactions ${[...statuses].map(([s, c]) => `${s} ${c}`).join(', ')} | ${accepted.size} | all succeeded |`,
+    `| awards accepted / transactions ${[...statuses].map(([s, c]) => `${s} ${c}`).join(', ')} | ${accepted.size} ` +
+      `| all succeeded |`,
   );
   console.log(`| provider requests/s (simulator, ${f(span, 0)} s after a 2 s warm-up) | ${f(rps, 2)} | |`);
   console.log(`| share of the limit | ${f(rps / LIMIT, 3)} | >= 0.95 |`);
@@ -198,16 +200,19 @@ try {
   console.log(`| 429s received | ${stats.rateLimited} | 0 |`);
   console.log(`| transactions applied twice | ${doubled} | 0 |`);
   console.log(
-    `| accept -> applied p50 / p99 (backlog ${BACKLOG}) | ${f(pct(latencies, 50), 0)} / ${f(pct(latencies, 99), 0)} ms | ~backlog / limit |`,
+    `| accept -> applied p50 / p99 (backlog ${BACKLOG}) | ${f(pct(latencies, 50), 0)} / ` +
+      `${f(pct(latencies, 99), 0)} ms | ~backlog / limit |`,
   );
   console.log(
-    `| sync award through the gateway p50 / p99 (unlimited simulator) | ${f(pct(viaGateway, 50))} / ${f(pct(viaGateway, 99))} ms | |`,
+    `| sync award through the gateway p50 / p99 (unlimited simulator) | ${f(pct(viaGateway, 50))} / ` +
+      `${f(pct(viaGateway, 99))} ms | |`,
   );
   console.log(
     `| same request to the simulator directly p50 / p99 | ${f(pct(direct, 50))} / ${f(pct(direct, 99))} ms | |`,
   );
   console.log(
-    `| gateway overhead per dispatched call p50 / p99 | ${f(pct(viaGateway, 50) - pct(direct, 50))} / ${f(pct(viaGateway, 99) - pct(direct, 99))} ms | |`,
+    `| gateway overhead per dispatched call p50 / p99 | ${f(pct(viaGateway, 50) - pct(direct, 50))} / ` +
+      `${f(pct(viaGateway, 99) - pct(direct, 99))} ms | |`,
   );
 } finally {
   for (const c of children) c.kill('SIGTERM');

@@ -132,14 +132,32 @@ try {
     'POST award, replayed key': 0.5,
   };
   const pad = (s: string, w: number) => s.padEnd(w);
+  const row = (cells: [string, number][]) => cells.map(([s, w]) => pad(s, w)).join('');
   console.log(
-    `${pad('case', 36)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('ratio', 8)}${pad('target', 8)}non-2xx`,
+    row([
+      ['case', 36],
+      ['req/s', 10],
+      ['p50 ms', 8],
+      ['p99 ms', 8],
+      ['ratio', 8],
+      ['target', 8],
+      ['non-2xx', 0],
+    ]),
   );
   for (const r of results) {
     const ratio = r.rps / base;
     const target = targets[r.name];
+    const met = target ? `>=${target}${ratio >= target ? ' ok' : ' MISS'}` : '-';
     console.log(
-      `${pad(r.name, 36)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 8)}${pad(String(r.p99), 8)}${pad(ratio.toFixed(2), 8)}${pad(target ? `>=${target}${ratio >= target ? ' ok' : ' MISS'}` : '-', 8)}${r.non2xx + r.errors}`,
+      row([
+        [r.name, 36],
+        [r.rps.toFixed(0), 10],
+        [String(r.p50), 8],
+        [String(r.p99), 8],
+        [ratio.toFixed(2), 8],
+        [met, 8],
+        [String(r.non2xx + r.errors), 0],
+      ]),
     );
   }
   const bal = (await (await fetch(`${gw}/v1/points/balance/${card.id}`, { headers })).json()) as { available: number };

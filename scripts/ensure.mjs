@@ -42,7 +42,8 @@ export function ensureRedisServer() {
     return;
   }
   console.error(
-    'loyalty-gateway: redis-server is not on PATH: install it (sudo apt-get install -y redis-server) or set REDIS_URL to a Redis 6.2+ server.',
+    'loyalty-gateway: redis-server is not on PATH: install it (sudo apt-get install -y redis-server) ' +
+      'or set REDIS_URL to a Redis 6.2+ server.',
   );
   process.exit(1);
 }

@@ -56,7 +56,8 @@ async function main(): Promise<void> {
   }
   if (env.ROLE !== 'all' && env.REDIS_URL === undefined) {
     fail(
-      `ROLE: ${env.ROLE} needs REDIS_URL: API and worker processes share their queues through one Redis (an embedded one is private to its process).`,
+      `ROLE: ${env.ROLE} needs REDIS_URL: API and worker processes share their queues through one Redis (an ` +
+        `embedded one is private to its process).`,
     );
   }
   unprintedKeyFile = keys.generated?.file;

@@ -72,7 +72,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler());
   // Workers finish their jobs (up to SHUTDOWN_GRACE_MS); each provider connection's pool closes.
   app.addHook('onClose', async () => gateway.close());
-  // Bodies are JSON only: without this, Fastify's text/plain parser lets a text body through to validation (400), not 415.
+  // Bodies are JSON only: without this, Fastify's text/plain parser lets a text body through to validation (400), not
+  // 415.
   app.removeContentTypeParser('text/plain');
   registerHooks(app);
 

@@ -127,7 +127,8 @@ export function toGatewayError(error: FastifyError | Error): GatewayError {
   if (error instanceof GatewayError) return error;
   const fe = error as FastifyError & { validationContext?: string };
   if (Array.isArray(fe.validation)) {
-    // fieldErrors names the field at fault for `required` and `additionalProperties` too (their instancePath is the parent).
+    // fieldErrors names the field at fault for `required` and `additionalProperties` too (their instancePath is the
+    // parent).
     return validationError(fieldErrors(fe.validation as unknown as ErrorObject[]), fe.validationContext ?? 'body');
   }
   switch (fe.code) {

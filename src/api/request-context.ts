@@ -44,7 +44,10 @@ export function callContext(req: FastifyRequest): CallContext {
   return { ...writeRequest(req), ...preferOf(req.headers.prefer) };
 }
 
-/** A transaction's answer: 201 applied, 202 queued or running (poll its Location); `doneStatus` 200 for an admin's retry. */
+/**
+ * A transaction's answer: 201 applied, 202 queued or running (poll its Location); `doneStatus` 200 for an admin's
+ * retry.
+ */
 export function sendOutcome(reply: FastifyReply, outcome: TransactionOutcome, doneStatus = 201): FastifyReply {
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');
   reply.header('location', `/v1/transactions/${outcome.transaction.id}`);

@@ -125,7 +125,8 @@ export class BuiltinLedger {
       case 'insufficient_points':
         return new GatewayError(
           'insufficient_points',
-          `Card ${txn.card_id} has ${detail} points available for this; ${typeof asked === 'number' ? `${asked} were` : `${asked} was`} asked for.`,
+          `Card ${txn.card_id} has ${detail} points available for this; ` +
+            `${typeof asked === 'number' ? `${asked} were` : `${asked} was`} asked for.`,
           {
             available: Number(detail),
           },

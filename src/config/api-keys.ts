@@ -42,7 +42,8 @@ export function parseApiKeys(text: string, source: 'API_KEYS' | 'API_KEYS_FILE')
     for (const s of scopes) {
       if (!(SCOPES as readonly string[]).includes(s)) {
         throw new ConfigError(
-          `${source}: entry ${index + 1}: scope "${s}" is not one of ${SCOPES.join(', ')} (write entries as <key>:<scope>+<scope>)`,
+          `${source}: entry ${index + 1}: scope "${s}" is not one of ${SCOPES.join(', ')} (write entries as ` +
+            `<key>:<scope>+<scope>)`,
         );
       }
     }

@@ -91,7 +91,8 @@ export function parseConnections(doc: unknown, env: NodeJS.ProcessEnv = process.
     const name = typeof id === 'string' ? `connection "${id}"` : `connection #${index}`;
     if (typeof provider !== 'string' || !Object.hasOwn(KINDS, provider)) {
       throw new ConfigError(
-        `CONNECTIONS_FILE: ${name}: provider ${JSON.stringify(provider)} is not supported by this build (known: ${Object.keys(KINDS).join(', ')})`,
+        `CONNECTIONS_FILE: ${name}: provider ${JSON.stringify(provider)} is not supported by this build (known: ` +
+          `${Object.keys(KINDS).join(', ')})`,
       );
     }
     const filled = interpolate(entry, env, `${name}`);
@@ -106,7 +107,8 @@ export function parseConnections(doc: unknown, env: NodeJS.ProcessEnv = process.
     if (currency !== undefined && NOT_TWO_DECIMALS.has(currency)) {
       // Money is handled with 2 decimals; a currency with other minor units is refused rather than mis-scaled.
       throw new ConfigError(
-        `CONNECTIONS_FILE: ${name}: setting "currency" ${currency} does not have 2 decimal places, which is all this build handles`,
+        `CONNECTIONS_FILE: ${name}: setting "currency" ${currency} does not have 2 decimal places, which is all ` +
+          `this build handles`,
       );
     }
     if (seen.has(conn.id)) throw new ConfigError(`CONNECTIONS_FILE: ${name}: id is used by an earlier connection`);

@@ -21,7 +21,10 @@ export function deserializeError(e: SerializedError): GatewayError {
   return e.applied ? new ProviderError(code, e.detail, e.applied, e.extra) : new GatewayError(code, e.detail, e.extra);
 }
 
-/** A failure worth another try: the provider was unreachable, timed out or failed (a read), or certainly did not get it (a write). */
+/**
+ * A failure worth another try: the provider was unreachable, timed out or failed (a read), or certainly did not get it
+ * (a write).
+ */
 export function isTransient(err: unknown, write: boolean): boolean {
   if (!(err instanceof ProviderError)) return false;
   if (err.code !== 'provider_unavailable' && err.code !== 'provider_timeout') return false;

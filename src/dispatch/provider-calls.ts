@@ -59,7 +59,8 @@ export class ProviderCalls {
       throw new ProviderError(
         'provider_timeout',
         removed
-          ? `${what}: the call did not get its turn within ${waitMs} ms (the connection's queue is long, or its rate limit is reached); it was not sent.`
+          ? `${what}: the call did not get its turn within ${waitMs} ms (the connection's queue is long, or its ` +
+              `rate limit is reached); it was not sent.`
           : `${what}: no answer within ${waitMs} ms.`,
         removed || !how.write ? 'no' : 'unknown',
         { retryAfter: '1' },
@@ -85,7 +86,8 @@ export class ProviderCalls {
       if (mark !== 'OK') {
         throw new ProviderError(
           'provider_timeout',
-          `${what}: the worker sending this call stopped before it recorded the answer; whether the provider applied it is unknown.`,
+          `${what}: the worker sending this call stopped before it recorded the answer; whether the provider ` +
+            `applied it is unknown.`,
           'unknown',
         );
       }
@@ -124,7 +126,10 @@ export class ProviderCalls {
   }
 }
 
-/** The adapter methods that call the provider, and how each is queued. `move` is not here: transactions are jobs of their own. */
+/**
+ * The adapter methods that call the provider, and how each is queued. `move` is not here: transactions are jobs of
+ * their own.
+ */
 export const QUEUED_METHODS: Record<string, { lane: Lane; write: boolean }> = {
   cardCapabilities: { lane: 'read', write: false },
   balance: { lane: 'read', write: false },

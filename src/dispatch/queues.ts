@@ -31,7 +31,9 @@ export interface DispatchOptions {
   lockMs: number;
   /** How often workers look for jobs whose worker stopped. */
   stalledIntervalMs: number;
-  /** How often a worker re-queues transactions left queued without a job (a process that died between claim and queue). */
+  /**
+   * How often a worker re-queues transactions left queued without a job (a process that died between claim and queue).
+   */
   sweepIntervalMs: number;
 }
 
@@ -41,7 +43,9 @@ export interface TxnJobData {
   txnId: string;
 }
 
-/** A call job: one adapter method (a balance read, a card, a customer...), its answer handed back (provider-calls.ts). */
+/**
+ * A call job: one adapter method (a balance read, a card, a customer...), its answer handed back (provider-calls.ts).
+ */
 export interface CallJobData {
   kind: 'call';
   method: string;
@@ -64,7 +68,9 @@ export interface ConnectionLane {
 
 export class ConnectionQueues {
   private readonly lanes = new Map<string, ConnectionLane>();
-  /** BullMQ's connection (made on first use): no retry limit, no auto-pipelining, RESP2 (what BullMQ is tested with). */
+  /**
+   * BullMQ's connection (made on first use): no retry limit, no auto-pipelining, RESP2 (what BullMQ is tested with).
+   */
   private bullOf: Redis | null = null;
 
   constructor(
@@ -89,7 +95,9 @@ export class ConnectionQueues {
     return this.bullOf;
   }
 
-  /** Registers a provider connection: its queue, its rate limiter (every request of its adapter passes it), its adapter. */
+  /**
+   * Registers a provider connection: its queue, its rate limiter (every request of its adapter passes it), its adapter.
+   */
   add(settings: ProviderConnectionSettings, descriptor: ProviderDescriptor): ConnectionLane {
     const limit = rateLimitOf(descriptor, settings) ?? { requests: 1_000_000, perSeconds: 1 };
     const limiter = new RedisRateLimiter(

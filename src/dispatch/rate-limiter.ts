@@ -58,7 +58,8 @@ export class RedisRateLimiter implements RequestGate {
         // Our own limit, not the provider's answer: `gate` tells the dispatcher not to hold the connection for it.
         throw new ProviderError(
           'provider_rate_limited',
-          `${what}: connection ${this.connection} is at its rate limit (${this.limit.requests} per ${this.limit.perSeconds} s); retry later.`,
+          `${what}: connection ${this.connection} is at its rate limit (${this.limit.requests} per ` +
+            `${this.limit.perSeconds} s); retry later.`,
           'no',
           {
             retryAfter: String(Math.max(1, Math.ceil(wait / 1000))),
@@ -75,8 +76,10 @@ export class RedisRateLimiter implements RequestGate {
     if (ms <= 0) return;
     // In Redis's clock, like the log; only ever extended: a shorter block must not end a longer one.
     await this.redis.eval(
-      "local t = redis.call('TIME') local u = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1]) " +
-        "if u > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], u, 'PX', ARGV[1]) end return 0",
+      "local t = redis.call('TIME') local u = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + " +
+        'tonumber(ARGV[1]) ' +
+        "if u > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], u, 'PX', ARGV[1]) end " +
+        'return 0',
       1,
       this.keys.blocked,
       String(ms),

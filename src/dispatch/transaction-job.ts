@@ -141,7 +141,8 @@ export class TransactionJobs {
     if (how === 'resend') return 'send';
     if (how === 'none' || !adapter.findApplied) {
       return review(
-        `The gateway process sending this transaction to ${settings.provider} stopped before it recorded the answer, and ${settings.provider} offers no way to check it.`,
+        `The gateway process sending this transaction to ${settings.provider} stopped before it recorded the ` +
+          `answer, and ${settings.provider} offers no way to check it.`,
       );
     }
     // A request that timed out may still be running at the provider: look only once it cannot be

@@ -14,7 +14,9 @@ import type { TransactionJobs } from './transaction-job.js';
 export class Workers {
   private readonly workers: Worker<JobData>[] = [];
   private sweepTimer: NodeJS.Timeout | null = null;
-  /** Where the last sweep stopped in each status index: each sweep reads on from there, a page at a time, then wraps. */
+  /**
+   * Where the last sweep stopped in each status index: each sweep reads on from there, a page at a time, then wraps.
+   */
   private readonly sweepCursor: Record<'queued' | 'processing', string | undefined> = {
     queued: undefined,
     processing: undefined,

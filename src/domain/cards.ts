@@ -32,13 +32,15 @@ export const CardSchema = Type.Object(
       ],
       {
         description:
-          'active: usable. blocked: blocked through the gateway. inactive: not usable at the provider (not installed, deactivated). expired, voided: ended at the provider.',
+          'active: usable. blocked: blocked through the gateway. inactive: not usable at the provider (not ' +
+          'installed, deactivated). expired, voided: ended at the provider.',
       },
     ),
     status_reason: Nullable(Type.String()),
     card_type: Type.String({
       description:
-        "The provider's card type: points (the built-in ledger), stamp, cashback, multipass, coupon, discount, gift, membership, reward.",
+        "The provider's card type: points (the built-in ledger), stamp, cashback, multipass, coupon, discount, " +
+        'gift, membership, reward.',
       examples: ['points'],
     }),
     program_id: Nullable(Type.String({ description: 'The program (template, loyalty card) the card belongs to.' })),
@@ -86,7 +88,9 @@ export const CreateCardBody = Type.Object(
         maxLength: 128,
         pattern: '^[^\\u0000-\\u001f\\u007f]+$',
         description:
-          "Your id for this card or customer. Built-in ledger: issuing again with the same one returns the existing card. Leal: the customer's external reference (a customer that has it is reused). Highlight: the new customer's externalUserId. Refused where the provider cannot keep it.",
+          'Your id for this card or customer. Built-in ledger: issuing again with the same one returns the ' +
+          "existing card. Leal: the customer's external reference (a customer that has it is reused). " +
+          "Highlight: the new customer's externalUserId. Refused where the provider cannot keep it.",
       }),
     ),
     metadata: Type.Optional(Metadata),

@@ -55,7 +55,8 @@ export const CreateCustomerBody = Type.Object(
         pattern: GATEWAY_ID_PATTERN,
         maxLength: 233,
         description:
-          'Also enrol the customer in this program (Leal card_id; Coupontools loyalty card, where a customer is a card user).',
+          'Also enrol the customer in this program (Leal card_id; Coupontools loyalty card, where a customer is a ' +
+          'card user).',
       }),
     ),
   },

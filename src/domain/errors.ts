@@ -103,7 +103,10 @@ export class ProviderError extends GatewayError {
   }
 }
 
-/** A code stored with a transaction or a job, back as an ErrorCode (older or unknown codes read as provider_unavailable). */
+/**
+ * A code stored with a transaction or a job, back as an ErrorCode (older or unknown codes read as
+ * provider_unavailable).
+ */
 export function storedErrorCode(code: string | null): ErrorCode {
   return code !== null && isErrorCode(code) ? code : 'provider_unavailable';
 }

@@ -65,7 +65,8 @@ export const ReferenceId = Type.String({
   maxLength: 128,
   pattern: '^[^\\u0000-\\u001f\\u007f]+$',
   description:
-    'Your reference (order number, invoice id). Without an Idempotency-Key it is the natural key: the same card, type and reference_id never make a second transaction.',
+    'Your reference (order number, invoice id). Without an Idempotency-Key it is the natural key: the same card, ' +
+    'type and reference_id never make a second transaction.',
   examples: ['order-1001'],
 });
 

@@ -30,7 +30,11 @@ export const isFinal = (status: TransactionStatus): boolean =>
 export const TransactionStatusSchema = OneOf(TRANSACTION_STATUSES, {
   title: 'TransactionStatus',
   description:
-    "queued: recorded, waiting in its connection's queue (external providers); processing: being sent to the provider (or applied by the built-in ledger); succeeded; failed: the provider did not apply it (refused, or unreachable through every retry); needs_review: the provider may or may not have applied it (a timeout, a dropped connection, a 5xx after sending) and the provider offers no way to check, so the gateway will not send it again by itself: an admin retries or resolves it.",
+    "queued: recorded, waiting in its connection's queue (external providers); processing: being sent to the " +
+    'provider (or applied by the built-in ledger); succeeded; failed: the provider did not apply it (refused, ' +
+    'or unreachable through every retry); needs_review: the provider may or may not have applied it (a ' +
+    'timeout, a dropped connection, a 5xx after sending) and the provider offers no way to check, so the ' +
+    'gateway will not send it again by itself: an admin retries or resolves it.',
 });
 
 export const AuditEntrySchema = Type.Object(
@@ -55,7 +59,8 @@ export const TransactionSchema = Type.Object(
     }),
     type: OneOf(TRANSACTION_TYPES, {
       description:
-        'award, redeem, adjust, expire: points operations. visit, purchase, refund_purchase, redeem_reward, redeem_coupon: the card operations of /v1/cards/{card_id}/...',
+        'award, redeem, adjust, expire: points operations. visit, purchase, refund_purchase, redeem_reward, ' +
+        'redeem_coupon: the card operations of /v1/cards/{card_id}/...',
     }),
     status: TransactionStatusSchema,
     card_id: CardId,
@@ -63,7 +68,9 @@ export const TransactionSchema = Type.Object(
     unit: UnitSchema,
     points: Type.Integer({
       description:
-        'The quantity, in `unit`: positive for award, redeem and expire; signed for adjust. For unit `amount`, minor units (cents). A purchase counts what it moved on the card when the provider says (cashback credited, points earned), else the money spent in `amount` units with delta 0 and no balance_after.',
+        'The quantity, in `unit`: positive for award, redeem and expire; signed for adjust. For unit `amount`, ' +
+        'minor units (cents). A purchase counts what it moved on the card when the provider says (cashback ' +
+        'credited, points earned), else the money spent in `amount` units with delta 0 and no balance_after.',
       examples: [120],
     }),
     amount: Nullable({
@@ -98,7 +105,8 @@ export const TransactionSchema = Type.Object(
     }),
     source: Type.Union([Type.Literal('api'), Type.Literal('expiry_schedule'), Type.Literal('provider')], {
       description:
-        "api: made through the gateway. expiry_schedule: written by the gateway when points reached their expiry date. provider: found only in the provider's own records (made outside the gateway; history only).",
+        'api: made through the gateway. expiry_schedule: written by the gateway when points reached their expiry ' +
+        "date. provider: found only in the provider's own records (made outside the gateway; history only).",
     }),
     created_at: Type.String({ format: 'date-time' }),
     completed_at: Nullable(Type.String({ format: 'date-time' })),
@@ -106,7 +114,8 @@ export const TransactionSchema = Type.Object(
       Type.Integer({
         minimum: 0,
         description:
-          'External providers: how many times the gateway sent it (retries after connection failures and reconciliations count).',
+          'External providers: how many times the gateway sent it (retries after connection failures and ' +
+          'reconciliations count).',
       }),
     ),
     audit: Type.Optional(
@@ -179,7 +188,9 @@ export const HistoryEntrySchema = Type.Object(
     ...TransactionSchema.properties,
     recorded_by: Type.Union([Type.Literal('gateway'), Type.Literal('provider'), Type.Literal('both')], {
       description:
-        "Where the entry comes from: the gateway's ledger, the provider's own record (an operation made outside the gateway), or both (matched by the transaction id the gateway writes into the provider's comment field).",
+        "Where the entry comes from: the gateway's ledger, the provider's own record (an operation made outside " +
+        "the gateway), or both (matched by the transaction id the gateway writes into the provider's comment " +
+        'field).',
     }),
   },
   { title: 'HistoryEntry', additionalProperties: false },
@@ -199,7 +210,10 @@ export interface HistoryQuery {
   after?: string;
 }
 
-/** One page of a card's history: the store's transactions by id, or entries already made (a provider's record merged in). */
+/**
+ * One page of a card's history: the store's transactions by id, or entries already made (a provider's record merged
+ * in).
+ */
 export interface HistoryPage {
   /** Transactions of the store, newest first, when `entries` is absent. */
   ids: string[];

@@ -70,7 +70,8 @@ export async function once<A>(write: IdempotentWrite<A>, waitMs: number): Promis
     if (c.kind === 'takeover' && write.takeover === 'unknown') {
       const err = new ProviderError(
         'provider_timeout',
-        'An earlier attempt with this Idempotency-Key did not finish; it may have been applied at the provider, so it is not run again. Check at the provider, then use a new key.',
+        'An earlier attempt with this Idempotency-Key did not finish; it may have been applied at the provider, so ' +
+          'it is not run again. Check at the provider, then use a new key.',
         'unknown',
       );
       await write.fail?.(c.resource, err, false);

@@ -25,7 +25,9 @@ import type { Unit } from '../domain/units.js';
  * references (e.g. Leal joins customer and customer card ids as `<customer>.<card>`).
  */
 
-/** A money value, exact: `decimal` is the canonical decimal string ("10.50"), `minor` the same in minor units (1050). */
+/**
+ * A money value, exact: `decimal` is the canonical decimal string ("10.50"), `minor` the same in minor units (1050).
+ */
 export interface MoneyValue {
   decimal: string;
   minor: number;
@@ -41,9 +43,15 @@ export interface Movement {
   /** award / redeem / adjust / expire, or the dedicated card operations. */
   operation: TransactionType;
   unit: Unit;
-  /** Positive whole quantity in `unit` (award, redeem, expire, visit); signed for adjust; 0 where none applies (purchase, coupon). */
+  /**
+   * Positive whole quantity in `unit` (award, redeem, expire, visit); signed for adjust; 0 where none applies
+   * (purchase, coupon).
+   */
   quantity: number;
-  /** Money for `purchase` and `refund_purchase` (the amount spent or refunded) and for unit `amount`; the optional value of a redeemed reward or coupon (added to LTV). */
+  /**
+   * Money for `purchase` and `refund_purchase` (the amount spent or refunded) and for unit `amount`; the optional value
+   * of a redeemed reward or coupon (added to LTV).
+   */
   money: MoneyValue | null;
   /** The reward to redeem (redeem_reward). */
   rewardId: string | null;
@@ -51,7 +59,10 @@ export interface Movement {
   reason: string;
   referenceId: string | null;
   staff: string | null;
-  /** A key for providers that de-duplicate (Loyalty.lt order_id): unique to this transaction, the same whenever it is sent. */
+  /**
+   * A key for providers that de-duplicate (Loyalty.lt order_id): unique to this transaction, the same whenever it is
+   * sent.
+   */
   dedupKey: string;
   /** Notify the customer (push, wallet pass update) where the provider lets the caller choose. */
   notify: boolean;
@@ -82,7 +93,10 @@ export interface ProviderBalance {
 /** One entry of the provider's own record of a card's operations. */
 export interface ProviderHistoryEntry {
   providerReference: string;
-  /** Normalized: award for additions, redeem for subtractions, or visit/purchase/redeem_reward/redeem_coupon/adjust/expire. */
+  /**
+   * Normalized: award for additions, redeem for subtractions, or
+   * visit/purchase/redeem_reward/redeem_coupon/adjust/expire.
+   */
   operation: Movement['operation'] | 'other';
   unit: Unit | null;
   /** Signed change in `unit` (0 when unknown). */
@@ -157,11 +171,16 @@ export interface ProviderAdapter {
   /** Applies a movement. Throws ProviderError on refusal or failure. */
   move(reference: string, movement: Movement): Promise<MoveResult>;
 
-  /** For reconcile 'lookup' (see the descriptor): the provider's record of this movement (by its txn id) made at or after `sinceMs`, or null. */
+  /**
+   * For reconcile 'lookup' (see the descriptor): the provider's record of this movement (by its txn id) made at or
+   * after `sinceMs`, or null.
+   */
   findApplied?(reference: string, movement: Movement, sinceMs: number): Promise<MoveResult | null>;
 
   balance(reference: string): Promise<ProviderBalance>;
-  /** The provider's own record, newest first, at most `limit` entries; undefined when the provider keeps none reachable. */
+  /**
+   * The provider's own record, newest first, at most `limit` entries; undefined when the provider keeps none reachable.
+   */
   history?(reference: string, opts: { limit: number; fromMs?: number; toMs?: number }): Promise<ProviderHistoryEntry[]>;
 
   getCard(reference: string): Promise<ProviderCard | null>;

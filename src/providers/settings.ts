@@ -30,7 +30,10 @@ export const providerSettings = {
   ),
   /** Whether card operations notify the customer (push, wallet update) where the provider lets the caller choose. */
   notifyCustomers: Type.Optional(Type.Boolean()),
-  /** How long a balance read may be served from the cache; every write the gateway makes to the card ends it. 0: never cached. */
+  /**
+   * How long a balance read may be served from the cache; every write the gateway makes to the card ends it. 0: never
+   * cached.
+   */
   balanceCacheMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 300_000, default: 2000 })),
 };
 

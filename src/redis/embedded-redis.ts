@@ -128,7 +128,8 @@ export async function startEmbeddedRedis(opts: EmbeddedRedisOptions): Promise<Em
     if (early !== undefined) {
       if (early instanceof Error && early.code === 'ENOENT') {
         throw new RedisBinaryMissingError(
-          `redis-server was not found on PATH: install it (as root: apt-get install -y redis-server) or set REDIS_URL to a Redis 6.2+ server`,
+          `redis-server was not found on PATH: install it (as root: apt-get install -y redis-server) or set ` +
+            `REDIS_URL to a Redis 6.2+ server`,
         );
       }
       throw new Error(`redis-server exited before it was ready (${String(early)}): ${output.trim()}`);

@@ -62,14 +62,16 @@ async function startOn(sim: Simulator, port: number): Promise<string> {
 const TRY = [
   'ledger:…                 POST /v1/cards {} issues one on the built-in ledger',
   'hl:100000-000-001        Highlight stamp card (3 stamps, 1 reward); -002 stamp (visit mechanics), -003 cashback,',
-  '                         -004 multipass, -005 coupon, -006 discount, -007 gift, -008/-009 membership, -010/-011 reward',
+  '                         -004 multipass, -005 coupon, -006 discount, -007 gift, -008/-009 membership, -010/-011 ' +
+    'reward',
   'ct:1001.50001            Coupontools stamp card user with 2 stamps and reward 90001',
   'leal:301.501             Leal customer 301, card 501: 12 stamps (reward 71 "Free coffee" costs 10)',
   'lt:100-000-101           Loyalty.lt card with 500 points',
 ];
 
 // The sandbox never touches a real gateway's data, whatever .env says: its own directory, its own
-// embedded Redis (or SANDBOX_REDIS_URL) and key prefix (DATA_DIR, REDIS_URL and REDIS_KEY_PREFIX from .env are ignored).
+// embedded Redis (or SANDBOX_REDIS_URL) and key prefix (DATA_DIR, REDIS_URL and REDIS_KEY_PREFIX from .env are
+// ignored).
 const dataDir = resolve(process.env.SANDBOX_DATA_DIR ?? '.data/sandbox');
 mkdirSync(dataDir, { recursive: true });
 // A Redis of the sandbox's own may be named (SANDBOX_REDIS_URL: a container has no redis-server binary).
@@ -115,10 +117,12 @@ process.stdout.write(
     started
       .map(
         (s) =>
-          `    ${s.id.padEnd(5)} ${s.provider.padEnd(12)} ${s.url}   (faults, counters: ${new URL('/_sandbox/counters', s.url).href})`,
+          `    ${s.id.padEnd(5)} ${s.provider.padEnd(12)} ${s.url}   (faults, counters: ` +
+          `${new URL('/_sandbox/counters', s.url).href})`,
       )
       .join('\n') +
-    `\n\n  Cards to try (ids are "<connection>:<reference>"; every seeded id: ${join(dataDir, 'sandbox-seed.json')}):\n` +
+    `\n\n  Cards to try (ids are "<connection>:<reference>"; every seeded id: ` +
+    `${join(dataDir, 'sandbox-seed.json')}):\n` +
     TRY.map((t) => `    ${t}`).join('\n') +
     '\n\n',
 );

@@ -13,7 +13,9 @@ export class BalanceCache {
     private readonly keys: KeySpace,
   ) {}
 
-  /** The cached balance, if a read left one since the card's last write; else the epoch to store the next read under. */
+  /**
+   * The cached balance, if a read left one since the card's last write; else the epoch to store the next read under.
+   */
   async get(cardId: string): Promise<{ hit: Balance } | { epoch: string }> {
     const [cached, current] = await this.redis.mget(this.keys.balanceCache(cardId), this.keys.balanceEpoch(cardId));
     const epoch = current ?? '0';

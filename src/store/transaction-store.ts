@@ -11,7 +11,10 @@ import { fromHash, type NewTransaction, type TransactionRecord, toFields } from 
  * HTTP: callers turn its answers into the gateway's.
  */
 
-/** The idempotency record a transaction is claimed under: the (client, Idempotency-Key) record and the request's fingerprint. */
+/**
+ * The idempotency record a transaction is claimed under: the (client, Idempotency-Key) record and the request's
+ * fingerprint.
+ */
 export interface IdempotencyScope {
   /** The Redis key of the (client, Idempotency-Key) record. */
   key: string;
@@ -262,7 +265,10 @@ export class TransactionStore {
   }
 }
 
-/** A transaction's fields as the claim script returns them: a JSON array [field, value, ...] ([] if it was just removed). */
+/**
+ * A transaction's fields as the claim script returns them: a JSON array [field, value, ...] ([] if it was just
+ * removed).
+ */
 function recordOf(json: string): TransactionRecord | null {
   const list = JSON.parse(json || '[]') as string[];
   const h: Record<string, string> = {};

@@ -13,7 +13,8 @@ export async function settled(gw: TestGateway, ids: string[], timeoutMs = 90_000
     if (Date.now() > deadline) {
       const open = recs.filter((r) => !TERMINAL.has(r.status)).map((r) => `${r.id}:${r.status}`);
       throw new Error(
-        `not settled after ${timeoutMs} ms: ${open.slice(0, 5).join(', ')} (${open.length} open, ${ids.length - recs.length} missing)`,
+        `not settled after ${timeoutMs} ms: ${open.slice(0, 5).join(', ')} (${open.length} open, ` +
+          `${ids.length - recs.length} missing)`,
       );
     }
     await sleep(200);

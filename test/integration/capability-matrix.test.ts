@@ -74,35 +74,40 @@ describe('capability matrix', () => {
     }
   });
 
-  it('every card type × operation: supported ones are not refused as unsupported; the others are, naming what is supported', async () => {
-    const failures: string[] = [];
-    for (const [label, card] of await cardsByType()) {
-      const caps = (await sb.gw.request('GET', `/v1/cards/${card}`)).body.capabilities as {
-        operations: string[];
-        units: string[];
-      };
-      for (const [op, call] of Object.entries(OPERATIONS)) {
-        const [method, path, body] = call(card);
-        const before = sumCounters(sb);
-        let res = await sb.gw.request(method, path, body === undefined ? {} : { body });
-        // An adjustment may go one way only (a Highlight membership with limits only takes visits away).
-        if (op === 'adjust' && supported(caps, op) && res.body?.code === 'unsupported_operation') {
-          res = await sb.gw.request(method, path, { body: { ...(body as object), points: -1 } });
-        }
-        if (supported(caps, op)) {
-          if (res.body?.code === 'unsupported_operation' || res.status >= 500)
-            failures.push(`${label} ${op}: supported but got ${res.status} ${res.text}`);
-        } else {
-          if (res.status !== 422 || res.body?.code !== 'unsupported_operation')
-            failures.push(`${label} ${op}: unsupported but got ${res.status} ${res.text}`);
-          else if (!caps.operations.every((o) => res.body.detail.includes(o)))
-            failures.push(`${label} ${op}: detail does not name what is supported: ${res.body.detail}`);
-          if (sumCounters(sb) !== before) failures.push(`${label} ${op}: refused, yet the provider applied something`);
+  it(
+    'every card type × operation: supported ones are not refused as unsupported; the others are, naming what is ' +
+      'supported',
+    async () => {
+      const failures: string[] = [];
+      for (const [label, card] of await cardsByType()) {
+        const caps = (await sb.gw.request('GET', `/v1/cards/${card}`)).body.capabilities as {
+          operations: string[];
+          units: string[];
+        };
+        for (const [op, call] of Object.entries(OPERATIONS)) {
+          const [method, path, body] = call(card);
+          const before = sumCounters(sb);
+          let res = await sb.gw.request(method, path, body === undefined ? {} : { body });
+          // An adjustment may go one way only (a Highlight membership with limits only takes visits away).
+          if (op === 'adjust' && supported(caps, op) && res.body?.code === 'unsupported_operation') {
+            res = await sb.gw.request(method, path, { body: { ...(body as object), points: -1 } });
+          }
+          if (supported(caps, op)) {
+            if (res.body?.code === 'unsupported_operation' || res.status >= 500)
+              failures.push(`${label} ${op}: supported but got ${res.status} ${res.text}`);
+          } else {
+            if (res.status !== 422 || res.body?.code !== 'unsupported_operation')
+              failures.push(`${label} ${op}: unsupported but got ${res.status} ${res.text}`);
+            else if (!caps.operations.every((o) => res.body.detail.includes(o)))
+              failures.push(`${label} ${op}: detail does not name what is supported: ${res.body.detail}`);
+            if (sumCounters(sb) !== before)
+              failures.push(`${label} ${op}: refused, yet the provider applied something`);
+          }
         }
       }
-    }
-    expect(failures).toEqual([]);
-  });
+      expect(failures).toEqual([]);
+    },
+  );
 
   it('a unit the card does not count in is refused, not converted', async () => {
     const res = await sb.gw.request('POST', '/v1/points/award', {

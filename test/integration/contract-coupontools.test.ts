@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/domain/errors.js';
 import type { Movement, ProviderAdapter } from '../../src/providers/adapter.js';
-import type { CoupontoolsAdapter as CoupontoolsAdapterApi } from '../../src/providers/coupontools/coupontools-adapter.js';
+import type { CoupontoolsAdapter } from '../../src/providers/coupontools/coupontools-adapter.js';
 import { coupontools } from '../../src/providers/coupontools/index.js';
 import type { CoupontoolsSettings as CoupontoolsConnection } from '../../src/providers/coupontools/settings.js';
 import { createCoupontoolsSandbox } from '../../src/sandbox/coupontools/simulator.js';
@@ -28,8 +28,8 @@ type Seed = {
 let sandbox: Sandbox;
 let url: string;
 let seed: Seed;
-let adapter: CoupontoolsAdapterApi;
-const adapters: CoupontoolsAdapterApi[] = [];
+let adapter: CoupontoolsAdapter;
+const adapters: CoupontoolsAdapter[] = [];
 /** Every error an adapter threw in this file: none may carry a secret. */
 const errors: GatewayError[] = [];
 
@@ -44,8 +44,8 @@ function connection(over: Partial<CoupontoolsConnection> = {}): CoupontoolsConne
     ...over,
   } as CoupontoolsConnection;
 }
-function make(over: Partial<CoupontoolsConnection> = {}): CoupontoolsAdapterApi {
-  const a = coupontools.create(connection(over)) as CoupontoolsAdapterApi;
+function make(over: Partial<CoupontoolsConnection> = {}): CoupontoolsAdapter {
+  const a = coupontools.create(connection(over)) as CoupontoolsAdapter;
   adapters.push(a);
   return a;
 }

@@ -459,33 +459,37 @@ describe('failures', () => {
     expect((await failure(store.balance(ana()))).code).toBe('provider_auth_failed');
   });
 
-  it("passes Leal's 429 on with Retry-After, exposes the RateLimit-* state, and holds the connection's gate until Retry-After", async () => {
-    // A short timeout: a request that would wait at the gate longer than it is refused there.
-    const a = another({ timeoutMs: 500 });
-    await a.getCard(ana());
-    const state = a.rateLimitState();
-    expect(state.limit).toBe(1000);
-    expect(state.remaining).toBeGreaterThanOrEqual(0);
-    expect(state.resetAt).toBeGreaterThan(Date.now() - 1000);
-    // (A spent window, RateLimit-Remaining 0, blocks the gate until RateLimit-Reset: a 429 comes only
-    // when the adapter could not know, as here, where one is injected.)
-    sb.sim.inject({ kind: 'status', status: 429, match: '^GET ' });
-    const limited = await failure(a.balance(ana()));
-    expect(limited).toMatchObject({ code: 'provider_rate_limited', applied: 'no' });
-    expect(Number(limited.extra.retryAfter)).toBeGreaterThanOrEqual(1);
-    expect(a.rateLimitState()).toMatchObject({ remaining: 0, blockedUntil: expect.any(Number) });
-    // While Retry-After runs the gate holds every request: one that would wait longer than the
-    // timeout is refused there, and nothing is sent.
-    const before = counters();
-    const local = await failure(a.move(ben(), mv({})));
-    expect(local).toMatchObject({ code: 'provider_rate_limited', applied: 'no' });
-    expect(Number(local.extra.retryAfter)).toBeGreaterThanOrEqual(1);
-    expect(counters()).toEqual(before);
-    // Once it has run out, requests go again.
-    await new Promise((r) => setTimeout(r, (a.rateLimitState().blockedUntil ?? Date.now()) - Date.now() + 50));
-    expect((await a.getCard(ana()))?.reference).toBe(ana());
-    expect(a.rateLimitState().blockedUntil).toBeNull();
-  });
+  it(
+    "passes Leal's 429 on with Retry-After, exposes the RateLimit-* state, and holds the connection's gate until " +
+      'Retry-After',
+    async () => {
+      // A short timeout: a request that would wait at the gate longer than it is refused there.
+      const a = another({ timeoutMs: 500 });
+      await a.getCard(ana());
+      const state = a.rateLimitState();
+      expect(state.limit).toBe(1000);
+      expect(state.remaining).toBeGreaterThanOrEqual(0);
+      expect(state.resetAt).toBeGreaterThan(Date.now() - 1000);
+      // (A spent window, RateLimit-Remaining 0, blocks the gate until RateLimit-Reset: a 429 comes only
+      // when the adapter could not know, as here, where one is injected.)
+      sb.sim.inject({ kind: 'status', status: 429, match: '^GET ' });
+      const limited = await failure(a.balance(ana()));
+      expect(limited).toMatchObject({ code: 'provider_rate_limited', applied: 'no' });
+      expect(Number(limited.extra.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(a.rateLimitState()).toMatchObject({ remaining: 0, blockedUntil: expect.any(Number) });
+      // While Retry-After runs the gate holds every request: one that would wait longer than the
+      // timeout is refused there, and nothing is sent.
+      const before = counters();
+      const local = await failure(a.move(ben(), mv({})));
+      expect(local).toMatchObject({ code: 'provider_rate_limited', applied: 'no' });
+      expect(Number(local.extra.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(counters()).toEqual(before);
+      // Once it has run out, requests go again.
+      await new Promise((r) => setTimeout(r, (a.rateLimitState().blockedUntil ?? Date.now()) - Date.now() + 50));
+      expect((await a.getCard(ana()))?.reference).toBe(ana());
+      expect(a.rateLimitState().blockedUntil).toBeNull();
+    },
+  );
 
   it('holds requests at the gate while the RateLimit window is spent, instead of drawing a 429', async () => {
     sb.sim.setRateLimit({ requests: 2, perSeconds: 1 });

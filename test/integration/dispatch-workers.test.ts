@@ -103,7 +103,8 @@ const award = (i: number, tag: string) =>
   });
 
 describe('worker processes', () => {
-  it('a worker killed with SIGKILL mid-run: a second worker finishes the work, nothing lost, nothing doubled', async () => {
+  it('a worker killed with SIGKILL mid-run: a second worker finishes the work, nothing lost, nothing ' +
+    'doubled', async () => {
     const first = startWorker();
     await ready(first);
     // Every move takes a moment at the provider, so that some are in flight when the worker dies.
@@ -137,7 +138,8 @@ describe('worker processes', () => {
     expect(await second.exited).toEqual({ code: 0, signal: null });
   }, 150_000);
 
-  it('SIGTERM: the worker finishes the jobs it is running, takes no more, and exits 0; the next worker does the rest', async () => {
+  it('SIGTERM: the worker finishes the jobs it is running, takes no more, and exits 0; the next worker does the ' +
+    'rest', async () => {
     const w = startWorker();
     await ready(w);
     sb.sim.inject({ kind: 'latency', ms: 1000, times: 1e9, match: '^POST ' });

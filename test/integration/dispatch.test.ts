@@ -24,7 +24,8 @@ const asyncAward = (gw: TestGateway, card: string, i: number, extra: Record<stri
   });
 
 describe('the rate limit, as the provider counts it', () => {
-  it('300 awards at once to a Highlight connection limited to 10/s: all succeed, no 429, never more than 10 in any sliding second, each applied once', async () => {
+  it('300 awards at once to a Highlight connection limited to 10/s: all succeed, no 429, never more than 10 in any ' +
+    'sliding second, each applied once', async () => {
     sb = await startSandboxGateway({ rateLimit: { requests: 10, perSeconds: 1 } });
     const cards = [`hl:${sb.hl.seed.cards.stamp}`, `hl:${sb.hl.seed.cards.discount}`];
     const accepted = await Promise.all(Array.from({ length: 300 }, (_, i) => asyncAward(sb!.gw, cards[i % 2]!, i)));
@@ -111,7 +112,8 @@ describe('retries', () => {
 });
 
 describe('exactly once when outcomes are unknown', () => {
-  it('30% of writes answer 5xx or time out after applying: each ends applied exactly once or needs_review', async () => {
+  it('30% of writes answer 5xx or time out after applying: each ends applied exactly once or ' +
+    'needs_review', async () => {
     sb = await startSandboxGateway({ timeoutMs: 800, env: { DISPATCH_BACKOFF_MS: '50', DISPATCH_ATTEMPTS: '6' } });
     const faults = [
       { kind: 'status', status: 500, applied: true, probability: 0.15, times: 1e9, match: '^POST ' },
@@ -244,58 +246,63 @@ describe('synchronous by default, asynchronous when it must be', () => {
 });
 
 describe('admin: the review queue, retry and resolve', () => {
-  it('a needs_review transaction is listed, resolved or retried by an admin, with an audit entry; others may not', async () => {
-    sb = await startSandboxGateway({ timeoutMs: 500 });
-    const card = `ct:${sb.ct.seed.stampCardId}.${sb.ct.seed.freshUserId}`;
-    await sb.gw.request('GET', `/v1/cards/${card}`);
-    sb.ct.sim.inject({ kind: 'timeout', applied: true, ms: 2000, times: 2, match: '^POST ' });
-    const a = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'a' } });
-    const b = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'b' } });
-    for (const r of [a, b]) expectProblem(r, 504, 'provider_timeout');
-    const [ida, idb] = [a.body.transaction_id, b.body.transaction_id];
-    const listed = await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct');
-    expect(listed.body.data.map((t: { id: string }) => t.id)).toEqual([ida, idb]);
-    expectProblem(
-      await sb.gw.request('GET', '/v1/transactions?status=needs_review', { key: KEYS.write }),
-      403,
-      'forbidden',
-    );
+  it(
+    'a needs_review transaction is listed, resolved or retried by an admin, with an audit entry; others may ' + 'not',
+    async () => {
+      sb = await startSandboxGateway({ timeoutMs: 500 });
+      const card = `ct:${sb.ct.seed.stampCardId}.${sb.ct.seed.freshUserId}`;
+      await sb.gw.request('GET', `/v1/cards/${card}`);
+      sb.ct.sim.inject({ kind: 'timeout', applied: true, ms: 2000, times: 2, match: '^POST ' });
+      const a = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'a' } });
+      const b = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'b' } });
+      for (const r of [a, b]) expectProblem(r, 504, 'provider_timeout');
+      const [ida, idb] = [a.body.transaction_id, b.body.transaction_id];
+      const listed = await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct');
+      expect(listed.body.data.map((t: { id: string }) => t.id)).toEqual([ida, idb]);
+      expectProblem(
+        await sb.gw.request('GET', '/v1/transactions?status=needs_review', { key: KEYS.write }),
+        403,
+        'forbidden',
+      );
 
-    // Checked at Coupontools: a was applied.
-    const resolved = await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, {
-      body: { outcome: 'succeeded', note: 'seen in the Coupontools dashboard' },
-    });
-    expect(resolved.status, resolved.text).toBe(200);
-    expect(resolved.body).toMatchObject({
-      status: 'succeeded',
-      error: null,
-      audit: [{ action: 'resolve', from: 'needs_review', to: 'succeeded', note: 'seen in the Coupontools dashboard' }],
-    });
-    // b was applied too, but an admin retries it anyway: the gateway sends it again, as told.
-    const applied = sb.ct.sim.applied();
-    const retried = await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, {
-      body: { note: 'not found at Coupontools' },
-    });
-    expect(retried.status, retried.text).toBe(200);
-    expect(retried.body).toMatchObject({
-      status: 'succeeded',
-      attempts: 2,
-      audit: [{ action: 'retry', from: 'needs_review', to: 'queued' }],
-    });
-    expect(sb.ct.sim.applied()).toBe(applied + 1);
-    // Settled transactions can be neither retried nor resolved.
-    expectProblem(
-      await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, { body: {} }),
-      409,
-      'transaction_not_retryable',
-    );
-    expectProblem(
-      await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, { body: { outcome: 'failed' } }),
-      409,
-      'transaction_not_retryable',
-    );
-    expect((await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct')).body.data).toEqual([]);
-  });
+      // Checked at Coupontools: a was applied.
+      const resolved = await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, {
+        body: { outcome: 'succeeded', note: 'seen in the Coupontools dashboard' },
+      });
+      expect(resolved.status, resolved.text).toBe(200);
+      expect(resolved.body).toMatchObject({
+        status: 'succeeded',
+        error: null,
+        audit: [
+          { action: 'resolve', from: 'needs_review', to: 'succeeded', note: 'seen in the Coupontools dashboard' },
+        ],
+      });
+      // b was applied too, but an admin retries it anyway: the gateway sends it again, as told.
+      const applied = sb.ct.sim.applied();
+      const retried = await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, {
+        body: { note: 'not found at Coupontools' },
+      });
+      expect(retried.status, retried.text).toBe(200);
+      expect(retried.body).toMatchObject({
+        status: 'succeeded',
+        attempts: 2,
+        audit: [{ action: 'retry', from: 'needs_review', to: 'queued' }],
+      });
+      expect(sb.ct.sim.applied()).toBe(applied + 1);
+      // Settled transactions can be neither retried nor resolved.
+      expectProblem(
+        await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, { body: {} }),
+        409,
+        'transaction_not_retryable',
+      );
+      expectProblem(
+        await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, { body: { outcome: 'failed' } }),
+        409,
+        'transaction_not_retryable',
+      );
+      expect((await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct')).body.data).toEqual([]);
+    },
+  );
 
   it('a refusal is failed, listed, and keeps no claim; an admin retry fails again the same way', async () => {
     sb = await startSandboxGateway();
@@ -383,19 +390,25 @@ describe('balance cache', () => {
 });
 
 describe('nothing reaches a provider around its queue', () => {
-  it('an adapter method that is not a queued call is refused in an API process, not answered from local state', async () => {
-    sb = await startSandboxGateway();
-    const api = sb.gw.gateway.connections.get('leal').provider!.api as LealAdapter;
-    // Leal's RateLimit-* state lives in the worker that saw the answers; the shared gate holds the connection.
-    await expect(Promise.resolve().then(() => api.rateLimitState())).rejects.toThrow(/not a queued provider call/);
-    // A queued call goes through the queue and answers.
-    const { id, customerCardId } = sb.leal.seed.customers.withStamps;
-    expect((await api.cardCapabilities(`${id}.${customerCardId}`)).cardType).toBe('stamp');
-  });
+  it(
+    'an adapter method that is not a queued call is refused in an API process, not answered from local ' + 'state',
+    async () => {
+      sb = await startSandboxGateway();
+      const api = sb.gw.gateway.connections.get('leal').provider!.api as LealAdapter;
+      // Leal's RateLimit-* state lives in the worker that saw the answers; the shared gate holds the connection.
+      await expect(Promise.resolve().then(() => api.rateLimitState())).rejects.toThrow(/not a queued provider call/);
+      // A queued call goes through the queue and answers.
+      const { id, customerCardId } = sb.leal.seed.customers.withStamps;
+      expect((await api.cardCapabilities(`${id}.${customerCardId}`)).cardType).toBe('stamp');
+    },
+  );
 });
 
 describe('lost jobs', () => {
-  /** A transaction queued while the connection is held, whose job is then lost (as if its API process died before queueing it). */
+  /**
+   * A transaction queued while the connection is held, whose job is then lost (as if its API process died before
+   * queueing it).
+   */
   async function stranded(gw: TestGateway, card: string, key: string) {
     await gw.dispatch.holdConnection('hl', 2000);
     const res = await gw.request('POST', '/v1/points/award', {

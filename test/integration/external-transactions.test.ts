@@ -101,86 +101,98 @@ describe('reversals at a provider', () => {
 });
 
 describe('bulk across providers', () => {
-  it('runs as a job: 202, then GET /v1/bulk/{id} shows each item on four providers and the ledger; a retry names the same bulk and applies nothing twice', async () => {
-    const ledgerCard = (await sb.gw.request('POST', '/v1/cards', { body: {} })).body.id;
-    const items = [
-      { type: 'award', card_id: ledgerCard, points: 10, reason: 'bulk' },
-      { type: 'award', card_id: `hl:${sb.hl.seed.cards.stamp}`, points: 1, reason: 'bulk' },
-      { type: 'award', card_id: `ct:${sb.ct.seed.stampCardId}.${sb.ct.seed.freshUserId}`, points: 3, reason: 'bulk' },
-      { type: 'award', card_id: `lt:${sb.lt.seed.cards.empty.card_number}`, points: 25, reason: 'bulk' },
-      {
-        type: 'redeem',
-        card_id: `leal:${sb.leal.seed.customers.withStamps.id}.${sb.leal.seed.customers.withStamps.customerCardId}`,
-        points: 1,
-        reason: 'bulk',
-      },
-    ];
-    const first = await sb.gw.request('POST', '/v1/points/bulk', {
-      body: { transactions: items },
-      headers: { 'idempotency-key': 'bulk-x1' },
-    });
-    expect(first.status, first.text).toBe(202);
-    expect(first.headers.get('location')).toBe(`/v1/bulk/${first.body.id}`);
-    expect(first.body).toMatchObject({ total: 5 });
-    let done = first.body;
-    for (let i = 0; i < 200 && done.status !== 'completed'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      done = (await sb.gw.request('GET', `/v1/bulk/${first.body.id}`)).body;
-    }
-    expect(done).toMatchObject({ status: 'completed', total: 5, submitted: 5, succeeded: 4, failed: 1, pending: 0 });
-    expect(done.results.map((r: { state: string }) => r.state)).toEqual([
-      'succeeded',
-      'succeeded',
-      'succeeded',
-      'succeeded',
-      'rejected',
-    ]);
-    expect(done.results[4].error.code).toBe('unsupported_operation');
-    const applied = [sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied());
-    const second = await sb.gw.request('POST', '/v1/points/bulk', {
-      body: { transactions: items },
-      headers: { 'idempotency-key': 'bulk-x1' },
-    });
-    expect(second.status).toBe(202);
-    expect(second.body.id).toBe(first.body.id);
-    // Another key: a new bulk, whose items are new transactions; the same key again names the same bulk.
-    expect([sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied())).toEqual(applied);
-    // Another client cannot read it.
-    expectProblem(await sb.gw.request('GET', `/v1/bulk/${first.body.id}`, { key: KEYS.other }), 404, 'bulk_not_found');
-  });
+  it(
+    'runs as a job: 202, then GET /v1/bulk/{id} shows each item on four providers and the ledger; a retry names ' +
+      'the same bulk and applies nothing twice',
+    async () => {
+      const ledgerCard = (await sb.gw.request('POST', '/v1/cards', { body: {} })).body.id;
+      const items = [
+        { type: 'award', card_id: ledgerCard, points: 10, reason: 'bulk' },
+        { type: 'award', card_id: `hl:${sb.hl.seed.cards.stamp}`, points: 1, reason: 'bulk' },
+        { type: 'award', card_id: `ct:${sb.ct.seed.stampCardId}.${sb.ct.seed.freshUserId}`, points: 3, reason: 'bulk' },
+        { type: 'award', card_id: `lt:${sb.lt.seed.cards.empty.card_number}`, points: 25, reason: 'bulk' },
+        {
+          type: 'redeem',
+          card_id: `leal:${sb.leal.seed.customers.withStamps.id}.${sb.leal.seed.customers.withStamps.customerCardId}`,
+          points: 1,
+          reason: 'bulk',
+        },
+      ];
+      const first = await sb.gw.request('POST', '/v1/points/bulk', {
+        body: { transactions: items },
+        headers: { 'idempotency-key': 'bulk-x1' },
+      });
+      expect(first.status, first.text).toBe(202);
+      expect(first.headers.get('location')).toBe(`/v1/bulk/${first.body.id}`);
+      expect(first.body).toMatchObject({ total: 5 });
+      let done = first.body;
+      for (let i = 0; i < 200 && done.status !== 'completed'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        done = (await sb.gw.request('GET', `/v1/bulk/${first.body.id}`)).body;
+      }
+      expect(done).toMatchObject({ status: 'completed', total: 5, submitted: 5, succeeded: 4, failed: 1, pending: 0 });
+      expect(done.results.map((r: { state: string }) => r.state)).toEqual([
+        'succeeded',
+        'succeeded',
+        'succeeded',
+        'succeeded',
+        'rejected',
+      ]);
+      expect(done.results[4].error.code).toBe('unsupported_operation');
+      const applied = [sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied());
+      const second = await sb.gw.request('POST', '/v1/points/bulk', {
+        body: { transactions: items },
+        headers: { 'idempotency-key': 'bulk-x1' },
+      });
+      expect(second.status).toBe(202);
+      expect(second.body.id).toBe(first.body.id);
+      // Another key: a new bulk, whose items are new transactions; the same key again names the same bulk.
+      expect([sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied())).toEqual(applied);
+      // Another client cannot read it.
+      expectProblem(
+        await sb.gw.request('GET', `/v1/bulk/${first.body.id}`, { key: KEYS.other }),
+        404,
+        'bulk_not_found',
+      );
+    },
+  );
 });
 
 describe('purchases and refunds at Highlight', () => {
-  it('a spend-mechanics stamp card takes a purchase (add-purchase) and its refund (subtract-purchase), once each', async () => {
-    const card = `hl:${sb.hl.seed.cards.stampSpend}`;
-    const body = { amount: { amount: '25.00', currency: 'EUR' }, reason: 'Order 9', reference_id: 'order-9' };
-    const bought = await sb.gw.request('POST', `/v1/cards/${card}/purchases`, { body });
-    expect(bought.status, bought.text).toBe(201);
-    // What the purchase earned in stamps is the provider's rule: no delta, no balance_after claimed.
-    expect(bought.body).toMatchObject({
-      type: 'purchase',
-      unit: 'amount',
-      points: 2500,
-      delta: 0,
-      balance_after: null,
-    });
-    const refund = {
-      amount: { amount: '25.00', currency: 'EUR' },
-      reason: 'Order 9 returned',
-      reference_id: 'refund-9',
-    };
-    const back = await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund });
-    expect(back.status, back.text).toBe(201);
-    expect(back.body).toMatchObject({
-      type: 'refund_purchase',
-      unit: 'amount',
-      points: 2500,
-      amount: { amount: '25.00', currency: 'EUR' },
-    });
-    await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund }); // the same refund again: replayed
-    expect(sb.hl.sim.counters()['cards.add-purchase']).toBe(1);
-    expect(sb.hl.sim.counters()['cards.subtract-purchase']).toBe(1);
-  });
+  it(
+    'a spend-mechanics stamp card takes a purchase (add-purchase) and its refund (subtract-purchase), once ' + 'each',
+    async () => {
+      const card = `hl:${sb.hl.seed.cards.stampSpend}`;
+      const body = { amount: { amount: '25.00', currency: 'EUR' }, reason: 'Order 9', reference_id: 'order-9' };
+      const bought = await sb.gw.request('POST', `/v1/cards/${card}/purchases`, { body });
+      expect(bought.status, bought.text).toBe(201);
+      // What the purchase earned in stamps is the provider's rule: no delta, no balance_after claimed.
+      expect(bought.body).toMatchObject({
+        type: 'purchase',
+        unit: 'amount',
+        points: 2500,
+        delta: 0,
+        balance_after: null,
+      });
+      const refund = {
+        amount: { amount: '25.00', currency: 'EUR' },
+        reason: 'Order 9 returned',
+        reference_id: 'refund-9',
+      };
+      const back = await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund });
+      expect(back.status, back.text).toBe(201);
+      expect(back.body).toMatchObject({
+        type: 'refund_purchase',
+        unit: 'amount',
+        points: 2500,
+        amount: { amount: '25.00', currency: 'EUR' },
+      });
+      // The same refund again: replayed.
+      await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund });
+      expect(sb.hl.sim.counters()['cards.add-purchase']).toBe(1);
+      expect(sb.hl.sim.counters()['cards.subtract-purchase']).toBe(1);
+    },
+  );
 
   it('a cashback refund takes the amount back (subtract-transaction-amount), exact to the cent', async () => {
     const card = `hl:${sb.hl.seed.cards.cashback}`;

@@ -318,7 +318,8 @@ async function runSequence(ops: Op[]) {
 }
 
 describe('ledger property', () => {
-  it('any sequence of award, redeem, adjust, expire and pauses keeps the ledger consistent with its model', async () => {
+  it('any sequence of award, redeem, adjust, expire and pauses keeps the ledger consistent with its ' +
+    'model', async () => {
     await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 30, size: 'max' }), runSequence), {
       numRuns: 25,
     });

@@ -130,34 +130,38 @@ describe('provider failures', () => {
 });
 
 describe('credentials', () => {
-  it('a wrong token: 502 provider_auth_failed; the token is in no error body, log line, connection listing or OpenAPI document', async () => {
-    const token = 'leal_wrong_token_SECRET_93f1';
-    const gw = await startGateway({
-      connections: [
-        {
-          id: 'leal',
-          provider: 'leal',
-          baseUrl: sb.leal.url,
-          token,
-          accountId: sb.leal.settings.accountId,
-          timeoutMs: 2000,
-        },
-      ],
-    });
-    try {
-      const res = await gw.request('GET', `/v1/points/balance/${card}`);
-      expectProblem(res, 502, 'provider_auth_failed');
-      const award = await gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'x' } });
-      expectProblem(award, 502, 'provider_auth_failed');
-      const conns = await gw.request('GET', '/v1/connections');
-      const doc = await gw.request('GET', '/openapi.json');
-      for (const text of [res.text, award.text, conns.text, doc.text, gw.logs.join('\n')])
-        expect(text).not.toContain(token);
-      expect(conns.body.data[0].settings).not.toHaveProperty('token');
-    } finally {
-      await gw.close();
-    }
-  });
+  it(
+    'a wrong token: 502 provider_auth_failed; the token is in no error body, log line, connection listing or ' +
+      'OpenAPI document',
+    async () => {
+      const token = 'leal_wrong_token_SECRET_93f1';
+      const gw = await startGateway({
+        connections: [
+          {
+            id: 'leal',
+            provider: 'leal',
+            baseUrl: sb.leal.url,
+            token,
+            accountId: sb.leal.settings.accountId,
+            timeoutMs: 2000,
+          },
+        ],
+      });
+      try {
+        const res = await gw.request('GET', `/v1/points/balance/${card}`);
+        expectProblem(res, 502, 'provider_auth_failed');
+        const award = await gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'x' } });
+        expectProblem(award, 502, 'provider_auth_failed');
+        const conns = await gw.request('GET', '/v1/connections');
+        const doc = await gw.request('GET', '/openapi.json');
+        for (const text of [res.text, award.text, conns.text, doc.text, gw.logs.join('\n')])
+          expect(text).not.toContain(token);
+        expect(conns.body.data[0].settings).not.toHaveProperty('token');
+      } finally {
+        await gw.close();
+      }
+    },
+  );
 
   it('the sandbox credentials of every connection stay out of logs and listings', async () => {
     await sb.gw.request('GET', '/v1/connections');

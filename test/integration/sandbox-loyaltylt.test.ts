@@ -214,7 +214,8 @@ describe('Loyalty.lt sandbox', () => {
       statuses.push(last.status);
     }
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
-    expect(last!.body).toMatchObject({ success: false, code: 1005, message: 'Per daug užklausų. Bandykite vėliau.' });
+    const tooMany = 'Per daug užklausų. Bandykite vėliau.';
+    expect(last!.body).toMatchObject({ success: false, code: 1005, message: tooMany });
     expect(last!.body.retry_after).toBeGreaterThan(0);
     expect(last!.headers.get('retry-after')).toBe(String(last!.body.retry_after));
     expect(last!.headers.get('x-ratelimit-limit')).toBe('3');

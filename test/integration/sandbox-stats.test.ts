@@ -75,24 +75,27 @@ describe('request statistics', () => {
     expect(limited.sim.arrivals()).toEqual([]);
   });
 
-  it('count every request to the API (refused auth, 429s), not control endpoints or paths outside the base', async () => {
-    expect((await hlCall(limited, limitedBase, 'GET', '/templates')).status).toBe(200);
-    expect((await hlCall(limited, limitedBase, 'GET', '/templates', undefined, 'wrong-key')).status).toBe(401);
-    expect((await fetch(`${limitedRoot}/elsewhere`)).status).toBe(404);
-    await fetch(`${limitedRoot}/_sandbox/counters`);
-    await fetch(`${limitedRoot}/_sandbox/state`);
-    const s = limited.sim.stats();
-    expect(s).toMatchObject({ requests: 2, rateLimited: 0, maxInWindow: 2, windowMs: 1000, limit: 10 });
-    expect(s.firstAt).toBeGreaterThan(Date.now() - 60_000);
-    expect(s.lastAt!).toBeGreaterThanOrEqual(s.firstAt!);
-    const arrivals = limited.sim.arrivals();
-    expect(arrivals).toHaveLength(2);
-    expect(arrivals[0]).toBe(s.firstAt);
-    expect(arrivals[1]).toBe(s.lastAt);
-    // The same over HTTP, for a sandbox in another process.
-    expect(await fetchStats(limitedRoot)).toEqual(s);
-    expect(await fetchArrivals(limitedRoot)).toEqual(arrivals);
-  });
+  it(
+    'count every request to the API (refused auth, 429s), not control endpoints or paths outside the ' + 'base',
+    async () => {
+      expect((await hlCall(limited, limitedBase, 'GET', '/templates')).status).toBe(200);
+      expect((await hlCall(limited, limitedBase, 'GET', '/templates', undefined, 'wrong-key')).status).toBe(401);
+      expect((await fetch(`${limitedRoot}/elsewhere`)).status).toBe(404);
+      await fetch(`${limitedRoot}/_sandbox/counters`);
+      await fetch(`${limitedRoot}/_sandbox/state`);
+      const s = limited.sim.stats();
+      expect(s).toMatchObject({ requests: 2, rateLimited: 0, maxInWindow: 2, windowMs: 1000, limit: 10 });
+      expect(s.firstAt).toBeGreaterThan(Date.now() - 60_000);
+      expect(s.lastAt!).toBeGreaterThanOrEqual(s.firstAt!);
+      const arrivals = limited.sim.arrivals();
+      expect(arrivals).toHaveLength(2);
+      expect(arrivals[0]).toBe(s.firstAt);
+      expect(arrivals[1]).toBe(s.lastAt);
+      // The same over HTTP, for a sandbox in another process.
+      expect(await fetchStats(limitedRoot)).toEqual(s);
+      expect(await fetchArrivals(limitedRoot)).toEqual(arrivals);
+    },
+  );
 
   it('maxInWindow is exact: 10 requests, a pause longer than the window, 10 more → 10, no 429', async () => {
     for (let i = 0; i < 10; i++) expect((await hlCall(limited, limitedBase, 'GET', '/templates')).status).toBe(200);
@@ -276,46 +279,50 @@ describe('appliedByTxn: exactly-once evidence', () => {
         body: JSON.stringify(body),
       });
 
-    it('counts transactions/create by order_id (once, even with a redemption) and deduct-points by the description tag', async () => {
-      const card = lt.seed.cardId as number;
-      const user = lt.seed.userId as number;
-      const create = await ltPost('/transactions/create', {
-        user_id: user,
-        loyalty_card_id: card,
-        order_id: TXN_A,
-        order_total: 0,
-        points: 5,
-        points_redeemed: 10,
-        description: `Order 1 [lgw:${TXN_A}]`,
-        meta_data: { gateway_txn_id: TXN_A },
-      });
-      expect(create.status).toBe(200);
-      // The retry is refused (409): not applied twice.
-      expect(
-        (
-          await ltPost('/transactions/create', {
-            user_id: user,
-            loyalty_card_id: card,
-            order_id: TXN_A,
-            order_total: 0,
-            points: 5,
-          })
-        ).status,
-      ).toBe(409);
-      expect(
-        (
-          await ltPost('/transactions/deduct-points', {
-            card_id: card,
-            points: 3,
-            description: `Adjust [lgw:${TXN_B}]`,
-          })
-        ).status,
-      ).toBe(200);
-      expect(
-        (await ltPost('/transactions/deduct-points', { card_id: card, points: 3, description: 'no tag' })).status,
-      ).toBe(200);
-      expect(lt.sim.appliedByTxn()).toEqual({ [TXN_A]: 1, [TXN_B]: 1 });
-    });
+    it(
+      'counts transactions/create by order_id (once, even with a redemption) and deduct-points by the description ' +
+        'tag',
+      async () => {
+        const card = lt.seed.cardId as number;
+        const user = lt.seed.userId as number;
+        const create = await ltPost('/transactions/create', {
+          user_id: user,
+          loyalty_card_id: card,
+          order_id: TXN_A,
+          order_total: 0,
+          points: 5,
+          points_redeemed: 10,
+          description: `Order 1 [lgw:${TXN_A}]`,
+          meta_data: { gateway_txn_id: TXN_A },
+        });
+        expect(create.status).toBe(200);
+        // The retry is refused (409): not applied twice.
+        expect(
+          (
+            await ltPost('/transactions/create', {
+              user_id: user,
+              loyalty_card_id: card,
+              order_id: TXN_A,
+              order_total: 0,
+              points: 5,
+            })
+          ).status,
+        ).toBe(409);
+        expect(
+          (
+            await ltPost('/transactions/deduct-points', {
+              card_id: card,
+              points: 3,
+              description: `Adjust [lgw:${TXN_B}]`,
+            })
+          ).status,
+        ).toBe(200);
+        expect(
+          (await ltPost('/transactions/deduct-points', { card_id: card, points: 3, description: 'no tag' })).status,
+        ).toBe(200);
+        expect(lt.sim.appliedByTxn()).toEqual({ [TXN_A]: 1, [TXN_B]: 1 });
+      },
+    );
   });
 
   it('Coupontools and Leal carry no txn id: nothing is attributed', async () => {

@@ -71,7 +71,10 @@ describe('connections file', () => {
   it.each([
     [
       [{ id: 'hs', provider: 'hubspot' }],
-      /connection "hs": provider "hubspot" is not supported by this build \(known: ledger, highlight, coupontools, leal, loyaltylt\)/,
+      new RegExp(
+        'connection "hs": provider "hubspot" is not supported by this build ' +
+          String.raw`\(known: ledger, highlight, coupontools, leal, loyaltylt\)`,
+      ),
     ],
     [[{ id: 'hl', provider: 'highlight', apiKey: 'k' }], /connection "hl": setting "baseUrl" is required/],
     [

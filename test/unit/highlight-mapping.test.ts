@@ -12,7 +12,9 @@ describe('highlight mapping', () => {
     const op = (k: string) => (k === 'adjust+' ? 'adjust (+)' : k === 'adjust-' ? 'adjust (−)' : k);
     const when = (w: string) => (w === 'limits' ? 'limits: true' : w === 'no-limits' ? 'limits: false' : w);
     for (const r of OPERATION_TABLE) {
-      const line = `| ${r.ops.map(op).join(', ')} | ${r.type} | ${when(r.when)} | ${r.unit ?? '—'} | \`POST /cards/{serial}/${r.path}\` | ${r.field ? `\`${r.field}\`` : '—'} |`;
+      const line =
+        `| ${r.ops.map(op).join(', ')} | ${r.type} | ${when(r.when)} | ${r.unit ?? '—'} | \`POST ` +
+        `/cards/{serial}/${r.path}\` | ${r.field ? `\`${r.field}\`` : '—'} |`;
       expect(readme).toContain(line);
     }
   });

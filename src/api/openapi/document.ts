@@ -17,7 +17,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         title: 'loyalty-gateway',
         version: VERSION,
         description:
-          'One normalized loyalty API (award, redeem, adjust, expire, balance, history, bulk, cards, customers, programs, rewards, visits, purchases, coupons, notifications) over Highlight Cards, Coupontools, Leal, Loyalty.lt and a built-in points ledger. Every POST takes an Idempotency-Key; errors are RFC 9457 problem details with a stable `code`.',
+          'One normalized loyalty API (award, redeem, adjust, expire, balance, history, bulk, cards, customers, ' +
+          'programs, rewards, visits, purchases, coupons, notifications) over Highlight Cards, Coupontools, ' +
+          'Leal, Loyalty.lt and a built-in points ledger. Every POST takes an Idempotency-Key; errors are RFC ' +
+          '9457 problem details with a stable `code`.',
         license: { name: 'MIT', identifier: 'MIT' },
       },
       servers: [{ url: 'http://localhost:3000', description: 'A gateway on this machine' }],

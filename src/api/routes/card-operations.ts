@@ -61,7 +61,8 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
         tags: ['cards'],
         summary: 'Redeem an earned reward',
         description:
-          "Highlight stamp cards: subtract-reward (value → purchaseSum, added to the customer's LTV); Highlight reward cards: receive-reward {id}; Leal: redeem {reward_id}; Coupontools: use rewards {reward_ids}.",
+          "Highlight stamp cards: subtract-reward (value → purchaseSum, added to the customer's LTV); Highlight " +
+          'reward cards: receive-reward {id}; Leal: redeem {reward_id}; Coupontools: use rewards {reward_ids}.',
         params: CardParams,
         headers: TransactionHeaders,
         body: RedeemRewardBody,
@@ -116,7 +117,8 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
         tags: ['cards'],
         summary: 'Record a purchase (money spent)',
         description:
-          "Highlight stamp and reward cards with spend mechanics (add-purchase), cashback cards (add-transaction-amount). The amount is a decimal string in the connection's currency.",
+          'Highlight stamp and reward cards with spend mechanics (add-purchase), cashback cards ' +
+          "(add-transaction-amount). The amount is a decimal string in the connection's currency.",
         params: CardParams,
         headers: TransactionHeaders,
         body: PurchaseBody,
@@ -136,7 +138,9 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
         tags: ['cards'],
         summary: 'Record a refunded purchase (money taken back)',
         description:
-          'Highlight stamp and reward cards with spend mechanics (subtract-purchase), cashback cards (subtract-transaction-amount). Use reference_id (your refund id) or an Idempotency-Key: a refund is applied once.',
+          'Highlight stamp and reward cards with spend mechanics (subtract-purchase), cashback cards ' +
+          '(subtract-transaction-amount). Use reference_id (your refund id) or an Idempotency-Key: a refund is ' +
+          'applied once.',
         params: CardParams,
         headers: TransactionHeaders,
         body: PurchaseBody,
@@ -168,7 +172,8 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
         response: {
           ...txnResponses,
           409: problem(
-            'The coupon was already redeemed (coupon_already_redeemed), or a request with this Idempotency-Key is still running (idempotency_in_flight).',
+            'The coupon was already redeemed (coupon_already_redeemed), or a request with this Idempotency-Key is ' +
+              'still running (idempotency_in_flight).',
           ),
         },
       },

@@ -30,7 +30,10 @@ export async function cardRoutes(app: FastifyInstance, opts: { cards: CardServic
         tags: ['cards'],
         summary: 'Issue a card',
         description:
-          "On the built-in ledger: issuing again with the same external_reference returns the existing card (200, `Idempotent-Replayed: true`). On a provider: a card of program_id for customer_id (Highlight, Leal), or a new user of the loyalty card program_id with the customer's data (Coupontools); use an Idempotency-Key to make it safe to retry.",
+          'On the built-in ledger: issuing again with the same external_reference returns the existing card (200, ' +
+          '`Idempotent-Replayed: true`). On a provider: a card of program_id for customer_id (Highlight, ' +
+          "Leal), or a new user of the loyalty card program_id with the customer's data (Coupontools); use an " +
+          'Idempotency-Key to make it safe to retry.',
         headers: IdempotencyKeyHeader,
         body: CreateCardBody,
         response: {
@@ -76,7 +79,8 @@ export async function cardRoutes(app: FastifyInstance, opts: { cards: CardServic
         tags: ['cards'],
         summary: "A connection's cards, by customer or program",
         description:
-          "Each card shows what its card type supports; GET /v1/cards/{card_id} narrows that to the card itself (a Highlight template's mechanics).",
+          'Each card shows what its card type supports; GET /v1/cards/{card_id} narrows that to the card itself (a ' +
+          "Highlight template's mechanics).",
         querystring: CardListQuery,
         response: {
           200: { ...CardList, description: 'One page of cards.' },
@@ -123,7 +127,8 @@ export async function cardRoutes(app: FastifyInstance, opts: { cards: CardServic
         tags: ['cards'],
         summary: 'Block, unblock or void a card (admin)',
         description:
-          'A blocked card refuses award and redeem with 403 card_blocked. Setting the status it already has is a no-op, so this is safe to retry.',
+          'A blocked card refuses award and redeem with 403 card_blocked. Setting the status it already has is a ' +
+          'no-op, so this is safe to retry.',
         params: CardParams,
         body: UpdateCardBody,
         response: {

@@ -50,7 +50,9 @@ export async function customerRoutes(app: FastifyInstance, opts: { customers: Cu
         tags: ['customers'],
         summary: 'Create a customer at a provider',
         description:
-          'Highlight: POST /customers. Leal: POST /customers (with program_id: enrolled in that card). Coupontools: a customer is a user of one loyalty card, so program_id is required and the customer id is also the card id.',
+          'Highlight: POST /customers. Leal: POST /customers (with program_id: enrolled in that card). ' +
+          'Coupontools: a customer is a user of one loyalty card, so program_id is required and the customer ' +
+          'id is also the card id.',
         headers: IdempotencyKeyHeader,
         body: CreateCustomerBody,
         response: {
@@ -60,7 +62,8 @@ export async function customerRoutes(app: FastifyInstance, opts: { customers: Cu
           ...notFound,
           ...upstreamErrors,
           409: problem(
-            'The provider already has this customer (customer_exists), or a request with this Idempotency-Key is still running (idempotency_in_flight).',
+            'The provider already has this customer (customer_exists), or a request with this Idempotency-Key is ' +
+              'still running (idempotency_in_flight).',
           ),
         },
       },
@@ -78,7 +81,8 @@ export async function customerRoutes(app: FastifyInstance, opts: { customers: Cu
         tags: ['customers'],
         summary: 'Create up to 100 customers in one provider call (Coupontools)',
         description:
-          'Coupontools POST /loyalty-cards/{id}/stats/bulk: each customer becomes a user of the program, that is a card. One invalid customer refuses the whole batch at the provider.',
+          'Coupontools POST /loyalty-cards/{id}/stats/bulk: each customer becomes a user of the program, that is a ' +
+          'card. One invalid customer refuses the whole batch at the provider.',
         headers: IdempotencyKeyHeader,
         body: BulkCreateCustomersBody,
         response: {

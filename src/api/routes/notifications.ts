@@ -79,7 +79,8 @@ export async function notificationRoutes(app: FastifyInstance, opts: { programs:
         tags: ['notifications'],
         summary: 'Send a push notification (admin)',
         description:
-          'To card_ids, to every card of program_id, or (neither) to every card of the connection. Use an Idempotency-Key: a retried push is not sent twice.',
+          'To card_ids, to every card of program_id, or (neither) to every card of the connection. Use an ' +
+          'Idempotency-Key: a retried push is not sent twice.',
         headers: IdempotencyKeyHeader,
         body: NotificationBody,
         response: {

@@ -85,7 +85,8 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
         tags: ['points'],
         summary: 'Correct a balance (admin)',
         description:
-          'A signed correction: positive adds a bucket, negative takes points earliest expiry first. Works on blocked cards.',
+          'A signed correction: positive adds a bucket, negative takes points earliest expiry first. Works on ' +
+          'blocked cards.',
         headers: TransactionHeaders,
         body: AdjustBody,
         response: transactionResponses,
@@ -103,7 +104,8 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
         tags: ['points'],
         summary: 'Expire points now (admin)',
         description:
-          'Writes an `expire` entry taking the unspent rest of the matching awards. Points also expire by themselves on the schedule (EXPIRY_SWEEP_INTERVAL_SECONDS) and before any read or write of the card.',
+          'Writes an `expire` entry taking the unspent rest of the matching awards. Points also expire by ' +
+          'themselves on the schedule (EXPIRY_SWEEP_INTERVAL_SECONDS) and before any read or write of the card.',
         headers: TransactionHeaders,
         body: ExpireBody,
         response: transactionResponses,
@@ -121,8 +123,12 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
         tags: ['points'],
         summary: 'Apply up to 1,000 award, redeem and adjust items',
         description:
-          'Each item is validated and applied on its own, in order: a bad item gets its own error and never sinks the others. With an Idempotency-Key, item i is idempotent under "<key>#i", so retrying a bulk request replays what was applied and applies the rest. Adjust items need the admin scope.\n\n' +
-          'When every item is on the built-in ledger, the answer is 200 with every result. When any item is on an external provider, the bulk runs as a job: 202 with the bulk (Location /v1/bulk/{id}); its items are queued behind reads and single writes, and GET /v1/bulk/{id} shows progress and each result.',
+          'Each item is validated and applied on its own, in order: a bad item gets its own error and never sinks ' +
+          'the others. With an Idempotency-Key, item i is idempotent under "<key>#i", so retrying a bulk ' +
+          'request replays what was applied and applies the rest. Adjust items need the admin scope.\n\n' +
+          'When every item is on the built-in ledger, the answer is 200 with every result. When any item is on an ' +
+          'external provider, the bulk runs as a job: 202 with the bulk (Location /v1/bulk/{id}); its items ' +
+          'are queued behind reads and single writes, and GET /v1/bulk/{id} shows progress and each result.',
         headers: IdempotencyKeyHeader,
         body: BulkBody,
         response: {

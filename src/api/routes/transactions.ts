@@ -46,7 +46,8 @@ const ResolveBody = Type.Object(
   {
     outcome: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')], {
       description:
-        'What the admin found at the provider: succeeded (it was applied) or failed (it was not; its Idempotency-Key and reference_id are released).',
+        'What the admin found at the provider: succeeded (it was applied) or failed (it was not; its ' +
+        'Idempotency-Key and reference_id are released).',
     }),
     note: AdminNote,
     provider_reference: Type.Optional(
@@ -74,7 +75,10 @@ export async function transactionRoutes(
         tags: ['transactions'],
         summary: 'Transactions at external providers in one status (admin)',
         description:
-          "The review queue: `status=needs_review` lists what may or may not have been applied and waits for an admin to retry or resolve it; `failed`, `queued` and `processing` show the rest of the dispatch. Oldest first. Transactions on the built-in ledger are applied in the request and are not listed here (see a card's history).",
+          'The review queue: `status=needs_review` lists what may or may not have been applied and waits for an ' +
+          'admin to retry or resolve it; `failed`, `queued` and `processing` show the rest of the dispatch. ' +
+          'Oldest first. Transactions on the built-in ledger are applied in the request and are not listed ' +
+          "here (see a card's history).",
         querystring: ListQuery,
         response: { 200: { ...TransactionList, description: 'One page.' }, ...commonErrors },
       },
@@ -125,7 +129,10 @@ export async function transactionRoutes(
         tags: ['transactions'],
         summary: 'Reverse a transaction (order cancelled or refunded)',
         description:
-          "Writes a compensating adjustment (`reversal_of` names the original): an award's points are taken back (from its own bucket first), a redeem's are given back with the expiry they had. Without `points`, all that is left is reversed, once however often it is retried; a partial reversal is keyed by its reference_id or Idempotency-Key.",
+          "Writes a compensating adjustment (`reversal_of` names the original): an award's points are taken back " +
+          "(from its own bucket first), a redeem's are given back with the expiry they had. Without `points`, " +
+          'all that is left is reversed, once however often it is retried; a partial reversal is keyed by its ' +
+          'reference_id or Idempotency-Key.',
         params: TxnParams,
         headers: TransactionHeaders,
         body: ReverseBody,
@@ -136,7 +143,8 @@ export async function transactionRoutes(
           ...idempotencyErrors,
           404: problem('No such transaction (transaction_not_found).'),
           409: problem(
-            'Already fully reversed (already_reversed), or the same Idempotency-Key is running (idempotency_in_flight).',
+            'Already fully reversed (already_reversed), or the same Idempotency-Key is running ' +
+              '(idempotency_in_flight).',
           ),
           ...upstreamErrors,
         },
@@ -154,7 +162,9 @@ export async function transactionRoutes(
         tags: ['transactions'],
         summary: 'Send a failed or needs_review transaction again (admin)',
         description:
-          'Queues the same transaction (same id) again. For needs_review, only after checking at the provider that it was not applied: the gateway cannot tell, which is why it stopped. An audit entry records who retried it. Waits for the outcome like a write (Prefer: respond-async for 202 at once).',
+          'Queues the same transaction (same id) again. For needs_review, only after checking at the provider that ' +
+          'it was not applied: the gateway cannot tell, which is why it stopped. An audit entry records who ' +
+          'retried it. Waits for the outcome like a write (Prefer: respond-async for 202 at once).',
         params: TxnParams,
         headers: TransactionHeaders,
         body: RetryBody,
@@ -167,7 +177,8 @@ export async function transactionRoutes(
           ...commonErrors,
           404: problem('No such transaction (transaction_not_found).'),
           409: problem(
-            'Not failed or needs_review, on the built-in ledger, or its reference_id was used since (transaction_not_retryable).',
+            'Not failed or needs_review, on the built-in ledger, or its reference_id was used since ' +
+              '(transaction_not_retryable).',
           ),
         },
       },
@@ -188,7 +199,8 @@ export async function transactionRoutes(
         tags: ['transactions'],
         summary: 'Settle a needs_review transaction by hand (admin)',
         description:
-          'After checking at the provider: `succeeded` if it was applied, `failed` if not. An audit entry records who resolved it and why.',
+          'After checking at the provider: `succeeded` if it was applied, `failed` if not. An audit entry records ' +
+          'who resolved it and why.',
         params: TxnParams,
         body: ResolveBody,
         response: {

@@ -20,7 +20,8 @@ export const UpdateCardBody = Type.Object(
   {
     status: Type.Union([Type.Literal('active'), Type.Literal('blocked'), Type.Literal('voided')], {
       description:
-        "Built-in ledger: blocked refuses award and redeem (403 card_blocked); adjust and expire still work. Coupontools: voided voids the user's card at the provider (it cannot be undone).",
+        'Built-in ledger: blocked refuses award and redeem (403 card_blocked); adjust and expire still work. ' +
+        "Coupontools: voided voids the user's card at the provider (it cannot be undone).",
     }),
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
   },
@@ -82,7 +83,8 @@ export const RedeemRewardBody = Type.Object(
         maxLength: 64,
         pattern: '^[A-Za-z0-9_.:-]+$',
         description:
-          'The reward to redeem (from GET /v1/cards/{card_id}/rewards). Highlight stamp cards redeem one earned reward without it.',
+          'The reward to redeem (from GET /v1/cards/{card_id}/rewards). Highlight stamp cards redeem one earned ' +
+          'reward without it.',
       }),
     ),
     value: Type.Optional({

@@ -7,7 +7,8 @@ import { UnitSchema } from '../../domain/units.js';
 const UnitField = Type.Optional({
   ...UnitSchema,
   description:
-    "What `points` counts. Without it, the card's native unit (points on the built-in ledger, stamps on a stamp card...). A unit the card does not support: 422 unsupported_operation.",
+    "What `points` counts. Without it, the card's native unit (points on the built-in ledger, stamps on a stamp " +
+    'card...). A unit the card does not support: 422 unsupported_operation.',
 });
 
 export const AwardBody = Type.Object(
@@ -246,7 +247,8 @@ export const BulkJobSchema = Type.Object(
     id: Type.String({ examples: ['blk_01JD3X7B2C4D6E8F0G2H4J6K8M'] }),
     status: Type.Union([Type.Literal('accepted'), Type.Literal('running'), Type.Literal('completed')], {
       description:
-        'accepted: not started; running: items being queued or applied; completed: every item succeeded, failed, needs review or was refused.',
+        'accepted: not started; running: items being queued or applied; completed: every item succeeded, failed, ' +
+        'needs review or was refused.',
     }),
     total: Type.Integer(),
     submitted: Type.Integer({ description: 'Items the job has validated and claimed (queued, applied or refused).' }),
@@ -275,7 +277,8 @@ export const BulkJobSchema = Type.Object(
             ],
             {
               description:
-                "pending: not yet submitted; rejected: refused before it was claimed (see error); else its transaction's status.",
+                'pending: not yet submitted; rejected: refused before it was claimed (see error); else its ' +
+                "transaction's status.",
             },
           ),
           replayed: Type.Boolean(),

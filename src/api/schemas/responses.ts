@@ -40,7 +40,8 @@ export const ProblemSchema = Type.Object(
     transaction_id: Type.Optional(
       Type.String({
         description:
-          'The transaction kept as needs_review (provider_timeout, provider_unavailable, provider_bad_response): GET /v1/transactions/{id}.',
+          'The transaction kept as needs_review (provider_timeout, provider_unavailable, provider_bad_response): ' +
+          'GET /v1/transactions/{id}.',
       }),
     ),
   },
@@ -68,13 +69,16 @@ export const commonErrors = {
 /** What a call that reaches a provider can also answer. */
 export const upstreamErrors = {
   502: problem(
-    "The provider refused the connection's credentials or answered unreadably (provider_auth_failed, provider_bad_response).",
+    "The provider refused the connection's credentials or answered unreadably (provider_auth_failed, " +
+      'provider_bad_response).',
   ),
   503: problem(
-    "The provider is unavailable (provider_unavailable, with Retry-After), or Redis is down (service_unavailable). A provider's 429 is waited out in the connection's queue, never passed on.",
+    'The provider is unavailable (provider_unavailable, with Retry-After), or Redis is down (service_unavailable). ' +
+      "A provider's 429 is waited out in the connection's queue, never passed on.",
   ),
   504: problem(
-    'The provider did not answer in time (provider_timeout): a read that got no answer within DISPATCH_WAIT_MS, or a write whose outcome is unknown and kept as needs_review (see transaction_id).',
+    'The provider did not answer in time (provider_timeout): a read that got no answer within DISPATCH_WAIT_MS, or ' +
+      'a write whose outcome is unknown and kept as needs_review (see transaction_id).',
   ),
 };
 
@@ -82,7 +86,10 @@ export const IdempotencyKeyHeader = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({
       description:
-        'Makes the request safe to retry: the same key with the same body replays the first response (with `Idempotent-Replayed: true`); with another body it is refused (422 idempotency_key_reused); while the first is running, 409 idempotency_in_flight. Bare (`4f1c...`) or quoted (`"4f1c..."`), 1 to 255 characters; kept IDEMPOTENCY_TTL_HOURS per API key.',
+        'Makes the request safe to retry: the same key with the same body replays the first response (with ' +
+        '`Idempotent-Replayed: true`); with another body it is refused (422 idempotency_key_reused); while the ' +
+        'first is running, 409 idempotency_in_flight. Bare (`4f1c...`) or quoted (`"4f1c..."`), 1 to 255 ' +
+        'characters; kept IDEMPOTENCY_TTL_HOURS per API key.',
       examples: ['"8e03978e-40d5-43e8-bc93-6894a57f9324"'],
     }),
   ),
@@ -95,7 +102,9 @@ export const TransactionHeaders = Type.Object({
     Type.String({
       maxLength: 200,
       description:
-        'RFC 7240. `respond-async`: answer 202 as soon as the transaction is queued. `wait=N`: wait at most N seconds for the provider (never longer than DISPATCH_WAIT_MS). Only transactions at external providers are queued; the built-in ledger always answers at once.',
+        'RFC 7240. `respond-async`: answer 202 as soon as the transaction is queued. `wait=N`: wait at most N ' +
+        'seconds for the provider (never longer than DISPATCH_WAIT_MS). Only transactions at external ' +
+        'providers are queued; the built-in ledger always answers at once.',
       examples: ['respond-async'],
     }),
   ),
@@ -106,14 +115,17 @@ export const acceptedResponse = (schema: object) => ({
   202: {
     ...schema,
     description:
-      'Accepted: the transaction is queued or still running at the provider (status queued or processing). Poll the Location (GET /v1/transactions/{id}) until it is succeeded, failed or needs_review. `Preference-Applied: respond-async` when asked for.',
+      'Accepted: the transaction is queued or still running at the provider (status queued or processing). Poll ' +
+      'the Location (GET /v1/transactions/{id}) until it is succeeded, failed or needs_review. ' +
+      '`Preference-Applied: respond-async` when asked for.',
   },
 });
 
 export const idempotencyErrors = {
   409: problem('A request with this Idempotency-Key is still running (idempotency_in_flight).'),
   422: problem(
-    'The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply (unsupported_operation, nothing_to_expire, ...).',
+    'The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply ' +
+      '(unsupported_operation, nothing_to_expire, ...).',
   ),
 };
 
@@ -125,7 +137,8 @@ export const transactionResponses = (notFound: string) => ({
   201: {
     ...TransactionSchema,
     description:
-      'The transaction, applied. A replay (same Idempotency-Key, or same reference_id) answers the same, with `Idempotent-Replayed: true`.',
+      'The transaction, applied. A replay (same Idempotency-Key, or same reference_id) answers the same, with ' +
+      '`Idempotent-Replayed: true`.',
   },
   ...acceptedResponse(TransactionSchema),
   ...commonErrors,

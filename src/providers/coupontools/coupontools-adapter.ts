@@ -414,7 +414,9 @@ export class CoupontoolsAdapter implements ProviderAdapter {
   private async useReward(programId: string, userId: string, m: Movement): Promise<MoveResult> {
     const rewardId = m.rewardId!;
     const before = await this.getUser(programId, userId, 'card_not_found');
-    const holds = `The card holds ${before.stamps ?? 'an unknown number of'} stamps and ${before.rewardsCount ?? 'an unknown number of'} available rewards.`;
+    const holds =
+      `The card holds ${before.stamps ?? 'an unknown number of'} stamps and ` +
+      `${before.rewardsCount ?? 'an unknown number of'} available rewards.`;
     const known = before.rewards?.find((x) => x.id === rewardId) ?? null;
     if (before.rewards && !known)
       throw refused('reward_not_found', `The card has no reward ${rewardId.slice(0, 60)}. ${holds}`);

@@ -57,7 +57,10 @@ export function describe(caps: CardTypeCapabilities): string {
   );
   const award = moves.includes('award') ? `award in ${caps.units.filter((u) => u !== 'rewards').join(', ')}` : null;
   const rest = moves.filter((o) => o !== 'award');
-  return `a Coupontools ${caps.cardType} card supports ${[award, ...rest].filter(Boolean).join(', ') || 'no balance operation'}`;
+  return (
+    `a Coupontools ${caps.cardType} card supports ` +
+    `${[award, ...rest].filter(Boolean).join(', ') || 'no balance operation'}`
+  );
 }
 
 /** Refuses (unsupported_operation) any movement the card type cannot do through v4. */
@@ -68,7 +71,8 @@ export function checkMovement(caps: CardTypeCapabilities, m: Movement): void {
     case 'adjust':
     case 'expire':
       throw refuse(
-        `Coupontools API v4 has no endpoint to subtract stamps or points, so ${m.operation} is not possible (use redeem_reward to take value)`,
+        `Coupontools API v4 has no endpoint to subtract stamps or points, so ${m.operation} is not possible (use ` +
+          `redeem_reward to take value)`,
       );
     case 'award':
       if (!caps.operations.includes('award')) throw refuse(`a ${caps.cardType} program takes no stamps`);

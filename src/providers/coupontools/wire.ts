@@ -25,7 +25,9 @@ function str(o: Json, ...keys: string[]): string | null {
   return null;
 }
 
-/** A whole non-negative count: a number or a numeric string. `undefined` when absent, `NaN` when present but unreadable. */
+/**
+ * A whole non-negative count: a number or a numeric string. `undefined` when absent, `NaN` when present but unreadable.
+ */
 function countOf(v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : NaN;

@@ -133,7 +133,8 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
         : `${m.operation} in ${m.unit}`;
     return new ProviderError(
       'unsupported_operation',
-      `Card ${ref} is a Highlight ${info.type} card (template ${info.templateId}, ${setting}): ${asked} is not supported. ` +
+      `Card ${ref} is a Highlight ${info.type} card (template ${info.templateId}, ${setting}): ${asked} is not ` +
+        `supported. ` +
         `It supports ${caps.operations.join(', ')}; units ${caps.units.join(', ')} (native ${caps.nativeUnit}).`,
       'no',
       { supported: caps.operations },
@@ -196,7 +197,8 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
         if (ids.length > 0 && !ids.includes(m.rewardId)) {
           throw new ProviderError(
             'reward_not_found',
-            `${what}: card ${reference} has no reward "${m.rewardId.slice(0, 60)}"; its earned reward is ${ids.join(', ')}.`,
+            `${what}: card ${reference} has no reward "${m.rewardId.slice(0, 60)}"; its earned reward is ` +
+              `${ids.join(', ')}.`,
             'no',
           );
         }

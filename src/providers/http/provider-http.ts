@@ -105,7 +105,9 @@ export class ProviderHttp {
     return out.length > max ? `${out.slice(0, max)}…` : out;
   }
 
-  /** Sends one request. Throws ProviderError for network failures and timeouts only; statuses are the adapter's to map. */
+  /**
+   * Sends one request. Throws ProviderError for network failures and timeouts only; statuses are the adapter's to map.
+   */
   async request(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<HttpResult> {
     let fullPath = this.basePath + path;
     if (opts.query) {

@@ -17,7 +17,9 @@ export interface RequestGate {
    * when the wait would be longer than `maxWaitMs`.
    */
   acquire(what: string, maxWaitMs?: number): Promise<() => void>;
-  /** Holds every request of the connection until `untilMs` (epoch ms): a 429's Retry-After, a spent RateLimit window. */
+  /**
+   * Holds every request of the connection until `untilMs` (epoch ms): a 429's Retry-After, a spent RateLimit window.
+   */
   block(untilMs: number): Promise<void>;
 }
 

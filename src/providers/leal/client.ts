@@ -18,7 +18,10 @@ export type NotFoundCode = 'card_not_found' | 'customer_not_found' | 'program_no
 export interface CallOptions {
   query?: Query;
   body?: unknown;
-  /** What a 404 means here (Leal names what is missing in `error`; "Store/Account not found" is the connection's accountId). */
+  /**
+   * What a 404 means here (Leal names what is missing in `error`; "Store/Account not found" is the connection's
+   * accountId).
+   */
   notFound: NotFoundCode;
   /** A 404 naming a reward is reward_not_found (redeem). */
   reward?: boolean;
@@ -91,7 +94,10 @@ export class LealClient {
     return { ...this.rl };
   }
 
-  /** Sends one request under /accounts/{accountId}; returns the 2xx body (parsed JSON), throws a mapped ProviderError otherwise. */
+  /**
+   * Sends one request under /accounts/{accountId}; returns the 2xx body (parsed JSON), throws a mapped ProviderError
+   * otherwise.
+   */
   async call(method: 'GET' | 'POST' | 'PATCH', path: string, opts: CallOptions): Promise<unknown> {
     const write = method !== 'GET';
     const what = this.what(method, path);

@@ -50,7 +50,8 @@ export class LealCustomers {
     const body: Record<string, unknown> = { customer: customerBody(fields, externalReference) };
     if (cardId !== null) {
       body.card_id = Number(cardId);
-      // Card links (email/SMS) only when the connection asks for customer notifications explicitly: Leal's own default is not to send them.
+      // Card links (email/SMS) only when the connection asks for customer notifications explicitly: Leal's own default
+      // is not to send them.
       if (this.notifyCustomers === true) body.send_card_links = true;
     }
     const res = await this.client.call('POST', '/customers', {

@@ -114,7 +114,9 @@ export class LealAdapter implements ProviderAdapter {
         return this.redeemReward(reference, path, m);
       case 'redeem':
         throw unsupported(
-          'Leal has no endpoint that removes stamps: a plain redeem of stamps is not possible. Redeem a reward instead (redeem_reward: POST /v1/cards/{card_id}/rewards/redeem with reward_id), which spends its stamp cost.',
+          'Leal has no endpoint that removes stamps: a plain redeem of stamps is not possible. Redeem a reward ' +
+            'instead (redeem_reward: POST /v1/cards/{card_id}/rewards/redeem with reward_id), which spends its ' +
+            'stamp cost.',
         );
       case 'adjust':
       case 'expire':
@@ -269,7 +271,9 @@ export class LealAdapter implements ProviderAdapter {
       if (held) return this.found(held, existing);
       await this.requireProgram(program);
       throw unsupported(
-        `Leal customer ${existing.id} holds no card of template ${program}, and Leal's API has no way to enrol an existing customer: issue Leal cards together with a new customer (POST /v1/cards with customer and program_id, or POST /v1/customers with program_id), or enrol the customer in the Leal dashboard.`,
+        `Leal customer ${existing.id} holds no card of template ${program}, and Leal's API has no way to enrol an ` +
+          `existing customer: issue Leal cards together with a new customer (POST /v1/cards with customer and ` +
+          `program_id, or POST /v1/customers with program_id), or enrol the customer in the Leal dashboard.`,
       );
     }
     requireNewCustomerFields(input.customer, what);

@@ -59,7 +59,10 @@ const ms = (s: string | null): number | null => {
   return Number.isFinite(t) ? t : null;
 };
 
-/** Leal's customer-card status values are undocumented: only the obvious ones are mapped; anything else reads as inactive. */
+/**
+ * Leal's customer-card status values are undocumented: only the obvious ones are mapped; anything else reads as
+ * inactive.
+ */
 export function cardStatusOf(status: string | null): ProviderCard['status'] {
   const s = (status ?? 'active').toLowerCase();
   if (s === 'active' || s === 'completed' || s === 'complete' || s === 'full') return 'active';

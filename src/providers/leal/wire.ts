@@ -170,7 +170,10 @@ export function readReward(v: unknown): WireReward | null {
   };
 }
 
-/** The `redeem` answer: `{success, redemption: {id, reward_id, reward_name, stamps_spent, stamps_remaining, redeemed_at}}`. */
+/**
+ * The `redeem` answer: `{success, redemption: {id, reward_id, reward_name, stamps_spent, stamps_remaining,
+ * redeemed_at}}`.
+ */
 export interface WireRedemption {
   success: boolean | null;
   id: number;

@@ -13,7 +13,8 @@ import { check, Envelope } from './wire.js';
 
 /**
  * The HTTP client of one Loyalty.lt connection: `X-API-Key` / `X-API-Secret` auth, the
- * `/{locale}/shop` prefix, every request through the connection's rate-limit gate, and the parsing of the three error-body
+ * `/{locale}/shop` prefix, every request through the connection's rate-limit gate, and the parsing of the three
+ * error-body
  * generations the documents show into the gateway's error codes.
  */
 

@@ -332,7 +332,8 @@ export class LoyaltyltAdapter implements ProviderAdapter {
     if (!found)
       throw new ProviderError(
         'duplicate_at_provider',
-        `${dup.message} The order was not found in the card's history, so whether this transaction was applied is unknown.`,
+        `${dup.message} The order was not found in the card's history, so whether this transaction was applied is ` +
+          `unknown.`,
         'unknown',
       );
     const balanceAfter = await this.balance(String(card.cardId)).then(
@@ -376,7 +377,10 @@ export class LoyaltyltAdapter implements ProviderAdapter {
     });
   }
 
-  /** The card's entries of GET /transactions, page by page; entries of other cards are skipped (the filter is the SDK's, not documented for key auth). */
+  /**
+   * The card's entries of GET /transactions, page by page; entries of other cards are skipped (the filter is the SDK's,
+   * not documented for key auth).
+   */
   private async *transactions(
     card: CardIds,
     query: Record<string, string | number | undefined>,
@@ -399,7 +403,10 @@ export class LoyaltyltAdapter implements ProviderAdapter {
   }
 }
 
-/** Lifetime totals, where the card info carries them (not in the documented info; the older balance page had lifetime_earned / lifetime_redeemed). */
+/**
+ * Lifetime totals, where the card info carries them (not in the documented info; the older balance page had
+ * lifetime_earned / lifetime_redeemed).
+ */
 function totalsOf(info: CardData): { earned: number | null; redeemed: number | null } {
   const pick = (o: unknown, keys: string[]): number | null => {
     if (!o || typeof o !== 'object') return null;

@@ -18,9 +18,13 @@ export const POINTS_CARD: CardTypeCapabilities = {
 };
 
 const SUPPORTS =
-  'Loyalty.lt points cards support award, redeem, adjust, expire (a number of points), reverse and purchase (an amount spent), counted in points';
+  'Loyalty.lt points cards support award, redeem, adjust, expire (a number of points), reverse and purchase (an ' +
+  'amount spent), counted in points';
 
-/** Card reference: digits only = the integer card_id; anything else = the card_number (XXX-XXX-XXX, LC00000567, QR UUID). */
+/**
+ * Card reference: digits only = the integer card_id; anything else = the card_number (XXX-XXX-XXX, LC00000567, QR
+ * UUID).
+ */
 export type CardKey = { card_id: number } | { card_number: string };
 
 export function cardKeyOf(reference: string): CardKey {

@@ -320,7 +320,8 @@ export function applyOp(
       if (card.pointsCents < rewardTier!.threshold * 100) {
         return fail(
           400,
-          `Insufficient balance: the card has ${card.pointsCents / 100}, reward "${rewardTier!.name}" needs ${rewardTier!.threshold}`,
+          `Insufficient balance: the card has ${card.pointsCents / 100}, reward "${rewardTier!.name}" needs ` +
+            `${rewardTier!.threshold}`,
         );
       }
       card.pointsCents -= rewardTier!.threshold * 100;

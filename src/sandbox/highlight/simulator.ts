@@ -124,7 +124,9 @@ export function createHighlightSandbox(options?: {
     settings: { templates: templateSettings() },
     seed: {
       companyId: 4242,
-      /** first: Ada Lovelace (ada@example.com, +447700900001) holds every seeded card; second: Alan Turing, no cards. */
+      /**
+       * first: Ada Lovelace (ada@example.com, +447700900001) holds every seeded card; second: Alan Turing, no cards.
+       */
       customers: { ...SEED_CUSTOMERS },
       /** Card serial per template key. */
       cards,

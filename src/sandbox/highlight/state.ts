@@ -359,7 +359,8 @@ export function createStore(): Store {
 /** A fresh serial in the provider's "NNNNNN-NNN-NNN" format. */
 export function newSerial(store: Store): string {
   for (;;) {
-    const s = `${randomInt(200000, 1000000)}-${String(randomInt(0, 1000)).padStart(3, '0')}-${String(randomInt(0, 1000)).padStart(3, '0')}`;
+    const three = () => String(randomInt(0, 1000)).padStart(3, '0');
+    const s = `${randomInt(200000, 1000000)}-${three()}-${three()}`;
     if (!store.cards.has(s)) return s;
   }
 }

@@ -29,9 +29,10 @@ import type { SimRequest } from '../harness.js';
  *   if the user has cards but none active → 403; if none → a new active card (id 104, 105, … number
  *   "100-000-104"). A `loyalty_card_id` of another user → 422 errors.loyalty_card_id. Points without `points`:
  *   1 per whole unit of `order_total` (currency ignored; `points_discount_amount` not subtracted).
- *   `points_redeemed` is checked against the balance *before* this order's award (more → 400 VALIDATION_ERROR, nothing
- *   applied) and booked as a `spent` row before the `earned` row (which may be 0 points); `transaction_id` is the
- *   `earned` row. `order_id` de-duplicates (checked right after validation, before card checks) → 409 RESOURCE_ALREADY_EXISTS,
+ *   `points_redeemed` is checked against the balance *before* this order's award (more → 400 VALIDATION_ERROR,
+ *   nothing applied) and booked as a `spent` row before the `earned` row (which may be 0 points);
+ *   `transaction_id` is the `earned` row. `order_id` de-duplicates (checked right after validation, before card
+ *   checks) → 409 RESOURCE_ALREADY_EXISTS,
  *   only for orders that were applied; the seed order "SEED-ORDER-1001" is already processed.
  * - deduct-points has NO de-duplication (each call deducts again); `card_id` wins over `card_number`; it
  *   answers `data{transaction_id, points_deducted, points_balance, card_id, card_number, user_id}` and books a

@@ -26,7 +26,10 @@ export interface Connection {
   getCard(cardId: string): Promise<Card | null>;
   /** Forgets what was remembered of a card (deleted, voided). */
   forgetCard(cardId: string): void;
-  /** A write the gateway made to the card outside a transaction job (an admin's resolution): no cached balance survives it. */
+  /**
+   * A write the gateway made to the card outside a transaction job (an admin's resolution): no cached balance survives
+   * it.
+   */
   invalidateBalance(cardId: string): Promise<void>;
   /** Cards the gateway issues and blocks itself (the built-in ledger). */
   readonly ownCards?: {

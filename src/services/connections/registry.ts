@@ -91,14 +91,16 @@ export class ConnectionRegistry {
     if (!caps.operations.includes(op)) {
       throw new GatewayError(
         'unsupported_operation',
-        `Card ${cardId} does not support ${op}; it supports: ${caps.operations.join(', ')} (units: ${caps.units.join(', ')}).`,
+        `Card ${cardId} does not support ${op}; it supports: ${caps.operations.join(', ')} (units: ` +
+          `${caps.units.join(', ')}).`,
         { supported: caps.operations },
       );
     }
     if (unit !== undefined && !caps.units.includes(unit)) {
       throw new GatewayError(
         'unsupported_operation',
-        `Card ${cardId} does not count in ${unit}; its units are: ${caps.units.join(', ')}. Nothing is converted between units.`,
+        `Card ${cardId} does not count in ${unit}; its units are: ${caps.units.join(', ')}. Nothing is converted ` +
+          `between units.`,
         { supported: caps.operations, units: caps.units },
       );
     }

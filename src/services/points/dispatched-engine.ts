@@ -98,7 +98,8 @@ export class DispatchedEngine implements PointsEngine {
     const replayed = res.replayed || res.resumed;
     if (isFinal(record.status)) return outcomeOf(record, replayed);
 
-    // Queued again on a retry: a no-op while its job exists, a rescue when its first API process died before queueing it.
+    // Queued again on a retry: a no-op while its job exists, a rescue when its first API process died before queueing
+    // it.
     await this.dispatch.enqueueTxn(this.settings.id, record.id, ctx.lane ?? 'write');
     if (ctx.respondAsync || ctx.lane === 'bulk') {
       return { state: 'accepted', transaction: transactionView(record), replayed, asyncPreferred: ctx.respondAsync };

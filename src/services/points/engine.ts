@@ -94,6 +94,9 @@ export interface PointsConnection {
 export interface PointsConnections {
   get(connectionId: string): PointsConnection;
   forCard(cardId: string): PointsConnection;
-  /** The card's connection and capabilities, when the card supports `op` (and counts in `unit`); else unsupported_operation. */
+  /**
+   * The card's connection and capabilities, when the card supports `op` (and counts in `unit`); else
+   * unsupported_operation.
+   */
   requireOperation(cardId: string, op: Operation, unit?: Unit): Promise<{ conn: PointsConnection; caps: Capabilities }>;
 }

@@ -19,7 +19,8 @@ export function outcomeOf(record: TransactionRecord, replayed: boolean): Transac
         : "the provider did not apply it; a new request (or an admin's retry) may send it again";
     throw new GatewayError(
       storedErrorCode(record.error_code),
-      `${record.error_detail ?? 'The provider call failed.'} Transaction ${record.id} is ${record.status}: ${why}; GET /v1/transactions/${record.id} shows it.`,
+      `${record.error_detail ?? 'The provider call failed.'} Transaction ${record.id} is ${record.status}: ${why}; ` +
+        `GET /v1/transactions/${record.id} shows it.`,
       { transaction_id: record.id },
     );
   }

@@ -84,8 +84,10 @@ export class TransactionReview {
       throw new GatewayError(
         'transaction_not_retryable',
         res.takenBy
-          ? `Transaction ${id}'s reference_id or Idempotency-Key was used by transaction ${res.takenBy} since it failed; retrying it could apply the order twice.`
-          : `Transaction ${id} is ${res.status ?? 'gone'} now; only failed and needs_review transactions can be retried.`,
+          ? `Transaction ${id}'s reference_id or Idempotency-Key was used by transaction ${res.takenBy} since it ` +
+              `failed; retrying it could apply the order twice.`
+          : `Transaction ${id} is ${res.status ?? 'gone'} now; only failed and needs_review transactions can be ` +
+              `retried.`,
       );
     }
     await this.dispatch.enqueueTxn(conn.id, id, 'write', { fresh: true });
@@ -149,7 +151,8 @@ export class TransactionReview {
     if (!conn.engine.dispatched) {
       throw new GatewayError(
         'transaction_not_retryable',
-        `Transaction ${id} is on the built-in ledger, which applies or refuses a transaction at once; there is nothing to retry or resolve.`,
+        `Transaction ${id} is on the built-in ledger, which applies or refuses a transaction at once; there is ` +
+          `nothing to retry or resolve.`,
       );
     }
     return { rec, conn };

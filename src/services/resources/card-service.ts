@@ -86,7 +86,8 @@ export class CardService {
     if (body.external_reference !== undefined && !view.descriptor.keepsExternalReference?.(where)) {
       throw new GatewayError(
         'validation_failed',
-        `external_reference cannot be kept by ${view.descriptor.name} for this request (docs/providers.md says where each provider keeps it).`,
+        `external_reference cannot be kept by ${view.descriptor.name} for this request (docs/providers.md says ` +
+          `where each provider keeps it).`,
         { errors: [{ field: '/external_reference', message: 'cannot be stored by this provider here' }] },
       );
     }
@@ -104,7 +105,8 @@ export class CardService {
           customer: body.customer ?? null,
           externalReference: body.external_reference ?? null,
         });
-        // This card's own capabilities (its template's mechanics); the type's if that read fails, as the card exists now.
+        // This card's own capabilities (its template's mechanics); the type's if that read fails, as the card exists
+        // now.
         const own = await caps(c.reference).catch(() => undefined);
         return { kind: 'created' as const, body: cardView(view, c, own) };
       },
