@@ -140,7 +140,7 @@ try {
       ['p50 ms', 8],
       ['p99 ms', 8],
       ['ratio', 8],
-      ['target', 8],
+      ['target', 12],
       ['non-2xx', 0],
     ]),
   );
@@ -155,7 +155,7 @@ try {
         [String(r.p50), 8],
         [String(r.p99), 8],
         [ratio.toFixed(2), 8],
-        [met, 8],
+        [met, 12],
         [String(r.non2xx + r.errors), 0],
       ]),
     );

@@ -4,6 +4,7 @@
  * reward entries are UNKNOWN, so each reader accepts several plausible field names and
  * returns null when a body cannot be read (the caller turns that into badResponse).
  */
+import { readAll } from '../../lib/lists.js';
 
 export type Json = Record<string, unknown>;
 
@@ -75,7 +76,7 @@ export function readProgram(v: unknown): WireProgram | null {
 }
 
 export function readProgramList(v: unknown): WireProgram[] | null {
-  return everyOf(listOf(v, ['loyalty_cards', 'loyaltyCards', 'data', 'items', 'results']), readProgram);
+  return readAll(listOf(v, ['loyalty_cards', 'loyaltyCards', 'data', 'items', 'results']), readProgram);
 }
 
 // ---------------------------------------------------------------- users ("stats")
@@ -268,7 +269,7 @@ export function headerTotals(h: Record<string, string | string[] | undefined>): 
 
 /** A user list: a bare array, or {data|users|stats|items: [...], total?, pagination?/meta?}. */
 export function readUserList(v: unknown): WireUserPage | null {
-  const users = everyOf(listOf(v, ['data', 'users', 'stats', 'items', 'results']), readUser);
+  const users = readAll(listOf(v, ['data', 'users', 'stats', 'items', 'results']), readUser);
   if (!users) return null;
   let total: number | null = null;
   let hasMore: boolean | null = null;
@@ -356,18 +357,6 @@ function unwrap(v: unknown, keys: string[]): Json | null {
   if (['id', 'stat_id', 'user_id', 'userId', 'uid'].some((k) => k in v)) return v;
   for (const k of keys) if (isObject(v[k])) return v[k] as Json;
   return v;
-}
-
-/** Every item read, or null when the list is missing or any item is unreadable. */
-function everyOf<T>(list: unknown[] | null, read: (item: unknown) => T | null): T[] | null {
-  if (!list) return null;
-  const out: T[] = [];
-  for (const item of list) {
-    const x = read(item);
-    if (x === null) return null;
-    out.push(x);
-  }
-  return out;
 }
 
 function listOf(v: unknown, keys: string[]): unknown[] | null {

@@ -2,8 +2,8 @@
  * What stands between an adapter and its provider: the connection's rate limit. Every HTTP
  * request of a connection first acquires a slot, and gives it back when its answer (or its
  * failure) is in. In a running gateway the gate is the connection's Redis limiter
- * (src/dispatch/rate-limiter.ts), shared by every process; without one, ProviderHttp keeps an
- * in-process gate with the same rule (src/providers/http/local-gate.ts).
+ * (src/dispatch/rate-limiter.ts), shared by every process; an adapter made without one (tests,
+ * tools) gets an in-process gate with the same rule (local-gate.ts; the descriptor's defaultGate).
  *
  * The rule: a request counts against the limit from the moment it is sent until one full window
  * after its answer arrived. The provider received it somewhere in between, so however the

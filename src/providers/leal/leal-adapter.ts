@@ -1,6 +1,7 @@
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import { GatewayError, ProviderError } from '../../domain/errors.js';
 import type { EarnedReward } from '../../domain/programs.js';
+import { readAll } from '../../lib/lists.js';
 import type {
   IssueCardInput,
   ListCardsInput,
@@ -20,7 +21,6 @@ import { cardOf, earnedRewardsOf, parseCardRef, parseId, programOf, STAMP_CARD }
 import type { LealSettings } from './settings.js';
 import {
   listOf,
-  readAll,
   readCardTemplate,
   readCustomerCard,
   readRedemption,

@@ -5,6 +5,7 @@
  * optional and untyped ones (status values, `available_rewards`, `customer_cards`,
  * `external_references` elements) are read defensively: a wrong type reads as absent.
  */
+import { readAll } from '../../lib/lists.js';
 
 export type Json = Record<string, unknown>;
 
@@ -61,18 +62,6 @@ export function listOf(body: unknown, key: string): unknown[] | null {
   if (Array.isArray(body)) return body;
   if (isObject(body) && Array.isArray(body[key])) return body[key] as unknown[];
   return null;
-}
-
-/** Every element through `read`; null when the list or any element is malformed. */
-export function readAll<T>(items: unknown[] | null, read: (v: unknown) => T | null): T[] | null {
-  if (items === null) return null;
-  const out: T[] = [];
-  for (const item of items) {
-    const r = read(item);
-    if (r === null) return null;
-    out.push(r);
-  }
-  return out;
 }
 
 export interface WireExternalReference {
