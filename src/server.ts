@@ -64,8 +64,9 @@ async function main(): Promise<void> {
   const log = createLogger(env.LOG_LEVEL);
   // Loaded once the configuration is known to be good: a configuration error is answered at once,
   // without loading the whole gateway (and BullMQ) first.
-  const [{ buildApp }, { createGateway }, { startExpirySchedule }] = await Promise.all([
+  const [{ buildApp }, { checkBulkItems }, { createGateway }, { startExpirySchedule }] = await Promise.all([
     import('./api/app.js'),
+    import('./api/bulk-items.js'),
     import('./services/gateway.js'),
     import('./builtin-ledger/expiry-schedule.js'),
   ]);
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
 
   if (env.ROLE === 'worker') {
     // No HTTP: take jobs from the connections' queues until told to stop.
-    const gateway = await createGateway({ env, redis, connections, log, role: 'worker' });
+    const gateway = await createGateway({ env, redis, connections, log, role: 'worker', checkBulkItems });
     onSignals('worker', () => gateway.close(), expiryOf(gateway));
     log.info(
       { connections: connections.map((c) => `${c.id} (${c.provider})`), concurrency: env.DISPATCH_CONCURRENCY },

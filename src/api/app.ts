@@ -9,6 +9,7 @@ import { GatewayError } from '../domain/errors.js';
 import { ulid } from '../lib/ids.js';
 import { createGateway, type Gateway } from '../services/gateway.js';
 import { registerAuth } from './auth.js';
+import { checkBulkItems } from './bulk-items.js';
 import { registerHooks } from './hooks.js';
 import { registerOpenApi, serveOpenApi } from './openapi/document.js';
 import { sendProblem } from './problem.js';
@@ -44,6 +45,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     log,
     role: deps.role,
     offline: deps.offline,
+    checkBulkItems,
   });
 
   const app = Fastify({

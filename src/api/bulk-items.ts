@@ -45,8 +45,10 @@ export function checkBulkItems(items: unknown[], admin: boolean): BulkItem[] {
 
 const OUTCOME_STATUS = { done: 201, accepted: 202 } as const;
 
-/** The HTTP status an item would have had on its own. */
+/** The HTTP status an item would have had on its own (a result stored by an earlier version kept its status). */
 function itemStatus(r: Pick<ItemResult, 'outcome' | 'error'>): number {
+  const legacy = (r as { status?: unknown }).status;
+  if (r.outcome === undefined && typeof legacy === 'number') return legacy;
   return r.outcome === 'error' ? statusOf(r.error?.code ?? 'internal_error') : OUTCOME_STATUS[r.outcome];
 }
 

@@ -23,6 +23,8 @@ function illFormedField(value: unknown, path: string): string | null {
 export function registerHooks(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const err = toGatewayError(error);
+    // A replayed answer (an earlier request's, given again) was logged when it happened.
+    if (err.replayed) return sendProblem(reply, err);
     if (err.code.startsWith('provider_')) {
       // The provider's failure, not ours: one line an operator can act on (its transaction, if kept for review).
       req.log.warn(

@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorCode, GatewayError } from '../domain/errors.js';
 import { type FieldError, fieldErrors } from '../lib/schema-check.js';
+import { storeUnavailable } from '../redis/errors.js';
 
 /**
  * The HTTP face of the gateway's errors: the status of every error code (this table is the one
@@ -120,8 +121,6 @@ export function validationError(errors: FieldError[], context: string): GatewayE
   });
 }
 
-const REDIS_DOWN = /Connection is closed|enableOfflineQueue|MaxRetriesPerRequest|ECONNREFUSED|Stream isn't writeable/;
-
 /** Maps anything thrown in a request to a GatewayError. Never leaks internals of a 5xx. */
 export function toGatewayError(error: FastifyError | Error): GatewayError {
   if (error instanceof GatewayError) return error;
@@ -150,10 +149,7 @@ export function toGatewayError(error: FastifyError | Error): GatewayError {
   }
   if (fe.statusCode === 413) return new GatewayError('payload_too_large', 'The request body is too large.');
   if (fe.statusCode === 415) return new GatewayError('unsupported_media_type', 'Send the body as application/json.');
-  if (REDIS_DOWN.test(error.message)) {
-    return new GatewayError('service_unavailable', 'The ledger store is not reachable; retry shortly.', {
-      retryAfter: '1',
-    });
-  }
+  const down = storeUnavailable(error);
+  if (down) return down;
   return new GatewayError('internal_error', 'An unexpected error occurred; it has been logged with this request id.');
 }

@@ -27,14 +27,23 @@ export function preferOf(header: string | string[] | undefined): { respondAsync:
   return { respondAsync, waitMs };
 }
 
+/** A request's path as its fingerprint takes it: decoded, without a trailing slash (the same route either way). */
+function fingerprintPath(url: string): string {
+  const raw = (url.split('?')[0] ?? url).replace(/(.)\/+$/, '$1');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 /** Who asks, with which Idempotency-Key, and with what (method, path, body: the key's fingerprint). */
 export function writeRequest(req: FastifyRequest): WriteRequest {
   return {
     clientId: clientOf(req).id,
     idempotencyKey: parseIdempotencyKey(req.headers['idempotency-key']),
     method: req.method,
-    // The route's path: with or without a trailing slash, the same request.
-    path: (req.url.split('?')[0] ?? req.url).replace(/(.)\/+$/, '$1'),
+    path: fingerprintPath(req.url),
     body: req.body,
   };
 }

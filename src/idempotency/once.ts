@@ -1,5 +1,6 @@
 import { GatewayError, ProviderError } from '../domain/errors.js';
 import { sleep } from '../lib/time.js';
+import { storeUnavailable } from '../redis/errors.js';
 
 /**
  * The one idempotency flow every idempotent write goes through (points, cards, customers, bulk,
@@ -114,8 +115,14 @@ function inFlight(naming: 'key' | 'reference'): GatewayError {
   );
 }
 
-/** Anything thrown, as a GatewayError: what is not one is an internal error, its details left to the log. */
+/**
+ * Anything thrown, as a GatewayError: Redis away is service_unavailable; anything else unexpected is an
+ * internal error, its details left to the log.
+ */
 export function asGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
-  return new GatewayError('internal_error', 'An unexpected error occurred; it has been logged with this request id.');
+  const down = err instanceof Error ? storeUnavailable(err) : null;
+  return (
+    down ?? new GatewayError('internal_error', 'An unexpected error occurred; it has been logged with this request id.')
+  );
 }

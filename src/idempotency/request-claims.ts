@@ -21,8 +21,8 @@ export interface RequestWrite<T> {
   newResource(): string;
   run(resource: string, resumed: boolean): Promise<Answer<T>>;
   /**
-   * 'resume': running it again is safe (the gateway's own card, a bulk): any failure frees the
-   * claim. 'unknown': it makes something at a provider, which may have happened though the call
+   * 'resume': running it again is safe (the gateway's own card, a bulk: idempotent by the resource
+   * id). 'unknown': it makes something at a provider, which may have happened though the call
    * failed: such a failure (and a takeover) is kept as the answer instead of running again.
    */
   takeover: 'resume' | 'unknown';
@@ -50,8 +50,12 @@ export class RequestClaims {
       run: (resource, resumed) => write.run(resource, resumed),
       complete: (resource, answer) => this.store(scope, resource, answer),
       fail: async (resource, error, definite) => {
-        if (definite || write.takeover === 'resume') await this.release(scope, resource);
-        else await this.store(scope, resource, { kind: 'error', error: errorOf(error) });
+        // A refusal did nothing: the key runs afresh. A failure that may have done it at a provider is the
+        // key's answer. Any other failure keeps the claim: once its lease runs out, a retry takes over and
+        // makes the same resource (what the gateway makes itself is idempotent by its id).
+        if (definite) await this.release(scope, resource);
+        else if (write.takeover === 'unknown')
+          await this.store(scope, resource, { kind: 'error', error: errorOf(error) });
       },
     };
     return once(flow, this.options.waitMs);
@@ -88,8 +92,10 @@ export class RequestClaims {
   }
 }
 
+/** An error as the key's answer. Not when to try again: a replay gives the same answer, whenever it comes. */
 function errorOf(err: GatewayError): { code: string; detail: string; extra: ErrorExtra } {
-  return { code: err.code, detail: err.message, extra: err.extra };
+  const { retryAfter: _retryAfter, ...extra } = err.extra;
+  return { code: err.code, detail: err.message, extra };
 }
 
 /**

@@ -8,7 +8,7 @@ import { RequestClaims } from '../idempotency/request-claims.js';
 import { type KeySpace, keySpace } from '../redis/keys.js';
 import { BalanceCache } from '../store/balance-cache.js';
 import { TransactionStore } from '../store/transaction-store.js';
-import { BulkService } from './bulk/bulk-service.js';
+import { type BulkItem, BulkService } from './bulk/bulk-service.js';
 import { ConnectionRegistry } from './connections/registry.js';
 import { PointsService } from './points/points-service.js';
 import { TransactionReview } from './points/transaction-review.js';
@@ -45,6 +45,8 @@ export async function createGateway(deps: {
   role?: Role;
   /** Build only (the OpenAPI generator): no subscription, no workers, no connection opened. */
   offline?: boolean;
+  /** How the HTTP edge checks bulk items: a bulk job queued by an earlier version checks its items with it. */
+  checkBulkItems: (raw: unknown[], admin: boolean) => BulkItem[];
 }): Promise<Gateway> {
   const { env, redis, log } = deps;
   const role = deps.role ?? env.ROLE;
@@ -82,7 +84,8 @@ export async function createGateway(deps: {
   });
   const points = new PointsService(store, keys, connections);
   const review = new TransactionReview(store, connections, dispatch, points, waits);
-  const bulk = new BulkService({ redis, keys, points, requests, bull: () => dispatch.connection, log });
+  const bull = () => dispatch.connection;
+  const bulk = new BulkService({ redis, keys, points, requests, bull, checkItems: deps.checkBulkItems, log });
 
   if (!deps.offline) await dispatch.start();
   if (role !== 'api' && !deps.offline) {

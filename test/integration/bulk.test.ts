@@ -196,76 +196,73 @@ describe('size', () => {
 });
 
 describe('idempotency per item', () => {
-  it(
-    'replays every applied item of a repeated bulk with the same Idempotency-Key, applying nothing ' + 'twice',
-    async () => {
-      const card = await issueCard(gw);
-      const other = await issueCard(gw);
-      const items = [
-        { type: 'award', card_id: card, points: 100, reason: 'a' },
-        { type: 'award', card_id: other, points: 7, reason: 'b' },
-        { type: 'redeem', card_id: card, points: 500, reason: 'too much' },
-        { type: 'redeem', card_id: card, points: 10, reason: 'c' },
-        { type: 'award', card_id: card, points: -1, reason: 'bad' },
-        { type: 'adjust', card_id: card, points: 3, reason: 'd' },
-        // Identical to item 0, but its own item: applied again (a different "<key>#i").
-        { type: 'award', card_id: card, points: 100, reason: 'a' },
-      ];
-      const first = await bulk(items, { idempotencyKey: 'bulk-key-1' });
-      expect(first.results.map((r) => r.error?.code ?? 'ok')).toEqual([
-        'ok',
-        'ok',
-        'insufficient_points',
-        'ok',
-        'invalid_points_amount',
-        'ok',
-        'ok',
-      ]);
-      expect(first.results.every((r) => !r.replayed)).toBe(true);
-      expect(await balance(card)).toBe(193);
-      expect(await balance(other)).toBe(7);
+  it('replays every applied item of a bulk repeated with its Idempotency-Key, applying nothing twice', async () => {
+    const card = await issueCard(gw);
+    const other = await issueCard(gw);
+    const items = [
+      { type: 'award', card_id: card, points: 100, reason: 'a' },
+      { type: 'award', card_id: other, points: 7, reason: 'b' },
+      { type: 'redeem', card_id: card, points: 500, reason: 'too much' },
+      { type: 'redeem', card_id: card, points: 10, reason: 'c' },
+      { type: 'award', card_id: card, points: -1, reason: 'bad' },
+      { type: 'adjust', card_id: card, points: 3, reason: 'd' },
+      // Identical to item 0, but its own item: applied again (a different "<key>#i").
+      { type: 'award', card_id: card, points: 100, reason: 'a' },
+    ];
+    const first = await bulk(items, { idempotencyKey: 'bulk-key-1' });
+    expect(first.results.map((r) => r.error?.code ?? 'ok')).toEqual([
+      'ok',
+      'ok',
+      'insufficient_points',
+      'ok',
+      'invalid_points_amount',
+      'ok',
+      'ok',
+    ]);
+    expect(first.results.every((r) => !r.replayed)).toBe(true);
+    expect(await balance(card)).toBe(193);
+    expect(await balance(other)).toBe(7);
 
-      const second = await bulk(items, { idempotencyKey: 'bulk-key-1' });
-      expect(second.results.map((r) => r.error?.code ?? 'ok')).toEqual([
-        'ok',
-        'ok',
-        'insufficient_points',
-        'ok',
-        'invalid_points_amount',
-        'ok',
-        'ok',
-      ]);
-      for (const i of [0, 1, 3, 5, 6]) {
-        expect(second.results[i]!.replayed, `item ${i}`).toBe(true);
-        expect(second.results[i]!.transaction).toEqual(first.results[i]!.transaction);
-      }
-      expect(second).toMatchObject({ succeeded: 5, failed: 2 });
-      expect(await balance(card)).toBe(193);
-      expect(await balance(other)).toBe(7);
-      expect(await historyLength(card)).toBe(4);
+    const second = await bulk(items, { idempotencyKey: 'bulk-key-1' });
+    expect(second.results.map((r) => r.error?.code ?? 'ok')).toEqual([
+      'ok',
+      'ok',
+      'insufficient_points',
+      'ok',
+      'invalid_points_amount',
+      'ok',
+      'ok',
+    ]);
+    for (const i of [0, 1, 3, 5, 6]) {
+      expect(second.results[i]!.replayed, `item ${i}`).toBe(true);
+      expect(second.results[i]!.transaction).toEqual(first.results[i]!.transaction);
+    }
+    expect(second).toMatchObject({ succeeded: 5, failed: 2 });
+    expect(await balance(card)).toBe(193);
+    expect(await balance(other)).toBe(7);
+    expect(await historyLength(card)).toBe(4);
 
-      // A refused item left nothing behind under its key: after a top-up, the retry applies it.
-      await award(gw, card, 400);
-      const third = await bulk(items, { idempotencyKey: 'bulk-key-1' });
-      expect(third.results[2]!.error).toBeUndefined();
-      expect(third.results[2]!.replayed).toBe(false);
-      expect(third.results.filter((r) => r.replayed).length).toBe(5);
-      expect(await balance(card)).toBe(193 + 400 - 500);
+    // A refused item left nothing behind under its key: after a top-up, the retry applies it.
+    await award(gw, card, 400);
+    const third = await bulk(items, { idempotencyKey: 'bulk-key-1' });
+    expect(third.results[2]!.error).toBeUndefined();
+    expect(third.results[2]!.replayed).toBe(false);
+    expect(third.results.filter((r) => r.replayed).length).toBe(5);
+    expect(await balance(card)).toBe(193 + 400 - 500);
 
-      // Another body under the same key: each item whose body changed is refused.
-      const changed = items.map((it, i) => (i === 0 ? { ...it, points: 101 } : it));
-      const fourth = await bulk(changed, { idempotencyKey: 'bulk-key-1' });
-      expect(fourth.results[0]!.error?.code).toBe('idempotency_key_reused');
-      expect(fourth.results[0]!.status).toBe(422);
-      expect(fourth.results[1]!.replayed).toBe(true);
-      expect(await balance(card)).toBe(93);
+    // Another body under the same key: each item whose body changed is refused.
+    const changed = items.map((it, i) => (i === 0 ? { ...it, points: 101 } : it));
+    const fourth = await bulk(changed, { idempotencyKey: 'bulk-key-1' });
+    expect(fourth.results[0]!.error?.code).toBe('idempotency_key_reused');
+    expect(fourth.results[0]!.status).toBe(422);
+    expect(fourth.results[1]!.replayed).toBe(true);
+    expect(await balance(card)).toBe(93);
 
-      // A new key is a new request.
-      const fresh = await bulk(items.slice(0, 1), { idempotencyKey: 'bulk-key-2' });
-      expect(fresh.results[0]!.replayed).toBe(false);
-      expect(await balance(card)).toBe(193);
-    },
-  );
+    // A new key is a new request.
+    const fresh = await bulk(items.slice(0, 1), { idempotencyKey: 'bulk-key-2' });
+    expect(fresh.results[0]!.replayed).toBe(false);
+    expect(await balance(card)).toBe(193);
+  });
 
   it('does not apply reference_id items twice across two bulk calls without a key', async () => {
     const card = await issueCard(gw);

@@ -119,21 +119,18 @@ describe('issuing cards', () => {
     expect(otherClient.body.id).not.toBe(first.body.id);
   });
 
-  it(
-    'refuses an invalid customer email with 400 and a card on connection "nope" with 404 ' + 'unknown_connection',
-    async () => {
-      for (const email of ['not-an-email', 'a@', '@b.com', 'a b@c.com']) {
-        const res = await gw.request('POST', '/v1/cards', { body: { customer: { email } } });
-        expectProblem(res, 400, 'validation_failed');
-        expect(res.body.errors).toContainEqual(expect.objectContaining({ field: '/customer/email' }));
-      }
-      const nope = await gw.request('POST', '/v1/cards', { body: { connection: 'nope' } });
-      expectProblem(nope, 404, 'unknown_connection');
-      expect(nope.body.detail).toContain('nope');
-      const ok = await gw.request('POST', '/v1/cards', { body: { connection: 'ledger' } });
-      expect(ok.status).toBe(201);
-    },
-  );
+  it('refuses a bad customer email (400) and a card on connection "nope" (404 unknown_connection)', async () => {
+    for (const email of ['not-an-email', 'a@', '@b.com', 'a b@c.com']) {
+      const res = await gw.request('POST', '/v1/cards', { body: { customer: { email } } });
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.body.errors).toContainEqual(expect.objectContaining({ field: '/customer/email' }));
+    }
+    const nope = await gw.request('POST', '/v1/cards', { body: { connection: 'nope' } });
+    expectProblem(nope, 404, 'unknown_connection');
+    expect(nope.body.detail).toContain('nope');
+    const ok = await gw.request('POST', '/v1/cards', { body: { connection: 'ledger' } });
+    expect(ok.status).toBe(201);
+  });
 });
 
 describe('reading cards', () => {

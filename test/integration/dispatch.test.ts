@@ -246,63 +246,58 @@ describe('synchronous by default, asynchronous when it must be', () => {
 });
 
 describe('admin: the review queue, retry and resolve', () => {
-  it(
-    'a needs_review transaction is listed, resolved or retried by an admin, with an audit entry; others may ' + 'not',
-    async () => {
-      sb = await startSandboxGateway({ timeoutMs: 500 });
-      const card = `ct:${sb.ct.seed.stampCardId}.${sb.ct.seed.freshUserId}`;
-      await sb.gw.request('GET', `/v1/cards/${card}`);
-      sb.ct.sim.inject({ kind: 'timeout', applied: true, ms: 2000, times: 2, match: '^POST ' });
-      const a = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'a' } });
-      const b = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'b' } });
-      for (const r of [a, b]) expectProblem(r, 504, 'provider_timeout');
-      const [ida, idb] = [a.body.transaction_id, b.body.transaction_id];
-      const listed = await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct');
-      expect(listed.body.data.map((t: { id: string }) => t.id)).toEqual([ida, idb]);
-      expectProblem(
-        await sb.gw.request('GET', '/v1/transactions?status=needs_review', { key: KEYS.write }),
-        403,
-        'forbidden',
-      );
+  it('needs_review is listed, resolved or retried by an admin, with an audit entry; others may not', async () => {
+    sb = await startSandboxGateway({ timeoutMs: 500 });
+    const card = `ct:${sb.ct.seed.stampCardId}.${sb.ct.seed.freshUserId}`;
+    await sb.gw.request('GET', `/v1/cards/${card}`);
+    sb.ct.sim.inject({ kind: 'timeout', applied: true, ms: 2000, times: 2, match: '^POST ' });
+    const a = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'a' } });
+    const b = await sb.gw.request('POST', '/v1/points/award', { body: { card_id: card, points: 1, reason: 'b' } });
+    for (const r of [a, b]) expectProblem(r, 504, 'provider_timeout');
+    const [ida, idb] = [a.body.transaction_id, b.body.transaction_id];
+    const listed = await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct');
+    expect(listed.body.data.map((t: { id: string }) => t.id)).toEqual([ida, idb]);
+    expectProblem(
+      await sb.gw.request('GET', '/v1/transactions?status=needs_review', { key: KEYS.write }),
+      403,
+      'forbidden',
+    );
 
-      // Checked at Coupontools: a was applied.
-      const resolved = await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, {
-        body: { outcome: 'succeeded', note: 'seen in the Coupontools dashboard' },
-      });
-      expect(resolved.status, resolved.text).toBe(200);
-      expect(resolved.body).toMatchObject({
-        status: 'succeeded',
-        error: null,
-        audit: [
-          { action: 'resolve', from: 'needs_review', to: 'succeeded', note: 'seen in the Coupontools dashboard' },
-        ],
-      });
-      // b was applied too, but an admin retries it anyway: the gateway sends it again, as told.
-      const applied = sb.ct.sim.applied();
-      const retried = await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, {
-        body: { note: 'not found at Coupontools' },
-      });
-      expect(retried.status, retried.text).toBe(200);
-      expect(retried.body).toMatchObject({
-        status: 'succeeded',
-        attempts: 2,
-        audit: [{ action: 'retry', from: 'needs_review', to: 'queued' }],
-      });
-      expect(sb.ct.sim.applied()).toBe(applied + 1);
-      // Settled transactions can be neither retried nor resolved.
-      expectProblem(
-        await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, { body: {} }),
-        409,
-        'transaction_not_retryable',
-      );
-      expectProblem(
-        await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, { body: { outcome: 'failed' } }),
-        409,
-        'transaction_not_retryable',
-      );
-      expect((await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct')).body.data).toEqual([]);
-    },
-  );
+    // Checked at Coupontools: a was applied.
+    const resolved = await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, {
+      body: { outcome: 'succeeded', note: 'seen in the Coupontools dashboard' },
+    });
+    expect(resolved.status, resolved.text).toBe(200);
+    expect(resolved.body).toMatchObject({
+      status: 'succeeded',
+      error: null,
+      audit: [{ action: 'resolve', from: 'needs_review', to: 'succeeded', note: 'seen in the Coupontools dashboard' }],
+    });
+    // b was applied too, but an admin retries it anyway: the gateway sends it again, as told.
+    const applied = sb.ct.sim.applied();
+    const retried = await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, {
+      body: { note: 'not found at Coupontools' },
+    });
+    expect(retried.status, retried.text).toBe(200);
+    expect(retried.body).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      audit: [{ action: 'retry', from: 'needs_review', to: 'queued' }],
+    });
+    expect(sb.ct.sim.applied()).toBe(applied + 1);
+    // Settled transactions can be neither retried nor resolved.
+    expectProblem(
+      await sb.gw.request('POST', `/v1/transactions/${idb}/retry`, { body: {} }),
+      409,
+      'transaction_not_retryable',
+    );
+    expectProblem(
+      await sb.gw.request('POST', `/v1/transactions/${ida}/resolve`, { body: { outcome: 'failed' } }),
+      409,
+      'transaction_not_retryable',
+    );
+    expect((await sb.gw.request('GET', '/v1/transactions?status=needs_review&connection=ct')).body.data).toEqual([]);
+  });
 
   it('a refusal is failed, listed, and keeps no claim; an admin retry fails again the same way', async () => {
     sb = await startSandboxGateway();
@@ -390,18 +385,15 @@ describe('balance cache', () => {
 });
 
 describe('nothing reaches a provider around its queue', () => {
-  it(
-    'an adapter method that is not a queued call is refused in an API process, not answered from local ' + 'state',
-    async () => {
-      sb = await startSandboxGateway();
-      const api = sb.gw.gateway.connections.get('leal').provider!.api as LealAdapter;
-      // Leal's RateLimit-* state lives in the worker that saw the answers; the shared gate holds the connection.
-      await expect(Promise.resolve().then(() => api.rateLimitState())).rejects.toThrow(/not a queued provider call/);
-      // A queued call goes through the queue and answers.
-      const { id, customerCardId } = sb.leal.seed.customers.withStamps;
-      expect((await api.cardCapabilities(`${id}.${customerCardId}`)).cardType).toBe('stamp');
-    },
-  );
+  it('a method that is not a queued call is refused in an API process, not answered locally', async () => {
+    sb = await startSandboxGateway();
+    const api = sb.gw.gateway.connections.get('leal').provider!.api as LealAdapter;
+    // Leal's RateLimit-* state lives in the worker that saw the answers; the shared gate holds the connection.
+    await expect(Promise.resolve().then(() => api.rateLimitState())).rejects.toThrow(/not a queued provider call/);
+    // A queued call goes through the queue and answers.
+    const { id, customerCardId } = sb.leal.seed.customers.withStamps;
+    expect((await api.cardCapabilities(`${id}.${customerCardId}`)).cardType).toBe('stamp');
+  });
 });
 
 describe('lost jobs', () => {

@@ -712,58 +712,51 @@ describe('coupontools', () => {
     expect(customer).toBe(card);
   });
 
-  it(
-    'award, balance, reward redeem and history; plain redeem is not offered; entries recorded by the ' + 'gateway',
-    async () => {
-      const a = expectTxn(await award(card, 12, { reason: 'Twelve coffees' }), {
-        type: 'award',
-        unit: 'stamps',
-        points: 12,
-        delta: 12,
-        balance_after: 2,
-      });
-      const bal = await get(`/v1/points/balance/${card}`);
-      expect(bal.status, bal.text).toBe(200);
-      expect(bal.body).toMatchObject({
-        card_id: card,
-        connection: 'ct',
-        unit: 'stamps',
-        available: 2,
-        units: { stamps: 2, rewards: 1 },
-      });
+  it('award, balance, reward redeem, history (recorded by the gateway); plain redeem is not offered', async () => {
+    const a = expectTxn(await award(card, 12, { reason: 'Twelve coffees' }), {
+      type: 'award',
+      unit: 'stamps',
+      points: 12,
+      delta: 12,
+      balance_after: 2,
+    });
+    const bal = await get(`/v1/points/balance/${card}`);
+    expect(bal.status, bal.text).toBe(200);
+    expect(bal.body).toMatchObject({
+      card_id: card,
+      connection: 'ct',
+      unit: 'stamps',
+      available: 2,
+      units: { stamps: 2, rewards: 1 },
+    });
 
-      const refused = await redeem(card, 1);
-      expectProblem(refused, 422, 'unsupported_operation');
-      expect(refused.body.supported).toContain('redeem_reward');
+    const refused = await redeem(card, 1);
+    expectProblem(refused, 422, 'unsupported_operation');
+    expect(refused.body.supported).toContain('redeem_reward');
 
-      const rewards = await get(`/v1/cards/${card}/rewards`);
-      expect(rewards.status, rewards.text).toBe(200);
-      const available = (rewards.body.data as Body[]).filter((r) => r.status === 'available');
-      expect(available).toHaveLength(1);
-      const rewardId = available[0]!.id as string;
-      const before = count(sb.ct, 'use_rewards');
-      const rr = expectTxn(await post(`/v1/cards/${card}/rewards/redeem`, { reward_id: rewardId }), {
-        type: 'redeem_reward',
-        unit: 'rewards',
-        reward_id: rewardId,
-        delta: -1,
-        balance_after: 0,
-      });
-      expect(count(sb.ct, 'use_rewards')).toBe(before + 1);
-      expect((await get(`/v1/points/balance/${card}`)).body.units).toEqual({ stamps: 2, rewards: 0 });
-      // The same reward again: it is used.
-      expectProblem(
-        await post(`/v1/cards/${card}/rewards/redeem`, { reward_id: rewardId }),
-        422,
-        'reward_not_available',
-      );
-      expect(count(sb.ct, 'use_rewards')).toBe(before + 1);
+    const rewards = await get(`/v1/cards/${card}/rewards`);
+    expect(rewards.status, rewards.text).toBe(200);
+    const available = (rewards.body.data as Body[]).filter((r) => r.status === 'available');
+    expect(available).toHaveLength(1);
+    const rewardId = available[0]!.id as string;
+    const before = count(sb.ct, 'use_rewards');
+    const rr = expectTxn(await post(`/v1/cards/${card}/rewards/redeem`, { reward_id: rewardId }), {
+      type: 'redeem_reward',
+      unit: 'rewards',
+      reward_id: rewardId,
+      delta: -1,
+      balance_after: 0,
+    });
+    expect(count(sb.ct, 'use_rewards')).toBe(before + 1);
+    expect((await get(`/v1/points/balance/${card}`)).body.units).toEqual({ stamps: 2, rewards: 0 });
+    // The same reward again: it is used.
+    expectProblem(await post(`/v1/cards/${card}/rewards/redeem`, { reward_id: rewardId }), 422, 'reward_not_available');
+    expect(count(sb.ct, 'use_rewards')).toBe(before + 1);
 
-      const hist = await historyOf(sb.gw, card);
-      expect(hist.map((e) => e.id)).toEqual([rr.id, a.id]);
-      for (const e of hist) expect(e).toMatchObject({ recorded_by: 'gateway', source: 'api' });
-    },
-  );
+    const hist = await historyOf(sb.gw, card);
+    expect(hist.map((e) => e.id)).toEqual([rr.id, a.id]);
+    for (const e of hist) expect(e).toMatchObject({ recorded_by: 'gateway', source: 'api' });
+  });
 
   it('an award retried with the same Idempotency-Key, or the same reference_id, is stamped once', async () => {
     await idempotentAwards(card, sb.ct, 'add_stamps', 3, 'ct');
@@ -1025,37 +1018,34 @@ describe('loyaltylt', () => {
     expect((await get(`/v1/points/balance/${card}`)).body.available).toBe(80);
   });
 
-  it(
-    'a replay is identical to the first answer every time (400 awards by reference_id, each retried ' + 'once)',
-    async () => {
-      // The seeded empty card 102, touched nowhere else. Each award is applied once, and its replay
-      // must repeat the first answer exactly (README: "identical to the first answer").
-      const other = `lt:${sb.lt.seed.cards.empty.card_number}`;
-      const before = count(sb.lt, 'transactions.create');
-      const differing: { ref: string; first: unknown; replay: unknown }[] = [];
-      for (let batch = 0; batch < 20; batch++) {
-        await Promise.all(
-          Array.from({ length: 20 }, async (_, i) => {
-            const ref = `replay-${batch}-${i}`;
-            const first = await award(other, 1, { reason: 'Replay check', reference_id: ref });
-            expect(first.status, first.text).toBe(201);
-            const replay = await award(other, 1, { reason: 'Replay check', reference_id: ref });
-            expect(replay.headers.get('idempotent-replayed')).toBe('true');
-            if (JSON.stringify(replay.body) !== JSON.stringify(first.body)) {
-              const diff = (b: Body) =>
-                Object.fromEntries(
-                  Object.entries(b).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify((first.body as Body)[k])),
-                );
-              differing.push({ ref, first: { completed_at: first.body.completed_at }, replay: diff(replay.body) });
-            }
-          }),
-        );
-      }
-      expect(count(sb.lt, 'transactions.create')).toBe(before + 400);
-      expect((await get(`/v1/points/balance/${other}`)).body.available).toBe(400);
-      expect(differing).toEqual([]);
-    },
-  );
+  it('a replay equals the first answer every time (400 awards by reference_id, each retried once)', async () => {
+    // The seeded empty card 102, touched nowhere else. Each award is applied once, and its replay
+    // must repeat the first answer exactly (README: "identical to the first answer").
+    const other = `lt:${sb.lt.seed.cards.empty.card_number}`;
+    const before = count(sb.lt, 'transactions.create');
+    const differing: { ref: string; first: unknown; replay: unknown }[] = [];
+    for (let batch = 0; batch < 20; batch++) {
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const ref = `replay-${batch}-${i}`;
+          const first = await award(other, 1, { reason: 'Replay check', reference_id: ref });
+          expect(first.status, first.text).toBe(201);
+          const replay = await award(other, 1, { reason: 'Replay check', reference_id: ref });
+          expect(replay.headers.get('idempotent-replayed')).toBe('true');
+          if (JSON.stringify(replay.body) !== JSON.stringify(first.body)) {
+            const diff = (b: Body) =>
+              Object.fromEntries(
+                Object.entries(b).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify((first.body as Body)[k])),
+              );
+            differing.push({ ref, first: { completed_at: first.body.completed_at }, replay: diff(replay.body) });
+          }
+        }),
+      );
+    }
+    expect(count(sb.lt, 'transactions.create')).toBe(before + 400);
+    expect((await get(`/v1/points/balance/${other}`)).body.available).toBe(400);
+    expect(differing).toEqual([]);
+  });
 
   it('points awarded directly at Loyalty.lt show in the history as recorded_by provider', async () => {
     const res = await direct(

@@ -80,24 +80,21 @@ describe('FIFO: earliest expiry first', () => {
     expect(none.body.code).toBe('nothing_to_expire');
   });
 
-  it(
-    'a redeem never touches a later bucket while an earlier one has points (proved by manual expiry by ' + 'date)',
-    async () => {
-      const card = await issueCard(gw);
-      const a = await award(gw, card, 100, { expires_at: inMs(HOUR) });
-      await award(gw, card, 200);
-      const c = await award(gw, card, 50, { expires_at: inMs(HOUR / 2) });
-      await redeem(gw, card, 30); // from C: 20 left in C, A whole
-      // Expire everything expiring within 45 minutes: only C's rest.
-      const e1 = await expire(gw, { card_id: card, before: inMs(45 * 60_000) });
-      expect(e1.status).toBe(201);
-      expect(e1.body).toMatchObject({ type: 'expire', source: 'api', points: 20, delta: -20, balance_after: 300 });
-      // Then everything expiring within 2 hours: A, untouched by the redeem.
-      const e2 = await expire(gw, { card_id: card, before: inMs(2 * HOUR) });
-      expect(e2.body).toMatchObject({ points: 100, delta: -100, balance_after: 200 });
-      expect(c.body.expires_at < a.body.expires_at).toBe(true);
-    },
-  );
+  it('a redeem never touches a later bucket while an earlier one has points (proved by expiry by date)', async () => {
+    const card = await issueCard(gw);
+    const a = await award(gw, card, 100, { expires_at: inMs(HOUR) });
+    await award(gw, card, 200);
+    const c = await award(gw, card, 50, { expires_at: inMs(HOUR / 2) });
+    await redeem(gw, card, 30); // from C: 20 left in C, A whole
+    // Expire everything expiring within 45 minutes: only C's rest.
+    const e1 = await expire(gw, { card_id: card, before: inMs(45 * 60_000) });
+    expect(e1.status).toBe(201);
+    expect(e1.body).toMatchObject({ type: 'expire', source: 'api', points: 20, delta: -20, balance_after: 300 });
+    // Then everything expiring within 2 hours: A, untouched by the redeem.
+    const e2 = await expire(gw, { card_id: card, before: inMs(2 * HOUR) });
+    expect(e2.body).toMatchObject({ points: 100, delta: -100, balance_after: 200 });
+    expect(c.body.expires_at < a.body.expires_at).toBe(true);
+  });
 
   it('breaks ties of equal expiry by age: the older award is spent first', async () => {
     const card = await issueCard(gw);

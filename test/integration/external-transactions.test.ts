@@ -1,4 +1,8 @@
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashKey } from '../../src/config/api-keys.js';
+import { ulid } from '../../src/lib/ids.js';
+import { keySpace } from '../../src/redis/keys.js';
 import { expectProblem, KEYS } from '../helpers/gateway.js';
 import { type SandboxGateway, startSandboxGateway } from '../helpers/sandbox.js';
 
@@ -158,41 +162,86 @@ describe('bulk across providers', () => {
   );
 });
 
+describe('bulk jobs left by an earlier version', () => {
+  it('runs a job with unchecked items (checked as the edge would); old results still read', async () => {
+    // As an earlier version left them in Redis: the request's items as given, under `input`, and the job.
+    const keys = keySpace(sb.gw.prefix);
+    const bulkId = `blk_${ulid()}`;
+    const clientId = `key_${hashKey(KEYS.admin).slice(0, 12)}`;
+    const items = [
+      { type: 'award', card_id: `hl:${sb.hl.seed.cards.stamp}`, points: 1, reason: 'legacy bulk' },
+      { type: 'award', card_id: `hl:${sb.hl.seed.cards.stamp}`, points: -3, reason: 'legacy bulk' },
+    ];
+    await sb.gw.redis.hset(keys.bulk(bulkId), {
+      id: bulkId,
+      client: clientId,
+      total: '2',
+      submitted: '0',
+      created_at: String(Date.now()),
+      input: JSON.stringify(items),
+    });
+    const connection = sb.gw.redis.duplicate({ maxRetriesPerRequest: null });
+    const queue = new Queue('bulk', { connection, prefix: keys.queuePrefix });
+    try {
+      const ctx = { clientId, method: 'POST', path: '/v1/points/bulk', admin: true };
+      await queue.add('bulk', { bulkId, ctx }, { jobId: bulkId, removeOnComplete: true, removeOnFail: true });
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+    let view = (await sb.gw.request('GET', `/v1/bulk/${bulkId}`)).body;
+    for (let i = 0; i < 200 && view.status !== 'completed'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      view = (await sb.gw.request('GET', `/v1/bulk/${bulkId}`)).body;
+    }
+    expect(view).toMatchObject({ status: 'completed', succeeded: 1, failed: 1 });
+    expect(view.results.map((r: { state: string; status: number }) => [r.state, r.status])).toEqual([
+      ['succeeded', 201],
+      ['rejected', 400],
+    ]);
+    expect(view.results[1].error.code).toBe('invalid_points_amount');
+
+    // A result stored by an earlier version (its HTTP status, no outcome) reads as it did.
+    const old = { index: 1, status: 400, replayed: false, error: { code: 'validation_failed', detail: 'old' } };
+    await sb.gw.redis.hset(keys.bulkItems(bulkId), '1', JSON.stringify(old));
+    const again = await sb.gw.request('GET', `/v1/bulk/${bulkId}`);
+    expect(again.status, again.text).toBe(200);
+    expect(again.body.results[1]).toMatchObject({ index: 1, status: 400, state: 'rejected', error: old.error });
+  });
+});
+
 describe('purchases and refunds at Highlight', () => {
-  it(
-    'a spend-mechanics stamp card takes a purchase (add-purchase) and its refund (subtract-purchase), once ' + 'each',
-    async () => {
-      const card = `hl:${sb.hl.seed.cards.stampSpend}`;
-      const body = { amount: { amount: '25.00', currency: 'EUR' }, reason: 'Order 9', reference_id: 'order-9' };
-      const bought = await sb.gw.request('POST', `/v1/cards/${card}/purchases`, { body });
-      expect(bought.status, bought.text).toBe(201);
-      // What the purchase earned in stamps is the provider's rule: no delta, no balance_after claimed.
-      expect(bought.body).toMatchObject({
-        type: 'purchase',
-        unit: 'amount',
-        points: 2500,
-        delta: 0,
-        balance_after: null,
-      });
-      const refund = {
-        amount: { amount: '25.00', currency: 'EUR' },
-        reason: 'Order 9 returned',
-        reference_id: 'refund-9',
-      };
-      const back = await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund });
-      expect(back.status, back.text).toBe(201);
-      expect(back.body).toMatchObject({
-        type: 'refund_purchase',
-        unit: 'amount',
-        points: 2500,
-        amount: { amount: '25.00', currency: 'EUR' },
-      });
-      // The same refund again: replayed.
-      await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund });
-      expect(sb.hl.sim.counters()['cards.add-purchase']).toBe(1);
-      expect(sb.hl.sim.counters()['cards.subtract-purchase']).toBe(1);
-    },
-  );
+  it('a spend stamp card takes a purchase (add-purchase) and its refund (subtract-purchase), once each', async () => {
+    const card = `hl:${sb.hl.seed.cards.stampSpend}`;
+    const body = { amount: { amount: '25.00', currency: 'EUR' }, reason: 'Order 9', reference_id: 'order-9' };
+    const bought = await sb.gw.request('POST', `/v1/cards/${card}/purchases`, { body });
+    expect(bought.status, bought.text).toBe(201);
+    // What the purchase earned in stamps is the provider's rule: no delta, no balance_after claimed.
+    expect(bought.body).toMatchObject({
+      type: 'purchase',
+      unit: 'amount',
+      points: 2500,
+      delta: 0,
+      balance_after: null,
+    });
+    const refund = {
+      amount: { amount: '25.00', currency: 'EUR' },
+      reason: 'Order 9 returned',
+      reference_id: 'refund-9',
+    };
+    const back = await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund });
+    expect(back.status, back.text).toBe(201);
+    expect(back.body).toMatchObject({
+      type: 'refund_purchase',
+      unit: 'amount',
+      points: 2500,
+      amount: { amount: '25.00', currency: 'EUR' },
+    });
+    // The same refund again: replayed.
+    await sb.gw.request('POST', `/v1/cards/${card}/purchases/refund`, { body: refund });
+    expect(sb.hl.sim.counters()['cards.add-purchase']).toBe(1);
+    expect(sb.hl.sim.counters()['cards.subtract-purchase']).toBe(1);
+  });
 
   it('a cashback refund takes the amount back (subtract-transaction-amount), exact to the cent', async () => {
     const card = `hl:${sb.hl.seed.cards.cashback}`;

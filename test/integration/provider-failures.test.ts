@@ -129,6 +129,28 @@ describe('provider failures', () => {
   });
 });
 
+describe('a provider write that is not a transaction (a customer)', () => {
+  it('failing after it may have applied: its error answers the key, replayed without Retry-After', async () => {
+    sb.leal.sim.inject({ kind: 'status', status: 503, applied: true, match: '^POST .*/customers$' });
+    const create = () =>
+      sb.gw.request('POST', '/v1/customers', {
+        body: { connection: 'leal', first_name: 'Ada', last_name: 'Lovelace', email: 'ada-replay@example.com' },
+        headers: { 'idempotency-key': 'customer-5xx-1' },
+      });
+    const first = await create();
+    expectProblem(first, 503, 'provider_unavailable');
+    expect(first.headers.get('retry-after')).toBe('5');
+    const created = sb.leal.sim.counters()['customers.create'] ?? 0;
+    const again = await create();
+    expectProblem(again, 503, 'provider_unavailable');
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    // Trying again later would get the same answer: a replay does not invite it.
+    expect(again.headers.get('retry-after')).toBeNull();
+    expect(again.body.detail).toBe(first.body.detail);
+    expect(sb.leal.sim.counters()['customers.create'] ?? 0).toBe(created);
+  });
+});
+
 describe('credentials', () => {
   it(
     'a wrong token: 502 provider_auth_failed; the token is in no error body, log line, connection listing or ' +

@@ -264,35 +264,32 @@ describe('what cannot be reversed', () => {
     expect(await history(card)).toHaveLength(3);
   });
 
-  it(
-    'an award whose points are spent, when the balance is too low: 400 insufficient_points, nothing ' + 'written',
-    async () => {
-      const card = await issueCard(gw);
-      const orig = await award(gw, card, 100);
-      await redeem(card, 80);
-      const histBefore = await history(card);
+  it('an award whose points are spent, balance too low: 400 insufficient_points, nothing written', async () => {
+    const card = await issueCard(gw);
+    const orig = await award(gw, card, 100);
+    await redeem(card, 80);
+    const histBefore = await history(card);
 
-      const no = await reverse(orig.body.id);
-      expect(no.status).toBe(400);
-      expect(no.body).toMatchObject({ code: 'insufficient_points', available: 20 });
-      const noPartial = await reverse(orig.body.id, { points: 21, reference_id: 'p1' });
-      expect(noPartial.body).toMatchObject({ code: 'insufficient_points', available: 20 });
-      expect(await history(card)).toEqual(histBefore);
-      expect((await txn(orig.body.id)).reversed_points).toBe(0);
-      expect(await balance(card)).toMatchObject({ available: 20, total_adjusted: 0 });
+    const no = await reverse(orig.body.id);
+    expect(no.status).toBe(400);
+    expect(no.body).toMatchObject({ code: 'insufficient_points', available: 20 });
+    const noPartial = await reverse(orig.body.id, { points: 21, reference_id: 'p1' });
+    expect(noPartial.body).toMatchObject({ code: 'insufficient_points', available: 20 });
+    expect(await history(card)).toEqual(histBefore);
+    expect((await txn(orig.body.id)).reversed_points).toBe(0);
+    expect(await balance(card)).toMatchObject({ available: 20, total_adjusted: 0 });
 
-      // Nothing was used up by the refusals: once the card holds enough, the same requests go through.
-      await award(gw, card, 100);
-      const p1 = await reverse(orig.body.id, { points: 21, reference_id: 'p1' });
-      expect(p1.status).toBe(201);
-      const full = await reverse(orig.body.id);
-      expect(full.status).toBe(201);
-      expect(full.headers.get('idempotent-replayed')).toBeNull();
-      expect(full.body).toMatchObject({ points: 79, delta: -79, balance_after: 20 });
-      expect((await txn(orig.body.id)).reversed_points).toBe(100);
-      expectConsistentChain(await history(card));
-    },
-  );
+    // Nothing was used up by the refusals: once the card holds enough, the same requests go through.
+    await award(gw, card, 100);
+    const p1 = await reverse(orig.body.id, { points: 21, reference_id: 'p1' });
+    expect(p1.status).toBe(201);
+    const full = await reverse(orig.body.id);
+    expect(full.status).toBe(201);
+    expect(full.headers.get('idempotent-replayed')).toBeNull();
+    expect(full.body).toMatchObject({ points: 79, delta: -79, balance_after: 20 });
+    expect((await txn(orig.body.id)).reversed_points).toBe(100);
+    expectConsistentChain(await history(card));
+  });
 });
 
 describe('a reversal that finds points due for expiry', () => {

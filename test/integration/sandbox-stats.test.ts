@@ -75,27 +75,24 @@ describe('request statistics', () => {
     expect(limited.sim.arrivals()).toEqual([]);
   });
 
-  it(
-    'count every request to the API (refused auth, 429s), not control endpoints or paths outside the ' + 'base',
-    async () => {
-      expect((await hlCall(limited, limitedBase, 'GET', '/templates')).status).toBe(200);
-      expect((await hlCall(limited, limitedBase, 'GET', '/templates', undefined, 'wrong-key')).status).toBe(401);
-      expect((await fetch(`${limitedRoot}/elsewhere`)).status).toBe(404);
-      await fetch(`${limitedRoot}/_sandbox/counters`);
-      await fetch(`${limitedRoot}/_sandbox/state`);
-      const s = limited.sim.stats();
-      expect(s).toMatchObject({ requests: 2, rateLimited: 0, maxInWindow: 2, windowMs: 1000, limit: 10 });
-      expect(s.firstAt).toBeGreaterThan(Date.now() - 60_000);
-      expect(s.lastAt!).toBeGreaterThanOrEqual(s.firstAt!);
-      const arrivals = limited.sim.arrivals();
-      expect(arrivals).toHaveLength(2);
-      expect(arrivals[0]).toBe(s.firstAt);
-      expect(arrivals[1]).toBe(s.lastAt);
-      // The same over HTTP, for a sandbox in another process.
-      expect(await fetchStats(limitedRoot)).toEqual(s);
-      expect(await fetchArrivals(limitedRoot)).toEqual(arrivals);
-    },
-  );
+  it('count every API request (refused auth, 429s), not control endpoints or paths outside the base', async () => {
+    expect((await hlCall(limited, limitedBase, 'GET', '/templates')).status).toBe(200);
+    expect((await hlCall(limited, limitedBase, 'GET', '/templates', undefined, 'wrong-key')).status).toBe(401);
+    expect((await fetch(`${limitedRoot}/elsewhere`)).status).toBe(404);
+    await fetch(`${limitedRoot}/_sandbox/counters`);
+    await fetch(`${limitedRoot}/_sandbox/state`);
+    const s = limited.sim.stats();
+    expect(s).toMatchObject({ requests: 2, rateLimited: 0, maxInWindow: 2, windowMs: 1000, limit: 10 });
+    expect(s.firstAt).toBeGreaterThan(Date.now() - 60_000);
+    expect(s.lastAt!).toBeGreaterThanOrEqual(s.firstAt!);
+    const arrivals = limited.sim.arrivals();
+    expect(arrivals).toHaveLength(2);
+    expect(arrivals[0]).toBe(s.firstAt);
+    expect(arrivals[1]).toBe(s.lastAt);
+    // The same over HTTP, for a sandbox in another process.
+    expect(await fetchStats(limitedRoot)).toEqual(s);
+    expect(await fetchArrivals(limitedRoot)).toEqual(arrivals);
+  });
 
   it('maxInWindow is exact: 10 requests, a pause longer than the window, 10 more → 10, no 429', async () => {
     for (let i = 0; i < 10; i++) expect((await hlCall(limited, limitedBase, 'GET', '/templates')).status).toBe(200);

@@ -139,85 +139,82 @@ afterAll(async () => {
 });
 
 describe('the server process', () => {
-  it(
-    'generates and prints an admin key once, serves with its own redis-server, stops cleanly and keeps the ' + 'points',
-    async () => {
-      const dataDir = tempDir('data');
-      const port = await freePort();
-      const env = { PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  it('prints a generated admin key once, runs its own redis-server, stops cleanly, keeps the points', async () => {
+    const dataDir = tempDir('data');
+    const port = await freePort();
+    const env = { PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
 
-      // First start: no API_KEYS, so a key is made, saved and printed.
-      const first = startServer(env);
-      await waitListening(first, port);
-      const keyFile = join(dataDir, 'admin-api-key');
-      await waitFor(() => first.stdout().includes('x-api-key'));
-      expect(existsSync(keyFile)).toBe(true);
-      const key = readFileSync(keyFile, 'utf8').trim();
-      expect(key).toMatch(/^[A-Za-z0-9_.~-]{8,256}$/);
-      expect(first.stdout()).toContain(key);
-      expect(first.stdout().match(/an admin key was generated/g)).toHaveLength(1);
-      expect(first.stdout()).toContain(keyFile);
+    // First start: no API_KEYS, so a key is made, saved and printed.
+    const first = startServer(env);
+    await waitListening(first, port);
+    const keyFile = join(dataDir, 'admin-api-key');
+    await waitFor(() => first.stdout().includes('x-api-key'));
+    expect(existsSync(keyFile)).toBe(true);
+    const key = readFileSync(keyFile, 'utf8').trim();
+    expect(key).toMatch(/^[A-Za-z0-9_.~-]{8,256}$/);
+    expect(first.stdout()).toContain(key);
+    expect(first.stdout().match(/an admin key was generated/g)).toHaveLength(1);
+    expect(first.stdout()).toContain(keyFile);
 
-      const call = api(port, key);
-      const conns = await call('GET', '/v1/connections');
-      expect(conns.status).toBe(200);
-      expect(conns.body.data).toEqual([expect.objectContaining({ id: 'ledger', provider: 'ledger' })]);
-      expect((await api(port, null)('GET', '/v1/connections')).status).toBe(401);
-      expect((await api(port, `${key}x`)('GET', '/v1/connections')).status).toBe(401);
-      const ready = await api(port, null)('GET', '/readyz');
-      expect(ready).toEqual({ status: 200, body: { status: 'ready' } });
+    const call = api(port, key);
+    const conns = await call('GET', '/v1/connections');
+    expect(conns.status).toBe(200);
+    expect(conns.body.data).toEqual([expect.objectContaining({ id: 'ledger', provider: 'ledger' })]);
+    expect((await api(port, null)('GET', '/v1/connections')).status).toBe(401);
+    expect((await api(port, `${key}x`)('GET', '/v1/connections')).status).toBe(401);
+    const ready = await api(port, null)('GET', '/readyz');
+    expect(ready).toEqual({ status: 200, body: { status: 'ready' } });
 
-      // Its own redis-server runs under DATA_DIR/redis.
-      const pid = redisPid(dataDir);
-      expect(pid).toBeDefined();
-      expect(alive(pid!)).toBe(true);
-      expect(isRedisServer(pid!)).toBe(true);
+    // Its own redis-server runs under DATA_DIR/redis.
+    const pid = redisPid(dataDir);
+    expect(pid).toBeDefined();
+    expect(alive(pid!)).toBe(true);
+    expect(isRedisServer(pid!)).toBe(true);
 
-      const card = await call('POST', '/v1/cards', { external_reference: 'durable' });
-      expect(card.status).toBe(201);
-      const awarded = await call('POST', '/v1/points/award', {
-        card_id: card.body.id,
-        points: 42,
-        reason: 'before restart',
-        reference_id: 'r1',
-      });
-      expect(awarded.status).toBe(201);
+    const card = await call('POST', '/v1/cards', { external_reference: 'durable' });
+    expect(card.status).toBe(201);
+    const awarded = await call('POST', '/v1/points/award', {
+      card_id: card.body.id,
+      points: 42,
+      reason: 'before restart',
+      reference_id: 'r1',
+    });
+    expect(awarded.status).toBe(201);
 
-      const end = await stop(first);
-      expect(end).toEqual({ code: 0, signal: null });
-      expect(alive(pid!)).toBe(false);
-      expect(first.stderr()).toBe('');
+    const end = await stop(first);
+    expect(end).toEqual({ code: 0, signal: null });
+    expect(alive(pid!)).toBe(false);
+    expect(first.stderr()).toBe('');
 
-      // Second start on the same DATA_DIR: the same key, not printed again; the points are still there.
-      const second = startServer(env);
-      await waitListening(second, port);
-      await sleep(200);
-      expect(second.stdout()).not.toContain(key);
-      expect(second.stdout()).not.toMatch(/admin key was generated/);
-      expect(readFileSync(keyFile, 'utf8').trim()).toBe(key);
-      expect((await call('GET', '/v1/connections')).status).toBe(200);
-      const balance = await call('GET', `/v1/points/balance/${card.body.id}`);
-      expect(balance.status).toBe(200);
-      expect(balance.body.available).toBe(42);
-      expect((await call('GET', `/v1/transactions/${awarded.body.id}`)).body).toEqual(awarded.body);
-      const again = await call('POST', '/v1/cards', { external_reference: 'durable' });
-      expect(again.status).toBe(200);
-      expect(again.body.id).toBe(card.body.id);
-      const replay = await call('POST', '/v1/points/award', {
-        card_id: card.body.id,
-        points: 42,
-        reason: 'before restart',
-        reference_id: 'r1',
-      });
-      expect(replay.body.id).toBe(awarded.body.id);
-      expect((await call('GET', `/v1/points/balance/${card.body.id}`)).body.available).toBe(42);
+    // Second start on the same DATA_DIR: the same key, not printed again; the points are still there.
+    const second = startServer(env);
+    await waitListening(second, port);
+    await sleep(200);
+    expect(second.stdout()).not.toContain(key);
+    expect(second.stdout()).not.toMatch(/admin key was generated/);
+    expect(readFileSync(keyFile, 'utf8').trim()).toBe(key);
+    expect((await call('GET', '/v1/connections')).status).toBe(200);
+    const balance = await call('GET', `/v1/points/balance/${card.body.id}`);
+    expect(balance.status).toBe(200);
+    expect(balance.body.available).toBe(42);
+    expect((await call('GET', `/v1/transactions/${awarded.body.id}`)).body).toEqual(awarded.body);
+    const again = await call('POST', '/v1/cards', { external_reference: 'durable' });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(card.body.id);
+    const replay = await call('POST', '/v1/points/award', {
+      card_id: card.body.id,
+      points: 42,
+      reason: 'before restart',
+      reference_id: 'r1',
+    });
+    expect(replay.body.id).toBe(awarded.body.id);
+    expect((await call('GET', `/v1/points/balance/${card.body.id}`)).body.available).toBe(42);
 
-      const pid2 = redisPid(dataDir);
-      expect(pid2).toBeDefined();
-      expect(await stop(second)).toEqual({ code: 0, signal: null });
-      expect(alive(pid2!)).toBe(false);
-    },
-  );
+    const pid2 = redisPid(dataDir);
+    expect(pid2).toBeDefined();
+    expect(await stop(second)).toEqual({ code: 0, signal: null });
+    expect(alive(pid2!)).toBe(false);
+  });
 
   it('does not keep a key it never printed when the first start fails', async () => {
     const dataDir = tempDir('unprinted');

@@ -63,7 +63,8 @@ export interface BulkProgress {
 
 interface BulkJobData {
   bulkId: string;
-  ctx: { clientId: string; idempotencyKey?: string; method: string; path: string };
+  /** `admin`: jobs queued by earlier versions, whose items are checked when they run. */
+  ctx: { clientId: string; idempotencyKey?: string; method: string; path: string; admin?: boolean };
 }
 
 /** An item's result as stored: its transaction is read back when the bulk is viewed. */
@@ -81,6 +82,11 @@ export class BulkService {
       requests: RequestClaims;
       /** BullMQ's connection (the dispatch layer's). */
       bull: () => Redis;
+      /**
+       * How the edge checks items (src/api/bulk-items.ts): a job an earlier version queued holds its items
+       * unchecked, as the request gave them, and they are checked the same way when it runs.
+       */
+      checkItems: (raw: unknown[], admin: boolean) => BulkItem[];
       log: FastifyBaseLogger;
     },
   ) {}
@@ -125,7 +131,7 @@ export class BulkService {
         total: String(items.length),
         submitted: '0',
         created_at: String(Date.now()),
-        input: JSON.stringify(items),
+        items: JSON.stringify(items),
       })
       .pexpire(key, BULK_TTL_MS)
       .exec();
@@ -167,9 +173,11 @@ export class BulkService {
     const { redis, keys } = this.deps;
     const { bulkId, ctx } = job.data;
     const key = keys.bulk(bulkId);
-    const raw = await redis.hget(key, 'input');
-    if (raw === null) return;
-    const items = JSON.parse(raw) as BulkItem[];
+    const [checked, unchecked] = await redis.hmget(key, 'items', 'input');
+    let items: BulkItem[];
+    if (checked) items = JSON.parse(checked) as BulkItem[];
+    else if (unchecked) items = this.deps.checkItems(JSON.parse(unchecked) as unknown[], ctx.admin ?? false);
+    else return;
     const base: CallContext = {
       ...ctx,
       idempotencyKey: ctx.idempotencyKey ?? `bulk:${bulkId}`,
@@ -200,7 +208,10 @@ export class BulkService {
       return { index, outcome: out.state, replayed: out.replayed, transaction: out.transaction };
     } catch (err) {
       const e = asGatewayError(err);
-      if (!(err instanceof GatewayError)) this.deps.log.error({ err, index }, 'bulk item failed');
+      // The gateway's own failures are logged; refusals and a provider's failures are the item's answer.
+      if (e.code === 'internal_error' || e.code === 'service_unavailable') {
+        this.deps.log.error({ err, index }, 'bulk item failed');
+      }
       const txn = typeof e.extra.transaction_id === 'string' ? e.extra.transaction_id : undefined;
       return {
         index,
@@ -233,7 +244,9 @@ export class BulkService {
       else if (state === 'failed' || state === 'rejected') counts.failed++;
       else if (state === 'needs_review') counts.needs_review++;
       else counts.pending++;
-      return { ...r, state, ...(t ? { transaction: t } : {}), ...(r.error && !t ? { error: r.error } : {}) };
+      // A refused item that names a transaction shows the transaction, not the refusal.
+      const { error, ...rest } = r;
+      return { ...rest, state, ...(t ? { transaction: t } : {}), ...(error && !t ? { error } : {}) };
     });
     counts.pending += total - parsed.length;
     const submitted = Number(h.submitted ?? 0);
