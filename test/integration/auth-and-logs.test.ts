@@ -269,6 +269,10 @@ describe('per-client rate limit', () => {
     expect(retry).toBeGreaterThanOrEqual(1);
     expect(retry).toBeLessThanOrEqual(60);
     expect(sixth.headers.get('ratelimit-remaining')).toBe('0');
+    // The counters have keys of their own, not lock keys (a lock sweep must never see them).
+    const counters = await limited.redis.keys(`{${limited.prefix}}:client-rate:*`);
+    expect(counters.length).toBeGreaterThan(0);
+    expect(await limited.redis.keys(`{${limited.prefix}}:lock:rate:*`)).toEqual([]);
     // A write is refused too, and not applied.
     const c = await issueCard(limited);
     const w = await send(
