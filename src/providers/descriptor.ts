@@ -25,7 +25,7 @@ export interface ProviderDescriptor<S extends ProviderSettings = ProviderSetting
   readonly kind: S['provider'];
   /** The provider's name in messages. */
   readonly name: string;
-  /** The connection's settings, validated at start-up (the type S is derived from it). */
+  /** The schema of the connection's settings, validated at start-up (S is its static type). */
   readonly settings: TObject;
   /** The settings that are credentials: never shown (GET /v1/connections), never logged. */
   readonly secrets: readonly string[];

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isOwnLimit, isTransient, rateLimitWaitMs } from '../../src/dispatch/job-errors.js';
 import { ProviderError } from '../../src/domain/errors.js';
+import { rateLimitOf } from '../../src/providers/descriptor.js';
 import { type HttpResult, retryAfterOf } from '../../src/providers/http/provider-http.js';
-import { type ProviderConnectionSettings as ExternalConnection, rateLimitOf } from '../../src/providers/index.js';
+import { descriptorOf, type ProviderConnectionSettings as ExternalConnection } from '../../src/providers/index.js';
 
 const answer = (retryAfter: string | undefined): HttpResult => ({
   status: 429,
@@ -45,14 +46,14 @@ describe('what is tried again', () => {
 });
 
 describe('default limits', () => {
-  const conn = (provider: string, extra: Record<string, unknown> = {}) =>
-    ({ id: 'x', provider, baseUrl: 'http://p', ...extra }) as unknown as ExternalConnection;
+  const limitOf = (provider: string, extra: Record<string, unknown> = {}) =>
+    rateLimitOf(descriptorOf(provider)!, { id: 'x', provider, baseUrl: 'http://p', ...extra } as ExternalConnection);
   it('are the documented ones, unless the connection sets its own', () => {
-    expect(rateLimitOf(conn('highlight'))).toEqual({ requests: 10, perSeconds: 1 });
-    expect(rateLimitOf(conn('loyaltylt'))).toEqual({ requests: 300, perSeconds: 60 });
-    expect(rateLimitOf(conn('coupontools'))).toBeNull();
-    expect(rateLimitOf(conn('leal'))).toBeNull();
-    expect(rateLimitOf(conn('highlight', { rateLimit: { requests: 5, perSeconds: 2 } }))).toEqual({
+    expect(limitOf('highlight')).toEqual({ requests: 10, perSeconds: 1 });
+    expect(limitOf('loyaltylt')).toEqual({ requests: 300, perSeconds: 60 });
+    expect(limitOf('coupontools')).toBeNull();
+    expect(limitOf('leal')).toBeNull();
+    expect(limitOf('highlight', { rateLimit: { requests: 5, perSeconds: 2 } })).toEqual({
       requests: 5,
       perSeconds: 2,
     });

@@ -16,7 +16,7 @@ import type {
   ProviderNotification,
   ProviderProgram,
 } from '../adapter.js';
-import { badResponse } from '../http/provider-http.js';
+import { badResponse, orNullIfMissing } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import { CoupontoolsClient, type NotFoundCode } from './client.js';
 import {
@@ -139,12 +139,8 @@ export class CoupontoolsAdapter implements ProviderAdapter {
   private async maybeUser(ref: string, code: NotFoundCode): Promise<{ programId: string; user: WireUser } | null> {
     const r = parseRef(ref);
     if (!r) return null;
-    try {
-      return { programId: r.programId, user: await this.getUser(r.programId, r.userId, code) };
-    } catch (e) {
-      if (e instanceof GatewayError && e.code === code) return null;
-      throw e;
-    }
+    const user = await orNullIfMissing(code, () => this.getUser(r.programId, r.userId, code));
+    return user && { programId: r.programId, user };
   }
 
   private card(programId: string, type: string, u: WireUser, what: string, write: boolean): ProviderCard {

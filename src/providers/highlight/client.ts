@@ -1,5 +1,12 @@
 import { ProviderError } from '../../domain/errors.js';
-import { badResponse, type HttpResult, mapStatus, ProviderHttp, type Query } from '../http/provider-http.js';
+import {
+  badResponse,
+  type HttpResult,
+  mapStatus,
+  type NotFoundCode,
+  ProviderHttp,
+  type Query,
+} from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
 import type { HighlightSettings } from './settings.js';
 import { errorMessageOf } from './wire.js';
@@ -11,18 +18,11 @@ import { errorMessageOf } from './wire.js';
  * error/detail/errors) is quoted, cut short and scrubbed of the key.
  */
 
-export type NotFoundKind =
-  | 'card_not_found'
-  | 'customer_not_found'
-  | 'program_not_found'
-  | 'reward_not_found'
-  | 'notification_not_found';
-
 export interface CallOptions {
   query?: Query;
   body?: unknown;
   /** What a 404 means for this call. */
-  notFound: NotFoundKind;
+  notFound: NotFoundCode;
   /** What a 409 means for this call (default duplicate_at_provider). */
   conflict?: 'customer_exists' | 'coupon_already_redeemed';
 }
@@ -89,10 +89,7 @@ export class HighlightClient {
         return new ProviderError('insufficient_points', `${what}: the card does not hold enough${said}.`, 'no');
       }
     }
-    const err = mapStatus(res, what, opts.notFound, message);
-    // mapStatus marks every 5xx 'unknown'; a read cannot have applied anything.
-    if (!write && err.applied === 'unknown') return new ProviderError(err.code, err.message, 'no', err.extra);
-    return err;
+    return mapStatus(res, what, opts.notFound, message, write);
   }
 
   async close(): Promise<void> {

@@ -23,10 +23,6 @@ export interface ProviderHttpOptions {
   secrets: string[];
   /** The connection's rate-limit gate (the shared Redis limiter in a running gateway). */
   gate: RequestGate;
-  connectTimeoutMs?: number;
-  connections?: number;
-  /** The longest a request waits at the gate before it is refused (provider_rate_limited); default the timeout. */
-  maxGateWaitMs?: number;
 }
 
 /** The client of a provider that authenticates with an API key and secret (`x-api-key`, `x-api-secret` headers). */
@@ -81,8 +77,8 @@ export class ProviderHttp {
     const url = new URL(opts.connection.baseUrl);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
-      connections: opts.connections ?? 16,
-      connectTimeout: opts.connectTimeoutMs ?? Math.min(this.timeoutMs, 5000),
+      connections: 16,
+      connectTimeout: Math.min(this.timeoutMs, 5000),
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
       keepAliveTimeout: 4000,
@@ -177,7 +173,8 @@ export class ProviderHttp {
   /** A slot at the gate. Whatever goes wrong here, nothing was sent: the error says applied 'no'. */
   private async acquire(what: string): Promise<() => void> {
     try {
-      return await this.gate.acquire(what, this.opts.maxGateWaitMs ?? this.timeoutMs);
+      // A request waits at the gate at most its own timeout before it is refused (provider_rate_limited).
+      return await this.gate.acquire(what, this.timeoutMs);
     } catch (err) {
       if (err instanceof ProviderError)
         throw err.applied === 'no' ? err : new ProviderError(err.code, err.message, 'no', err.extra);
@@ -208,6 +205,14 @@ export function retryAfterOf(res: HttpResult, fallbackSeconds = 1): string {
   return String(fallbackSeconds);
 }
 
+/** What a 404 means for a call: which thing the provider does not have. */
+export type NotFoundCode =
+  | 'card_not_found'
+  | 'customer_not_found'
+  | 'program_not_found'
+  | 'reward_not_found'
+  | 'notification_not_found';
+
 /**
  * The default mapping of an HTTP failure status to the gateway's codes; adapters refine it with
  * what their provider's body says (insufficient balance, duplicate...).
@@ -215,13 +220,9 @@ export function retryAfterOf(res: HttpResult, fallbackSeconds = 1): string {
 export function mapStatus(
   res: HttpResult,
   what: string,
-  notFound:
-    | 'card_not_found'
-    | 'customer_not_found'
-    | 'program_not_found'
-    | 'reward_not_found'
-    | 'notification_not_found',
+  notFound: NotFoundCode,
   message: string | null,
+  write: boolean,
 ): ProviderError {
   const said = message ? `: ${message}` : '';
   if (res.status === 401 || res.status === 403) {
@@ -240,10 +241,15 @@ export function mapStatus(
       { retryAfter: retryAfterOf(res) },
     );
   }
-  if (res.status >= 500)
-    return new ProviderError('provider_unavailable', `${what}: the provider failed (HTTP ${res.status}).`, 'unknown', {
-      retryAfter: '5',
-    });
+  if (res.status >= 500) {
+    // A write may have been applied before the provider failed; a read cannot have applied anything.
+    return new ProviderError(
+      'provider_unavailable',
+      `${what}: the provider failed (HTTP ${res.status}).`,
+      write ? 'unknown' : 'no',
+      { retryAfter: '5' },
+    );
+  }
   if (res.status === 409)
     return new ProviderError('duplicate_at_provider', `${what}: the provider reports a duplicate${said}.`, 'no');
   return new ProviderError('provider_rejected', `${what}: the provider refused it (HTTP ${res.status})${said}.`, 'no');

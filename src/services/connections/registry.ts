@@ -6,7 +6,7 @@ import type { Capabilities, Operation } from '../../domain/capabilities.js';
 import { GatewayError } from '../../domain/errors.js';
 import { connectionOf } from '../../domain/ids.js';
 import type { Unit } from '../../domain/units.js';
-import { descriptorOf, type ProviderConnectionSettings } from '../../providers/index.js';
+import { descriptorOf } from '../../providers/index.js';
 import type { KeySpace } from '../../redis/keys.js';
 import type { BalanceCache } from '../../store/balance-cache.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
@@ -41,7 +41,7 @@ export class ConnectionRegistry {
       }
       const descriptor = descriptorOf(config.provider);
       if (!descriptor) throw new Error(`connection ${config.id}: no provider ${config.provider} in this build`);
-      this.byId.set(config.id, new ProviderConnection(config as ProviderConnectionSettings, descriptor, deps));
+      this.byId.set(config.id, new ProviderConnection(config, descriptor, deps));
     }
   }
 
