@@ -64,8 +64,9 @@ async function main(): Promise<void> {
   const log = createLogger(env.LOG_LEVEL);
   // Loaded once the configuration is known to be good: a configuration error is answered at once,
   // without loading the whole gateway (and BullMQ) first.
-  const [{ buildApp }, { checkBulkItems }, { createGateway }, { startExpirySchedule }] = await Promise.all([
-    import('./api/app.js'),
+  // A worker loads no HTTP server (only the bulk-item check, for bulk jobs queued by an earlier version).
+  const [http, { checkBulkItems }, { createGateway }, { startExpirySchedule }] = await Promise.all([
+    env.ROLE === 'worker' ? null : import('./api/app.js'),
     import('./api/bulk-items.js'),
     import('./services/gateway.js'),
     import('./builtin-ledger/expiry-schedule.js'),
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
       log,
     });
 
-  if (env.ROLE === 'worker') {
+  if (http === null) {
     // No HTTP: take jobs from the connections' queues until told to stop.
     const gateway = await createGateway({ env, redis, connections, log, role: 'worker', checkBulkItems });
     onSignals('worker', () => gateway.close(), expiryOf(gateway));
@@ -149,14 +150,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const { app, gateway } = await buildApp({
-    env,
-    redis,
-    connections,
-    apiKeys: keys.table,
-    logger: log,
-    role: env.ROLE,
-  });
+  const { app, gateway } = await http.buildApp({ env, redis, connections, apiKeys: keys.table, logger: log });
   // app.close(): the server stops accepting and answers 503 on open connections, waits for the
   // requests in flight, then (its onClose hook) closes the gateway: workers, queues, pools.
   onSignals('gateway', () => app.close(), expiryOf(gateway));

@@ -5,11 +5,8 @@ import type { TransactionInput } from '../services/points/engine.js';
 import { statusOf, validationError } from './problem.js';
 import { BulkAdjust, BulkAward, BulkRedeem, type BulkView } from './schemas/points.js';
 
-const validators = {
-  award: strictAjv().compile(BulkAward),
-  redeem: strictAjv().compile(BulkRedeem),
-  adjust: strictAjv().compile(BulkAdjust),
-};
+const ajv = strictAjv();
+const validators = { award: ajv.compile(BulkAward), redeem: ajv.compile(BulkRedeem), adjust: ajv.compile(BulkAdjust) };
 
 /** Checks one bulk item; throws its error (the index names the field). */
 function checkItem(item: unknown, index: number, admin: boolean): TransactionInput {
@@ -68,12 +65,9 @@ export function bulkJobView(p: BulkProgress): BulkView {
   return {
     ...p,
     results: p.results.map((r) => ({
-      index: r.index,
+      ...bulkResultView(r),
       status: r.transaction?.status === 'succeeded' ? 201 : itemStatus(r),
       state: r.state,
-      replayed: r.replayed,
-      ...(r.transaction ? { transaction: r.transaction } : {}),
-      ...(r.error ? { error: r.error } : {}),
     })),
   };
 }

@@ -2,7 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorCode, GatewayError } from '../domain/errors.js';
 import { type FieldError, fieldErrors } from '../lib/schema-check.js';
-import { storeUnavailable } from '../redis/errors.js';
+import { asGatewayError } from '../redis/errors.js';
 
 /**
  * The HTTP face of the gateway's errors: the status of every error code (this table is the one
@@ -56,7 +56,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 export const statusOf = (code: ErrorCode): number => HTTP_STATUS[code];
 
 /** Where problem types are documented: GET /problems/<code> answers with the code's description. */
-export const problemType = (code: ErrorCode): string => `/problems/${code}`;
+const problemType = (code: ErrorCode): string => `/problems/${code}`;
 
 export interface Problem {
   type: string;
@@ -70,7 +70,7 @@ export interface Problem {
   [k: string]: unknown;
 }
 
-export function problemOf(err: GatewayError, req?: FastifyRequest): Problem {
+function problemOf(err: GatewayError, req?: FastifyRequest): Problem {
   const { retryAfter: _retryAfter, ...extra } = err.extra;
   return {
     type: problemType(err.code),
@@ -149,7 +149,5 @@ export function toGatewayError(error: FastifyError | Error): GatewayError {
   }
   if (fe.statusCode === 413) return new GatewayError('payload_too_large', 'The request body is too large.');
   if (fe.statusCode === 415) return new GatewayError('unsupported_media_type', 'Send the body as application/json.');
-  const down = storeUnavailable(error);
-  if (down) return down;
-  return new GatewayError('internal_error', 'An unexpected error occurred; it has been logged with this request id.');
+  return asGatewayError(error);
 }

@@ -1,11 +1,13 @@
 import type { Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
+import { isFinal } from '../domain/transactions.js';
 import type { ProviderAdapter } from '../providers/adapter.js';
 import type { ProviderDescriptor } from '../providers/descriptor.js';
 import type { ProviderConnectionSettings } from '../providers/index.js';
 import type { KeySpace } from '../redis/keys.js';
 import type { BalanceCache } from '../store/balance-cache.js';
+import type { TransactionRecord } from '../store/transaction-record.js';
 import type { TransactionStore } from '../store/transaction-store.js';
 import { DoneSignal } from './done-signal.js';
 import { Holds } from './holds.js';
@@ -32,6 +34,7 @@ export class Dispatch {
   private readonly calls: ProviderCalls;
   private readonly holds: Holds;
   private readonly workers: Workers;
+  private readonly store: TransactionStore;
 
   constructor(deps: {
     redis: Redis;
@@ -42,6 +45,7 @@ export class Dispatch {
     log: FastifyBaseLogger;
   }) {
     const { redis, keys, store, balances, options, log } = deps;
+    this.store = store;
     this.queues = new ConnectionQueues(redis, keys, options, log);
     this.signal = new DoneSignal(redis, keys);
     this.holds = new Holds(this.queues, log);
@@ -76,9 +80,16 @@ export class Dispatch {
     return this.queues.enqueueTxn(connectionId, txnId, lane, opts);
   }
 
-  /** Waits (at most `timeoutMs`) until `check` finds job `id` done; woken by its announcement. */
-  waitFor<T>(id: string, timeoutMs: number, check: () => Promise<T | null>): Promise<T | null> {
-    return this.signal.waitFor(id, timeoutMs, check);
+  /**
+   * The transaction once it is final, woken by its job's announcement; null when it is not final
+   * within `waitMs` (never longer than the dispatch wait, DISPATCH_WAIT_MS).
+   */
+  settled(txnId: string, waitMs?: number): Promise<TransactionRecord | null> {
+    const limit = this.queues.options.waitMs;
+    return this.signal.waitFor(txnId, Math.min(waitMs ?? limit, limit), async () => {
+      const r = await this.store.get(txnId);
+      return r && isFinal(r.status) ? r : null;
+    });
   }
 
   /** Holds a connection as a provider's 429 would (operators, tests). */

@@ -1,11 +1,12 @@
 import { decimalToMinor, minorToDecimal } from '../lib/money.js';
 import type { Movement, MoveResult } from '../providers/adapter.js';
 import type { ProviderSettings } from '../providers/settings.js';
+import { currencyOf } from '../providers/settings.js';
 import type { TransactionRecord } from '../store/transaction-record.js';
 
 /** A stored transaction as the movement an adapter applies. */
 export function movementOf(txn: TransactionRecord, settings: ProviderSettings): Movement {
-  const currency = settings.currency ?? 'EUR';
+  const currency = currencyOf(settings);
   const money =
     txn.amount !== null
       ? { decimal: txn.amount, minor: decimalToMinor(txn.amount), currency: txn.currency ?? currency }

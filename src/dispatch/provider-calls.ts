@@ -41,7 +41,9 @@ export class ProviderCalls {
     await lane.queue.add('call', data, this.queues.jobOptions(how.lane, jobId));
     const resultKey = this.keys.result(jobId);
     const waitMs = this.queues.options.waitMs;
-    let raw = await this.signal.waitFor(jobId, waitMs, () => this.redis.get(resultKey));
+    // The answer is read once and deleted in the same command.
+    const take = () => this.redis.getdel(resultKey);
+    let raw = await this.signal.waitFor(jobId, waitMs, take);
     let removed = false;
     if (raw === null) {
       const job = await lane.queue.getJob(jobId);
@@ -52,7 +54,7 @@ export class ProviderCalls {
           )
         : false;
       // It may have finished between the last look and now.
-      if (!removed) raw = await this.redis.get(resultKey);
+      if (!removed) raw = await take();
     }
     if (raw === null) {
       const what = `${lane.descriptor.name} (connection ${connectionId})`;
@@ -66,7 +68,6 @@ export class ProviderCalls {
         { retryAfter: '1' },
       );
     }
-    this.redis.del(resultKey).catch(() => undefined);
     const result = JSON.parse(raw) as CallResult;
     if ('error' in result) throw deserializeError(result.error);
     return result.ok;
@@ -154,4 +155,4 @@ export const QUEUED_METHODS: Record<string, { lane: Lane; write: boolean }> = {
   bulkCreateCustomers: { lane: 'bulk', write: true },
 };
 
-export const isQueuedMethod = (method: string): boolean => Object.hasOwn(QUEUED_METHODS, method);
+const isQueuedMethod = (method: string): boolean => Object.hasOwn(QUEUED_METHODS, method);

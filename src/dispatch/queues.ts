@@ -1,9 +1,10 @@
-import { Queue, type Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ProviderAdapter } from '../providers/adapter.js';
 import { type ProviderDescriptor, rateLimitOf } from '../providers/descriptor.js';
 import type { ProviderConnectionSettings } from '../providers/index.js';
+import { timeoutMsOf } from '../providers/settings.js';
 import type { KeySpace } from '../redis/keys.js';
 import { RedisRateLimiter } from './rate-limiter.js';
 
@@ -16,7 +17,7 @@ import { RedisRateLimiter } from './rate-limiter.js';
 
 export type Role = 'api' | 'worker' | 'all';
 export type Lane = 'read' | 'write' | 'bulk';
-export const PRIORITY: Record<Lane, number> = { read: 1, write: 5, bulk: 10 };
+const PRIORITY: Record<Lane, number> = { read: 1, write: 5, bulk: 10 };
 
 export interface DispatchOptions {
   /** How long a request waits for its provider call before answering 202 (writes) or 504 (reads). */
@@ -38,7 +39,7 @@ export interface DispatchOptions {
 }
 
 /** A transaction job: one stored transaction to apply (transaction-job.ts). Its job id is the transaction id. */
-export interface TxnJobData {
+interface TxnJobData {
   kind: 'txn';
   txnId: string;
 }
@@ -63,7 +64,6 @@ export interface ConnectionLane {
   adapter: ProviderAdapter;
   queue: Queue<JobData>;
   limiter: RedisRateLimiter;
-  worker?: Worker<JobData>;
 }
 
 export class ConnectionQueues {
@@ -104,7 +104,7 @@ export class ConnectionQueues {
       this.redis,
       { log: this.keys.rateLog(settings.id), blocked: this.keys.rateBlocked(settings.id) },
       limit,
-      settings.timeoutMs ?? 10_000,
+      timeoutMsOf(settings),
       settings.id,
     );
     const queue = new Queue<JobData>(`conn-${settings.id}`, {

@@ -2,7 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { GatewayError, ProviderError } from '../domain/errors.js';
 import { referenceOf } from '../domain/ids.js';
 import { isFinal } from '../domain/transactions.js';
+import { sleep } from '../lib/time.js';
 import type { MoveResult } from '../providers/adapter.js';
+import { balanceCacheMsOf, timeoutMsOf } from '../providers/settings.js';
 import type { BalanceCache } from '../store/balance-cache.js';
 import type { TransactionRecord } from '../store/transaction-record.js';
 import type { TransactionStore } from '../store/transaction-store.js';
@@ -70,7 +72,7 @@ export class TransactionJobs {
 
   /** Every write the gateway makes to a card ends its cached balance (and any read already on its way). */
   private async invalidateBalance(lane: ConnectionLane, cardId: string): Promise<void> {
-    if ((lane.settings.balanceCacheMs ?? 2000) > 0) await this.balances.invalidate(cardId);
+    if (balanceCacheMsOf(lane.settings) > 0) await this.balances.invalidate(cardId);
   }
 
   private async done(lane: ConnectionLane, rec: TransactionRecord): Promise<void> {
@@ -147,8 +149,8 @@ export class TransactionJobs {
     }
     // A request that timed out may still be running at the provider: look only once it cannot be
     // (it may have waited up to a timeout at the rate-limit gate before it was sent, then a timeout).
-    const settleBy = (rec.attempt_at ?? 0) + 2 * (settings.timeoutMs ?? 10_000) + 1000;
-    if (settleBy > Date.now()) await new Promise((r) => setTimeout(r, settleBy - Date.now()));
+    const settleBy = (rec.attempt_at ?? 0) + 2 * timeoutMsOf(settings) + 1000;
+    if (settleBy > Date.now()) await sleep(settleBy - Date.now());
     let found: MoveResult | null;
     try {
       found = await adapter.findApplied(referenceOf(rec.card_id), movementOf(rec, settings), rec.created_at);

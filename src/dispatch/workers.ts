@@ -56,7 +56,6 @@ export class Workers {
           this.log.warn({ connection: id, job: job.id, err: err.message }, 'job failed after its last attempt');
         }
       });
-      lane.worker = worker;
       this.workers.push(worker);
     }
     if (o.sweepIntervalMs > 0) {

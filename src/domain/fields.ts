@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { fieldError } from './errors.js';
 
 /**
  * The fields the whole API shares, and the ids of what lives on a connection. A `title` names a
@@ -84,6 +85,15 @@ export const Metadata = Type.Record(Type.String(), Type.Unknown(), {
   description: 'Your own data, kept with the transaction; at most 1 KB as JSON.',
   examples: [{ channel: 'web', order_total: '54.90', currency: 'EUR' }],
 });
+
+const METADATA_MAX_BYTES = 1024;
+
+/** The size limit of `metadata` (JSON Schema cannot count bytes): a validation_failed naming the field. */
+export function checkMetadataSize(metadata: unknown): void {
+  if (metadata !== undefined && Buffer.byteLength(JSON.stringify(metadata)) > METADATA_MAX_BYTES) {
+    throw fieldError('metadata', `must be at most ${METADATA_MAX_BYTES} bytes as JSON`);
+  }
+}
 
 export const DateTime = Type.String({
   format: 'date-time',

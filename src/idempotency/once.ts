@@ -1,6 +1,6 @@
 import { GatewayError, ProviderError } from '../domain/errors.js';
 import { sleep } from '../lib/time.js';
-import { storeUnavailable } from '../redis/errors.js';
+import { asGatewayError } from '../redis/errors.js';
 
 /**
  * The one idempotency flow every idempotent write goes through (points, cards, customers, bulk,
@@ -10,12 +10,15 @@ import { storeUnavailable } from '../redis/errors.js';
  * are the caller's (IdempotentWrite); the order of things, and what each outcome means, are here.
  */
 
-/** One attempt at the claim of a key (or of a reference_id). */
-export type Claim<A> =
+/**
+ * One attempt at the claim of a key (or of a reference_id). `R` is what the write works on: an id
+ * chosen before the claim (a card, a bulk), or the claimed transaction record itself.
+ */
+export type Claim<A, R = string> =
   /** This request owns the claim: do the write. */
-  | { kind: 'claimed'; resource: string }
+  | { kind: 'claimed'; resource: R }
   /** The request that held it stopped (its lease ran out) without an answer. */
-  | { kind: 'takeover'; resource: string }
+  | { kind: 'takeover'; resource: R }
   /** Done before: its answer. */
   | { kind: 'replay'; answer: A }
   /** Another request holds it and is still within its lease. */
@@ -23,14 +26,14 @@ export type Claim<A> =
   /** The key was used with another request. */
   | { kind: 'mismatch' };
 
-export interface IdempotentWrite<A> {
+export interface IdempotentWrite<A, R = string> {
   /** One atomic attempt at the claim. */
-  claim(): Promise<Claim<A>>;
+  claim(): Promise<Claim<A, R>>;
   /**
-   * Does the write for the claimed resource (`resumed`: after a takeover). Null: the claim was
+   * Does the write for the claimed resource (claimed now, or taken over). Null: the claim was
    * lost meanwhile (another request settled it), so claim again.
    */
-  run(resource: string, resumed: boolean): Promise<A | null>;
+  run(resource: R): Promise<A | null>;
   /**
    * What a takeover means. 'resume': running the write again is safe (it is idempotent by its
    * resource id). 'unknown': the first attempt may have done it at a provider, and the provider
@@ -38,12 +41,12 @@ export interface IdempotentWrite<A> {
    */
   takeover: 'resume' | 'unknown';
   /** Keeps the answer for replays (left out where the write records it itself, atomically). */
-  complete?(resource: string, answer: A): Promise<void>;
+  complete?(resource: R, answer: A): Promise<void>;
   /**
    * After the write failed. `definite`: nothing was done (a refusal), so the claim is given up and
    * a retry runs afresh; else it may have been done, and the error is kept as the answer.
    */
-  fail?(resource: string, error: GatewayError, definite: boolean): Promise<void>;
+  fail?(resource: R, error: GatewayError, definite: boolean): Promise<void>;
   /** What names the write, for messages: an Idempotency-Key (default), or a reference_id. */
   naming?: 'key' | 'reference';
 }
@@ -57,7 +60,7 @@ export interface OnceResult<A> {
 }
 
 /** Runs `write` once per claim: see IdempotentWrite. Waits at most `waitMs` for a request holding it. */
-export async function once<A>(write: IdempotentWrite<A>, waitMs: number): Promise<OnceResult<A>> {
+export async function once<A, R = string>(write: IdempotentWrite<A, R>, waitMs: number): Promise<OnceResult<A>> {
   const deadline = Date.now() + waitMs;
   for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
     const c = await write.claim();
@@ -79,9 +82,8 @@ export async function once<A>(write: IdempotentWrite<A>, waitMs: number): Promis
       throw err;
     }
     if (c.kind === 'claimed' || c.kind === 'takeover') {
-      const resumed = c.kind === 'takeover';
-      const answer = await attempt(write, c.resource, resumed);
-      if (answer !== null) return { answer, replayed: false, resumed };
+      const answer = await attempt(write, c.resource);
+      if (answer !== null) return { answer, replayed: false, resumed: c.kind === 'takeover' };
     }
     // Held by another request (or just released by it): look again shortly.
     if (Date.now() >= deadline) throw inFlight(write.naming ?? 'key');
@@ -89,10 +91,10 @@ export async function once<A>(write: IdempotentWrite<A>, waitMs: number): Promis
   }
 }
 
-async function attempt<A>(write: IdempotentWrite<A>, resource: string, resumed: boolean): Promise<A | null> {
+async function attempt<A, R>(write: IdempotentWrite<A, R>, resource: R): Promise<A | null> {
   let answer: A | null;
   try {
-    answer = await write.run(resource, resumed);
+    answer = await write.run(resource);
   } catch (err) {
     if (write.fail) {
       // A refusal made before anything was done frees the claim; a failure that may have done it is kept.
@@ -112,17 +114,5 @@ function inFlight(naming: 'key' | 'reference'): GatewayError {
       ? 'A request with this Idempotency-Key is still being processed; retry in a moment to get its result.'
       : 'A transaction with this reference_id is still being processed; retry in a moment to get its result.',
     { retryAfter: '1' },
-  );
-}
-
-/**
- * Anything thrown, as a GatewayError: Redis away is service_unavailable; anything else unexpected is an
- * internal error, its details left to the log.
- */
-export function asGatewayError(err: unknown): GatewayError {
-  if (err instanceof GatewayError) return err;
-  const down = err instanceof Error ? storeUnavailable(err) : null;
-  return (
-    down ?? new GatewayError('internal_error', 'An unexpected error occurred; it has been logged with this request id.')
   );
 }

@@ -19,7 +19,7 @@ type Stored = Answer | { kind: 'error'; error: { code: string; detail: string; e
 export interface RequestWrite<T> {
   /** The id of what the request makes, chosen before it is made: a takeover makes the same one. */
   newResource(): string;
-  run(resource: string, resumed: boolean): Promise<Answer<T>>;
+  run(resource: string): Promise<Answer<T>>;
   /**
    * 'resume': running it again is safe (the gateway's own card, a bulk: idempotent by the resource
    * id). 'unknown': it makes something at a provider, which may have happened though the call
@@ -42,12 +42,12 @@ export class RequestClaims {
   /** Runs `write` once per Idempotency-Key (without a key, simply runs it): see once.ts. */
   async run<T>(scope: IdempotencyScope | undefined, write: RequestWrite<T>): Promise<OnceResult<Answer<T>>> {
     if (scope === undefined) {
-      return { answer: await write.run(write.newResource(), false), replayed: false, resumed: false };
+      return { answer: await write.run(write.newResource()), replayed: false, resumed: false };
     }
     const flow: IdempotentWrite<Answer<T>> = {
       takeover: write.takeover,
       claim: () => this.claim<T>(scope, write.newResource()),
-      run: (resource, resumed) => write.run(resource, resumed),
+      run: (resource) => write.run(resource),
       complete: (resource, answer) => this.store(scope, resource, answer),
       fail: async (resource, error, definite) => {
         // A refusal did nothing: the key runs afresh. A failure that may have done it at a provider is the

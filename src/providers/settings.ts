@@ -1,6 +1,10 @@
 import Type from 'typebox';
 import { ConnectionIdSetting } from '../domain/fields.js';
 
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_BALANCE_CACHE_MS = 2000;
+const DEFAULT_CURRENCY = 'EUR';
+
 /**
  * The settings every provider connection has; each provider's settings schema
  * (src/providers/<kind>/settings.ts) spreads these and adds its own credentials.
@@ -12,7 +16,7 @@ export const providerSettings = {
     description: 'The provider API root, e.g. https://api.highlightcards.co.uk/api/v2',
   }),
   // Per request; a request holds its rate-limit slot at most this long (src/dispatch/rate-limiter.ts).
-  timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 25_000, default: 10_000 })),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 25_000, default: DEFAULT_TIMEOUT_MS })),
   rateLimit: Type.Optional(
     Type.Object(
       {
@@ -34,7 +38,7 @@ export const providerSettings = {
    * How long a balance read may be served from the cache; every write the gateway makes to the card ends it. 0: never
    * cached.
    */
-  balanceCacheMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 300_000, default: 2000 })),
+  balanceCacheMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 300_000, default: DEFAULT_BALANCE_CACHE_MS })),
 };
 
 /** A credential: kept out of logs, messages and GET /v1/connections (the descriptor names which settings are). */
@@ -51,3 +55,16 @@ export interface ProviderSettings {
   notifyCustomers?: boolean;
   balanceCacheMs?: number;
 }
+
+// The defaults, read in one place: settings that did not pass the start-up validation (an adapter made by a test
+// or a tool) have not had the schema's defaults filled in.
+
+/** How long one request to the provider may take. */
+export const timeoutMsOf = (s: Pick<ProviderSettings, 'timeoutMs'>): number => s.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+/** The currency of the connection's money amounts. */
+export const currencyOf = (s: Pick<ProviderSettings, 'currency'>): string => s.currency ?? DEFAULT_CURRENCY;
+
+/** How long a balance read may be served from the cache (0: never). */
+export const balanceCacheMsOf = (s: Pick<ProviderSettings, 'balanceCacheMs'>): number =>
+  s.balanceCacheMs ?? DEFAULT_BALANCE_CACHE_MS;

@@ -9,3 +9,15 @@ export function storeUnavailable(err: Error): GatewayError | null {
     retryAfter: '1',
   });
 }
+
+/**
+ * Anything thrown, as a GatewayError: Redis away is service_unavailable; anything else unexpected is an
+ * internal error, its details left to the log.
+ */
+export function asGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const down = err instanceof Error ? storeUnavailable(err) : null;
+  return (
+    down ?? new GatewayError('internal_error', 'An unexpected error occurred; it has been logged with this request id.')
+  );
+}

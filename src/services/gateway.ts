@@ -53,7 +53,6 @@ export async function createGateway(deps: {
   const keys = keySpace(env.REDIS_KEY_PREFIX);
   const leaseMs = 30_000;
   const idempotencyTtlMs = env.IDEMPOTENCY_TTL_HOURS * 3_600_000;
-  const waits = { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS, dispatchWaitMs: env.DISPATCH_WAIT_MS };
 
   const store = new TransactionStore(redis, keys, { idempotencyTtlMs, leaseMs });
   const balances = new BalanceCache(redis, keys);
@@ -80,10 +79,10 @@ export async function createGateway(deps: {
     store,
     balances,
     dispatch,
-    options: waits,
+    options: { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS },
   });
   const points = new PointsService(store, keys, connections);
-  const review = new TransactionReview(store, connections, dispatch, points, waits);
+  const review = new TransactionReview(store, connections, dispatch, points);
   const bull = () => dispatch.connection;
   const bulk = new BulkService({ redis, keys, points, requests, bull, checkItems: deps.checkBulkItems, log });
 

@@ -19,7 +19,7 @@ const registry = new ConnectionRegistry([{ id: 'pts', provider: 'ledger' }], {
   store: {} as TransactionStore,
   balances: {} as BalanceCache,
   dispatch: {} as Dispatch,
-  options: { inFlightWaitMs: 0, dispatchWaitMs: 0 },
+  options: { inFlightWaitMs: 0 },
 });
 
 describe('capabilities', () => {

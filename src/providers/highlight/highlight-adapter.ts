@@ -15,6 +15,7 @@ import type {
 } from '../adapter.js';
 import { badResponse, type HttpResult, orNullIfMissing } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
+import { currencyOf } from '../settings.js';
 import { HighlightClient } from './client.js';
 import { HighlightDirectory, pageMeta } from './directory.js';
 import {
@@ -151,7 +152,7 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     if (!row) throw this.unsupported(reference, info, m);
 
     const what = this.client.what('POST', `${path}/${row.path}`);
-    const currency = this.conn.currency ?? 'EUR';
+    const currency = currencyOf(this.conn);
     if (m.money && m.money.currency !== currency) {
       throw new ProviderError(
         'validation_failed',

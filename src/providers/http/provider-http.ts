@@ -1,5 +1,6 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { type ErrorCode, ProviderError } from '../../domain/errors.js';
+import { timeoutMsOf } from '../settings.js';
 import type { RequestGate } from './request-gate.js';
 
 /**
@@ -71,7 +72,7 @@ export class ProviderHttp {
 
   constructor(private readonly opts: ProviderHttpOptions) {
     this.gate = opts.gate;
-    this.timeoutMs = opts.connection.timeoutMs ?? 10_000;
+    this.timeoutMs = timeoutMsOf(opts.connection);
     // Too short a "secret" would blank ordinary words out of messages.
     this.secrets = opts.secrets.filter((x) => x.length >= 4);
     const url = new URL(opts.connection.baseUrl);

@@ -14,6 +14,7 @@ import type {
 } from '../adapter.js';
 import { badResponse, orNullIfMissing } from '../http/provider-http.js';
 import type { RequestGate } from '../http/request-gate.js';
+import { currencyOf } from '../settings.js';
 import { LoyaltyltClient } from './client.js';
 import {
   cardKeyOf,
@@ -201,7 +202,7 @@ export class LoyaltyltAdapter implements ProviderAdapter {
         order_id: `issue-${randomUUID()}`,
         order_total: 0,
         points: 0,
-        currency: this.conn.currency ?? 'EUR',
+        currency: currencyOf(this.conn),
         description: 'Card issued through the loyalty gateway',
         ...(this.conn.shopId !== undefined ? { shop_id: this.conn.shopId } : {}),
         ...(input.externalReference ? { meta_data: { external_reference: input.externalReference } } : {}),
@@ -271,7 +272,7 @@ export class LoyaltyltAdapter implements ProviderAdapter {
         `${this.client.what('POST', path)}: the card has no user, and transactions are user-based.`,
         'no',
       );
-    const currency = m.money?.currency ?? this.conn.currency ?? 'EUR';
+    const currency = m.money?.currency ?? currencyOf(this.conn);
     const body: Record<string, unknown> = {
       user_id: card.userId,
       loyalty_card_id: card.cardId,

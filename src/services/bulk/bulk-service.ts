@@ -5,10 +5,10 @@ import { stopWorkers } from '../../dispatch/workers.js';
 import { type ErrorCode, GatewayError } from '../../domain/errors.js';
 import type { Transaction, TransactionStatus } from '../../domain/transactions.js';
 import { scopeOf, type WriteRequest } from '../../idempotency/key.js';
-import { asGatewayError } from '../../idempotency/once.js';
 import type { RequestClaims } from '../../idempotency/request-claims.js';
 import { ulid } from '../../lib/ids.js';
 import type { FieldError } from '../../lib/schema-check.js';
+import { asGatewayError } from '../../redis/errors.js';
 import type { KeySpace } from '../../redis/keys.js';
 import type { CallContext, TransactionInput } from '../points/engine.js';
 import type { PointsService } from '../points/points-service.js';
@@ -227,10 +227,10 @@ export class BulkService {
   async progress(bulkId: string, clientId: string | null): Promise<BulkProgress | null> {
     const { redis, keys, points } = this.deps;
     if (!/^blk_[0-9A-Z]{26}$/.test(bulkId)) return null;
-    const h = await redis.hgetall(keys.bulk(bulkId));
+    // One round trip: the items are read alongside, and only shown once the bulk is found to be the client's.
+    const [h, stored] = await Promise.all([redis.hgetall(keys.bulk(bulkId)), redis.hgetall(keys.bulkItems(bulkId))]);
     if (!h.id || (clientId !== null && h.client !== clientId)) return null;
     const total = Number(h.total ?? 0);
-    const stored = await redis.hgetall(keys.bulkItems(bulkId));
     const parsed = Object.values(stored)
       .map((v) => JSON.parse(v) as StoredResult)
       .sort((a, b) => a.index - b.index);

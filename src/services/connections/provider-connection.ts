@@ -1,5 +1,5 @@
 import type { Dispatch } from '../../dispatch/dispatch.js';
-import type { Capabilities, Operation } from '../../domain/capabilities.js';
+import type { Capabilities, CardTypeCapabilities, Operation } from '../../domain/capabilities.js';
 import type { Card } from '../../domain/cards.js';
 import { referenceOf } from '../../domain/ids.js';
 import type { Balance, HistoryPage, HistoryQuery } from '../../domain/transactions.js';
@@ -8,6 +8,7 @@ import { isoTime as iso } from '../../lib/time.js';
 import type { ProviderAdapter } from '../../providers/adapter.js';
 import type { ProviderDescriptor } from '../../providers/descriptor.js';
 import type { ProviderConnectionSettings } from '../../providers/index.js';
+import { balanceCacheMsOf } from '../../providers/settings.js';
 import type { BalanceCache } from '../../store/balance-cache.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
 import { DispatchedEngine } from '../points/dispatched-engine.js';
@@ -27,7 +28,7 @@ export class ProviderConnection implements Connection {
   readonly capabilities: Capabilities;
   readonly engine: DispatchedEngine;
   readonly provider: { api: ProviderAdapter; view: ViewContext };
-  private readonly capsMemo = new Map<string, { caps: Capabilities; until: number }>();
+  private readonly capsMemo = new Map<string, { caps: CardTypeCapabilities; until: number }>();
 
   constructor(
     readonly config: ProviderConnectionSettings,
@@ -36,7 +37,7 @@ export class ProviderConnection implements Connection {
       store: TransactionStore;
       balances: BalanceCache;
       dispatch: Dispatch;
-      options: { inFlightWaitMs: number; dispatchWaitMs: number };
+      options: { inFlightWaitMs: number };
     },
   ) {
     const api = deps.dispatch.addConnection(config, descriptor);
@@ -55,13 +56,18 @@ export class ProviderConnection implements Connection {
 
   /** How long a balance read may be served from the cache (0: never). */
   private get balanceCacheMs(): number {
-    return this.config.balanceCacheMs ?? 2000;
+    return balanceCacheMsOf(this.config);
   }
 
   async cardCapabilities(cardId: string): Promise<Capabilities> {
+    return capabilitiesOfType(await this.typeOfCard(cardId));
+  }
+
+  /** What the card's type supports, as the provider says (a queued call), remembered a minute. */
+  private async typeOfCard(cardId: string): Promise<CardTypeCapabilities> {
     const hit = this.capsMemo.get(cardId);
     if (hit && hit.until > Date.now()) return hit.caps;
-    const caps = capabilitiesOfType(await this.api.cardCapabilities(referenceOf(cardId)));
+    const caps = await this.api.cardCapabilities(referenceOf(cardId));
     if (this.capsMemo.size > 10_000) this.capsMemo.clear();
     this.capsMemo.set(cardId, { caps, until: Date.now() + CAPABILITIES_MEMO_MS });
     return caps;
@@ -111,7 +117,8 @@ export class ProviderConnection implements Connection {
     const provided = this.api.history
       ? await this.api.history(ref, { limit: HISTORY_PROVIDER_WINDOW, fromMs: q.fromMs, toMs: q.toMs })
       : [];
-    const nativeUnit = async (): Promise<Unit> => (await this.api.cardCapabilities(ref)).nativeUnit;
+    // Usually remembered already: the history request has just checked what the card supports.
+    const nativeUnit = async (): Promise<Unit> => (await this.typeOfCard(cardId)).nativeUnit;
     const page = await mergedHistory({ id: cardId, connection: this.id, nativeUnit }, records, provided, q);
     return { ids: [], ...page };
   }
@@ -120,7 +127,7 @@ export class ProviderConnection implements Connection {
   async getCard(cardId: string): Promise<Card | null> {
     const ref = referenceOf(cardId);
     const c = await this.api.getCard(ref);
-    return c ? cardView(this.provider.view, c, await this.api.cardCapabilities(ref)) : null;
+    return c ? cardView(this.provider.view, c, await this.typeOfCard(cardId)) : null;
   }
 
   /** Every write the gateway makes to a card ends its cached balance (and any read already on its way). */

@@ -30,7 +30,7 @@ export class ConnectionRegistry {
       store: TransactionStore;
       balances: BalanceCache;
       dispatch: Dispatch;
-      options: { inFlightWaitMs: number; dispatchWaitMs: number };
+      options: { inFlightWaitMs: number };
     },
   ) {
     for (const config of connections) {

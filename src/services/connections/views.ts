@@ -15,7 +15,7 @@ import type { ProviderSettings } from '../../providers/settings.js';
  */
 
 /** The gateway always keeps history (its own record) and can show any card; reverse is the provider's to declare. */
-export function withGatewayOps(operations: readonly Operation[]): Operation[] {
+function withGatewayOps(operations: readonly Operation[]): Operation[] {
   const out = new Set(operations);
   out.add('history');
   out.add('get_card');

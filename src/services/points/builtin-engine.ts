@@ -1,10 +1,10 @@
 import type { BuiltinLedger } from '../../builtin-ledger/builtin-ledger.js';
 import { fieldError } from '../../domain/errors.js';
-import { type Claim, once } from '../../idempotency/once.js';
+import { once } from '../../idempotency/once.js';
 import { claimedRecord, type TransactionRecord } from '../../store/transaction-record.js';
 import type { IdempotencyScope, TransactionStore } from '../../store/transaction-store.js';
 import type { PointsEngine, Submission, TransactionInput, TransactionOutcome } from './engine.js';
-import { claimOf, outcomeOf } from './outcome.js';
+import { claimOf, outcomeOf, type TransactionClaimOutcome } from './outcome.js';
 
 /**
  * Transactions on the built-in ledger: claimed in the store, then applied in the request by one
@@ -39,22 +39,20 @@ export class BuiltinEngine implements PointsEngine {
   }
 
   async submit({ txn, idem, naturalKey }: Submission): Promise<TransactionOutcome> {
-    // A transaction whose claimer stopped before applying it: applying is idempotent, so finish its work.
-    let stranded: TransactionRecord | null = null;
+    const claimed = claimedRecord(txn, { queued: false });
     const claim = async () =>
-      claimOf(await this.store.claim(txn, { idem, naturalKey }), txn, (r, kind): Claim<TransactionRecord> => {
+      claimOf(await this.store.claim(txn, { idem, naturalKey }), claimed, (r, kind): TransactionClaimOutcome => {
         if (r && r.status !== 'processing') return { kind: 'replay', answer: r };
+        // A transaction whose claimer stopped before applying it: applying is idempotent, so finish its work.
         if (kind === 'existing' && r && r.lease_until !== null && r.lease_until < Date.now()) {
-          stranded = r;
-          return { kind: 'takeover', resource: r.id };
+          return { kind: 'takeover', resource: r };
         }
         return { kind: 'in_flight' };
       });
-    const res = await once<TransactionRecord>(
+    const res = await once(
       {
         claim,
-        run: (_id, resumed) =>
-          this.apply(resumed && stranded ? stranded : claimedRecord(txn, { queued: false }), idem, naturalKey),
+        run: (record: TransactionRecord) => this.apply(record, idem, naturalKey),
         takeover: 'resume',
         naming: idem ? 'key' : 'reference',
       },

@@ -1,12 +1,13 @@
 import type { Dispatch } from '../../dispatch/dispatch.js';
 import { fieldError } from '../../domain/errors.js';
 import { isFinal } from '../../domain/transactions.js';
-import { type Claim, once } from '../../idempotency/once.js';
+import { once } from '../../idempotency/once.js';
 import type { ProviderSettings } from '../../providers/settings.js';
+import { currencyOf } from '../../providers/settings.js';
 import { claimedRecord, type TransactionRecord } from '../../store/transaction-record.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
 import type { PointsEngine, Submission, TransactionInput, TransactionOutcome } from './engine.js';
-import { claimOf, outcomeOf } from './outcome.js';
+import { claimOf, outcomeOf, type TransactionClaimOutcome } from './outcome.js';
 import { transactionView } from './transaction-view.js';
 
 /**
@@ -22,11 +23,11 @@ export class DispatchedEngine implements PointsEngine {
     private readonly settings: ProviderSettings,
     private readonly store: TransactionStore,
     private readonly dispatch: Dispatch,
-    private readonly options: { inFlightWaitMs: number; dispatchWaitMs: number },
+    private readonly options: { inFlightWaitMs: number },
   ) {}
 
   get currency(): string {
-    return this.settings.currency ?? 'EUR';
+    return currencyOf(this.settings);
   }
 
   check(input: TransactionInput): void {
@@ -66,29 +67,29 @@ export class DispatchedEngine implements PointsEngine {
 
   async submit({ txn, idem, naturalKey, ctx }: Submission): Promise<TransactionOutcome> {
     const reserve = txn.reversal_of !== null ? { of: txn.reversal_of, amount: Math.abs(txn.delta) } : undefined;
-    // A transaction the key or reference_id already names, still queued or running: wait for it.
-    let found: TransactionRecord | null = null;
-    const claim = async () =>
-      claimOf(
-        await this.store.claim(txn, { idem, naturalKey, reserve, queued: true }),
-        txn,
-        (r): Claim<TransactionRecord> => {
-          if (!r) return { kind: 'in_flight' };
-          if (isFinal(r.status)) return { kind: 'replay', answer: r };
-          found = r;
-          return { kind: 'takeover', resource: r.id };
-        },
-      );
     const queued = claimedRecord(txn, {
       queued: true,
       idem_key: idem?.key ?? null,
       idem_fp: idem?.fingerprint ?? null,
       natural_key: naturalKey ?? null,
     });
-    const res = await once<TransactionRecord>(
+    const claim = async () =>
+      claimOf(
+        await this.store.claim(txn, { idem, naturalKey, reserve, queued: true }),
+        queued,
+        (r): TransactionClaimOutcome => {
+          if (!r) return { kind: 'in_flight' };
+          if (isFinal(r.status)) return { kind: 'replay', answer: r };
+          // A transaction the key or reference_id already names, still queued or running: queue it (again) below,
+          // and wait for it.
+          return { kind: 'takeover', resource: r };
+        },
+      );
+    const res = await once(
       {
         claim,
-        run: async (_id, resumed) => (resumed && found ? found : queued),
+        // The claim itself queued the transaction; its job is added below.
+        run: async (record: TransactionRecord) => record,
         takeover: 'resume',
         naming: idem ? 'key' : 'reference',
       },
@@ -104,11 +105,7 @@ export class DispatchedEngine implements PointsEngine {
     if (ctx.respondAsync || ctx.lane === 'bulk') {
       return { state: 'accepted', transaction: transactionView(record), replayed, asyncPreferred: ctx.respondAsync };
     }
-    const waitMs = Math.min(ctx.waitMs ?? this.options.dispatchWaitMs, this.options.dispatchWaitMs);
-    const done = await this.dispatch.waitFor(record.id, waitMs, async () => {
-      const r = await this.store.get(record.id);
-      return r && isFinal(r.status) ? r : null;
-    });
+    const done = await this.dispatch.settled(record.id, ctx.waitMs);
     if (done) return outcomeOf(done, replayed);
     return { state: 'accepted', transaction: transactionView((await this.store.get(record.id)) ?? record), replayed };
   }

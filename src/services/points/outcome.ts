@@ -40,20 +40,23 @@ export function reversalRefused(left: number, txn: Pick<NewTransaction, 'reversa
       );
 }
 
+/** A transaction claim as the idempotency flow sees it: the write works on the claimed record itself. */
+export type TransactionClaimOutcome = Claim<TransactionRecord, TransactionRecord>;
+
 /**
- * A store claim as the idempotency flow sees it. What a transaction already claimed under the key
+ * A store claim as the idempotency flow sees it (`claimed`: the record the claim has just written). What a transaction already claimed under the key
  * or reference_id means (a replay, one to wait for, one to take over) is the engine's: `found`.
  */
 export function claimOf(
   c: TransactionClaim,
-  txn: NewTransaction,
-  found: (record: TransactionRecord | null, kind: 'done' | 'existing') => Claim<TransactionRecord>,
-): Claim<TransactionRecord> {
+  claimed: TransactionRecord,
+  found: (record: TransactionRecord | null, kind: 'done' | 'existing') => TransactionClaimOutcome,
+): TransactionClaimOutcome {
   switch (c.kind) {
     case 'claimed':
-      return { kind: 'claimed', resource: c.txnId };
+      return { kind: 'claimed', resource: claimed };
     case 'exceeds':
-      throw reversalRefused(c.left, txn);
+      throw reversalRefused(c.left, claimed);
     case 'mismatch':
       return c;
     default:

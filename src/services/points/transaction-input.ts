@@ -1,5 +1,6 @@
 import type { Capabilities } from '../../domain/capabilities.js';
 import { fieldError } from '../../domain/errors.js';
+import { checkMetadataSize } from '../../domain/fields.js';
 import type { TransactionType } from '../../domain/transactions.js';
 import type { Unit } from '../../domain/units.js';
 import { ulid } from '../../lib/ids.js';
@@ -16,8 +17,6 @@ const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = {
   redeem_coupon: 'rewards',
 };
 
-const METADATA_MAX_BYTES = 1024;
-
 /** The transaction a request makes on a card of `connection`: checked, its unit, points, delta and expiry decided. */
 export function newTransaction(
   input: TransactionInput,
@@ -27,9 +26,7 @@ export function newTransaction(
   const unit: Unit = FIXED_UNIT[input.type] ?? input.unit ?? where.caps.native_unit ?? 'points';
   const now = Date.now();
   engine.check(input);
-  if (input.metadata !== undefined && Buffer.byteLength(JSON.stringify(input.metadata)) > METADATA_MAX_BYTES) {
-    throw fieldError('metadata', `must be at most ${METADATA_MAX_BYTES} bytes as JSON`);
-  }
+  checkMetadataSize(input.metadata);
   const adds = input.type === 'award' || (input.type === 'adjust' && (input.points ?? 0) > 0);
   let expiresAt: number | null = null;
   if (input.expires_at !== undefined) {

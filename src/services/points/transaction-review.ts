@@ -1,6 +1,6 @@
 import type { Dispatch } from '../../dispatch/dispatch.js';
 import { GatewayError } from '../../domain/errors.js';
-import { isFinal, type Transaction, type TransactionStatus } from '../../domain/transactions.js';
+import type { Transaction, TransactionStatus } from '../../domain/transactions.js';
 import type { TransactionRecord } from '../../store/transaction-record.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
 import type { CallContext, PointsConnection, PointsConnections } from './engine.js';
@@ -18,7 +18,6 @@ export class TransactionReview {
     private readonly connections: PointsConnections,
     private readonly dispatch: Dispatch,
     private readonly points: PointsService,
-    private readonly options: { dispatchWaitMs: number },
   ) {}
 
   /** Dispatched transactions in a status, oldest first; `after` is the last id of the previous page. */
@@ -94,11 +93,7 @@ export class TransactionReview {
     if (ctx.respondAsync) {
       return { state: 'accepted', transaction: transactionView((await this.store.get(id)) ?? rec) };
     }
-    const waitMs = Math.min(ctx.waitMs ?? this.options.dispatchWaitMs, this.options.dispatchWaitMs);
-    const done = await this.dispatch.waitFor(id, waitMs, async () => {
-      const r = await this.store.get(id);
-      return r && isFinal(r.status) ? r : null;
-    });
+    const done = await this.dispatch.settled(id, ctx.waitMs);
     return { state: done ? 'done' : 'accepted', transaction: await this.points.getTransaction(id) };
   }
 

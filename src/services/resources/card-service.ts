@@ -1,6 +1,7 @@
 import type { Card, CreateCardBody } from '../../domain/cards.js';
 import type { PageMeta } from '../../domain/customers.js';
 import { GatewayError } from '../../domain/errors.js';
+import { checkMetadataSize } from '../../domain/fields.js';
 import { referenceOf, requireOnConnection } from '../../domain/ids.js';
 import type { EarnedReward } from '../../domain/programs.js';
 import { scopeOf, type WriteRequest } from '../../idempotency/key.js';
@@ -12,8 +13,6 @@ import type { Connection } from '../connections/connection.js';
 import type { ConnectionRegistry } from '../connections/registry.js';
 import { cardView } from '../connections/views.js';
 import { providerCall, providerOf } from './provider-api.js';
-
-const METADATA_MAX_BYTES = 1024;
 
 /** Cards on any connection: issued, read, listed, deleted, blocked or voided; and the rewards a card has earned. */
 export class CardService {
@@ -53,11 +52,7 @@ export class CardService {
         { supported: conn?.capabilities.operations ?? [] },
       );
     }
-    if (body.metadata !== undefined && Buffer.byteLength(JSON.stringify(body.metadata)) > METADATA_MAX_BYTES) {
-      throw new GatewayError('validation_failed', `metadata must be at most ${METADATA_MAX_BYTES} bytes as JSON.`, {
-        errors: [{ field: '/metadata', message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON` }],
-      });
-    }
+    checkMetadataSize(body.metadata);
     const own = conn.ownCards;
     // The card id is chosen before the claim: a request that takes over after a crash makes the same card.
     return this.requests.run(scopeOf(this.keys, req), {
