@@ -39,7 +39,7 @@ export class BuiltinEngine implements PointsEngine {
   }
 
   async submit({ txn, idem, naturalKey }: Submission): Promise<TransactionOutcome> {
-    const claimed = claimedRecord(txn, { queued: false });
+    const claimed = () => claimedRecord(txn, { queued: false });
     const claim = async () =>
       claimOf(await this.store.claim(txn, { idem, naturalKey }), claimed, (r, kind): TransactionClaimOutcome => {
         if (r && r.status !== 'processing') return { kind: 'replay', answer: r };

@@ -67,12 +67,13 @@ export class DispatchedEngine implements PointsEngine {
 
   async submit({ txn, idem, naturalKey, ctx }: Submission): Promise<TransactionOutcome> {
     const reserve = txn.reversal_of !== null ? { of: txn.reversal_of, amount: Math.abs(txn.delta) } : undefined;
-    const queued = claimedRecord(txn, {
-      queued: true,
-      idem_key: idem?.key ?? null,
-      idem_fp: idem?.fingerprint ?? null,
-      natural_key: naturalKey ?? null,
-    });
+    const queued = () =>
+      claimedRecord(txn, {
+        queued: true,
+        idem_key: idem?.key ?? null,
+        idem_fp: idem?.fingerprint ?? null,
+        natural_key: naturalKey ?? null,
+      });
     const claim = async () =>
       claimOf(
         await this.store.claim(txn, { idem, naturalKey, reserve, queued: true }),

@@ -44,19 +44,20 @@ export function reversalRefused(left: number, txn: Pick<NewTransaction, 'reversa
 export type TransactionClaimOutcome = Claim<TransactionRecord, TransactionRecord>;
 
 /**
- * A store claim as the idempotency flow sees it (`claimed`: the record the claim has just written). What a transaction already claimed under the key
- * or reference_id means (a replay, one to wait for, one to take over) is the engine's: `found`.
+ * A store claim as the idempotency flow sees it. `claimed` makes the record the claim has just
+ * written (only then: replays, the hot path, skip building it). What a transaction already claimed
+ * under the key or reference_id means (a replay, one to wait for, one to take over) is the engine's: `found`.
  */
 export function claimOf(
   c: TransactionClaim,
-  claimed: TransactionRecord,
+  claimed: () => TransactionRecord,
   found: (record: TransactionRecord | null, kind: 'done' | 'existing') => TransactionClaimOutcome,
 ): TransactionClaimOutcome {
   switch (c.kind) {
     case 'claimed':
-      return { kind: 'claimed', resource: claimed };
+      return { kind: 'claimed', resource: claimed() };
     case 'exceeds':
-      throw reversalRefused(c.left, claimed);
+      throw reversalRefused(c.left, claimed());
     case 'mismatch':
       return c;
     default:
