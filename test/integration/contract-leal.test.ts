@@ -494,12 +494,10 @@ describe('failures', () => {
   it('holds requests at the gate while the RateLimit window is spent, instead of drawing a 429', async () => {
     sb.sim.setRateLimit({ requests: 2, perSeconds: 1 });
     const a = another();
-    const t0 = Date.now();
     for (let i = 0; i < 3; i++) expect((await a.getCard(ana()))?.reference).toBe(ana());
-    // The second answer said RateLimit-Remaining 0: the third request waited for RateLimit-Reset.
-    expect(sb.sim.stats().rateLimited).toBe(0);
-    expect(sb.sim.stats().requests).toBe(3);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+    // The second answer said RateLimit-Remaining 0: the third request waited for RateLimit-Reset, so the
+    // simulator, which refuses a third request in its window, answered all three.
+    expect(sb.sim.stats()).toMatchObject({ requests: 3, rateLimited: 0, maxInWindow: 2 });
   });
 
   it('maps 5xx to provider_unavailable: unknown on writes, no on reads', async () => {

@@ -150,8 +150,26 @@ describe('bulk across providers', () => {
       });
       expect(second.status).toBe(202);
       expect(second.body.id).toBe(first.body.id);
-      // Another key: a new bulk, whose items are new transactions; the same key again names the same bulk.
+      // The same key again names the same bulk and sends nothing.
       expect([sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied())).toEqual(applied);
+      // Another key: a new bulk, whose items are new transactions, applied once more at each provider.
+      const other = await sb.gw.request('POST', '/v1/points/bulk', {
+        body: { transactions: items },
+        headers: { 'idempotency-key': 'bulk-x2' },
+      });
+      expect(other.status, other.text).toBe(202);
+      expect(other.body.id).not.toBe(first.body.id);
+      let otherDone = other.body;
+      for (let i = 0; i < 200 && otherDone.status !== 'completed'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        otherDone = (await sb.gw.request('GET', `/v1/bulk/${other.body.id}`)).body;
+      }
+      expect(otherDone).toMatchObject({ status: 'completed', succeeded: 4, failed: 1 });
+      const txnIds = (bulk: { results: { transaction?: { id: string }; transaction_id?: string }[] }) =>
+        bulk.results.slice(0, 4).map((r) => r.transaction?.id ?? r.transaction_id);
+      expect(txnIds(otherDone).every((id) => typeof id === 'string')).toBe(true);
+      expect(txnIds(otherDone).filter((id) => txnIds(done).includes(id))).toEqual([]);
+      expect([sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied())).toEqual(applied.map((n) => n + 1));
       // Another client cannot read it.
       expectProblem(
         await sb.gw.request('GET', `/v1/bulk/${first.body.id}`, { key: KEYS.other }),

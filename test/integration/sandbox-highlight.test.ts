@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHighlightSandbox, type HighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
+import { heldBack } from '../helpers/order.js';
 
 let sb: HighlightSandbox;
 let base: string;
@@ -369,10 +370,12 @@ describe('rate limit, faults, reset', () => {
     await expect(bad.json()).rejects.toThrow();
     expect(sb.sim.counters()['cards.add-stamp']).toBe(2);
 
-    sb.sim.inject({ kind: 'latency', ms: 150 });
-    const t0 = Date.now();
-    expect((await call('GET', `/cards/${s}`)).status).toBe(200);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    sb.sim.inject({ kind: 'latency', ms: 150, match: `^GET /cards/${s}$` });
+    const late = await heldBack(
+      () => call('GET', `/cards/${s}`),
+      () => call('GET', '/cards'),
+    );
+    expect([late.held, late.slow.status]).toEqual([true, 200]);
 
     sb.sim.inject({ kind: 'timeout', ms: 5000 });
     await expect(

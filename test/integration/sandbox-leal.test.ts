@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLealSandbox, type LealSandbox } from '../../src/sandbox/leal/simulator.js';
+import { heldBack } from '../helpers/order.js';
 
 let sb: LealSandbox;
 let base: string;
@@ -371,10 +372,12 @@ describe('rate limit, faults, reset', () => {
     await expect(res.json()).rejects.toThrow();
     expect(sb.sim.counters()).toEqual({ 'customer_cards.stamp': 1 });
 
-    sb.sim.inject({ kind: 'latency', ms: 250 });
-    const t0 = Date.now();
-    expect((await call('GET', `/accounts/${A}/cards`)).status).toBe(200);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(240);
+    sb.sim.inject({ kind: 'latency', ms: 250, match: 'GET /accounts/\\d+/cards$' });
+    const late = await heldBack(
+      () => call('GET', `/accounts/${A}/cards`),
+      () => call('GET', cc(302, 502)),
+    );
+    expect([late.held, late.slow.status, late.fast.status]).toEqual([true, 200, 200]);
 
     sb.sim.inject({ kind: 'timeout', applied: true, match: '/stamp$' });
     await expect(

@@ -322,10 +322,37 @@ describe('appliedByTxn: exactly-once evidence', () => {
     );
   });
 
-  it('Coupontools and Leal carry no txn id: nothing is attributed', async () => {
+  it('Coupontools and Leal carry no txn id: a write they apply is not attributed', async () => {
     const ct = createCoupontoolsSandbox();
     const leal = createLealSandbox();
-    expect(ct.sim.appliedByTxn()).toEqual({});
-    expect(leal.sim.appliedByTxn()).toEqual({});
+    const [ctBase, lealBase] = [await ct.sim.start(0), await leal.sim.start(0)];
+    try {
+      const post = (url: string, headers: Record<string, string>, body: unknown) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const ctWrite = await post(
+        `${ctBase}/loyalty/loyalty-cards/${ct.seed.stampCardId}/stats/50002`,
+        { 'x-api-key': ct.credentials.apiKey!, 'x-api-secret': ct.credentials.apiSecret! },
+        { amount: 1 }, // Coupontools takes no free text to carry a txn id in (an unknown field is refused)
+      );
+      expect(ctWrite.status, await ctWrite.text()).toBe(200);
+      const lealWrite = await post(
+        `${lealBase}/accounts/4242/customers/302/customer_cards/502/stamp`,
+        { authorization: `Bearer ${leal.credentials.token}` },
+        { stamps: 1, comment: `[lgw:${TXN_A}]` },
+      );
+      expect(lealWrite.status, await lealWrite.text()).toBe(200);
+      // Applied, each once...
+      expect([ct.sim.applied(), leal.sim.applied()]).toEqual([1, 1]);
+      // ...and attributed to no txn, in process and over HTTP alike.
+      expect([ct.sim.appliedByTxn(), leal.sim.appliedByTxn()]).toEqual([{}, {}]);
+      expect(await fetchAppliedByTxn(new URL(ctBase).origin)).toEqual({});
+      expect(await fetchAppliedByTxn(new URL(lealBase).origin)).toEqual({});
+    } finally {
+      await Promise.all([ct.sim.stop(), leal.sim.stop()]);
+    }
   });
 });

@@ -210,8 +210,12 @@ describe('the server process', () => {
     expect(replay.body.id).toBe(awarded.body.id);
     expect((await call('GET', `/v1/points/balance/${card.body.id}`)).body.available).toBe(42);
 
+    // The second start runs a redis-server of its own (the first one's was stopped with it).
     const pid2 = redisPid(dataDir);
-    expect(pid2).toBeDefined();
+    expect(pid2).toEqual(expect.any(Number));
+    expect(pid2).not.toBe(pid);
+    expect(alive(pid2!)).toBe(true);
+    expect(isRedisServer(pid2!)).toBe(true);
     expect(await stop(second)).toEqual({ code: 0, signal: null });
     expect(alive(pid2!)).toBe(false);
   });

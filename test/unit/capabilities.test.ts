@@ -1,26 +1,25 @@
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILTIN_CAPABILITIES } from '../../src/builtin-ledger/builtin-ledger.js';
-import type { Dispatch } from '../../src/dispatch/dispatch.js';
+import { loadEnv } from '../../src/config/env.js';
 import { GatewayError } from '../../src/domain/errors.js';
-import { keySpace } from '../../src/redis/keys.js';
-import { ConnectionRegistry } from '../../src/services/connections/registry.js';
-import type { BalanceCache } from '../../src/store/balance-cache.js';
-import type { TransactionStore } from '../../src/store/transaction-store.js';
+import { createGateway } from '../../src/services/gateway.js';
 
 // No Redis server and no HTTP here: only the capability check that runs before anything is claimed.
-// A built-in ledger connection knows its capabilities without a call (the Redis client never connects).
+// The registry is the gateway's own, built as the OpenAPI generator builds it (offline: nothing connects);
+// a built-in ledger connection knows its capabilities without a call.
 const redis = new Redis({ lazyConnect: true, enableOfflineQueue: false });
-afterAll(() => redis.disconnect());
-const registry = new ConnectionRegistry([{ id: 'pts', provider: 'ledger' }], {
+const gateway = await createGateway({
+  env: loadEnv({ REDIS_KEY_PREFIX: 'unit' }),
   redis,
-  keys: keySpace('unit'),
-  // A built-in connection uses neither: they serve provider connections.
-  store: {} as TransactionStore,
-  balances: {} as BalanceCache,
-  dispatch: {} as Dispatch,
-  options: { inFlightWaitMs: 0 },
+  connections: [{ id: 'pts', provider: 'ledger' }],
+  log: pino({ level: 'silent' }),
+  offline: true,
+  checkBulkItems: () => [],
 });
+const registry = gateway.connections;
+afterAll(() => redis.disconnect());
 
 describe('capabilities', () => {
   it('refuses what a card cannot do with unsupported_operation naming what it supports', async () => {
