@@ -6,7 +6,7 @@ import { type ConnectionConfig, loadConnections } from './config/connections.js'
 import { ConfigError, type Env, loadEnv } from './config/env.js';
 import type { Role } from './dispatch/queues.js';
 import { createLogger } from './logger.js';
-import { createRedis } from './redis/client.js';
+import { createRedis, ready } from './redis/client.js';
 import { type EmbeddedRedis, RedisBinaryMissingError, startEmbeddedRedis } from './redis/embedded-redis.js';
 import type { Gateway } from './services/gateway.js';
 
@@ -92,8 +92,9 @@ async function main(): Promise<void> {
     );
   }
 
-  const redis = createRedis(url);
+  const redis = createRedis(url, { commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS, log });
   try {
+    await ready(redis);
     await redis.ping();
     await checkRedisVersion(redis);
   } catch (err) {

@@ -16,6 +16,7 @@ export const EnvSchema = Type.Object({
   REDIS_SERVER_BIN: Type.String({ minLength: 1, default: 'redis-server' }),
   REDIS_APPENDFSYNC: Type.Union([Type.Literal('always'), Type.Literal('everysec')], { default: 'everysec' }),
   REDIS_KEY_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', default: 'lgw' }),
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60000, default: 1000 }),
   DATA_DIR: Type.String({ minLength: 1, default: '.data' }),
   CONNECTIONS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   API_KEYS: Type.Optional(Type.String({ minLength: 1 })),
@@ -43,21 +44,10 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const INTEGER_VARS = new Set([
-  'PORT',
-  'IDEMPOTENCY_WAIT_MS',
-  'EXPIRY_SWEEP_INTERVAL_SECONDS',
-  'BODY_LIMIT_BYTES',
-  'DISPATCH_WAIT_MS',
-  'DISPATCH_ATTEMPTS',
-  'DISPATCH_BACKOFF_MS',
-  'DISPATCH_CONCURRENCY',
-  'DISPATCH_LOCK_MS',
-  'DISPATCH_STALLED_INTERVAL_MS',
-  'DISPATCH_SWEEP_INTERVAL_MS',
-  'SHUTDOWN_GRACE_MS',
-]);
-const NUMBER_VARS = new Set(['IDEMPOTENCY_TTL_HOURS']);
+/** The variables read as numbers, from the schema itself (its `type`), so a new one cannot be missed here. */
+const typeOf = (name: string): unknown => (EnvSchema.properties as Record<string, { type?: unknown }>)[name]?.type;
+const INTEGER_VARS = new Set(Object.keys(EnvSchema.properties).filter((n) => typeOf(n) === 'integer'));
+const NUMBER_VARS = new Set(Object.keys(EnvSchema.properties).filter((n) => typeOf(n) === 'number'));
 
 /**
  * Reads and validates the environment. Empty strings count as unset. A wrong value

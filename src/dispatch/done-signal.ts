@@ -23,6 +23,9 @@ export class DoneSignal {
       enableAutoPipelining: false,
       maxRetriesPerRequest: null,
       connectionName: 'loyalty-gateway-events',
+      // It only listens, and resubscribes by itself after a reconnect.
+      commandTimeout: undefined,
+      enableOfflineQueue: true,
     });
     this.subscriber.on('message', (_channel: string, id: string) => this.wake(id));
     this.subscriber.on('error', () => undefined);

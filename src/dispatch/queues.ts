@@ -88,6 +88,9 @@ export class ConnectionQueues {
         enableAutoPipelining: false,
         protocol: 2,
         connectionName: 'loyalty-gateway-queue',
+        // BullMQ's blocking reads wait longer than any command timeout; its commands wait out a reconnect.
+        commandTimeout: undefined,
+        enableOfflineQueue: true,
       });
       // Reconnects by itself; BullMQ's own 'error' events say what failed.
       this.bullOf.on('error', () => undefined);

@@ -1,10 +1,13 @@
 import { GatewayError } from '../domain/errors.js';
 
-const REDIS_DOWN = /Connection is closed|enableOfflineQueue|MaxRetriesPerRequest|ECONNREFUSED|Stream isn't writeable/;
+// ioredis's messages when Redis cannot be reached: refused, closed, stalled past the command timeout, or
+// retried past maxRetriesPerRequest (whose message reads "Reached the max retries per request limit").
+const REDIS_DOWN =
+  /Connection is closed|enableOfflineQueue|max retries per request|ECONNREFUSED|Stream isn't writeable|Command timed out/i;
 
 /** service_unavailable when `err` says Redis could not be reached (ioredis's messages); else null. */
 export function storeUnavailable(err: Error): GatewayError | null {
-  if (!REDIS_DOWN.test(err.message)) return null;
+  if (err.name !== 'MaxRetriesPerRequestError' && !REDIS_DOWN.test(err.message)) return null;
   return new GatewayError('service_unavailable', 'The ledger store is not reachable; retry shortly.', {
     retryAfter: '1',
   });

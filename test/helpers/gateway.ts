@@ -9,7 +9,7 @@ import { type ConnectionConfig, DEFAULT_CONNECTIONS, parseConnections } from '..
 import { type Env, loadEnv } from '../../src/config/env.js';
 import type { Dispatch } from '../../src/dispatch/dispatch.js';
 import { REDACT_PATHS } from '../../src/logger.js';
-import { createRedis } from '../../src/redis/client.js';
+import { createRedis, ready } from '../../src/redis/client.js';
 import type { Gateway } from '../../src/services/gateway.js';
 import type { TransactionStore } from '../../src/store/transaction-store.js';
 
@@ -52,7 +52,13 @@ export interface Res {
  * Requests go over the network with fetch, as a client's would.
  */
 export async function startGateway(
-  opts: { env?: Record<string, string>; connections?: unknown; prefix?: string } = {},
+  opts: {
+    env?: Record<string, string>;
+    connections?: unknown;
+    prefix?: string;
+    /** Another Redis than the suite's (a test that stops or stalls its own). */
+    redisUrl?: string;
+  } = {},
 ): Promise<TestGateway> {
   // A prefix of its own, unless the test wants several gateways on one ledger.
   const prefix = opts.prefix ?? `t${randomBytes(5).toString('hex')}`;
@@ -78,7 +84,11 @@ export async function startGateway(
     },
   });
   const logger = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
-  const redis = createRedis(inject('redisUrl'));
+  const redis = createRedis(opts.redisUrl ?? inject('redisUrl'), {
+    commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    log: logger,
+  });
+  await ready(redis);
   const { app, gateway } = await buildApp({ env, redis, connections, apiKeys, logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();

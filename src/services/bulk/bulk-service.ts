@@ -98,7 +98,20 @@ export class BulkService {
   ): Promise<{ succeeded: number; failed: number; results: ItemResult[] }> {
     const base: CallContext = { ...req, path: `${req.path}#item` };
     const results: ItemResult[] = [];
-    for (const [index, item] of items.entries()) results.push(await this.item(item, index, base));
+    for (const [index, item] of items.entries()) {
+      const result = await this.item(item, index, base);
+      // The store away fails every item after this one too: the whole request is refused (503), and its retry
+      // with the same Idempotency-Key replays the items before this one.
+      if (result.error?.code === 'service_unavailable') {
+        throw new GatewayError(
+          'service_unavailable',
+          `The ledger store is not reachable; items before #${index} were applied; retry shortly with the same ` +
+            'Idempotency-Key.',
+          { retryAfter: '1' },
+        );
+      }
+      results.push(result);
+    }
     const succeeded = results.filter((r) => r.outcome !== 'error').length;
     return { succeeded, failed: items.length - succeeded, results };
   }
