@@ -108,6 +108,8 @@ async function whileAway(tag: string): Promise<void> {
   }
   const ready = await fetchReady();
   expectProblem(ready, 503, 'service_unavailable');
+  expect(ready.body.detail).toContain('Redis');
+  expect(ready.headers.get('retry-after')).toBe('1');
   // The process itself is up: liveness stays green.
   expect((await gw.request('GET', '/healthz', { key: null })).status).toBe(200);
 }

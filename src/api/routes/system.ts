@@ -52,7 +52,10 @@ export async function systemRoutes(app: FastifyInstance, opts: { redis: Redis; c
         await Promise.race([opts.redis.ping(), timeout]);
         return { status: 'ready' };
       } catch {
-        return sendProblem(reply, new GatewayError('service_unavailable', 'Redis does not answer.'));
+        return sendProblem(
+          reply,
+          new GatewayError('service_unavailable', 'Redis (the ledger store) does not answer.', { retryAfter: '1' }),
+        );
       } finally {
         // A ready answer must not leave a timer behind: one per probe would pile up under load.
         clearTimeout(timer);
