@@ -49,6 +49,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       const scope = (route.config as { scope?: string } | undefined)?.scope;
       const s = { ...(schema as Record<string, unknown>) };
       s.security = scope ? [{ apiKey: [] }] : [];
+      // Machine-readable, from the same `config.scope` the auth hook checks (test/integration/scopes.test.ts reads it).
+      if (scope) s['x-required-scope'] = scope;
       if (scope)
         s.description = `${(s.description as string | undefined) ?? s.summary ?? ''}\n\nScope: \`${scope}\`.`.trim();
       return { schema: s as typeof schema, url };
