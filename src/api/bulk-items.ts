@@ -1,4 +1,4 @@
-import { GatewayError } from '../domain/errors.js';
+import { type ErrorCode, GatewayError } from '../domain/errors.js';
 import { fieldErrors, strictAjv } from '../lib/schema-check.js';
 import type { BulkItem, BulkProgress, ItemResult } from '../services/bulk/bulk-service.js';
 import type { TransactionInput } from '../services/points/engine.js';
@@ -60,14 +60,23 @@ export function bulkResultView(r: ItemResult) {
   };
 }
 
-/** A bulk job as GET /v1/bulk/{id} shows it (BulkJob): each item's status is 201 once its transaction succeeded. */
+/**
+ * A bulk job as GET /v1/bulk/{id} shows it (BulkJob): each item's status follows its transaction once that is
+ * final: 201 when it succeeded, its error's status when it failed or needs review (as a request of its own
+ * that waited for it would have answered); until then what the item was answered when it was queued (202).
+ */
 export function bulkJobView(p: BulkProgress): BulkView {
   return {
     ...p,
-    results: p.results.map((r) => ({
-      ...bulkResultView(r),
-      status: r.transaction?.status === 'succeeded' ? 201 : itemStatus(r),
-      state: r.state,
-    })),
+    results: p.results.map((r) => {
+      const t = r.transaction;
+      const status =
+        t?.status === 'succeeded'
+          ? 201
+          : (((t?.status === 'failed' || t?.status === 'needs_review') && t.error
+              ? statusOf(t.error.code as ErrorCode)
+              : undefined) ?? itemStatus(r));
+      return { ...bulkResultView(r), status, state: r.state };
+    }),
   };
 }
