@@ -150,6 +150,10 @@ describe('bulk across providers', () => {
       });
       expect(second.status).toBe(202);
       expect(second.body.id).toBe(first.body.id);
+      expect([first.headers.get('idempotent-replayed'), second.headers.get('idempotent-replayed')]).toEqual([
+        null,
+        'true',
+      ]);
       // The same key again names the same bulk and sends nothing.
       expect([sb.hl, sb.ct, sb.lt].map((h) => h.sim.applied())).toEqual(applied);
       // Another key: a new bulk, whose items are new transactions, applied once more at each provider.

@@ -145,8 +145,10 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
       const items = checkBulkItems(raw, clientOf(req).scopes.has('admin'));
       const request = writeRequest(req);
       if (raw.some((item) => points.isDispatched((item as { card_id?: unknown } | null)?.card_id))) {
-        const view = bulkJobView(await bulk.submit(items, request));
+        const { progress, replayed } = await bulk.submit(items, request);
+        const view = bulkJobView(progress);
         reply.header('location', `/v1/bulk/${view.id}`).header('retry-after', '1');
+        if (replayed) reply.header('idempotent-replayed', 'true');
         return reply.code(202).send(view);
       }
       const { succeeded, failed, results } = await bulk.runNow(items, request);

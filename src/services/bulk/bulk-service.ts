@@ -117,8 +117,8 @@ export class BulkService {
   }
 
   /** Starts a bulk job; the same Idempotency-Key (and body) names the same bulk, whose progress a retry answers. */
-  async submit(items: BulkItem[], req: WriteRequest): Promise<BulkProgress> {
-    const { answer } = await this.deps.requests.run(scopeOf(this.deps.keys, req), {
+  async submit(items: BulkItem[], req: WriteRequest): Promise<{ progress: BulkProgress; replayed: boolean }> {
+    const { answer, replayed } = await this.deps.requests.run(scopeOf(this.deps.keys, req), {
       newResource: () => `blk_${ulid()}`,
       // The job id is the bulk id: a takeover submits it again without queueing it twice.
       takeover: 'resume',
@@ -130,7 +130,7 @@ export class BulkService {
     const id = (answer.body as { id: string }).id;
     const progress = await this.progress(id, req.clientId);
     if (!progress) throw new GatewayError('bulk_not_found', `Bulk ${id} is no longer kept.`);
-    return progress;
+    return { progress, replayed };
   }
 
   /** Records a bulk request and queues its job. */
