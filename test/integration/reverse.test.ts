@@ -1,18 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { award, historyOf, issueCard, KEYS, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { controlledClock, type TestClock } from '../helpers/clock.js';
+import {
+  award,
+  expectProblem,
+  historyOf,
+  issueCard,
+  KEYS,
+  type Res,
+  startGateway,
+  type TestGateway,
+} from '../helpers/gateway.js';
 
 const HOUR = 3_600_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Entry = any;
 
+// Time is the test's: expiry is reached by moving the clock, never by waiting.
 let gw: TestGateway;
+let clock: TestClock;
 beforeAll(async () => {
   gw = await startGateway();
+  clock = controlledClock();
 });
-afterAll(async () => gw.close());
+afterAll(async () => {
+  clock?.restore();
+  await gw?.close();
+});
 
 const reverse = (
   id: string,
@@ -295,9 +310,9 @@ describe('what cannot be reversed', () => {
 describe('a reversal that finds points due for expiry', () => {
   it('writes the expire entry first, before the reversal, in history order too', async () => {
     const card = await issueCard(gw);
-    const short = await award(gw, card, 50, { expires_at: inMs(2500) });
+    const short = await award(gw, card, 50, { expires_at: inMs(HOUR) });
     const b = await award(gw, card, 100);
-    await sleep(Date.parse(short.body.expires_at) - Date.now() + 60);
+    clock.advancePast(short.body.expires_at);
 
     // Nobody read the card: the reversal expires the 50 itself, then takes 100.
     const rev = await reverse(b.body.id);
@@ -306,5 +321,154 @@ describe('a reversal that finds points due for expiry', () => {
     expect(hist.map((t) => t.type)).toEqual(['adjust', 'expire', 'award', 'award']);
     expect(hist[1]).toMatchObject({ source: 'expiry_schedule', points: 50, balance_after: 100 });
     expectConsistentChain(hist);
+  });
+});
+
+describe('concurrent reversals of one transaction', () => {
+  /** `n` requests sent at once. */
+  const burst = <T>(n: number, f: (i: number) => Promise<T>) => Promise.all(Array.from({ length: n }, (_, i) => f(i)));
+  /** Keyed by an Idempotency-Key or by a reference_id, every one different. */
+  const partial = (id: string, points: number, i: number) =>
+    i % 2 === 0
+      ? reverse(id, { points }, { headers: { 'idempotency-key': `${id}-key-${i}` } })
+      : reverse(id, { points, reference_id: `${id}-ref-${i}` });
+  const succeeded = (res: Res[]) => res.filter((r) => r.status === 201);
+  const refused = (res: Res[]) => res.filter((r) => r.status !== 201);
+  /** The card's reversals of `origId` in its history. */
+  const reversalsOf = async (card: string, origId: string) =>
+    (await history(card)).filter((t) => t.reversal_of === origId);
+
+  it('partial ones never take back more than the award: as many go through as fit, the rest are 422', async () => {
+    const card = await issueCard(gw);
+    await award(gw, card, 1000); // enough on the card: only the award's own amount limits the reversals
+    const orig = await award(gw, card, 100);
+
+    // 12 × 30 asked for, balance reads in between; 100 to reverse, so 3 fit.
+    const [res, reads] = await Promise.all([
+      burst(12, (i) => partial(orig.body.id, 30, i)),
+      burst(6, () => balance(card)),
+    ]);
+    const ok = succeeded(res);
+    expect(ok.map((r) => r.status)).toEqual([201, 201, 201]);
+    for (const r of ok) {
+      expect(r.body).toMatchObject({ type: 'adjust', points: 30, delta: -30, reversal_of: orig.body.id });
+      expect(r.headers.get('idempotent-replayed')).toBeNull();
+    }
+    expect(new Set(ok.map((r) => r.body.id)).size).toBe(3);
+    expect(ok.map((r) => r.body.balance_after).sort()).toEqual([1010, 1040, 1070]);
+    for (const r of refused(res)) {
+      expectProblem(r, 422, 'reversal_exceeds_original');
+      expect(r.body.detail).toContain(`Only 10 points of ${orig.body.id} are left`);
+    }
+    // Never less than the reversals that fit leave, never more than the card held.
+    for (const b of reads) {
+      expect(b.available).toBeGreaterThanOrEqual(1010);
+      expect(b.available).toBeLessThanOrEqual(1100);
+    }
+
+    expect((await txn(orig.body.id)).reversed_points).toBe(90);
+    expect(await balance(card)).toMatchObject({ available: 1010, total_earned: 1100, total_adjusted: -90 });
+    expect(await reversalsOf(card, orig.body.id)).toHaveLength(3);
+    expectConsistentChain(await history(card));
+    // The 10 left still can be reversed, and then nothing more.
+    expect((await reverse(orig.body.id)).body).toMatchObject({ points: 10, balance_after: 1000 });
+    expectProblem(await partial(orig.body.id, 1, 99), 409, 'already_reversed');
+  });
+
+  it('of mixed amounts: what goes through adds up to at most the award, and what is refused did not fit', async () => {
+    const card = await issueCard(gw);
+    await award(gw, card, 1000);
+    const orig = await award(gw, card, 100);
+    const amounts = [45, 40, 35, 30, 25, 20, 15, 10, 5, 50, 60, 70];
+
+    const res = await burst(amounts.length, (i) => partial(orig.body.id, amounts[i]!, i));
+    const ok = succeeded(res);
+    const reversed = ok.reduce((sum, r) => sum + r.body.points, 0);
+    expect(reversed).toBeGreaterThan(0);
+    expect(reversed).toBeLessThanOrEqual(100);
+    for (const r of ok) expect(r.body.points).toBe(amounts[res.indexOf(r)]);
+    // What is left only shrinks, so every refused amount is more than what is left at the end.
+    for (const r of refused(res)) {
+      if (reversed === 100 && r.status === 409) expectProblem(r, 409, 'already_reversed');
+      else expectProblem(r, 422, 'reversal_exceeds_original');
+      expect(amounts[res.indexOf(r)]).toBeGreaterThan(100 - reversed);
+    }
+
+    expect((await txn(orig.body.id)).reversed_points).toBe(reversed);
+    expect(await balance(card)).toMatchObject({ available: 1100 - reversed, total_adjusted: -reversed });
+    expect(await reversalsOf(card, orig.body.id)).toHaveLength(ok.length);
+    expectConsistentChain(await history(card));
+  });
+
+  it('of a redeem never give back more than it took', async () => {
+    const card = await issueCard(gw);
+    await award(gw, card, 300);
+    const red = await redeem(card, 100);
+    expect(red.body.balance_after).toBe(200);
+
+    const res = await burst(8, (i) => partial(red.body.id, 30, i));
+    expect(succeeded(res)).toHaveLength(3);
+    for (const r of refused(res)) expectProblem(r, 422, 'reversal_exceeds_original');
+    expect((await txn(red.body.id)).reversed_points).toBe(90);
+    expect(await balance(card)).toMatchObject({ available: 290, total_redeemed: 100, total_adjusted: 90 });
+    expectConsistentChain(await history(card));
+  });
+
+  it('take back no more than the card holds: the balance never goes below zero', async () => {
+    const card = await issueCard(gw);
+    const orig = await award(gw, card, 100);
+    await redeem(card, 50);
+
+    // 8 × 20 of the award's 100 may be reversed, but the card holds 50: 2 fit.
+    const [res, reads] = await Promise.all([
+      burst(8, (i) => partial(orig.body.id, 20, i)),
+      burst(4, () => balance(card)),
+    ]);
+    expect(succeeded(res)).toHaveLength(2);
+    for (const r of refused(res)) {
+      expectProblem(r, 400, 'insufficient_points');
+      expect(r.body.available).toBe(10);
+    }
+    for (const b of reads) expect(b.available).toBeGreaterThanOrEqual(10);
+    expect((await txn(orig.body.id)).reversed_points).toBe(40);
+    expect(await balance(card)).toMatchObject({ available: 10, total_adjusted: -40 });
+    expectConsistentChain(await history(card));
+  });
+
+  /** Each answer is the one reversal, or (if it waited too long for it) 409 idempotency_in_flight. */
+  function expectOneReversal(res: Res[]) {
+    const ok = succeeded(res);
+    expect(ok.length).toBeGreaterThan(0);
+    expect(new Set(ok.map((r) => r.body.id)).size).toBe(1);
+    expect(ok.filter((r) => r.headers.get('idempotent-replayed') === null)).toHaveLength(1);
+    for (const r of refused(res)) expectProblem(r, 409, 'idempotency_in_flight');
+    return ok[0]!.body;
+  }
+
+  it('full ones with different keys make one reversal; the others get its answer', async () => {
+    const card = await issueCard(gw);
+    await award(gw, card, 30);
+    const orig = await award(gw, card, 100);
+
+    const res = await burst(8, (i) => reverse(orig.body.id, {}, { headers: { 'idempotency-key': `full-${i}` } }));
+    const rev = expectOneReversal(res);
+    expect(rev).toMatchObject({ points: 100, delta: -100, balance_after: 30, reversal_of: orig.body.id });
+    expect((await txn(orig.body.id)).reversed_points).toBe(100);
+    expect(await balance(card)).toMatchObject({ available: 30, total_adjusted: -100 });
+    expect(await reversalsOf(card, orig.body.id)).toEqual([expect.objectContaining({ id: rev.id })]);
+  });
+
+  it('the same partial one with the same key, sent at once, makes one reversal', async () => {
+    const card = await issueCard(gw);
+    const orig = await award(gw, card, 100);
+
+    const res = await burst(8, () =>
+      reverse(orig.body.id, { points: 10 }, { headers: { 'idempotency-key': `same-${orig.body.id}` } }),
+    );
+    const rev = expectOneReversal(res);
+    expect(rev).toMatchObject({ points: 10, delta: -10, balance_after: 90 });
+    expect((await txn(orig.body.id)).reversed_points).toBe(10);
+    expect(await balance(card)).toMatchObject({ available: 90, total_adjusted: -10 });
+    expect(await reversalsOf(card, orig.body.id)).toEqual([expect.objectContaining({ id: rev.id })]);
   });
 });
