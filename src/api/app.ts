@@ -15,6 +15,7 @@ import { registerOpenApi, serveOpenApi } from './openapi/document.js';
 import { sendProblem } from './problem.js';
 import { registerClientRateLimit } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
+import { memoSerializers } from './serializers.js';
 import { validatorCompiler } from './validation.js';
 
 export interface AppDeps {
@@ -57,6 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // simple request's throughput. Lines about a request carry `reqId` explicitly instead.
     childLoggerFactory: (logger) => logger,
     bodyLimit: env.BODY_LIMIT_BYTES,
+    // One response serializer per distinct shape, not per route and status (serializers.ts).
+    schemaController: { compilersFactory: { buildSerializer: memoSerializers() as never } },
     requestIdHeader: 'x-request-id',
     genReqId: () => `req_${ulid()}`,
     return503OnClosing: true,
