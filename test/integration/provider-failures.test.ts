@@ -93,7 +93,9 @@ describe('provider failures', () => {
   });
 
   it('Leal: RateLimit-Remaining 0 makes the adapter wait for RateLimit-Reset instead of meeting a 429', async () => {
-    // A gateway of its own, whose timeout leaves room to wait out a one-second window.
+    // A gateway of its own, whose timeout leaves room to wait out a one-second window, with no
+    // rate limit of its own (only Leal's headers hold it back) and no balance cache (every read
+    // reaches Leal: with the default cache, reads 2 and 3 would be answered from it).
     const gw = await startGateway({
       connections: [
         {
@@ -103,6 +105,7 @@ describe('provider failures', () => {
           ...sb.leal.credentials,
           ...sb.leal.settings,
           timeoutMs: 3000,
+          balanceCacheMs: 0,
         },
       ],
     });
@@ -111,6 +114,12 @@ describe('provider failures', () => {
       const reads = [];
       for (let i = 0; i < 3; i++) reads.push(await gw.request('GET', `/v1/points/balance/${card}`));
       expect(reads.map((r) => r.status)).toEqual([200, 200, 200]);
+      // Every read reached Leal, and none met its 429: the third waited for RateLimit-Reset (a 429
+      // would also end in a 200, retried after its Retry-After, so the 200s alone prove nothing).
+      const stats = sb.leal.sim.stats();
+      expect(stats.requests, 'requests that reached Leal').toBeGreaterThanOrEqual(3);
+      expect(stats.rateLimited, 'requests Leal answered 429').toBe(0);
+      expect(stats.maxInWindow).toBeLessThanOrEqual(2);
     } finally {
       sb.leal.sim.setRateLimit({ requests: 1000, perSeconds: 1 });
       await gw.close();
