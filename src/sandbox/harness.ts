@@ -77,7 +77,7 @@ export interface Fault {
   /** Only requests whose "METHOD /path" matches this regular expression. */
   match?: string;
   /**
-   * 0 < p <= 1: a matching request gets the fault only with this probability (Math.random() < p);
+   * 0 < p <= 1: a matching request gets the fault only with this probability (a draw < p; see seedFaults);
    * otherwise the fault is skipped for that request (a later queued fault may still match it).
    * Absent: every matching request gets it.
    */
@@ -198,6 +198,8 @@ export class Simulator {
   private readonly routes: Route[] = [];
   private readonly counts = new Map<string, number>();
   private faults: (Fault & { left: number; re: RegExp | null })[] = [];
+  /** The draw for `probability` faults: Math.random, or a seeded sequence (seedFaults) a test can repeat. */
+  private random: () => number = Math.random;
   /** Bumped by reset() and stop(): a request still waiting on injected latency then applies nothing. */
   private generation = 0;
   private window: number[] = [];
@@ -250,6 +252,18 @@ export class Simulator {
   /** Applied state-changing operations per gateway txn id; {} when the simulator supplies none. */
   appliedByTxn(): Record<string, number> {
     return this.options.appliedByTxn?.() ?? {};
+  }
+
+  /** Draws `probability` faults from a sequence seeded with `seed` (mulberry32), so a run can be repeated. */
+  seedFaults(seed: number): void {
+    let a = seed >>> 0;
+    this.random = () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
   }
 
   /** Queues a fault; throws on a malformed one (see faultError). */
@@ -355,7 +369,7 @@ export class Simulator {
     for (let i = 0; i < this.faults.length; i++) {
       const f = this.faults[i]!;
       if (f.re !== null && !f.re.test(target)) continue;
-      if (f.probability !== undefined && !(Math.random() < f.probability)) continue;
+      if (f.probability !== undefined && !(this.random() < f.probability)) continue;
       f.left -= 1;
       if (f.left <= 0) this.faults.splice(i, 1);
       return f;
