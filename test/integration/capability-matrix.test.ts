@@ -68,10 +68,12 @@ describe('capability matrix', () => {
       capabilities: { card_types?: { card_type: string }[] };
     }[];
     const covered = new Set([...(await cardsByType()).keys()].map((k) => k.split('/').slice(0, 2).join('/')));
-    // Every connection of the sandbox declares card types: an empty list would leave nothing to check.
+    // Every provider connection of the sandbox declares card types (the built-in ledger has one kind of card and
+    // lists none): an empty list would leave nothing to check.
     expect(conns.map((c) => c.id).sort()).toEqual(['hl', 'ct', 'leal', 'lt', 'ledger'].sort());
     for (const c of conns) {
-      expect(c.capabilities.card_types?.length ?? 0, `${c.id} declares no card types`).toBeGreaterThan(0);
+      if (c.id !== 'ledger')
+        expect(c.capabilities.card_types?.length ?? 0, `${c.id} declares no card types`).toBeGreaterThan(0);
       for (const t of c.capabilities.card_types ?? [])
         expect(covered, `${c.id}/${t.card_type}`).toContain(`${c.id}/${t.card_type}`);
     }
