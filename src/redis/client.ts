@@ -46,7 +46,8 @@ function watchOutages(redis: Redis, log: OutageLog | undefined): void {
     log?.warn({ err: err?.message ?? 'connection closed' }, 'redis unreachable: requests answer 503 until it is back');
   };
   redis.on('error', (err: Error) => down(err));
-  redis.on('close', () => down());
+  // 'reconnecting', not 'close': a connection the gateway closes itself (quit at shutdown) is no outage.
+  redis.on('reconnecting', () => down());
   redis.on('ready', () => {
     ready = true;
     if (downSince === null) return;
