@@ -10,13 +10,17 @@ import { type SandboxGateway, type SandboxHandle, startSandboxGateway } from '..
  * with the four provider simulators (the built-in ledger is one of its connections) for the whole file.
  */
 
-/** How long a duplicate waits for the request that holds its key (IDEMPOTENCY_WAIT_MS). */
-const WAIT_MS = 800;
+/**
+ * How long a duplicate waits for the request that holds its key (IDEMPOTENCY_WAIT_MS). The slow and quick
+ * writes below sit well clear of it on both sides, so a loaded machine cannot turn one into the other.
+ */
+const WAIT_MS = 2000;
 
 let sb: SandboxGateway;
 let gw: TestGateway;
 beforeAll(async () => {
-  sb = await startSandboxGateway({ env: { IDEMPOTENCY_WAIT_MS: String(WAIT_MS) } });
+  // The providers' timeout is above SLOW_MS: a slow write is slow, not timed out.
+  sb = await startSandboxGateway({ env: { IDEMPOTENCY_WAIT_MS: String(WAIT_MS) }, timeoutMs: 8000 });
   gw = sb.gw;
 });
 afterAll(async () => {
@@ -196,9 +200,9 @@ describe('text that is not Unicode', () => {
  */
 
 /** A first write that takes this long outlasts the duplicate's wait (WAIT_MS)... */
-const SLOW_MS = 1500;
+const SLOW_MS = 4500;
 /** ...and one that takes this long does not. */
-const QUICK_MS = 200;
+const QUICK_MS = 150;
 type Pace = 'slow' | 'quick';
 const paceMs = (pace: Pace) => (pace === 'slow' ? SLOW_MS : QUICK_MS);
 
