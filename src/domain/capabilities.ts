@@ -32,7 +32,15 @@ export interface Capabilities {
   operations: Operation[];
   units: Unit[];
   native_unit?: Unit;
+  /** Absent: an adjust goes either way in every unit; else the units it can add to and take from. */
+  adjust?: AdjustDirections;
   card_types?: { card_type: string; operations: Operation[]; units: Unit[]; native_unit: Unit }[];
+}
+
+/** The units an adjustment can add to and take from (a card type may move some units one way only). */
+export interface AdjustDirections {
+  add: Unit[];
+  subtract: Unit[];
 }
 
 /** What one of a provider's card types supports: a row of its capability table. */
@@ -43,6 +51,8 @@ export interface CardTypeCapabilities {
   units: Unit[];
   /** The unit of award/redeem when the request names none. */
   nativeUnit: Unit;
+  /** Absent: adjust goes both ways in every unit it supports. */
+  adjust?: AdjustDirections;
 }
 
 export const CapabilitiesSchema = Type.Object(
@@ -54,6 +64,20 @@ export const CapabilitiesSchema = Type.Object(
     units: Type.Array(Type.String(), { description: 'Units it counts in.', examples: [['points']] }),
     native_unit: Type.Optional(
       Type.String({ description: 'The unit of award and redeem when the request names none.', examples: ['points'] }),
+    ),
+    adjust: Type.Optional(
+      Type.Object(
+        {
+          add: Type.Array(Type.String(), { description: 'Units a positive adjustment can add to.' }),
+          subtract: Type.Array(Type.String(), { description: 'Units a negative adjustment can take from.' }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Where a card moves some units one way only (a membership card with limits only takes visits away): ' +
+            'the directions an adjustment can take. Absent: both ways in every unit.',
+        },
+      ),
     ),
     card_types: Type.Optional(
       Type.Array(

@@ -111,13 +111,16 @@ export const ExpireBody = Type.Object(
       ...Points,
       description: 'Expire this many points, earliest expiry first (with `before`: only from points expiring by then).',
     }),
+    unit: UnitField,
     reason: Type.Optional(Reason),
     staff: Type.Optional(Staff),
   },
   {
     title: 'ExpireRequest',
     additionalProperties: false,
-    description: 'Neither `before` nor `points`: expire what is due now.',
+    description:
+      'Neither `before` nor `points`: expire what is due now (the built-in ledger; at a provider, name the points: ' +
+      '422 unsupported_operation otherwise). `unit` as for redeem.',
     examples: [{ card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W', before: '2026-12-31T23:59:59Z' }],
   },
 );

@@ -198,11 +198,17 @@ export function capabilitiesOf(type: CardType, s: TemplateSettings): CardTypeCap
   );
   if (both) ops.add('reverse');
   if (type === 'stamp' || type === 'reward') ops.add('rewards');
+  // Which way an adjust can go in each unit (a membership card with limits only takes visits away): checked
+  // before anything is recorded.
+  const adjustUnits = (k: MoveKind) => [
+    ...new Set(rows.filter((r) => r.ops.includes(k) && r.unit).map((r) => r.unit!)),
+  ];
   return {
     cardType: type,
     operations: OPERATIONS.filter((o) => ops.has(o)),
     units: [...units],
     nativeUnit: NATIVE_UNIT[type],
+    adjust: { add: adjustUnits('adjust+'), subtract: adjustUnits('adjust-') },
   };
 }
 

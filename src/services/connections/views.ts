@@ -24,7 +24,12 @@ function withGatewayOps(operations: readonly Operation[]): Operation[] {
 
 /** A row of a provider's capability table as the API shows it. */
 export function capabilitiesOfType(t: CardTypeCapabilities): Capabilities {
-  return { operations: withGatewayOps(t.operations), units: [...t.units], native_unit: t.nativeUnit };
+  return {
+    operations: withGatewayOps(t.operations),
+    units: [...t.units],
+    native_unit: t.nativeUnit,
+    ...(t.adjust ? { adjust: { add: [...t.adjust.add], subtract: [...t.adjust.subtract] } } : {}),
+  };
 }
 
 /** Where views are made: the connection, and its provider's descriptor. */

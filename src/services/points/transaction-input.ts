@@ -1,5 +1,5 @@
 import type { Capabilities } from '../../domain/capabilities.js';
-import { fieldError } from '../../domain/errors.js';
+import { fieldError, GatewayError } from '../../domain/errors.js';
 import { checkMetadataSize } from '../../domain/fields.js';
 import type { TransactionType } from '../../domain/transactions.js';
 import type { Unit } from '../../domain/units.js';
@@ -17,6 +17,34 @@ const FIXED_UNIT: Partial<Record<TransactionType, Unit>> = {
   redeem_coupon: 'rewards',
 };
 
+/**
+ * What the card's capabilities refuse beyond the operation and the unit (the registry checks those): an adjust
+ * in a direction the card cannot take, and, at a provider, an expire that names no points (only the built-in
+ * ledger knows what is due). Refused here, before anything is recorded or sent, as every unsupported operation is.
+ */
+function refuseUnsupported(input: TransactionInput, unit: Unit, caps: Capabilities, engine: PointsEngine): void {
+  const refuse = (what: string) =>
+    new GatewayError(
+      'unsupported_operation',
+      `Card ${input.card_id} does not support ${what}; it supports: ${caps.operations.join(', ')} (units: ` +
+        `${caps.units.join(', ')}).`,
+      { supported: caps.operations },
+    );
+  if (input.type === 'adjust' && caps.adjust && input.points !== undefined) {
+    const adds = input.points > 0;
+    if (!(adds ? caps.adjust.add : caps.adjust.subtract).includes(unit)) {
+      const can = adds ? caps.adjust.subtract : caps.adjust.add;
+      throw refuse(
+        `an adjustment that ${adds ? 'adds' : 'subtracts'} ${unit}` +
+          (can.includes(unit) ? ` (only one that ${adds ? 'subtracts' : 'adds'})` : ''),
+      );
+    }
+  }
+  if (input.type === 'expire' && engine.dispatched && input.points === undefined && input.before === undefined) {
+    throw refuse('an expire without `points` (what is due is known only to the built-in ledger): name the points');
+  }
+}
+
 /** The transaction a request makes on a card of `connection`: checked, its unit, points, delta and expiry decided. */
 export function newTransaction(
   input: TransactionInput,
@@ -25,6 +53,7 @@ export function newTransaction(
   const { engine } = where;
   const unit: Unit = FIXED_UNIT[input.type] ?? input.unit ?? where.caps.native_unit ?? 'points';
   const now = Date.now();
+  refuseUnsupported(input, unit, where.caps, engine);
   engine.check(input);
   checkMetadataSize(input.metadata);
   const adds = input.type === 'award' || (input.type === 'adjust' && (input.points ?? 0) > 0);
