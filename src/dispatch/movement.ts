@@ -35,14 +35,13 @@ export function successFields(txn: TransactionRecord, res: MoveResult): Record<s
   let { unit, delta } = txn;
   let points = txn.points ?? 0;
   let balanceAfter = res.balanceAfter;
-  if (txn.type === 'purchase' || txn.type === 'refund_purchase') {
+  if (res.effect) {
+    // What the provider says the operation moved (a purchase's points, a reward's stamps) is what is recorded.
+    ({ unit, delta } = res.effect);
+    points = Math.abs(res.effect.delta);
+  } else if (txn.type === 'purchase' || txn.type === 'refund_purchase') {
     // A purchase records money spent; its effect on the card is the provider's rule, known only when it says.
-    if (res.effect) {
-      ({ unit, delta } = res.effect);
-      points = Math.abs(res.effect.delta);
-    } else {
-      balanceAfter = null;
-    }
+    balanceAfter = null;
   }
   return { balance_after: balanceAfter, provider_reference: res.providerReference, unit, points, delta };
 }

@@ -77,6 +77,7 @@ export interface MoveResult {
    * What a purchase did to the card, when the provider says: the unit it moved and the signed change
    * (Highlight cashback credits the amount; Loyalty.lt awards points by its rules). `balanceAfter`
    * is then in that unit. Without it a purchase is recorded as money spent, with no balance.
+   * Also what a reward redemption cost (Leal: the stamps spent), recorded instead of one reward.
    */
   effect?: { unit: Unit; delta: number };
 }

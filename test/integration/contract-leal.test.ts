@@ -195,6 +195,8 @@ describe('movements', () => {
       mv({ operation: 'redeem_reward', unit: 'stamps', quantity: 1, rewardId: String(seed().rewards.freeCoffee) }),
     );
     expect(res.balanceAfter).toBe(2);
+    // What it cost, in stamps: recorded instead of one reward.
+    expect(res.effect).toEqual({ unit: 'stamps', delta: -10 });
     expect(res.providerReference).toMatch(/^\d+$/);
     expect(counters()['customer_cards.redeem']).toBe(1);
     const inRewards = await adapter

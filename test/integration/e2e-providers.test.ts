@@ -912,7 +912,11 @@ describe('leal', () => {
     const rr = expectTxn(await post(`/v1/cards/${card}/rewards/redeem`, { reward_id: coffee!.id }), {
       type: 'redeem_reward',
       reward_id: coffee!.id,
-      delta: -1,
+      // Recorded in what it cost: the reward's 10 stamps.
+      unit: 'stamps',
+      points: 10,
+      delta: -10,
+      balance_after: 2,
     });
     expect(count(sb.leal, 'customer_cards.redeem')).toBe(before + 1);
     expect((await get(`/v1/points/balance/${card}`)).body).toMatchObject({

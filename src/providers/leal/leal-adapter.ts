@@ -18,7 +18,7 @@ import type { RequestGate } from '../http/request-gate.js';
 import { LealClient, type LealRateLimitState } from './client.js';
 import { LealCustomers, requireNewCustomerFields } from './customers.js';
 import { cardOf, earnedRewardsOf, parseCardRef, parseId, programOf, STAMP_CARD } from './mapping.js';
-import type { LealSettings } from './settings.js';
+import { DEFAULT_REWARD_COST_FIELD, type LealSettings, type RewardCostField } from './settings.js';
 import {
   listOf,
   readCardTemplate,
@@ -55,10 +55,13 @@ export class LealAdapter implements ProviderAdapter {
   private readonly customers: LealCustomers;
   /** Card references seen to exist: cardCapabilities answers these without a request. */
   private readonly known = new Set<string>();
+  /** Where a reward's stamp cost is read (a setting: the documents leave it open). */
+  private readonly costField: RewardCostField;
 
   constructor(conn: LealSettings, gate: RequestGate) {
     this.client = new LealClient(conn, gate);
     this.customers = new LealCustomers(this.client, conn.notifyCustomers);
+    this.costField = conn.rewardCostField ?? DEFAULT_REWARD_COST_FIELD;
   }
 
   /**
@@ -145,7 +148,10 @@ export class LealAdapter implements ProviderAdapter {
     return { balanceAfter: card.stamps_count, providerReference: null };
   }
 
-  /** POST .../redeem {reward_id}: Leal deducts the reward's stamp cost. */
+  /**
+   * POST .../redeem {reward_id}: Leal deducts the reward's stamp cost. Recorded in the card's unit, stamps: what the
+   * reward cost and what is left, read back from Leal when the answer lacks them.
+   */
   private async redeemReward(reference: string, path: string, m: Movement): Promise<MoveResult> {
     const rewardId = m.rewardId === null ? null : parseId(m.rewardId);
     if (m.money !== null) {
@@ -186,7 +192,32 @@ export class LealAdapter implements ProviderAdapter {
         'unknown',
       );
     this.remember(reference);
-    return { balanceAfter: m.unit === 'stamps' ? r.stamps_remaining : null, providerReference: String(r.id) };
+    const [spent, after] = await Promise.all([
+      r.stamps_spent ?? this.rewardCost(rewardId),
+      r.stamps_remaining ?? this.stampsNow(reference),
+    ]);
+    const providerReference = String(r.id);
+    // Cost unknown: the movement stays one reward, with the stamp balance only if stamps were asked for.
+    if (spent === null) return { balanceAfter: m.unit === 'stamps' ? after : null, providerReference };
+    return { balanceAfter: after, providerReference, effect: { unit: 'stamps', delta: -spent } };
+  }
+
+  // Read-backs after a redemption that was applied: a failed read leaves the number unknown, never fails the write.
+
+  /** The card's stamps now. */
+  private async stampsNow(reference: string): Promise<number | null> {
+    return this.fetchCard(reference).then(
+      (c) => c.stamps_count,
+      () => null,
+    );
+  }
+
+  /** A reward's stamp cost, from the store's rewards. */
+  private async rewardCost(rewardId: string): Promise<number | null> {
+    return this.programRewards().then(
+      (list) => list.find((x) => String(x.id) === rewardId)?.stamps_required ?? null,
+      () => null,
+    );
   }
 
   /** Adds what the card holds to an insufficient_points refusal (best effort: one more read). */
@@ -320,7 +351,7 @@ export class LealAdapter implements ProviderAdapter {
     const query = { card_id: cardId, active: activeOnly ? 'true' : undefined };
     const list = readAll(
       listOf(await this.client.call('GET', '/rewards', { query, notFound: 'program_not_found' }), 'rewards'),
-      readReward,
+      (v) => readReward(v, this.costField),
     );
     if (!list) throw badResponse(this.client.what('GET', '/rewards'), 'not a list of rewards', false);
     return list;
@@ -362,7 +393,7 @@ export class LealAdapter implements ProviderAdapter {
   /** The template's active rewards with their stamp costs, counted against the card's `available_rewards`. */
   async rewards(reference: string): Promise<EarnedReward[]> {
     const card = await this.fetchCard(reference);
-    return earnedRewardsOf(card, await this.programRewards(String(card.card_id), true));
+    return earnedRewardsOf(card, await this.programRewards(String(card.card_id), true), this.costField);
   }
 
   close(): Promise<void> {

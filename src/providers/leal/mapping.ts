@@ -1,6 +1,7 @@
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import type { EarnedReward } from '../../domain/programs.js';
 import type { ProviderCard, ProviderCustomer, ProviderProgram } from '../adapter.js';
+import { DEFAULT_REWARD_COST_FIELD, type RewardCostField } from './settings.js';
 import {
   readAvailableReward,
   readCustomerCard,
@@ -150,8 +151,12 @@ export function programOf(t: WireCardTemplate, rewards: WireReward[]): ProviderP
  * `available_rewards` counts at least once; with a known cost, as many times as the stamps pay for.
  * Available rewards the template list does not hold (or an unreadable list) are kept from the card alone.
  */
-export function earnedRewardsOf(card: WireCustomerCard, programRewards: WireReward[]): EarnedReward[] {
-  const available = card.available_rewards.map(readAvailableReward).filter((r) => r !== null);
+export function earnedRewardsOf(
+  card: WireCustomerCard,
+  programRewards: WireReward[],
+  costField: RewardCostField = DEFAULT_REWARD_COST_FIELD,
+): EarnedReward[] {
+  const available = card.available_rewards.map((v) => readAvailableReward(v, costField)).filter((r) => r !== null);
   const out: EarnedReward[] = [];
   const matched = new Set<number>();
   for (const r of programRewards) {

@@ -6,6 +6,7 @@
  * `external_references` elements) are read defensively: a wrong type reads as absent.
  */
 import { readAll } from '../../lib/lists.js';
+import { DEFAULT_REWARD_COST_FIELD, type RewardCostField } from './settings.js';
 
 export type Json = Record<string, unknown>;
 
@@ -144,17 +145,18 @@ export interface WireReward {
   id: number;
   card_id: number | null;
   name: string | null;
+  /** The reward's stamp cost, read from the connection's `rewardCostField` only. */
   stamps_required: number | null;
   active: boolean | null;
 }
 
-export function readReward(v: unknown): WireReward | null {
+export function readReward(v: unknown, costField: RewardCostField = DEFAULT_REWARD_COST_FIELD): WireReward | null {
   if (!isObject(v) || !isId(v.id)) return null;
   return {
     id: v.id,
     card_id: isId(v.card_id) ? v.card_id : null,
     name: str(v.name),
-    stamps_required: num(v.stamps_required),
+    stamps_required: num(v[costField]),
     active: typeof v.active === 'boolean' ? v.active : null,
   };
 }
@@ -189,7 +191,10 @@ export interface WireAvailableReward {
   cost: number | null;
 }
 
-export function readAvailableReward(v: unknown): WireAvailableReward | null {
+export function readAvailableReward(
+  v: unknown,
+  costField: RewardCostField = DEFAULT_REWARD_COST_FIELD,
+): WireAvailableReward | null {
   if (typeof v === 'number' && isId(v)) return { id: String(v), name: null, cost: null };
   if (typeof v === 'string' && v.length > 0)
     return /^\d{1,15}$/.test(v) ? { id: v, name: null, cost: null } : { id: null, name: v, cost: null };
@@ -197,7 +202,8 @@ export function readAvailableReward(v: unknown): WireAvailableReward | null {
   const rawId = v.id ?? v.reward_id;
   const id = isId(rawId) ? String(rawId) : typeof rawId === 'string' && /^\d{1,15}$/.test(rawId) ? rawId : null;
   const name = str(v.name) ?? str(v.reward_name) ?? str(v.title);
-  const cost = num(v.stamps_required) ?? num(v.cost) ?? num(v.stamps);
+  // Untyped elements: the configured field first, then the generic names.
+  const cost = num(v[costField]) ?? num(v.cost) ?? num(v.stamps);
   return id === null && name === null ? null : { id, name, cost };
 }
 

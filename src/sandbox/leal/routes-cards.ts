@@ -133,9 +133,10 @@ export function registerCardRoutes(sim: Simulator, store: LealStore): void {
     });
     sim.count('customer_cards.redeem');
     const { id, reward_id, reward_name, stamps_spent, stamps_remaining, redeemed_at } = redemption;
+    const counts = store.readings.redemptionStamps ? { stamps_spent, stamps_remaining } : {};
     return {
       status: 200,
-      body: { success: true, redemption: { id, reward_id, reward_name, stamps_spent, stamps_remaining, redeemed_at } },
+      body: { success: true, redemption: { id, reward_id, reward_name, ...counts, redeemed_at } },
     };
   });
 
@@ -165,6 +166,6 @@ export function registerCardRoutes(sim: Simulator, store: LealStore): void {
           (active === undefined || r.active === active),
       )
       .sort((x, y) => x.id - y.id);
-    return { status: 200, body: { rewards: rewards.map(rewardView) } };
+    return { status: 200, body: { rewards: rewards.map((x) => rewardView(store, x)) } };
   });
 }

@@ -48,11 +48,18 @@
  *   counts one notification sent or skipped (GET /_sandbox/state → notifications).
  * - Redeem: `reward_id` missing/not a number → 422 `errors.reward_id`; reward not in the store → 404
  *   "Reward not found"; reward of another card template, inactive reward, or too few stamps → 422
- *   `{error}` (checked in that order). Deducts the reward's stamps_required; the redemption's
- *   `stamps_remaining` is the card's stamps left after the deduction. Redemptions always notify.
+ *   `{error}` (checked in that order). Deducts the reward's cost; the redemption's `stamps_spent` is
+ *   that cost and `stamps_remaining` the card's stamps left after the deduction. Redemptions always
+ *   notify.
  * - Card templates carry `{id, account_id, name, description, stamps_required, rewards_count,
  *   created_at, updated_at}`; rewards `{id, account_id, card_id, name, description, stamps_required,
  *   active, created_at, updated_at}`; `GET /rewards?card_id=&active=` filter (active true|false|1|0).
+ * - Readings the documents leave open, chosen by options when the simulator is made (kept across
+ *   reset): `rewardCostField`, the field of a reward (in `/rewards` and `available_rewards`) that
+ *   holds its stamp cost, `stamps_required` (default, the SDK's name) or `stamps_cost`; the handle's
+ *   `settings` then carry the same `rewardCostField` for the gateway's connection.
+ *   `redemptionStamps: false`: the redeem answer omits `stamps_spent` and `stamps_remaining` (seed
+ *   004 shows no answer body; the SDK types have both).
  * - GET /api/v1/status (no auth): `{status: "ok", rate_limit: {limit, scope: "token", window_seconds}}`.
  * - NOT IN LEAL'S DOCUMENTS (simulator extension, answers carry `X-Sandbox-Extension: not-in-leal-docs`):
  *   POST /accounts/:account_id/customers/:customer_id/customer_cards `{card_id}` enrols an existing
@@ -65,7 +72,7 @@ import { type SimRequest, Simulator } from '../harness.js';
 import { fail } from './http.js';
 import { registerCardRoutes } from './routes-cards.js';
 import { registerCustomerRoutes } from './routes-customers.js';
-import { LealStore, SEED } from './state.js';
+import { DEFAULT_READINGS, LealStore, type Readings, SEED } from './state.js';
 
 export interface LealSandbox {
   sim: Simulator;
@@ -79,8 +86,14 @@ export interface LealSandbox {
 
 export const LEAL_SANDBOX_TOKEN = 'leal_sandbox_token_4242';
 
-export function createLealSandbox(options?: { rateLimit?: { requests: number; perSeconds: number } }): LealSandbox {
-  const store = new LealStore();
+export function createLealSandbox(
+  options?: { rateLimit?: { requests: number; perSeconds: number } } & Partial<Readings>,
+): LealSandbox {
+  const readings: Readings = {
+    rewardCostField: options?.rewardCostField ?? DEFAULT_READINGS.rewardCostField,
+    redemptionStamps: options?.redemptionStamps ?? DEFAULT_READINGS.redemptionStamps,
+  };
+  const store = new LealStore(readings);
   const sim: Simulator = new Simulator({
     name: 'leal',
     basePath: '/api/v1',
@@ -131,7 +144,13 @@ export function createLealSandbox(options?: { rateLimit?: { requests: number; pe
   return {
     sim,
     credentials: { token: LEAL_SANDBOX_TOKEN },
-    settings: { accountId: SEED.accountId },
+    // A cost field other than the default needs the connection to read it there.
+    settings: {
+      accountId: SEED.accountId,
+      ...(readings.rewardCostField !== DEFAULT_READINGS.rewardCostField
+        ? { rewardCostField: readings.rewardCostField }
+        : {}),
+    },
     seed: {
       accountId: SEED.accountId,
       cardId: SEED.cardId,

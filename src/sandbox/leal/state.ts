@@ -88,6 +88,16 @@ export interface Redemption {
   redeemed_at: string;
 }
 
+/** Readings the documents leave open; the simulator serves either (createLealSandbox options). */
+export interface Readings {
+  /** The reward field, on the wire, that holds its stamp cost. */
+  rewardCostField: 'stamps_required' | 'stamps_cost';
+  /** Whether the redeem answer carries stamps_spent and stamps_remaining (seed 004 shows no answer body). */
+  redemptionStamps: boolean;
+}
+
+export const DEFAULT_READINGS: Readings = { rewardCostField: 'stamps_required', redemptionStamps: true };
+
 /** Push notifications and card-link messages the real service would have sent. */
 export interface Notifications {
   sent: number;
@@ -124,7 +134,7 @@ export class LealStore {
   notifications: Notifications = { sent: 0, skipped: 0, card_links_sent: 0 };
   private next = { customer: 303, customerCard: 503, ledger: 1, redemption: 9001 };
 
-  constructor() {
+  constructor(readonly readings: Readings = DEFAULT_READINGS) {
     this.load();
   }
 

@@ -11,7 +11,7 @@ export function customerCardView(store: LealStore, cc: CustomerCard): Record<str
   const available = [...store.rewards.values()]
     .filter((r) => r.card_id === cc.card_id && r.active && r.stamps_required <= cc.stamps_count)
     .sort((a, b) => a.stamps_required - b.stamps_required || a.id - b.id)
-    .map((r) => ({ id: r.id, name: r.name, description: r.description, stamps_required: r.stamps_required }));
+    .map((r) => ({ id: r.id, name: r.name, description: r.description, ...costOf(store, r) }));
   return {
     id: cc.id,
     account_id: cc.account_id,
@@ -67,6 +67,12 @@ export function cardView(store: LealStore, t: CardTemplate): Record<string, unkn
   };
 }
 
-export function rewardView(r: Reward): Record<string, unknown> {
-  return { ...r };
+/** A reward's stamp cost under the field the simulator is set to serve. */
+const costOf = (store: LealStore, r: Reward): Record<string, number> => ({
+  [store.readings.rewardCostField]: r.stamps_required,
+});
+
+export function rewardView(store: LealStore, r: Reward): Record<string, unknown> {
+  const { stamps_required: _cost, ...rest } = r;
+  return { ...rest, ...costOf(store, r) };
 }
