@@ -24,6 +24,7 @@ import type { Socket } from 'node:net';
  *   PUT  /_sandbox/ratelimit         { "requests": n, "perSeconds": s }: change the rate limit (clears
  *                                    the window and the stats)
  *   GET  /_sandbox/state             the simulator's in-memory state, for debugging
+ *   (a simulator may add its own, SimulatorOptions.control: Highlight's PUT /_sandbox/readings)
  *
  * Times in the stats come from one high-resolution clock (performance.timeOrigin + performance.now(),
  * epoch ms with sub-ms fractions), the same one the rate limit uses, so `maxInWindow` and the 429s
@@ -136,6 +137,11 @@ export interface SimulatorOptions {
   appliedByTxn?: () => Record<string, number>;
   /** Called on POST /_sandbox/reset after the harness has reset itself. */
   onReset?: () => void;
+  /**
+   * The simulator's own control endpoints under /_sandbox/ (e.g. PUT /_sandbox/readings): an answer, or null when
+   * the path is not one of them.
+   */
+  control?: (method: string, path: string, body: unknown) => SimResponse | null;
 }
 
 interface Route {
@@ -566,7 +572,12 @@ export class Simulator {
       this.setRateLimit(r);
       return { status: 200, body: r };
     }
-    return { status: 404, body: { message: 'Unknown sandbox control endpoint' } };
+    return (
+      this.options.control?.(method, path, body) ?? {
+        status: 404,
+        body: { message: 'Unknown sandbox control endpoint' },
+      }
+    );
   }
 
   private send(res: ServerResponse, r: SimResponse): void {

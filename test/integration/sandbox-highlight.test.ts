@@ -290,6 +290,56 @@ describe('balance operations', () => {
   });
 });
 
+describe('reward mechanics and readings', () => {
+  it('a reward card with visit mechanics counts visits, which receive-reward takes', async () => {
+    const c = cards().rewardVisit!;
+    const seeded = (await call('GET', `/cards/${c}`)).body.data;
+    expect(seeded.balance).toMatchObject({ balance: 0, currentNumberOfUses: 7 });
+    expect(seeded.availableRewardTiers.map((t: { id: number }) => t.id)).toEqual([1131]);
+    expect((await op(c, 'add-visit', { visits: 1 })).body.data.balance).toMatchObject({
+      balance: 0,
+      currentNumberOfUses: 8,
+    });
+    const got = await op(c, 'receive-reward', { id: 1131, comment: 'class' });
+    expect(got.body.data.balance).toMatchObject({ balance: 0, currentNumberOfUses: 3 });
+    expect(got.body.data.availableRewardTiers).toEqual([]);
+    const refused = await op(c, 'receive-reward', { id: 1131 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain('3 visits');
+    const ops = (await call('GET', `/operations?cardId=${c}`)).body.data;
+    expect(ops[0]).toMatchObject({ eventId: 44, amount: -5, balance: 3, comment: 'class' });
+  });
+
+  it('switches the cashback readings over PUT /_sandbox/readings (kept across a reset), refusing unknown ones', async () => {
+    const readings = (body: unknown) =>
+      fetch(`${root}/_sandbox/readings`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    try {
+      const put = await readings({ cashbackPointsField: 'balance', transactionAmountCredit: 'rate' });
+      expect(put.status).toBe(200);
+      expect(await put.json()).toEqual({ cashbackPointsField: 'balance', transactionAmountCredit: 'rate' });
+      expect((await readings({ cashbackPointsField: 'points' })).status).toBe(400);
+      sb.sim.reset();
+      const c = cards().cashback!;
+      expect((await call('GET', `/cards/${c}`)).body.data.balance).toMatchObject({ balance: 40, bonusBalance: 12.5 });
+      // 5% of 20.00 (template 103) is credited; the operation says what moved.
+      const credited = await op(c, 'add-transaction-amount', { amount: 20 });
+      expect(credited.body.data.balance).toMatchObject({ balance: 40, bonusBalance: 13.5 });
+      expect((await op(c, 'add-point', { points: 2 })).body.data.balance).toMatchObject({ balance: 42 });
+      const ops = (await call('GET', `/operations?cardId=${c}`)).body.data;
+      expect(ops.map((o: { amount: number; balance: number }) => [o.amount, o.balance])).toEqual([
+        [2, 42],
+        [1, 13.5],
+      ]);
+    } finally {
+      await readings({ cashbackPointsField: 'bonusBalance', transactionAmountCredit: 'amount' });
+    }
+  });
+});
+
 describe('pushes and templates', () => {
   it('sends (201), lists and gets pushes', async () => {
     const sent = await call('POST', '/pushes', { message: 'Hello', templateId: 101, cardId: cards().stamp });

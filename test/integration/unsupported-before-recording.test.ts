@@ -48,7 +48,8 @@ describe('an adjust in a direction the card type cannot take', () => {
     ['membership', 1, 'adds visits'],
     ['membershipUnlimited', -1, 'subtracts visits'],
     ['rewardSpend', 1, 'adds scores'],
-    ['rewardVisit', 1, 'adds'],
+    // A visit reward card counts visits, which Highlight only adds through a visit: no adjust at all.
+    ['rewardVisit', 1, 'adjust'],
   ])('%s, %i: 422 unsupported_operation with supported, nothing recorded or sent', async (name, points, what) => {
     const res = await refusedUnrecorded(hl(name), () => adjust(hl(name), points));
     expect(res.body.detail).toContain(what);

@@ -1,5 +1,6 @@
 import type { CreateCustomerBody, CustomerListQuery, PageMeta, UpdateCustomerBody } from '../../domain/customers.js';
 import { ProviderError } from '../../domain/errors.js';
+import type { Unit } from '../../domain/units.js';
 import type {
   IssueCardInput,
   NotifyInput,
@@ -23,6 +24,7 @@ import {
   type WireCustomer,
   type WireMeta,
   type WirePush,
+  type WireRewardTier,
   type WireTemplate,
 } from './wire.js';
 
@@ -43,6 +45,8 @@ export abstract class HighlightDirectory {
 
   protected abstract fetchCard(ref: string): Promise<{ card: WireCard; info: { type: CardType; templateId: string } }>;
   protected abstract cardInfo(ref: string): Promise<{ type: CardType; templateId: string }>;
+  /** The unit a template's reward tiers cost in (a reward template's follows its configured mechanics). */
+  protected abstract tierUnit(type: CardType, templateId: string): Unit;
 
   /** The path of a card or customer: a reference that cannot be Highlight's is not found, without a call. */
   protected pathOf(kind: 'cards' | 'customers', ref: string): string {
@@ -258,7 +262,7 @@ export abstract class HighlightDirectory {
   async listPrograms(q: { page: number; perPage: number }): Promise<Page<ProviderProgram>> {
     const list = await this.templatePage(q.page, q.perPage);
     // A template of a type this adapter does not know is left out.
-    const data = list.data.flatMap((t) => toProgram(t) ?? []);
+    const data = list.data.flatMap((t) => toProgram(t, (type, id) => this.tierUnit(type, id)) ?? []);
     return { data, meta: pageMeta(q.page, q.perPage, list.data.length, list.meta) };
   }
 
@@ -275,14 +279,27 @@ export abstract class HighlightDirectory {
     return list;
   }
 
+  /** GET /templates/{id}, validated. */
+  private async template(reference: string): Promise<WireTemplate> {
+    const path = `/templates/${reference}`;
+    const res = await this.client.call('GET', path, { notFound: 'program_not_found' });
+    const t = itemOf(res.body, isTemplate);
+    if (!t) throw badResponse(this.client.what('GET', path), 'no template in data', false);
+    return t;
+  }
+
+  /** Every reward tier of a template (a card's `availableRewardTiers` may hold only those it can pay for now). */
+  protected async templateTiers(templateId: string): Promise<WireRewardTier[]> {
+    if (!/^[0-9]{1,15}$/.test(templateId)) return [];
+    return (await this.template(templateId)).rewardTiers ?? [];
+  }
+
   async getProgram(reference: string): Promise<ProviderProgram | null> {
     if (!/^[0-9]{1,15}$/.test(reference)) return null;
     const path = `/templates/${reference}`;
     return orNullIfMissing('program_not_found', async () => {
-      const res = await this.client.call('GET', path, { notFound: 'program_not_found' });
-      const t = itemOf(res.body, isTemplate);
-      if (!t) throw badResponse(this.client.what('GET', path), 'no template in data', false);
-      const p = toProgram(t);
+      const t = await this.template(reference);
+      const p = toProgram(t, (type, id) => this.tierUnit(type, id));
       if (!p)
         throw badResponse(this.client.what('GET', path), `unknown template type ${JSON.stringify(t.type)}`, false);
       return p;

@@ -1,6 +1,7 @@
 import type { CardTypeCapabilities } from '../../domain/capabilities.js';
 import { ProviderError } from '../../domain/errors.js';
 import type { EarnedReward } from '../../domain/programs.js';
+import type { Unit } from '../../domain/units.js';
 import { DAY_MS, isoDay } from '../../lib/time.js';
 import type {
   IssueCardInput,
@@ -19,11 +20,16 @@ import { currencyOf } from '../settings.js';
 import { HighlightClient } from './client.js';
 import { HighlightDirectory, pageMeta } from './directory.js';
 import {
+  type CardKind,
   type CardType,
   capabilitiesOf,
   findRow,
   type MoveKind,
   moveKindOf,
+  NATIVE_UNIT,
+  nativeUnitOf,
+  type Readings,
+  readingsOf,
   type TemplateSettings,
   templateSettings,
 } from './mapping.js';
@@ -33,12 +39,14 @@ import {
   minorToDecimal,
   rewardsOf,
   timeOf,
+  toMinor,
   toProviderCard,
   typeOfCard,
+  unitsByBalance,
   unitsOf,
 } from './normalize.js';
 import type { HighlightSettings } from './settings.js';
-import { isCard, isOperation, itemOf, listOf, type WireCard, type WireOperation } from './wire.js';
+import { isCard, isOperation, itemOf, listOf, type WireCard, type WireOperation, type WireRewardTier } from './wire.js';
 
 /**
  * Highlight Cards API v2 (white label of Boomerangme). A card reference is the card serial
@@ -69,6 +77,7 @@ const FIND_MAX_PAGES = 10;
 export class HighlightAdapter extends HighlightDirectory implements ProviderAdapter {
   private readonly cache = new Map<string, CardInfo & { until: number }>();
   private readonly cacheMs: number;
+  private readonly readings: Readings;
 
   constructor(
     private readonly conn: HighlightSettings,
@@ -76,10 +85,20 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
   ) {
     super(new HighlightClient(conn, gate));
     this.cacheMs = (conn.cardTypeCacheSeconds ?? 300) * 1000;
+    this.readings = readingsOf(conn);
   }
 
   settingsOf(type: CardType, templateId: string): TemplateSettings {
     return templateSettings(this.conn, type, templateId);
+  }
+
+  /** How a card of this type and template is read on this connection. */
+  private kindOf(info: CardInfo): CardKind {
+    return { type: info.type, template: this.settingsOf(info.type, info.templateId), readings: this.readings };
+  }
+
+  protected override tierUnit(type: CardType, templateId: string): Unit {
+    return type === 'reward' ? nativeUnitOf(type, this.settingsOf(type, templateId)) : NATIVE_UNIT[type];
   }
 
   private cardPath(ref: string): string {
@@ -146,10 +165,14 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     const path = this.cardPath(reference);
     const kind = moveKindOf(m);
     // Subtractions read the card first: the docs do not say whether Highlight refuses or clamps an overdraft.
-    const fresh = SUBTRACTIONS.has(kind) ? await this.fetchCard(reference) : null;
+    let fresh = SUBTRACTIONS.has(kind) ? await this.fetchCard(reference) : null;
     const info = fresh?.info ?? (await this.cardInfo(reference));
-    const row = findRow(kind, info.type, this.settingsOf(info.type, info.templateId), m.unit);
+    const card = this.kindOf(info);
+    const row = findRow(kind, info.type, card.template, m.unit);
     if (!row) throw this.unsupported(reference, info, m);
+    // With the "rate" reading the cashback a transaction amount moves is the template's rule: read before and after.
+    const byRate = row.path.endsWith('-transaction-amount') && card.readings.transactionAmountCredit === 'rate';
+    if (byRate && !fresh) fresh = await this.fetchCard(reference);
 
     const what = this.client.what('POST', `${path}/${row.path}`);
     const currency = currencyOf(this.conn);
@@ -179,8 +202,7 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
         );
       }
       body.id = Number(m.rewardId);
-      const tier = fresh?.card.availableRewardTiers?.find((t) => String(t.id) === m.rewardId);
-      need = tier?.threshold ?? null;
+      need = (await this.tierOf(reference, info, fresh!.card, m.rewardId, what)).threshold ?? null;
     } else if (row.field) {
       const n = kind === 'redeem_reward' ? Math.max(1, qty) : qty;
       if (!Number.isInteger(n) || n < 1)
@@ -191,10 +213,13 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     body.comment = commentOf(m);
     if (m.money && row.field !== 'amount') body.purchaseSum = Number(m.money.decimal);
 
+    // The unit the card moves: a reward tier costs the card's own unit (scores, or visits with visit mechanics).
+    const moved: Unit | null = row.field === 'id' ? nativeUnitOf(info.type, card.template) : row.unit;
+    const heldBefore = fresh && moved ? unitsOf(fresh.card, card)[moved] : undefined;
     if (fresh) {
       // A stamp card's earned rewards have one id (see rewards()); another id names no reward of this card.
       if (kind === 'redeem_reward' && info.type === 'stamp' && m.rewardId !== null) {
-        const ids = rewardsOf(fresh.card, 'stamp').map((r) => r.id);
+        const ids = rewardsOf(fresh.card, card).map((r) => r.id);
         if (ids.length > 0 && !ids.includes(m.rewardId)) {
           throw new ProviderError(
             'reward_not_found',
@@ -211,10 +236,9 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
           'no',
         );
       }
-      const heldUnit = row.field === 'id' ? 'scores' : row.unit;
-      const held = heldUnit ? unitsOf(fresh.card, info.type)[heldUnit] : undefined;
-      if (held !== undefined && need !== null && held < need)
-        throw insufficient(what, reference, held, need, heldUnit!);
+      // By rate, what a subtraction takes is not known before: Highlight's own refusal stands.
+      if (SUBTRACTIONS.has(kind) && !byRate && heldBefore !== undefined && need !== null && heldBefore < need)
+        throw insufficient(what, reference, heldBefore, need, moved!);
     }
 
     let res: HttpResult;
@@ -225,43 +249,83 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
         ...(kind === 'redeem_coupon' ? { conflict: 'coupon_already_redeemed' as const } : {}),
       });
     } catch (err) {
-      if (err instanceof ProviderError && err.code === 'insufficient_points' && row.unit)
-        throw await this.withHolding(err, reference, info.type, row.unit);
+      if (err instanceof ProviderError && err.code === 'insufficient_points' && moved)
+        throw await this.withHolding(err, reference, card, moved);
       throw err;
     }
-    const card = itemOf(res.body, isCard);
-    if (!card) throw badResponse(what, 'no card in data', true);
+    const answer = itemOf(res.body, isCard);
+    if (!answer) throw badResponse(what, 'no card in data', true);
     try {
-      this.remember(card);
+      this.remember(answer);
     } catch {
       /* the move is done; an unreadable type only skips the cache */
     }
-    const after = unitsOf(card, info.type)[m.unit];
-    // A purchase on a cashback card is credited as the amount itself (add-transaction-amount), and a refund taken back.
-    if (
-      (kind === 'purchase' || kind === 'refund_purchase') &&
-      row.path.endsWith('-transaction-amount') &&
-      need !== null
-    ) {
+    const units = unitsOf(answer, card);
+
+    // Cashback moved by a transaction amount: the amount itself, or by rate what the card's balance says.
+    if (row.path.endsWith('-transaction-amount') && need !== null) {
+      const after = units.amount ?? null;
+      const sign = SUBTRACTIONS.has(kind) ? -1 : 1;
+      const delta = !byRate ? sign * need : after !== null && heldBefore !== undefined ? after - heldBefore : null;
+      if (delta !== null && (byRate || kind === 'purchase' || kind === 'refund_purchase'))
+        return { balanceAfter: after, providerReference: null, effect: { unit: 'amount', delta } };
+      return { balanceAfter: after, providerReference: null };
+    }
+    // A redemption records what it cost, in the card's unit, and the balance after (read back when not in the answer).
+    if (kind === 'redeem_reward' || kind === 'redeem_coupon') {
+      const unit = moved ?? 'rewards';
+      const cost = kind === 'redeem_coupon' ? 1 : need;
+      const after = units[unit] ?? (await this.readBack(reference, card, unit));
+      const delta = cost !== null ? -cost : after !== null && heldBefore !== undefined ? after - heldBefore : null;
       return {
-        balanceAfter: after ?? null,
+        balanceAfter: after,
         providerReference: null,
-        effect: { unit: 'amount', delta: kind === 'purchase' ? need : -need },
+        ...(delta !== null ? { effect: { unit, delta } } : {}),
       };
     }
-    return { balanceAfter: after ?? null, providerReference: null };
+    return { balanceAfter: units[m.unit] ?? null, providerReference: null };
+  }
+
+  /**
+   * The reward tier a Reward card redeems: among the card's `availableRewardTiers`, else among all the tiers of its
+   * template (one the card cannot pay for yet); an id in neither is no reward of this card, refused before sending.
+   */
+  private async tierOf(
+    ref: string,
+    info: CardInfo,
+    card: WireCard,
+    rewardId: string,
+    what: string,
+  ): Promise<WireRewardTier> {
+    const here = card.availableRewardTiers?.find((t) => String(t.id) === rewardId);
+    if (here) return here;
+    const all = await orNullIfMissing('program_not_found', () => this.templateTiers(info.templateId));
+    const tier = all?.find((t) => String(t.id) === rewardId);
+    if (tier) return tier;
+    const known = [...new Set([...(card.availableRewardTiers ?? []), ...(all ?? [])].map((t) => String(t.id)))];
+    throw new ProviderError(
+      'reward_not_found',
+      `${what}: card ${ref} (template ${info.templateId}) has no reward tier ${rewardId}` +
+        (known.length ? `; its tiers are ${known.join(', ')}.` : '.'),
+      'no',
+    );
+  }
+
+  /** The card's balance in `unit`, read again after a move whose answer did not carry it; null when unreadable. */
+  private async readBack(ref: string, kind: CardKind, unit: Unit): Promise<number | null> {
+    try {
+      return unitsOf((await this.fetchCard(ref)).card, kind)[unit] ?? null;
+    } catch {
+      // The move is done: an unreadable balance is only not recorded.
+      return null;
+    }
   }
 
   /** Adds what the card holds to an insufficient_points refusal (best effort). */
-  private async withHolding(
-    err: ProviderError,
-    ref: string,
-    type: CardType,
-    unit: NonNullable<Movement['unit']>,
-  ): Promise<ProviderError> {
+  private async withHolding(err: ProviderError, ref: string, kind: CardKind, unit: Unit): Promise<ProviderError> {
     try {
       const { card } = await this.fetchCard(ref);
-      const held = unitsOf(card, type)[unit];
+      const held = unitsOf(card, kind)[unit];
       if (held === undefined) return err;
       return new ProviderError('insufficient_points', `${err.message} The card holds ${fmt(held, unit)}.`, 'no', {
         available: held,
@@ -273,14 +337,17 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
 
   async balance(reference: string): Promise<ProviderBalance> {
     const { card, info } = await this.fetchCard(reference);
-    return balanceOf(card, info.type);
+    return balanceOf(card, this.kindOf(info));
   }
 
   async history(
     reference: string,
     opts: { limit: number; fromMs?: number; toMs?: number },
   ): Promise<ProviderHistoryEntry[]> {
-    const info = await this.cardInfo(reference);
+    // Up to now, the operations reach back from the card's current balance, which says the unit each one moved.
+    const current = opts.toMs === undefined ? await this.fetchCard(reference) : null;
+    const info = current?.info ?? (await this.cardInfo(reference));
+    const kind = this.kindOf(info);
     const perPage = Math.max(1, Math.min(opts.limit, 100));
     const page = (n: number) =>
       this.operationPage(
@@ -301,8 +368,13 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
       if (ops.length < opts.limit && last - 1 > 1) ops = ops.concat((await page(last - 1)).data);
     }
     const units = this.capsOf(info).units;
+    const native = nativeUnitOf(info.type, kind.template);
+    // Newest first; operations in the same instant by their (increasing) ids.
+    const num = (o: WireOperation) => (typeof o.id === 'number' ? o.id : Number.NaN);
+    ops = [...ops].sort((a, b) => t(b) - t(a) || num(b) - num(a) || 0);
+    const moved = current ? unitsByBalance(ops, current.card, kind) : null;
     return ops
-      .map((o) => historyEntryOf(o, info.type, units))
+      .map((o) => historyEntryOf(o, info.type, units, { native, unit: moved?.get(o) }))
       .filter(
         (e) =>
           (opts.fromMs === undefined || e.createdAt >= opts.fromMs) &&
@@ -336,10 +408,11 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
     const startDate = isoDay(from - DAY_MS);
     const page = (n: number) => this.operationPage(reference, n, FIND_PER_PAGE, startDate);
     const t = (o: WireOperation) => timeOf(o.createdAt) ?? 0;
-    const match = (ops: WireOperation[]): ProviderHistoryEntry | null => {
+    const native = nativeUnitOf(info.type, this.settingsOf(info.type, info.templateId));
+    const match = (ops: WireOperation[]): { e: ProviderHistoryEntry; o: WireOperation } | null => {
       for (const o of ops) {
-        const e = historyEntryOf(o, info.type, units);
-        if (e.txnId === m.txnId) return e;
+        const e = historyEntryOf(o, info.type, units, { native });
+        if (e.txnId === m.txnId) return { e, o };
       }
       return null;
     };
@@ -368,21 +441,38 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
       }
     }
     if (!found) return null;
+    const { e: entry, o: op } = found;
+    const amount = op.amount;
 
-    // What move() would have answered: the balance in the movement's unit (the entry's unit is a
-    // guess from eventId: when it is another unit the balance is not given), the cashback purchase effect.
+    // What move() would have answered: the balance in the unit moved (the entry's unit is a guess
+    // from eventId: when it is another unit the balance is not given), and what the operation moved.
     const kind = moveKindOf(m);
     const row = findRow(kind, info.type, this.settingsOf(info.type, info.templateId), m.unit);
-    const cashbackPurchase =
-      (kind === 'purchase' || kind === 'refund_purchase') && !!row?.path.endsWith('-transaction-amount');
-    const unit = cashbackPurchase ? 'amount' : m.unit;
+    const txnAmount = !!row?.path.endsWith('-transaction-amount');
+    const byRate = txnAmount && this.readings.transactionAmountCredit === 'rate';
+    const redemption = kind === 'redeem_reward' || kind === 'redeem_coupon';
+    const unit: Unit = txnAmount
+      ? 'amount'
+      : kind === 'redeem_coupon'
+        ? 'rewards'
+        : row?.field === 'id'
+          ? native
+          : m.unit;
     const result: MoveResult = {
-      balanceAfter: found.unit === unit ? found.balanceAfter : null,
-      providerReference: found.providerReference,
+      balanceAfter: kind === 'redeem_coupon' ? 0 : entry.unit === unit ? entry.balanceAfter : null,
+      providerReference: entry.providerReference,
     };
-    if (cashbackPurchase) {
+    if (byRate && typeof amount === 'number') {
+      // The operation says what the rate moved.
+      result.effect = { unit: 'amount', delta: toMinor(amount) };
+    } else if (txnAmount && (kind === 'purchase' || kind === 'refund_purchase')) {
       const need = m.money?.minor ?? Math.abs(m.quantity);
       result.effect = { unit: 'amount', delta: kind === 'purchase' ? need : -need };
+    } else if (redemption) {
+      // What it cost: what the operation took (a tier's threshold), else one coupon or the rewards asked for.
+      const cost = kind === 'redeem_coupon' ? 1 : typeof amount === 'number' && amount !== 0 ? Math.abs(amount) : null;
+      const n = cost ?? (row?.field === 'id' ? null : Math.max(1, Math.abs(m.quantity)));
+      if (n !== null) result.effect = { unit, delta: -n };
     }
     return result;
   }
@@ -427,7 +517,7 @@ export class HighlightAdapter extends HighlightDirectory implements ProviderAdap
 
   async rewards(reference: string): Promise<EarnedReward[]> {
     const { card, info } = await this.fetchCard(reference);
-    return rewardsOf(card, info.type);
+    return rewardsOf(card, this.kindOf(info));
   }
 
   async close(): Promise<void> {

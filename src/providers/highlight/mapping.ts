@@ -64,6 +64,7 @@ export function programCapabilities(
   return type ? capabilitiesOf(type, templateSettings(settings, type, program.reference)) : null;
 }
 
+/** The native unit of each card type with its default mechanics (a reward card's follows its mechanics). */
 export const NATIVE_UNIT: Record<CardType, Unit> = {
   stamp: 'stamps',
   cashback: 'points',
@@ -74,6 +75,37 @@ export const NATIVE_UNIT: Record<CardType, Unit> = {
   membership: 'visits',
   reward: 'scores',
 };
+
+/**
+ * The unit a card counts in: its type's, except a reward card, which counts in what its mechanics earn (the seed:
+ * "Add visit to card — Reward with visit mechanics"; receive-reward has no mechanics restriction): visits with visit
+ * mechanics, else scores (spend mechanics earn the progress Highlight keeps in `balance`).
+ */
+export function nativeUnitOf(type: CardType, s: TemplateSettings): Unit {
+  return type === 'reward' && s.mechanics === 'visit' ? 'visits' : NATIVE_UNIT[type];
+}
+
+/** The two readings the documents leave open, as the connection settings choose them. */
+export interface Readings {
+  cashbackPointsField: 'bonusBalance' | 'balance';
+  transactionAmountCredit: 'amount' | 'rate';
+}
+
+export function readingsOf(
+  settings: Pick<HighlightSettings, 'cashbackPointsField' | 'transactionAmountCredit'>,
+): Readings {
+  return {
+    cashbackPointsField: settings.cashbackPointsField ?? 'bonusBalance',
+    transactionAmountCredit: settings.transactionAmountCredit ?? 'amount',
+  };
+}
+
+/** How one card is read: its type, its template's settings and the connection's readings. */
+export interface CardKind {
+  type: CardType;
+  template: TemplateSettings;
+  readings: Readings;
+}
 
 /** A movement as the table sees it: adjust split by sign; expire is a subtraction. */
 export type MoveKind = Exclude<TransactionType, 'adjust'> | 'adjust+' | 'adjust-';
@@ -130,7 +162,9 @@ export const OPERATION_TABLE: readonly Row[] = [
   { ops: SUB, type: 'membership', when: 'limits', unit: 'visits', path: 'subtract-visit', field: 'visits' },
 
   { ops: ADD, type: 'reward', when: 'points', unit: 'scores', path: 'add-scores', field: 'scores' },
-  { ops: SUB, type: 'reward', when: 'any', unit: 'scores', path: 'subtract-scores', field: 'scores' },
+  // Not with visit mechanics: that card counts visits, and Highlight subtracts visits on no Reward card.
+  { ops: SUB, type: 'reward', when: 'points', unit: 'scores', path: 'subtract-scores', field: 'scores' },
+  { ops: SUB, type: 'reward', when: 'spend', unit: 'scores', path: 'subtract-scores', field: 'scores' },
   { ops: ['visit'], type: 'reward', when: 'visit', unit: 'visits', path: 'add-visit', field: 'visits' },
   { ops: ['purchase'], type: 'reward', when: 'spend', unit: 'amount', path: 'add-purchase', field: 'amount' },
   {
@@ -185,7 +219,8 @@ const COMMON: Operation[] = [
 export function capabilitiesOf(type: CardType, s: TemplateSettings): CardTypeCapabilities {
   const rows = OPERATION_TABLE.filter((r) => r.type === type && holds(r.when, s));
   const ops = new Set<Operation>(COMMON);
-  const units = new Set<Unit>([NATIVE_UNIT[type]]);
+  const native = nativeUnitOf(type, s);
+  const units = new Set<Unit>([native]);
   for (const r of rows) {
     for (const k of r.ops) {
       ops.add(k === 'adjust+' || k === 'adjust-' ? 'adjust' : k);
@@ -207,7 +242,7 @@ export function capabilitiesOf(type: CardType, s: TemplateSettings): CardTypeCap
     cardType: type,
     operations: OPERATIONS.filter((o) => ops.has(o)),
     units: [...units],
-    nativeUnit: NATIVE_UNIT[type],
+    nativeUnit: native,
     adjust: { add: adjustUnits('adjust+'), subtract: adjustUnits('adjust-') },
   };
 }
@@ -244,6 +279,17 @@ export const BALANCE_READING: Record<CardType, Partial<Record<Unit, (keyof WireB
   membership: { visits: ['balance', 'currentNumberOfUses'] },
   reward: { scores: ['bonusBalance', 'balance'] },
 };
+
+/** BALANCE_READING for one card: a cashback card's fields as the readings say, a reward card's by its mechanics. */
+export function balanceReading(kind: CardKind): Partial<Record<Unit, (keyof WireBalance)[]>> {
+  if (kind.type === 'cashback') {
+    const points = kind.readings.cashbackPointsField;
+    return { points: [points], amount: [points === 'balance' ? 'bonusBalance' : 'balance'] };
+  }
+  // Visits counted towards the tiers, like a multipass's (what receive-reward takes them from).
+  if (kind.type === 'reward' && kind.template.mechanics === 'visit') return { visits: ['currentNumberOfUses'] };
+  return BALANCE_READING[kind.type];
+}
 
 /** Highlight's type (the Card `type` string, or a Template's 0–7 id) as a card type. */
 export function cardTypeOf(v: string | number): CardType | null {

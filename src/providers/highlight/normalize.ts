@@ -8,12 +8,14 @@ import type {
   ProviderProgram,
 } from '../adapter.js';
 import {
-  BALANCE_READING,
+  balanceReading,
+  type CardKind,
   type CardType,
   cardTypeOf,
   EVENT_COUPON_GUESS,
   EVENT_UNIT_GUESS,
   NATIVE_UNIT,
+  nativeUnitOf,
 } from './mapping.js';
 import type { WireCard, WireCustomer, WireOperation, WireRewardTier, WireTemplate } from './wire.js';
 
@@ -46,11 +48,12 @@ const str = (v: string | number | null | undefined): string | null =>
 /** The card's type, or null when Highlight names a type this adapter does not know. */
 export const typeOfCard = (card: WireCard): CardType | null => cardTypeOf(card.type);
 
-/** The card's balance by unit, as BALANCE_READING says (amount in minor units). */
-export function unitsOf(card: WireCard, type: CardType): Partial<Record<Unit, number>> {
+/** The card's balance by unit, as balanceReading says (amount in minor units). */
+export function unitsOf(card: WireCard, kind: CardKind): Partial<Record<Unit, number>> {
+  const { type } = kind;
   const out: Partial<Record<Unit, number>> = {};
   const b = card.balance ?? {};
-  for (const [unit, fields] of Object.entries(BALANCE_READING[type]) as [Unit, (keyof typeof b)[]][]) {
+  for (const [unit, fields] of Object.entries(balanceReading(kind)) as [Unit, (keyof typeof b)[]][]) {
     for (const f of fields) {
       const v = b[f];
       if (typeof v === 'number') {
@@ -63,10 +66,10 @@ export function unitsOf(card: WireCard, type: CardType): Partial<Record<Unit, nu
   return out;
 }
 
-export function balanceOf(card: WireCard, type: CardType): ProviderBalance {
+export function balanceOf(card: WireCard, kind: CardKind): ProviderBalance {
   return {
-    nativeUnit: NATIVE_UNIT[type],
-    units: unitsOf(card, type),
+    nativeUnit: nativeUnitOf(kind.type, kind.template),
+    units: unitsOf(card, kind),
     // Highlight only counts lifetime rewards (in unit rewards), not the native unit: none for others.
     totalEarned: null,
     totalRedeemed: null,
@@ -136,10 +139,14 @@ const tierReward = (t: WireRewardTier, unit: Unit | null) => ({
   unit,
 });
 
-export function toProgram(t: WireTemplate): ProviderProgram | null {
+/** A template as a program; `unitOf` says what its reward tiers cost in (a reward template's follows its mechanics). */
+export function toProgram(
+  t: WireTemplate,
+  unitOf: (type: CardType, templateId: string) => Unit = (type) => NATIVE_UNIT[type],
+): ProviderProgram | null {
   const type = cardTypeOf(t.type);
   if (!type) return null;
-  const unit = type === 'stamp' || type === 'reward' ? NATIVE_UNIT[type] : null;
+  const unit = type === 'stamp' || type === 'reward' ? unitOf(type, String(t.id)) : null;
   return {
     reference: String(t.id),
     name: t.name ?? null,
@@ -151,10 +158,11 @@ export function toProgram(t: WireTemplate): ProviderProgram | null {
 /**
  * Rewards a card can redeem now. Stamp: `numberRewardsUnused` rewards (one entry; redeemed with
  * subtract-reward, so its id is only descriptive). Reward: each of `availableRewardTiers`, its
- * count the scores held divided by the tier's threshold.
+ * count what the card holds in its unit (scores, or visits with visit mechanics) divided by the tier's threshold.
  */
-export function rewardsOf(card: WireCard, type: CardType): EarnedReward[] {
-  const units = unitsOf(card, type);
+export function rewardsOf(card: WireCard, kind: CardKind): EarnedReward[] {
+  const { type } = kind;
+  const units = unitsOf(card, kind);
   const tiers = card.availableRewardTiers ?? [];
   if (type === 'stamp') {
     const count = units.rewards ?? 0;
@@ -173,33 +181,95 @@ export function rewardsOf(card: WireCard, type: CardType): EarnedReward[] {
     ];
   }
   if (type === 'reward') {
-    const scores = units.scores;
+    const unit = nativeUnitOf(type, kind.template);
+    const held = units[unit];
     return tiers
       .map((t): EarnedReward => {
         const cost = t.threshold ?? null;
-        const count = scores === undefined || !cost || cost <= 0 ? 1 : Math.floor(scores / cost);
-        return { ...tierReward(t, 'scores'), status: 'available', count };
+        const count = held === undefined || !cost || cost <= 0 ? 1 : Math.floor(held / cost);
+        return { ...tierReward(t, unit), status: 'available', count };
       })
       .filter((r) => r.count > 0);
   }
   return [];
 }
 
-/**
- * One operation of GET /operations. Unit: the one `eventId` suggests when the card holds it,
- * else the card's native unit. Operation: by the sign of `amount` (award / redeem), a coupon
- * redemption by eventId on coupon cards, and 'other' when nothing moved.
- */
-export function historyEntryOf(op: WireOperation, type: CardType, cardUnits: Unit[]): ProviderHistoryEntry {
+/** The unit an operation names by itself: its eventId's guess when the card holds it, else money, else `native`. */
+function guessedUnit(op: WireOperation, cardUnits: Unit[], native: Unit): Unit {
   const guess = op.eventId != null ? EVENT_UNIT_GUESS[op.eventId] : undefined;
   const raw = op.amount ?? 0;
   // eventId meanings are guesses; without one that fits, a fractional amount on a card that counts money is money.
-  const unit: Unit =
-    guess && cardUnits.includes(guess)
-      ? guess
-      : !Number.isInteger(raw) && cardUnits.includes('amount')
-        ? 'amount'
-        : NATIVE_UNIT[type];
+  return guess && cardUnits.includes(guess)
+    ? guess
+    : !Number.isInteger(raw) && cardUnits.includes('amount')
+      ? 'amount'
+      : native;
+}
+
+/** A provider figure in a unit's scale (amount: minor units). */
+const inUnit = (unit: Unit, x: number): number => (unit === 'amount' ? toMinor(x) : x);
+const same = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+const WHOLE_UNITS = new Set<Unit>(['stamps', 'rewards', 'visits']);
+
+/**
+ * The unit each operation moved, read from the balances rather than from the undocumented eventId: walking from the
+ * card's current balance back through its operations (newest first), an operation belongs to the unit whose running
+ * balance its `balance` (the balance after it) equals, and that unit's running balance becomes the one before it.
+ * A tie goes to the eventId's guess (else the native unit); no match, to the guess, and the chain of that unit starts
+ * again from the operation. Stamps that rolled over into a reward are followed (before < 0: one more reward).
+ * `ops` must reach from the newest operation of the card back, without a gap.
+ */
+export function unitsByBalance(ops: WireOperation[], card: WireCard, kind: CardKind): Map<WireOperation, Unit> {
+  const out = new Map<WireOperation, Unit>();
+  const running = unitsOf(card, kind);
+  const held = Object.keys(running) as Unit[];
+  const native = nativeUnitOf(kind.type, kind.template);
+  const perReward = card.balance?.numberStampsTotal ?? null;
+  for (const op of ops) {
+    if (op.balance == null || op.amount == null) continue;
+    const { balance, amount } = op;
+    const fits = held.filter(
+      (u) =>
+        running[u] !== undefined &&
+        same(running[u]!, inUnit(u, balance)) &&
+        (!WHOLE_UNITS.has(u) || Number.isInteger(amount)),
+    );
+    const guess = guessedUnit(op, held, native);
+    const unit =
+      fits.length === 1
+        ? fits[0]!
+        : fits.includes(guess) || fits.length === 0
+          ? guess
+          : fits.includes(native)
+            ? native
+            : fits[0]!;
+    out.set(op, unit);
+    // A fractional amount in a whole unit is not what moved it (money on a spend card): the chain cannot follow.
+    if (WHOLE_UNITS.has(unit) && !Number.isInteger(amount)) continue;
+    let before = inUnit(unit, balance) - inUnit(unit, amount);
+    if (kind.type === 'stamp' && unit === 'stamps' && before < 0 && perReward && perReward > 0) {
+      const rolled = Math.ceil(-before / perReward);
+      before += rolled * perReward;
+      if (running.rewards !== undefined) running.rewards -= rolled;
+    }
+    running[unit] = before;
+  }
+  return out;
+}
+
+/**
+ * One operation of GET /operations. Unit: `hint.unit` (what unitsByBalance found) when given, else the one `eventId`
+ * suggests when the card holds it, else the card's native unit (`hint.native`, else its type's). Operation: by the
+ * sign of `amount` (award / redeem), a coupon redemption by eventId on coupon cards, and 'other' when nothing moved.
+ */
+export function historyEntryOf(
+  op: WireOperation,
+  type: CardType,
+  cardUnits: Unit[],
+  hint: { unit?: Unit; native?: Unit } = {},
+): ProviderHistoryEntry {
+  const raw = op.amount ?? 0;
+  const unit: Unit = hint.unit ?? guessedUnit(op, cardUnits, hint.native ?? NATIVE_UNIT[type]);
   const delta = unit === 'amount' ? toMinor(raw) : raw;
   let operation: ProviderHistoryEntry['operation'] = delta > 0 ? 'award' : delta < 0 ? 'redeem' : 'other';
   if (type === 'coupon' && (op.eventId === EVENT_COUPON_GUESS || delta === 0)) operation = 'redeem_coupon';

@@ -23,6 +23,21 @@ export const HighlightSettingsSchema = Type.Object(
     templates: Type.Optional(Type.Record(Type.String({ pattern: '^[0-9]+$' }), TemplateSchema)),
     /** How long a card's type is cached, in seconds. */
     cardTypeCacheSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
+    // Two readings the documents leave open (docs/providers.md, "Readings to verify on a real account").
+    cashbackPointsField: Type.Optional(
+      Type.Union([Type.Literal('bonusBalance'), Type.Literal('balance')], {
+        description:
+          "The Card balance field that holds a cashback card's points (the other holds its cashback money). " +
+          'Default bonusBalance.',
+      }),
+    ),
+    transactionAmountCredit: Type.Optional(
+      Type.Union([Type.Literal('amount'), Type.Literal('rate')], {
+        description:
+          "What add/subtract-transaction-amount move on a cashback card: the amount itself, or the amount times the template's " +
+          'cashback rate (the change is then read from the card). Default amount.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -4,7 +4,7 @@
  */
 import type { SimResponse } from '../harness.js';
 import { CARD_TYPES, type Card, isExpired, type Store, type Template } from './state.js';
-import { balanceJson, type FieldErrors, fail, validation, visitsLimit } from './wire.js';
+import { balanceJson, type FieldErrors, fail, rewardProgress, validation, visitsLimit } from './wire.js';
 
 type Kind = 'int' | 'decimal' | 'none';
 
@@ -211,6 +211,8 @@ export function applyOp(
 
   const now = new Date().toISOString();
   const sign = op.startsWith('subtract') ? -1 : 1;
+  const pointsField = store.readings.cashbackPointsField;
+  const moneyField = pointsField === 'balance' ? 'bonusBalance' : 'balance';
   let amount: number | null = def.kind === 'decimal' ? (sign * qty) / 100 : def.kind === 'int' ? sign * qty : null;
   let balanceField: string | null = 'balance';
 
@@ -255,28 +257,30 @@ export function applyOp(
     case 'add-point':
     case 'add-scores':
       card.pointsCents += qty;
-      if (type === 'cashback') balanceField = 'bonusBalance';
+      if (type === 'cashback') balanceField = pointsField;
       break;
     case 'subtract-point':
     case 'subtract-scores':
       if (card.pointsCents < qty) return insufficient(card.pointsCents / 100, def.field!, qty / 100);
       card.pointsCents -= qty;
-      if (type === 'cashback') balanceField = 'bonusBalance';
+      if (type === 'cashback') balanceField = pointsField;
       break;
     case 'add-transaction-amount':
-      card.cashCents += qty;
+    case 'subtract-transaction-amount': {
+      // The cashback moved: the amount itself, or (reading "rate") the template's percentage of it.
+      const moved =
+        store.readings.transactionAmountCredit === 'rate' ? Math.round((qty * (t.cashbackPercent ?? 0)) / 100) : qty;
+      if (sign < 0 && card.cashCents < moved) return insufficient(card.cashCents / 100, 'cashback', moved / 100);
+      card.cashCents += sign * moved;
+      amount = (sign * moved) / 100;
+      balanceField = moneyField;
       break;
-    case 'subtract-transaction-amount':
-      if (card.cashCents < qty) return insufficient(card.cashCents / 100, 'cashback', qty / 100);
-      card.cashCents -= qty;
-      break;
+    }
     case 'add-visit':
       balanceField = 'currentNumberOfUses';
+      // A reward card with visit mechanics counts visits (currentNumberOfUses), not scores.
       if (type === 'stamp') addStamps(qty);
-      else if (type === 'reward') {
-        card.pointsCents += qty * 100;
-        card.visits += qty;
-      } else card.visits += qty;
+      else card.visits += qty;
       visit(qty);
       break;
     case 'subtract-visit': {
@@ -316,19 +320,25 @@ export function applyOp(
       balanceField = 'currentNumberOfUses';
       break;
     }
-    case 'receive-reward':
-      if (card.pointsCents < rewardTier!.threshold * 100) {
+    case 'receive-reward': {
+      // The tier's threshold, in what the card's mechanics count: visits, else scores (or spend).
+      const byVisits = t.mechanics === 'visit';
+      const progress = rewardProgress(card, t);
+      if (progress < rewardTier!.threshold) {
         return fail(
           400,
-          `Insufficient balance: the card has ${card.pointsCents / 100}, reward "${rewardTier!.name}" needs ` +
-            `${rewardTier!.threshold}`,
+          `Insufficient balance: the card has ${progress}${byVisits ? ' visits' : ''}, reward "${rewardTier!.name}" ` +
+            `needs ${rewardTier!.threshold}`,
         );
       }
-      card.pointsCents -= rewardTier!.threshold * 100;
+      if (byVisits) card.visits -= rewardTier!.threshold;
+      else card.pointsCents -= rewardTier!.threshold * 100;
       card.totalRewardsRedeemed += 1;
       card.lastRewardRedeemedAt = now;
       amount = -rewardTier!.threshold;
+      if (byVisits) balanceField = 'currentNumberOfUses';
       break;
+    }
     case 'redeem-coupon':
       if (card.couponRedeemed) return fail(400, 'Coupon has already been redeemed');
       card.couponRedeemed = true;
@@ -355,7 +365,7 @@ export function applyOp(
   if (customer && purchaseSumCents !== null) customer.ltvCents += purchaseSumCents;
   return {
     amount,
-    balance: balanceField === null ? null : (balanceJson(card, t)[balanceField] ?? null),
+    balance: balanceField === null ? null : (balanceJson(card, t, store.readings)[balanceField] ?? null),
     purchaseSumCents,
     comment: comment as string | null,
   };

@@ -26,7 +26,11 @@
  *     Visit mechanics: add-visit = one stamp per visit. Spend mechanics: add-purchase gives one stamp
  *     per 10.00 spent, the remainder carried (subtract-purchase takes it back, never the rewards).
  *   cashback: balance = cashback money (add/subtract-transaction-amount credits `amount` directly, it
- *     is not a purchase to compute a % of), bonusBalance = points (add/subtract-point).
+ *     is not a purchase to compute a % of), bonusBalance = points (add/subtract-point). Both are readings the
+ *     documents leave open, switched by the option `readings` or PUT /_sandbox/readings (kept across resets):
+ *     `cashbackPointsField: "balance"` swaps the two fields; `transactionAmountCredit: "rate"` moves the cashback
+ *     by the template's `cashbackPercent` of the amount (103: 5%, rounded half up to the cent), and the
+ *     operation's `amount` is what moved.
  *   multipass: balance = scores, currentNumberOfUses = visits (subtract-visit takes visits off).
  *   coupon: discountPercentage = the template's discount; `couponRedeemed` true after redeem-coupon.
  *   discount: balance = points, discountPercentage by points level (0 -> 5%, 100 -> 10%, 500 -> 15%).
@@ -35,10 +39,11 @@
  *     left (tier limit - used) and subtract-visit *uses* visits (refused past the limit); without
  *     limits balance is null and add-visit records visits. set-membership-tier {period, tierId}
  *     switches tier (ids in template `membershipTiers`) and starts a new period (used = 0).
- *   reward: balance = progress towards rewards (scores for points mechanics, money spent for spend
- *     mechanics, visits for visit mechanics), currentNumberOfUses = visits. receive-reward {id} takes
- *     a tier id from the template's `rewardTiers`; it costs the tier's `threshold` off the balance.
- *     card.availableRewardTiers = the tiers the balance currently affords (empty on other types).
+ *   reward: progress towards rewards, in what the mechanics earn: scores (points mechanics) or money spent
+ *     (spend mechanics) in balance; visits (visit mechanics) in currentNumberOfUses, balance staying at the
+ *     card's scores (0 unless set). receive-reward {id} takes a tier id from the template's `rewardTiers`; it
+ *     costs the tier's `threshold` off that progress (its operation's balance is that progress after).
+ *     card.availableRewardTiers = the tiers the progress currently affords (empty on other types).
  * - Nothing goes below zero: subtracting more than the card holds -> 400 "Insufficient balance".
  * - Which op applies to which card is the seed's list; `subtract-purchase` (SDK only) mirrors
  *   add-purchase. Other cards -> 400 'Operation "x" is not available for this card (...)'.
@@ -61,7 +66,15 @@
  */
 import { type SimRequest, Simulator, tallyTxnIds, txnIdInText } from '../harness.js';
 import { registerRoutes, routeNotFound } from './routes.js';
-import { createStore, SEED_CARDS, SEED_CUSTOMERS, seedStore, templateSettings } from './state.js';
+import {
+  createStore,
+  DEFAULT_READINGS,
+  type Readings,
+  SEED_CARDS,
+  SEED_CUSTOMERS,
+  seedStore,
+  templateSettings,
+} from './state.js';
 import { fail } from './wire.js';
 
 export interface HighlightSandbox {
@@ -76,10 +89,24 @@ export interface HighlightSandbox {
 
 export const HIGHLIGHT_SANDBOX_API_KEY = 'hl_sandbox_5f1c2e7a9b3d4f60';
 
+/** A body of PUT /_sandbox/readings: the readings it names, each one of its two values; null when it is not. */
+function readingsOf(body: unknown): Partial<Readings> | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const out: Partial<Readings> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (k === 'cashbackPointsField' && (v === 'bonusBalance' || v === 'balance')) out.cashbackPointsField = v;
+    else if (k === 'transactionAmountCredit' && (v === 'amount' || v === 'rate')) out.transactionAmountCredit = v;
+    else return null;
+  }
+  return out;
+}
+
 export function createHighlightSandbox(options?: {
   rateLimit?: { requests: number; perSeconds: number };
+  /** How to answer where the documents leave two readings open (default: the first of each; see Readings). */
+  readings?: Partial<Readings>;
 }): HighlightSandbox {
-  const store = createStore();
+  const store = createStore(options?.readings);
   const sim = new Simulator({
     name: 'highlight',
     basePath: '/api/v2',
@@ -103,6 +130,7 @@ export function createHighlightSandbox(options?: {
       };
     },
     state: () => ({
+      readings: store.readings,
       templates: [...store.templates.values()],
       customers: [...store.customers.values()],
       cards: [...store.cards.values()],
@@ -113,6 +141,22 @@ export function createHighlightSandbox(options?: {
     // applied card operation is one entry of the operation log.
     appliedByTxn: () => tallyTxnIds(store.operations.map((o) => txnIdInText(o.comment))),
     onReset: () => seedStore(store),
+    control: (method, path, body) => {
+      if (path !== '/_sandbox/readings') return null;
+      if (method === 'GET') return { status: 200, body: store.readings };
+      if (method !== 'PUT') return { status: 405, body: { message: 'Method not allowed' } };
+      const r = readingsOf(body);
+      if (!r)
+        return {
+          status: 400,
+          body: {
+            message:
+              'readings: cashbackPointsField ("bonusBalance" | "balance"), transactionAmountCredit ("amount" | "rate")',
+          },
+        };
+      Object.assign(store.readings, r);
+      return { status: 200, body: store.readings };
+    },
   });
   registerRoutes(sim, store);
 
@@ -132,7 +176,7 @@ export function createHighlightSandbox(options?: {
       cards,
       /** Template id per key (same keys as cards). */
       templates,
-      /** receive-reward ids: rewardSpend 1101 (25.00) / 1102 (100.00); rewardPoints 1111 (50) / 1112 (200). */
+      /** receive-reward ids: rewardSpend 1101 (25.00) / 1102 (100.00); rewardPoints 1111 (50) / 1112 (200); rewardVisit 1131 (5 visits). */
       rewardTiers: { rewardSpend: [1101, 1102], rewardPoints: [1111, 1112], rewardVisit: [1131] },
       /** set-membership-tier ids: membership 801 (10 visits) / 802 (20 visits); membershipUnlimited 901. */
       membershipTiers: { membership: [801, 802], membershipUnlimited: [901] },
@@ -149,7 +193,11 @@ export function createHighlightSandbox(options?: {
         membershipUnlimited: '4 visits',
         rewardSpend: '35.00 spent',
         rewardPoints: '120 scores',
+        stampSpend: '1 stamp of 6',
+        rewardVisit: '7 visits (tier 1131 costs 5), 0 scores',
       },
+      /** The readings the simulator starts with (PUT /_sandbox/readings changes them). */
+      readings: { ...DEFAULT_READINGS, ...options?.readings },
     },
   };
 }

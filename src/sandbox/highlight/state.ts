@@ -54,6 +54,8 @@ export interface Template {
   /** Discount cards: percentage by points threshold (ascending). */
   discountLevels?: { threshold: number; percent: number }[];
   couponDiscountPercent?: number;
+  /** Cashback cards: the percentage of a transaction amount credited (readings.transactionAmountCredit "rate"). */
+  cashbackPercent?: number;
   createdAt: string;
 }
 
@@ -127,7 +129,21 @@ export interface Push {
   createdAt: string;
 }
 
+/**
+ * How the simulator answers where the documents leave two readings open (set by an option or PUT /_sandbox/readings;
+ * kept across resets, like the rate limit).
+ */
+export interface Readings {
+  /** The Card balance field that holds a cashback card's points; the other one holds its cashback money. */
+  cashbackPointsField: 'bonusBalance' | 'balance';
+  /** What add/subtract-transaction-amount move: the amount itself, or the amount times the template's cashback %. */
+  transactionAmountCredit: 'amount' | 'rate';
+}
+
+export const DEFAULT_READINGS: Readings = { cashbackPointsField: 'bonusBalance', transactionAmountCredit: 'amount' };
+
 export interface Store {
+  readings: Readings;
   templates: Map<number, Template>;
   customers: Map<string, Customer>;
   cards: Map<string, Card>;
@@ -169,7 +185,7 @@ function seedTemplates(): Template[] {
   return [
     t(101, 0, 'Coffee stamps', 'stamps', { stampsPerReward: 8 }),
     t(102, 0, 'Visit stamps', 'visit', { stampsPerReward: 10 }),
-    t(103, 1, 'Cashback 5%', 'spend'),
+    t(103, 1, 'Cashback 5%', 'spend', { cashbackPercent: 5 }),
     t(104, 2, 'Multipass', 'visit'),
     t(105, 3, 'Welcome coupon -20%', 'visit', { couponDiscountPercent: 20 }),
     t(106, 4, 'Discount club', 'points', {
@@ -250,7 +266,7 @@ const SEED_BALANCES: Record<keyof typeof SEED_CARDS, Partial<Card>> = {
   rewardSpend: { pointsCents: 3500 },
   rewardPoints: { pointsCents: 12000 },
   stampSpend: { stamps: 1 },
-  rewardVisit: { pointsCents: 200, visits: 2, countVisits: 2 },
+  rewardVisit: { visits: 7, countVisits: 7 },
 };
 
 export const isExpired = (card: Card): boolean => card.expiresAt !== null && Date.parse(card.expiresAt) <= Date.now();
@@ -350,8 +366,8 @@ export function seedStore(store: Store): void {
   store.nextPushId = 1;
 }
 
-export function createStore(): Store {
-  const store = {} as Store;
+export function createStore(readings: Partial<Readings> = {}): Store {
+  const store = { readings: { ...DEFAULT_READINGS, ...readings } } as Store;
   seedStore(store);
   return store;
 }

@@ -12,6 +12,7 @@ import {
   isExpired,
   type Operation,
   type Push,
+  type Readings,
   type Store,
   type Template,
 } from './state.js';
@@ -115,8 +116,12 @@ export function visitsLimit(card: Card, t: Template): number | null {
   return t.membershipTiers?.find((m) => m.id === card.membershipTierId)?.visitsLimit ?? null;
 }
 
+/** A reward card's progress towards its tiers, in the tiers' unit: visits (visit mechanics), else scores or spend. */
+export const rewardProgress = (card: Card, t: Template): number =>
+  t.mechanics === 'visit' ? card.visits : card.pointsCents / 100;
+
 /** Per-type meaning of the eight generic balance fields (documented in simulator.ts). */
-export function balanceJson(card: Card, t: Template): Record<string, number | null> {
+export function balanceJson(card: Card, t: Template, readings: Readings): Record<string, number | null> {
   const b: Record<string, number | null> = {
     balance: null,
     bonusBalance: null,
@@ -138,9 +143,12 @@ export function balanceJson(card: Card, t: Template): Record<string, number | nu
       });
       break;
     }
-    case 'cashback':
-      Object.assign(b, { balance: cents(card.cashCents), bonusBalance: cents(card.pointsCents) });
+    case 'cashback': {
+      // Points in the field the readings name, the cashback money in the other.
+      const money = readings.cashbackPointsField === 'balance' ? 'bonusBalance' : 'balance';
+      Object.assign(b, { [money]: cents(card.cashCents), [readings.cashbackPointsField]: cents(card.pointsCents) });
       break;
+    }
     case 'multipass':
     case 'reward':
       Object.assign(b, { balance: cents(card.pointsCents), currentNumberOfUses: card.visits });
@@ -179,8 +187,8 @@ export function cardJson(store: Store, card: Card, withCounters = true): Record<
     companyId: COMPANY_ID,
     customerId: card.customerId,
     customer: customer ? customerJson(customer) : null,
-    balance: balanceJson(card, t),
-    availableRewardTiers: t.rewardTiers.filter((r) => card.pointsCents >= r.threshold * 100),
+    balance: balanceJson(card, t, store.readings),
+    availableRewardTiers: t.rewardTiers.filter((r) => rewardProgress(card, t) >= r.threshold),
     status: isExpired(card) ? 'expired' : card.status,
     expiresAt: card.expiresAt,
     device: card.status === 'not_installed' ? null : 'apple',
