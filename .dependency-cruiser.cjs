@@ -13,7 +13,8 @@
  *   api            the HTTP edge (app.ts builds the Fastify app); server.ts, the process, starts it
  *
  * Each layer imports only layers below it. src/sandbox (the simulators) and src/providers never
- * import each other.
+ * import each other. src/metrics (the Prometheus registry, GET /metrics) stands beside lib: any layer
+ * may import it, and it imports only lib.
  */
 const below = (...layers) => `^src/(${layers.join('|')})(/|\\.ts$)`;
 
@@ -87,6 +88,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/lib/' },
       to: { path: '^src/', pathNot: '^src/lib/' },
+    },
+    {
+      name: 'metrics-imports-only-lib',
+      comment: 'Every layer counts into src/metrics, so it must import none of them.',
+      severity: 'error',
+      from: { path: '^src/metrics/' },
+      to: { path: '^src/', pathNot: '^src/(metrics|lib)/' },
     },
     {
       name: 'no-circular',

@@ -19,4 +19,16 @@ const entry = at === -1 ? 'src/server.ts' : rest.splice(at, 2)[1];
 const args = [...(existsSync(envFile) ? [`--env-file=${envFile}`] : []), '--import', 'tsx', join(root, entry), ...rest];
 const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: root });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+process.on('SIGHUP', () => child.kill('SIGTERM'));
+// `npm start` runs this script through `sh -c`; npm passes its SIGTERM to that shell, and a shell that does not
+// exec its command (dash, /bin/sh on Debian and Ubuntu) just dies of it: the signal never reaches this process, which
+// would keep the gateway running as an orphan. So losing the parent counts as a SIGTERM too.
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+  if (process.ppid !== parent) {
+    clearInterval(orphaned);
+    child.kill('SIGTERM');
+  }
+}, 250);
+orphaned.unref();
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -7,10 +7,13 @@ import type { Env } from '../config/env.js';
 import type { Role } from '../dispatch/queues.js';
 import { GatewayError } from '../domain/errors.js';
 import { ulid } from '../lib/ids.js';
+import { Metrics } from '../metrics/metrics.js';
 import { createGateway, type Gateway } from '../services/gateway.js';
 import { registerAuth } from './auth.js';
 import { checkBulkItems } from './bulk-items.js';
 import { registerHooks } from './hooks.js';
+import { clientErrorHandler, registerJsonParser, registerQueryKeyCheck } from './hostile-input.js';
+import { registerMetrics } from './metrics.js';
 import { registerOpenApi, serveOpenApi } from './openapi/document.js';
 import { sendProblem } from './problem.js';
 import { registerClientRateLimit } from './rate-limit.js';
@@ -39,6 +42,8 @@ export interface App {
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { env, redis } = deps;
   const log = typeof deps.logger === 'object' ? deps.logger : pino({ enabled: deps.logger });
+  // One registry per app (never prom-client's global one): GET /metrics.
+  const metrics = new Metrics();
   const gateway = await createGateway({
     env,
     redis,
@@ -47,6 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     role: deps.role,
     offline: deps.offline,
     checkBulkItems,
+    metrics,
   });
 
   const app = Fastify({
@@ -58,6 +64,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // simple request's throughput. Lines about a request carry `reqId` explicitly instead.
     childLoggerFactory: (logger) => logger,
     bodyLimit: env.BODY_LIMIT_BYTES,
+    // A request (headers and body) not received in this time: 408, connection closed (hostile-input.ts). Node checks
+    // its connections every connectionsCheckingInterval, so that interval bounds how late the 408 comes.
+    requestTimeout: env.REQUEST_TIMEOUT_MS,
+    http: {
+      requestTimeout: env.REQUEST_TIMEOUT_MS,
+      headersTimeout: env.REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(env.REQUEST_TIMEOUT_MS / 4))),
+    },
+    // Errors of Node's HTTP parser (malformed request, headers too large, bad chunking, timeouts) as problem+json.
+    clientErrorHandler,
     // One response serializer per distinct shape, not per route and status (serializers.ts).
     schemaController: { compilersFactory: { buildSerializer: memoSerializers() as never } },
     requestIdHeader: 'x-request-id',
@@ -80,13 +96,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Bodies are JSON only: without this, Fastify's text/plain parser lets a text body through to validation (400), not
   // 415.
   app.removeContentTypeParser('text/plain');
+  registerJsonParser(app);
   registerHooks(app);
+  registerQueryKeyCheck(app);
 
   await registerOpenApi(app);
   registerAuth(app, deps.apiKeys);
   const [requests, perSeconds] = env.CLIENT_RATE_LIMIT.split('/').map(Number) as [number, number];
   registerClientRateLimit(app, redis, gateway.keys, { requests, perSeconds });
   await registerRoutes(app, gateway, redis);
+  registerMetrics(app, metrics, { token: env.METRICS_TOKEN });
   serveOpenApi(app);
 
   return { app, gateway };

@@ -8,6 +8,8 @@ declare module 'fastify' {
     scope?: Scope;
     /** The route's body fields are all optional: no body at all counts as `{}`. */
     optionalBody?: boolean;
+    /** Also lets in `Authorization: Bearer <token>` when this answers true for the token (GET /metrics: METRICS_TOKEN). */
+    bearer?: (token: string) => boolean;
   }
   interface FastifyRequest {
     client?: ApiClient;
@@ -20,6 +22,12 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyTable): void {
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const scope = req.routeOptions.config?.scope;
     if (scope === undefined) return;
+    const bearer = req.routeOptions.config?.bearer;
+    const authorization = req.headers.authorization;
+    if (bearer && typeof authorization === 'string' && /^Bearer /i.test(authorization)) {
+      if (bearer(authorization.slice(7).trim())) return;
+      throw new GatewayError('unauthorized', 'The bearer token is not valid for this route.');
+    }
     const header = req.headers['x-api-key'];
     if (typeof header !== 'string' || header === '') {
       throw new GatewayError('unauthorized', 'Send your API key in the x-api-key header.');

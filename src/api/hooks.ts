@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { GatewayError } from '../domain/errors.js';
+import { redactUrl } from './hostile-input.js';
 import { sendProblem, statusOf, toGatewayError } from './problem.js';
 
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
@@ -69,7 +70,7 @@ export function registerHooks(app: FastifyInstance): void {
       {
         reqId: req.id,
         method: req.method,
-        url: req.url,
+        url: redactUrl(req.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         client: req.client?.id,

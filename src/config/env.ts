@@ -26,6 +26,8 @@ export const EnvSchema = Type.Object({
   EXPIRY_SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 0, maximum: 86400, default: 60 }),
   CLIENT_RATE_LIMIT: Type.String({ pattern: '^[0-9]{1,9}/[1-9][0-9]{0,4}$', default: '0/1' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 104857600, default: 2097152 }),
+  // Receiving a whole request (headers and body) may take this long; then 408 and the connection is closed.
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 30000 }),
   // Dispatch to providers (src/dispatch/): see .env.example.
   ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], { default: 'all' }),
   DISPATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 120000, default: 10000 }),
@@ -36,6 +38,8 @@ export const EnvSchema = Type.Object({
   DISPATCH_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 15000 }),
   DISPATCH_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 30000 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600000, default: 10000 }),
+  // GET /metrics also answers `Authorization: Bearer <METRICS_TOKEN>` (besides an admin key).
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -73,7 +77,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const [first] = fieldErrors(validate.errors);
     const name = first?.field.replace(/^\//, '') ?? 'environment';
     // REDIS_URL may hold a password: never echo it back.
-    const shown = name === 'REDIS_URL' ? '' : ` (got "${String(raw[name])}")`;
+    const shown = name === 'REDIS_URL' || name === 'METRICS_TOKEN' ? '' : ` (got "${String(raw[name])}")`;
     throw new ConfigError(`${name}: ${first?.message ?? 'is invalid'}${shown}`);
   }
   if (raw.API_KEYS !== undefined && raw.API_KEYS_FILE !== undefined) {

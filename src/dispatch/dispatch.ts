@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import { isFinal } from '../domain/transactions.js';
+import { isFinal, TRANSACTION_STATUSES } from '../domain/transactions.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ProviderAdapter } from '../providers/adapter.js';
 import type { ProviderDescriptor } from '../providers/descriptor.js';
 import type { ProviderConnectionSettings } from '../providers/index.js';
@@ -43,15 +44,48 @@ export class Dispatch {
     balances: BalanceCache;
     options: DispatchOptions;
     log: FastifyBaseLogger;
+    /** The process's metrics: provider calls, rate-gate waits, settled transactions; queue depths at each scrape. */
+    metrics?: Metrics;
   }) {
-    const { redis, keys, store, balances, options, log } = deps;
+    const { redis, keys, store, balances, options, log, metrics } = deps;
     this.store = store;
-    this.queues = new ConnectionQueues(redis, keys, options, log);
+    this.queues = new ConnectionQueues(redis, keys, options, log, metrics);
     this.signal = new DoneSignal(redis, keys);
     this.holds = new Holds(this.queues, log);
     this.calls = new ProviderCalls(redis, keys, this.queues, this.signal, this.holds, log);
-    const txns = new TransactionJobs(store, balances, this.holds, this.signal, log);
+    const txns = new TransactionJobs(store, balances, this.holds, this.signal, log, metrics);
     this.workers = new Workers(this.queues, store, this.calls, txns, log);
+    if (metrics) {
+      metrics.onScrape(() => this.collectQueues(metrics));
+      metrics.onScrape(async () => {
+        const counts = await Promise.all(TRANSACTION_STATUSES.map((s) => redis.zcard(keys.txnsIn(s))));
+        for (const [i, status] of TRANSACTION_STATUSES.entries()) metrics.transactions.set({ status }, counts[i] ?? 0);
+      });
+    }
+  }
+
+  /** Each connection's queue, read at scrape time: jobs by state, and the age of the oldest waiting one. */
+  private async collectQueues(metrics: Metrics): Promise<void> {
+    const lanes = this.queues.all();
+    const read = await Promise.all(
+      lanes.map(async (lane) => {
+        const [counts, oldest] = await Promise.all([
+          lane.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+          // Jobs here carry priorities, so most waiting ones are in the prioritized set (ordered by priority, then
+          // age): the oldest is looked for among its first 200 (bounded work per scrape), and the plain wait list's head.
+          Promise.all([lane.queue.getWaiting(0, 0), lane.queue.getPrioritized(0, 199)]),
+        ]);
+        return { id: lane.settings.id, counts, oldest: oldest.flat() };
+      }),
+    );
+    metrics.queueJobs.reset();
+    metrics.queueOldestWaiting.reset();
+    const now = Date.now();
+    for (const { id, counts, oldest } of read) {
+      for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ connection: id, state }, n);
+      const first = Math.min(...oldest.map((j) => j?.timestamp ?? now), now);
+      metrics.queueOldestWaiting.set({ connection: id }, Math.max(0, (now - first) / 1000));
+    }
   }
 
   /** BullMQ's connection of this process (the bulk queue shares it). */

@@ -1,11 +1,13 @@
 import { Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ProviderAdapter } from '../providers/adapter.js';
 import { type ProviderDescriptor, rateLimitOf } from '../providers/descriptor.js';
 import type { ProviderConnectionSettings } from '../providers/index.js';
 import { timeoutMsOf } from '../providers/settings.js';
 import type { KeySpace } from '../redis/keys.js';
+import { observedAdapter } from './observed-adapter.js';
 import { RedisRateLimiter } from './rate-limiter.js';
 
 /**
@@ -78,6 +80,8 @@ export class ConnectionQueues {
     private readonly keys: KeySpace,
     readonly options: DispatchOptions,
     private readonly log: FastifyBaseLogger,
+    /** Counts provider calls, 429s and rate-gate waits; none in tools and tests that build dispatch alone. */
+    private readonly metrics?: Metrics,
   ) {}
 
   /** BullMQ's connection, shared by every queue and worker of this process (the bulk queue's too). */
@@ -109,16 +113,18 @@ export class ConnectionQueues {
       limit,
       timeoutMsOf(settings),
       settings.id,
+      this.metrics,
     );
     const queue = new Queue<JobData>(`conn-${settings.id}`, {
       connection: this.connection,
       prefix: this.keys.queuePrefix,
     });
     queue.on('error', (err) => this.log.warn({ connection: settings.id, err: err.message }, 'queue error'));
+    const adapter = descriptor.create(settings, limiter);
     const lane: ConnectionLane = {
       settings,
       descriptor,
-      adapter: descriptor.create(settings, limiter),
+      adapter: this.metrics ? observedAdapter(adapter, settings.id, this.metrics) : adapter,
       queue,
       limiter,
     };

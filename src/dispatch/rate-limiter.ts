@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ProviderError } from '../domain/errors.js';
 import { sleep } from '../lib/time.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { RateLimitSetting, RequestGate } from '../providers/http/request-gate.js';
 import { defineScript, runScript } from '../redis/scripts.js';
 
@@ -20,6 +21,7 @@ export class RedisRateLimiter implements RequestGate {
     /** The provider call timeout: the longest a request can stay in flight. */
     private readonly timeoutMs: number,
     private readonly connection: string,
+    private readonly metrics?: Metrics,
   ) {
     defineScript(redis, 'lgwAcquireSlot', import.meta.url, 'acquire-slot-2.lua', 2);
     defineScript(redis, 'lgwReleaseSlot', import.meta.url, 'release-slot-1.lua', 1);
@@ -46,15 +48,22 @@ export class RedisRateLimiter implements RequestGate {
   async acquire(what: string, maxWaitMs = Infinity): Promise<() => void> {
     const id = randomBytes(8).toString('hex');
     const started = Date.now();
+    let waited = false;
+    const waitedFor = (outcome: 'sent' | 'refused') => {
+      if (waited || outcome === 'refused')
+        this.metrics?.gateWaitSeconds.observe({ connection: this.connection, outcome }, (Date.now() - started) / 1000);
+    };
     for (;;) {
       const wait = await this.run('take', id);
       if (wait === 0) {
+        waitedFor('sent');
         return () => {
           // The answer is in; if Redis is away the entry simply counts until sent + timeout.
           runScript(this.redis, 'lgwReleaseSlot', [this.keys.log], [id]).catch(() => undefined);
         };
       }
       if (Date.now() - started + wait > maxWaitMs) {
+        waitedFor('refused');
         // Our own limit, not the provider's answer: `gate` tells the dispatcher not to hold the connection for it.
         throw new ProviderError(
           'provider_rate_limited',
@@ -67,6 +76,8 @@ export class RedisRateLimiter implements RequestGate {
           },
         );
       }
+      if (!waited) this.metrics?.gateWaits.inc({ connection: this.connection });
+      waited = true;
       await sleep(wait);
     }
   }

@@ -3,6 +3,7 @@ import { GatewayError, ProviderError } from '../domain/errors.js';
 import { referenceOf } from '../domain/ids.js';
 import { isFinal } from '../domain/transactions.js';
 import { sleep } from '../lib/time.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { MoveResult } from '../providers/adapter.js';
 import { balanceCacheMsOf, timeoutMsOf } from '../providers/settings.js';
 import type { BalanceCache } from '../store/balance-cache.js';
@@ -37,7 +38,19 @@ export class TransactionJobs {
     private readonly holds: Holds,
     private readonly signal: DoneSignal,
     private readonly log: FastifyBaseLogger,
+    private readonly metrics?: Metrics,
   ) {}
+
+  /** Settles the transaction in the store, counted (lgw_transactions_settled_total). */
+  private async settle(lane: ConnectionLane, ...args: Parameters<TransactionStore['settle']>) {
+    const out = await this.store.settle(...args);
+    this.metrics?.transactionsSettled.inc({ connection: lane.settings.id, status: args[1] });
+    return out;
+  }
+
+  private reconciled(lane: ConnectionLane, outcome: string): void {
+    this.metrics?.reconciliations.inc({ connection: lane.settings.id, outcome });
+  }
 
   async process(lane: ConnectionLane, txnId: string, job: { attemptsMade: number; attempts: number }): Promise<void> {
     const rec = await this.store.get(txnId);
@@ -66,7 +79,7 @@ export class TransactionJobs {
       await this.failed(lane, current, err, last);
       return;
     }
-    await this.store.settle(current, 'succeeded', { now: Date.now(), fields: successFields(rec, res) });
+    await this.settle(lane, current, 'succeeded', { now: Date.now(), fields: successFields(rec, res) });
     await this.done(lane, rec);
   }
 
@@ -107,13 +120,13 @@ export class TransactionJobs {
         await this.store.transition(rec, 'queued', { fields: errorFields });
         throw error;
       }
-      await this.store.settle(rec, 'failed', { fields: errorFields });
+      await this.settle(lane, rec, 'failed', { fields: errorFields });
       await this.done(lane, rec);
       return;
     }
     // It may have been applied.
     if (this.strategyOf(lane, rec) === 'none' || last) {
-      await this.store.settle(rec, 'needs_review', { fields: errorFields });
+      await this.settle(lane, rec, 'needs_review', { fields: errorFields });
       await this.done(lane, rec);
       return;
     }
@@ -133,15 +146,19 @@ export class TransactionJobs {
   private async reconcile(lane: ConnectionLane, rec: TransactionRecord, last: boolean): Promise<'settled' | 'send'> {
     const { adapter, settings } = lane;
     const review = async (detail: string) => {
-      await this.store.settle(rec, 'needs_review', {
+      await this.settle(lane, rec, 'needs_review', {
         fields: { error_code: rec.error_code ?? 'provider_timeout', error_detail: rec.error_detail ?? detail },
       });
       await this.done(lane, rec);
       return 'settled' as const;
     };
     const how = this.strategyOf(lane, rec);
-    if (how === 'resend') return 'send';
+    if (how === 'resend') {
+      this.reconciled(lane, 'resend');
+      return 'send';
+    }
     if (how === 'none' || !adapter.findApplied) {
+      this.reconciled(lane, 'unverifiable');
       return review(
         `The gateway process sending this transaction to ${settings.provider} stopped before it recorded the ` +
           `answer, and ${settings.provider} offers no way to check it.`,
@@ -158,12 +175,14 @@ export class TransactionJobs {
       const hold = await this.holds.holdFor(settings.id, err);
       if (hold) throw hold;
       if (!last) throw err;
+      this.reconciled(lane, 'lookup_failed');
       return review(`The outcome is unknown and ${settings.provider}'s records could not be read to check it.`);
     }
     const where = { connection: settings.id, transaction_id: rec.id };
     if (found) {
       this.log.info(where, 'reconciled: the provider had applied it');
-      await this.store.settle(rec, 'succeeded', {
+      this.reconciled(lane, 'applied');
+      await this.settle(lane, rec, 'succeeded', {
         now: Date.now(),
         fields: { ...successFields(rec, found), error_code: null, error_detail: null },
       });
@@ -171,6 +190,7 @@ export class TransactionJobs {
       return 'settled';
     }
     this.log.info(where, 'reconciled: the provider has no record of it; sending again');
+    this.reconciled(lane, 'not_applied');
     return 'send';
   }
 }

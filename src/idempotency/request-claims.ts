@@ -31,7 +31,13 @@ export interface RequestWrite<T> {
 export class RequestClaims {
   constructor(
     private readonly redis: Redis,
-    private readonly options: { leaseMs: number; ttlMs: number; waitMs: number },
+    private readonly options: {
+      leaseMs: number;
+      ttlMs: number;
+      waitMs: number;
+      /** This process (the owner a claim records) and the prefix of heartbeat keys: see instance.ts. */
+      owner: { id: string; heartbeatPrefix: string };
+    },
   ) {
     const base = import.meta.url;
     defineScript(redis, 'lgwClaimRequest', base, 'claim-request-1.lua', 1);
@@ -66,7 +72,15 @@ export class RequestClaims {
       this.redis,
       'lgwClaimRequest',
       [scope.key],
-      [scope.fingerprint, resource, Date.now(), this.options.leaseMs, Math.round(this.options.ttlMs)],
+      [
+        scope.fingerprint,
+        resource,
+        Date.now(),
+        this.options.leaseMs,
+        Math.round(this.options.ttlMs),
+        this.options.owner.id,
+        this.options.owner.heartbeatPrefix,
+      ],
     );
     switch (res[0]) {
       case 'claimed':

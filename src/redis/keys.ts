@@ -22,6 +22,8 @@
  *   {lgw}:dispatch-done                          pub/sub channel: a job finished (message: its id)
  *   {lgw}:q:<queue>:*                            BullMQ's own keys: one queue per external connection
  *                                                (conn-<connection id>) and one for bulk jobs (bulk)
+ *   {lgw}:instance:<instance id>                 a gateway process's heartbeat (string, short TTL, refreshed
+ *                                                while it runs): its claims are taken over once it lapses
  *   {lgw}:none                                   placeholder for optional script keys; never written
  */
 export interface KeySpace {
@@ -53,6 +55,9 @@ export interface KeySpace {
   dispatchDone: string;
   /** BullMQ's prefix: its keys carry the same hash tag. */
   queuePrefix: string;
+  /** Prefix of heartbeat keys (the instance id follows): scripts derive an owner's key from it. */
+  instancePrefix: string;
+  instance(id: string): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -85,5 +90,7 @@ export function keySpace(prefix: string): KeySpace {
     result: (id) => `${p}:result:${id}`,
     dispatchDone: `${p}:dispatch-done`,
     queuePrefix: `${p}:q`,
+    instancePrefix: `${p}:instance:`,
+    instance: (id) => `${p}:instance:${id}`,
   };
 }

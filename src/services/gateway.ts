@@ -4,7 +4,9 @@ import type { ConnectionConfig } from '../config/connections.js';
 import type { Env } from '../config/env.js';
 import { Dispatch } from '../dispatch/dispatch.js';
 import type { Role } from '../dispatch/queues.js';
+import { Instance } from '../idempotency/instance.js';
 import { RequestClaims } from '../idempotency/request-claims.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { type KeySpace, keySpace } from '../redis/keys.js';
 import { BalanceCache } from '../store/balance-cache.js';
 import { TransactionStore } from '../store/transaction-store.js';
@@ -47,6 +49,8 @@ export async function createGateway(deps: {
   offline?: boolean;
   /** How the HTTP edge checks bulk items: a bulk job queued by an earlier version checks its items with it. */
   checkBulkItems: (raw: unknown[], admin: boolean) => BulkItem[];
+  /** The app's metrics (GET /metrics): dispatch counts provider calls and reads its queues into them. */
+  metrics?: Metrics;
 }): Promise<Gateway> {
   const { env, redis, log } = deps;
   const role = deps.role ?? env.ROLE;
@@ -54,15 +58,25 @@ export async function createGateway(deps: {
   const leaseMs = 30_000;
   const idempotencyTtlMs = env.IDEMPOTENCY_TTL_HOURS * 3_600_000;
 
-  const store = new TransactionStore(redis, keys, { idempotencyTtlMs, leaseMs });
+  // This process, as the claims it holds name it: once its heartbeat lapses (a crash), they are taken over at once.
+  const instance = new Instance(redis, keys);
+  const owner = { id: instance.id, heartbeatPrefix: keys.instancePrefix };
+
+  const store = new TransactionStore(redis, keys, { idempotencyTtlMs, leaseMs, owner });
   const balances = new BalanceCache(redis, keys);
-  const requests = new RequestClaims(redis, { leaseMs, ttlMs: idempotencyTtlMs, waitMs: env.IDEMPOTENCY_WAIT_MS });
+  const requests = new RequestClaims(redis, {
+    leaseMs,
+    ttlMs: idempotencyTtlMs,
+    waitMs: env.IDEMPOTENCY_WAIT_MS,
+    owner,
+  });
   const dispatch = new Dispatch({
     redis,
     keys,
     store,
     balances,
     log,
+    metrics: deps.metrics,
     options: {
       waitMs: env.DISPATCH_WAIT_MS,
       attempts: env.DISPATCH_ATTEMPTS,
@@ -86,7 +100,11 @@ export async function createGateway(deps: {
   const bull = () => dispatch.connection;
   const bulk = new BulkService({ redis, keys, points, requests, bull, checkItems: deps.checkBulkItems, log });
 
-  if (!deps.offline) await dispatch.start();
+  if (!deps.offline) {
+    // Before any claim names this instance.
+    await instance.start();
+    await dispatch.start();
+  }
   if (role !== 'api' && !deps.offline) {
     dispatch.startWorkers();
     bulk.startWorker(env.DISPATCH_LOCK_MS);
@@ -110,6 +128,7 @@ export async function createGateway(deps: {
         await Promise.all([bulk.stopWorker(env.SHUTDOWN_GRACE_MS), dispatch.stopWorkers(env.SHUTDOWN_GRACE_MS)]);
         await bulk.close();
         await dispatch.close();
+        await instance.stop();
       })();
       return closing;
     },

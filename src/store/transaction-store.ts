@@ -29,6 +29,11 @@ export type TransactionClaim =
   | { kind: 'done'; txnId: string; record: TransactionRecord | null }
   /** The key or the reference_id names a transaction already claimed, in whatever status. */
   | { kind: 'existing'; txnId: string; record: TransactionRecord | null }
+  /**
+   * One the built-in ledger was applying, whose owner process is gone (its heartbeat lapsed): the
+   * caller owns it now (a new lease) and must apply it.
+   */
+  | { kind: 'takeover'; txnId: string; record: TransactionRecord | null }
   /** The key was used with another request. */
   | { kind: 'mismatch' }
   /** A reversal asks for more than what is left of the original. */
@@ -42,8 +47,13 @@ export interface Reservation {
 
 export interface StoreOptions {
   idempotencyTtlMs: number;
-  /** How long a claimer may work before a retry may take its claim over (after a crash). */
+  /**
+   * How long a claimer may work before a retry may take its claim over (after a crash). The upper
+   * bound: a claim whose owner process's heartbeat lapsed is taken over at once.
+   */
   leaseMs: number;
+  /** This process (the owner a claim records) and the prefix of heartbeat keys: see src/idempotency/instance.ts. */
+  owner: { id: string; heartbeatPrefix: string };
 }
 
 type Fields = Record<string, string | number | null>;
@@ -96,6 +106,8 @@ export class TransactionStore {
         k.txnPrefix,
         opts.reserve ? String(opts.reserve.amount) : '',
         opts.queued ? 'queued' : 'processing',
+        this.options.owner.id,
+        this.options.owner.heartbeatPrefix,
       ],
     );
     // 'kind|id|json': the JSON is the rest, whatever it holds.
@@ -106,6 +118,7 @@ export class TransactionStore {
         return { kind, txnId: id };
       case 'done':
       case 'existing':
+      case 'takeover':
         return { kind, txnId: id, record: recordOf(json) };
       case 'exceeds':
         return { kind, left: Number(id) };

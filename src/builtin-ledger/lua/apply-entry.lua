@@ -122,7 +122,7 @@ if orig then redis.call('HINCRBY', KEYS[10], 'reversed_points', math.abs(delta))
 avail = redis.call('HINCRBY', k.totals, 'available', delta)
 redis.call('HSET', KEYS[1], 'status', 'succeeded', 'completed_at', int(now), 'balance_after', int(avail),
   'delta', int(delta), 'allocations', alloc)
-redis.call('HDEL', KEYS[1], 'lease_until')
+redis.call('HDEL', KEYS[1], 'lease_until', 'owner')
 redis.call('ZADD', k.history, 0, txnId)
 if k.dirty then refreshDue(k) end
 -- The Idempotency-Key's request is answered from this transaction from now on.

@@ -10,20 +10,26 @@
   ARGV[3] now, ms
   ARGV[4] lease, ms
   ARGV[5] record TTL, ms
+  ARGV[6] instance id of this gateway process (the claim's owner)
+  ARGV[7] prefix of heartbeat keys (same hash tag): an owner's heartbeat is ARGV[7] .. owner
 
   Returns {'claimed', resource} | {'replay', kind, answer} | {'in_flight', resource, lease_until}
-        | {'takeover', resource} (the first claimer's lease ran out: carry on with its resource id) | {'mismatch'}
+        | {'takeover', resource} (the first claimer's lease ran out, or its process is gone: its heartbeat
+          lapsed; carry on with its resource id) | {'mismatch'}
+  A claim without an owner (written by an earlier version) is held for its whole lease.
 ]]
 local now = tonumber(ARGV[3])
-local rec = redis.call('HMGET', KEYS[1], 'fp', 'state', 'resource', 'status', 'body', 'lease_until')
+local rec = redis.call('HMGET', KEYS[1], 'fp', 'state', 'resource', 'status', 'body', 'lease_until', 'owner')
 if rec[1] then
   if rec[1] ~= ARGV[1] then return {'mismatch'} end
   if rec[2] == 'done' then return {'replay', rec[4], rec[5]} end
-  if tonumber(rec[6] or '0') > now then return {'in_flight', rec[3], rec[6]} end
-  redis.call('HSET', KEYS[1], 'lease_until', string.format('%d', now + tonumber(ARGV[4])))
+  local owner = rec[7]
+  local ownerGone = owner and owner ~= ARGV[6] and redis.call('EXISTS', ARGV[7] .. owner) == 0
+  if tonumber(rec[6] or '0') > now and not ownerGone then return {'in_flight', rec[3], rec[6]} end
+  redis.call('HSET', KEYS[1], 'lease_until', string.format('%d', now + tonumber(ARGV[4])), 'owner', ARGV[6])
   return {'takeover', rec[3]}
 end
 redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'state', 'in_flight', 'resource', ARGV[2],
-  'lease_until', string.format('%d', now + tonumber(ARGV[4])))
+  'lease_until', string.format('%d', now + tonumber(ARGV[4])), 'owner', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return {'claimed', ARGV[2]}

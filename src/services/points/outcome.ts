@@ -60,6 +60,9 @@ export function claimOf(
       throw reversalRefused(c.left, claimed());
     case 'mismatch':
       return c;
+    case 'takeover':
+      // The store took it over from a process that is gone (src/idempotency/instance.ts); vanished meanwhile: look again.
+      return c.record ? { kind: 'takeover', resource: c.record } : { kind: 'in_flight' };
     default:
       return found(c.record, c.kind);
   }

@@ -22,11 +22,16 @@
           so that concurrent partial reversals can never take back more than it gave
   ARGV[11] the status it starts in: 'processing' (the built-in ledger applies it in this request,
           under a lease) or 'queued' (dispatched to an external provider's queue)
+  ARGV[12] instance id of this gateway process: a 'processing' transaction records it as its owner
+  ARGV[13] prefix of heartbeat keys (same hash tag): an owner's heartbeat is ARGV[13] .. owner
 
   Returns one string (one reply element decodes far faster than many):
     'claimed|<txn id>'            the caller owns the transaction and must apply it
     'done|<txn id>|<json>'        the key's first request finished: answer from its transaction
     'existing|<txn id>|<json>'    the key or the natural key names a transaction already claimed
+    'takeover|<txn id>|<json>'    ... one the built-in ledger was applying, whose owner process is gone (its
+                                  heartbeat lapsed): now owned by this caller (new lease), which must apply it.
+                                  A transaction without an owner (an earlier version's) keeps its lease.
     'mismatch'                    the key was used with another request (another route, another body)
     'exceeds|<left>'              the reversal is more than what is left of the original
   <json> is the transaction's fields as a JSON array [field, value, ...] ([] if it was just released).
@@ -40,13 +45,23 @@ local function fieldsOf(id)
 end
 local leaseUntil = now + tonumber(ARGV[5])
 
+-- A transaction already claimed: 'existing', or 'takeover' when its owner process is gone.
+local function found(id)
+  local t = redis.call('HMGET', ARGV[9] .. id, 'status', 'owner')
+  if t[1] == 'processing' and t[2] and t[2] ~= ARGV[12] and redis.call('EXISTS', ARGV[13] .. t[2]) == 0 then
+    redis.call('HSET', ARGV[9] .. id, 'owner', ARGV[12], 'lease_until', string.format('%d', leaseUntil))
+    return 'takeover|' .. id .. '|' .. fieldsOf(id)
+  end
+  return 'existing|' .. id .. '|' .. fieldsOf(id)
+end
+
 if ARGV[1] == '1' then
   local rec = redis.call('HMGET', KEYS[1], 'fp', 'state', 'resource', 'status', 'body')
   if rec[1] then
     -- A record with a stored answer belongs to a request that is not a transaction.
     if rec[1] ~= ARGV[3] or rec[5] then return 'mismatch' end
     if rec[2] == 'done' then return 'done|' .. rec[3] .. '|' .. fieldsOf(rec[3]) end
-    return 'existing|' .. rec[3] .. '|' .. fieldsOf(rec[3])
+    return found(rec[3])
   end
 end
 
@@ -58,7 +73,7 @@ if ARGV[2] == '1' then
       redis.call('HSET', KEYS[1], 'fp', ARGV[3], 'state', 'linked', 'resource', existing)
       redis.call('PEXPIRE', KEYS[1], ARGV[6])
     end
-    return 'existing|' .. existing .. '|' .. fieldsOf(existing)
+    return found(existing)
   end
 end
 
@@ -76,7 +91,8 @@ if ARGV[11] == 'queued' then
     'natural_key', ARGV[2] == '1' and KEYS[2] or '', unpack(fields))
   redis.call('ZADD', KEYS[5], 0, ARGV[7])
 else
-  redis.call('HSET', KEYS[3], 'status', 'processing', 'lease_until', string.format('%d', leaseUntil), unpack(fields))
+  redis.call('HSET', KEYS[3], 'status', 'processing', 'lease_until', string.format('%d', leaseUntil), 'owner', ARGV[12],
+    unpack(fields))
 end
 if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[7]) end
 if ARGV[1] == '1' then
