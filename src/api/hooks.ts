@@ -3,6 +3,10 @@ import { GatewayError } from '../domain/errors.js';
 import { redactUrl } from './hostile-input.js';
 import { sendProblem, statusOf, toGatewayError } from './problem.js';
 
+/** At most one 'store unavailable' line per this many ms (per process). */
+const STORE_WARN_EVERY_MS = 5000;
+let lastStoreWarnAt = 0;
+
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** The JSON pointer of the first string (or key) holding a lone surrogate, or null. */
@@ -32,6 +36,14 @@ export function registerHooks(app: FastifyInstance): void {
         { reqId: req.id, code: err.code, detail: err.message, transaction_id: err.extra.transaction_id },
         'provider call failed',
       );
+    } else if (err.code === 'service_unavailable') {
+      // Redis away: every request fails alike, so a line every few seconds at most (redis/client.ts logs when the
+      // connection is lost and back; a stall, with the connection up, shows only here).
+      const now = Date.now();
+      if (now - lastStoreWarnAt >= STORE_WARN_EVERY_MS) {
+        lastStoreWarnAt = now;
+        req.log.warn({ reqId: req.id, code: err.code, cause: error.message }, 'store unavailable: answering 503');
+      }
     } else if (statusOf(err.code) >= 500) req.log.error({ reqId: req.id, err: error }, 'request failed');
     return sendProblem(reply, err);
   });

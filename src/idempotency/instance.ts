@@ -40,6 +40,8 @@ export class Instance {
   async start(): Promise<void> {
     if (this.timer) return;
     this.conn = this.redis.duplicate();
+    // Its failures show as missed beats (and the main connection logs the outage): no raw ioredis error lines.
+    this.conn.on('error', () => undefined);
     await this.beat();
     this.timer = setInterval(() => {
       // A missed beat is not fatal: the TTL spans several intervals.
