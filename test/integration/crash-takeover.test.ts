@@ -121,7 +121,7 @@ async function startChild(prefix: string, redisUrl: string, extra: Record<string
   const exited = new Promise((ok) => proc.once('exit', ok));
   const child = { proc, url: `http://127.0.0.1:${port}`, output: () => out, exited };
   children.push(child);
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 1200; i++) {
     if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`);
     const ok = await fetch(`${child.url}/healthz`).then(
       (r) => r.ok,
@@ -169,7 +169,7 @@ describe('a claim whose process is gone', () => {
     const key = `crash-${randomBytes(4).toString('hex')}`;
     const first = awardAt(child.url, card, key).catch(() => null);
     for (let i = 0; proxy.stalled === 0; i++) {
-      if (i > 200) throw new Error(`the award never reached the ledger: ${child.output()}`);
+      if (i > 800) throw new Error(`the award never reached the ledger: ${child.output()}`);
       await sleep(25);
     }
     // In flight: claimed, not applied. Then the process is killed.
@@ -208,7 +208,7 @@ describe('a claim whose process is gone', () => {
     expect(bal.body.available).toBe(70);
     const history = await historyOf(gw, card);
     expect(history.filter((t) => t.type === 'award')).toHaveLength(1);
-  }, 40_000);
+  }, 90_000);
 
   it('is not taken over while its process is alive (its heartbeat runs): a duplicate waits, then 409', async () => {
     const card = await issueCard(gw);
@@ -218,7 +218,7 @@ describe('a claim whose process is gone', () => {
     const key = `live-${randomBytes(4).toString('hex')}`;
     const first = awardAt(child.url, card, key);
     for (let i = 0; proxy.stalled === stalledBefore; i++) {
-      if (i > 200) throw new Error(`the award never reached the ledger: ${child.output()}`);
+      if (i > 800) throw new Error(`the award never reached the ledger: ${child.output()}`);
       await sleep(25);
     }
     // Longer than any heartbeat TTL: the live process keeps its claim.
@@ -243,7 +243,7 @@ describe('a claim whose process is gone', () => {
     expect(bal.body.available).toBe(70);
     child.proc.kill('SIGTERM');
     await child.exited;
-  }, 40_000);
+  }, 90_000);
 });
 
 describe('request claims (cards, customers, bulk...) and their owner', () => {

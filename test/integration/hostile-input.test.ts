@@ -261,7 +261,7 @@ describe('npm start and signals', () => {
     let redisPort = 0;
     let tree: number[] = [];
     try {
-      const until = Date.now() + 40_000;
+      const until = Date.now() + 60_000;
       while (!/loyalty-gateway listening/.test(out)) {
         if (Date.now() > until || npm.exitCode !== null) throw new Error(`npm start did not start: ${out}`);
         await new Promise((r) => setTimeout(r, 200));
@@ -288,7 +288,7 @@ describe('npm start and signals', () => {
       }
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 100_000);
 });
 
 describe('the log', () => {
