@@ -39,7 +39,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-function ping(port: number): Promise<boolean> {
+/** Whether a redis-server on this loopback port answers PING (straight over TCP, no client). */
+export function ping(port: number): Promise<boolean> {
   return new Promise((ok) => {
     const sock = createConnection({ port, host: '127.0.0.1' });
     const done = (v: boolean) => {

@@ -1,15 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RequestClaims, type RequestWrite } from '../../src/idempotency/request-claims.js';
 import { createRedis, ready } from '../../src/redis/client.js';
 import { freePort } from '../../src/redis/embedded-redis.js';
 import { keySpace } from '../../src/redis/keys.js';
 import { expectProblem, historyOf, issueCard, KEYS, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 /**
  * Faster recovery after a crash: a gateway process killed while it holds an Idempotency-Key's
@@ -21,7 +21,6 @@ import { expectProblem, historyOf, issueCard, KEYS, startGateway, type TestGatew
  * Its heartbeat runs on a connection of its own, which the proxy passes through.
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A proxy to the suite's redis-server that stalls a connection once it sends the ledger's apply (its card buckets key). */
@@ -84,11 +83,8 @@ class StallingProxy {
   }
 }
 
-interface Child {
-  proc: ChildProcess;
+interface Child extends ServerProcess {
   url: string;
-  output: () => string;
-  exited: Promise<unknown>;
 }
 
 const children: Child[] = [];
@@ -98,31 +94,22 @@ async function startChild(prefix: string, redisUrl: string, extra: Record<string
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'lgw-crash-'));
   dirs.push(dir);
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      API_KEYS: `${KEYS.admin}:admin,${KEYS.write}:read+write`,
-      DATA_DIR: dir,
-      LOG_LEVEL: 'info',
-      EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
-      IDEMPOTENCY_WAIT_MS: '2000',
-      ...extra,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = spawnServer([], {
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: prefix,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    API_KEYS: `${KEYS.admin}:admin,${KEYS.write}:read+write`,
+    DATA_DIR: dir,
+    LOG_LEVEL: 'info',
+    EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
+    IDEMPOTENCY_WAIT_MS: '2000',
+    ...extra,
   });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d.toString()));
-  proc.stderr!.on('data', (d) => (out += d.toString()));
-  const exited = new Promise((ok) => proc.once('exit', ok));
-  const child = { proc, url: `http://127.0.0.1:${port}`, output: () => out, exited };
+  const child = { ...server, url: `http://127.0.0.1:${port}` };
   children.push(child);
   for (let i = 0; i < 1200; i++) {
-    if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`);
+    if (child.proc.exitCode !== null) throw new Error(`gateway exited: ${child.output()}`);
     const ok = await fetch(`${child.url}/healthz`).then(
       (r) => r.ok,
       () => false,
@@ -130,7 +117,7 @@ async function startChild(prefix: string, redisUrl: string, extra: Record<string
     if (ok) return child;
     await sleep(50);
   }
-  throw new Error(`gateway never started: ${out}`);
+  throw new Error(`gateway never started: ${child.output()}`);
 }
 
 function awardAt(url: string, card: string, key: string): Promise<{ status: number; body: any }> {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 import { settled } from '../helpers/dispatch.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 /**
  * Scale-out: an API process (role api, in this test process) and worker processes
@@ -15,14 +15,9 @@ import { startGateway, type TestGateway } from '../helpers/gateway.js';
  * A worker told SIGTERM finishes its running jobs and exits 0.
  */
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Worker {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Worker = ServerProcess;
 
 const sb = createHighlightSandbox({ rateLimit: { requests: 10, perSeconds: 1 } });
 const dir = mkdtempSync(join(tmpdir(), 'lgw-workers-'));
@@ -33,31 +28,19 @@ let connectionsFile: string;
 let card: string;
 
 function startWorker(): Worker {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--role', 'worker'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      REDIS_URL: inject('redisUrl'),
-      REDIS_KEY_PREFIX: prefix,
-      CONNECTIONS_FILE: connectionsFile,
-      API_KEYS: 'worker_admin_key_0001:admin',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'info',
-      EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
-      // A killed worker's jobs are taken over within a few seconds.
-      DISPATCH_LOCK_MS: '2000',
-      DISPATCH_STALLED_INTERVAL_MS: '1000',
-      SHUTDOWN_GRACE_MS: '10000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const w = spawnServer(['--role', 'worker'], {
+    REDIS_URL: inject('redisUrl'),
+    REDIS_KEY_PREFIX: prefix,
+    CONNECTIONS_FILE: connectionsFile,
+    API_KEYS: 'worker_admin_key_0001:admin',
+    DATA_DIR: dir,
+    LOG_LEVEL: 'info',
+    EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
+    // A killed worker's jobs are taken over within a few seconds.
+    DISPATCH_LOCK_MS: '2000',
+    DISPATCH_STALLED_INTERVAL_MS: '1000',
+    SHUTDOWN_GRACE_MS: '10000',
   });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d.toString()));
-  proc.stderr!.on('data', (d) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
-    proc.once('exit', (code, signal) => ok({ code, signal })),
-  );
-  const w = { proc, output: () => out, exited };
   workers.push(w);
   return w;
 }

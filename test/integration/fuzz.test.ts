@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { award, issueCard, KEYS, type TestGateway } from '../helpers/gateway.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { type SandboxGateway, startSandboxGateway } from '../helpers/sandbox.js';
 
 /**
@@ -508,35 +508,7 @@ async function settle(res: { status: number; body: unknown }) {
 
 // ---------- raw requests (what fetch will not send) ----------
 
-function raw(text: string): Promise<{ status: number; headers: Record<string, string>; text: string }> {
-  const { port } = new URL(gw.url);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), '127.0.0.1');
-    const got: Buffer[] = [];
-    const finish = () => {
-      clearTimeout(timer);
-      const all = Buffer.concat(got).toString('latin1');
-      const [head = '', ...rest] = all.split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of lines) {
-        const i = l.indexOf(':');
-        if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-      }
-      resolve({ status: Number(statusLine.split(' ')[1] ?? 0), headers, text: rest.join('\r\n\r\n') });
-    };
-    const timer = setTimeout(() => {
-      socket.destroy();
-      finish();
-    }, 5000);
-    socket.on('data', (d) => {
-      got.push(d);
-    });
-    socket.on('error', () => {});
-    socket.on('close', finish);
-    socket.on('connect', () => socket.write(Buffer.from(text, 'latin1')));
-  });
-}
+const raw = (text: string) => rawRequest(gw.url, [Buffer.from(text, 'latin1')], 5000);
 
 // ---------- the property ----------
 

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/redis/embedded-redis.js';
 import { expectProblem, KEYS, type Res, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { asRes, rawRequest } from '../helpers/raw-http.js';
 
 /**
  * What an outside test of hostile input found: deep JSON, keys in the URL, invalid UTF-8 and foreign charsets,
@@ -22,66 +23,8 @@ afterAll(async () => {
   await gw?.close();
 });
 
-interface RawRes {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-  /** Milliseconds until the gateway closed the connection (or the test gave up). */
-  ms: number;
-  closed: boolean;
-}
-
-/** Writes bytes on a fresh connection (optionally more later) and reads until the gateway closes it. */
-function raw(chunks: (string | Buffer)[], opts: { giveUpMs?: number } = {}): Promise<RawRes> {
-  const { port } = new URL(gw.url);
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const socket = connect(Number(port), '127.0.0.1');
-    const got: Buffer[] = [];
-    let closed = false;
-    const finish = () => {
-      clearTimeout(timer);
-      const all = Buffer.concat(got).toString('latin1');
-      const [head = '', ...rest] = all.split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of lines) {
-        const i = l.indexOf(':');
-        if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-      }
-      resolve({
-        status: Number(statusLine.split(' ')[1] ?? 0),
-        headers,
-        text: rest.join('\r\n\r\n'),
-        ms: Date.now() - started,
-        closed,
-      });
-    };
-    const timer = setTimeout(() => {
-      socket.destroy();
-      finish();
-    }, opts.giveUpMs ?? 10_000);
-    socket.on('data', (d) => got.push(d));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      closed = true;
-      finish();
-    });
-    socket.on('connect', () => {
-      for (const c of chunks) socket.write(c);
-    });
-    socket.on('timeout', () => reject(new Error('socket timeout')));
-  });
-}
-
-/** A raw answer as a Res, for expectProblem. */
-function asRes(r: RawRes): Res {
-  let body: unknown = r.text;
-  try {
-    body = JSON.parse(r.text);
-  } catch {}
-  return { status: r.status, headers: new Headers(r.headers), body, text: r.text };
-}
+/** Writes bytes on a fresh connection and reads until the gateway closes it. */
+const raw = (chunks: (string | Buffer)[], giveUpMs?: number) => rawRequest(gw.url, chunks, giveUpMs);
 
 describe('deeply nested JSON', () => {
   for (const depth of [3700, 10_000]) {
@@ -170,19 +113,21 @@ describe('encodings', () => {
 
 describe('timeouts', () => {
   it('answers 408 and closes a connection whose body is shorter than its Content-Length', async () => {
-    const res = await raw([
-      `POST /v1/cards HTTP/1.1\r\nHost: x\r\nx-api-key: ${KEYS.admin}\r\ncontent-type: application/json\r\n` +
-        'content-length: 100\r\n\r\n{"external',
-    ]);
+    const res = await raw(
+      [
+        `POST /v1/cards HTTP/1.1\r\nHost: x\r\nx-api-key: ${KEYS.admin}\r\ncontent-type: application/json\r\n` +
+          'content-length: 100\r\n\r\n{"external',
+      ],
+      // Given up on (status 0, not closed) if the gateway holds the connection well past its timeout.
+      REQUEST_TIMEOUT_MS + 4000,
+    );
     expect(res.closed).toBe(true);
-    expect(res.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 4000);
     expectProblem(asRes(res), 408, 'request_timeout');
   });
 
   it('answers 408 to headers that never end', async () => {
-    const res = await raw(['GET /v1/programs HTTP/1.1\r\nHost: x\r\nx-slow: 1\r\n']);
+    const res = await raw(['GET /v1/programs HTTP/1.1\r\nHost: x\r\nx-slow: 1\r\n'], REQUEST_TIMEOUT_MS + 4000);
     expect(res.closed).toBe(true);
-    expect(res.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 4000);
     expectProblem(asRes(res), 408, 'request_timeout');
   });
 });

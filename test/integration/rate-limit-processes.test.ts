@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/redis/embedded-redis.js';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
+import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 /**
  * One provider connection's rate limit, held across processes: two API processes and two worker
@@ -15,7 +15,6 @@ import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js
  * any sliding window, never a 429, every award applied exactly once.
  */
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const LIMIT = { requests: 10, perSeconds: 1 };
 const KEY = 'procs_admin_key_0001';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,38 +22,30 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sb = createHighlightSandbox({ rateLimit: LIMIT });
 const dir = mkdtempSync(join(tmpdir(), 'lgw-procs-'));
 const prefix = `t${randomBytes(5).toString('hex')}`;
-const procs: { proc: ChildProcess; output: () => string }[] = [];
+const procs: ServerProcess[] = [];
 const apis: string[] = [];
 let card: string;
 
 async function startProcess(role: 'api' | 'worker', connectionsFile: string, port = 0): Promise<void> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', '--role', role], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      REDIS_URL: inject('redisUrl'),
-      REDIS_KEY_PREFIX: prefix,
-      CONNECTIONS_FILE: connectionsFile,
-      API_KEYS: `${KEY}:admin`,
-      DATA_DIR: dir,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = spawnServer(['--role', role], {
+    REDIS_URL: inject('redisUrl'),
+    REDIS_KEY_PREFIX: prefix,
+    CONNECTIONS_FILE: connectionsFile,
+    API_KEYS: `${KEY}:admin`,
+    DATA_DIR: dir,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
   });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d.toString()));
-  proc.stderr!.on('data', (d) => (out += d.toString()));
-  procs.push({ proc, output: () => out });
+  procs.push(server);
   const started = role === 'api' ? /listening on/ : /worker started/;
   for (let i = 0; i < 600; i++) {
-    if (started.test(out)) return;
-    if (proc.exitCode !== null) throw new Error(`${role} exited: ${out}`);
+    if (started.test(server.output())) return;
+    if (server.proc.exitCode !== null) throw new Error(`${role} exited: ${server.output()}`);
     await sleep(50);
   }
-  throw new Error(`${role} never started: ${out}`);
+  throw new Error(`${role} never started: ${server.output()}`);
 }
 
 async function call(api: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/redis/embedded-redis.js';
+import { freePort, ping } from '../../src/redis/embedded-redis.js';
 import { expectProblem, historyOf, issueCard, type Res, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 /**
@@ -27,23 +27,7 @@ async function startRedis(): Promise<void> {
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes'],
     { stdio: 'ignore' },
   );
-  await waitFor(async () => (await fetchReady()).status === 200 || (await pingable()));
-}
-
-/** Whether redis-server answers a PING (straight, not through the gateway). */
-async function pingable(): Promise<boolean> {
-  const { createConnection } = await import('node:net');
-  return new Promise((ok) => {
-    const sock = createConnection({ port, host: '127.0.0.1' });
-    const done = (v: boolean) => {
-      sock.destroy();
-      ok(v);
-    };
-    sock.setTimeout(300, () => done(false));
-    sock.on('error', () => done(false));
-    sock.on('connect', () => sock.write('PING\r\n'));
-    sock.on('data', (d) => done(d.toString().startsWith('+PONG')));
-  });
+  await waitFor(() => ping(port));
 }
 
 async function stopRedis(): Promise<void> {
@@ -52,10 +36,7 @@ async function stopRedis(): Promise<void> {
   await exited;
 }
 
-async function fetchReady(): Promise<Res> {
-  if (!gw) return { status: 0, headers: new Headers(), body: null, text: '' };
-  return gw.request('GET', '/readyz', { key: null });
-}
+const fetchReady = (): Promise<Res> => gw.request('GET', '/readyz', { key: null });
 
 async function waitFor(cond: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
