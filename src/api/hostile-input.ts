@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ERROR_CODES, type ErrorCode, GatewayError } from '../domain/errors.js';
-import { statusOf } from './problem.js';
+import { type ErrorCode, GatewayError } from '../domain/errors.js';
+import { problemOf, statusOf } from './problem.js';
 
 /**
  * Defences against hostile input that JSON Schema never sees: the body's bytes (UTF-8 only, a bounded nesting
@@ -130,7 +130,7 @@ export function registerQueryKeyCheck(app: FastifyInstance): void {
 /** A whole HTTP/1.1 problem+json answer, for a socket that has no Fastify reply. */
 function rawProblem(code: ErrorCode, detail: string): string {
   const status = statusOf(code);
-  const body = JSON.stringify({ type: `/problems/${code}`, title: ERROR_CODES[code], status, detail, code });
+  const body = JSON.stringify(problemOf(new GatewayError(code, detail)));
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`

@@ -74,7 +74,8 @@ export interface Problem {
   [k: string]: unknown;
 }
 
-function problemOf(err: GatewayError, req?: FastifyRequest): Problem {
+/** The problem+json body of an error; without a request (a raw socket's answer), no instance or request id. */
+export function problemOf(err: GatewayError, req?: FastifyRequest): Problem {
   const { retryAfter: _retryAfter, ...extra } = err.extra;
   return {
     type: problemType(err.code),
