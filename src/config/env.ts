@@ -40,6 +40,10 @@ export const EnvSchema = Type.Object({
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600000, default: 10000 }),
   // GET /metrics also answers `Authorization: Bearer <METRICS_TOKEN>` (besides an admin key).
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+  // Provider audits on a schedule (src/services/audit/): every interval, the last interval, ending AUDIT_LAG ago.
+  AUDIT_INTERVAL_SECONDS: Type.Integer({ minimum: 0, maximum: 31 * 86400, default: 3600 }),
+  AUDIT_LAG_SECONDS: Type.Integer({ minimum: 0, maximum: 86400, default: 300 }),
+  EVENTS_TTL_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 30 }),
 });
 
 export type Env = Static<typeof EnvSchema>;

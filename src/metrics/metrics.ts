@@ -97,6 +97,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly audits = new Counter({
+    name: 'lgw_audits_total',
+    help: 'Provider audits this process ran, by connection and outcome (clean, drift_found, failed).',
+    labelNames: ['connection', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly auditFindings = new Counter({
+    name: 'lgw_audit_findings_total',
+    help: 'Differences provider audits found, by connection and kind (missing_at_provider, applied_twice, ...).',
+    labelNames: ['connection', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly auditLastFindings = new Gauge({
+    name: 'lgw_audit_last_findings',
+    help: 'Findings of the last audit of a connection this process finished (0: it found none). Alert on > 0.',
+    labelNames: ['connection'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     // Process metrics (CPU, memory, handles, GC) and event-loop lag (nodejs_eventloop_lag_*), on this registry only.
     collectDefaultMetrics({ register: this.registry });

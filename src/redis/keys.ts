@@ -24,6 +24,11 @@
  *                                                (conn-<connection id>) and one for bulk jobs (bulk)
  *   {lgw}:instance:<instance id>                 a gateway process's heartbeat (string, short TTL, refreshed
  *                                                while it runs): its claims are taken over once it lapses
+ *   {lgw}:events                                 event ids, in creation order (sorted set, scores 0); :type:<type>
+ *                                                the same per type; trimmed to EVENTS_TTL_DAYS as events are added
+ *   {lgw}:event:<event id>                       one event (JSON string, TTL EVENTS_TTL_DAYS)
+ *   {lgw}:audit-run:<audit id>                   a provider audit and its findings (JSON string, TTL 90 days)
+ *   {lgw}:audit-runs                             audit ids, in creation order (sorted set, scores 0)
  *   {lgw}:none                                   placeholder for optional script keys; never written
  */
 export interface KeySpace {
@@ -58,6 +63,11 @@ export interface KeySpace {
   /** Prefix of heartbeat keys (the instance id follows): scripts derive an owner's key from it. */
   instancePrefix: string;
   instance(id: string): string;
+  events: string;
+  eventsOfType(type: string): string;
+  event(id: string): string;
+  auditRun(id: string): string;
+  auditRuns: string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -92,5 +102,10 @@ export function keySpace(prefix: string): KeySpace {
     queuePrefix: `${p}:q`,
     instancePrefix: `${p}:instance:`,
     instance: (id) => `${p}:instance:${id}`,
+    events: `${p}:events`,
+    eventsOfType: (type) => `${p}:events:type:${type}`,
+    event: (id) => `${p}:event:${id}`,
+    auditRun: (id) => `${p}:audit-run:${id}`,
+    auditRuns: `${p}:audit-runs`,
   };
 }

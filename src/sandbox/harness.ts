@@ -289,6 +289,11 @@ export class Simulator {
     this.clearStats();
   }
 
+  /** Drops the queued faults (DELETE /_sandbox/faults); counters, stats and state stay. */
+  clearFaults(): void {
+    this.faults = [];
+  }
+
   reset(): void {
     this.generation++;
     this.counts.clear();
@@ -555,7 +560,7 @@ export class Simulator {
       return { status: 204 };
     }
     if (path === '/_sandbox/faults' && method === 'DELETE') {
-      this.faults = [];
+      this.clearFaults();
       return { status: 204 };
     }
     if (path === '/_sandbox/faults' && method === 'POST') {

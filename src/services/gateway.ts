@@ -4,12 +4,15 @@ import type { ConnectionConfig } from '../config/connections.js';
 import type { Env } from '../config/env.js';
 import { Dispatch } from '../dispatch/dispatch.js';
 import type { Role } from '../dispatch/queues.js';
+import { EventLog } from '../events/event-log.js';
 import { Instance } from '../idempotency/instance.js';
 import { RequestClaims } from '../idempotency/request-claims.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { type KeySpace, keySpace } from '../redis/keys.js';
 import { BalanceCache } from '../store/balance-cache.js';
 import { TransactionStore } from '../store/transaction-store.js';
+import { type AuditSchedule, startAuditSchedule } from './audit/audit-schedule.js';
+import { AuditService } from './audit/audit-service.js';
 import { type BulkItem, BulkService } from './bulk/bulk-service.js';
 import { ConnectionRegistry } from './connections/registry.js';
 import { PointsService } from './points/points-service.js';
@@ -34,6 +37,10 @@ export interface Gateway {
   customers: CustomerService;
   programs: ProgramService;
   bulk: BulkService;
+  events: EventLog;
+  audits: AuditService;
+  /** Null in the API role and when AUDIT_INTERVAL_SECONDS is 0. */
+  auditSchedule: AuditSchedule | null;
   role: Role;
   /** Stops workers (running jobs get up to SHUTDOWN_GRACE_MS), queues and provider connections. */
   close(): Promise<void>;
@@ -99,6 +106,21 @@ export async function createGateway(deps: {
   const review = new TransactionReview(store, connections, dispatch, points);
   const bull = () => dispatch.connection;
   const bulk = new BulkService({ redis, keys, points, requests, bull, checkItems: deps.checkBulkItems, log });
+  const events = new EventLog(redis, keys, env.EVENTS_TTL_DAYS * 86_400_000);
+  const audits = new AuditService({
+    redis,
+    keys,
+    store,
+    connections,
+    review,
+    events,
+    log,
+    metrics: deps.metrics,
+    instance: {
+      id: instance.id,
+      alive: async (id) => id === instance.id || (await redis.exists(keys.instance(id))) === 1,
+    },
+  });
 
   if (!deps.offline) {
     // Before any claim names this instance.
@@ -109,6 +131,18 @@ export async function createGateway(deps: {
     dispatch.startWorkers();
     bulk.startWorker(env.DISPATCH_LOCK_MS);
   }
+  const auditSchedule =
+    role !== 'api' && !deps.offline && env.AUDIT_INTERVAL_SECONDS > 0
+      ? startAuditSchedule({
+          redis,
+          keys,
+          audits,
+          connections: () => connections.list().flatMap((c) => (c.provider ? [c.id] : [])),
+          intervalMs: env.AUDIT_INTERVAL_SECONDS * 1000,
+          lagMs: env.AUDIT_LAG_SECONDS * 1000,
+          log,
+        })
+      : null;
   let closing: Promise<void> | null = null;
   return {
     keys,
@@ -121,9 +155,13 @@ export async function createGateway(deps: {
     customers: new CustomerService(connections, requests, keys),
     programs: new ProgramService(connections, requests, keys),
     bulk,
+    events,
+    audits,
+    auditSchedule,
     role,
     close() {
       closing ??= (async () => {
+        await auditSchedule?.stop();
         // Every worker stops taking jobs at once; the running ones share one grace period.
         await Promise.all([bulk.stopWorker(env.SHUTDOWN_GRACE_MS), dispatch.stopWorkers(env.SHUTDOWN_GRACE_MS)]);
         await bulk.close();

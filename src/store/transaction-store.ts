@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { AuditEntry, TransactionStatus } from '../domain/transactions.js';
+import { ulidLowerBound, ulidUpperBound } from '../lib/ids.js';
 import type { KeySpace } from '../redis/keys.js';
 import { defineScript, runScript } from '../redis/scripts.js';
 import { fromHash, type NewTransaction, type TransactionRecord, toFields } from './transaction-record.js';
@@ -231,6 +232,28 @@ export class TransactionStore {
       this.keys.txnsIn(status),
       from,
       '+',
+      'BYLEX',
+      'LIMIT',
+      0,
+      opts.limit,
+    )) as string[];
+    return this.getMany(ids);
+  }
+
+  /**
+   * Dispatched transactions in a status created between `fromMs` and `toMs` (inclusive), oldest
+   * first, after the id `after`: the ids sort by creation time, so the range is a lexicographic one.
+   */
+  async listCreatedBetween(
+    status: TransactionStatus,
+    fromMs: number,
+    toMs: number,
+    opts: { limit: number; after?: string },
+  ): Promise<TransactionRecord[]> {
+    const ids = (await this.redis.zrange(
+      this.keys.txnsIn(status),
+      opts.after ? `(${opts.after}` : `[txn_${ulidLowerBound(fromMs)}`,
+      `[txn_${ulidUpperBound(toMs)}`,
       'BYLEX',
       'LIMIT',
       0,

@@ -66,6 +66,7 @@ export async function startGateway(
     REDIS_KEY_PREFIX: prefix,
     LOG_LEVEL: 'info',
     EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
+    AUDIT_INTERVAL_SECONDS: '0',
     IDEMPOTENCY_WAIT_MS: '2000',
     ...opts.env,
   });

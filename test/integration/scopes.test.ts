@@ -60,6 +60,8 @@ const PLACEHOLDERS: Record<string, string> = {
 /** Where a parameter name means another kind of id. */
 const PLACEHOLDERS_BY_PATH: Record<string, Record<string, string>> = {
   '/v1/bulk/{id}': { id: 'blk_00000000000000000000000000' },
+  '/v1/audits/{id}': { id: 'aud_00000000000000000000000000' },
+  '/v1/audits/{id}/findings/{finding_id}/confirm': { id: 'aud_00000000000000000000000000', finding_id: 'f1' },
 };
 
 /**

@@ -31,6 +31,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'customers', description: 'Customers at a provider' },
         { name: 'programs', description: 'Programs: card templates and loyalty cards' },
         { name: 'notifications', description: 'Push notifications to cards' },
+        { name: 'audits', description: "Provider audits: the gateway's transactions against the provider's record" },
+        { name: 'events', description: 'What changed, for consumers that pull' },
         { name: 'connections', description: 'Configured providers' },
         { name: 'system', description: 'Health and problem types' },
       ],

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Gateway } from '../../services/gateway.js';
+import { auditRoutes } from './audits.js';
 import { bulkRoutes } from './bulk.js';
 import { cardOperationRoutes } from './card-operations.js';
 import { cardRoutes } from './cards.js';
 import { customerRoutes } from './customers.js';
+import { eventRoutes } from './events.js';
 import { notificationRoutes } from './notifications.js';
 import { pointsRoutes } from './points.js';
 import { programRoutes } from './programs.js';
@@ -13,7 +15,7 @@ import { transactionRoutes } from './transactions.js';
 
 /** Every route group, under its URL prefix; each calls the services and decides nothing else. */
 export async function registerRoutes(app: FastifyInstance, gateway: Gateway, redis: Redis): Promise<void> {
-  const { points, review, bulk, cards, customers, programs, connections } = gateway;
+  const { points, review, bulk, cards, customers, programs, connections, audits, events } = gateway;
   await app.register(systemRoutes, { redis, connections });
   await app.register(pointsRoutes, { prefix: '/v1/points', points, bulk });
   await app.register(bulkRoutes, { prefix: '/v1/bulk', bulk });
@@ -23,4 +25,6 @@ export async function registerRoutes(app: FastifyInstance, gateway: Gateway, red
   await app.register(customerRoutes, { prefix: '/v1/customers', customers });
   await app.register(programRoutes, { prefix: '/v1/programs', programs });
   await app.register(notificationRoutes, { prefix: '/v1/notifications', programs });
+  await app.register(auditRoutes, { prefix: '/v1/audits', audits });
+  await app.register(eventRoutes, { prefix: '/v1/events', events });
 }

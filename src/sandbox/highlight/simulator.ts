@@ -64,7 +64,7 @@
  * - Templates do not expose mechanics or limits (the gateway gets them from `settings.templates`).
  * - Seeded cards have no operations in the ledger; their balances are set directly.
  */
-import { type SimRequest, Simulator, tallyTxnIds, txnIdInText } from '../harness.js';
+import { type SimRequest, type SimResponse, Simulator, tallyTxnIds, txnIdInText } from '../harness.js';
 import { registerRoutes, routeNotFound } from './routes.js';
 import {
   createStore,
@@ -72,6 +72,7 @@ import {
   type Readings,
   SEED_CARDS,
   SEED_CUSTOMERS,
+  type Store,
   seedStore,
   templateSettings,
 } from './state.js';
@@ -88,6 +89,20 @@ export interface HighlightSandbox {
 }
 
 export const HIGHLIGHT_SANDBOX_API_KEY = 'hl_sandbox_5f1c2e7a9b3d4f60';
+
+/**
+ * POST /_sandbox/forget {"txn_id": "txn_..."}: the provider loses the card operations carrying
+ * that gateway transaction id (as a restore from an older backup would): they leave the operation
+ * log; the card balances stay as they are. What a provider audit calls missing_at_provider.
+ */
+function forget(store: Store, method: string, body: unknown): SimResponse {
+  if (method !== 'POST') return { status: 405, body: { message: 'Method not allowed' } };
+  const txnId = (body as { txn_id?: unknown } | null)?.txn_id;
+  if (typeof txnId !== 'string' || txnId === '') return { status: 400, body: { message: 'txn_id: a gateway txn id' } };
+  const before = store.operations.length;
+  store.operations = store.operations.filter((o) => txnIdInText(o.comment) !== txnId);
+  return { status: 200, body: { removed: before - store.operations.length } };
+}
 
 /** A body of PUT /_sandbox/readings: the readings it names, each one of its two values; null when it is not. */
 function readingsOf(body: unknown): Partial<Readings> | null {
@@ -142,6 +157,7 @@ export function createHighlightSandbox(options?: {
     appliedByTxn: () => tallyTxnIds(store.operations.map((o) => txnIdInText(o.comment))),
     onReset: () => seedStore(store),
     control: (method, path, body) => {
+      if (path === '/_sandbox/forget') return forget(store, method, body);
       if (path !== '/_sandbox/readings') return null;
       if (method === 'GET') return { status: 200, body: store.readings };
       if (method !== 'PUT') return { status: 405, body: { message: 'Method not allowed' } };

@@ -1,0 +1,57 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { GatewayError } from '../../domain/errors.js';
+import { EventSchema, EventTypeSchema } from '../../domain/events.js';
+import { Nullable } from '../../domain/fields.js';
+import type { EventLog } from '../../events/event-log.js';
+import { commonErrors } from '../schemas/responses.js';
+
+const EVENT_ID = /^evt_[0-9A-Z]{26}$/;
+
+const ListQuery = Type.Object(
+  {
+    type: Type.Optional(EventTypeSchema),
+    after: Type.Optional(
+      Type.String({ maxLength: 64, description: 'An event id: only events after it (the next_cursor of a page).' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+
+const EventList = Type.Object(
+  { data: Type.Array(EventSchema), next_cursor: Nullable(Type.String()) },
+  { title: 'EventList', additionalProperties: false },
+);
+
+/** The events, oldest first, for consumers that pull. */
+export async function eventRoutes(app: FastifyInstance, opts: { events: EventLog }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get(
+    '/',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'listEvents',
+        tags: ['events'],
+        summary: 'Events, oldest first (admin)',
+        description:
+          'Every event the gateway reported in the last EVENTS_TTL_DAYS (default 30), oldest first. Pull new ones ' +
+          'by passing the last id seen as `after`; `next_cursor` is null when the page is not full.',
+        querystring: ListQuery,
+        response: { 200: { ...EventList, description: 'One page.' }, ...commonErrors },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      if (q.after !== undefined && !EVENT_ID.test(q.after)) {
+        throw new GatewayError('invalid_cursor', 'after is not an event id.', {
+          errors: [{ field: '/after', message: 'must be an event id' }],
+        });
+      }
+      const page = await opts.events.list({ type: q.type, after: q.after, limit: q.limit ?? 50 });
+      return { data: page.data, next_cursor: page.next };
+    },
+  );
+}

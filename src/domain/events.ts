@@ -1,0 +1,27 @@
+import Type from 'typebox';
+
+/**
+ * Events: every change of state the gateway reports, kept for EVENTS_TTL_DAYS and paged by
+ * GET /v1/events for consumers that pull. The list of types grows with what reports them.
+ */
+export const EVENT_TYPES = ['audit.drift_found'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+// An enum (not OneOf's anyOf): the list may hold one type.
+export const EventTypeSchema = Type.Unsafe<EventType>({
+  type: 'string',
+  enum: [...EVENT_TYPES],
+  title: 'EventType',
+  description: 'audit.drift_found: a provider audit found differences between the gateway and the provider.',
+});
+
+export const EventSchema = Type.Object(
+  {
+    id: Type.String({ description: 'Sorts in creation order.', examples: ['evt_01JD3X7B2C4D6E8F0G2H4J6K8M'] }),
+    type: EventTypeSchema,
+    created_at: Type.String({ format: 'date-time' }),
+    data: Type.Record(Type.String(), Type.Unknown(), { description: 'What happened; its shape depends on `type`.' }),
+  },
+  { title: 'Event', additionalProperties: false },
+);
+export type GatewayEvent = Type.Static<typeof EventSchema>;
