@@ -21,7 +21,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** The scripts use ZADD LT and ZRANGE BYLEX REV: Redis 6.2 or later. */
+/** The scripts use ZADD LT and ZRANGE BYLEX REV: Redis 6.2 or later (on a Cluster, INFO asks one node). */
 async function checkRedisVersion(redis: Redis): Promise<void> {
   const info = await redis.info('server');
   const version = /redis_version:(\d+)\.(\d+)/.exec(info);
@@ -92,7 +92,8 @@ async function main(): Promise<void> {
     );
   }
 
-  const redis = createRedis(url, { commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS, log });
+  // REDIS_CLUSTER: an ioredis Cluster over the seed nodes in REDIS_URL (an embedded Redis is never one: env.ts).
+  const redis = createRedis(url, { cluster: env.REDIS_CLUSTER, commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS, log });
   try {
     await ready(redis);
     await redis.ping();

@@ -12,7 +12,9 @@ export const EnvSchema = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
   ),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  // One URL; or, with REDIS_CLUSTER, seed nodes of a Redis Cluster, comma-separated (`redis://h1:7000,redis://h2:7001`).
+  REDIS_URL: Type.Optional(Type.String({ pattern: String.raw`^rediss?://[^,\s]+(\s*,\s*rediss?://[^,\s]+)*$` })),
+  REDIS_CLUSTER: Type.Boolean({ default: false }),
   REDIS_SERVER_BIN: Type.String({ minLength: 1, default: 'redis-server' }),
   REDIS_APPENDFSYNC: Type.Union([Type.Literal('always'), Type.Literal('everysec')], { default: 'everysec' }),
   REDIS_KEY_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', default: 'lgw' }),
@@ -44,6 +46,15 @@ export const EnvSchema = Type.Object({
   AUDIT_INTERVAL_SECONDS: Type.Integer({ minimum: 0, maximum: 31 * 86400, default: 3600 }),
   AUDIT_LAG_SECONDS: Type.Integer({ minimum: 0, maximum: 86400, default: 300 }),
   EVENTS_TTL_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 30 }),
+  // Webhooks out (src/webhooks/): see .env.example.
+  WEBHOOK_ALLOW_PRIVATE: Type.Boolean({ default: false }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60000, default: 15000 }),
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: Type.String({
+    pattern: '^[0-9]{1,6}(,[0-9]{1,6}){0,19}$',
+    default: '5,300,1800,7200,18000,36000,36000',
+  }),
+  WEBHOOK_DISABLE_AFTER_HOURS: Type.Number({ exclusiveMinimum: 0, maximum: 8760, default: 120 }),
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 200, default: 8 }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -56,6 +67,9 @@ export class ConfigError extends Error {
 const typeOf = (name: string): unknown => (EnvSchema.properties as Record<string, { type?: unknown }>)[name]?.type;
 const INTEGER_VARS = new Set(Object.keys(EnvSchema.properties).filter((n) => typeOf(n) === 'integer'));
 const NUMBER_VARS = new Set(Object.keys(EnvSchema.properties).filter((n) => typeOf(n) === 'number'));
+const BOOLEAN_VARS = new Set(Object.keys(EnvSchema.properties).filter((n) => typeOf(n) === 'boolean'));
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
 
 /**
  * Reads and validates the environment. Empty strings count as unset. A wrong value
@@ -72,6 +86,10 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
         throw new ConfigError(`${name}: must be ${INTEGER_VARS.has(name) ? 'an integer' : 'a number'}, got "${value}"`);
       }
       raw[name] = n;
+    } else if (BOOLEAN_VARS.has(name)) {
+      const v = value.trim().toLowerCase();
+      if (!TRUE.has(v) && !FALSE.has(v)) throw new ConfigError(`${name}: must be true or false, got "${value}"`);
+      raw[name] = TRUE.has(v);
     } else {
       raw[name] = value.trim();
     }
@@ -86,6 +104,18 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   if (raw.API_KEYS !== undefined && raw.API_KEYS_FILE !== undefined) {
     throw new ConfigError('API_KEYS_FILE: set either API_KEYS or API_KEYS_FILE, not both');
+  }
+  const redisUrl = raw.REDIS_URL as string | undefined;
+  if (raw.REDIS_CLUSTER === true && redisUrl === undefined) {
+    throw new ConfigError(
+      'REDIS_CLUSTER: needs REDIS_URL, the seed nodes of the cluster (the embedded Redis is a single server)',
+    );
+  }
+  if (raw.REDIS_CLUSTER !== true && redisUrl?.includes(',')) {
+    // Not echoed: it may hold a password.
+    throw new ConfigError(
+      'REDIS_URL: lists several servers; set REDIS_CLUSTER=true for a Redis Cluster (a single server takes one URL)',
+    );
   }
   return raw as Env;
 }

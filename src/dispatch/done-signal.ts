@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { duplicateRedis } from '../redis/client.js';
 import type { KeySpace } from '../redis/keys.js';
 
 /**
@@ -18,7 +19,8 @@ export class DoneSignal {
   /** Subscribes (every role: a worker's bulk jobs make calls and wait on them too). */
   async start(): Promise<void> {
     if (this.subscriber) return;
-    this.subscriber = this.redis.duplicate({
+    // On a Cluster, a message published on any node reaches every node: one subscriber connection hears all.
+    this.subscriber = duplicateRedis(this.redis, {
       protocol: 2,
       enableAutoPipelining: false,
       maxRetriesPerRequest: null,

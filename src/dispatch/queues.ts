@@ -6,6 +6,7 @@ import type { ProviderAdapter } from '../providers/adapter.js';
 import { type ProviderDescriptor, rateLimitOf } from '../providers/descriptor.js';
 import type { ProviderConnectionSettings } from '../providers/index.js';
 import { timeoutMsOf } from '../providers/settings.js';
+import { duplicateRedis } from '../redis/client.js';
 import type { KeySpace } from '../redis/keys.js';
 import { observedAdapter } from './observed-adapter.js';
 import { RedisRateLimiter } from './rate-limiter.js';
@@ -87,7 +88,8 @@ export class ConnectionQueues {
   /** BullMQ's connection, shared by every queue and worker of this process (the bulk queue's too). */
   get connection(): Redis {
     if (!this.bullOf) {
-      this.bullOf = this.redis.duplicate({
+      // On a Cluster too (BullMQ takes an ioredis Cluster; its keys share the gateway's hash tag: keys.queuePrefix).
+      this.bullOf = duplicateRedis(this.redis, {
         maxRetriesPerRequest: null,
         enableAutoPipelining: false,
         protocol: 2,

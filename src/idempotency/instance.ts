@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ulid } from '../lib/ids.js';
+import { duplicateRedis } from '../redis/client.js';
 import type { KeySpace } from '../redis/keys.js';
 
 /**
@@ -39,7 +40,7 @@ export class Instance {
   /** Sets the heartbeat (before any claim names this instance), then keeps it fresh. */
   async start(): Promise<void> {
     if (this.timer) return;
-    this.conn = this.redis.duplicate();
+    this.conn = duplicateRedis(this.redis);
     // Its failures show as missed beats (and the main connection logs the outage): no raw ioredis error lines.
     this.conn.on('error', () => undefined);
     await this.beat();

@@ -99,7 +99,11 @@ async function attempt<A, R>(write: IdempotentWrite<A, R>, resource: R): Promise
     if (write.fail) {
       // A refusal made before anything was done frees the claim; a failure that may have done it is kept.
       const definite = err instanceof ProviderError ? err.applied === 'no' : err instanceof GatewayError;
-      await write.fail(resource, asGatewayError(err), definite);
+      const failing = write.fail(resource, asGatewayError(err), definite);
+      // Redis away: recording the failure would wait out a second command timeout before the 503, which does not
+      // depend on it. It goes on by itself (a claim it could not release waits out its lease, as after a crash).
+      if (asGatewayError(err).code === 'service_unavailable') failing.catch(() => undefined);
+      else await failing;
     }
     throw err;
   }

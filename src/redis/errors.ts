@@ -5,9 +5,14 @@ import { GatewayError } from '../domain/errors.js';
 const REDIS_DOWN =
   /Connection is closed|enableOfflineQueue|max retries per request|ECONNREFUSED|Stream isn't writeable|Command timed out/i;
 
-/** service_unavailable when `err` says Redis could not be reached (ioredis's messages); else null. */
+// Redis answering but refusing for now: full under `noeviction` (OOM), loading its data after a restart, a
+// replica after a failover (READONLY), a cluster without a master for the slot.
+const REDIS_REFUSING = /\b(OOM command not allowed|LOADING Redis is loading|READONLY You can't write|CLUSTERDOWN|MASTERDOWN|TRYAGAIN)\b/;
+
+/** service_unavailable when `err` says Redis could not be reached or refuses for now (its messages); else null. */
 export function storeUnavailable(err: Error): GatewayError | null {
-  if (err.name !== 'MaxRetriesPerRequestError' && !REDIS_DOWN.test(err.message)) return null;
+  if (err.name !== 'MaxRetriesPerRequestError' && !REDIS_DOWN.test(err.message) && !REDIS_REFUSING.test(err.message))
+    return null;
   return new GatewayError('service_unavailable', 'The ledger store is not reachable; retry shortly.', {
     retryAfter: '1',
   });

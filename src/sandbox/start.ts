@@ -70,13 +70,14 @@ const TRY = [
 ];
 
 // The sandbox never touches a real gateway's data, whatever .env says: its own directory, its own
-// embedded Redis (or SANDBOX_REDIS_URL) and key prefix (DATA_DIR, REDIS_URL and REDIS_KEY_PREFIX from .env are
-// ignored).
+// embedded Redis (or SANDBOX_REDIS_URL, one server) and key prefix (DATA_DIR, REDIS_URL, REDIS_CLUSTER and
+// REDIS_KEY_PREFIX from .env are ignored).
 const dataDir = resolve(process.env.SANDBOX_DATA_DIR ?? '.data/sandbox');
 mkdirSync(dataDir, { recursive: true });
 // A Redis of the sandbox's own may be named (SANDBOX_REDIS_URL: a container has no redis-server binary).
 if (process.env.SANDBOX_REDIS_URL) process.env.REDIS_URL = process.env.SANDBOX_REDIS_URL;
 else delete process.env.REDIS_URL;
+delete process.env.REDIS_CLUSTER;
 // The simulators start from their seed every time, so the sandbox's ledger starts empty too
 // (an old transaction would name provider state that no longer exists). Its admin key is kept.
 rmSync(join(dataDir, 'redis'), { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { type ConnectionConfig, DEFAULT_CONNECTIONS, parseConnections } from '..
 import { type Env, loadEnv } from '../../src/config/env.js';
 import type { Dispatch } from '../../src/dispatch/dispatch.js';
 import { REDACT_PATHS } from '../../src/logger.js';
-import { createRedis, ready } from '../../src/redis/client.js';
+import { createRedis, mastersOf, ready } from '../../src/redis/client.js';
 import type { Gateway } from '../../src/services/gateway.js';
 import type { TransactionStore } from '../../src/store/transaction-store.js';
 
@@ -62,7 +62,9 @@ export async function startGateway(
 ): Promise<TestGateway> {
   // A prefix of its own, unless the test wants several gateways on one ledger.
   const prefix = opts.prefix ?? `t${randomBytes(5).toString('hex')}`;
+  const target = opts.redisUrl === undefined ? suiteRedis() : { REDIS_URL: opts.redisUrl };
   const env = loadEnv({
+    ...target,
     REDIS_KEY_PREFIX: prefix,
     LOG_LEVEL: 'info',
     EXPIRY_SWEEP_INTERVAL_SECONDS: '0',
@@ -85,7 +87,8 @@ export async function startGateway(
     },
   });
   const logger = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
-  const redis = createRedis(opts.redisUrl ?? inject('redisUrl'), {
+  const redis = createRedis(env.REDIS_URL!, {
+    cluster: env.REDIS_CLUSTER,
     commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
     log: logger,
   });
@@ -126,11 +129,40 @@ export async function startGateway(
     async close() {
       await app.close();
       // Leave no keys behind on the shared server.
-      const stream = redis.scanStream({ match: `{${prefix}}:*`, count: 1000 });
-      for await (const batch of stream) if ((batch as string[]).length) await redis.del(...(batch as string[]));
+      const keys = await keysMatching(redis, `{${prefix}}:*`);
+      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
       await redis.quit();
     },
   };
+}
+
+/**
+ * The suite's Redis as a gateway's environment names it: REDIS_URL, and REDIS_CLUSTER=true on a cluster run
+ * (TEST_REDIS_CLUSTER). For gateways in this process and for gateway processes (spawnServer).
+ */
+export function suiteRedis(): { REDIS_URL: string; REDIS_CLUSTER?: string } {
+  return inject('redisCluster')
+    ? { REDIS_URL: inject('redisUrl'), REDIS_CLUSTER: 'true' }
+    : { REDIS_URL: inject('redisUrl') };
+}
+
+/** A connection to the suite's Redis (a Cluster connection on a cluster run), ready. */
+export async function suiteRedisClient(opts: { commandTimeoutMs?: number } = {}): Promise<Redis> {
+  const redis = createRedis(inject('redisUrl'), { cluster: inject('redisCluster'), ...opts });
+  await ready(redis);
+  return redis;
+}
+
+/**
+ * Every key matching `pattern` (SCAN), on a standalone Redis or on every master of a Cluster (a Cluster's
+ * SCAN would ask one random node).
+ */
+export async function keysMatching(redis: Redis, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const node of mastersOf(redis)) {
+    for await (const batch of node.scanStream({ match: pattern, count: 1000 })) found.push(...(batch as string[]));
+  }
+  return found;
 }
 
 /** Issues a fresh card on the built-in ledger and returns its id. */

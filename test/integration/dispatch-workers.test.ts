@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 import { settled } from '../helpers/dispatch.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startGateway, suiteRedis, type TestGateway } from '../helpers/gateway.js';
 import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 /**
@@ -29,7 +29,7 @@ let card: string;
 
 function startWorker(): Worker {
   const w = spawnServer(['--role', 'worker'], {
-    REDIS_URL: inject('redisUrl'),
+    ...suiteRedis(),
     REDIS_KEY_PREFIX: prefix,
     CONNECTIONS_FILE: connectionsFile,
     API_KEYS: 'worker_admin_key_0001:admin',

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../src/config/api-keys.js';
 import { ulid } from '../../src/lib/ids.js';
+import { duplicateRedis } from '../../src/redis/client.js';
 import { keySpace } from '../../src/redis/keys.js';
 import { expectProblem, KEYS } from '../helpers/gateway.js';
 import { type SandboxGateway, startSandboxGateway } from '../helpers/sandbox.js';
@@ -202,7 +203,7 @@ describe('bulk jobs left by an earlier version', () => {
       created_at: String(Date.now()),
       input: JSON.stringify(items),
     });
-    const connection = sb.gw.redis.duplicate({ maxRetriesPerRequest: null });
+    const connection = duplicateRedis(sb.gw.redis, { maxRetriesPerRequest: null });
     const queue = new Queue('bulk', { connection, prefix: keys.queuePrefix });
     try {
       const ctx = { clientId, method: 'POST', path: '/v1/points/bulk', admin: true };

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/redis/embedded-redis.js';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
+import { suiteRedis } from '../helpers/gateway.js';
 import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 /**
@@ -28,7 +29,7 @@ let card: string;
 
 async function startProcess(role: 'api' | 'worker', connectionsFile: string, port = 0): Promise<void> {
   const server = spawnServer(['--role', role], {
-    REDIS_URL: inject('redisUrl'),
+    ...suiteRedis(),
     REDIS_KEY_PREFIX: prefix,
     CONNECTIONS_FILE: connectionsFile,
     API_KEYS: `${KEY}:admin`,

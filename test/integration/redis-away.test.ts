@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, ping } from '../../src/redis/embedded-redis.js';
 import { expectProblem, historyOf, issueCard, type Res, startGateway, type TestGateway } from '../helpers/gateway.js';
@@ -145,6 +146,8 @@ describe('Redis away', () => {
     redis.kill('SIGSTOP');
     try {
       await whileAway('stalled');
+      // The stall is noticed by the connection's probe (a PING a second), which the log tells.
+      await waitFor(async () => gw.logs.some((l) => l.includes('redis not answering')));
     } finally {
       redis.kill('SIGCONT');
     }
@@ -162,6 +165,12 @@ describe('Redis away', () => {
       headers: { 'idempotency-key': 'after-stall' },
     });
     expect(fresh.status, fresh.text).toBe(201);
+    // One warn line when the stall began and one, with its length, when Redis answered again.
+    const warned = (msg: string) => gw.logs.filter((l) => l.includes(msg)).map((l) => JSON.parse(l));
+    expect(warned('redis not answering')).toHaveLength(1);
+    expect(warned('redis answering again')).toEqual([
+      expect.objectContaining({ level: 40, outage_ms: expect.any(Number) }),
+    ]);
     const history = await historyOf(gw, card);
     const sum = history.reduce((n: number, e: { delta: number }) => n + e.delta, 0);
     const now = await back();
@@ -171,4 +180,28 @@ describe('Redis away', () => {
       history.filter((e: { idempotency_key?: string; reason?: string }) => e.reason === 'after the stall'),
     ).toHaveLength(1);
   }, 60_000);
+});
+
+describe('Redis full', () => {
+  it('a write Redis refuses (OOM under noeviction) answers 503, reads still answer, writes resume when it has room', async () => {
+    const admin = new Redis(port, '127.0.0.1');
+    try {
+      await admin.config('SET', 'maxmemory', '1');
+      const refused = await gw.request('POST', '/v1/points/award', {
+        body: { card_id: card, points: 3, reason: 'full' },
+        headers: { 'idempotency-key': 'while-full' },
+      });
+      expectProblem(refused, 503, 'service_unavailable');
+      expect((await gw.request('GET', `/v1/points/balance/${card}`)).status).toBe(200);
+      await admin.config('SET', 'maxmemory', '0');
+      const after = await gw.request('POST', '/v1/points/award', {
+        body: { card_id: card, points: 3, reason: 'full' },
+        headers: { 'idempotency-key': 'while-full' },
+      });
+      expect(after.status, after.text).toBe(201);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      admin.disconnect();
+    }
+  });
 });

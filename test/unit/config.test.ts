@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadApiKeys, parseApiKeys } from '../../src/config/api-keys.js';
 import { loadConnections, parseConnections, publicSettings } from '../../src/config/connections.js';
 import { ConfigError, loadEnv } from '../../src/config/env.js';
+import { clusterSeeds } from '../../src/redis/client.js';
 
 describe('environment', () => {
   it('applies the documented defaults', () => {
@@ -28,8 +29,51 @@ describe('environment', () => {
     [{ REDIS_URL: 'http://x' }, /^REDIS_URL: /],
     [{ CLIENT_RATE_LIMIT: 'lots' }, /^CLIENT_RATE_LIMIT: /],
     [{ API_KEYS: 'abcdefgh:read', API_KEYS_FILE: '/x' }, /^API_KEYS_FILE: /],
+    [{ REDIS_CLUSTER: 'maybe' }, /^REDIS_CLUSTER: must be true or false/],
+    [{ REDIS_CLUSTER: 'true' }, /^REDIS_CLUSTER: needs REDIS_URL/],
+    [{ REDIS_URL: 'redis://a:7000,redis://b:7001' }, /^REDIS_URL: lists several servers; set REDIS_CLUSTER=true/],
+    [{ REDIS_URL: 'redis://a:7000,http://b:7001', REDIS_CLUSTER: 'true' }, /^REDIS_URL: /],
+    [{ REDIS_URL: 'redis://a:7000,', REDIS_CLUSTER: 'true' }, /^REDIS_URL: /],
   ])('stops on %j with a message naming the variable', (vars, message) => {
     expect(() => loadEnv(vars)).toThrowError(message);
+  });
+
+  it('reads REDIS_CLUSTER as a boolean and then takes seed nodes, comma-separated, in REDIS_URL', () => {
+    expect(loadEnv({}).REDIS_CLUSTER).toBe(false);
+    expect(loadEnv({ REDIS_URL: 'redis://h:6379', REDIS_CLUSTER: 'false' }).REDIS_CLUSTER).toBe(false);
+    expect(loadEnv({ REDIS_URL: 'redis://h:6379', REDIS_CLUSTER: ' 0 ' }).REDIS_CLUSTER).toBe(false);
+    const env = loadEnv({ REDIS_URL: 'redis://:pw@h1:7000, rediss://h2:7001', REDIS_CLUSTER: 'TRUE' });
+    expect(env).toMatchObject({ REDIS_CLUSTER: true, REDIS_URL: 'redis://:pw@h1:7000, rediss://h2:7001' });
+    expect(loadEnv({ REDIS_URL: 'redis://h1:7000', REDIS_CLUSTER: 'yes' }).REDIS_CLUSTER).toBe(true);
+    // The seeds as the Cluster connection takes them: hosts and ports, and the credentials and TLS for every node.
+    expect(clusterSeeds(env.REDIS_URL!)).toEqual({
+      nodes: [
+        { host: 'h1', port: 7000 },
+        { host: 'h2', port: 7001 },
+      ],
+      auth: { password: 'pw', tls: {} },
+    });
+    expect(clusterSeeds('redis://u%40x:p%2Cw@[::1]:7000')).toEqual({
+      nodes: [{ host: '::1', port: 7000 }],
+      auth: { username: 'u@x', password: 'p,w' },
+    });
+  });
+
+  it.each([
+    [{ REDIS_URL: 'redis://u:s3cret@a:7000,redis://u:s3cret@b:7001' }],
+    [{ REDIS_URL: 'redis://u:s3cret@a:7000,ftp://u:s3cret@b', REDIS_CLUSTER: 'true' }],
+  ])('never echoes a list of node URLs either (%#)', (vars) => {
+    const err = (() => {
+      try {
+        loadEnv(vars);
+      } catch (e) {
+        return e as Error;
+      }
+      return null;
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.message).toMatch(/^REDIS_URL: /);
+    expect(err!.message).not.toContain('s3cret');
   });
 
   it('never echoes a REDIS_URL, which may hold a password', () => {
