@@ -28,6 +28,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   transaction_not_found: 404,
   bulk_not_found: 404,
   audit_not_found: 404,
+  webhook_not_found: 404,
+  event_not_found: 404,
   finding_not_found: 404,
   unknown_connection: 404,
   not_found: 404,

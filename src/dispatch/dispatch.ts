@@ -46,6 +46,8 @@ export class Dispatch {
     log: FastifyBaseLogger;
     /** The process's metrics: provider calls, rate-gate waits, settled transactions; queue depths at each scrape. */
     metrics?: Metrics;
+    /** Told of each transaction a worker settled (its event), by id. */
+    onSettled?: (txnId: string) => Promise<void>;
   }) {
     const { redis, keys, store, balances, options, log, metrics } = deps;
     this.store = store;
@@ -53,7 +55,7 @@ export class Dispatch {
     this.signal = new DoneSignal(redis, keys);
     this.holds = new Holds(this.queues, log);
     this.calls = new ProviderCalls(redis, keys, this.queues, this.signal, this.holds, log);
-    const txns = new TransactionJobs(store, balances, this.holds, this.signal, log, metrics);
+    const txns = new TransactionJobs(store, balances, this.holds, this.signal, log, metrics, deps.onSettled);
     this.workers = new Workers(this.queues, store, this.calls, txns, log);
     if (metrics) {
       metrics.onScrape(() => this.collectQueues(metrics));

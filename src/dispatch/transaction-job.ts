@@ -39,12 +39,14 @@ export class TransactionJobs {
     private readonly signal: DoneSignal,
     private readonly log: FastifyBaseLogger,
     private readonly metrics?: Metrics,
+    private readonly onSettled?: (txnId: string) => Promise<void>,
   ) {}
 
-  /** Settles the transaction in the store, counted (lgw_transactions_settled_total). */
+  /** Settles the transaction in the store, counted (lgw_transactions_settled_total) and told (its event). */
   private async settle(lane: ConnectionLane, ...args: Parameters<TransactionStore['settle']>) {
     const out = await this.store.settle(...args);
     this.metrics?.transactionsSettled.inc({ connection: lane.settings.id, status: args[1] });
+    if (out) await this.onSettled?.(args[0].id);
     return out;
   }
 

@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   transaction_not_found: 'Transaction not found',
   bulk_not_found: 'Bulk job not found',
   audit_not_found: 'Audit not found',
+  webhook_not_found: 'Webhook subscription not found',
+  event_not_found: 'Event not found',
   finding_not_found: 'Audit finding not found',
   unknown_connection: 'Unknown connection',
   not_found: 'No such route',

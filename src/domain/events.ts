@@ -4,7 +4,13 @@ import Type from 'typebox';
  * Events: every change of state the gateway reports, kept for EVENTS_TTL_DAYS and paged by
  * GET /v1/events for consumers that pull. The list of types grows with what reports them.
  */
-export const EVENT_TYPES = ['audit.drift_found'] as const;
+export const EVENT_TYPES = [
+  'transaction.succeeded',
+  'transaction.failed',
+  'transaction.needs_review',
+  'transaction.reversed',
+  'audit.drift_found',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 // An enum (not OneOf's anyOf): the list may hold one type.
@@ -12,7 +18,11 @@ export const EventTypeSchema = Type.Unsafe<EventType>({
   type: 'string',
   enum: [...EVENT_TYPES],
   title: 'EventType',
-  description: 'audit.drift_found: a provider audit found differences between the gateway and the provider.',
+  description:
+    'transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). ' +
+    'transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). ' +
+    'audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit ' +
+    'id, connection, window and summary).',
 });
 
 export const EventSchema = Type.Object(

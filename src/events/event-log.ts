@@ -30,6 +30,11 @@ export class EventLog {
     return event;
   }
 
+  async get(id: string): Promise<GatewayEvent | null> {
+    const raw = await this.redis.get(this.keys.event(id));
+    return raw ? (JSON.parse(raw) as GatewayEvent) : null;
+  }
+
   /** Events after the id `after` (oldest first), of one type or all; `next` is the cursor of the next page. */
   async list(q: {
     type?: EventType;

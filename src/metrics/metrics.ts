@@ -116,6 +116,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'lgw_webhook_deliveries_total',
+    help: 'Webhook delivery attempts this process made, by outcome (delivered: a 2xx; failed: anything else).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     // Process metrics (CPU, memory, handles, GC) and event-loop lag (nodejs_eventloop_lag_*), on this registry only.
     collectDefaultMetrics({ register: this.registry });

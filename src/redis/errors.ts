@@ -7,7 +7,8 @@ const REDIS_DOWN =
 
 // Redis answering but refusing for now: full under `noeviction` (OOM), loading its data after a restart, a
 // replica after a failover (READONLY), a cluster without a master for the slot.
-const REDIS_REFUSING = /\b(OOM command not allowed|LOADING Redis is loading|READONLY You can't write|CLUSTERDOWN|MASTERDOWN|TRYAGAIN)\b/;
+const REDIS_REFUSING =
+  /\b(OOM command not allowed|LOADING Redis is loading|READONLY You can't write|CLUSTERDOWN|MASTERDOWN|TRYAGAIN)\b/;
 
 /** service_unavailable when `err` says Redis could not be reached or refuses for now (its messages); else null. */
 export function storeUnavailable(err: Error): GatewayError | null {

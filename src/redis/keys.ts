@@ -29,6 +29,9 @@
  *   {lgw}:event:<event id>                       one event (JSON string, TTL EVENTS_TTL_DAYS)
  *   {lgw}:audit-run:<audit id>                   a provider audit and its findings (JSON string, TTL 90 days)
  *   {lgw}:audit-runs                             audit ids, in creation order (sorted set, scores 0)
+ *   {lgw}:webhooks                               webhook subscriptions (hash: id -> JSON, secrets included)
+ *   {lgw}:webhook:<id>:deliveries                its delivery attempts, newest first (list of JSON, the last 1,000)
+ *   {lgw}:webhooks:cursor                        the last event id handed to the deliveries (string)
  *   {lgw}:none                                   placeholder for optional script keys; never written
  */
 export interface KeySpace {
@@ -68,6 +71,9 @@ export interface KeySpace {
   event(id: string): string;
   auditRun(id: string): string;
   auditRuns: string;
+  webhooks: string;
+  webhookDeliveries(id: string): string;
+  webhookCursor: string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -107,5 +113,8 @@ export function keySpace(prefix: string): KeySpace {
     event: (id) => `${p}:event:${id}`,
     auditRun: (id) => `${p}:audit-run:${id}`,
     auditRuns: `${p}:audit-runs`,
+    webhooks: `${p}:webhooks`,
+    webhookDeliveries: (id) => `${p}:webhook:${id}:deliveries`,
+    webhookCursor: `${p}:webhooks:cursor`,
   };
 }

@@ -112,6 +112,8 @@ writeFileSync(file, `${JSON.stringify({ connections }, null, 2)}\n`);
 process.env.CONNECTIONS_FILE = file;
 process.env.DATA_DIR = dataDir;
 process.env.REDIS_KEY_PREFIX = 'sandbox';
+// Webhook receivers you try the sandbox with run on this machine: local addresses are allowed here.
+process.env.WEBHOOK_ALLOW_PRIVATE ??= 'true';
 
 process.stdout.write(
   `\n  Sandbox: every provider simulated. Connections file: ${file}\n` +

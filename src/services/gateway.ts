@@ -11,11 +11,14 @@ import type { Metrics } from '../metrics/metrics.js';
 import { type KeySpace, keySpace } from '../redis/keys.js';
 import { BalanceCache } from '../store/balance-cache.js';
 import { TransactionStore } from '../store/transaction-store.js';
+import { WebhookDeliveries } from '../webhooks/deliveries.js';
+import { Subscriptions } from '../webhooks/subscriptions.js';
 import { type AuditSchedule, startAuditSchedule } from './audit/audit-schedule.js';
 import { AuditService } from './audit/audit-service.js';
 import { type BulkItem, BulkService } from './bulk/bulk-service.js';
 import { ConnectionRegistry } from './connections/registry.js';
 import { PointsService } from './points/points-service.js';
+import { transactionEvents } from './points/transaction-events.js';
 import { TransactionReview } from './points/transaction-review.js';
 import { CardService } from './resources/card-service.js';
 import { CustomerService } from './resources/customer-service.js';
@@ -38,6 +41,7 @@ export interface Gateway {
   programs: ProgramService;
   bulk: BulkService;
   events: EventLog;
+  webhooks: { subscriptions: Subscriptions; deliveries: WebhookDeliveries };
   audits: AuditService;
   /** Null in the API role and when AUDIT_INTERVAL_SECONDS is 0. */
   auditSchedule: AuditSchedule | null;
@@ -70,6 +74,8 @@ export async function createGateway(deps: {
   const owner = { id: instance.id, heartbeatPrefix: keys.instancePrefix };
 
   const store = new TransactionStore(redis, keys, { idempotencyTtlMs, leaseMs, owner });
+  const events = new EventLog(redis, keys, env.EVENTS_TTL_DAYS * 86_400_000);
+  const onSettled = transactionEvents(store, events, log);
   const balances = new BalanceCache(redis, keys);
   const requests = new RequestClaims(redis, {
     leaseMs,
@@ -84,6 +90,7 @@ export async function createGateway(deps: {
     balances,
     log,
     metrics: deps.metrics,
+    onSettled,
     options: {
       waitMs: env.DISPATCH_WAIT_MS,
       attempts: env.DISPATCH_ATTEMPTS,
@@ -100,13 +107,29 @@ export async function createGateway(deps: {
     store,
     balances,
     dispatch,
-    options: { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS },
+    options: { inFlightWaitMs: env.IDEMPOTENCY_WAIT_MS, onSettled },
   });
   const points = new PointsService(store, keys, connections);
-  const review = new TransactionReview(store, connections, dispatch, points);
+  const review = new TransactionReview(store, connections, dispatch, points, onSettled);
   const bull = () => dispatch.connection;
   const bulk = new BulkService({ redis, keys, points, requests, bull, checkItems: deps.checkBulkItems, log });
-  const events = new EventLog(redis, keys, env.EVENTS_TTL_DAYS * 86_400_000);
+  const subscriptions = new Subscriptions(redis, keys, env.WEBHOOK_ALLOW_PRIVATE);
+  const deliveries = new WebhookDeliveries({
+    redis,
+    keys,
+    subscriptions,
+    bull,
+    log,
+    metrics: deps.metrics,
+    options: {
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retryDelaysMs: env.WEBHOOK_RETRY_SCHEDULE_SECONDS.split(',').map((s) => Number(s) * 1000),
+      disableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
+      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      pollMs: 200,
+    },
+  });
   const audits = new AuditService({
     redis,
     keys,
@@ -130,6 +153,7 @@ export async function createGateway(deps: {
   if (role !== 'api' && !deps.offline) {
     dispatch.startWorkers();
     bulk.startWorker(env.DISPATCH_LOCK_MS);
+    deliveries.start(env.DISPATCH_LOCK_MS);
   }
   const auditSchedule =
     role !== 'api' && !deps.offline && env.AUDIT_INTERVAL_SECONDS > 0
@@ -156,6 +180,7 @@ export async function createGateway(deps: {
     programs: new ProgramService(connections, requests, keys),
     bulk,
     events,
+    webhooks: { subscriptions, deliveries },
     audits,
     auditSchedule,
     role,
@@ -163,8 +188,13 @@ export async function createGateway(deps: {
       closing ??= (async () => {
         await auditSchedule?.stop();
         // Every worker stops taking jobs at once; the running ones share one grace period.
-        await Promise.all([bulk.stopWorker(env.SHUTDOWN_GRACE_MS), dispatch.stopWorkers(env.SHUTDOWN_GRACE_MS)]);
+        await Promise.all([
+          bulk.stopWorker(env.SHUTDOWN_GRACE_MS),
+          dispatch.stopWorkers(env.SHUTDOWN_GRACE_MS),
+          deliveries.stop(env.SHUTDOWN_GRACE_MS),
+        ]);
         await bulk.close();
+        await deliveries.close();
         await dispatch.close();
         await instance.stop();
       })();

@@ -12,10 +12,11 @@ import { pointsRoutes } from './points.js';
 import { programRoutes } from './programs.js';
 import { systemRoutes } from './system.js';
 import { transactionRoutes } from './transactions.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** Every route group, under its URL prefix; each calls the services and decides nothing else. */
 export async function registerRoutes(app: FastifyInstance, gateway: Gateway, redis: Redis): Promise<void> {
-  const { points, review, bulk, cards, customers, programs, connections, audits, events } = gateway;
+  const { points, review, bulk, cards, customers, programs, connections, audits, events, webhooks } = gateway;
   await app.register(systemRoutes, { redis, connections });
   await app.register(pointsRoutes, { prefix: '/v1/points', points, bulk });
   await app.register(bulkRoutes, { prefix: '/v1/bulk', bulk });
@@ -26,5 +27,6 @@ export async function registerRoutes(app: FastifyInstance, gateway: Gateway, red
   await app.register(programRoutes, { prefix: '/v1/programs', programs });
   await app.register(notificationRoutes, { prefix: '/v1/notifications', programs });
   await app.register(auditRoutes, { prefix: '/v1/audits', audits });
-  await app.register(eventRoutes, { prefix: '/v1/events', events });
+  await app.register(eventRoutes, { prefix: '/v1/events', events, deliveries: webhooks.deliveries });
+  await app.register(webhookRoutes, { prefix: '/v1/webhooks', ...webhooks });
 }

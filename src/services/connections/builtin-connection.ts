@@ -2,6 +2,7 @@ import { BUILTIN_CAPABILITIES, type BuiltinLedger } from '../../builtin-ledger/b
 import type { Capabilities } from '../../domain/capabilities.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
 import { BuiltinEngine } from '../points/builtin-engine.js';
+import type { SettledHook } from '../points/transaction-events.js';
 import type { Connection } from './connection.js';
 
 /** A connection of `provider: "ledger"`: the gateway keeps its points itself (src/builtin-ledger). */
@@ -13,9 +14,9 @@ export class BuiltinConnection implements Connection {
   constructor(
     readonly ledger: BuiltinLedger,
     store: TransactionStore,
-    options: { inFlightWaitMs: number },
+    options: { inFlightWaitMs: number; onSettled?: SettledHook },
   ) {
-    this.engine = new BuiltinEngine(ledger, store, options.inFlightWaitMs);
+    this.engine = new BuiltinEngine(ledger, store, options.inFlightWaitMs, options.onSettled);
     this.ownCards = {
       issue: ledger.issueCard.bind(ledger),
       setStatus: ledger.setCardStatus.bind(ledger),

@@ -10,6 +10,7 @@ import { descriptorOf } from '../../providers/index.js';
 import type { KeySpace } from '../../redis/keys.js';
 import type { BalanceCache } from '../../store/balance-cache.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
+import type { SettledHook } from '../points/transaction-events.js';
 import { BuiltinConnection } from './builtin-connection.js';
 import type { Connection } from './connection.js';
 import { ProviderConnection } from './provider-connection.js';
@@ -30,7 +31,7 @@ export class ConnectionRegistry {
       store: TransactionStore;
       balances: BalanceCache;
       dispatch: Dispatch;
-      options: { inFlightWaitMs: number };
+      options: { inFlightWaitMs: number; onSettled?: SettledHook };
     },
   ) {
     for (const config of connections) {

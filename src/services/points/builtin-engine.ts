@@ -5,6 +5,7 @@ import { claimedRecord, type TransactionRecord } from '../../store/transaction-r
 import type { IdempotencyScope, TransactionStore } from '../../store/transaction-store.js';
 import type { PointsEngine, Submission, TransactionInput, TransactionOutcome } from './engine.js';
 import { claimOf, outcomeOf, type TransactionClaimOutcome } from './outcome.js';
+import type { SettledHook } from './transaction-events.js';
 
 /**
  * Transactions on the built-in ledger: claimed in the store, then applied in the request by one
@@ -18,6 +19,8 @@ export class BuiltinEngine implements PointsEngine {
     private readonly store: TransactionStore,
     /** How long a request waits for another one holding the same key (IDEMPOTENCY_WAIT_MS). */
     private readonly inFlightWaitMs: number,
+    /** Told of each transaction it applied (its event). */
+    private readonly onSettled?: SettledHook,
   ) {}
 
   check(input: TransactionInput): void {
@@ -69,6 +72,15 @@ export class BuiltinEngine implements PointsEngine {
   ): Promise<TransactionRecord | null> {
     const outcome = await this.ledger.apply(record, { idempotencyKey: idem?.key, naturalKey });
     if (outcome.kind === 'rejected') throw outcome.error;
+    const applied = await this.appliedRecord(record, outcome);
+    if (applied?.status === 'succeeded') await this.onSettled?.(applied);
+    return applied;
+  }
+
+  private async appliedRecord(
+    record: TransactionRecord,
+    outcome: Exclude<Awaited<ReturnType<BuiltinLedger['apply']>>, { kind: 'rejected' }>,
+  ): Promise<TransactionRecord | null> {
     if (outcome.kind === 'applied' && record.reversed_points === 0) {
       // The script returned everything that changed: no need to read the record back.
       return {

@@ -5,6 +5,7 @@ import type { TransactionRecord } from '../../store/transaction-record.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
 import type { CallContext, PointsConnection, PointsConnections } from './engine.js';
 import type { PointsService } from './points-service.js';
+import type { SettledHook } from './transaction-events.js';
 import { transactionView } from './transaction-view.js';
 
 /**
@@ -18,6 +19,8 @@ export class TransactionReview {
     private readonly connections: PointsConnections,
     private readonly dispatch: Dispatch,
     private readonly points: PointsService,
+    /** Told of each transaction an admin settled (its event). */
+    private readonly onSettled?: SettledHook,
   ) {}
 
   /** Dispatched transactions in a status, oldest first; `after` is the last id of the previous page. */
@@ -135,6 +138,7 @@ export class TransactionReview {
       throw new GatewayError('transaction_not_retryable', `Transaction ${id} was settled by someone else meanwhile.`);
     }
     await conn.invalidateBalance(rec.card_id);
+    await this.onSettled?.(id);
     return this.points.getTransaction(id);
   }
 
