@@ -2,9 +2,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { type LoadedKeys, loadApiKeys } from './config/api-keys.js';
-import { type ConnectionConfig, loadConnections } from './config/connections.js';
+import { type ConnectionConfig, loadConnections, loadShops } from './config/connections.js';
 import { ConfigError, type Env, loadEnv } from './config/env.js';
 import type { Role } from './dispatch/queues.js';
+import type { ShopSettings } from './domain/shops.js';
 import { createLogger } from './logger.js';
 import { createRedis, ready } from './redis/client.js';
 import { type EmbeddedRedis, RedisBinaryMissingError, startEmbeddedRedis } from './redis/embedded-redis.js';
@@ -43,12 +44,14 @@ function roleArg(argv: string[]): Role | undefined {
 async function main(): Promise<void> {
   let env: Env;
   let connections: ConnectionConfig[];
+  let shops: ShopSettings[];
   let keys: LoadedKeys;
   const cliRole = roleArg(process.argv.slice(2));
   try {
     env = loadEnv();
     if (cliRole) env = { ...env, ROLE: cliRole };
     connections = loadConnections(env.CONNECTIONS_FILE);
+    shops = loadShops(env.CONNECTIONS_FILE, connections);
     keys = loadApiKeys({ apiKeys: env.API_KEYS, apiKeysFile: env.API_KEYS_FILE, dataDir: env.DATA_DIR });
   } catch (err) {
     if (err instanceof ConfigError) fail(`configuration error: ${err.message}`);
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
 
   if (http === null) {
     // No HTTP: take jobs from the connections' queues until told to stop.
-    const gateway = await createGateway({ env, redis, connections, log, role: 'worker', checkBulkItems });
+    const gateway = await createGateway({ env, redis, connections, shops, log, role: 'worker', checkBulkItems });
     onSignals('worker', () => gateway.close(), expiryOf(gateway));
     log.info(
       { connections: connections.map((c) => `${c.id} (${c.provider})`), concurrency: env.DISPATCH_CONCURRENCY },
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const { app, gateway } = await http.buildApp({ env, redis, connections, apiKeys: keys.table, logger: log });
+  const { app, gateway } = await http.buildApp({ env, redis, connections, shops, apiKeys: keys.table, logger: log });
   // app.close(): the server stops accepting and answers 503 on open connections, waits for the
   // requests in flight, then (its onClose hook) closes the gateway: workers, queues, pools.
   onSignals('gateway', () => app.close(), expiryOf(gateway));

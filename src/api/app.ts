@@ -6,6 +6,7 @@ import type { ConnectionConfig } from '../config/connections.js';
 import type { Env } from '../config/env.js';
 import type { Role } from '../dispatch/queues.js';
 import { GatewayError } from '../domain/errors.js';
+import type { ShopSettings } from '../domain/shops.js';
 import { ulid } from '../lib/ids.js';
 import { Metrics } from '../metrics/metrics.js';
 import { createGateway, type Gateway } from '../services/gateway.js';
@@ -25,6 +26,8 @@ export interface AppDeps {
   env: Env;
   redis: Redis;
   connections: ConnectionConfig[];
+  /** Shops whose order webhooks the gateway takes (the connections file's `shops`). */
+  shops?: ShopSettings[];
   apiKeys: ApiKeyTable;
   logger: FastifyBaseLogger | boolean;
   /** api: HTTP and queueing only; all (default: ROLE): also the workers that call the providers. */
@@ -48,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     env,
     redis,
     connections: deps.connections,
+    shops: deps.shops ?? [],
     log,
     role: deps.role,
     offline: deps.offline,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { TObject } from 'typebox';
 import { type BuiltinLedgerSettings, BuiltinLedgerSettingsSchema } from '../builtin-ledger/settings.js';
+import { type ShopSettings, ShopSettingsSchema } from '../domain/shops.js';
 import { fieldErrors, strictAjv } from '../lib/schema-check.js';
 import { PROVIDERS, type ProviderConnectionSettings } from '../providers/index.js';
 import { ConfigError } from './env.js';
@@ -119,6 +120,55 @@ export function parseConnections(doc: unknown, env: NodeJS.ProcessEnv = process.
 
 export function loadConnections(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ConnectionConfig[] {
   if (file === undefined) return DEFAULT_CONNECTIONS;
+  return parseConnections(readConfigFile(file), env);
+}
+
+const validateShop = strictAjv().compile(ShopSettingsSchema);
+
+/**
+ * The shops of a connections document (`{"connections": [...], "shops": [...]}`; none when it has
+ * none): each on a configured connection, ids unique, `${VAR}` filled (the secret).
+ */
+export function parseShops(
+  doc: unknown,
+  connections: ConnectionConfig[],
+  env: NodeJS.ProcessEnv = process.env,
+): ShopSettings[] {
+  const list = Array.isArray(doc) ? undefined : (doc as { shops?: unknown } | null)?.shops;
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new ConfigError('CONNECTIONS_FILE: "shops" must be an array');
+  const seen = new Set<string>();
+  return list.map((entry, index) => {
+    const id = (entry as { id?: unknown } | null)?.id;
+    const name = typeof id === 'string' ? `shop "${id}"` : `shop #${index}`;
+    const filled = interpolate(entry, env, name);
+    if (!validateShop(filled)) {
+      const [first] = fieldErrors(validateShop.errors);
+      const setting = first?.field.replace(/^\//, '').replace(/\//g, '.') ?? '';
+      throw new ConfigError(`CONNECTIONS_FILE: ${name}: setting "${setting}" ${first?.message ?? 'is invalid'}`);
+    }
+    const shop = filled as ShopSettings;
+    if (!connections.some((c) => c.id === shop.connection)) {
+      throw new ConfigError(
+        `CONNECTIONS_FILE: ${name}: setting "connection" names no configured connection (${shop.connection})`,
+      );
+    }
+    if (seen.has(shop.id)) throw new ConfigError(`CONNECTIONS_FILE: ${name}: id is used by an earlier shop`);
+    seen.add(shop.id);
+    return shop;
+  });
+}
+
+export function loadShops(
+  file: string | undefined,
+  connections: ConnectionConfig[],
+  env: NodeJS.ProcessEnv = process.env,
+): ShopSettings[] {
+  return file === undefined ? [] : parseShops(readConfigFile(file), connections, env);
+}
+
+/** The connections file, parsed. */
+function readConfigFile(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -137,7 +187,7 @@ export function loadConnections(file: string | undefined, env: NodeJS.ProcessEnv
       `CONNECTIONS_FILE: ${file} is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}`,
     );
   }
-  return parseConnections(doc, env);
+  return doc;
 }
 
 /** A connection's settings without its secrets, for GET /v1/connections. */

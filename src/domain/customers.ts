@@ -63,7 +63,7 @@ export const CreateCustomerBody = Type.Object(
   {
     title: 'CreateCustomerRequest',
     additionalProperties: false,
-    examples: [{ connection: 'hl', first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' }],
+    examples: [{ connection: 'hl', first_name: 'Grace', last_name: 'Hopper', email: 'grace@example.com' }],
   },
 );
 export type CreateCustomerBody = Static<typeof CreateCustomerBody>;

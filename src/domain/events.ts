@@ -9,6 +9,8 @@ export const EVENT_TYPES = [
   'transaction.failed',
   'transaction.needs_review',
   'transaction.reversed',
+  'order.awarded',
+  'order.unmatched',
   'audit.drift_found',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -21,6 +23,8 @@ export const EventTypeSchema = Type.Unsafe<EventType>({
   description:
     'transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). ' +
     'transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). ' +
+    'order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer ' +
+    'linked to no card (data: the order; link one, then replay it). ' +
     'audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit ' +
     'id, connection, window and summary).',
 });

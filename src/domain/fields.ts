@@ -14,27 +14,28 @@ export const CardId = Type.String({
   maxLength: 233,
   description:
     "A card, as `<connection id>:<the provider's own card reference>`, e.g. `ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W`.",
-  examples: ['ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W'],
+  // The examples are the sandbox's seeded ids (`npm run sandbox`), so that calling them works.
+  examples: ['hl:100000-000-003'],
 });
 
 export const ConnectionId = Type.String({
   pattern: '^[a-z][a-z0-9_-]{0,31}$',
   description: 'A configured connection id.',
-  examples: ['ledger'],
+  examples: ['hl'],
 });
 
 export const CustomerId = Type.String({
   pattern: GATEWAY_ID_PATTERN,
   maxLength: 233,
   description: "A customer, as `<connection id>:<the provider's own customer id>`.",
-  examples: ['hl:cus_1001'],
+  examples: ['hl:cus_00000000000000000000000001'],
 });
 
 export const ProgramId = Type.String({
   pattern: GATEWAY_ID_PATTERN,
   maxLength: 233,
   description: 'A program (Highlight template, Coupontools loyalty card, Leal card): `<connection id>:<provider id>`.',
-  examples: ['hl:1'],
+  examples: ['hl:103'],
 });
 
 /** A connection id in the configuration file. */

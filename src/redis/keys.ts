@@ -32,6 +32,10 @@
  *   {lgw}:webhooks                               webhook subscriptions (hash: id -> JSON, secrets included)
  *   {lgw}:webhook:<id>:deliveries                its delivery attempts, newest first (list of JSON, the last 1,000)
  *   {lgw}:webhooks:cursor                        the last event id handed to the deliveries (string)
+ *   {lgw}:order:<shop>:<order id>                a shop's order as the gateway processed it (JSON, TTL 400 days);
+ *                                                {lgw}:orders:<shop> its orders by time (sorted set)
+ *   {lgw}:link:<id>                              a link of a shop customer to a card (JSON); {lgw}:link-by:<shop>:
+ *                                                customer:<id> and :email:<email> -> link id; {lgw}:links-of:<card>
  *   {lgw}:none                                   placeholder for optional script keys; never written
  */
 export interface KeySpace {
@@ -74,6 +78,12 @@ export interface KeySpace {
   webhooks: string;
   webhookDeliveries(id: string): string;
   webhookCursor: string;
+  order(shopId: string, orderId: string): string;
+  ordersOf(shopId: string): string;
+  link(id: string): string;
+  linkByCustomer(shopId: string, customerId: string): string;
+  linkByEmail(shopId: string, email: string): string;
+  linksOfCard(cardId: string): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -116,5 +126,11 @@ export function keySpace(prefix: string): KeySpace {
     webhooks: `${p}:webhooks`,
     webhookDeliveries: (id) => `${p}:webhook:${id}:deliveries`,
     webhookCursor: `${p}:webhooks:cursor`,
+    order: (shop, id) => `${p}:order:${shop}:${id}`,
+    ordersOf: (shop) => `${p}:orders:${shop}`,
+    link: (id) => `${p}:link:${id}`,
+    linkByCustomer: (shop, id) => `${p}:link-by:${shop}:customer:${id}`,
+    linkByEmail: (shop, email) => `${p}:link-by:${shop}:email:${email}`,
+    linksOfCard: (card) => `${p}:links-of:${card}`,
   };
 }

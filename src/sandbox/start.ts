@@ -4,6 +4,7 @@
  * writes a connections file pointing at them (credentials through ${VAR} placeholders, as a real
  * deployment would), and starts the gateway with it.
  */
+import { createHmac } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createCoupontoolsSandbox } from './coupontools/simulator.js';
@@ -106,8 +107,37 @@ writeFileSync(
   join(dataDir, 'sandbox-seed.json'),
   `${JSON.stringify(Object.fromEntries(started.map((s) => [s.id, s.seed])), null, 2)}\n`,
 );
+
+// A demo Shopify shop on the built-in ledger (enroll: a new customer gets a card at the first order), and a
+// signed test order for it, so that the order webhook can be tried with one curl.
+const SHOP_SECRET = 'sandbox_shopify_secret_0001';
+process.env.SANDBOX_SHOP_SECRET = SHOP_SECRET;
+const shops = [
+  {
+    id: 'demo',
+    platform: 'shopify',
+    secret: '${SANDBOX_SHOP_SECRET}',
+    connection: 'ledger',
+    currency: 'EUR',
+    earn: { pointsPerUnit: 1, basis: 'subtotal', rounding: 'floor' },
+    enroll: true,
+  },
+];
+const demoOrder = JSON.stringify({
+  id: 5001,
+  name: '#5001',
+  currency: 'EUR',
+  subtotal_price: '42.90',
+  total_price: '49.90',
+  email: 'ada@example.com',
+  customer: { id: 7001, email: 'ada@example.com' },
+});
+const demoOrderFile = join(dataDir, 'demo-order.json');
+writeFileSync(demoOrderFile, demoOrder);
+const demoSignature = createHmac('sha256', SHOP_SECRET).update(demoOrder).digest('base64');
+
 const file = join(dataDir, 'sandbox-connections.json');
-writeFileSync(file, `${JSON.stringify({ connections }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ connections, shops }, null, 2)}\n`);
 
 process.env.CONNECTIONS_FILE = file;
 process.env.DATA_DIR = dataDir;
@@ -127,7 +157,11 @@ process.stdout.write(
     `\n\n  Cards to try (ids are "<connection>:<reference>"; every seeded id: ` +
     `${join(dataDir, 'sandbox-seed.json')}):\n` +
     TRY.map((t) => `    ${t}`).join('\n') +
-    '\n\n',
+    '\n\n  A demo Shopify shop, "demo" (secret sandbox_shopify_secret_0001): send it a signed paid order, then read it\n' +
+    `    curl -s localhost:\${PORT:-3000}/v1/hooks/shopify/demo -H 'content-type: application/json' \\\n` +
+    `      -H 'x-shopify-topic: orders/paid' -H 'x-shopify-webhook-id: demo-1' \\\n` +
+    `      -H 'x-shopify-hmac-sha256: ${demoSignature}' --data-binary @${demoOrderFile}\n` +
+    `    curl -s localhost:\${PORT:-3000}/v1/orders/demo:5001 -H "x-api-key: $KEY"\n\n`,
 );
 
 await import('../server.js');

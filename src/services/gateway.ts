@@ -4,6 +4,7 @@ import type { ConnectionConfig } from '../config/connections.js';
 import type { Env } from '../config/env.js';
 import { Dispatch } from '../dispatch/dispatch.js';
 import type { Role } from '../dispatch/queues.js';
+import type { ShopSettings } from '../domain/shops.js';
 import { EventLog } from '../events/event-log.js';
 import { Instance } from '../idempotency/instance.js';
 import { RequestClaims } from '../idempotency/request-claims.js';
@@ -17,6 +18,7 @@ import { type AuditSchedule, startAuditSchedule } from './audit/audit-schedule.j
 import { AuditService } from './audit/audit-service.js';
 import { type BulkItem, BulkService } from './bulk/bulk-service.js';
 import { ConnectionRegistry } from './connections/registry.js';
+import { OrderService } from './orders/order-service.js';
 import { PointsService } from './points/points-service.js';
 import { transactionEvents } from './points/transaction-events.js';
 import { TransactionReview } from './points/transaction-review.js';
@@ -42,6 +44,7 @@ export interface Gateway {
   bulk: BulkService;
   events: EventLog;
   webhooks: { subscriptions: Subscriptions; deliveries: WebhookDeliveries };
+  orders: OrderService;
   audits: AuditService;
   /** Null in the API role and when AUDIT_INTERVAL_SECONDS is 0. */
   auditSchedule: AuditSchedule | null;
@@ -54,6 +57,8 @@ export async function createGateway(deps: {
   env: Env;
   redis: Redis;
   connections: ConnectionConfig[];
+  /** Shops whose order webhooks the gateway takes. */
+  shops?: ShopSettings[];
   log: FastifyBaseLogger;
   role?: Role;
   /** Build only (the OpenAPI generator): no subscription, no workers, no connection opened. */
@@ -113,6 +118,18 @@ export async function createGateway(deps: {
   const review = new TransactionReview(store, connections, dispatch, points, onSettled);
   const bull = () => dispatch.connection;
   const bulk = new BulkService({ redis, keys, points, requests, bull, checkItems: deps.checkBulkItems, log });
+  const cards = new CardService(connections, requests, keys);
+  const orders = new OrderService({
+    redis,
+    keys,
+    shops: deps.shops ?? [],
+    connections,
+    points,
+    cards,
+    events,
+    bull,
+    log,
+  });
   const subscriptions = new Subscriptions(redis, keys, env.WEBHOOK_ALLOW_PRIVATE);
   const deliveries = new WebhookDeliveries({
     redis,
@@ -154,6 +171,7 @@ export async function createGateway(deps: {
     dispatch.startWorkers();
     bulk.startWorker(env.DISPATCH_LOCK_MS);
     deliveries.start(env.DISPATCH_LOCK_MS);
+    if (orders.shops.size > 0) orders.startWorker(env.DISPATCH_LOCK_MS);
   }
   const auditSchedule =
     role !== 'api' && !deps.offline && env.AUDIT_INTERVAL_SECONDS > 0
@@ -175,12 +193,13 @@ export async function createGateway(deps: {
     connections,
     points,
     review,
-    cards: new CardService(connections, requests, keys),
+    cards,
     customers: new CustomerService(connections, requests, keys),
     programs: new ProgramService(connections, requests, keys),
     bulk,
     events,
     webhooks: { subscriptions, deliveries },
+    orders,
     audits,
     auditSchedule,
     role,
@@ -192,7 +211,9 @@ export async function createGateway(deps: {
           bulk.stopWorker(env.SHUTDOWN_GRACE_MS),
           dispatch.stopWorkers(env.SHUTDOWN_GRACE_MS),
           deliveries.stop(env.SHUTDOWN_GRACE_MS),
+          orders.stop(env.SHUTDOWN_GRACE_MS),
         ]);
+        await orders.close();
         await bulk.close();
         await deliveries.close();
         await dispatch.close();

@@ -5,7 +5,12 @@ import { pino } from 'pino';
 import { expect, inject } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { parseApiKeys } from '../../src/config/api-keys.js';
-import { type ConnectionConfig, DEFAULT_CONNECTIONS, parseConnections } from '../../src/config/connections.js';
+import {
+  type ConnectionConfig,
+  DEFAULT_CONNECTIONS,
+  parseConnections,
+  parseShops,
+} from '../../src/config/connections.js';
 import { type Env, loadEnv } from '../../src/config/env.js';
 import type { Dispatch } from '../../src/dispatch/dispatch.js';
 import { REDACT_PATHS } from '../../src/logger.js';
@@ -55,6 +60,8 @@ export async function startGateway(
   opts: {
     env?: Record<string, string>;
     connections?: unknown;
+    /** The connections file's `shops`. */
+    shops?: unknown[];
     prefix?: string;
     /** Another Redis than the suite's (a test that stops or stalls its own). */
     redisUrl?: string;
@@ -75,6 +82,7 @@ export async function startGateway(
   const connections: ConnectionConfig[] = opts.connections
     ? parseConnections(opts.connections, {})
     : DEFAULT_CONNECTIONS;
+  const shops = opts.shops ? parseShops({ connections: [], shops: opts.shops }, connections, {}) : [];
   const apiKeys = parseApiKeys(
     `${KEYS.admin}:admin,${KEYS.write}:read+write,${KEYS.read}:read,${KEYS.other}:read+write`,
     'API_KEYS',
@@ -93,7 +101,7 @@ export async function startGateway(
     log: logger,
   });
   await ready(redis);
-  const { app, gateway } = await buildApp({ env, redis, connections, apiKeys, logger });
+  const { app, gateway } = await buildApp({ env, redis, connections, shops, apiKeys, logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;

@@ -46,7 +46,8 @@ function startWorker(): Worker {
 }
 
 async function ready(w: Worker): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  // A generous bound: a process compiles the gateway with tsx at start, slow on a loaded machine.
+  for (let i = 0; i < 1200; i++) {
     if (w.output().includes('worker started')) return;
     if (w.proc.exitCode !== null) throw new Error(`worker exited: ${w.output()}`);
     await sleep(50);

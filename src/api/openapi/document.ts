@@ -1,7 +1,9 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { HEADER_REQUIRED, RESPONSE_HEADERS, type ResponseHeaderName } from '../schemas/responses.js';
 import { hoistTitledSchemas } from './hoist-schemas.js';
+import { webhooksOf } from './webhooks.js';
 
 const VERSION = '0.1.0';
 
@@ -31,6 +33,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'customers', description: 'Customers at a provider' },
         { name: 'programs', description: 'Programs: card templates and loyalty cards' },
         { name: 'notifications', description: 'Push notifications to cards' },
+        { name: 'shops', description: 'Shop order webhooks in, customer links, orders' },
         { name: 'audits', description: "Provider audits: the gateway's transactions against the provider's record" },
         { name: 'events', description: 'What changed, for consumers that pull' },
         { name: 'connections', description: 'Configured providers' },
@@ -57,9 +60,48 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         s.description = `${(s.description as string | undefined) ?? s.summary ?? ''}\n\nScope: \`${scope}\`.`.trim();
       return { schema: s as typeof schema, url };
     },
-    transformObject: (doc) => hoistTitledSchemas((doc as { openapiObject: Record<string, unknown> }).openapiObject),
+    transformObject: (doc) => {
+      const openapi = hoistTitledSchemas((doc as { openapiObject: Record<string, unknown> }).openapiObject);
+      declareHeaders(openapi);
+      openapi.webhooks = webhooksOf(openapi);
+      return openapi;
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+}
+
+/** Headers on every response (X-Request-Id), and on every response of an operation that takes an API key. */
+const EVERY_RESPONSE: ResponseHeaderName[] = ['X-Request-Id'];
+const AUTHENTICATED: ResponseHeaderName[] = ['RateLimit-Limit', 'RateLimit-Remaining'];
+
+/**
+ * The response headers: those shared by every response are #/components/headers (from RESPONSE_HEADERS) referenced
+ * by each response; the ones a route declares (withHeaders) get their `required` from the HEADER_REQUIRED mark.
+ */
+function declareHeaders(doc: Record<string, unknown>): void {
+  doc.components ??= {};
+  const components = doc.components as Record<string, unknown>;
+  components.headers = Object.fromEntries(
+    [...EVERY_RESPONSE, ...AUTHENTICATED].map((name) => {
+      const { description, schema } = RESPONSE_HEADERS[name];
+      return [name, { description, ...(EVERY_RESPONSE.includes(name) ? { required: true } : {}), schema }];
+    }),
+  );
+  const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
+  for (const item of Object.values((doc.paths ?? {}) as Record<string, Record<string, unknown>>)) {
+    for (const op of Object.values(item) as { responses?: Record<string, Record<string, unknown>>; security?: [] }[]) {
+      if (typeof op !== 'object' || op === null || op.responses === undefined) continue;
+      const shared = [...EVERY_RESPONSE, ...((op.security ?? []).length > 0 ? AUTHENTICATED : [])];
+      for (const response of Object.values(op.responses)) {
+        const own = (response.headers ?? {}) as Record<string, { schema: Record<string, unknown>; required?: boolean }>;
+        for (const header of Object.values(own)) {
+          if (header.schema[HEADER_REQUIRED] === true) header.required = true;
+          delete header.schema[HEADER_REQUIRED];
+        }
+        response.headers = { ...own, ...Object.fromEntries(shared.map((name) => [name, ref(name)])) };
+      }
+    }
+  }
 }
 
 /** Serves the document (after the routes are registered: it describes them). */

@@ -7,7 +7,7 @@ import { ConnectionId, DateTime, Nullable } from '../../domain/fields.js';
 import { TransactionSchema } from '../../domain/transactions.js';
 import type { AuditService } from '../../services/audit/audit-service.js';
 import { clientOf } from '../auth.js';
-import { commonErrors, problem } from '../schemas/responses.js';
+import { commonErrors, problem, withHeaders } from '../schemas/responses.js';
 
 const AUDIT_ID = /^aud_[0-9A-Z]{26}$/;
 const AuditParams = Type.Object({
@@ -23,7 +23,7 @@ const StartBody = Type.Object(
     }),
     to: Type.Optional({ ...DateTime, description: 'Transactions created at or before this time (default: now).' }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ connection: 'hl' }] },
 );
 
 const ListQuery = Type.Object(
@@ -70,7 +70,13 @@ export async function auditRoutes(app: FastifyInstance, opts: { audits: AuditSer
           'findings are reported (metric `lgw_audit_findings_total`, event `audit.drift_found`).',
         body: StartBody,
         response: {
-          202: { ...AuditSchema, description: 'The audit, started: poll its Location.' },
+          202: withHeaders(
+            { ...AuditSchema, description: 'The audit, started: poll its Location.' },
+            {
+              Location: { required: true, description: 'The audit: `/v1/audits/{id}`.' },
+              'Retry-After': { required: true, description: 'Seconds to wait before polling the Location.' },
+            },
+          ),
           ...commonErrors,
           404: problem('No such connection (unknown_connection).'),
         },

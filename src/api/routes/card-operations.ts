@@ -16,6 +16,8 @@ import {
 } from '../schemas/responses.js';
 
 const CardParams = Type.Object({ card_id: CardId });
+/** The card path parameter, with a sandbox card that supports the operation as its example. */
+const cardParams = (example: string) => Type.Object({ card_id: { ...CardId, examples: [example] } });
 const txnResponses = transactionResponses(
   'No such card (card_not_found), reward (reward_not_found) or connection (unknown_connection).',
 );
@@ -39,7 +41,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
         operationId: 'listCardRewards',
         tags: ['cards'],
         summary: 'Rewards the card has earned',
-        params: CardParams,
+        params: cardParams('hl:100000-000-001'),
         response: {
           200: { ...RewardList, description: 'Earned rewards (and used ones, where the provider keeps them).' },
           ...commonErrors,
@@ -63,7 +65,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
         description:
           "Highlight stamp cards: subtract-reward (value → purchaseSum, added to the customer's LTV); Highlight " +
           'reward cards: receive-reward {id}; Leal: redeem {reward_id}; Coupontools: use rewards {reward_ids}.',
-        params: CardParams,
+        params: cardParams('leal:301.501'),
         headers: TransactionHeaders,
         body: RedeemRewardBody,
         response: txnResponses,
@@ -90,7 +92,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
         tags: ['cards'],
         summary: 'Record a visit',
         description: 'Highlight multipass, membership, and stamp or reward cards with visit mechanics (add-visit).',
-        params: CardParams,
+        params: cardParams('hl:100000-000-002'),
         headers: TransactionHeaders,
         body: VisitBody,
         response: txnResponses,
@@ -166,7 +168,7 @@ export async function cardOperationRoutes(app: FastifyInstance, opts: { points: 
         summary: 'Redeem a coupon card',
         description:
           'Highlight coupon cards (redeem-coupon). A coupon redeems once: again → 409 coupon_already_redeemed.',
-        params: CardParams,
+        params: cardParams('hl:100000-000-005'),
         headers: TransactionHeaders,
         body: CouponRedeemBody,
         response: {

@@ -10,11 +10,16 @@ import {
   commonErrors,
   IdempotencyKeyHeader,
   idempotencyErrors,
+  idempotentResponses,
   problem,
   upstreamErrors,
+  withHeaders,
 } from '../schemas/responses.js';
 
 const CardParams = Type.Object({ card_id: CardId });
+/** A Coupontools card of the sandbox: one that can be voided and deleted. */
+const CouponCardParams = Type.Object({ card_id: { ...CardId, examples: ['ct:1001.50001'] } });
+const CARD_LOCATION = { required: true, description: 'The card: `/v1/cards/{card_id}`.' };
 
 /** Cards on any connection: issued, read, listed, deleted, blocked or voided. */
 export async function cardRoutes(app: FastifyInstance, opts: { cards: CardService }) {
@@ -36,14 +41,17 @@ export async function cardRoutes(app: FastifyInstance, opts: { cards: CardServic
           'Idempotency-Key to make it safe to retry.',
         headers: IdempotencyKeyHeader,
         body: CreateCardBody,
-        response: {
-          201: { ...CardSchema, description: 'The new card.' },
-          200: { ...CardSchema, description: 'The card that already holds this external_reference.' },
+        response: idempotentResponses({
+          201: withHeaders({ ...CardSchema, description: 'The new card.' }, { Location: CARD_LOCATION }),
+          200: withHeaders(
+            { ...CardSchema, description: 'The card that already holds this external_reference.' },
+            { Location: CARD_LOCATION },
+          ),
           ...commonErrors,
           ...idempotencyErrors,
           404: problem('No such connection (unknown_connection), customer or program.'),
           ...upstreamErrors,
-        },
+        }),
       },
     },
     async (req, reply) =>
@@ -102,7 +110,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { cards: CardServic
         operationId: 'deleteCard',
         tags: ['cards'],
         summary: 'Delete a card at its provider (admin)',
-        params: CardParams,
+        params: CouponCardParams,
         response: {
           204: { description: 'Deleted.', type: 'null' },
           ...commonErrors,
@@ -129,7 +137,7 @@ export async function cardRoutes(app: FastifyInstance, opts: { cards: CardServic
         description:
           'A blocked card refuses award and redeem with 403 card_blocked. Setting the status it already has is a ' +
           'no-op, so this is safe to retry.',
-        params: CardParams,
+        params: CouponCardParams,
         body: UpdateCardBody,
         response: {
           200: { ...CardSchema, description: 'The card after the change.' },

@@ -16,8 +16,10 @@ import {
   commonErrors,
   IdempotencyKeyHeader,
   idempotencyErrors,
+  idempotentResponses,
   problem,
   upstreamErrors,
+  withHeaders,
 } from '../schemas/responses.js';
 
 const Params = Type.Object({ customer_id: CustomerId });
@@ -55,8 +57,11 @@ export async function customerRoutes(app: FastifyInstance, opts: { customers: Cu
           'id is also the card id.',
         headers: IdempotencyKeyHeader,
         body: CreateCustomerBody,
-        response: {
-          201: { ...CustomerResourceSchema, description: 'The customer.' },
+        response: idempotentResponses({
+          201: withHeaders(
+            { ...CustomerResourceSchema, description: 'The customer.' },
+            { Location: { required: true, description: 'The customer: `/v1/customers/{customer_id}`.' } },
+          ),
           ...commonErrors,
           ...idempotencyErrors,
           ...notFound,
@@ -65,7 +70,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { customers: Cu
             'The provider already has this customer (customer_exists), or a request with this Idempotency-Key is ' +
               'still running (idempotency_in_flight).',
           ),
-        },
+        }),
       },
     },
     async (req, reply) =>
@@ -85,13 +90,13 @@ export async function customerRoutes(app: FastifyInstance, opts: { customers: Cu
           'card. One invalid customer refuses the whole batch at the provider.',
         headers: IdempotencyKeyHeader,
         body: BulkCreateCustomersBody,
-        response: {
+        response: idempotentResponses({
           201: { ...BulkCreateCustomersResponse, description: 'What the provider created.' },
           ...commonErrors,
           ...idempotencyErrors,
           ...notFound,
           ...upstreamErrors,
-        },
+        }),
       },
     },
     async (req, reply) => sendAnswer(reply, await customers.bulkCreate(req.body, writeRequest(req))),

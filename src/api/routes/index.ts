@@ -10,13 +10,15 @@ import { eventRoutes } from './events.js';
 import { notificationRoutes } from './notifications.js';
 import { pointsRoutes } from './points.js';
 import { programRoutes } from './programs.js';
+import { linkRoutes, orderRoutes } from './shop-orders.js';
+import { shopWebhookRoutes } from './shop-webhooks.js';
 import { systemRoutes } from './system.js';
 import { transactionRoutes } from './transactions.js';
 import { webhookRoutes } from './webhooks.js';
 
 /** Every route group, under its URL prefix; each calls the services and decides nothing else. */
 export async function registerRoutes(app: FastifyInstance, gateway: Gateway, redis: Redis): Promise<void> {
-  const { points, review, bulk, cards, customers, programs, connections, audits, events, webhooks } = gateway;
+  const { points, review, bulk, cards, customers, programs, connections, audits, events, webhooks, orders } = gateway;
   await app.register(systemRoutes, { redis, connections });
   await app.register(pointsRoutes, { prefix: '/v1/points', points, bulk });
   await app.register(bulkRoutes, { prefix: '/v1/bulk', bulk });
@@ -29,4 +31,7 @@ export async function registerRoutes(app: FastifyInstance, gateway: Gateway, red
   await app.register(auditRoutes, { prefix: '/v1/audits', audits });
   await app.register(eventRoutes, { prefix: '/v1/events', events, deliveries: webhooks.deliveries });
   await app.register(webhookRoutes, { prefix: '/v1/webhooks', ...webhooks });
+  await app.register(shopWebhookRoutes, { prefix: '/v1/hooks', orders });
+  await app.register(linkRoutes, { prefix: '/v1/links', orders });
+  await app.register(orderRoutes, { prefix: '/v1/orders', orders });
 }

@@ -11,6 +11,7 @@ import {
   commonErrors,
   IdempotencyKeyHeader,
   idempotencyErrors,
+  idempotentResponses,
   problem,
   upstreamErrors,
 } from '../schemas/responses.js';
@@ -56,7 +57,12 @@ export async function notificationRoutes(app: FastifyInstance, opts: { programs:
         summary: 'One push (Highlight)',
         params: Type.Object({
           connection: ConnectionId,
-          notification_id: Type.String({ minLength: 1, maxLength: 64 }),
+          notification_id: Type.String({
+            minLength: 1,
+            maxLength: 64,
+            // The sandbox's first push (POST /v1/notifications's example).
+            examples: ['1'],
+          }),
         }),
         response: {
           200: { ...NotificationSchema, description: 'The push.' },
@@ -83,13 +89,13 @@ export async function notificationRoutes(app: FastifyInstance, opts: { programs:
           'Idempotency-Key: a retried push is not sent twice.',
         headers: IdempotencyKeyHeader,
         body: NotificationBody,
-        response: {
+        response: idempotentResponses({
           201: { ...NotificationSchema, description: 'The push, as the provider accepted it.' },
           ...commonErrors,
           ...idempotencyErrors,
           404: problem('No such connection, card or program.'),
           ...upstreamErrors,
-        },
+        }),
       },
     },
     async (req, reply) => sendAnswer(reply, await programs.notify(req.body, writeRequest(req))),

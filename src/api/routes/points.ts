@@ -24,10 +24,12 @@ import {
   commonErrors,
   IdempotencyKeyHeader,
   idempotencyErrors,
+  idempotentResponses,
   problem,
   TransactionHeaders,
   transactionResponses as transactionResponsesOf,
   upstreamErrors,
+  withHeaders,
 } from '../schemas/responses.js';
 
 const CardParams = Type.Object({ card_id: CardId });
@@ -131,13 +133,19 @@ export async function pointsRoutes(app: FastifyInstance, opts: { points: PointsS
           'are queued behind reads and single writes, and GET /v1/bulk/{id} shows progress and each result.',
         headers: IdempotencyKeyHeader,
         body: BulkBody,
-        response: {
+        response: idempotentResponses({
           200: { ...BulkResponse, description: 'A result per item, in order (built-in ledger items only).' },
-          202: { ...BulkJobSchema, description: 'The bulk job, accepted: poll its Location.' },
+          202: withHeaders(
+            { ...BulkJobSchema, description: 'The bulk job, accepted: poll its Location.' },
+            {
+              Location: { required: true, description: 'The bulk job: `/v1/bulk/{id}`.' },
+              'Retry-After': { required: true, description: 'Seconds to wait before polling the Location.' },
+            },
+          ),
           ...commonErrors,
           404: problem('Unused'),
           ...idempotencyErrors,
-        },
+        }),
       },
     },
     async (req, reply) => {

@@ -10,8 +10,10 @@ import {
   commonErrors,
   IdempotencyKeyHeader,
   idempotencyErrors,
+  idempotentResponses,
   problem,
   upstreamErrors,
+  withHeaders,
 } from '../schemas/responses.js';
 
 const notFound = { 404: problem('No such program (program_not_found) or connection (unknown_connection).') };
@@ -73,16 +75,19 @@ export async function programRoutes(app: FastifyInstance, opts: { programs: Prog
         operationId: 'copyProgram',
         tags: ['programs'],
         summary: 'Copy a program (admin; Coupontools)',
-        params: Type.Object({ program_id: ProgramId }),
+        params: Type.Object({ program_id: { ...ProgramId, examples: ['ct:1001'] } }),
         headers: IdempotencyKeyHeader,
         body: CopyProgramBody,
-        response: {
-          201: { ...ProgramSchema, description: 'The copy.' },
+        response: idempotentResponses({
+          201: withHeaders(
+            { ...ProgramSchema, description: 'The copy.' },
+            { Location: { required: true, description: 'The copy: `/v1/programs/{program_id}`.' } },
+          ),
           ...commonErrors,
           ...idempotencyErrors,
           ...notFound,
           ...upstreamErrors,
-        },
+        }),
       },
     },
     async (req, reply) =>

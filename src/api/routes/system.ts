@@ -85,7 +85,7 @@ export async function systemRoutes(app: FastifyInstance, opts: { redis: Redis; c
         operationId: 'getProblemType',
         tags: ['system'],
         summary: 'What an error code means',
-        params: Type.Object({ code: Type.String({ maxLength: 64 }) }),
+        params: Type.Object({ code: Type.String({ maxLength: 64, examples: ['insufficient_points'] }) }),
         response: {
           200: {
             ...Type.Object({ code: Type.String(), status: Type.Integer(), title: Type.String() }),

@@ -11,21 +11,26 @@ import { callContext, preferOf, sendOutcome } from '../request-context.js';
 import { ReverseBody } from '../schemas/points.js';
 import {
   acceptedResponse,
+  appliedResponse,
   commonErrors,
   idempotencyErrors,
   problem,
   TransactionHeaders,
+  transactionErrors,
   upstreamErrors,
+  withHeaders,
+  withHeadersOn,
 } from '../schemas/responses.js';
 
 const TxnParams = Type.Object({
   id: Type.String({ maxLength: 64, description: 'Transaction id.', examples: ['txn_01JD3X7B2C4D6E8F0G2H4J6K8M'] }),
 });
 const TXN_ID = /^txn_[0-9A-Z]{26}$/;
+const RETRIED_LOCATION = 'The transaction: `/v1/transactions/{id}`.';
 
 const ListQuery = Type.Object(
   {
-    status: TransactionStatusSchema,
+    status: { ...TransactionStatusSchema, examples: ['needs_review'] },
     connection: Type.Optional(Type.String({ maxLength: 64, description: "Only this connection's transactions." })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 64, description: 'next_cursor of the previous page.' })),
@@ -137,16 +142,18 @@ export async function transactionRoutes(
         headers: TransactionHeaders,
         body: ReverseBody,
         response: {
-          201: { ...TransactionSchema, description: 'The reversal.' },
+          201: appliedResponse({ ...TransactionSchema, description: 'The reversal.' }),
           ...acceptedResponse(TransactionSchema),
-          ...commonErrors,
-          ...idempotencyErrors,
-          404: problem('No such transaction (transaction_not_found).'),
-          409: problem(
-            'Already fully reversed (already_reversed), or the same Idempotency-Key is running ' +
-              '(idempotency_in_flight).',
-          ),
-          ...upstreamErrors,
+          ...transactionErrors({
+            ...commonErrors,
+            ...idempotencyErrors,
+            404: problem('No such transaction (transaction_not_found).'),
+            409: problem(
+              'Already fully reversed (already_reversed), or the same Idempotency-Key is running ' +
+                '(idempotency_in_flight).',
+            ),
+            ...upstreamErrors,
+          }),
         },
       },
     },
@@ -169,16 +176,25 @@ export async function transactionRoutes(
         headers: TransactionHeaders,
         body: RetryBody,
         response: {
-          200: {
-            ...TransactionSchema,
-            description: 'The transaction after this try (succeeded, failed or needs_review again).',
-          },
+          200: withHeaders(
+            {
+              ...TransactionSchema,
+              description: 'The transaction after this try (succeeded, failed or needs_review again).',
+            },
+            { Location: { required: true, description: RETRIED_LOCATION } },
+          ),
           ...acceptedResponse(TransactionSchema),
-          ...commonErrors,
-          404: problem('No such transaction (transaction_not_found).'),
-          409: problem(
-            'Not failed or needs_review, on the built-in ledger, or its reference_id was used since ' +
-              '(transaction_not_retryable).',
+          ...withHeadersOn(
+            {
+              ...commonErrors,
+              404: problem('No such transaction (transaction_not_found).'),
+              409: problem(
+                'Not failed or needs_review, on the built-in ledger, or its reference_id was used since ' +
+                  '(transaction_not_retryable).',
+              ),
+            },
+            (status) => ![401, 413, 415, 429].includes(status),
+            { Location: { description: RETRIED_LOCATION } },
           ),
         },
       },

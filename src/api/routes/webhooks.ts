@@ -11,14 +11,17 @@ import {
 } from '../../domain/webhooks.js';
 import type { WebhookDeliveries } from '../../webhooks/deliveries.js';
 import { type StoredWebhook, type Subscriptions, webhookView } from '../../webhooks/subscriptions.js';
-import { commonErrors, problem } from '../schemas/responses.js';
+import { commonErrors, problem, withHeaders } from '../schemas/responses.js';
 
 const Params = Type.Object({ id: Type.String({ maxLength: 64, examples: ['wh_01JD3X7B2C4D6E8F0G2H4J6K8M'] }) });
 const Description = Type.String({ maxLength: 500, description: 'What it is for.' });
 
 const CreateBody = Type.Object(
   { url: WebhookUrl, events: WebhookEvents, description: Type.Optional(Description) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ url: 'https://shop.example.com/hooks/loyalty', events: ['transaction.succeeded'] }],
+  },
 );
 const PatchBody = Type.Object(
   {
@@ -70,7 +73,10 @@ export async function webhookRoutes(
           'reason. The secret is answered here and by rotate-secret only. Events recorded from now on are sent.',
         body: CreateBody,
         response: {
-          201: { ...WebhookWithSecretSchema, description: 'The subscription, with its signing secret.' },
+          201: withHeaders(
+            { ...WebhookWithSecretSchema, description: 'The subscription, with its signing secret.' },
+            { Location: { required: true, description: 'The subscription: `/v1/webhooks/{id}`.' } },
+          ),
           ...commonErrors,
         },
       },

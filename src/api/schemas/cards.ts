@@ -28,7 +28,7 @@ export const UpdateCardBody = Type.Object(
   {
     title: 'UpdateCardRequest',
     additionalProperties: false,
-    examples: [{ status: 'blocked', reason: 'Reported lost' }],
+    examples: [{ status: 'voided', reason: 'Reported lost' }],
   },
 );
 export type UpdateCardBody = Static<typeof UpdateCardBody>;
@@ -36,7 +36,7 @@ export type UpdateCardBody = Static<typeof UpdateCardBody>;
 export const ConnectionSchema = Type.Object(
   {
     id: ConnectionId,
-    provider: Type.String({ examples: ['ledger'] }),
+    provider: Type.String({ examples: ['highlight'] }),
     capabilities: CapabilitiesSchema,
     settings: Type.Record(Type.String(), Type.Unknown(), {
       description: "The connection's settings, without secrets.",
@@ -96,7 +96,7 @@ export const RedeemRewardBody = Type.Object(
   {
     title: 'RedeemRewardRequest',
     additionalProperties: false,
-    examples: [{ reward_id: '71', value: { amount: '3.50', currency: 'EUR' }, reason: 'Free coffee' }],
+    examples: [{ reward_id: '71', reason: 'Free coffee' }],
   },
 );
 

@@ -31,7 +31,7 @@ export const AwardBody = Type.Object(
     additionalProperties: false,
     examples: [
       {
-        card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W',
+        card_id: 'lt:100-000-101',
         points: 120,
         reason: 'Order #1001',
         reference_id: 'order-1001',
@@ -57,7 +57,7 @@ export const RedeemBody = Type.Object(
     additionalProperties: false,
     examples: [
       {
-        card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W',
+        card_id: 'lt:100-000-101',
         points: 50,
         reason: '5 EUR voucher',
         reference_id: 'order-1002',
@@ -90,7 +90,7 @@ export const AdjustBody = Type.Object(
     additionalProperties: false,
     examples: [
       {
-        card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W',
+        card_id: 'lt:100-000-101',
         points: -20,
         reason: 'Correction: points awarded twice by the till',
         staff: 'support-anna',
@@ -121,7 +121,7 @@ export const ExpireBody = Type.Object(
     description:
       'Neither `before` nor `points`: expire what is due now (the built-in ledger; at a provider, name the points: ' +
       '422 unsupported_operation otherwise). `unit` as for redeem.',
-    examples: [{ card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W', before: '2026-12-31T23:59:59Z' }],
+    examples: [{ card_id: 'lt:100-000-101', points: 10, reason: 'Points from 2025 expire' }],
   },
 );
 export type ExpireBody = Static<typeof ExpireBody>;
@@ -173,12 +173,12 @@ export const BulkBody = Type.Object(
         transactions: [
           {
             type: 'award',
-            card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W',
+            card_id: 'lt:100-000-101',
             points: 100,
             reason: 'Campaign bonus',
             reference_id: 'campaign-7:c1',
           },
-          { type: 'redeem', card_id: 'ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6X', points: 30, reason: 'Voucher' },
+          { type: 'redeem', card_id: 'lt:100-000-101', points: 30, reason: 'Voucher' },
         ],
       },
     ],

@@ -36,7 +36,7 @@ export const NotificationBody = Type.Object(
   {
     title: 'NotificationRequest',
     additionalProperties: false,
-    examples: [{ connection: 'hl', program_id: 'hl:1', message: 'Double stamps this weekend!' }],
+    examples: [{ connection: 'hl', program_id: 'hl:103', message: 'Double stamps this weekend!' }],
   },
 );
 export type NotificationBody = Static<typeof NotificationBody>;
