@@ -233,6 +233,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/points/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hold points at checkout
+         * @description Reserves points while the customer pays: they are redeemed at once (on every connection: at a provider that is the only way to be sure they are there), so they are out of `available` and shown as `held`, and no one else can spend them. Capture keeps them (in part: the rest is given back); release, or the hold running past `ttl_seconds` (default 900, at most 7 days), gives them all back by a reversal. One hold per card and `reference_id`: asking again answers it (200).
+         *
+         *     Scope: `write`.
+         */
+        post: operations["createHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/points/holds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A hold, as it stands now
+         * @description A hold, as it stands now
+         *
+         *     Scope: `read`.
+         */
+        get: operations["getHold"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/points/holds/{id}/capture": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Capture a hold: the redemption stands
+         * @description `points` captures part of it and gives the rest back. Once: capturing a released, expired or captured hold is 409 hold_not_active (a retry with the same Idempotency-Key answers the first capture).
+         *
+         *     Scope: `write`.
+         */
+        post: operations["captureHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/points/holds/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release a hold: the points go back
+         * @description Gives every held point back (a reversal of the redemption). Once: 409 hold_not_active when it is no longer active.
+         *
+         *     Scope: `write`.
+         */
+        post: operations["releaseHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/bulk/{id}": {
         parameters: {
             query?: never;
@@ -1241,6 +1329,66 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "hold.captured": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event hold.captured, delivered to a subscription's URL
+         * @description What the gateway POSTs to each webhook subscribed to `hold.captured` (POST /v1/webhooks), at least once and in no particular order; the same event as GET /v1/events lists. See the EventType schema for what `data` holds.
+         */
+        post: operations["onHoldCaptured"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "hold.released": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event hold.released, delivered to a subscription's URL
+         * @description What the gateway POSTs to each webhook subscribed to `hold.released` (POST /v1/webhooks), at least once and in no particular order; the same event as GET /v1/events lists. See the EventType schema for what `data` holds.
+         */
+        post: operations["onHoldReleased"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "hold.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event hold.expired, delivered to a subscription's URL
+         * @description What the gateway POSTs to each webhook subscribed to `hold.expired` (POST /v1/webhooks), at least once and in no particular order; the same event as GET /v1/events lists. See the EventType schema for what `data` holds.
+         */
+        post: operations["onHoldExpired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "order.awarded": {
         parameters: {
             query?: never;
@@ -1321,7 +1469,7 @@ export interface components {
             /** @example Card ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W has 80 points available; 120 were asked for. */
             detail: string;
             /** @description Stable machine-readable code. */
-            code: "validation_failed" | "invalid_json" | "invalid_encoding" | "malformed_request" | "invalid_points_amount" | "invalid_idempotency_key" | "invalid_cursor" | "insufficient_points" | "unauthorized" | "invalid_signature" | "forbidden" | "card_blocked" | "card_not_found" | "customer_not_found" | "program_not_found" | "reward_not_found" | "notification_not_found" | "transaction_not_found" | "bulk_not_found" | "audit_not_found" | "shop_not_found" | "order_not_found" | "link_not_found" | "webhook_not_found" | "event_not_found" | "finding_not_found" | "unknown_connection" | "not_found" | "idempotency_in_flight" | "already_reversed" | "transaction_not_retryable" | "finding_not_confirmable" | "link_exists" | "customer_exists" | "coupon_already_redeemed" | "duplicate_at_provider" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unsupported_operation" | "nothing_to_expire" | "reversal_exceeds_original" | "transaction_not_reversible" | "balance_limit_exceeded" | "reward_not_available" | "provider_rejected" | "rate_limited" | "headers_too_large" | "internal_error" | "provider_bad_response" | "provider_auth_failed" | "provider_rate_limited" | "service_unavailable" | "provider_unavailable" | "provider_timeout";
+            code: "validation_failed" | "invalid_json" | "invalid_encoding" | "malformed_request" | "invalid_points_amount" | "invalid_idempotency_key" | "invalid_cursor" | "insufficient_points" | "unauthorized" | "invalid_signature" | "forbidden" | "card_blocked" | "card_not_found" | "customer_not_found" | "program_not_found" | "reward_not_found" | "notification_not_found" | "transaction_not_found" | "bulk_not_found" | "audit_not_found" | "shop_not_found" | "order_not_found" | "link_not_found" | "hold_not_found" | "webhook_not_found" | "event_not_found" | "finding_not_found" | "unknown_connection" | "not_found" | "idempotency_in_flight" | "already_reversed" | "transaction_not_retryable" | "finding_not_confirmable" | "link_exists" | "hold_not_active" | "customer_exists" | "coupon_already_redeemed" | "duplicate_at_provider" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "unsupported_operation" | "nothing_to_expire" | "reversal_exceeds_original" | "transaction_not_reversible" | "balance_limit_exceeded" | "reward_not_available" | "provider_rejected" | "rate_limited" | "headers_too_large" | "internal_error" | "provider_bad_response" | "provider_auth_failed" | "provider_rate_limited" | "service_unavailable" | "provider_unavailable" | "provider_timeout";
             /** @description The path of the request. */
             instance?: string;
             /** @description Quote it when asking about a request: it is in the gateway's logs. */
@@ -1933,10 +2081,15 @@ export interface components {
             /** @description The card's native unit: what `available` counts. */
             unit: "points" | "stamps" | "visits" | "scores" | "amount" | "rewards";
             /**
-             * @description What can be redeemed now, in `unit` (amount: minor units).
+             * @description What can be redeemed now, in `unit` (amount: minor units); points held at checkout are out of it.
              * @example 320
              */
             available: number;
+            /**
+             * @description Held at checkout by active holds, in `unit`: already out of `available`, back in it if released.
+             * @example 0
+             */
+            held: number;
             /** @description Every balance the provider reports for the card, by unit. */
             units: {
                 points?: number;
@@ -2084,6 +2237,49 @@ export interface components {
             audit?: components["schemas"]["AuditEntry"][];
             /** @description Where the entry comes from: the gateway's ledger, the provider's own record (an operation made outside the gateway), or both (matched by the transaction id the gateway writes into the provider's comment field). */
             recorded_by: "gateway" | "provider" | "both";
+        };
+        /**
+         * Hold
+         * @description The hold of this reference, made before.
+         */
+        Hold: {
+            /** @example hld_01JD3X7B2C4D6E8F0G2H4J6K8M */
+            id: string;
+            /**
+             * @description A card, as `<connection id>:<the provider's own card reference>`, e.g. `ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W`.
+             * @example hl:100000-000-003
+             */
+            card_id: string;
+            /**
+             * @description A configured connection id.
+             * @example hl
+             */
+            connection: string;
+            /** @description Held, in `unit`. */
+            points: number;
+            /** @description What a quantity counts. `amount` is money, in minor units (cents) of the connection's currency. */
+            unit: "points" | "stamps" | "visits" | "scores" | "amount" | "rewards";
+            /**
+             * @description Your reference (order number, invoice id). Without an Idempotency-Key it is the natural key: the same card, type and reference_id never make a second transaction.
+             * @example order-1001
+             */
+            reference_id: string;
+            /** @description active: the points are held (out of `available`, shown as `held`); captured: redeemed (`captured_points`, the rest given back); released or expired: all given back. */
+            status: "active" | "captured" | "released" | "expired";
+            /**
+             * Format: date-time
+             * @description An active hold past this releases itself.
+             */
+            expires_at: string;
+            captured_points: number | null;
+            /** @description The redemption that holds the points (a transaction). */
+            redemption_id: string;
+            /** @description The reversal that gave points back, when any were. */
+            release_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         /**
          * TransactionList
@@ -2714,7 +2910,7 @@ export interface components {
          * EventType
          * @enum {string}
          */
-        EventType: "transaction.succeeded" | "transaction.failed" | "transaction.needs_review" | "transaction.reversed" | "order.awarded" | "order.unmatched" | "audit.drift_found";
+        EventType: "transaction.succeeded" | "transaction.failed" | "transaction.needs_review" | "transaction.reversed" | "hold.captured" | "hold.released" | "hold.expired" | "order.awarded" | "order.unmatched" | "audit.drift_found";
         /**
          * EventList
          * @description One page.
@@ -2730,7 +2926,7 @@ export interface components {
              * @example evt_01JD3X7B2C4D6E8F0G2H4J6K8M
              */
             id: string;
-            /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
+            /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
             type: components["schemas"]["EventType"];
             /** Format: date-time */
             created_at: string;
@@ -2828,7 +3024,7 @@ export interface components {
         /** DeliveryAttempt */
         DeliveryAttempt: {
             event_id: string;
-            /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
+            /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
             event_type: components["schemas"]["EventType"];
             attempt: number;
             /** Format: date-time */
@@ -4801,6 +4997,838 @@ export interface operations {
             /** @description The provider did not answer in time (provider_timeout): a read that got no answer within DISPATCH_WAIT_MS, or a write whose outcome is unknown and kept as needs_review (see transaction_id). */
             504: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createHold: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: the same key with the same body replays the first response (with `Idempotent-Replayed: true`); with another body it is refused (422 idempotency_key_reused); while the first is running, 409 idempotency_in_flight. Bare (`4f1c...`) or quoted (`"4f1c..."`), 1 to 255 characters; kept IDEMPOTENCY_TTL_HOURS per API key. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "card_id": "lt:100-000-101",
+                 *       "points": 50,
+                 *       "reference_id": "cart-1001"
+                 *     } */
+                "application/json": {
+                    /**
+                     * @description A card, as `<connection id>:<the provider's own card reference>`, e.g. `ledger:c_01JD3X5Q8T2M4N6P8R0S2T4V6W`.
+                     * @example hl:100000-000-003
+                     */
+                    card_id: string;
+                    /**
+                     * @description Whole points, 1 to 1,000,000,000.
+                     * @example 120
+                     */
+                    points: number;
+                    /** @description What a quantity counts. `amount` is money, in minor units (cents) of the connection's currency. */
+                    unit?: "points" | "stamps" | "visits" | "scores" | "amount" | "rewards";
+                    /**
+                     * @description The checkout (cart, payment intent): one hold per card and reference.
+                     * @example order-1001
+                     */
+                    reference_id: string;
+                    /**
+                     * @description How long it holds (at most 7 days).
+                     * @default 900
+                     */
+                    ttl_seconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The hold of this reference, made before. */
+            200: {
+                headers: {
+                    /** @description The hold: `/v1/points/holds/{id}`. */
+                    Location: string;
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description The hold. */
+            201: {
+                headers: {
+                    /** @description The hold: `/v1/points/holds/{id}`. */
+                    Location: string;
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description The request is not valid (validation_failed, invalid_json, invalid_points_amount, ...). */
+            400: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (unauthorized). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the needed scope (forbidden), or the card is blocked (card_blocked). */
+            403: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such card (card_not_found) or connection (unknown_connection). */
+            404: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (idempotency_in_flight). */
+            409: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Seconds to wait before trying again: the first request is still running (idempotency_in_flight). */
+                    "Retry-After"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (unsupported_media_type). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply (unsupported_operation, nothing_to_expire, ...). */
+            422: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key (rate_limited). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before polling, or before trying again. */
+                    "Retry-After": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error). */
+            500: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider refused the connection's credentials or answered unreadably (provider_auth_failed, provider_bad_response). */
+            502: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider is unavailable (provider_unavailable, with Retry-After), or Redis is down (service_unavailable). A provider's 429 is waited out in the connection's queue, never passed on. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before polling, or before trying again. */
+                    "Retry-After"?: string;
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer in time (provider_timeout): a read that got no answer within DISPATCH_WAIT_MS, or a write whose outcome is unknown and kept as needs_review (see transaction_id). */
+            504: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example hld_01JD3X7B2C4D6E8F0G2H4J6K8M */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hold. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description The request is not valid (validation_failed, invalid_json, invalid_points_amount, ...). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (unauthorized). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the needed scope (forbidden), or the card is blocked (card_blocked). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such hold (hold_not_found). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (unsupported_media_type). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key (rate_limited). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before polling, or before trying again. */
+                    "Retry-After": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The ledger store is unreachable (service_unavailable). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before polling, or before trying again. */
+                    "Retry-After"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    captureHold: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: the same key with the same body replays the first response (with `Idempotent-Replayed: true`); with another body it is refused (422 idempotency_key_reused); while the first is running, 409 idempotency_in_flight. Bare (`4f1c...`) or quoted (`"4f1c..."`), 1 to 255 characters; kept IDEMPOTENCY_TTL_HOURS per API key. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @example hld_01JD3X7B2C4D6E8F0G2H4J6K8M */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Capture part of it (the rest is given back); default all.
+                     * @example 120
+                     */
+                    points?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The hold after it. */
+            200: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description The request is not valid (validation_failed, invalid_json, invalid_points_amount, ...). */
+            400: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (unauthorized). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the needed scope (forbidden), or the card is blocked (card_blocked). */
+            403: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such hold (hold_not_found). */
+            404: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The hold was captured, released or expired already (hold_not_active). */
+            409: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Seconds to wait before trying again: the first request is still running (idempotency_in_flight). */
+                    "Retry-After"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (unsupported_media_type). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply (unsupported_operation, nothing_to_expire, ...). */
+            422: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key (rate_limited). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before polling, or before trying again. */
+                    "Retry-After": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error). */
+            500: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider refused the connection's credentials or answered unreadably (provider_auth_failed, provider_bad_response). */
+            502: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider is unavailable (provider_unavailable, with Retry-After), or Redis is down (service_unavailable). A provider's 429 is waited out in the connection's queue, never passed on. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before polling, or before trying again. */
+                    "Retry-After"?: string;
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer in time (provider_timeout): a read that got no answer within DISPATCH_WAIT_MS, or a write whose outcome is unknown and kept as needs_review (see transaction_id). */
+            504: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    releaseHold: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: the same key with the same body replays the first response (with `Idempotent-Replayed: true`); with another body it is refused (422 idempotency_key_reused); while the first is running, 409 idempotency_in_flight. Bare (`4f1c...`) or quoted (`"4f1c..."`), 1 to 255 characters; kept IDEMPOTENCY_TTL_HOURS per API key. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @example hld_01JD3X7B2C4D6E8F0G2H4J6K8M */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The hold after it. */
+            200: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description The request is not valid (validation_failed, invalid_json, invalid_points_amount, ...). */
+            400: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (unauthorized). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the needed scope (forbidden), or the card is blocked (card_blocked). */
+            403: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such hold (hold_not_found). */
+            404: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The hold was captured, released or expired already (hold_not_active). */
+            409: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Seconds to wait before trying again: the first request is still running (idempotency_in_flight). */
+                    "Retry-After"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (unsupported_media_type). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply (unsupported_operation, nothing_to_expire, ...). */
+            422: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key (rate_limited). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before polling, or before trying again. */
+                    "Retry-After": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error). */
+            500: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider refused the connection's credentials or answered unreadably (provider_auth_failed, provider_bad_response). */
+            502: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider is unavailable (provider_unavailable, with Retry-After), or Redis is down (service_unavailable). A provider's 429 is waited out in the connection's queue, never passed on. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before polling, or before trying again. */
+                    "Retry-After"?: string;
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer in time (provider_timeout): a read that got no answer within DISPATCH_WAIT_MS, or a write whose outcome is unknown and kept as needs_review (see transaction_id). */
+            504: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -11257,7 +12285,7 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
-                /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
+                /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
                 type?: components["schemas"]["EventType"];
                 /** @description An event id: only events after it (the next_cursor of a page). */
                 after?: string;
@@ -13798,6 +14826,150 @@ export interface operations {
                 "application/json": components["schemas"]["Event"] & {
                     /** @constant */
                     type: "transaction.reversed";
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered: any 2xx within WEBHOOK_TIMEOUT_MS (15 s). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered, as any other answer (or none): tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then given up. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onHoldCaptured: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's id, the same on every retry and redelivery: de-duplicate on it.
+                 * @example evt_01JD3X7B2C4D6E8F0G2H4J6K8M
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Seconds since the epoch, when this attempt was signed.
+                 * @example 1764000000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description `v1,` + base64 of HMAC-SHA256, keyed with the secret's bytes (the base64 after `whsec_`), over `<webhook-id>.<webhook-timestamp>.<body>`. After rotate-secret, for 24 hours, two signatures separated by a space: the new secret's and the old one's. Verify with any Standard Webhooks library.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"] & {
+                    /** @constant */
+                    type: "hold.captured";
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered: any 2xx within WEBHOOK_TIMEOUT_MS (15 s). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered, as any other answer (or none): tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then given up. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onHoldReleased: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's id, the same on every retry and redelivery: de-duplicate on it.
+                 * @example evt_01JD3X7B2C4D6E8F0G2H4J6K8M
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Seconds since the epoch, when this attempt was signed.
+                 * @example 1764000000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description `v1,` + base64 of HMAC-SHA256, keyed with the secret's bytes (the base64 after `whsec_`), over `<webhook-id>.<webhook-timestamp>.<body>`. After rotate-secret, for 24 hours, two signatures separated by a space: the new secret's and the old one's. Verify with any Standard Webhooks library.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"] & {
+                    /** @constant */
+                    type: "hold.released";
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered: any 2xx within WEBHOOK_TIMEOUT_MS (15 s). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered, as any other answer (or none): tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then given up. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onHoldExpired: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's id, the same on every retry and redelivery: de-duplicate on it.
+                 * @example evt_01JD3X7B2C4D6E8F0G2H4J6K8M
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Seconds since the epoch, when this attempt was signed.
+                 * @example 1764000000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description `v1,` + base64 of HMAC-SHA256, keyed with the secret's bytes (the base64 after `whsec_`), over `<webhook-id>.<webhook-timestamp>.<body>`. After rotate-secret, for 24 hours, two signatures separated by a space: the new secret's and the old one's. Verify with any Standard Webhooks library.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"] & {
+                    /** @constant */
+                    type: "hold.expired";
                 };
             };
         };

@@ -32,6 +32,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   shop_not_found: 404,
   order_not_found: 404,
   link_not_found: 404,
+  hold_not_found: 404,
   webhook_not_found: 404,
   event_not_found: 404,
   finding_not_found: 404,
@@ -42,6 +43,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   transaction_not_retryable: 409,
   finding_not_confirmable: 409,
   link_exists: 409,
+  hold_not_active: 409,
   customer_exists: 409,
   coupon_already_redeemed: 409,
   duplicate_at_provider: 409,
@@ -87,14 +89,15 @@ export interface Problem {
 /** The problem+json body of an error; without a request (a raw socket's answer), no instance or request id. */
 export function problemOf(err: GatewayError, req?: FastifyRequest): Problem {
   const { retryAfter: _retryAfter, ...extra } = err.extra;
+  // The details come first: none of them may replace a member RFC 9457 or the gateway defines.
   return {
+    ...extra,
     type: problemType(err.code),
     title: ERROR_CODES[err.code],
     status: statusOf(err.code),
     detail: err.message,
     code: err.code,
     ...(req ? { instance: req.url.split('?')[0], request_id: req.id } : {}),
-    ...extra,
   };
 }
 

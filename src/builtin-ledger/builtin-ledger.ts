@@ -178,6 +178,7 @@ export class BuiltinLedger {
       connection: this.settings.id,
       unit: 'points',
       available: Number(available),
+      held: 0,
       units: { points: Number(available) },
       total_earned: totalEarned,
       total_redeemed: Number(redeemed),

@@ -135,8 +135,12 @@ export const BalanceSchema = Type.Object(
     connection: ConnectionId,
     unit: { ...UnitSchema, description: "The card's native unit: what `available` counts." },
     available: Type.Integer({
-      description: 'What can be redeemed now, in `unit` (amount: minor units).',
+      description: 'What can be redeemed now, in `unit` (amount: minor units); points held at checkout are out of it.',
       examples: [320],
+    }),
+    held: Type.Integer({
+      description: 'Held at checkout by active holds, in `unit`: already out of `available`, back in it if released.',
+      examples: [0],
     }),
     units: Type.Object(
       {

@@ -36,6 +36,8 @@
  *                                                {lgw}:orders:<shop> its orders by time (sorted set)
  *   {lgw}:link:<id>                              a link of a shop customer to a card (JSON); {lgw}:link-by:<shop>:
  *                                                customer:<id> and :email:<email> -> link id; {lgw}:links-of:<card>
+ *   {lgw}:hold:<id>                              a hold at checkout (JSON); :hold-ref:<card>:<reference_id> -> its id;
+ *                                                {lgw}:holds-due (by expiry), :holds-of:<card> (active), :holds-owed
  *   {lgw}:none                                   placeholder for optional script keys; never written
  */
 export interface KeySpace {
@@ -84,6 +86,11 @@ export interface KeySpace {
   linkByCustomer(shopId: string, customerId: string): string;
   linkByEmail(shopId: string, email: string): string;
   linksOfCard(cardId: string): string;
+  hold(id: string): string;
+  holdByReference(cardId: string, referenceId: string): string;
+  holdsDue: string;
+  holdsOfCard(cardId: string): string;
+  holdsOwed: string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -132,5 +139,10 @@ export function keySpace(prefix: string): KeySpace {
     linkByCustomer: (shop, id) => `${p}:link-by:${shop}:customer:${id}`,
     linkByEmail: (shop, email) => `${p}:link-by:${shop}:email:${email}`,
     linksOfCard: (card) => `${p}:links-of:${card}`,
+    hold: (id) => `${p}:hold:${id}`,
+    holdByReference: (card, ref) => `${p}:hold-ref:${card}:${ref}`,
+    holdsDue: `${p}:holds-due`,
+    holdsOfCard: (card) => `${p}:holds-of:${card}`,
+    holdsOwed: `${p}:holds-owed`,
   };
 }

@@ -116,7 +116,7 @@ const shops = [
   {
     id: 'demo',
     platform: 'shopify',
-    secret: '${SANDBOX_SHOP_SECRET}',
+    secret: `\${SANDBOX_SHOP_SECRET}`,
     connection: 'ledger',
     currency: 'EUR',
     earn: { pointsPerUnit: 1, basis: 'subtotal', rounding: 'floor' },

@@ -18,6 +18,7 @@ import { type AuditSchedule, startAuditSchedule } from './audit/audit-schedule.j
 import { AuditService } from './audit/audit-service.js';
 import { type BulkItem, BulkService } from './bulk/bulk-service.js';
 import { ConnectionRegistry } from './connections/registry.js';
+import { HoldService } from './holds/hold-service.js';
 import { OrderService } from './orders/order-service.js';
 import { PointsService } from './points/points-service.js';
 import { transactionEvents } from './points/transaction-events.js';
@@ -45,6 +46,7 @@ export interface Gateway {
   events: EventLog;
   webhooks: { subscriptions: Subscriptions; deliveries: WebhookDeliveries };
   orders: OrderService;
+  holds: HoldService;
   audits: AuditService;
   /** Null in the API role and when AUDIT_INTERVAL_SECONDS is 0. */
   auditSchedule: AuditSchedule | null;
@@ -119,6 +121,8 @@ export async function createGateway(deps: {
   const bull = () => dispatch.connection;
   const bulk = new BulkService({ redis, keys, points, requests, bull, checkItems: deps.checkBulkItems, log });
   const cards = new CardService(connections, requests, keys);
+  const holds = new HoldService({ redis, keys, points, requests, events, log });
+  points.heldOn = (cardId, unit) => holds.heldOn(cardId, unit);
   const orders = new OrderService({
     redis,
     keys,
@@ -172,6 +176,7 @@ export async function createGateway(deps: {
     bulk.startWorker(env.DISPATCH_LOCK_MS);
     deliveries.start(env.DISPATCH_LOCK_MS);
     if (orders.shops.size > 0) orders.startWorker(env.DISPATCH_LOCK_MS);
+    holds.startSweep(1000);
   }
   const auditSchedule =
     role !== 'api' && !deps.offline && env.AUDIT_INTERVAL_SECONDS > 0
@@ -200,6 +205,7 @@ export async function createGateway(deps: {
     events,
     webhooks: { subscriptions, deliveries },
     orders,
+    holds,
     audits,
     auditSchedule,
     role,
@@ -212,6 +218,7 @@ export async function createGateway(deps: {
           dispatch.stopWorkers(env.SHUTDOWN_GRACE_MS),
           deliveries.stop(env.SHUTDOWN_GRACE_MS),
           orders.stop(env.SHUTDOWN_GRACE_MS),
+          holds.stopSweep(),
         ]);
         await orders.close();
         await bulk.close();

@@ -19,7 +19,7 @@ const NOT_CALLED: Record<string, string> = {};
 const NO_SHOP = /^\/v1\/(orders|hooks|links)\b/;
 
 /** Path parameters naming what the gateway itself makes (no seed can hold them): examples are well-formed only. */
-const GATEWAY_MADE = /^(txn|blk|aud|evt|wh)_/;
+const GATEWAY_MADE = /^(txn|blk|aud|evt|wh|hld)_/;
 
 type Doc = {
   paths: Record<string, Record<string, Operation>>;

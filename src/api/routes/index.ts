@@ -7,6 +7,7 @@ import { cardOperationRoutes } from './card-operations.js';
 import { cardRoutes } from './cards.js';
 import { customerRoutes } from './customers.js';
 import { eventRoutes } from './events.js';
+import { holdRoutes } from './holds.js';
 import { notificationRoutes } from './notifications.js';
 import { pointsRoutes } from './points.js';
 import { programRoutes } from './programs.js';
@@ -18,9 +19,11 @@ import { webhookRoutes } from './webhooks.js';
 
 /** Every route group, under its URL prefix; each calls the services and decides nothing else. */
 export async function registerRoutes(app: FastifyInstance, gateway: Gateway, redis: Redis): Promise<void> {
-  const { points, review, bulk, cards, customers, programs, connections, audits, events, webhooks, orders } = gateway;
+  const { points, review, bulk, cards, customers, programs, connections, audits, events, webhooks, orders, holds } =
+    gateway;
   await app.register(systemRoutes, { redis, connections });
   await app.register(pointsRoutes, { prefix: '/v1/points', points, bulk });
+  await app.register(holdRoutes, { prefix: '/v1/points/holds', holds });
   await app.register(bulkRoutes, { prefix: '/v1/bulk', bulk });
   await app.register(transactionRoutes, { prefix: '/v1/transactions', points, review });
   await app.register(cardRoutes, { prefix: '/v1/cards', cards });

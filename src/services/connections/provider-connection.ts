@@ -98,6 +98,7 @@ export class ProviderConnection implements Connection {
       connection: this.id,
       unit: b.nativeUnit,
       available: b.units[b.nativeUnit] ?? 0,
+      held: 0,
       units: b.units,
       total_earned: b.totalEarned,
       total_redeemed: b.totalRedeemed,

@@ -1,5 +1,6 @@
 import { GatewayError } from '../../domain/errors.js';
 import type { HistoryEntry, HistoryQuery, Transaction } from '../../domain/transactions.js';
+import type { Unit } from '../../domain/units.js';
 import { scopeOf } from '../../idempotency/key.js';
 import type { KeySpace } from '../../redis/keys.js';
 import type { TransactionStore } from '../../store/transaction-store.js';
@@ -14,6 +15,9 @@ import { transactionView } from './transaction-view.js';
  * connection's engine's (engine.ts).
  */
 export class PointsService {
+  /** Points held on a card by active holds at checkout (set by the gateway: src/services/holds/). */
+  heldOn: ((cardId: string, unit: Unit) => Promise<number>) | null = null;
+
   constructor(
     private readonly store: TransactionStore,
     private readonly keys: KeySpace,
@@ -76,7 +80,7 @@ export class PointsService {
     const { conn } = await this.connections.requireOperation(cardId, 'balance');
     const balance = await conn.balance(cardId);
     if (!balance) throw new GatewayError('card_not_found', `No card ${cardId}.`);
-    return balance;
+    return { ...balance, held: this.heldOn ? await this.heldOn(cardId, balance.unit) : 0 };
   }
 
   /** One page of a card's history, newest first, with where the next one starts. */

@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import { GatewayError } from '../../domain/errors.js';
+import type { Hold } from '../../domain/holds.js';
+import type { Unit } from '../../domain/units.js';
+import type { EventLog } from '../../events/event-log.js';
+import { scopeOf, type WriteRequest } from '../../idempotency/key.js';
+import type { RequestClaims } from '../../idempotency/request-claims.js';
+import { ulid } from '../../lib/ids.js';
+import { isoTime } from '../../lib/time.js';
+import type { KeySpace } from '../../redis/keys.js';
+import type { CallContext } from '../points/engine.js';
+import type { PointsService } from '../points/points-service.js';
+
+/** A hold as kept: the view, and whether its unused points are still to be given back. */
+interface StoredHold extends Hold {
+  /** Points to give back by the hold's compensating award (reversal), not yet given (a retry owes them). */
+  owed: number;
+}
+
+const HOLD_TTL_AFTER_END_MS = 30 * 86_400_000;
+const TRANSITION = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 'gone' end
+local h = cjson.decode(raw)
+if h.status ~= 'active' then return 'not_active|' .. h.status end
+h.status = ARGV[1]
+h.owed = tonumber(ARGV[2])
+h.captured_points = tonumber(ARGV[3])
+h.updated_at = ARGV[4]
+redis.call('SET', KEYS[1], cjson.encode(h), 'KEEPTTL')
+redis.call('ZREM', KEYS[2], h.id)
+redis.call('SREM', KEYS[3], h.id)
+return 'ok'
+`;
+
+/**
+ * Holds at checkout: points reserved while a customer pays. A hold redeems its points at once, on
+ * every connection (at an external provider it is the only way to be sure the points are there
+ * and no one else spends them), so held points are out of `available` until the hold ends:
+ * - capture keeps the redemption (a partial capture gives the rest back);
+ * - release, or the hold's time running out, gives them all back (a reversal of the redemption,
+ *   with the expiry they had on the built-in ledger; a compensating award at a provider).
+ * One of capture, release and expiry wins (an atomic transition from `active`); the others
+ * answer 409 hold_not_active. Each call is idempotent by Idempotency-Key, and the give-back by
+ * the hold's own reference, so a retried or crashed one never gives back twice.
+ */
+export class HoldService {
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: {
+      redis: Redis;
+      keys: KeySpace;
+      points: PointsService;
+      requests: RequestClaims;
+      events: EventLog;
+      log: FastifyBaseLogger;
+    },
+  ) {}
+
+  /** Points held on a card by its active holds, in its native unit (what `held` shows beside `available`). */
+  async heldOn(cardId: string, unit: Unit): Promise<number> {
+    const { redis, keys } = this.deps;
+    const ids = await redis.smembers(keys.holdsOfCard(cardId));
+    if (ids.length === 0) return 0;
+    const raw = await redis.mget(ids.map((id) => keys.hold(id)));
+    return raw.reduce((n, r) => {
+      const h = r ? (JSON.parse(r) as StoredHold) : null;
+      return h && h.status === 'active' && h.unit === unit ? n + h.points : n;
+    }, 0);
+  }
+
+  async create(
+    body: { card_id: string; points: number; unit?: Unit; reference_id: string; ttl_seconds?: number },
+    req: WriteRequest,
+  ): Promise<{ hold: Hold; replayed: boolean; created: boolean }> {
+    const { redis, keys, requests } = this.deps;
+    const { answer, replayed } = await requests.run(scopeOf(keys, req), {
+      newResource: () => `hld_${ulid()}`,
+      takeover: 'resume',
+      run: async (holdId) => {
+        // One hold per card and reference (the checkout): asking again answers it.
+        const refKey = keys.holdByReference(body.card_id, body.reference_id);
+        const existing = await redis.get(refKey);
+        if (existing !== null && existing !== holdId) {
+          const h = await this.load(existing);
+          if (h) return { kind: 'existing', body: view(h) };
+        }
+        const now = Date.now();
+        const redeemed = await this.deps.points.transact(
+          {
+            type: 'redeem',
+            card_id: body.card_id,
+            points: body.points,
+            ...(body.unit !== undefined ? { unit: body.unit } : {}),
+            reason: `Held at checkout (${body.reference_id})`.slice(0, 500),
+            reference_id: `hold:${body.reference_id}`.slice(0, 200),
+            metadata: { hold_id: holdId },
+          },
+          ctxOf(req, 'hold'),
+        );
+        const t = redeemed.transaction;
+        const ttl = (body.ttl_seconds ?? 900) * 1000;
+        const hold: StoredHold = {
+          id: holdId,
+          card_id: body.card_id,
+          connection: t.connection,
+          points: body.points,
+          unit: t.unit,
+          reference_id: body.reference_id,
+          status: 'active',
+          expires_at: isoTime(now + ttl),
+          captured_points: null,
+          redemption_id: t.id,
+          release_id: null,
+          created_at: isoTime(now),
+          updated_at: isoTime(now),
+          owed: 0,
+        };
+        await redis
+          .multi()
+          .set(keys.hold(holdId), JSON.stringify(hold), 'PX', ttl + HOLD_TTL_AFTER_END_MS)
+          .set(refKey, holdId, 'PX', ttl + HOLD_TTL_AFTER_END_MS)
+          .zadd(keys.holdsDue, now + ttl, holdId)
+          .sadd(keys.holdsOfCard(body.card_id), holdId)
+          .exec();
+        return { kind: 'created', body: view(hold) };
+      },
+    });
+    return { hold: answer.body as Hold, replayed, created: answer.kind === 'created' };
+  }
+
+  async get(id: string): Promise<Hold | null> {
+    const h = await this.load(id);
+    return h ? view(h) : null;
+  }
+
+  /** Redeems what the checkout took (all, or `points` of it: the rest is given back). */
+  async capture(id: string, points: number | undefined, req: WriteRequest): Promise<{ hold: Hold; replayed: boolean }> {
+    return this.end(id, 'captured', points, req);
+  }
+
+  async release(id: string, req: WriteRequest): Promise<{ hold: Hold; replayed: boolean }> {
+    return this.end(id, 'released', undefined, req);
+  }
+
+  private async end(
+    id: string,
+    to: 'captured' | 'released' | 'expired',
+    capturePoints: number | undefined,
+    req: WriteRequest | null,
+  ): Promise<{ hold: Hold; replayed: boolean }> {
+    const run = async (): Promise<{ kind: 'ok'; body: Hold }> => {
+      const h = await this.load(id);
+      if (!h) throw new GatewayError('hold_not_found', `No hold ${id}.`);
+      if (capturePoints !== undefined && capturePoints > h.points) {
+        throw new GatewayError('validation_failed', `points: the hold is for ${h.points}; at most that is captured.`, {
+          errors: [{ field: '/points', message: `must be at most ${h.points}` }],
+        });
+      }
+      // An expired hold whose sweep has not come yet is expired: checked here, not left to the clock of the sweep.
+      if (h.status === 'active' && to !== 'expired' && Date.parse(h.expires_at) <= Date.now()) {
+        await this.end(id, 'expired', undefined, null).catch(() => undefined);
+        throw notActive(id, 'expired');
+      }
+      const captured = to === 'captured' ? (capturePoints ?? h.points) : 0;
+      const res = (await this.deps.redis.eval(
+        TRANSITION,
+        3,
+        this.deps.keys.hold(id),
+        this.deps.keys.holdsDue,
+        this.deps.keys.holdsOfCard(h.card_id),
+        to,
+        h.points - captured,
+        to === 'captured' ? captured : 0,
+        isoTime(Date.now()),
+      )) as string;
+      if (res === 'gone') throw new GatewayError('hold_not_found', `No hold ${id}.`);
+      if (res.startsWith('not_active|')) throw notActive(id, res.split('|')[1]!);
+      const after = await this.giveBack(id);
+      await this.deps.events
+        .record(`hold.${to}`, { ...view(after) })
+        .catch((err: Error) => this.deps.log.warn({ err: err.message, hold: id }, 'hold event not recorded'));
+      return { kind: 'ok', body: view(after) };
+    };
+    if (req === null) return { hold: (await run()).body, replayed: false };
+    const { answer, replayed } = await this.deps.requests.run(scopeOf(this.deps.keys, req), {
+      newResource: () => id,
+      takeover: 'resume',
+      run,
+    });
+    return { hold: answer.body as Hold, replayed };
+  }
+
+  /**
+   * Gives back what an ended hold owes: a reversal of its redemption, keyed by the hold (a retry,
+   * or the sweep after a crash, never gives back twice). Left owed when it cannot be made now.
+   */
+  private async giveBack(id: string): Promise<StoredHold> {
+    const h = (await this.load(id))!;
+    if (h.owed <= 0) return h;
+    try {
+      const out = await this.deps.points.reverse(
+        h.redemption_id,
+        { points: h.owed, reason: `Hold ${h.status}: points given back`, reference_id: `hold:${h.id}:return` },
+        {
+          clientId: 'holds',
+          method: 'POST',
+          path: `/v1/points/holds/${h.id}#return`,
+          body: { hold: h.id },
+          respondAsync: true,
+        },
+      );
+      h.release_id = out.transaction.id;
+      h.owed = 0;
+      await this.deps.redis.set(this.deps.keys.hold(id), JSON.stringify(h), 'KEEPTTL');
+    } catch (err) {
+      this.deps.log.warn(
+        { hold: id, err: (err as Error).message },
+        'hold: points not given back yet; the sweep retries',
+      );
+      await this.deps.redis.zadd(this.deps.keys.holdsOwed, Date.now(), id);
+    }
+    return h;
+  }
+
+  /** Every few seconds (worker roles): holds past their time expire; give-backs that failed are tried again. */
+  startSweep(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      if (this.sweeping) return;
+      this.sweeping = this.sweep()
+        .catch((err: Error) => this.deps.log.warn({ err: err.message }, 'hold sweep skipped a round'))
+        .finally(() => {
+          this.sweeping = null;
+        });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stopSweep(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  async sweep(): Promise<void> {
+    const { redis, keys } = this.deps;
+    // Most rounds find nothing: they write nothing either (no lock).
+    const [due1, owed1] = await Promise.all([
+      redis.zrangebyscore(keys.holdsDue, '-inf', Date.now(), 'LIMIT', 0, 1),
+      redis.zcard(keys.holdsOwed),
+    ]);
+    if (due1.length === 0 && owed1 === 0) return;
+    const lock = keys.lock('hold-sweep');
+    const token = randomUUID();
+    if ((await redis.set(lock, token, 'PX', 30_000, 'NX')) !== 'OK') return;
+    try {
+      const due = await redis.zrangebyscore(keys.holdsDue, '-inf', Date.now(), 'LIMIT', 0, 200);
+      for (const id of due) {
+        await this.end(id, 'expired', undefined, null).catch((err: Error) => {
+          if (err instanceof GatewayError && (err.code === 'hold_not_active' || err.code === 'hold_not_found'))
+            return redis.zrem(keys.holdsDue, id);
+          throw err;
+        });
+      }
+      const owed = await redis.zrange(keys.holdsOwed, '0', '199');
+      for (const id of owed) {
+        await redis.zrem(keys.holdsOwed, id);
+        await this.giveBack(id);
+      }
+    } finally {
+      await redis.eval(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+        1,
+        lock,
+        token,
+      );
+    }
+  }
+
+  private async load(id: string): Promise<StoredHold | null> {
+    if (!/^hld_[0-9A-Z]{26}$/.test(id)) return null;
+    const raw = await this.deps.redis.get(this.deps.keys.hold(id));
+    return raw ? (JSON.parse(raw) as StoredHold) : null;
+  }
+}
+
+function view(h: StoredHold): Hold {
+  const { owed: _owed, ...rest } = h;
+  return rest;
+}
+
+function notActive(id: string, status: string): GatewayError {
+  return new GatewayError('hold_not_active', `Hold ${id} is ${status}: only an active hold is captured or released.`, {
+    hold_status: status,
+  });
+}
+
+/** The hold's own call, without its Idempotency-Key (the hold's record holds it): the reference keys the redemption. */
+function ctxOf(req: WriteRequest, what: string): CallContext {
+  const { idempotencyKey: _key, ...rest } = req;
+  return { ...rest, path: `${req.path}#${what}` };
+}
