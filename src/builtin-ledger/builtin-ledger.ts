@@ -179,6 +179,7 @@ export class BuiltinLedger {
       unit: 'points',
       available: Number(available),
       held: 0,
+      pending: 0,
       units: { points: Number(available) },
       total_earned: totalEarned,
       total_redeemed: Number(redeemed),

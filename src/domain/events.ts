@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   'transaction.failed',
   'transaction.needs_review',
   'transaction.reversed',
+  'points.activated',
   'hold.captured',
   'hold.released',
   'hold.expired',
@@ -26,7 +27,8 @@ export const EventTypeSchema = Type.Unsafe<EventType>({
   description:
     'transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). ' +
     'transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). ' +
-    'hold.captured, .released, .expired: a hold at checkout ended (data: the hold). ' +
+    'points.activated: the pending points of a shop order became available at the end of its return window ' +
+    '(data: the order). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). ' +
     'order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer ' +
     'linked to no card (data: the order; link one, then replay it). ' +
     'audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit ' +

@@ -47,6 +47,15 @@ export const ShopSettingsSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    pendingDays: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 365,
+        description:
+          "The return window: an order's points are pending this many days (a refund or cancellation inside it " +
+          'takes them off before the customer could spend them), then awarded by themselves.',
+      }),
+    ),
     enroll: Type.Optional(
       Type.Boolean({
         description: "A customer without a link gets a card on the shop's connection, linked, at their first order.",
@@ -72,6 +81,7 @@ export type Link = Type.Static<typeof LinkSchema>;
 
 export const ORDER_STATUSES = [
   'received',
+  'pending',
   'awarded',
   'reversed',
   'partially_reversed',
@@ -88,7 +98,8 @@ export const OrderSchema = Type.Object(
     name: Nullable(Type.String({ description: "The platform's order name or number." })),
     status: OneOf(ORDER_STATUSES, {
       description:
-        'received: recorded, not yet processed; awarded; partially_reversed (refunds); reversed (refunded in full, ' +
+        'received: recorded, not yet processed; pending: its points wait for the end of the return window ' +
+        '(`activates_at`); awarded; partially_reversed (refunds); reversed (refunded in full, ' +
         'or cancelled); unmatched (no card for its customer: link one, then replay); ignored (`reason` says why).',
     }),
     reason: Nullable(Type.String({ description: 'Why it is unmatched or ignored.' })),
@@ -101,7 +112,12 @@ export const OrderSchema = Type.Object(
     basis_amount: Nullable({ ...Decimal, description: 'The amount points are earned on (subtotal or total).' }),
     refunded_amount: { ...Decimal, description: 'Refunds so far, in the basis.' },
     points: Type.Integer({ description: 'Points earned by the order (0 when none).' }),
-    points_reversed: Type.Integer(),
+    points_reversed: Type.Integer({
+      description: 'Taken back by refunds and cancellation (off the pending points, or reversed).',
+    }),
+    activates_at: Nullable(
+      Type.String({ format: 'date-time', description: 'With a return window: when the pending points are awarded.' }),
+    ),
     paid: Type.Boolean(),
     cancelled: Type.Boolean(),
     transactions: Type.Array(

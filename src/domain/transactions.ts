@@ -138,6 +138,10 @@ export const BalanceSchema = Type.Object(
       description: 'What can be redeemed now, in `unit` (amount: minor units); points held at checkout are out of it.',
       examples: [320],
     }),
+    pending: Type.Integer({
+      description: "Shop orders' points waiting for the end of their return window, in `unit`: not in `available` yet.",
+      examples: [0],
+    }),
     held: Type.Integer({
       description: 'Held at checkout by active holds, in `unit`: already out of `available`, back in it if released.',
       examples: [0],

@@ -38,6 +38,7 @@
  *                                                customer:<id> and :email:<email> -> link id; {lgw}:links-of:<card>
  *   {lgw}:hold:<id>                              a hold at checkout (JSON); :hold-ref:<card>:<reference_id> -> its id;
  *                                                {lgw}:holds-due (by expiry), :holds-of:<card> (active), :holds-owed
+ *   {lgw}:pending-of:<card>                      orders whose points wait for their return window (set of <shop>:<order>)
  *   {lgw}:none                                   placeholder for optional script keys; never written
  */
 export interface KeySpace {
@@ -91,6 +92,7 @@ export interface KeySpace {
   holdsDue: string;
   holdsOfCard(cardId: string): string;
   holdsOwed: string;
+  pendingOfCard(cardId: string): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -144,5 +146,6 @@ export function keySpace(prefix: string): KeySpace {
     holdsDue: `${p}:holds-due`,
     holdsOfCard: (card) => `${p}:holds-of:${card}`,
     holdsOwed: `${p}:holds-owed`,
+    pendingOfCard: (card) => `${p}:pending-of:${card}`,
   };
 }

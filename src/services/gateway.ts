@@ -134,6 +134,7 @@ export async function createGateway(deps: {
     bull,
     log,
   });
+  points.pendingOn = (cardId) => orders.pendingOn(cardId);
   const subscriptions = new Subscriptions(redis, keys, env.WEBHOOK_ALLOW_PRIVATE);
   const deliveries = new WebhookDeliveries({
     redis,

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../../src/lib/time.js';
+import { controlledClock, type TestClock } from '../helpers/clock.js';
 import { expectProblem, issueCard, KEYS, type Res, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 /**
@@ -319,5 +320,102 @@ describe('WooCommerce orders', () => {
     const got = await order('wc:501', (x) => x.status === 'reversed');
     expect(got.points_reversed).toBe(100);
     expect(await balance(card)).toBe(0);
+  });
+});
+
+describe('pending points (the return window)', () => {
+  let pg: TestGateway;
+  let clock: TestClock;
+  beforeAll(async () => {
+    pg = await startGateway({
+      shops: [
+        {
+          id: 'pend',
+          platform: 'shopify',
+          secret: SHOPIFY_SECRET,
+          connection: 'ledger',
+          earn: { pointsPerUnit: 1, basis: 'subtotal', rounding: 'floor' },
+          pendingDays: 14,
+        },
+      ],
+    });
+    clock = controlledClock();
+  });
+  afterAll(async () => {
+    clock?.restore();
+    await pg?.close();
+  });
+
+  const send = (topic: string, payload: unknown) => {
+    const body = JSON.stringify(payload);
+    return pg.request('POST', '/v1/hooks/shopify/pend', {
+      rawBody: body,
+      key: null,
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-topic': topic,
+        'x-shopify-webhook-id': `p-${++deliveries}`,
+        'x-shopify-hmac-sha256': sign(SHOPIFY_SECRET, body),
+      },
+    });
+  };
+  const get = async (id: string, until: (o: Record<string, unknown>) => boolean) => {
+    // The activation is a delayed job: its worker looks for due ones at least every few seconds.
+    for (let i = 0; i < 300; i++) {
+      const r = await pg.request('GET', `/v1/orders/${id}`);
+      if (r.status === 200 && until(r.body)) return r.body;
+      await sleep(100);
+    }
+    throw new Error(`order ${id} never got there`);
+  };
+  const bal = async (card: string) => {
+    const b = (await pg.request('GET', `/v1/points/balance/${card}`)).body;
+    return { available: b.available as number, pending: b.pending as number };
+  };
+
+  it('points wait in pending; a refund inside the window takes its share off; at its end they are awarded by themselves', async () => {
+    const card = await issueCard(pg);
+    await pg.request('POST', '/v1/links', { body: { shop_id: 'pend', shop_customer_id: '1', card_id: card } });
+    const o = paid({ customer: { id: 1 }, subtotal_price: '40.00' });
+    await send('orders/paid', o);
+    const pending = await get(`pend:${o.id}`, (x) => x.status === 'pending');
+    expect(pending).toMatchObject({
+      points: 40,
+      points_reversed: 0,
+      transactions: [],
+      activates_at: expect.any(String),
+    });
+    expect(await bal(card)).toEqual({ available: 0, pending: 40 });
+    // A quarter refunded inside the window: 10 points off, before the customer could spend them.
+    await send('refunds/create', {
+      id: 1,
+      order_id: o.id,
+      transactions: [{ kind: 'refund', status: 'success', amount: '10.00' }],
+    });
+    await get(`pend:${o.id}`, (x) => x.points_reversed === 10);
+    expect(await bal(card)).toEqual({ available: 0, pending: 30 });
+
+    clock.advancePast(pending.activates_at as string, 1000);
+    const done = await get(`pend:${o.id}`, (x) => x.status === 'partially_reversed' || x.status === 'awarded');
+    expect(done.transactions).toMatchObject([{ kind: 'award', points: 30, status: 'succeeded' }]);
+    expect(await bal(card)).toEqual({ available: 30, pending: 0 });
+    const events = await pg.request('GET', '/v1/events?type=points.activated', { key: KEYS.admin });
+    expect(events.body.data.some((e: { data: { id: string } }) => e.data.id === `pend:${o.id}`)).toBe(true);
+  });
+
+  it('a cancellation inside the window cancels the pending points: nothing is ever awarded', async () => {
+    const card = await issueCard(pg);
+    await pg.request('POST', '/v1/links', { body: { shop_id: 'pend', shop_customer_id: '2', card_id: card } });
+    const o = paid({ customer: { id: 2 }, subtotal_price: '25.00' });
+    await send('orders/paid', o);
+    const pending = await get(`pend:${o.id}`, (x) => x.status === 'pending');
+    await send('orders/cancelled', { ...o, cancelled_at: '2026-12-01T10:00:00Z' });
+    await get(`pend:${o.id}`, (x) => x.status === 'reversed');
+    expect(await bal(card)).toEqual({ available: 0, pending: 0 });
+    clock.advancePast(pending.activates_at as string, 1000);
+    await sleep(1500);
+    const after = (await pg.request('GET', `/v1/orders/pend:${o.id}`)).body;
+    expect(after).toMatchObject({ status: 'reversed', transactions: [] });
+    expect(await bal(card)).toEqual({ available: 0, pending: 0 });
   });
 });

@@ -22,7 +22,7 @@ describe('shops in the connections file', () => {
     expect(bad({ earn: { pointsPerUnit: 0, basis: 'total', rounding: 'floor' } })).toThrow(
       /setting "earn.pointsPerUnit"/,
     );
-    expect(bad({ pendingDays: 14 })).toThrow(/setting "pendingDays"/);
+    expect(bad({ pendingDays: 0 })).toThrow(/setting "pendingDays"/);
     expect(() => parseShops({ shops: [shop] }, connections, {})).toThrow(/SHOPIFY_WEBHOOK_SECRET is not set/);
     expect(() =>
       parseShops(

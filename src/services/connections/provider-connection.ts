@@ -99,6 +99,7 @@ export class ProviderConnection implements Connection {
       unit: b.nativeUnit,
       available: b.units[b.nativeUnit] ?? 0,
       held: 0,
+      pending: 0,
       units: b.units,
       total_earned: b.totalEarned,
       total_redeemed: b.totalRedeemed,

@@ -30,7 +30,9 @@ interface StoredOrder extends Order {
 
 interface OrderJob {
   shopId: string;
-  reading: Reading;
+  /** A delivery's reading, or (activate) the order whose pending points' window has closed. */
+  reading?: Reading;
+  activate?: string;
 }
 
 /** How long deliveries are remembered (their ids de-duplicate them) and orders kept. */
@@ -131,8 +133,12 @@ export class OrderService {
   private async run(job: Job<OrderJob>): Promise<void> {
     const shop = this.shops.get(job.data.shopId);
     if (!shop) return;
+    if (job.data.activate !== undefined) {
+      await this.withOrder(shop, job.data.activate, async (o) => (o ? this.settle(shop, o) : null));
+      return;
+    }
     const r = job.data.reading;
-    if (r.kind === 'invalid') return;
+    if (!r || r.kind === 'invalid') return;
     if (r.kind === 'ignored') {
       if (r.orderId)
         await this.withOrder(shop, r.orderId, async (o) => (o === null ? ignoredOrder(shop, r.orderId!, r.reason) : o));
@@ -377,12 +383,22 @@ export class OrderService {
       respondAsync: true,
     });
     let award = o.transactions.find((t) => t.kind === 'award');
+    if (!award && shop.pendingDays !== undefined) {
+      // The return window: the points wait here, and refunds inside it take their share off before any award.
+      o.activates_at ??= isoTime(Date.parse(o.created_at) + shop.pendingDays * 86_400_000);
+      this.takeOffPending(o);
+      if (o.points - o.points_reversed <= 0 || Date.parse(o.activates_at) > Date.now()) {
+        await this.schedule(shop, o);
+        return;
+      }
+    }
     if (!award) {
+      const awardPoints = o.points - o.points_reversed;
       const out = await this.deps.points.transact(
         {
           type: 'award',
           card_id: o.card_id!,
-          points: o.points,
+          points: awardPoints,
           reason: `Order ${o.name ?? o.order_id}`.slice(0, 500),
           reference_id: `${shop.id}:order:${o.order_id}`.slice(0, 200),
           metadata: { shop_id: shop.id, order_id: o.order_id },
@@ -392,11 +408,15 @@ export class OrderService {
       award = {
         id: out.transaction.id,
         kind: 'award',
-        points: o.points,
+        points: awardPoints,
         status: out.transaction.status,
         refund_id: null,
       };
       o.transactions.push(award);
+      if (o.activates_at !== null) {
+        await this.deps.redis.srem(this.deps.keys.pendingOfCard(o.card_id!), o.id);
+        await this.event('points.activated', o);
+      }
       await this.event('order.awarded', o);
     }
     if (award.status !== 'succeeded') return;
@@ -456,7 +476,61 @@ export class OrderService {
     }
   }
 
-  private async event(type: 'order.awarded' | 'order.unmatched', o: StoredOrder): Promise<void> {
+  /**
+   * Before the award: refunds and a cancellation take their share off the pending points, with no
+   * transaction (nothing was given yet); they count as reversed, so the award is what is left.
+   */
+  private takeOffPending(o: StoredOrder): void {
+    if (o.cancelled || o.refundedInFull) {
+      o.points_reversed = o.points;
+      for (const id of Object.keys(o.refunds)) o.applied[id] ??= 0;
+      return;
+    }
+    const refunded = Object.values(o.refunds).reduce((a, b) => a + b, 0);
+    const target = refunded >= o.basis! ? o.points : Math.floor((o.points * refunded) / o.basis!);
+    o.points_reversed = Math.max(o.points_reversed, target);
+    for (const id of Object.keys(o.refunds)) o.applied[id] ??= 0;
+  }
+
+  /** Pending points: counted on the card (the balance's `pending`) and activated by a delayed job. */
+  private async schedule(shop: ShopSettings, o: StoredOrder): Promise<void> {
+    const { redis, keys } = this.deps;
+    const left = o.points - o.points_reversed;
+    if (left <= 0) {
+      await redis.srem(keys.pendingOfCard(o.card_id!), o.id);
+      return;
+    }
+    await redis.sadd(keys.pendingOfCard(o.card_id!), o.id);
+    const delay = Math.max(0, Date.parse(o.activates_at!) - Date.now());
+    await this.queue.add(
+      'activate',
+      { shopId: shop.id, activate: o.order_id },
+      {
+        jobId: `a${createHash('sha256').update(o.id).digest('hex').slice(0, 32)}`,
+        delay,
+        attempts: 8,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: { age: DELIVERY_KEPT_S },
+      },
+    );
+  }
+
+  /** Points of a card's orders still in their return window (the balance's `pending`). */
+  async pendingOn(cardId: string): Promise<number> {
+    const { redis, keys } = this.deps;
+    const ids = await redis.smembers(keys.pendingOfCard(cardId));
+    let n = 0;
+    for (const id of ids) {
+      const i = id.indexOf(':');
+      const o = await this.load(id.slice(0, i), id.slice(i + 1));
+      if (o && o.card_id === cardId && !o.transactions.some((t) => t.kind === 'award'))
+        n += Math.max(0, o.points - o.points_reversed);
+    }
+    return n;
+  }
+
+  private async event(type: 'order.awarded' | 'order.unmatched' | 'points.activated', o: StoredOrder): Promise<void> {
     await this.deps.events
       .record(type, { ...publicOrder(o) })
       .catch((err: Error) => this.deps.log.warn({ err: err.message, order: o.id }, 'order event not recorded'));
@@ -534,6 +608,7 @@ function newOrder(shop: ShopSettings, orderId: string): StoredOrder {
     refunded_amount: '0.00',
     points: 0,
     points_reversed: 0,
+    activates_at: null,
     paid: false,
     cancelled: false,
     transactions: [],
@@ -576,7 +651,10 @@ function statusOf(o: StoredOrder): OrderStatus {
   if (!o.paid && !o.cancelled && Object.keys(o.refunds).length === 0)
     return o.status === 'ignored' ? 'ignored' : 'received';
   if (o.card_id === null) return 'unmatched';
-  if (!o.transactions.some((t) => t.kind === 'award')) return o.paid ? 'unmatched' : 'received';
+  if (!o.transactions.some((t) => t.kind === 'award')) {
+    if (o.activates_at !== null) return o.points_reversed >= o.points ? 'reversed' : 'pending';
+    return o.paid ? 'unmatched' : 'received';
+  }
   if (o.points_reversed >= o.points && o.points > 0) return 'reversed';
   if (o.points_reversed > 0) return 'partially_reversed';
   return 'awarded';

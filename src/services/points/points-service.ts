@@ -17,6 +17,8 @@ import { transactionView } from './transaction-view.js';
 export class PointsService {
   /** Points held on a card by active holds at checkout (set by the gateway: src/services/holds/). */
   heldOn: ((cardId: string, unit: Unit) => Promise<number>) | null = null;
+  /** Points of shop orders still in their return window (set by the gateway: src/services/orders/). */
+  pendingOn: ((cardId: string) => Promise<number>) | null = null;
 
   constructor(
     private readonly store: TransactionStore,
@@ -80,7 +82,11 @@ export class PointsService {
     const { conn } = await this.connections.requireOperation(cardId, 'balance');
     const balance = await conn.balance(cardId);
     if (!balance) throw new GatewayError('card_not_found', `No card ${cardId}.`);
-    return { ...balance, held: this.heldOn ? await this.heldOn(cardId, balance.unit) : 0 };
+    const [held, pending] = await Promise.all([
+      this.heldOn ? this.heldOn(cardId, balance.unit) : 0,
+      this.pendingOn ? this.pendingOn(cardId) : 0,
+    ]);
+    return { ...balance, held, pending };
   }
 
   /** One page of a card's history, newest first, with where the next one starts. */
