@@ -142,6 +142,9 @@ async function main(): Promise<void> {
       ledgerFor: (cardId) => gateway.connections.ledgerFor(cardId),
       intervalMs: env.EXPIRY_SWEEP_INTERVAL_SECONDS * 1000,
       log,
+      onExpired: async (cardId, points) => {
+        await gateway.events.record('points.expired', { card_id: cardId, points });
+      },
     });
 
   if (http === null) {

@@ -1329,6 +1329,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "points.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event points.expired, delivered to a subscription's URL
+         * @description What the gateway POSTs to each webhook subscribed to `points.expired` (POST /v1/webhooks), at least once and in no particular order; the same event as GET /v1/events lists. See the EventType schema for what `data` holds.
+         */
+        post: operations["onPointsExpired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "points.activated": {
         parameters: {
             query?: never;
@@ -1343,6 +1363,46 @@ export interface webhooks {
          * @description What the gateway POSTs to each webhook subscribed to `points.activated` (POST /v1/webhooks), at least once and in no particular order; the same event as GET /v1/events lists. See the EventType schema for what `data` holds.
          */
         post: operations["onPointsActivated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "card.issued": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event card.issued, delivered to a subscription's URL
+         * @description What the gateway POSTs to each webhook subscribed to `card.issued` (POST /v1/webhooks), at least once and in no particular order; the same event as GET /v1/events lists. See the EventType schema for what `data` holds.
+         */
+        post: operations["onCardIssued"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "card.blocked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event card.blocked, delivered to a subscription's URL
+         * @description What the gateway POSTs to each webhook subscribed to `card.blocked` (POST /v1/webhooks), at least once and in no particular order; the same event as GET /v1/events lists. See the EventType schema for what `data` holds.
+         */
+        post: operations["onCardBlocked"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2935,7 +2995,7 @@ export interface components {
          * EventType
          * @enum {string}
          */
-        EventType: "transaction.succeeded" | "transaction.failed" | "transaction.needs_review" | "transaction.reversed" | "points.activated" | "hold.captured" | "hold.released" | "hold.expired" | "order.awarded" | "order.unmatched" | "audit.drift_found";
+        EventType: "transaction.succeeded" | "transaction.failed" | "transaction.needs_review" | "transaction.reversed" | "points.expired" | "points.activated" | "card.issued" | "card.blocked" | "hold.captured" | "hold.released" | "hold.expired" | "order.awarded" | "order.unmatched" | "audit.drift_found";
         /**
          * EventList
          * @description One page.
@@ -2951,7 +3011,7 @@ export interface components {
              * @example evt_01JD3X7B2C4D6E8F0G2H4J6K8M
              */
             id: string;
-            /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). points.activated: the pending points of a shop order became available at the end of its return window (data: the order). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
+            /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). points.expired: the expiry schedule expired points of a card (data: card_id, points). card.issued, card.blocked: a card was issued, or blocked (data: the card). points.activated: the pending points of a shop order became available at the end of its return window (data: the order). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
             type: components["schemas"]["EventType"];
             /** Format: date-time */
             created_at: string;
@@ -3049,7 +3109,7 @@ export interface components {
         /** DeliveryAttempt */
         DeliveryAttempt: {
             event_id: string;
-            /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). points.activated: the pending points of a shop order became available at the end of its return window (data: the order). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
+            /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). points.expired: the expiry schedule expired points of a card (data: card_id, points). card.issued, card.blocked: a card was issued, or blocked (data: the card). points.activated: the pending points of a shop order became available at the end of its return window (data: the order). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
             event_type: components["schemas"]["EventType"];
             attempt: number;
             /** Format: date-time */
@@ -12316,7 +12376,7 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
-                /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). points.activated: the pending points of a shop order became available at the end of its return window (data: the order). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
+                /** @description transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). points.expired: the expiry schedule expired points of a card (data: card_id, points). card.issued, card.blocked: a card was issued, or blocked (data: the card). points.activated: the pending points of a shop order became available at the end of its return window (data: the order). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer linked to no card (data: the order; link one, then replay it). audit.drift_found: a provider audit found differences between the gateway and the provider (data: the audit id, connection, window and summary). */
                 type?: components["schemas"]["EventType"];
                 /** @description An event id: only events after it (the next_cursor of a page). */
                 after?: string;
@@ -14877,6 +14937,54 @@ export interface operations {
             };
         };
     };
+    onPointsExpired: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's id, the same on every retry and redelivery: de-duplicate on it.
+                 * @example evt_01JD3X7B2C4D6E8F0G2H4J6K8M
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Seconds since the epoch, when this attempt was signed.
+                 * @example 1764000000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description `v1,` + base64 of HMAC-SHA256, keyed with the secret's bytes (the base64 after `whsec_`), over `<webhook-id>.<webhook-timestamp>.<body>`. After rotate-secret, for 24 hours, two signatures separated by a space: the new secret's and the old one's. Verify with any Standard Webhooks library.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"] & {
+                    /** @constant */
+                    type: "points.expired";
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered: any 2xx within WEBHOOK_TIMEOUT_MS (15 s). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered, as any other answer (or none): tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then given up. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onPointsActivated: {
         parameters: {
             query?: never;
@@ -14905,6 +15013,102 @@ export interface operations {
                 "application/json": components["schemas"]["Event"] & {
                     /** @constant */
                     type: "points.activated";
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered: any 2xx within WEBHOOK_TIMEOUT_MS (15 s). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered, as any other answer (or none): tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then given up. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCardIssued: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's id, the same on every retry and redelivery: de-duplicate on it.
+                 * @example evt_01JD3X7B2C4D6E8F0G2H4J6K8M
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Seconds since the epoch, when this attempt was signed.
+                 * @example 1764000000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description `v1,` + base64 of HMAC-SHA256, keyed with the secret's bytes (the base64 after `whsec_`), over `<webhook-id>.<webhook-timestamp>.<body>`. After rotate-secret, for 24 hours, two signatures separated by a space: the new secret's and the old one's. Verify with any Standard Webhooks library.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"] & {
+                    /** @constant */
+                    type: "card.issued";
+                };
+            };
+        };
+        responses: {
+            /** @description Delivered: any 2xx within WEBHOOK_TIMEOUT_MS (15 s). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered, as any other answer (or none): tried again after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then given up. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCardBlocked: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's id, the same on every retry and redelivery: de-duplicate on it.
+                 * @example evt_01JD3X7B2C4D6E8F0G2H4J6K8M
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Seconds since the epoch, when this attempt was signed.
+                 * @example 1764000000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description `v1,` + base64 of HMAC-SHA256, keyed with the secret's bytes (the base64 after `whsec_`), over `<webhook-id>.<webhook-timestamp>.<body>`. After rotate-secret, for 24 hours, two signatures separated by a space: the new secret's and the old one's. Verify with any Standard Webhooks library.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Event"] & {
+                    /** @constant */
+                    type: "card.blocked";
                 };
             };
         };

@@ -24,6 +24,8 @@ export function startExpirySchedule(opts: {
   ledgerFor: (cardId: string) => BuiltinLedger | null | undefined;
   intervalMs: number;
   log: FastifyBaseLogger;
+  /** Told of each card whose points the schedule expired (its event). */
+  onExpired?: (cardId: string, points: number) => Promise<void>;
 }): ExpirySchedule {
   const { redis, keys, ledgerFor, log } = opts;
   const lockKey = keys.lock('expiry-sweep');
@@ -42,7 +44,11 @@ export function startExpirySchedule(opts: {
           const ledger = ledgerFor(cardId);
           // Its connection was removed from the config.
           if (ledger === undefined) await redis.zrem(keys.expiryDue, cardId);
-          else if (ledger !== null) total += await ledger.sweep(cardId);
+          else if (ledger !== null) {
+            const points = await ledger.sweep(cardId);
+            total += points;
+            if (points > 0) await opts.onExpired?.(cardId, points).catch(() => undefined);
+          }
         }
         if (due.length < 200) break;
       }

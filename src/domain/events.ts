@@ -9,7 +9,10 @@ export const EVENT_TYPES = [
   'transaction.failed',
   'transaction.needs_review',
   'transaction.reversed',
+  'points.expired',
   'points.activated',
+  'card.issued',
+  'card.blocked',
   'hold.captured',
   'hold.released',
   'hold.expired',
@@ -27,6 +30,8 @@ export const EventTypeSchema = Type.Unsafe<EventType>({
   description:
     'transaction.succeeded, .failed, .needs_review: a transaction reached that status (data: the transaction). ' +
     'transaction.reversed: a reversal of it succeeded (data: the original, as it stands after, and `reversal_id`). ' +
+    'points.expired: the expiry schedule expired points of a card (data: card_id, points). card.issued, card.blocked: ' +
+    'a card was issued, or blocked (data: the card). ' +
     'points.activated: the pending points of a shop order became available at the end of its return window ' +
     '(data: the order). hold.captured, .released, .expired: a hold at checkout ended (data: the hold). ' +
     'order.awarded: a shop order earned its points (data: the order). order.unmatched: a shop order names a customer ' +

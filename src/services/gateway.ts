@@ -120,7 +120,7 @@ export async function createGateway(deps: {
   const review = new TransactionReview(store, connections, dispatch, points, onSettled);
   const bull = () => dispatch.connection;
   const bulk = new BulkService({ redis, keys, points, requests, bull, checkItems: deps.checkBulkItems, log });
-  const cards = new CardService(connections, requests, keys);
+  const cards = new CardService(connections, requests, keys, events);
   const holds = new HoldService({ redis, keys, points, requests, events, log });
   points.heldOn = (cardId, unit) => holds.heldOn(cardId, unit);
   const orders = new OrderService({

@@ -251,6 +251,7 @@ describe('the expiry schedule', () => {
    */
   function scheduleOver(mine: Set<string>) {
     const visited: string[] = [];
+    const expired: [string, number][] = [];
     const schedule = startExpirySchedule({
       redis: gw.redis,
       keys: keySpace(gw.prefix),
@@ -261,13 +262,16 @@ describe('the expiry schedule', () => {
       },
       intervalMs: 0,
       log: pino({ level: 'silent' }),
+      onExpired: async (cardId, points) => {
+        expired.push([cardId, points]);
+      },
     });
-    return { schedule, visited };
+    return { schedule, visited, expired };
   }
 
   it('expires due points on cards nobody read, visiting only those, and nothing when nothing is due', async () => {
     const mine = new Set<string>();
-    const { schedule, visited } = scheduleOver(mine);
+    const { schedule, visited, expired } = scheduleOver(mine);
     try {
       const x = await issueCard(gw);
       const y = await issueCard(gw);
@@ -288,6 +292,13 @@ describe('the expiry schedule', () => {
       // x and y are due, z is not: only they are visited.
       expect(await schedule.runOnce()).toBe(100 + 30);
       expect([...visited].sort()).toEqual([x, y].sort());
+      // Each card's expiry is told (server.ts records it as a points.expired event).
+      expect([...expired].sort()).toEqual(
+        [
+          [x, 100],
+          [y, 30],
+        ].sort(),
+      );
 
       // Written without any read of the cards: the history (which never expires anything) shows it.
       const hx = await history(x);

@@ -202,6 +202,24 @@ describe('webhook deliveries', () => {
     await gw.request('DELETE', `/v1/webhooks/${disabled.id}`, { key: KEYS.admin });
   });
 
+  it('cards issued and blocked are events too', async () => {
+    const rx = await receiver();
+    const sub = await subscribe(rx.url, ['card.issued', 'card.blocked']);
+    const c = await issueCard(gw);
+    const blocked = await gw.request('PATCH', `/v1/cards/${c}`, { body: { status: 'blocked' }, key: KEYS.admin });
+    expect(blocked.status, blocked.text).toBe(200);
+    const got = await rx.waitFor(2);
+    // Deliveries are not ordered: by type.
+    const events = got
+      .map((g) => verify(sub.secret, g) as { type: string })
+      .sort((x, y) => x.type.localeCompare(y.type));
+    expect(events).toMatchObject([
+      { type: 'card.blocked', data: { id: c, status: 'blocked' } },
+      { type: 'card.issued', data: { id: c } },
+    ]);
+    await gw.request('DELETE', `/v1/webhooks/${sub.id}`, { key: KEYS.admin });
+  });
+
   it('a rotated secret: both sign for a while; redelivery sends the same webhook-id again', async () => {
     const rx = await receiver();
     const sub = await subscribe(rx.url, ['transaction.succeeded']);

@@ -4,6 +4,7 @@ import { GatewayError } from '../../domain/errors.js';
 import { checkMetadataSize } from '../../domain/fields.js';
 import { referenceOf, requireOnConnection } from '../../domain/ids.js';
 import type { EarnedReward } from '../../domain/programs.js';
+import type { EventLog } from '../../events/event-log.js';
 import { scopeOf, type WriteRequest } from '../../idempotency/key.js';
 import type { OnceResult } from '../../idempotency/once.js';
 import type { Answer, RequestClaims } from '../../idempotency/request-claims.js';
@@ -20,7 +21,15 @@ export class CardService {
     private readonly connections: ConnectionRegistry,
     private readonly requests: RequestClaims,
     private readonly keys: KeySpace,
+    /** Where card.issued and card.blocked are reported (none in tools that build the service alone). */
+    private readonly events?: EventLog,
   ) {}
+
+  private async report(type: 'card.issued' | 'card.blocked', card: Card): Promise<void> {
+    // The card exists (or is blocked) whatever happens to its event: a failure to record it is logged by no one
+    // here, and the answer stands.
+    await this.events?.record(type, { ...card }).catch(() => undefined);
+  }
 
   /**
    * Issues a card: on the built-in ledger (the default) the gateway makes it, and issuing again
@@ -60,6 +69,7 @@ export class CardService {
       takeover: 'resume',
       run: async (cardId) => {
         const { card, created } = await own.issue(cardId, body, Date.now());
+        if (created) await this.report('card.issued', card);
         return { kind: created ? 'created' : 'existing', body: card };
       },
     });
@@ -103,7 +113,9 @@ export class CardService {
         // This card's own capabilities (its template's mechanics); the type's if that read fails, as the card exists
         // now.
         const own = await caps(c.reference).catch(() => undefined);
-        return { kind: 'created' as const, body: cardView(view, c, own) };
+        const card = cardView(view, c, own);
+        await this.report('card.issued', card);
+        return { kind: 'created' as const, body: card };
       },
     });
   }
@@ -158,6 +170,7 @@ export class CardService {
     }
     const card = await conn.ownCards.setStatus(cardId, status, reason);
     if (!card) throw new GatewayError('card_not_found', `No card ${cardId}.`);
+    if (status === 'blocked') await this.report('card.blocked', card);
     return card;
   }
 
