@@ -12,6 +12,7 @@ import { Metrics } from '../metrics/metrics.js';
 import { createGateway, type Gateway } from '../services/gateway.js';
 import { registerAuth } from './auth.js';
 import { checkBulkItems } from './bulk-items.js';
+import { registerCors } from './cors.js';
 import { registerHooks } from './hooks.js';
 import { clientErrorHandler, registerJsonParser, registerQueryKeyCheck } from './hostile-input.js';
 import { registerMetrics } from './metrics.js';
@@ -105,7 +106,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerQueryKeyCheck(app);
 
   await registerOpenApi(app);
-  registerAuth(app, deps.apiKeys);
+  await registerCors(app, gateway.storefront.tokens.allowedOrigins());
+  registerAuth(app, deps.apiKeys, gateway.storefront.tokens);
   const [requests, perSeconds] = env.CLIENT_RATE_LIMIT.split('/').map(Number) as [number, number];
   registerClientRateLimit(app, redis, gateway.keys, { requests, perSeconds });
   await registerRoutes(app, gateway, redis);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiClient, type ApiKeyTable, hashKey, type Scope } from '../config/api-keys.js';
 import { GatewayError } from '../domain/errors.js';
+import type { CustomerPrincipal, CustomerTokens } from '../services/storefront/customer-tokens.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -10,20 +11,42 @@ declare module 'fastify' {
     optionalBody?: boolean;
     /** Also lets in `Authorization: Bearer <token>` when this answers true for the token (GET /metrics: METRICS_TOKEN). */
     bearer?: (token: string) => boolean;
+    /** A customer's route (/v1/me): a customer token and the shop's publishable key, never an API key. */
+    customer?: boolean;
   }
   interface FastifyRequest {
     client?: ApiClient;
+    customer?: CustomerPrincipal;
   }
 }
 
-/** Checks `x-api-key` on every route that declares a scope: unknown key 401, wrong scope 403. */
-export function registerAuth(app: FastifyInstance, keys: ApiKeyTable): void {
+/**
+ * Checks `x-api-key` on every route that declares a scope: unknown key 401, wrong scope 403; and the
+ * customer token (with the shop's publishable key) on a customer's route, the only routes a token reaches.
+ */
+export function registerAuth(app: FastifyInstance, keys: ApiKeyTable, tokens: CustomerTokens): void {
   app.decorateRequest('client', undefined);
+  app.decorateRequest('customer', undefined);
   app.addHook('onRequest', async (req: FastifyRequest) => {
+    const publishable = req.headers['x-publishable-key'];
+    const authorization = req.headers.authorization;
+    const token =
+      typeof authorization === 'string' && /^Bearer /i.test(authorization) ? authorization.slice(7).trim() : '';
+    if (req.routeOptions.config?.customer) {
+      const shop = tokens.shopOf(typeof publishable === 'string' ? publishable : undefined);
+      if (!shop)
+        throw new GatewayError('unauthorized', "Send the shop's publishable key in the x-publishable-key header.");
+      if (token === '')
+        throw new GatewayError('unauthorized', 'Send the customer token as Authorization: Bearer <token>.');
+      req.customer = await tokens.verify(shop, token);
+      return;
+    }
     const scope = req.routeOptions.config?.scope;
     if (scope === undefined) return;
+    if (req.headers['x-api-key'] === undefined && publishable !== undefined && token !== '') {
+      throw new GatewayError('forbidden', 'A customer token reaches only the /v1/me routes.');
+    }
     const bearer = req.routeOptions.config?.bearer;
-    const authorization = req.headers.authorization;
     if (bearer && typeof authorization === 'string' && /^Bearer /i.test(authorization)) {
       if (bearer(authorization.slice(7).trim())) return;
       throw new GatewayError('unauthorized', 'The bearer token is not valid for this route.');
@@ -42,6 +65,12 @@ export function registerAuth(app: FastifyInstance, keys: ApiKeyTable): void {
     }
     req.client = client;
   });
+}
+
+export function customerOf(req: FastifyRequest): CustomerPrincipal {
+  if (!req.customer)
+    throw new GatewayError('unauthorized', 'Send the customer token as Authorization: Bearer <token>.');
+  return req.customer;
 }
 
 export function clientOf(req: FastifyRequest): ApiClient {

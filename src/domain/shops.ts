@@ -56,6 +56,31 @@ export const ShopSettingsSchema = Type.Object(
           'takes them off before the customer could spend them), then awarded by themselves.',
       }),
     ),
+    publishableKey: Type.Optional(
+      Type.String({
+        pattern: '^pk_[A-Za-z0-9_]{8,100}$',
+        description: 'For customer tokens: the key a storefront page sends (safe to publish), naming the shop.',
+      }),
+    ),
+    allowedOrigins: Type.Optional(
+      Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$' }), {
+        maxItems: 50,
+        description: 'Origins (scheme://host[:port]) whose pages may call /v1/me (CORS).',
+      }),
+    ),
+    tokenSecrets: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { kid: Type.String({ minLength: 1, maxLength: 64 }), secret: Type.String({ minLength: 32, maxLength: 512 }) },
+          { additionalProperties: false },
+        ),
+        {
+          minItems: 1,
+          maxItems: 4,
+          description: 'HS256 secrets customer tokens are signed with, by kid (two at once while rotating).',
+        },
+      ),
+    ),
     enroll: Type.Optional(
       Type.Boolean({
         description: "A customer without a link gets a card on the shop's connection, linked, at their first order.",

@@ -26,6 +26,8 @@ import { TransactionReview } from './points/transaction-review.js';
 import { CardService } from './resources/card-service.js';
 import { CustomerService } from './resources/customer-service.js';
 import { ProgramService } from './resources/program-service.js';
+import { CustomerTokens } from './storefront/customer-tokens.js';
+import { MeService } from './storefront/me-service.js';
 
 /**
  * The gateway without its HTTP face: the store, the connections, the dispatch queues and the
@@ -47,6 +49,8 @@ export interface Gateway {
   webhooks: { subscriptions: Subscriptions; deliveries: WebhookDeliveries };
   orders: OrderService;
   holds: HoldService;
+  /** Customer tokens and what they reach (/v1/me). */
+  storefront: { tokens: CustomerTokens; me: MeService };
   audits: AuditService;
   /** Null in the API role and when AUDIT_INTERVAL_SECONDS is 0. */
   auditSchedule: AuditSchedule | null;
@@ -207,6 +211,7 @@ export async function createGateway(deps: {
     webhooks: { subscriptions, deliveries },
     orders,
     holds,
+    storefront: { tokens: new CustomerTokens(deps.shops ?? []), me: new MeService({ orders, points, holds }) },
     audits,
     auditSchedule,
     role,

@@ -34,6 +34,7 @@ const HIDDEN_PUBLIC: Record<string, string> = {
   'GET /docs/*': 'Swagger UI static assets',
   'GET /docs/json': 'Swagger UI: the document as JSON',
   'GET /docs/yaml': 'Swagger UI: the document as YAML',
+  'OPTIONS *': "CORS preflights (@fastify/cors): answered with CORS headers for a shop's allowed origins only",
 };
 
 /**
@@ -82,6 +83,8 @@ interface Operation {
   path: string;
   scope: unknown;
   security: unknown;
+  /** A customer's route (/v1/me): a customer token, never an API key (storefront.test.ts covers it). */
+  customer: boolean;
 }
 
 // The probe app: the same routes, described offline (no Redis), with a write-only key. It gives the
@@ -109,6 +112,7 @@ function operationsOf(doc: { paths?: Record<string, Record<string, Record<string
         path,
         scope: op['x-required-scope'],
         security: op.security,
+        customer: op['x-customer-token'] === true,
       });
     }
   }
@@ -116,8 +120,9 @@ function operationsOf(doc: { paths?: Record<string, Record<string, Record<string
 }
 
 const OPERATIONS = operationsOf(probe.app.swagger() as Parameters<typeof operationsOf>[0]);
-const SCOPED = OPERATIONS.filter((op) => !(op.name in PUBLIC));
+const SCOPED = OPERATIONS.filter((op) => !(op.name in PUBLIC) && !op.customer);
 const OPEN = OPERATIONS.filter((op) => op.name in PUBLIC);
+const CUSTOMER = OPERATIONS.filter((op) => op.customer);
 
 /** The path with its parameters filled in. */
 function urlOf(path: string): string {
@@ -184,6 +189,10 @@ describe('the OpenAPI document declares a scope for every operation', () => {
       expect(op.scope, `${op.name} is listed as public but declares a scope`).toBeUndefined();
       expect(op.security, op.name).toEqual([]);
     }
+    for (const op of CUSTOMER) {
+      expect(op.scope, `${op.name} is a customer's route but declares a scope`).toBeUndefined();
+      expect(op.security, op.name).toEqual([{ customerToken: [] }]);
+    }
     // Every PUBLIC entry names an operation that exists (a stale entry would hide nothing, but mislead).
     expect(Object.keys(PUBLIC).filter((name) => !OPERATIONS.some((op) => op.name === name))).toEqual([]);
   });
@@ -242,6 +251,16 @@ describe.concurrent('every scoped operation refuses a missing key and a key lack
     expect([401, 403], `${op.name} refused a ${scope} key: ${holding.text}`).not.toContain(holding.status);
     // The placeholders and the invalid body are refused by the route itself, never by a crash.
     expect(holding.status, holding.text).toBeLessThan(500);
+  });
+});
+
+describe.concurrent.each(CUSTOMER)('$name (customer token)', (op) => {
+  it('refuses a request without a customer token, an admin API key included (401)', async () => {
+    for (const key of [null, KEYS.admin]) {
+      const res = await gw.request(op.method, urlOf(op.path), { key, ...(hasBody(op.method) ? { body: {} } : {}) });
+      expect(res.status, res.text).toBe(401);
+      expect(res.body.code).toBe('unauthorized');
+    }
   });
 });
 

@@ -33,6 +33,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'customers', description: 'Customers at a provider' },
         { name: 'programs', description: 'Programs: card templates and loyalty cards' },
         { name: 'notifications', description: 'Push notifications to cards' },
+        { name: 'storefront', description: "A customer's own routes, with a customer token (no API key)" },
         { name: 'shops', description: 'Shop order webhooks in, customer links, orders' },
         { name: 'audits', description: "Provider audits: the gateway's transactions against the provider's record" },
         { name: 'events', description: 'What changed, for consumers that pull' },
@@ -47,13 +48,23 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
             name: 'x-api-key',
             description: 'A key from API_KEYS, with the scope the operation names.',
           },
+          customerToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              "A customer token (HS256, signed by the shop's backend or minted by POST /v1/customer-tokens), sent " +
+              "with the shop's publishable key in x-publishable-key: it reaches /v1/me only.",
+          },
         },
       },
     },
     transform: ({ schema, url, route }) => {
-      const scope = (route.config as { scope?: string } | undefined)?.scope;
+      const config = route.config as { scope?: string; customer?: boolean } | undefined;
+      const scope = config?.scope;
       const s = { ...(schema as Record<string, unknown>) };
-      s.security = scope ? [{ apiKey: [] }] : [];
+      s.security = scope ? [{ apiKey: [] }] : config?.customer ? [{ customerToken: [] }] : [];
+      if (config?.customer) s['x-customer-token'] = true;
       // Machine-readable, from the same `config.scope` the auth hook checks (test/integration/scopes.test.ts reads it).
       if (scope) s['x-required-scope'] = scope;
       if (scope)

@@ -8,6 +8,7 @@ import { cardRoutes } from './cards.js';
 import { customerRoutes } from './customers.js';
 import { eventRoutes } from './events.js';
 import { holdRoutes } from './holds.js';
+import { customerTokenRoutes, meRoutes } from './me.js';
 import { notificationRoutes } from './notifications.js';
 import { pointsRoutes } from './points.js';
 import { programRoutes } from './programs.js';
@@ -37,4 +38,6 @@ export async function registerRoutes(app: FastifyInstance, gateway: Gateway, red
   await app.register(shopWebhookRoutes, { prefix: '/v1/hooks', orders });
   await app.register(linkRoutes, { prefix: '/v1/links', orders });
   await app.register(orderRoutes, { prefix: '/v1/orders', orders });
+  await app.register(meRoutes, { prefix: '/v1/me', me: gateway.storefront.me });
+  await app.register(customerTokenRoutes, { prefix: '/v1/customer-tokens', tokens: gateway.storefront.tokens, orders });
 }

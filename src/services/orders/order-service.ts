@@ -271,6 +271,12 @@ export class OrderService {
     return true;
   }
 
+  /** The card linked to a shop's customer id, or null. */
+  async cardOfCustomer(shopId: string, customerId: string): Promise<string | null> {
+    const id = await this.deps.redis.get(this.deps.keys.linkByCustomer(shopId, customerId));
+    return id === null ? null : ((await this.getLink(id))?.card_id ?? null);
+  }
+
   private async cardFor(shop: ShopSettings, customer: Order['customer']): Promise<string | null> {
     const { redis, keys } = this.deps;
     const ids = [
