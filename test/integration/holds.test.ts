@@ -117,6 +117,22 @@ describe('holds at checkout', () => {
     }
   });
 
+  it('two requests for one checkout at once make one hold: the other answers it, or is told to retry', async () => {
+    const card = await cardWith(100);
+    const body = { reference_id: 'cart-race' };
+    const [a, b] = await Promise.all([hold(card, 60, body, 'race-a'), hold(card, 60, body, 'race-b')]);
+    const made = [a, b].filter((r) => r.status === 201);
+    expect(made).toHaveLength(1);
+    for (const r of [a, b].filter((x) => x.status !== 201)) {
+      if (r.status === 200) expect(r.body.id).toBe(made[0]!.body.id);
+      else expectProblem(r, 409, 'idempotency_in_flight');
+    }
+    expect(await balance(card)).toEqual({ available: 40, held: 60 });
+    const again = await hold(card, 60, body, 'race-c');
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(made[0]!.body.id);
+  });
+
   it('refuses what is not a hold', async () => {
     expectProblem(await gw.request('GET', '/v1/points/holds/hld_01JD3X7B2C4D6E8F0G2H4J6K8M'), 404, 'hold_not_found');
     expectProblem(await act('hld_01JD3X7B2C4D6E8F0G2H4J6K8M', 'release'), 404, 'hold_not_found');

@@ -27,11 +27,13 @@ local h = cjson.decode(raw)
 if h.status ~= 'active' then return 'not_active|' .. h.status end
 h.status = ARGV[1]
 h.owed = tonumber(ARGV[2])
-h.captured_points = tonumber(ARGV[3])
+if ARGV[1] == 'captured' then h.captured_points = tonumber(ARGV[3]) end
 h.updated_at = ARGV[4]
 redis.call('SET', KEYS[1], cjson.encode(h), 'KEEPTTL')
 redis.call('ZREM', KEYS[2], h.id)
 redis.call('SREM', KEYS[3], h.id)
+-- What it owes stays owed until given back: a crash before then leaves it to the sweep.
+if h.owed > 0 then redis.call('ZADD', KEYS[4], tonumber(ARGV[5]), h.id) end
 return 'ok'
 `;
 
@@ -82,12 +84,19 @@ export class HoldService {
       newResource: () => `hld_${ulid()}`,
       takeover: 'resume',
       run: async (holdId) => {
-        // One hold per card and reference (the checkout): asking again answers it.
+        // One hold per card and reference (the checkout), taken atomically before anything is redeemed: asking
+        // again answers it; a request racing the first is told to retry.
         const refKey = keys.holdByReference(body.card_id, body.reference_id);
-        const existing = await redis.get(refKey);
-        if (existing !== null && existing !== holdId) {
-          const h = await this.load(existing);
-          if (h) return { kind: 'existing', body: view(h) };
+        const ttl = (body.ttl_seconds ?? 900) * 1000;
+        if ((await redis.set(refKey, holdId, 'PX', ttl + HOLD_TTL_AFTER_END_MS, 'NX')) !== 'OK') {
+          const existing = await redis.get(refKey);
+          if (existing !== null && existing !== holdId) {
+            const h = await this.load(existing);
+            if (h) return { kind: 'existing', body: view(h) };
+            throw new GatewayError('idempotency_in_flight', 'A hold for this reference is being made; retry shortly.', {
+              retryAfter: '1',
+            });
+          }
         }
         const now = Date.now();
         const redeemed = await this.deps.points.transact(
@@ -97,13 +106,13 @@ export class HoldService {
             points: body.points,
             ...(body.unit !== undefined ? { unit: body.unit } : {}),
             reason: `Held at checkout (${body.reference_id})`.slice(0, 500),
-            reference_id: `hold:${body.reference_id}`.slice(0, 200),
+            // The hold's own id: a reference reused once its hold is long gone makes a new redemption.
+            reference_id: `hold:${holdId}`,
             metadata: { hold_id: holdId },
           },
           ctxOf(req, 'hold'),
         );
         const t = redeemed.transaction;
-        const ttl = (body.ttl_seconds ?? 900) * 1000;
         const hold: StoredHold = {
           id: holdId,
           card_id: body.card_id,
@@ -123,7 +132,6 @@ export class HoldService {
         await redis
           .multi()
           .set(keys.hold(holdId), JSON.stringify(hold), 'PX', ttl + HOLD_TTL_AFTER_END_MS)
-          .set(refKey, holdId, 'PX', ttl + HOLD_TTL_AFTER_END_MS)
           .zadd(keys.holdsDue, now + ttl, holdId)
           .sadd(keys.holdsOfCard(body.card_id), holdId)
           .exec();
@@ -169,14 +177,16 @@ export class HoldService {
       const captured = to === 'captured' ? (capturePoints ?? h.points) : 0;
       const res = (await this.deps.redis.eval(
         TRANSITION,
-        3,
+        4,
         this.deps.keys.hold(id),
         this.deps.keys.holdsDue,
         this.deps.keys.holdsOfCard(h.card_id),
+        this.deps.keys.holdsOwed,
         to,
         h.points - captured,
         to === 'captured' ? captured : 0,
         isoTime(Date.now()),
+        Date.now(),
       )) as string;
       if (res === 'gone') throw new GatewayError('hold_not_found', `No hold ${id}.`);
       if (res.startsWith('not_active|')) throw notActive(id, res.split('|')[1]!);
@@ -217,12 +227,22 @@ export class HoldService {
       h.release_id = out.transaction.id;
       h.owed = 0;
       await this.deps.redis.set(this.deps.keys.hold(id), JSON.stringify(h), 'KEEPTTL');
+      await this.deps.redis.zrem(this.deps.keys.holdsOwed, id);
     } catch (err) {
-      this.deps.log.warn(
-        { hold: id, err: (err as Error).message },
-        'hold: points not given back yet; the sweep retries',
-      );
-      await this.deps.redis.zadd(this.deps.keys.holdsOwed, Date.now(), id);
+      const code = err instanceof GatewayError ? err.code : null;
+      if (code === 'already_reversed' || code === 'transaction_not_reversible') {
+        // Nothing to give back: given back already, or the redemption never applied (it failed at a provider).
+        this.deps.log.warn({ hold: id, code }, 'hold: nothing to give back');
+        h.owed = 0;
+        await this.deps.redis.set(this.deps.keys.hold(id), JSON.stringify(h), 'KEEPTTL');
+        await this.deps.redis.zrem(this.deps.keys.holdsOwed, id);
+      } else {
+        this.deps.log.warn(
+          { hold: id, err: (err as Error).message },
+          'hold: points not given back yet; the sweep retries',
+        );
+        await this.deps.redis.zadd(this.deps.keys.holdsOwed, Date.now() + 5000, id);
+      }
     }
     return h;
   }
@@ -250,9 +270,9 @@ export class HoldService {
     // Most rounds find nothing: they write nothing either (no lock).
     const [due1, owed1] = await Promise.all([
       redis.zrangebyscore(keys.holdsDue, '-inf', Date.now(), 'LIMIT', 0, 1),
-      redis.zcard(keys.holdsOwed),
+      redis.zrangebyscore(keys.holdsOwed, '-inf', Date.now(), 'LIMIT', 0, 1),
     ]);
-    if (due1.length === 0 && owed1 === 0) return;
+    if (due1.length === 0 && owed1.length === 0) return;
     const lock = keys.lock('hold-sweep');
     const token = randomUUID();
     if ((await redis.set(lock, token, 'PX', 30_000, 'NX')) !== 'OK') return;
@@ -265,10 +285,11 @@ export class HoldService {
           throw err;
         });
       }
-      const owed = await redis.zrange(keys.holdsOwed, '0', '199');
+      const owed = await redis.zrangebyscore(keys.holdsOwed, '-inf', Date.now(), 'LIMIT', 0, 200);
       for (const id of owed) {
-        await redis.zrem(keys.holdsOwed, id);
-        await this.giveBack(id);
+        // Out of the index only once given back (giveBack): a crash here leaves it for the next round.
+        if ((await this.load(id)) === null) await redis.zrem(keys.holdsOwed, id);
+        else await this.giveBack(id);
       }
     } finally {
       await redis.eval(
