@@ -39,6 +39,20 @@ interface OrderJob {
 const DELIVERY_KEPT_S = 7 * 86_400;
 const ORDER_TTL_MS = 400 * 86_400_000;
 const LOCK_MS = 30_000;
+/** Writes an order only while the lock is still the writer's (a lock that lapsed must not let two writers race). */
+const FENCED_WRITE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[5])
+return 1
+`;
+
+/** An order that cannot be processed now: the job retries; a replay answers 409 with Retry-After. */
+function inFlight(id: string, why: string): GatewayError {
+  return new GatewayError('idempotency_in_flight', `Order ${id} cannot be processed now: ${why}; retry shortly.`, {
+    retryAfter: '2',
+  });
+}
 
 /**
  * Shop orders in: a platform's signed delivery is recorded as a job (its delivery id names it: a
@@ -326,7 +340,7 @@ export class OrderService {
       });
       return { card };
     } catch (err) {
-      if (err instanceof GatewayError && err.code !== 'service_unavailable') {
+      if (err instanceof GatewayError && err.code !== 'service_unavailable' && err.code !== 'idempotency_in_flight') {
         return { reason: `enrolling the customer failed: ${err.message}` };
       }
       throw err;
@@ -425,6 +439,18 @@ export class OrderService {
       }
       await this.event('order.awarded', o);
     }
+    if (award.status === 'queued' || award.status === 'processing') {
+      // At a provider the award is settled by a worker: read it as it stands now.
+      const [now] = await this.deps.points.views([award.id]);
+      if (now) award.status = now.status;
+    }
+    const owesReversal =
+      o.cancelled || o.refundedInFull || Object.keys(o.refunds).some((id) => o.applied[id] === undefined);
+    if (award.status === 'queued' || award.status === 'processing') {
+      // A reversal needs the award applied: the delivery is tried again (job backoff) once it has settled.
+      if (owesReversal) throw inFlight(o.id, 'its award is still being applied at the provider');
+      return;
+    }
     if (award.status !== 'succeeded') return;
     const reverse = async (
       points: number | undefined,
@@ -455,7 +481,7 @@ export class OrderService {
       } catch (err) {
         // Nothing left to take back (all reversed already) is no failure of the order.
         if (err instanceof GatewayError && err.code === 'already_reversed') return 0;
-        if (err instanceof GatewayError && err.code !== 'service_unavailable') {
+        if (err instanceof GatewayError && err.code !== 'service_unavailable' && err.code !== 'idempotency_in_flight') {
           o.reason = `${kind} ${refundId ?? ''}: ${err.message}`.trim();
           return 0;
         }
@@ -516,8 +542,9 @@ export class OrderService {
         delay,
         attempts: 8,
         backoff: { type: 'exponential', delay: 1000 },
+        // Gone once done or given up: a later delivery or replay can schedule the activation again.
         removeOnComplete: true,
-        removeOnFail: { age: DELIVERY_KEPT_S },
+        removeOnFail: true,
       },
     );
   }
@@ -556,18 +583,31 @@ export class OrderService {
       got = (await redis.set(lock, token, 'PX', LOCK_MS, 'NX')) === 'OK';
       if (!got) await sleep(100);
     }
-    if (!got) throw new Error(`order ${shop.id}:${orderId} is locked by another delivery; retried later`);
+    if (!got) throw inFlight(`${shop.id}:${orderId}`, 'another delivery of it is being processed');
+    // Held while the work lasts (a provider call may be slow); the write checks it is still ours.
+    const renew = setInterval(() => {
+      redis.set(lock, token, 'PX', LOCK_MS, 'XX').catch(() => undefined);
+    }, LOCK_MS / 3);
     try {
       const before = await this.load(shop.id, orderId);
       const after = await change(before);
       if (after) {
-        await redis
-          .multi()
-          .set(keys.order(shop.id, orderId), JSON.stringify(after), 'PX', ORDER_TTL_MS)
-          .zadd(keys.ordersOf(shop.id), 'NX', Date.parse(after.created_at), orderId)
-          .exec();
+        const written = await redis.eval(
+          FENCED_WRITE,
+          3,
+          lock,
+          keys.order(shop.id, orderId),
+          keys.ordersOf(shop.id),
+          token,
+          JSON.stringify(after),
+          ORDER_TTL_MS,
+          Date.parse(after.created_at),
+          orderId,
+        );
+        if (written !== 1) throw inFlight(`${shop.id}:${orderId}`, 'its lock was lost while it was processed');
       }
     } finally {
+      clearInterval(renew);
       await redis.eval(
         "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
         1,
@@ -644,7 +684,9 @@ function merge(o: StoredOrder, f: OrderFacts, shop: ShopSettings): StoredOrder {
     o.basis = shop.earn.basis === 'subtotal' ? f.paid.subtotal : f.paid.total;
     o.basis_amount = minorToDecimal(o.basis);
   }
-  for (const r of f.refunds) o.refunds[r.id] ??= r.amount;
+  // A subtotal basis counts the goods refunded (not shipping or taxes paid back), where the platform says.
+  for (const r of f.refunds)
+    o.refunds[r.id] ??= shop.earn.basis === 'subtotal' && r.subtotal !== null ? r.subtotal : r.amount;
   o.refundedInFull ||= f.refundedInFull;
   o.cancelled ||= f.cancelled;
   o.refunded_amount = minorToDecimal(Object.values(o.refunds).reduce((a, b) => a + b, 0));

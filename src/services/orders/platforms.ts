@@ -23,8 +23,8 @@ export interface OrderFacts {
   customer: { id: string | null; email: string | null };
   /** Set when the delivery says the order is paid (Shopify orders/paid, WooCommerce completed). */
   paid: { subtotal: number; total: number } | null;
-  /** Refunds it names, each with its amount (what was paid back). */
-  refunds: { id: string; amount: number }[];
+  /** Refunds it names: what was paid back, and of it the goods before shipping and taxes where the platform says. */
+  refunds: { id: string; amount: number; subtotal: number | null }[];
   /** The whole order refunded (WooCommerce status refunded). */
   refundedInFull: boolean;
   cancelled: boolean;
@@ -101,14 +101,13 @@ function readShopify(topic: string, o: Json): Reading {
     if (!orderId || !id) return { kind: 'invalid', reason: 'a refund needs id and order_id' };
     // What was paid back: the successful refund transactions; else the refunded lines.
     const txns = list(o.transactions).filter((t) => t.kind === 'refund' && (t.status ?? 'success') === 'success');
-    const amount =
-      txns.length > 0
-        ? sum(txns.map((t) => minor(t.amount)))
-        : sum(list(o.refund_line_items).map((l) => minor(l.subtotal)));
+    const lines = list(o.refund_line_items);
+    const subtotal = lines.length > 0 ? sum(lines.map((l) => minor(l.subtotal))) : null;
+    const amount = txns.length > 0 ? sum(txns.map((t) => minor(t.amount))) : subtotal;
     if (amount === null) return { kind: 'invalid', reason: 'the refund has no readable amount' };
     return {
       kind: 'order',
-      facts: { ...blank(orderId), refunds: [{ id, amount }] },
+      facts: { ...blank(orderId), refunds: [{ id, amount, subtotal }] },
     };
   }
   const orderId = str(o.id);
@@ -146,7 +145,7 @@ function readWooCommerce(topic: string, o: Json): Reading {
     refunds: list(o.refunds).flatMap((r) => {
       const id = str(r.id);
       const amount = minor(r.total);
-      return id && amount !== null && amount > 0 ? [{ id, amount }] : [];
+      return id && amount !== null && amount > 0 ? [{ id, amount, subtotal: null }] : [];
     }),
   };
   const status = str(o.status);
