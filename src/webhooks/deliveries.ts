@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import type { GatewayEvent } from '../domain/events.js';
 import type { DeliveryAttempt } from '../domain/webhooks.js';
-import { ulidLowerBound } from '../lib/ids.js';
+import { ulidLowerBound, ulidUpperBound } from '../lib/ids.js';
 import { isoTime } from '../lib/time.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KeySpace } from '../redis/keys.js';
@@ -37,6 +37,11 @@ interface DeliveryJob {
 const ATTEMPTS_KEPT = 1000;
 const ATTEMPTS_TTL_MS = 30 * 86_400_000;
 const FANOUT_BATCH = 200;
+/**
+ * Events are handed over only once this old: an event's id is made (from its process's clock) before its write
+ * lands, so a later id can land first; the cursor must not pass an id that may still arrive.
+ */
+const HANDOVER_GRACE_MS = 3000;
 
 /**
  * Events out: every event is handed to the subscriptions that want it, each delivery a BullMQ job
@@ -142,7 +147,16 @@ export class WebhookDeliveries {
       let cursor = (await redis.get(keys.webhookCursor)) ?? floor;
       if (cursor < floor) cursor = floor;
       for (let round = 0; round < 10; round++) {
-        const ids = (await redis.zrange(keys.events, `(${cursor}`, '+', 'BYLEX', 'LIMIT', 0, FANOUT_BATCH)) as string[];
+        const upTo = `[evt_${ulidUpperBound(Date.now() - HANDOVER_GRACE_MS)}`;
+        const ids = (await redis.zrange(
+          keys.events,
+          `(${cursor}`,
+          upTo,
+          'BYLEX',
+          'LIMIT',
+          0,
+          FANOUT_BATCH,
+        )) as string[];
         if (ids.length === 0) break;
         const subs = (await this.deps.subscriptions.listCached(1000)).filter((s) => !s.disabled);
         if (subs.length > 0) {
@@ -235,18 +249,15 @@ export class WebhookDeliveries {
     let outcome: DeliveryAttempt['outcome'] = 'delivered';
     let next: number | null = null;
     if (delivered) {
-      if (wh.failing_since !== null) await subscriptions.update(wh.id, (w) => (w.failing_since = null));
+      if (wh.failing_since !== null) await subscriptions.patch(wh.id, { failing_since: null });
     } else {
       const since = wh.failing_since ? Date.parse(wh.failing_since) : at;
-      if (wh.failing_since === null) await subscriptions.update(wh.id, (w) => (w.failing_since ??= isoTime(at)));
+      if (wh.failing_since === null) await subscriptions.patch(wh.id, { failing_since: isoTime(at) }, true);
       const delay = options.retryDelaysMs[attempt - 1];
       if (at - since >= options.disableAfterMs) {
         outcome = 'failed';
         const reason = `Every delivery failed since ${isoTime(since)} (the last: ${error}).`;
-        await subscriptions.update(wh.id, (w) => {
-          w.disabled = true;
-          w.disabled_reason = reason;
-        });
+        await subscriptions.patch(wh.id, { disabled: true, disabled_reason: reason });
         log.warn({ webhook: wh.id, reason }, 'webhook subscription disabled');
       } else if (delay === undefined) {
         outcome = 'failed';

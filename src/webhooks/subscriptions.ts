@@ -8,6 +8,18 @@ import type { KeySpace } from '../redis/keys.js';
 import { privateAddressOf } from './private-address.js';
 import { newSecret } from './signing.js';
 
+const PATCH = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local wh = cjson.decode(raw)
+for k, v in pairs(cjson.decode(ARGV[2])) do
+  if ARGV[3] ~= '1' or wh[k] == nil or wh[k] == cjson.null then wh[k] = v end
+end
+wh.updated_at = ARGV[4]
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(wh))
+return 1
+`;
+
 /** A subscription as kept: its secret, and the one it replaced while that one still signs (a day). */
 export interface StoredWebhook extends Webhook {
   secret: string;
@@ -106,6 +118,27 @@ export class Subscriptions {
     wh.updated_at = isoTime(Date.now());
     await this.save(wh);
     return wh;
+  }
+
+  /**
+   * Sets some fields in one step in Redis (the delivery worker's marks): an admin's change made meanwhile (a new
+   * secret, a new URL) is kept. `onlyIfUnset`: each field only where it is null.
+   */
+  async patch(
+    id: string,
+    fields: Partial<Pick<StoredWebhook, 'failing_since' | 'disabled' | 'disabled_reason'>>,
+    onlyIfUnset = false,
+  ): Promise<void> {
+    this.cache = null;
+    await this.redis.eval(
+      PATCH,
+      1,
+      this.keys.webhooks,
+      id,
+      JSON.stringify(fields),
+      onlyIfUnset ? '1' : '0',
+      isoTime(Date.now()),
+    );
   }
 
   async rotate(id: string): Promise<StoredWebhook | null> {

@@ -26,6 +26,8 @@ const HISTORY_MARGIN_BEFORE_MS = 5 * 60_000;
 const HISTORY_MARGIN_AFTER_MS = 15 * 60_000;
 /** The longest window one audit covers. */
 export const AUDIT_MAX_WINDOW_MS = 31 * 86_400_000;
+/** The most transactions one audit reads (then: truncated). */
+const AUDIT_MAX_TRANSACTIONS = 20_000;
 /** The card's latest transactions a balance-drift audit reads to know what the gateway's last write left. */
 const DRIFT_RECENT = 50;
 
@@ -214,12 +216,12 @@ export class AuditService {
   private async run(audit: StoredAudit, adapter: ProviderAdapter, fromMs: number, toMs: number): Promise<Audit> {
     const { log, metrics } = this.deps;
     try {
-      const { judged, inFlight } = await this.transactionsOf(audit.connection, fromMs, toMs);
+      const { judged, inFlight, truncated } = await this.transactionsOf(audit.connection, fromMs, toMs);
       const byCard = new Map<string, TransactionRecord[]>();
       for (const r of judged) byCard.set(r.card_id, [...(byCard.get(r.card_id) ?? []), r]);
       for (const r of inFlight) if (!byCard.has(r.card_id)) byCard.set(r.card_id, []);
       const cards = [...byCard.keys()].slice(0, AUDIT_MAX_CARDS);
-      audit.truncated = byCard.size > cards.length;
+      audit.truncated = truncated || byCard.size > cards.length;
       audit.checked = {
         transactions: judged.length,
         cards: cards.length,
@@ -236,8 +238,11 @@ export class AuditService {
           const elsewhere = await this.recordsOf(entries, new Set(records.map((r) => r.id)));
           found.push(...matchProviderRecord(cardId, records, entries, elsewhere));
         } else {
+          // A write on its way may be applied at the provider already: the balance is judged once it has settled.
+          if (inFlight.some((r) => r.card_id === cardId)) continue;
           const balance = await adapter.balance(referenceOf(cardId));
           const recent = await this.deps.store.getMany(await this.deps.store.idsOfCard(cardId, DRIFT_RECENT));
+          if (recent.some((r) => r.status === 'queued' || r.status === 'processing')) continue;
           const drift = balanceDrift(cardId, recent, balance);
           if (drift) found.push(drift);
         }
@@ -291,12 +296,14 @@ export class AuditService {
     connection: string,
     fromMs: number,
     toMs: number,
-  ): Promise<{ judged: TransactionRecord[]; inFlight: TransactionRecord[] }> {
+  ): Promise<{ judged: TransactionRecord[]; inFlight: TransactionRecord[]; truncated: boolean }> {
     const judged: TransactionRecord[] = [];
     const inFlight: TransactionRecord[] = [];
     for (const status of TRANSACTION_STATUSES) {
       let after: string | undefined;
       for (;;) {
+        // Bounded: a long window on a busy connection is audited in part (truncated), never read whole into memory.
+        if (judged.length + inFlight.length >= AUDIT_MAX_TRANSACTIONS) return { judged, inFlight, truncated: true };
         const page = await this.deps.store.listCreatedBetween(status, fromMs, toMs, { limit: 500, after });
         for (const r of page) {
           if (r.connection !== connection) continue;
@@ -306,7 +313,7 @@ export class AuditService {
         after = page[page.length - 1]!.id;
       }
     }
-    return { judged, inFlight };
+    return { judged, inFlight, truncated: false };
   }
 
   /** The card's operations at the provider around the window; a card the provider no longer has has none. */
