@@ -174,6 +174,22 @@ export class HoldService {
         await this.end(id, 'expired', undefined, null).catch(() => undefined);
         throw notActive(id, 'expired');
       }
+      if (to === 'captured' && h.status === 'active') {
+        // At a provider a hold may be answered while its redemption is still queued: what is captured must have
+        // been taken. One that failed took nothing: the hold ends, released, with nothing to give back.
+        const redemption = await this.redemptionStatus(h);
+        if (redemption === 'failed') {
+          await this.end(id, 'released', undefined, null).catch(() => undefined);
+          throw notActive(id, 'released (its redemption failed at the provider)');
+        }
+        if (redemption !== 'succeeded') {
+          throw new GatewayError(
+            'idempotency_in_flight',
+            `Hold ${id}'s redemption is still being applied at the provider; capture it once it has succeeded.`,
+            { retryAfter: '2' },
+          );
+        }
+      }
       const captured = to === 'captured' ? (capturePoints ?? h.points) : 0;
       const res = (await this.deps.redis.eval(
         TRANSITION,
@@ -230,7 +246,9 @@ export class HoldService {
       await this.deps.redis.zrem(this.deps.keys.holdsOwed, id);
     } catch (err) {
       const code = err instanceof GatewayError ? err.code : null;
-      if (code === 'already_reversed' || code === 'transaction_not_reversible') {
+      // A redemption still on its way at a provider cannot be reversed yet, but will owe its points once applied.
+      const redemption = code === 'transaction_not_reversible' ? await this.redemptionStatus(h) : null;
+      if (code === 'already_reversed' || redemption === 'failed') {
         // Nothing to give back: given back already, or the redemption never applied (it failed at a provider).
         this.deps.log.warn({ hold: id, code }, 'hold: nothing to give back');
         h.owed = 0;
@@ -299,6 +317,12 @@ export class HoldService {
         token,
       );
     }
+  }
+
+  /** The hold's redemption as it stands now (at a provider it is settled by a worker). */
+  private async redemptionStatus(h: StoredHold): Promise<string | null> {
+    const [t] = await this.deps.points.views([h.redemption_id]);
+    return t?.status ?? null;
   }
 
   private async load(id: string): Promise<StoredHold | null> {
