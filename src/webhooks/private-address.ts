@@ -27,6 +27,8 @@ for (const [net, prefix] of [
   ['::1', 128],
   ['fc00::', 7],
   ['fe80::', 10],
+  // NAT64: IPv4 addresses (the cloud metadata service among them) reached through a DNS64 network.
+  ['64:ff9b::', 96],
   ['ff00::', 8],
 ] as const)
   blocked.addSubnet(net, prefix, 'ipv6');

@@ -287,6 +287,7 @@ describe('webhook URLs', () => {
         'http://169.254.169.254/latest/meta-data',
         'http://[::1]/hook',
         'http://[::ffff:127.0.0.1]/hook',
+        'http://[64:ff9b::a9fe:a9fe]/latest/meta-data',
         'http://no-such-host.invalid/hook',
       ]) {
         const res = await strict.request('POST', '/v1/webhooks', { body: { url, events: ['*'] }, key: KEYS.admin });

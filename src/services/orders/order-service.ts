@@ -47,6 +47,10 @@ redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[5])
 return 1
 `;
 
+type OrderEventType = 'order.awarded' | 'order.unmatched' | 'points.activated';
+/** The events an order's processing made, until the order is written (kept beside it, never stored). */
+const EVENTS_OF = new WeakMap<object, { type: OrderEventType; data: Record<string, unknown> }[]>();
+
 /** An order that cannot be processed now: the job retries; a replay answers 409 with Retry-After. */
 function inFlight(id: string, why: string): GatewayError {
   return new GatewayError('idempotency_in_flight', `Order ${id} cannot be processed now: ${why}; retry shortly.`, {
@@ -563,10 +567,12 @@ export class OrderService {
     return n;
   }
 
-  private async event(type: 'order.awarded' | 'order.unmatched' | 'points.activated', o: StoredOrder): Promise<void> {
-    await this.deps.events
-      .record(type, { ...publicOrder(o) })
-      .catch((err: Error) => this.deps.log.warn({ err: err.message, order: o.id }, 'order event not recorded'));
+  /**
+   * An event of the order, recorded once the order is written (withOrder): a delivery that fails after the award
+   * and is tried again must not report the award twice.
+   */
+  private async event(type: OrderEventType, o: StoredOrder): Promise<void> {
+    EVENTS_OF.set(o, [...(EVENTS_OF.get(o) ?? []), { type, data: { ...publicOrder(o) } }]);
   }
 
   /** Runs `change` on the order under its lock (one delivery of an order at a time, across processes). */
@@ -605,6 +611,13 @@ export class OrderService {
           orderId,
         );
         if (written !== 1) throw inFlight(`${shop.id}:${orderId}`, 'its lock was lost while it was processed');
+        for (const e of EVENTS_OF.get(after) ?? []) {
+          await this.deps.events
+            .record(e.type, e.data)
+            .catch((err: Error) =>
+              this.deps.log.warn({ err: err.message, order: after.id }, 'order event not recorded'),
+            );
+        }
       }
     } finally {
       clearInterval(renew);
