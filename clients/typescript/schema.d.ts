@@ -12882,7 +12882,10 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: the same key with the same body replays the first response (with `Idempotent-Replayed: true`); with another body it is refused (422 idempotency_key_reused); while the first is running, 409 idempotency_in_flight. Bare (`4f1c...`) or quoted (`"4f1c..."`), 1 to 255 characters; kept IDEMPOTENCY_TTL_HOURS per API key. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12920,6 +12923,8 @@ export interface operations {
                 headers: {
                     /** @description The subscription: `/v1/webhooks/{id}`. */
                     Location: string;
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -12932,6 +12937,8 @@ export interface operations {
             /** @description The request is not valid (validation_failed, invalid_json, invalid_points_amount, ...). */
             400: {
                 headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -12956,6 +12963,24 @@ export interface operations {
             /** @description The key lacks the needed scope (forbidden), or the card is blocked (card_blocked). */
             403: {
                 headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (idempotency_in_flight). */
+            409: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Seconds to wait before trying again: the first request is still running (idempotency_in_flight). */
+                    "Retry-After"?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -12989,6 +13014,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The Idempotency-Key was used with a different request (idempotency_key_reused), or the operation cannot apply (unsupported_operation, nothing_to_expire, ...). */
+            422: {
+                headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this API key (rate_limited). */
             429: {
                 headers: {
@@ -13006,6 +13045,8 @@ export interface operations {
             /** @description Unexpected error (internal_error). */
             500: {
                 headers: {
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -13020,6 +13061,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before polling, or before trying again. */
                     "Retry-After"?: string;
+                    /** @description `true` when this is an earlier request's answer given again (same Idempotency-Key or reference). */
+                    "Idempotent-Replayed"?: "true";
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];

@@ -46,7 +46,7 @@ export interface Gateway {
   programs: ProgramService;
   bulk: BulkService;
   events: EventLog;
-  webhooks: { subscriptions: Subscriptions; deliveries: WebhookDeliveries };
+  webhooks: { subscriptions: Subscriptions; deliveries: WebhookDeliveries; requests: RequestClaims; keys: KeySpace };
   orders: OrderService;
   holds: HoldService;
   /** Customer tokens and what they reach (/v1/me). */
@@ -208,7 +208,7 @@ export async function createGateway(deps: {
     programs: new ProgramService(connections, requests, keys),
     bulk,
     events,
-    webhooks: { subscriptions, deliveries },
+    webhooks: { subscriptions, deliveries, requests, keys },
     orders,
     holds,
     storefront: { tokens: new CustomerTokens(deps.shops ?? []), me: new MeService({ orders, points, holds }) },

@@ -71,11 +71,20 @@ export class Subscriptions {
     }
   }
 
-  async create(input: { url: string; events: (EventType | '*')[]; description?: string }): Promise<StoredWebhook> {
+  /**
+   * A new subscription. `id` chosen by the caller (an Idempotency-Key's claim): made once, whoever asks again with
+   * it gets the same one.
+   */
+  async create(
+    input: { url: string; events: (EventType | '*')[]; description?: string },
+    id = `wh_${ulid()}`,
+  ): Promise<StoredWebhook> {
     await this.checkUrl(input.url);
+    const existing = await this.get(id);
+    if (existing) return existing;
     const now = isoTime(Date.now());
     const wh: StoredWebhook = {
-      id: `wh_${ulid()}`,
+      id,
       url: input.url,
       events: input.events,
       description: input.description ?? null,

@@ -316,3 +316,22 @@ describe('webhook URLs', () => {
     }
   });
 });
+
+describe('subscribing', () => {
+  it('is once per Idempotency-Key: a retried request answers the same subscription and secret', async () => {
+    const rx = await receiver();
+    const ask = () =>
+      gw.request('POST', '/v1/webhooks', {
+        body: { url: rx.url, events: ['*'] },
+        key: KEYS.admin,
+        headers: { 'idempotency-key': 'subscribe-once' },
+      });
+    const [a, b] = [await ask(), await ask()];
+    expect(a.status, a.text).toBe(201);
+    expect(b.body).toEqual(a.body);
+    expect(b.headers.get('idempotent-replayed')).toBe('true');
+    const all = (await gw.request('GET', '/v1/webhooks', { key: KEYS.admin })).body.data as { url: string }[];
+    expect(all.filter((w) => w.url === rx.url)).toHaveLength(1);
+    await gw.request('DELETE', `/v1/webhooks/${a.body.id}`, { key: KEYS.admin });
+  });
+});

@@ -9,9 +9,21 @@ import {
   WebhookUrl,
   WebhookWithSecretSchema,
 } from '../../domain/webhooks.js';
+import { scopeOf } from '../../idempotency/key.js';
+import type { RequestClaims } from '../../idempotency/request-claims.js';
+import { ulid } from '../../lib/ids.js';
+import type { KeySpace } from '../../redis/keys.js';
 import type { WebhookDeliveries } from '../../webhooks/deliveries.js';
 import { type StoredWebhook, type Subscriptions, webhookView } from '../../webhooks/subscriptions.js';
-import { commonErrors, problem, withHeaders } from '../schemas/responses.js';
+import { sendAnswer, writeRequest } from '../request-context.js';
+import {
+  commonErrors,
+  IdempotencyKeyHeader,
+  idempotencyErrors,
+  idempotentResponses,
+  problem,
+  withHeaders,
+} from '../schemas/responses.js';
 
 const Params = Type.Object({ id: Type.String({ maxLength: 64, examples: ['wh_01JD3X7B2C4D6E8F0G2H4J6K8M'] }) });
 const Description = Type.String({ maxLength: 500, description: 'What it is for.' });
@@ -47,7 +59,7 @@ const notFound = problem('No such subscription (webhook_not_found).');
 /** Webhook subscriptions (admin): events POSTed to a URL, signed as Standard Webhooks specifies. */
 export async function webhookRoutes(
   app: FastifyInstance,
-  opts: { subscriptions: Subscriptions; deliveries: WebhookDeliveries },
+  opts: { subscriptions: Subscriptions; deliveries: WebhookDeliveries; requests: RequestClaims; keys: KeySpace },
 ) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { subscriptions, deliveries } = opts;
@@ -71,20 +83,30 @@ export async function webhookRoutes(
           'WEBHOOK_TIMEOUT_MS (15 s) is delivered; anything else is tried again after 5 s, 5 min, 30 min, 2 h, 5 h, ' +
           '10 h and 10 h. A subscription failing for WEBHOOK_DISABLE_AFTER_HOURS (5 days) is disabled, with the ' +
           'reason. The secret is answered here and by rotate-secret only. Events recorded from now on are sent.',
+        headers: IdempotencyKeyHeader,
         body: CreateBody,
-        response: {
+        response: idempotentResponses({
           201: withHeaders(
             { ...WebhookWithSecretSchema, description: 'The subscription, with its signing secret.' },
             { Location: { required: true, description: 'The subscription: `/v1/webhooks/{id}`.' } },
           ),
+          ...idempotencyErrors,
           ...commonErrors,
-        },
+        }),
       },
     },
     async (req, reply) => {
-      const wh = await subscriptions.create(req.body);
-      reply.header('location', `/v1/webhooks/${wh.id}`);
-      return reply.code(201).send({ ...webhookView(wh), secret: wh.secret });
+      // Once per Idempotency-Key: a retried request answers the subscription (and secret) it made.
+      const body = req.body;
+      const result = await opts.requests.run(scopeOf(opts.keys, writeRequest(req)), {
+        newResource: () => `wh_${ulid()}`,
+        takeover: 'resume',
+        run: async (id) => {
+          const wh = await subscriptions.create(body, id);
+          return { kind: 'created' as const, body: { ...webhookView(wh), secret: wh.secret } };
+        },
+      });
+      return sendAnswer(reply, result, (wh) => `/v1/webhooks/${wh.id}`);
     },
   );
 
