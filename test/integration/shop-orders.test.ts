@@ -266,6 +266,23 @@ describe('Shopify orders', () => {
     expect((await gw.request('GET', `/v1/links?card_id=${card}`)).body.data).toHaveLength(0);
   });
 
+  it('links a customer once, even when asked for two cards at the same time', async () => {
+    const [c1, c2] = [await issueCard(gw), await issueCard(gw)];
+    const [a, b] = await Promise.all(
+      [c1, c2].map((card_id) =>
+        gw.request('POST', '/v1/links', { body: { shop_id: 'shop', shop_customer_id: '8800', card_id } }),
+      ),
+    );
+    expect([a!.status, b!.status].sort()).toEqual([201, 409]);
+    const won = a!.status === 201 ? c1 : c2;
+    const links = [
+      ...(await gw.request('GET', `/v1/links?card_id=${c1}`)).body.data,
+      ...(await gw.request('GET', `/v1/links?card_id=${c2}`)).body.data,
+    ];
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatchObject({ card_id: won, shop_customer_id: '8800' });
+  });
+
   it('enroll: a new customer gets a card on the shop connection, linked, and earns on it', async () => {
     const o = paid({ customer: { id: 9001, email: 'new@example.com' }, total_price: '10.25' });
     await shopify('orders/paid', o, { shop: 'other', secret: 'another_shops_secret' });

@@ -47,6 +47,18 @@ redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[5])
 return 1
 `;
 
+/** Takes a link's index entries only when none is taken (else answers the link that holds one), then writes it. */
+const LINK = `
+for i = 3, #KEYS do
+  local held = redis.call('GET', KEYS[i])
+  if held and redis.call('EXISTS', ARGV[3] .. held) == 1 then return held end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+for i = 3, #KEYS do redis.call('SET', KEYS[i], ARGV[1]) end
+return ARGV[1]
+`;
+
 type OrderEventType = 'order.awarded' | 'order.unmatched' | 'points.activated';
 /** The events an order's processing made, until the order is written (kept beside it, never stored). */
 const EVENTS_OF = new WeakMap<object, { type: OrderEventType; data: Record<string, unknown> }[]>();
@@ -235,20 +247,6 @@ export class OrderService {
       ...(body.shop_customer_id !== undefined ? [keys.linkByCustomer(shop.id, body.shop_customer_id)] : []),
       ...(email !== null ? [keys.linkByEmail(shop.id, email)] : []),
     ];
-    // The same link again answers it; a customer already linked to another card is refused.
-    const existing = await Promise.all(indexes.map((k) => redis.get(k)));
-    for (const id of existing) {
-      if (id === null) continue;
-      const l = await this.getLink(id);
-      if (!l) continue;
-      if (l.card_id !== body.card_id) {
-        throw new GatewayError(
-          'link_exists',
-          `This customer of shop ${shop.id} is linked to card ${l.card_id} (link ${l.id}); delete that link first.`,
-        );
-      }
-      return { link: l, created: false };
-    }
     const link: Link = {
       id: `lnk_${ulid()}`,
       shop_id: shop.id,
@@ -257,10 +255,31 @@ export class OrderService {
       card_id: body.card_id,
       created_at: isoTime(Date.now()),
     };
-    const m = redis.multi().set(keys.link(link.id), JSON.stringify(link)).sadd(keys.linksOfCard(link.card_id), link.id);
-    for (const k of indexes) m.set(k, link.id);
-    await m.exec();
-    return { link, created: true };
+    // In one step: the customer's index entries are taken only when none names a link yet (two enrolments at once
+    // make one link). The same link again answers it; a customer already linked to another card is refused.
+    const taken = (await redis.eval(
+      LINK,
+      2 + indexes.length,
+      keys.link(link.id),
+      keys.linksOfCard(link.card_id),
+      ...indexes,
+      link.id,
+      JSON.stringify(link),
+      keys.link(''),
+    )) as string;
+    if (taken === link.id) return { link, created: true };
+    const l = await this.getLink(taken);
+    if (!l)
+      throw new GatewayError('idempotency_in_flight', 'The customer is being linked; retry shortly.', {
+        retryAfter: '1',
+      });
+    if (l.card_id !== body.card_id) {
+      throw new GatewayError(
+        'link_exists',
+        `This customer of shop ${shop.id} is linked to card ${l.card_id} (link ${l.id}); delete that link first.`,
+      );
+    }
+    return { link: l, created: false };
   }
 
   async getLink(id: string): Promise<Link | null> {
