@@ -8,6 +8,7 @@ import type { ProviderConnectionSettings } from '../providers/index.js';
 import { timeoutMsOf } from '../providers/settings.js';
 import { duplicateRedis } from '../redis/client.js';
 import type { KeySpace } from '../redis/keys.js';
+import { sha256 } from '../lib/hash.js';
 import { observedAdapter } from './observed-adapter.js';
 import { RedisRateLimiter } from './rate-limiter.js';
 
@@ -109,9 +110,10 @@ export class ConnectionQueues {
    */
   add(settings: ProviderConnectionSettings, descriptor: ProviderDescriptor): ConnectionLane {
     const limit = rateLimitOf(descriptor, settings) ?? { requests: 1_000_000, perSeconds: 1 };
+    const account = accountOf(settings, descriptor);
     const limiter = new RedisRateLimiter(
       this.redis,
-      { log: this.keys.rateLog(settings.id), blocked: this.keys.rateBlocked(settings.id) },
+      { log: this.keys.rateLog(account), blocked: this.keys.rateBlocked(account) },
       limit,
       timeoutMsOf(settings),
       settings.id,
@@ -183,4 +185,15 @@ export class ConnectionQueues {
     await Promise.all(this.all().map((l) => l.adapter.close().catch(() => undefined)));
     await this.bullOf?.quit().catch(() => undefined);
   }
+}
+
+/**
+ * The provider account a connection calls as: providers count a limit per credential, so connections that share
+ * one (the same provider, base URL and secrets) share one rate-limit log and one 429 hold. Named by a digest: the
+ * secrets never reach a Redis key.
+ */
+export function accountOf(settings: ProviderConnectionSettings, descriptor: ProviderDescriptor): string {
+  const values = settings as unknown as Record<string, unknown>;
+  const secrets = descriptor.secrets.map((name) => String(values[name] ?? ''));
+  return `acct-${sha256([descriptor.kind, settings.baseUrl, ...secrets].join('\n')).slice(0, 24)}`;
 }

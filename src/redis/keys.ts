@@ -17,7 +17,8 @@
  *   {lgw}:bulk:<bulk id>                         a bulk job (hash) and its items (:items, hash index -> JSON)
  *   {lgw}:balance:<card id>                      short-lived balance cache of an external card (string, TTL);
  *                                                :epoch counts the gateway's writes to the card (ends the cache)
- *   {lgw}:rate:<connection>                      a connection's rate-limit log (sorted set) and :blocked (429 hold)
+ *   {lgw}:rate:acct-<digest>                     a provider account's rate-limit log (sorted set) and :blocked (429
+ *                                                hold): connections with the same provider, base URL and secrets share it
  *   {lgw}:result:<job id>                        a provider call's answer, for the process waiting on it (TTL)
  *   {lgw}:dispatch-done                          pub/sub channel: a job finished (message: its id)
  *   {lgw}:q:<queue>:*                            BullMQ's own keys: one queue per external connection
