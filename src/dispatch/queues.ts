@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
+import { sha256 } from '../lib/hash.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ProviderAdapter } from '../providers/adapter.js';
 import { type ProviderDescriptor, rateLimitOf } from '../providers/descriptor.js';
@@ -8,7 +9,6 @@ import type { ProviderConnectionSettings } from '../providers/index.js';
 import { timeoutMsOf } from '../providers/settings.js';
 import { duplicateRedis } from '../redis/client.js';
 import type { KeySpace } from '../redis/keys.js';
-import { sha256 } from '../lib/hash.js';
 import { observedAdapter } from './observed-adapter.js';
 import { RedisRateLimiter } from './rate-limiter.js';
 
