@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../redis/keys.js';
+import { tryLock, unlock } from '../redis/lock.js';
 import type { BuiltinLedger } from './builtin-ledger.js';
 
 export interface ExpirySchedule {
@@ -32,9 +32,8 @@ export function startExpirySchedule(opts: {
   let running: Promise<number> | null = null;
 
   async function sweepAll(): Promise<number> {
-    const token = randomUUID();
-    const got = await redis.set(lockKey, token, 'PX', Math.max(opts.intervalMs, 30_000), 'NX');
-    if (got !== 'OK') return 0;
+    const token = await tryLock(redis, lockKey, Math.max(opts.intervalMs, 30_000));
+    if (token === null) return 0;
     let total = 0;
     try {
       for (let round = 0; round < 100; round++) {
@@ -53,13 +52,7 @@ export function startExpirySchedule(opts: {
         if (due.length < 200) break;
       }
     } finally {
-      // Release only our own lock.
-      await redis.eval(
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-        1,
-        lockKey,
-        token,
-      );
+      await unlock(redis, lockKey, token);
     }
     if (total > 0) log.info({ points: total }, 'expired points on schedule');
     return total;

@@ -138,7 +138,9 @@ export async function createGateway(deps: {
     bull,
     log,
   });
-  points.pendingOn = (cardId) => orders.pendingOn(cardId);
+  // Only a shop with a return window makes pending points: balance reads elsewhere skip the lookup.
+  if ((deps.shops ?? []).some((s) => s.pendingDays !== undefined))
+    points.pendingOn = (cardId) => orders.pendingOn(cardId);
   const subscriptions = new Subscriptions(redis, keys, env.WEBHOOK_ALLOW_PRIVATE);
   const deliveries = new WebhookDeliveries({
     redis,

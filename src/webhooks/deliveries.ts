@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
@@ -10,6 +9,7 @@ import { ulidLowerBound, ulidUpperBound } from '../lib/ids.js';
 import { isoTime } from '../lib/time.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KeySpace } from '../redis/keys.js';
+import { tryLock, unlock } from '../redis/lock.js';
 import { isPrivateAddress } from './private-address.js';
 import { signedHeaders } from './signing.js';
 import { type Subscriptions, wants } from './subscriptions.js';
@@ -137,8 +137,8 @@ export class WebhookDeliveries {
     const active = (await this.deps.subscriptions.listCached(1000)).filter((s) => !s.disabled);
     if (active.length === 0) return 0;
     const lock = keys.lock('webhook-fanout');
-    const token = randomUUID();
-    if ((await redis.set(lock, token, 'PX', 10_000, 'NX')) !== 'OK') return 0;
+    const token = await tryLock(redis, lock, 10_000);
+    if (token === null) return 0;
     let handed = 0;
     try {
       // No subscription is sent events from before it was made: the cursor starts at the oldest one's creation.
@@ -178,12 +178,7 @@ export class WebhookDeliveries {
         if (ids.length < FANOUT_BATCH) break;
       }
     } finally {
-      await redis.eval(
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-        1,
-        lock,
-        token,
-      );
+      await unlock(redis, lock, token);
     }
     return handed;
   }

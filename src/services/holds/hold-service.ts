@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../../domain/errors.js';
@@ -10,6 +9,7 @@ import type { RequestClaims } from '../../idempotency/request-claims.js';
 import { ulid } from '../../lib/ids.js';
 import { isoTime } from '../../lib/time.js';
 import type { KeySpace } from '../../redis/keys.js';
+import { tryLock, unlock } from '../../redis/lock.js';
 import type { CallContext } from '../points/engine.js';
 import type { PointsService } from '../points/points-service.js';
 
@@ -292,8 +292,8 @@ export class HoldService {
     ]);
     if (due1.length === 0 && owed1.length === 0) return;
     const lock = keys.lock('hold-sweep');
-    const token = randomUUID();
-    if ((await redis.set(lock, token, 'PX', 30_000, 'NX')) !== 'OK') return;
+    const token = await tryLock(redis, lock, 30_000);
+    if (token === null) return;
     try {
       const due = await redis.zrangebyscore(keys.holdsDue, '-inf', Date.now(), 'LIMIT', 0, 200);
       for (const id of due) {
@@ -310,12 +310,7 @@ export class HoldService {
         else await this.giveBack(id);
       }
     } finally {
-      await redis.eval(
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-        1,
-        lock,
-        token,
-      );
+      await unlock(redis, lock, token);
     }
   }
 

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -9,6 +9,7 @@ import { ulid } from '../../lib/ids.js';
 import { minorToDecimal } from '../../lib/money.js';
 import { isoTime, sleep } from '../../lib/time.js';
 import type { KeySpace } from '../../redis/keys.js';
+import { tryLock, unlock } from '../../redis/lock.js';
 import type { ConnectionRegistry } from '../connections/registry.js';
 import type { CallContext } from '../points/engine.js';
 import type { PointsService } from '../points/points-service.js';
@@ -602,13 +603,12 @@ export class OrderService {
   ): Promise<void> {
     const { redis, keys } = this.deps;
     const lock = keys.lock(`order:${shop.id}:${orderId}`);
-    const token = randomUUID();
-    let got = false;
-    for (let i = 0; i < 50 && !got; i++) {
-      got = (await redis.set(lock, token, 'PX', LOCK_MS, 'NX')) === 'OK';
-      if (!got) await sleep(100);
+    let token: string | null = null;
+    for (let i = 0; i < 50 && token === null; i++) {
+      token = await tryLock(redis, lock, LOCK_MS);
+      if (token === null) await sleep(100);
     }
-    if (!got) throw inFlight(`${shop.id}:${orderId}`, 'another delivery of it is being processed');
+    if (token === null) throw inFlight(`${shop.id}:${orderId}`, 'another delivery of it is being processed');
     // Held while the work lasts (a provider call may be slow); the write checks it is still ours.
     const renew = setInterval(() => {
       redis.set(lock, token, 'PX', LOCK_MS, 'XX').catch(() => undefined);
@@ -640,12 +640,7 @@ export class OrderService {
       }
     } finally {
       clearInterval(renew);
-      await redis.eval(
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-        1,
-        lock,
-        token,
-      );
+      await unlock(redis, lock, token);
     }
   }
 
