@@ -49,3 +49,21 @@ export function ensureRedisServer() {
 }
 
 export { root, run };
+
+/**
+ * Chromium for the browser tests (test/browser), installed with apt-get when missing and we are root;
+ * otherwise those tests are skipped with a line saying so (CHROMIUM_PATH names another binary).
+ */
+export function ensureChromium() {
+  if (process.env.CHROMIUM_PATH || onPath('chromium') || onPath('chromium-browser')) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !onPath('apt-get')) {
+    console.error('loyalty-gateway: no Chromium found; the browser tests will be skipped (apt-get install chromium).');
+    return;
+  }
+  console.error('loyalty-gateway: Chromium is missing; installing it with apt-get for the browser tests...');
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium', 'fonts-dejavu-core'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
