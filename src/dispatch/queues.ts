@@ -6,7 +6,6 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ProviderAdapter } from '../providers/adapter.js';
 import { type ProviderDescriptor, rateLimitOf } from '../providers/descriptor.js';
 import type { ProviderConnectionSettings } from '../providers/index.js';
-import { timeoutMsOf } from '../providers/settings.js';
 import { duplicateRedis } from '../redis/client.js';
 import type { KeySpace } from '../redis/keys.js';
 import { observedAdapter } from './observed-adapter.js';
@@ -115,7 +114,6 @@ export class ConnectionQueues {
       this.redis,
       { log: this.keys.rateLog(account), blocked: this.keys.rateBlocked(account) },
       limit,
-      timeoutMsOf(settings),
       settings.id,
       this.metrics,
     );

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { ProviderError } from '../domain/errors.js';
 import { sleep } from '../lib/time.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { RateLimitSetting, RequestGate } from '../providers/http/request-gate.js';
+import { DEFAULT_RATE_MARGIN_MS, type RateLimitSetting, type RequestGate } from '../providers/http/request-gate.js';
 import { defineScript, runScript } from '../redis/scripts.js';
 
 /**
@@ -18,13 +18,10 @@ export class RedisRateLimiter implements RequestGate {
     private readonly redis: Redis,
     private readonly keys: { log: string; blocked: string },
     private readonly limit: RateLimitSetting,
-    /** The provider call timeout: the longest a request can stay in flight. */
-    private readonly timeoutMs: number,
     private readonly connection: string,
     private readonly metrics?: Metrics,
   ) {
     defineScript(redis, 'lgwAcquireSlot', import.meta.url, 'acquire-slot-2.lua', 2);
-    defineScript(redis, 'lgwReleaseSlot', import.meta.url, 'release-slot-1.lua', 1);
   }
 
   get windowMs(): number {
@@ -36,7 +33,7 @@ export class RedisRateLimiter implements RequestGate {
       this.redis,
       'lgwAcquireSlot',
       [this.keys.log, this.keys.blocked],
-      [this.limit.requests, this.windowMs, id, mode, this.timeoutMs + 1000],
+      [this.limit.requests, this.windowMs, id, mode, this.limit.marginMs ?? DEFAULT_RATE_MARGIN_MS],
     );
   }
 
@@ -45,7 +42,7 @@ export class RedisRateLimiter implements RequestGate {
     return this.run('peek', '-');
   }
 
-  async acquire(what: string, maxWaitMs = Infinity): Promise<() => void> {
+  async acquire(what: string, maxWaitMs = Infinity): Promise<void> {
     const id = randomBytes(8).toString('hex');
     const started = Date.now();
     let waited = false;
@@ -57,10 +54,7 @@ export class RedisRateLimiter implements RequestGate {
       const wait = await this.run('take', id);
       if (wait === 0) {
         waitedFor('sent');
-        return () => {
-          // The answer is in; if Redis is away the entry simply counts until sent + timeout.
-          runScript(this.redis, 'lgwReleaseSlot', [this.keys.log], [id]).catch(() => undefined);
-        };
+        return;
       }
       if (Date.now() - started + wait > maxWaitMs) {
         waitedFor('refused');

@@ -15,13 +15,22 @@ export const providerSettings = {
     pattern: '^https?://[^\\s]+$',
     description: 'The provider API root, e.g. https://api.highlightcards.co.uk/api/v2',
   }),
-  // Per request; a request holds its rate-limit slot at most this long (src/dispatch/rate-limiter.ts).
+  // Per request.
   timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 25_000, default: DEFAULT_TIMEOUT_MS })),
   rateLimit: Type.Optional(
     Type.Object(
       {
         requests: Type.Integer({ minimum: 1, maximum: 100_000 }),
         perSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),
+        marginMs: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            maximum: 10_000,
+            default: 50,
+            description:
+              'How much the delay from sending to arrival may vary: a request counts for one window plus this.',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -50,7 +59,7 @@ export interface ProviderSettings {
   provider: string;
   baseUrl: string;
   timeoutMs?: number;
-  rateLimit?: { requests: number; perSeconds: number };
+  rateLimit?: { requests: number; perSeconds: number; marginMs?: number };
   currency?: string;
   notifyCustomers?: boolean;
   balanceCacheMs?: number;

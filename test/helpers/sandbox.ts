@@ -24,6 +24,15 @@ export interface SandboxGateway {
 }
 
 /**
+ * The rate limit's margin (rateLimit.marginMs) in tests that count a simulator's sliding windows. A request counts
+ * from the moment it takes its slot for one window plus the margin, which must cover how much the delay until the
+ * provider reads it varies. Here the simulator shares its event loop with the gateway (and, on two cores, the CPU
+ * with another test file): a request taken at a stall can be read a hundred ms late, which a real provider's
+ * separate machine never adds. 250 ms covers that here; the production default is 50 ms.
+ */
+export const TEST_RATE_MARGIN_MS = 250;
+
+/**
  * A gateway on real HTTP with the four provider simulators, each a real HTTP server, as
  * `npm run sandbox` has them: connections hl, ct, leal, lt, plus the built-in ledger.
  */
@@ -55,7 +64,7 @@ export async function startSandboxGateway(
     provider,
     baseUrl: s.url,
     timeoutMs,
-    rateLimit: opts.gatewayRateLimit ?? rateLimit,
+    rateLimit: { marginMs: TEST_RATE_MARGIN_MS, ...(opts.gatewayRateLimit ?? rateLimit) },
     balanceCacheMs: opts.balanceCacheMs ?? 0,
     ...s.credentials,
     ...s.settings,

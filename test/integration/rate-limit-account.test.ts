@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 import { settled } from '../helpers/dispatch.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { TEST_RATE_MARGIN_MS } from '../helpers/sandbox.js';
 
 /**
  * One limit per credential (issue 14 item 7): two connections with the same Highlight API key are
@@ -20,7 +21,7 @@ beforeAll(async () => {
     id,
     provider: 'highlight',
     baseUrl: url,
-    rateLimit,
+    rateLimit: { ...rateLimit, marginMs: TEST_RATE_MARGIN_MS },
     ...hl.credentials,
     ...hl.settings,
   });

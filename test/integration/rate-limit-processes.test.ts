@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/redis/embedded-redis.js';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 import { suiteRedis } from '../helpers/gateway.js';
+import { TEST_RATE_MARGIN_MS } from '../helpers/sandbox.js';
 import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 /**
@@ -70,7 +71,7 @@ beforeAll(async () => {
         provider: 'highlight',
         baseUrl: url,
         timeoutMs: 5000,
-        rateLimit: LIMIT,
+        rateLimit: { ...LIMIT, marginMs: TEST_RATE_MARGIN_MS },
         balanceCacheMs: 0,
         ...sb.credentials,
         ...sb.settings,

@@ -78,7 +78,9 @@ export class ProviderHttp {
     const url = new URL(opts.connection.baseUrl);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
-      connections: 16,
+      // Enough sockets that a request which took its rate-limit slot never queues here: it counts from the
+      // moment the slot was taken, so waiting for a socket would move its arrival past the limit's margin.
+      connections: 256,
       connectTimeout: Math.min(this.timeoutMs, 5000),
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
@@ -121,7 +123,7 @@ export class ProviderHttp {
     }
     const write = method !== 'GET' && method !== 'HEAD';
     const what = this.what(method, path);
-    const release = await this.acquire(what);
+    await this.acquire(what);
     try {
       const res = await this.pool.request({
         method: method as 'GET',
@@ -166,13 +168,11 @@ export class ProviderHttp {
         `${what}: the connection failed (${code || e.name}).`,
         write ? 'unknown' : 'no',
       );
-    } finally {
-      release();
     }
   }
 
   /** A slot at the gate. Whatever goes wrong here, nothing was sent: the error says applied 'no'. */
-  private async acquire(what: string): Promise<() => void> {
+  private async acquire(what: string): Promise<void> {
     try {
       // A request waits at the gate at most its own timeout before it is refused (provider_rate_limited).
       return await this.gate.acquire(what, this.timeoutMs);
