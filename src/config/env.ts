@@ -36,6 +36,7 @@ export const EnvSchema = Type.Object({
   DISPATCH_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
   DISPATCH_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: 600000, default: 500 }),
   DISPATCH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 16 }),
+  RECONCILE_DEADLINE_HOURS: Type.Number({ minimum: 0, maximum: 720, default: 24 }),
   DISPATCH_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 600000, default: 30000 }),
   DISPATCH_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 15000 }),
   DISPATCH_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 30000 }),

@@ -55,7 +55,16 @@ export class Dispatch {
     this.signal = new DoneSignal(redis, keys);
     this.holds = new Holds(this.queues, log);
     this.calls = new ProviderCalls(redis, keys, this.queues, this.signal, this.holds, log);
-    const txns = new TransactionJobs(store, balances, this.holds, this.signal, log, metrics, deps.onSettled);
+    const txns = new TransactionJobs(
+      store,
+      balances,
+      this.holds,
+      this.signal,
+      log,
+      { reconcileDeadlineMs: options.reconcileDeadlineMs },
+      metrics,
+      deps.onSettled,
+    );
     this.workers = new Workers(this.queues, store, this.calls, txns, log);
     if (metrics) {
       metrics.onScrape(() => this.collectQueues(metrics));

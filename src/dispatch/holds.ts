@@ -10,6 +10,17 @@ export class HoldError extends Error {
 }
 
 /**
+ * Thrown by a processor to run its job again at `atMs` (epoch ms) without using an attempt and without holding a
+ * worker slot meanwhile (BullMQ's moveToDelayed): a lookup that must wait until an earlier request can no longer be
+ * running at the provider, or that failed and is tried again later.
+ */
+export class LaterError extends Error {
+  constructor(readonly atMs: number) {
+    super('run again later');
+  }
+}
+
+/**
  * What a rate-limit error does to a connection. A provider's 429 (or a spent RateLimit window)
  * holds the whole connection, in every process; a wait at our own gate that was too long only
  * puts the job back.

@@ -39,6 +39,11 @@ export interface DispatchOptions {
    * How often a worker re-queues transactions left queued without a job (a process that died between claim and queue).
    */
   sweepIntervalMs: number;
+  /**
+   * How long a transaction whose outcome is unknown is looked for at a provider that can be searched (from its
+   * creation) before it goes to needs_review (RECONCILE_DEADLINE_HOURS).
+   */
+  reconcileDeadlineMs: number;
 }
 
 /** A transaction job: one stored transaction to apply (transaction-job.ts). Its job id is the transaction id. */

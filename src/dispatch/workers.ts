@@ -1,7 +1,7 @@
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TransactionStore } from '../store/transaction-store.js';
-import { HoldError } from './holds.js';
+import { HoldError, LaterError } from './holds.js';
 import type { ProviderCalls } from './provider-calls.js';
 import type { CallJobData, ConnectionLane, ConnectionQueues, JobData } from './queues.js';
 import type { TransactionJobs } from './transaction-job.js';
@@ -34,7 +34,7 @@ export class Workers {
     const o = this.queues.options;
     for (const lane of this.queues.all()) {
       const id = lane.settings.id;
-      const worker = new Worker<JobData>(lane.queue.name, async (job) => this.process(lane, job), {
+      const worker = new Worker<JobData>(lane.queue.name, async (job, token) => this.process(lane, job, token), {
         connection: this.queues.connection,
         prefix: lane.queue.opts.prefix,
         concurrency: o.concurrency,
@@ -67,7 +67,7 @@ export class Workers {
     }
   }
 
-  private async process(lane: ConnectionLane, job: Job<JobData>): Promise<void> {
+  private async process(lane: ConnectionLane, job: Job<JobData>, token: string | undefined): Promise<void> {
     try {
       // Taken from the queue only when the limit has room: a job that must wait goes back to the
       // queue, where a read can still jump ahead of it, instead of waiting in a worker slot.
@@ -85,6 +85,11 @@ export class Workers {
       if (err instanceof HoldError) {
         await lane.queue.rateLimit(Math.max(1, Math.round(err.waitMs)));
         throw Worker.RateLimitError();
+      }
+      if (err instanceof LaterError) {
+        // Back to the queue's delayed set until then: no attempt used, no worker slot held while it waits.
+        await job.moveToDelayed(Math.round(err.atMs), token);
+        throw new DelayedError();
       }
       throw err;
     }

@@ -110,6 +110,7 @@ export async function createGateway(deps: {
       lockMs: env.DISPATCH_LOCK_MS,
       stalledIntervalMs: env.DISPATCH_STALLED_INTERVAL_MS,
       sweepIntervalMs: env.DISPATCH_SWEEP_INTERVAL_MS,
+      reconcileDeadlineMs: env.RECONCILE_DEADLINE_HOURS * 3_600_000,
     },
   });
   const connections = new ConnectionRegistry(deps.connections, {

@@ -498,7 +498,7 @@ describe('failures', () => {
   it('queues requests over the connection rate limit instead of sending them', async () => {
     // Highlight allows exactly what the connection is told: a third read sent at once would meet a 429.
     sim().setRateLimit({ requests: 2, perSeconds: 0.5 });
-    const slow = highlight.create(conn({ rateLimit: { requests: 2, perSeconds: 0.5 } }));
+    const slow = highlight.create(conn({ rateLimit: { requests: 2, perSeconds: 0.5, marginMs: 250 } }));
     try {
       const reads = await Promise.all([1, 2, 3].map(() => slow.balance(card('gift'))));
       expect(reads).toHaveLength(3);

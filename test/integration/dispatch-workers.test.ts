@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHighlightSandbox } from '../../src/sandbox/highlight/simulator.js';
 import { settled } from '../helpers/dispatch.js';
 import { startGateway, suiteRedis, type TestGateway } from '../helpers/gateway.js';
+import { TEST_RATE_MARGIN_MS } from '../helpers/sandbox.js';
 import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 /**
@@ -63,7 +64,7 @@ beforeAll(async () => {
     provider: 'highlight',
     baseUrl: url,
     timeoutMs: 3000,
-    rateLimit: { requests: 10, perSeconds: 1 },
+    rateLimit: { requests: 10, perSeconds: 1, marginMs: TEST_RATE_MARGIN_MS },
     balanceCacheMs: 0,
     ...sb.credentials,
     ...sb.settings,
