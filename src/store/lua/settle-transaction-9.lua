@@ -9,6 +9,7 @@
   KEYS[5] the transaction this one reverses, or a placeholder
   KEYS[6] the status index it leaves   KEYS[7] the status index it enters
   KEYS[8] its audit list, or a placeholder
+  KEYS[9] its trail (list of JSON steps, the last ARGV[11]; same expiry as KEYS[1]), written when ARGV[10] is not ''
 
   ARGV[1] outcome: 'succeeded' | 'needs_review' | 'failed'
   ARGV[2] the transaction id     ARGV[3] now, ms
@@ -18,6 +19,8 @@
           reversed_points on success, is given back on failure or release, and stays on needs_review
   ARGV[8] the status it must be in (processing, or needs_review for an admin's resolution); KEYS[6] is its index
   ARGV[9] an audit entry (JSON) to append, or ''
+  ARGV[10] a trail entry (JSON object) to append, or '': `attempt` (the attempts made) is added here
+  ARGV[11] how many trail entries are kept
 
   failed: the provider certainly did not apply it (a refusal, or retries exhausted before it was
   ever received). The transaction is kept, to be seen and retried, but its Idempotency-Key and
@@ -47,6 +50,14 @@ redis.call('HDEL', KEYS[1], 'lease_until')
 redis.call('ZREM', KEYS[6], txnId)
 redis.call('ZADD', KEYS[7], 0, txnId)
 if ARGV[9] ~= '' then redis.call('RPUSH', KEYS[8], ARGV[9]) end
+if ARGV[10] ~= '' then
+  local e = cjson.decode(ARGV[10])
+  e.attempt = tonumber(redis.call('HGET', KEYS[1], 'attempts')) or 0
+  redis.call('RPUSH', KEYS[9], cjson.encode(e))
+  redis.call('LTRIM', KEYS[9], -tonumber(ARGV[11]), -1)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[9], ttl) end
+end
 
 if outcome == 'failed' then
   giveBackReservation()

@@ -4,6 +4,7 @@
 
   KEYS[1] the transaction's hash   KEYS[2] status index it leaves   KEYS[3] status index it enters (ids sort by creation: scores are 0, read BYLEX)
   KEYS[4] its audit list, or a placeholder
+  KEYS[7] its trail (list of JSON steps, the last ARGV[14]; same expiry as KEYS[1]), written when ARGV[13] is not ''
 
   ARGV[1] the status it must be in (KEYS[2] is its index)
   ARGV[2] the status it moves to   ARGV[3] now, ms
@@ -18,6 +19,9 @@
   KEYS[5] (with ARGV[8] '1') a natural key (card, type, reference_id) to take back for this transaction (an
           admin's retry of a failed one, whose keys were released): refused when another
           transaction has taken it since
+
+  ARGV[13] a trail entry (JSON object) to append, or '': `attempt` (the attempts made, after this move) is added here
+  ARGV[14] how many trail entries are kept
 
   Returns 'ok', 'already|<status>' when it was in another status, or 'taken|<txn id>' (nothing changed).
 ]]
@@ -56,4 +60,12 @@ end
 redis.call('ZREM', KEYS[2], id)
 redis.call('ZADD', KEYS[3], 0, id)
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[6]) end
+if ARGV[13] ~= '' then
+  local e = cjson.decode(ARGV[13])
+  e.attempt = tonumber(redis.call('HGET', KEYS[1], 'attempts')) or 0
+  redis.call('RPUSH', KEYS[7], cjson.encode(e))
+  redis.call('LTRIM', KEYS[7], -tonumber(ARGV[14]), -1)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[7], ttl) end
+end
 return 'ok'
