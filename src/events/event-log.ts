@@ -2,31 +2,32 @@ import type { Redis } from 'ioredis';
 import type { EventType, GatewayEvent } from '../domain/events.js';
 import { ulid, ulidLowerBound } from '../lib/ids.js';
 import type { KeySpace } from '../redis/keys.js';
+import { defineScript, runScript } from '../redis/scripts.js';
 
 /**
  * The gateway's events, kept `ttlMs` in Redis for consumers that pull (GET /v1/events). An event
- * is written with one MULTI: its JSON (with a TTL) and its id in the index of all events and in
- * the index of its type; the same MULTI trims ids older than the TTL off both indexes, so they
- * never outgrow what is kept. Ids sort in creation order, which the pages follow.
+ * is written with one script (lua/record-event-3.lua): its JSON (with a TTL) and its id in the index
+ * of all events and in the index of its type; the same script trims ids older than the TTL off both
+ * indexes, so they never outgrow what is kept. Ids sort in creation order, which the pages follow.
  */
 export class EventLog {
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    defineScript(redis, 'lgwRecordEvent', import.meta.url, 'record-event-3.lua', 3);
+  }
 
   async record(type: EventType, data: Record<string, unknown>, now = Date.now()): Promise<GatewayEvent> {
     const event: GatewayEvent = { id: `evt_${ulid(now)}`, type, created_at: new Date(now).toISOString(), data };
     const stale = `(evt_${ulidLowerBound(now - this.ttlMs)}`;
-    await this.redis
-      .multi()
-      .set(this.keys.event(event.id), JSON.stringify(event), 'PX', this.ttlMs)
-      .zadd(this.keys.events, 0, event.id)
-      .zadd(this.keys.eventsOfType(type), 0, event.id)
-      .zremrangebylex(this.keys.events, '-', stale)
-      .zremrangebylex(this.keys.eventsOfType(type), '-', stale)
-      .exec();
+    await runScript(
+      this.redis,
+      'lgwRecordEvent',
+      [this.keys.event(event.id), this.keys.events, this.keys.eventsOfType(type)],
+      [event.id, JSON.stringify(event), this.ttlMs, stale],
+    );
     return event;
   }
 
