@@ -1,4 +1,6 @@
-// The Lua scripts are read at run time beside the modules that use them: copy them into dist/.
+// The Lua scripts are read at run time beside the modules that use them, and the storefront widget
+// (src/widget, plain JavaScript served as it is) is read by its route, the console's stylesheet by the console: copy
+// them into dist/.
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -13,3 +15,8 @@ function walk(dir) {
   }
 }
 walk(join(root, 'src'));
+cpSync(join(root, 'src', 'widget'), join(root, 'dist', 'widget'), { recursive: true });
+cpSync(join(root, 'src', 'sandbox', 'demo', 'public'), join(root, 'dist', 'sandbox', 'demo', 'public'), {
+  recursive: true,
+});
+cpSync(join(root, 'src', 'api', 'console', 'console.css'), join(root, 'dist', 'api', 'console', 'console.css'));

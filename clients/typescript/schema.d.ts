@@ -387,6 +387,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/transactions/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A transaction's timeline: claim, attempts, provider answers, admin actions, events (admin)
+         * @description Oldest first. The steps of a transaction at an external provider are recorded as it moves (the last 50): each send, the provider's answer (its reference and the balance after, or the error), an admin's retry or resolution. Events about it are found by reading the event log from its creation on (at most 2,000 events: `events_truncated` says when the scan stopped early), each with its webhook deliveries.
+         *
+         *     Scope: `admin`.
+         */
+        get: operations["getTransactionTimeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/transactions/{id}/reverse": {
         parameters: {
             query?: never;
@@ -2466,6 +2488,51 @@ export interface components {
         TransactionList: {
             data: components["schemas"]["Transaction"][];
             next_cursor: string | null;
+        };
+        /**
+         * TransactionTimeline
+         * @description The transaction and its timeline.
+         */
+        TransactionTimeline: {
+            transaction: components["schemas"]["Transaction"];
+            /** @description Oldest first. */
+            entries: components["schemas"]["TimelineEntry"][];
+            /** @description How many events after its creation were read to find the ones about it. */
+            events_scanned: number;
+            /** @description The scan stopped at its cap before reaching now: later events about it may be missing. */
+            events_truncated: boolean;
+        };
+        /** TimelineEntry */
+        TimelineEntry: {
+            /** Format: date-time */
+            at: string;
+            /** @description claimed: recorded by the gateway (queued for an external provider). sent: a worker sent it (`attempt`). requeued: certainly not applied, back in the queue (a 429, a connection failure). unknown: no answer (a timeout, a 5xx): it is checked before being sent again. answered: the provider applied it (`provider_reference`, `balance_after`). failed, needs_review: it ended so (`code`, `detail`). retry, resolved: an admin's action (`by`). completed: a built-in ledger transaction applied. admin: an admin action recorded before the trail existed. event: an event about it (`event_type`) and its webhook deliveries. */
+            kind: "claimed" | "sent" | "requeued" | "unknown" | "answered" | "failed" | "needs_review" | "retry" | "resolved" | "completed" | "admin" | "event";
+            /** @description Its status after this step. */
+            status: string | null;
+            /** @description Attempts made so far. */
+            attempt: number | null;
+            /** @description An error code (requeued, unknown, failed, needs_review). */
+            code: string | null;
+            /** @description The error's detail, or an admin's note. */
+            detail: string | null;
+            provider_reference: string | null;
+            balance_after: number | null;
+            /** @description The client (API key) of an admin action, or of the request. */
+            by: string | null;
+            event_id: string | null;
+            event_type: string | null;
+            /** @description An event's webhook delivery attempts. */
+            deliveries: components["schemas"]["TimelineDelivery"][];
+        };
+        /** TimelineDelivery */
+        TimelineDelivery: {
+            webhook_id: string;
+            attempt: number;
+            /** Format: date-time */
+            at: string;
+            outcome: "delivered" | "retrying" | "failed";
+            status_code: number | null;
         };
         /** ReverseRequest */
         ReverseRequest: {
@@ -6334,6 +6401,147 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Transaction"];
+                };
+            };
+            /** @description The request is not valid (validation_failed, invalid_json, invalid_points_amount, ...). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (unauthorized). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the needed scope (forbidden), or the card is blocked (card_blocked). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such transaction (transaction_not_found). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (payload_too_large). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (unsupported_media_type). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key (rate_limited). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before polling, or before trying again. */
+                    "Retry-After": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error). */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The ledger store is unreachable (service_unavailable). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before polling, or before trying again. */
+                    "Retry-After"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTransactionTimeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Transaction id.
+                 * @example txn_01JD3X7B2C4D6E8F0G2H4J6K8M
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The transaction and its timeline. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransactionTimeline"];
                 };
             };
             /** @description The request is not valid (validation_failed, invalid_json, invalid_points_amount, ...). */

@@ -12,6 +12,7 @@ import { Metrics } from '../metrics/metrics.js';
 import { createGateway, type Gateway } from '../services/gateway.js';
 import { registerAuth } from './auth.js';
 import { checkBulkItems } from './bulk-items.js';
+import { consolePlugin } from './console/plugin.js';
 import { registerCors } from './cors.js';
 import { registerHooks } from './hooks.js';
 import { clientErrorHandler, registerJsonParser, registerQueryKeyCheck } from './hostile-input.js';
@@ -111,6 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const [requests, perSeconds] = env.CLIENT_RATE_LIMIT.split('/').map(Number) as [number, number];
   registerClientRateLimit(app, redis, gateway.keys, { requests, perSeconds });
   await registerRoutes(app, gateway, redis);
+  // The admin console: HTML pages with a session cookie of their own (src/api/console), kept out of the OpenAPI document.
+  await app.register(consolePlugin, { prefix: '/console', gateway, redis, apiKeys: deps.apiKeys });
   registerMetrics(app, metrics, { token: env.METRICS_TOKEN });
   serveOpenApi(app);
 

@@ -14,6 +14,8 @@
  *   {lgw}:client-rate:<client id>:<window>       requests of an API key in one window (CLIENT_RATE_LIMIT)
  *   {lgw}:txns:<status>                          dispatched transactions in a status (sorted set by creation time)
  *   {lgw}:txn:<txn id>:audit                     admin actions on a transaction (list of JSON)
+ *   {lgw}:txn:<txn id>:trail                     a dispatched transaction's steps (list of JSON, the last 50; written by
+ *                                                the store's transition and settle scripts, expiring with the transaction)
  *   {lgw}:bulk:<bulk id>                         a bulk job (hash) and its items (:items, hash index -> JSON)
  *   {lgw}:balance:<card id>                      short-lived balance cache of an external card (string, TTL);
  *                                                :epoch counts the gateway's writes to the card (ends the cache)
@@ -40,6 +42,7 @@
  *   {lgw}:hold:<id>                              a hold at checkout (JSON); :hold-ref:<card>:<reference_id> -> its id;
  *                                                {lgw}:holds-due (by expiry), :holds-of:<card> (active), :holds-owed
  *   {lgw}:pending-of:<card>                      orders whose points wait for their return window (set of <shop>:<order>)
+ *   {lgw}:console-session:<sha256 of id>        a console session (hash: client, csrf; TTL 8 h)
  *   {lgw}:none                                   placeholder for optional script keys; never written
  */
 export interface KeySpace {
@@ -61,6 +64,7 @@ export interface KeySpace {
   clientRate(clientId: string, window: number): string;
   txnsIn(status: string): string;
   audit(txnId: string): string;
+  trail(txnId: string): string;
   bulk(id: string): string;
   bulkItems(id: string): string;
   balanceCache(cardId: string): string;
@@ -94,6 +98,7 @@ export interface KeySpace {
   holdsOfCard(cardId: string): string;
   holdsOwed: string;
   pendingOfCard(cardId: string): string;
+  consoleSession(digest: string): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -117,6 +122,7 @@ export function keySpace(prefix: string): KeySpace {
     clientRate: (clientId, window) => `${p}:client-rate:${clientId}:${window}`,
     txnsIn: (status) => `${p}:txns:${status}`,
     audit: (id) => `${p}:txn:${id}:audit`,
+    trail: (id) => `${p}:txn:${id}:trail`,
     bulk: (id) => `${p}:bulk:${id}`,
     bulkItems: (id) => `${p}:bulk:${id}:items`,
     balanceCache: (id) => `${p}:balance:${id}`,
@@ -148,5 +154,6 @@ export function keySpace(prefix: string): KeySpace {
     holdsOfCard: (card) => `${p}:holds-of:${card}`,
     holdsOwed: `${p}:holds-owed`,
     pendingOfCard: (card) => `${p}:pending-of:${card}`,
+    consoleSession: (digest) => `${p}:console-session:${digest}`,
   };
 }

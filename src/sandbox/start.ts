@@ -4,10 +4,11 @@
  * writes a connections file pointing at them (credentials through ${VAR} placeholders, as a real
  * deployment would), and starts the gateway with it.
  */
-import { createHmac } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createCoupontoolsSandbox } from './coupontools/simulator.js';
+import { type DemoStorefront, startDemoStorefront } from './demo/storefront.js';
 import type { Simulator } from './harness.js';
 import { createHighlightSandbox } from './highlight/simulator.js';
 import { createLealSandbox } from './leal/simulator.js';
@@ -108,6 +109,36 @@ writeFileSync(
   `${JSON.stringify(Object.fromEntries(started.map((s) => [s.id, s.seed])), null, 2)}\n`,
 );
 
+// The demo storefront (/demo): the loyalty widget on a shop page of its own origin, and a tiny shop backend that
+// signs customer tokens and captures holds. Its backend calls the gateway with a key of the sandbox's: the admin key
+// the gateway keeps in the data folder, or, when API_KEYS or API_KEYS_FILE configure the keys, one more key added
+// to them for this run.
+const gatewayUrl = `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+process.env.SANDBOX_DEMO_TOKEN_SECRET = randomBytes(24).toString('base64url');
+let demoKey: () => string = () => readFileSync(join(dataDir, 'admin-api-key'), 'utf8').trim();
+if (process.env.API_KEYS || process.env.API_KEYS_FILE) {
+  const key = `sandbox_demo_${randomBytes(12).toString('hex')}`;
+  const own = process.env.API_KEYS || readFileSync(process.env.API_KEYS_FILE!, 'utf8');
+  process.env.API_KEYS = `${own}\n${key}:read+write`;
+  delete process.env.API_KEYS_FILE;
+  demoKey = () => key;
+}
+const demoOptions = {
+  gatewayUrl,
+  apiKey: () => demoKey(),
+  shopId: 'demo',
+  publishableKey: 'pk_demo_sandbox',
+  kid: 'demo-1',
+  tokenSecret: process.env.SANDBOX_DEMO_TOKEN_SECRET,
+};
+let demo: DemoStorefront;
+try {
+  demo = await startDemoStorefront({ ...demoOptions, port: Number(process.env.SANDBOX_DEMO_PORT ?? 3100) });
+} catch {
+  demo = await startDemoStorefront({ ...demoOptions, port: 0 });
+}
+const demoPort = new URL(demo.url).port;
+
 // A demo Shopify shop on the built-in ledger (enroll: a new customer gets a card at the first order), and a
 // signed test order for it, so that the order webhook can be tried with one curl.
 const SHOP_SECRET = 'sandbox_shopify_secret_0001';
@@ -121,6 +152,9 @@ const shops = [
     currency: 'EUR',
     earn: { pointsPerUnit: 1, basis: 'subtotal', rounding: 'floor' },
     enroll: true,
+    publishableKey: demoOptions.publishableKey,
+    allowedOrigins: [`http://localhost:${demoPort}`, `http://127.0.0.1:${demoPort}`],
+    tokenSecrets: [{ kid: demoOptions.kid, secret: `\${SANDBOX_DEMO_TOKEN_SECRET}` }],
   },
 ];
 const demoOrder = JSON.stringify({
@@ -161,7 +195,9 @@ process.stdout.write(
     `    curl -s localhost:\${PORT:-3000}/v1/hooks/shopify/demo -H 'content-type: application/json' \\\n` +
     `      -H 'x-shopify-topic: orders/paid' -H 'x-shopify-webhook-id: demo-1' \\\n` +
     `      -H 'x-shopify-hmac-sha256: ${demoSignature}' --data-binary @${demoOrderFile}\n` +
-    `    curl -s localhost:\${PORT:-3000}/v1/orders/demo:5001 -H "x-api-key: $KEY"\n\n`,
+    `    curl -s localhost:\${PORT:-3000}/v1/orders/demo:5001 -H "x-api-key: $KEY"\n\n` +
+    `  The demo storefront: the loyalty widget on a product page, a cart and a checkout (docs/storefront.md):\n` +
+    `    ${demo.url}/demo\n\n`,
 );
 
 await import('../server.js');

@@ -23,6 +23,7 @@ import { OrderService } from './orders/order-service.js';
 import { PointsService } from './points/points-service.js';
 import { transactionEvents } from './points/transaction-events.js';
 import { TransactionReview } from './points/transaction-review.js';
+import { TransactionTimeline } from './points/transaction-timeline.js';
 import { CardService } from './resources/card-service.js';
 import { CustomerService } from './resources/customer-service.js';
 import { ProgramService } from './resources/program-service.js';
@@ -41,6 +42,8 @@ export interface Gateway {
   connections: ConnectionRegistry;
   points: PointsService;
   review: TransactionReview;
+  /** A transaction's steps, admin actions and events (GET /v1/transactions/{id}/timeline, the console). */
+  timeline: TransactionTimeline;
   cards: CardService;
   customers: CustomerService;
   programs: ProgramService;
@@ -206,6 +209,15 @@ export async function createGateway(deps: {
     connections,
     points,
     review,
+    timeline: new TransactionTimeline({
+      redis,
+      keys,
+      store,
+      points,
+      events,
+      deliveries,
+      dispatched: (id) => connections.list().some((c) => c.id === id && c.engine.dispatched),
+    }),
     cards,
     customers: new CustomerService(connections, requests, keys),
     programs: new ProgramService(connections, requests, keys),

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { TRAIL_KEPT, type TrailEntry, type TrailStep } from '../domain/timeline.js';
 import type { AuditEntry, TransactionStatus } from '../domain/transactions.js';
 import { ulidLowerBound, ulidUpperBound } from '../lib/ids.js';
 import type { KeySpace } from '../redis/keys.js';
@@ -71,8 +72,8 @@ export class TransactionStore {
   ) {
     const base = import.meta.url;
     defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-5.lua', 5);
-    defineScript(redis, 'lgwTransitionTransaction', base, 'transition-transaction-6.lua', 6);
-    defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-8.lua', 8);
+    defineScript(redis, 'lgwTransitionTransaction', base, 'transition-transaction-7.lua', 7);
+    defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-9.lua', 9);
   }
 
   /**
@@ -153,6 +154,7 @@ export class TransactionStore {
         k.txnsIn(from),
         k.txnsIn(outcome),
         k.audit(txn.id),
+        k.trail(txn.id),
       ],
       [
         outcome,
@@ -164,6 +166,8 @@ export class TransactionStore {
         txn.reversal_of !== null ? '1' : '0',
         from,
         opts.audit ? JSON.stringify(opts.audit) : '',
+        JSON.stringify(trailEntry(settleStep(outcome, opts.audit), outcome, opts.fields, opts.audit)),
+        TRAIL_KEPT,
       ],
     );
     return res === 'ok';
@@ -204,6 +208,7 @@ export class TransactionStore {
         k.audit(txn.id),
         opts.retakeNaturalKey ?? k.none,
         opts.retakeIdempotency?.key ?? k.none,
+        k.trail(txn.id),
       ],
       [
         txn.status,
@@ -218,6 +223,8 @@ export class TransactionStore {
         opts.retakeIdempotency?.fingerprint ?? '',
         Math.round(this.options.idempotencyTtlMs),
         opts.attempts !== undefined ? String(opts.attempts) : '',
+        JSON.stringify(trailEntry(transitionStep(to, opts), to, opts.fields, opts.audit)),
+        TRAIL_KEPT,
       ],
     );
     if (res === 'ok') return { ok: true };
@@ -262,6 +269,12 @@ export class TransactionStore {
     return this.getMany(ids);
   }
 
+  /** A dispatched transaction's steps, oldest first (the last TRAIL_KEPT). */
+  async trailOf(id: string): Promise<TrailEntry[]> {
+    const list = await this.redis.lrange(this.keys.trail(id), 0, -1);
+    return list.map((e) => JSON.parse(e) as TrailEntry);
+  }
+
   async auditOf(id: string): Promise<AuditEntry[]> {
     const list = await this.redis.lrange(this.keys.audit(id), 0, -1);
     return list.map((e) => JSON.parse(e) as AuditEntry);
@@ -299,6 +312,40 @@ export class TransactionStore {
     }
     return out;
   }
+}
+
+/** The step a transition is: an admin's retry, a send, or a try that ended without an answer. */
+function transitionStep(to: TransactionStatus, opts: { attempt?: boolean; audit?: AuditEntry }): TrailStep {
+  if (opts.audit) return 'retry';
+  if (to === 'processing') return opts.attempt ? 'sent' : 'unknown';
+  return 'requeued';
+}
+
+function settleStep(outcome: 'succeeded' | 'needs_review' | 'failed', audit?: AuditEntry): TrailStep {
+  if (audit) return 'resolved';
+  return outcome === 'succeeded' ? 'answered' : outcome;
+}
+
+const DETAIL_MAX = 300;
+const text = (v: string | number | null | undefined): string | null =>
+  v === null || v === undefined || v === '' ? null : String(v).slice(0, DETAIL_MAX);
+
+/**
+ * A trail entry, written by the transition and settle scripts in the same step as the move (no round trip of its
+ * own): what the provider answered (its reference and the balance after, or the error), or who acted.
+ */
+function trailEntry(step: TrailStep, status: string, fields: Fields = {}, audit?: AuditEntry): TrailEntry {
+  const balance = fields.balance_after;
+  return {
+    at: new Date().toISOString(),
+    step,
+    status,
+    code: text(fields.error_code),
+    detail: audit ? text(audit.note) : text(fields.error_detail),
+    provider_reference: text(fields.provider_reference),
+    balance_after: balance === null || balance === undefined || balance === '' ? null : Number(balance),
+    by: audit?.by ?? null,
+  };
 }
 
 /**

@@ -201,6 +201,35 @@ export class WebhookDeliveries {
     return raw.map((r) => JSON.parse(r) as DeliveryAttempt);
   }
 
+  /**
+   * The delivery attempts of some events, oldest first per event: read from each subscription's recent attempts (its
+   * newest `perWebhook`), so older attempts of a busy subscription may be missing.
+   */
+  async attemptsOfEvents(
+    eventIds: string[],
+    perWebhook = 200,
+  ): Promise<Map<string, (DeliveryAttempt & { webhook_id: string })[]>> {
+    const out = new Map<string, (DeliveryAttempt & { webhook_id: string })[]>();
+    if (eventIds.length === 0) return out;
+    const wanted = new Set(eventIds);
+    const subs = await this.deps.subscriptions.listCached(1000);
+    if (subs.length === 0) return out;
+    const pipe = this.deps.redis.pipeline();
+    for (const s of subs) pipe.lrange(this.deps.keys.webhookDeliveries(s.id), 0, perWebhook - 1);
+    const lists = (await pipe.exec()) ?? [];
+    lists.forEach(([err, raw], i) => {
+      if (err) throw err;
+      for (const r of (raw as string[]).slice().reverse()) {
+        const a = JSON.parse(r) as DeliveryAttempt;
+        if (!wanted.has(a.event_id)) continue;
+        const list = out.get(a.event_id) ?? [];
+        list.push({ ...a, webhook_id: subs[i]!.id });
+        out.set(a.event_id, list);
+      }
+    });
+    return out;
+  }
+
   /** One attempt: POST the event, record what came back, and queue the next attempt or give up. */
   private async deliver(job: Job<DeliveryJob>): Promise<void> {
     const { eventId, webhookId, attempt } = job.data;

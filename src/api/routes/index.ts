@@ -17,6 +17,7 @@ import { shopWebhookRoutes } from './shop-webhooks.js';
 import { systemRoutes } from './system.js';
 import { transactionRoutes } from './transactions.js';
 import { webhookRoutes } from './webhooks.js';
+import { widgetRoutes } from './widget.js';
 
 /** Every route group, under its URL prefix; each calls the services and decides nothing else. */
 export async function registerRoutes(app: FastifyInstance, gateway: Gateway, redis: Redis): Promise<void> {
@@ -26,7 +27,7 @@ export async function registerRoutes(app: FastifyInstance, gateway: Gateway, red
   await app.register(pointsRoutes, { prefix: '/v1/points', points, bulk });
   await app.register(holdRoutes, { prefix: '/v1/points/holds', holds });
   await app.register(bulkRoutes, { prefix: '/v1/bulk', bulk });
-  await app.register(transactionRoutes, { prefix: '/v1/transactions', points, review });
+  await app.register(transactionRoutes, { prefix: '/v1/transactions', points, review, timeline: gateway.timeline });
   await app.register(cardRoutes, { prefix: '/v1/cards', cards });
   await app.register(cardOperationRoutes, { prefix: '/v1/cards', points, cards });
   await app.register(customerRoutes, { prefix: '/v1/customers', customers });
@@ -40,4 +41,5 @@ export async function registerRoutes(app: FastifyInstance, gateway: Gateway, red
   await app.register(orderRoutes, { prefix: '/v1/orders', orders });
   await app.register(meRoutes, { prefix: '/v1/me', me: gateway.storefront.me });
   await app.register(customerTokenRoutes, { prefix: '/v1/customer-tokens', tokens: gateway.storefront.tokens, orders });
+  await app.register(widgetRoutes);
 }

@@ -3,9 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { GatewayError } from '../../domain/errors.js';
 import { Nullable } from '../../domain/fields.js';
+import { TimelineSchema } from '../../domain/timeline.js';
 import { TransactionSchema, TransactionStatusSchema } from '../../domain/transactions.js';
 import type { PointsService } from '../../services/points/points-service.js';
 import type { TransactionReview } from '../../services/points/transaction-review.js';
+import type { TransactionTimeline } from '../../services/points/transaction-timeline.js';
 import { clientOf } from '../auth.js';
 import { callContext, preferOf, sendOutcome } from '../request-context.js';
 import { ReverseBody } from '../schemas/points.js';
@@ -66,10 +68,10 @@ const ResolveBody = Type.Object(
 /** One transaction, its reversal; the review queue with an admin's retry and resolution. */
 export async function transactionRoutes(
   app: FastifyInstance,
-  opts: { points: PointsService; review: TransactionReview },
+  opts: { points: PointsService; review: TransactionReview; timeline: TransactionTimeline },
 ) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { points, review } = opts;
+  const { points, review, timeline } = opts;
 
   r.get(
     '/',
@@ -123,6 +125,30 @@ export async function transactionRoutes(
       },
     },
     async (req) => points.getTransaction(req.params.id),
+  );
+
+  r.get(
+    '/:id/timeline',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'getTransactionTimeline',
+        tags: ['transactions'],
+        summary: "A transaction's timeline: claim, attempts, provider answers, admin actions, events (admin)",
+        description:
+          'Oldest first. The steps of a transaction at an external provider are recorded as it moves (the last 50): ' +
+          "each send, the provider's answer (its reference and the balance after, or the error), an admin's retry " +
+          'or resolution. Events about it are found by reading the event log from its creation on (at most 2,000 ' +
+          'events: `events_truncated` says when the scan stopped early), each with its webhook deliveries.',
+        params: TxnParams,
+        response: {
+          200: { ...TimelineSchema, description: 'The transaction and its timeline.' },
+          ...commonErrors,
+          404: problem('No such transaction (transaction_not_found).'),
+        },
+      },
+    },
+    async (req) => timeline.of(req.params.id),
   );
 
   r.post(

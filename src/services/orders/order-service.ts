@@ -111,6 +111,11 @@ export class OrderService {
     return s;
   }
 
+  /** The orders queue, for the console's view of the queues. */
+  get jobs(): Queue {
+    return this.queue;
+  }
+
   private get queue(): Queue<OrderJob> {
     if (!this.queueOf) {
       this.queueOf = new Queue('orders', { connection: this.deps.bull(), prefix: this.deps.keys.queuePrefix });
