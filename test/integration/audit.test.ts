@@ -15,7 +15,10 @@ import { type SandboxGateway, startSandboxGateway } from '../helpers/sandbox.js'
 let sb: SandboxGateway;
 let started: number;
 beforeAll(async () => {
-  sb = await startSandboxGateway({ timeoutMs: 500, env: { DISPATCH_ATTEMPTS: '2', DISPATCH_BACKOFF_MS: '50' } });
+  sb = await startSandboxGateway({
+    timeoutMs: 500,
+    env: { DISPATCH_ATTEMPTS: '2', DISPATCH_BACKOFF_MS: '50', RECONCILE_DEADLINE_HOURS: '0.001' },
+  });
   started = Date.now() - 1000;
 });
 afterAll(async () => sb?.close());
