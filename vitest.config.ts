@@ -8,6 +8,9 @@ export default defineConfig({
     hookTimeout: 30_000,
     // The machine has 2 cores; files share one redis-server, each under its own key prefix.
     maxWorkers: 2,
+    // expect.poll waits on what a page or a worker shows (the browser tests): 1 s, its default, is short on a loaded
+    // 2-core machine. A behaviour that never comes still fails, after 15 s.
+    expect: { poll: { timeout: 15_000 } },
     reporters: ['default'],
   },
 });
