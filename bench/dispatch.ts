@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { freePort, startEmbeddedRedis } from '../src/redis/embedded-redis.js';
 import type { Fault } from '../src/sandbox/harness.js';
 import { createHighlightSandbox } from '../src/sandbox/highlight/simulator.js';
+import { waitFor } from './wait.js';
 
 const SECONDS = Number(process.env.BENCH_DISPATCH_SECONDS ?? 60);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 20);
@@ -46,18 +47,6 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-
-async function waitFor(url: string) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} never answered`);
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'lgw-bench-dispatch-'));
 const redis = await startEmbeddedRedis({ dir, appendonly: true, appendfsync: 'everysec' });

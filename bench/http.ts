@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, startEmbeddedRedis } from '../src/redis/embedded-redis.js';
+import { waitFor } from './wait.js';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -24,19 +25,6 @@ interface Result {
   p99: number;
   non2xx: number;
   errors: number;
-}
-
-async function waitFor(url: string, headers: Record<string, string> = {}) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const res = await fetch(url, { headers });
-      if (res.ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never answered`);
 }
 
 function startChild(args: string[], env: Record<string, string>): ChildProcess {

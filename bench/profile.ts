@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, startEmbeddedRedis } from '../src/redis/embedded-redis.js';
+import { waitFor } from './wait.js';
 
 const CASE = process.env.PROFILE_CASE ?? 'award';
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
@@ -71,14 +72,7 @@ try {
     },
   );
   const gw = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${gw}/readyz`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    await sleep(100);
-  }
+  await waitFor(`${gw}/readyz`);
   const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
   const cards: string[] = [];
   for (let i = 0; i < 50; i++) {

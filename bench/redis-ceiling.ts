@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { freePort, startEmbeddedRedis } from '../src/redis/embedded-redis.js';
+import { waitFor } from './wait.js';
 
 const GATEWAYS = Number(process.env.BENCH_GATEWAYS ?? 2);
 const CARDS = Number(process.env.BENCH_CARDS ?? 200);
@@ -24,18 +25,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const KEY = 'bench_admin_key_0001';
 const root = new URL('..', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(url: string) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} never answered`);
-}
 
 /** Redis's own CPU (main thread and the rest, seconds), commands processed, and per-command time. */
 async function redisSample(r: Redis) {

@@ -72,8 +72,8 @@ export class TransactionStore {
   ) {
     const base = import.meta.url;
     defineScript(redis, 'lgwClaimTransaction', base, 'claim-transaction-5.lua', 5);
-    defineScript(redis, 'lgwTransitionTransaction', base, 'transition-transaction-7.lua', 7);
-    defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-9.lua', 9);
+    defineScript(redis, 'lgwTransitionTransaction', base, 'transition-transaction-7.lua', 7, ['trail.lua']);
+    defineScript(redis, 'lgwSettleTransaction', base, 'settle-transaction-9.lua', 9, ['trail.lua']);
   }
 
   /**

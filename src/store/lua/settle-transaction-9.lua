@@ -50,14 +50,7 @@ redis.call('HDEL', KEYS[1], 'lease_until')
 redis.call('ZREM', KEYS[6], txnId)
 redis.call('ZADD', KEYS[7], 0, txnId)
 if ARGV[9] ~= '' then redis.call('RPUSH', KEYS[8], ARGV[9]) end
-if ARGV[10] ~= '' then
-  local e = cjson.decode(ARGV[10])
-  e.attempt = tonumber(redis.call('HGET', KEYS[1], 'attempts')) or 0
-  redis.call('RPUSH', KEYS[9], cjson.encode(e))
-  redis.call('LTRIM', KEYS[9], -tonumber(ARGV[11]), -1)
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[9], ttl) end
-end
+appendTrail(KEYS[1], KEYS[9], ARGV[10], ARGV[11])
 
 if outcome == 'failed' then
   giveBackReservation()

@@ -60,12 +60,5 @@ end
 redis.call('ZREM', KEYS[2], id)
 redis.call('ZADD', KEYS[3], 0, id)
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[6]) end
-if ARGV[13] ~= '' then
-  local e = cjson.decode(ARGV[13])
-  e.attempt = tonumber(redis.call('HGET', KEYS[1], 'attempts')) or 0
-  redis.call('RPUSH', KEYS[7], cjson.encode(e))
-  redis.call('LTRIM', KEYS[7], -tonumber(ARGV[14]), -1)
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[7], ttl) end
-end
+appendTrail(KEYS[1], KEYS[7], ARGV[13], ARGV[14])
 return 'ok'
